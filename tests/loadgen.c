@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * loadgen: the project's own connect() load generator for tests and the
+ * benchmark. It only ever targets the address it is given, and refuses any
+ * address that is not loopback (127.0.0.0/8, ::1) unless --netns-ok is given,
+ * which the tests pass only inside a network namespace they created.
+ *
+ *   loadgen [options] KIND ADDR PORT COUNT
+ *
+ * KIND:
+ *   accept   a listener on ADDR:PORT is started by loadgen itself; COUNT TCP
+ *            connects are made to it and accepted
+ *   refuse   COUNT TCP connects to ADDR:PORT where nothing listens (refused)
+ *   udp      COUNT UDP connect()s to ADDR:PORT (no packet is sent)
+ *   timeout  COUNT TCP connects that are expected to time out (SYNs dropped)
+ *   none     nothing (used with -c to check the process name)
+ *
+ * Options:
+ *   -c NAME   set the process name (comm) to NAME before connecting
+ *   -P N      fork N processes, each doing COUNT connects (default 1)
+ *   -T N      N threads per process, COUNT split between them (default 1)
+ *   -N        non-blocking connects (EINPROGRESS, then poll for the result)
+ *   -d SECS   with COUNT 0: run for SECS seconds instead of a count
+ *   -w MS     wait MS milliseconds for each non-blocking or timeout connect
+ *             (default 5000)
+ *   -q        print nothing
+ *
+ * Prints one line: "connects=N ok=N failed=N seconds=S rate=R/s".
+ * Exits 0 when every connect ended as KIND expects, 1 otherwise, 2 on usage.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum kind { K_ACCEPT, K_REFUSE, K_UDP, K_TIMEOUT, K_NONE };
+
+static struct {
+	enum kind kind;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	long count;
+	int procs, threads, nonblock, quiet, netns_ok;
+	double seconds;
+	int wait_ms;
+	const char *comm;
+} opt = { .procs = 1, .threads = 1, .wait_ms = 5000 };
+
+static atomic_long n_ok, n_fail;
+static int listen_fd = -1;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void usage(const char *why)
+{
+	fprintf(stderr, "loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N] [-d SECS] [-w MS] [-q] "
+			"accept|refuse|udp|timeout|none ADDR PORT COUNT\n", why);
+	exit(2);
+}
+
+static long parse_num(const char *s, long lo, long hi, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "invalid %s '%s' (expected %ld..%ld)", what, s, lo, hi);
+		usage(msg);
+	}
+	return v;
+}
+
+static int is_allowed(void)
+{
+	if (opt.netns_ok)
+		return 1;
+	if (opt.sa.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)&opt.sa;
+
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	const struct sockaddr_in6 *in6 = (const void *)&opt.sa;
+
+	return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+/* Returns 1 if the connect ended as the kind expects. */
+static int one_connect(void)
+{
+	int type = opt.kind == K_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	int fd, rc, err = 0, good;
+
+	fd = socket(opt.sa.ss_family, type | SOCK_CLOEXEC | (opt.nonblock ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0) {
+		perror("loadgen: socket");
+		exit(1);
+	}
+	if (opt.kind == K_TIMEOUT) {
+		/* keep timeouts short: one SYN retransmit at most */
+		int syn = 1;
+
+		setsockopt(fd, IPPROTO_TCP, 7 /* TCP_SYNCNT */, &syn, sizeof(syn));
+	}
+	rc = connect(fd, (struct sockaddr *)&opt.sa, opt.salen);
+	if (rc < 0)
+		err = errno;
+	if (rc < 0 && err == EINPROGRESS) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		socklen_t len = sizeof(err);
+
+		if (poll(&p, 1, opt.wait_ms) == 1)
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		else
+			err = ETIMEDOUT;
+	}
+	switch (opt.kind) {
+	case K_ACCEPT:
+	case K_UDP:
+		good = err == 0;
+		break;
+	case K_REFUSE:
+		good = err == ECONNREFUSED;
+		break;
+	case K_TIMEOUT:
+		good = err == ETIMEDOUT;
+		break;
+	default:
+		good = 0;
+	}
+	close(fd);
+	atomic_fetch_add(good ? &n_ok : &n_fail, 1);
+	return good;
+}
+
+static void *worker(void *arg)
+{
+	long n = (long)arg;
+	double end = now_s() + opt.seconds;
+
+	if (opt.count == 0) {
+		while (now_s() < end) {
+			for (int i = 0; i < 64; i++)
+				one_connect();
+		}
+		return NULL;
+	}
+	for (long i = 0; i < n; i++)
+		one_connect();
+	return NULL;
+}
+
+static void *acceptor(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int c = accept(listen_fd, NULL, NULL);
+
+		if (c >= 0)
+			close(c);
+		else if (errno != EINTR && errno != ECONNABORTED)
+			return NULL;
+	}
+}
+
+static int run_process(void)
+{
+	pthread_t th[256];
+	double t0;
+
+	if (opt.comm)
+		prctl(PR_SET_NAME, opt.comm, 0, 0, 0);
+	if (opt.kind == K_NONE)
+		return 0;
+	t0 = now_s();
+	for (int i = 0; i < opt.threads; i++) {
+		long share = opt.count / opt.threads + (i < opt.count % opt.threads);
+
+		if (pthread_create(&th[i], NULL, worker, (void *)share)) {
+			fprintf(stderr, "loadgen: cannot start thread\n");
+			exit(1);
+		}
+	}
+	for (int i = 0; i < opt.threads; i++)
+		pthread_join(th[i], NULL);
+	double dt = now_s() - t0;
+	long ok = atomic_load(&n_ok), fail = atomic_load(&n_fail);
+
+	if (!opt.quiet)
+		printf("connects=%ld ok=%ld failed=%ld seconds=%.3f rate=%.0f/s\n", ok + fail, ok, fail, dt,
+		       dt > 0 ? (ok + fail) / dt : 0.0);
+	fflush(stdout);
+	return fail ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int c, status = 0;
+
+	while ((c = getopt(argc, argv, "c:P:T:Nd:w:qx")) != -1) {
+		switch (c) {
+		case 'c':
+			opt.comm = optarg;
+			break;
+		case 'P':
+			opt.procs = parse_num(optarg, 1, 256, "process count");
+			break;
+		case 'T':
+			opt.threads = parse_num(optarg, 1, 256, "thread count");
+			break;
+		case 'N':
+			opt.nonblock = 1;
+			break;
+		case 'd':
+			opt.seconds = parse_num(optarg, 1, 3600, "duration");
+			break;
+		case 'w':
+			opt.wait_ms = parse_num(optarg, 1, 600000, "wait");
+			break;
+		case 'q':
+			opt.quiet = 1;
+			break;
+		case 'x':
+			/* the caller runs us inside a network namespace it made */
+			opt.netns_ok = 1;
+			break;
+		default:
+			usage("unknown option");
+		}
+	}
+	if (argc - optind != 4)
+		usage("expected KIND ADDR PORT COUNT");
+	const char *k = argv[optind];
+
+	if (!strcmp(k, "accept"))
+		opt.kind = K_ACCEPT;
+	else if (!strcmp(k, "refuse"))
+		opt.kind = K_REFUSE;
+	else if (!strcmp(k, "udp"))
+		opt.kind = K_UDP;
+	else if (!strcmp(k, "timeout"))
+		opt.kind = K_TIMEOUT;
+	else if (!strcmp(k, "none"))
+		opt.kind = K_NONE;
+	else
+		usage("KIND must be accept, refuse, udp, timeout or none");
+
+	int port = parse_num(argv[optind + 2], 1, 65535, "port");
+	struct sockaddr_in *in = (void *)&opt.sa;
+	struct sockaddr_in6 *in6 = (void *)&opt.sa;
+
+	if (inet_pton(AF_INET, argv[optind + 1], &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		opt.salen = sizeof(*in);
+	} else if (inet_pton(AF_INET6, argv[optind + 1], &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		opt.salen = sizeof(*in6);
+	} else {
+		usage("ADDR must be a numeric IPv4 or IPv6 address");
+	}
+	if (!is_allowed())
+		usage("refusing a non-loopback address (use -x only inside a test network namespace)");
+	opt.count = parse_num(argv[optind + 3], 0, 1000000000L, "count");
+	if (opt.count == 0 && opt.seconds == 0 && opt.kind != K_NONE)
+		usage("COUNT 0 needs -d SECS");
+
+	if (opt.kind == K_ACCEPT) {
+		int one = 1;
+
+		listen_fd = socket(opt.sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&opt.sa, opt.salen) ||
+		    listen(listen_fd, 4096)) {
+			perror("loadgen: listen");
+			return 1;
+		}
+		for (int i = 0; i < 2; i++) {
+			pthread_t t;
+
+			pthread_create(&t, NULL, acceptor, NULL);
+		}
+	}
+	if (opt.procs == 1)
+		return run_process();
+	for (int i = 0; i < opt.procs; i++) {
+		pid_t p = fork();
+
+		if (p < 0) {
+			perror("loadgen: fork");
+			return 1;
+		}
+		if (p == 0) {
+			/* children of an accept run share the parent's listener and acceptor threads are
+			 * not inherited: give each child its own */
+			if (opt.kind == K_ACCEPT) {
+				pthread_t t;
+
+				pthread_create(&t, NULL, acceptor, NULL);
+			}
+			_exit(run_process());
+		}
+	}
+	for (int i = 0; i < opt.procs; i++) {
+		int st;
+
+		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			status = 1;
+	}
+	return status;
+}
