@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make            build .output/connecttop (static: runs on any x86_64 kernel
+#                 with BTF and ring buffers, no libraries needed there)
+# make STATIC=0   link against the shared libraries instead
+# make run        install missing packages, build, start the tool (sudo if not root)
+# make test       install what the tests need, run every test
+# make bench      the benchmark (prints numbers)
+# make vmtest     the kernel matrix (qemu)
+# make V=1        show full commands
+OUTPUT := .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+ARCH := x86
+STATIC ?= 1
+PREFIX ?= /usr/local
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Debian bookworm's packages: clang 14, libbpf 1.1.2, bpftool 7.1
+DEPS_BUILD := clang libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool make gcc
+DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -D_GNU_SOURCE
+CPPFLAGS += -I$(OUTPUT) -Ibpf -Itui -MMD -MP
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+	-I$(OUTPUT) -Ibpf -Ivmlinux/$(ARCH) -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
+
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+LIBS := $(shell $(PKG_CONFIG) --static --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lelf -lz -lncursesw -ltinfo) -lpthread
+else
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lncursesw) -lpthread
+endif
+
+CORE_SRCS := tui/flows.c tui/filter.c tui/export.c tui/util.c tui/prom.c
+APP_SRCS := $(CORE_SRCS) tui/main.c tui/probe.c tui/view.c tui/batch.c
+APP_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
+CORE_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all static run test unit bench vmtest screenshots clean install deps test-deps vmlinux format
+all: $(OUTPUT)/connecttop $(OUTPUT)/loadgen
+static: all
+
+$(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/connecttop.bpf.o: bpf/connecttop.bpf.c bpf/connecttop.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/connecttop.skel.h: $(OUTPUT)/connecttop.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name connecttop_bpf > $@.tmp && mv $@.tmp $@
+
+# probe.c includes the skeleton: make sure it exists before that object is built
+$(OUTPUT)/probe.o: $(OUTPUT)/connecttop.skel.h
+
+$(OUTPUT)/%.o: tui/%.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/connecttop: $(APP_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/loadgen: tests/loadgen.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -Wextra -static -pthread $< -o $@
+
+# unit tests: the pure core, built with ASan and UBSan
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+$(OUTPUT)/asan/%.o: tui/%.c | $(OUTPUT)/asan
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -c $< -o $@
+
+$(OUTPUT)/unit/%: tests/unit/%.c $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(CORE_SRCS)) | $(OUTPUT)/unit
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -Itests/unit $^ -o $@ -lm
+
+unit: $(UNIT_TESTS)
+
+# The two commands of README.md. Both install what is missing first.
+deps:
+	$(Q)tests/install-deps.sh $(DEPS_BUILD)
+
+test-deps: deps
+	$(Q)tests/install-deps.sh $(DEPS_TEST)
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)if [ "$$(id -u)" = 0 ]; then $(OUTPUT)/connecttop $(ARGS); else sudo $(OUTPUT)/connecttop $(ARGS); fi
+
+test: test-deps
+	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)tests/run.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/bench.sh
+
+vmtest: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/vm/run.sh
+
+screenshots: test-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/tui/screenshots.sh
+
+install: all
+	install -D -m 0755 $(OUTPUT)/connecttop $(DESTDIR)$(PREFIX)/sbin/connecttop
+	install -D -m 0644 man/connecttop.8 $(DESTDIR)$(PREFIX)/share/man/man8/connecttop.8
+
+# regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel's BTF
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+format:
+	clang-format -i tui/*.c tui/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/loadgen.c
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/asan/*.d)

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one record shared by the BPF programs and user space. Fixed-width
+ * fields only, larger first, no implicit padding: tests/unit/test_event.c
+ * pins the size and every offset.
+ */
+#ifndef CONNECTTOP_H
+#define CONNECTTOP_H
+
+#define CT_COMM_LEN 16
+#define CT_ADDR_LEN 16
+
+/* ct_event.kind */
+enum ct_event_kind {
+	/* connect() returned; ret is its result, or the handshake's final
+	 * result when the handshake finished before the syscall returned */
+	CT_EV_CONNECT = 1,
+	/* a TCP connect() that returned while its handshake was still under
+	 * way (CT_F_PENDING) has now resolved: ret is 0 or -errno */
+	CT_EV_OUTCOME = 2,
+};
+
+/* ct_event.flags */
+#define CT_F_PENDING 0x1   /* CT_EV_CONNECT: outcome follows as CT_EV_OUTCOME */
+#define CT_F_HANDSHAKE 0x2 /* lat_ns is the TCP handshake time (SYN_SENT to ESTABLISHED or CLOSE) */
+
+/* per-CPU counters (map "counters"), summed by user space */
+enum ct_counter {
+	CT_CNT_RB_DROP = 0,  /* event could not be reserved in the ring buffer */
+	CT_CNT_CALL_DROP,    /* connect() entry could not be stashed (map full) */
+	CT_CNT_SOCK_DROP,    /* TCP socket could not be tracked (map full) */
+	CT_CNT_OUTCOMES,     /* CT_EV_OUTCOME events submitted */
+	CT_CNT_MAX,
+};
+
+struct ct_event {
+	__u64 ts_ns;	 /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) when the event was made */
+	__u64 lat_ns;	 /* ns: handshake time with CT_F_HANDSHAKE, else time in connect() */
+	__u64 sock_id;	 /* kernel socket address, only to tell sockets apart; 0 when unknown */
+	__u32 tgid;	 /* process id */
+	__u32 tid;	 /* thread id */
+	__u32 uid;	 /* real uid of the caller */
+	__s32 ret;	 /* 0 or -errno */
+	__u16 dport;	 /* destination port, host byte order */
+	__u16 family;	 /* AF_INET or AF_INET6, as the caller passed it */
+	__u16 proto;	 /* IPPROTO_TCP, IPPROTO_UDP, ... (the socket's sk_protocol) */
+	__u8 kind;	 /* enum ct_event_kind */
+	__u8 flags;	 /* CT_F_* */
+	__u8 daddr[CT_ADDR_LEN]; /* network byte order; IPv4 uses the first 4 bytes */
+	char comm[CT_COMM_LEN];	 /* thread-group leader's comm (the process name) */
+	char tcomm[CT_COMM_LEN]; /* calling thread's comm */
+};
+
+#endif /* CONNECTTOP_H */

@@ -1,0 +1,203 @@
+#!/bin/bash
+# Host-side checker of the output of tests/vm/guest-test.sh.
+#
+#   tests/vm/check.sh NAME FILE
+#
+# FILE is either the block between the ===CT-TEST-BEGIN/END=== markers or a
+# whole serial log (the block is taken from it). NAME prefixes each check.
+# EXPECT_RELEASE (optional): the `uname -r` the guest must report.
+# Prints "PASS: NAME/CHECK" or "FAIL: NAME/CHECK: REASON" per check; exits 1
+# if any failed, 2 on usage errors.
+set -eu
+
+[ $# = 2 ] || {
+	echo "usage: $0 NAME FILE" >&2
+	exit 2
+}
+name=$1 file=$2
+[ -r "$file" ] || {
+	echo "check.sh: cannot read '$file'" >&2
+	exit 2
+}
+command -v jq >/dev/null || {
+	echo "check.sh: jq is missing (apt-get install jq)" >&2
+	exit 2
+}
+
+fails=0
+pass() { echo "PASS: $name/$1"; }
+fail() {
+	echo "FAIL: $name/$1: $2"
+	fails=$((fails + 1))
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ct-check.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# the serial console adds \r; keep only the marked block if there is one
+tr -d '\r' <"$file" >"$tmp/all"
+if grep -q '^===CT-TEST-BEGIN===$' "$tmp/all"; then
+	sed -n '/^===CT-TEST-BEGIN===$/,/^===CT-TEST-END/{//!p}' "$tmp/all" >"$tmp/block"
+else
+	cp "$tmp/all" "$tmp/block"
+fi
+
+# section NAME: the lines after "### NAME" up to the next "### " line
+section() {
+	awk -v s="### $1" '$0 == s { on = 1; next } /^### / { on = 0 } on' "$tmp/block"
+}
+# one line, shortened, for a reason
+brief() {
+	local s
+	s=$(tr "\n" " " | sed "s/  */ /g; s/ $//" | cut -c1-300)
+	echo "${s:-<empty>}"
+}
+
+# --- did the guest test run to its end ------------------------------------
+if ! grep -q '^### end$' "$tmp/block"; then
+	last=$(grep -v '^$' "$tmp/block" | tail -n 3 | brief)
+	fail complete "the guest test did not finish (no '### end' line); last output: ${last:-<none>}"
+	exit 1
+fi
+pass complete
+
+# --- kernel -----------------------------------------------------------------
+rel=$(section uname | head -n1)
+if [ -n "${EXPECT_RELEASE:-}" ]; then
+	if [ "$rel" = "$EXPECT_RELEASE" ]; then pass "kernel ($rel)"; else fail kernel "uname -r is '$rel', expected '$EXPECT_RELEASE'"; fi
+fi
+
+# --- the programs' exit codes -------------------------------------------------
+section loadgen >"$tmp/loadgen"
+bad=$(grep -v ' rc=0 ' "$tmp/loadgen" || true)
+n=$(grep -c ' rc=0 ' "$tmp/loadgen" || true)
+if [ -z "$bad" ] && [ "$n" = 5 ]; then
+	pass loadgen
+else
+	fail loadgen "expected 5 loadgen runs with rc=0, got $n; others: $(echo "$bad" | brief)"
+fi
+
+ctrc=$(section connecttop | sed -n 's/^rc=//p')
+if [ "$ctrc" = 0 ]; then
+	pass connecttop-exit
+else
+	fail connecttop-exit "connecttop -b -o json -d 1 -n 5 exited ${ctrc:-?}; stderr: $(section stderr | brief)"
+fi
+
+prc=$(section probe | sed -n 's/^rc=//p' | tail -n1)
+probe_out=$(section probe | sed '$d')
+if [ "$prc" = 0 ] && [ -n "$probe_out" ]; then
+	pass probe
+else
+	fail probe "connecttop --probe exited ${prc:-?}; output: $(echo "$probe_out" | brief)"
+fi
+
+# --- the JSON lines -----------------------------------------------------------
+section json | grep -v '^$' >"$tmp/json" || true
+nl=$(wc -l <"$tmp/json")
+i=0 badjson=""
+while IFS= read -r line; do
+	i=$((i + 1))
+	if ! printf '%s\n' "$line" | jq -e 'type == "object"' >/dev/null 2>&1; then
+		badjson="line $i is not a JSON object: $(printf '%s' "$line" | cut -c1-120)"
+		break
+	fi
+done <"$tmp/json"
+if [ "$nl" = 0 ]; then
+	fail json "connecttop printed no JSON line; stderr: $(section stderr | brief)"
+	echo "$name: $fails check(s) failed" >&2
+	exit 1
+elif [ -n "$badjson" ]; then
+	fail json "$badjson"
+	echo "$name: $fails check(s) failed" >&2
+	exit 1
+elif [ "$nl" != 5 ]; then
+	fail json "expected 5 JSON lines (-n 5), got $nl"
+else
+	pass json
+fi
+
+# every line: the top-level keys, drops == 0
+r=$(jq -rs '
+	["version","time","interval_s","group","events","drops","evicted","flows","rows"] as $keys
+	| [to_entries[] | .key as $i | .value as $o
+	   | ($keys - ($o | keys)) as $miss
+	   | select(($miss | length) > 0 or ($o.rows | type) != "array")
+	   | "line \($i + 1): missing \($miss | join(",")) \(if ($o.rows | type) != "array" then "rows is not an array" else "" end)"]
+	| join("; ")' "$tmp/json")
+if [ -z "$r" ]; then pass top-level-keys; else fail top-level-keys "$r"; fi
+
+r=$(jq -rs '[to_entries[] | select(.value.drops != 0) | "line \(.key + 1): drops=\(.value.drops)"] | join("; ")' "$tmp/json")
+if [ -z "$r" ]; then pass drops; else fail drops "$r"; fi
+
+tail -n 1 "$tmp/json" >"$tmp/last"
+
+# every row of the last line: the contract's keys
+r=$(jq -r '
+	["comm","pid","pids","uid","daddr","dport","proto","family","count","interval_count","rate",
+	 "results","errors","lat_p50_us","lat_p99_us","lat_max_us","first_seen","last_seen"] as $keys
+	| ["ok","refused","timeout","unreachable","pending","other"] as $res
+	| [.rows[] | . as $r
+	   | (($keys - keys) + ($res - (.results // {} | keys) | map("results." + .))) as $miss
+	   | select(($miss | length) > 0)
+	   | "row comm=\($r.comm // "?") daddr=\($r.daddr // "?"):\($r.dport // "?") lacks \($miss | join(","))"]
+	| .[:3] | join("; ")' "$tmp/last")
+if [ -z "$r" ]; then pass row-keys; else fail row-keys "$r"; fi
+
+# per-comm expectations, on the LAST line (counts are since start)
+cat >"$tmp/expect.json" <<'EOF'
+[
+ {"comm": "vmacc", "count": 50, "proto": "tcp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7001,
+  "results": {"ok": 50}},
+ {"comm": "vmref", "count": 40, "proto": "tcp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7002,
+  "results": {"refused": 40, "ok": 0}, "errors": {"ECONNREFUSED": 40}},
+ {"comm": "vmnb", "count": 30, "proto": "tcp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7003,
+  "results": {"ok": 30, "pending": 0}},
+ {"comm": "vmudp", "count": 20, "proto": "udp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7004,
+  "results": {"ok": 20}},
+ {"comm": "vmv6", "count": 10, "proto": "tcp", "family": "ipv6", "daddr": "::1", "dport": 7005,
+  "results": {"refused": 10, "ok": 0}, "errors": {"ECONNREFUSED": 10}}
+]
+EOF
+jq -r --slurpfile exp "$tmp/expect.json" '
+	. as $line
+	| ([$line.rows[].comm] | unique) as $seen
+	| $exp[0][] as $e
+	| [$line.rows[] | select(.comm == $e.comm)] as $rows
+	| ($rows | length) as $n
+	| if $n == 0 then
+		"FAIL: \($e.comm): no row with comm \"\($e.comm)\" in the last JSON line (comms seen: \($seen | join(",")))"
+	  else
+		[ (($rows | map(.count // 0) | add) as $c
+		   | if $c != $e.count then "count summed over \($n) row(s) is \($c), expected \($e.count)" else empty end),
+		  ($e.results | to_entries[] | .key as $k | .value as $v
+		   | ($rows | map(.results[$k] // 0) | add) as $got
+		   | if $got != $v then "results.\($k) is \($got), expected \($v) (results: \($rows | map(.results) | tostring))" else empty end),
+		  (($e.errors // {}) | to_entries[] | .key as $k | .value as $v
+		   | ($rows | map(.errors[$k] // 0) | add) as $got
+		   | if $got != $v then "errors.\($k) is \($got), expected \($v) (errors: \($rows | map(.errors) | tostring))" else empty end),
+		  ("proto", "family", "daddr", "dport") as $f
+		   | ($rows | map(.[$f]) | unique) as $vals
+		   | if $vals != [$e[$f]] then "\($f) is \($vals | map(tostring) | join(",")), expected \($e[$f])" else empty end
+		] as $problems
+		| if ($problems | length) == 0 then "PASS: \($e.comm)"
+		  else "FAIL: \($e.comm): \($problems | join("; "))" end
+	  end' "$tmp/last" >"$tmp/results" || {
+	fail comms "jq could not evaluate the last JSON line: $(cut -c1-200 "$tmp/last")"
+	: >"$tmp/results"
+}
+while IFS= read -r l; do
+	case $l in
+	"PASS: "*) pass "${l#PASS: }" ;;
+	"FAIL: "*)
+		rest=${l#FAIL: }
+		fail "${rest%%: *}" "${rest#*: }"
+		;;
+	esac
+done <"$tmp/results"
+
+[ "$fails" = 0 ] || {
+	echo "$name: $fails check(s) failed" >&2
+	exit 1
+}
+exit 0

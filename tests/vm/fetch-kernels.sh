@@ -1,0 +1,217 @@
+#!/bin/bash
+# Download Debian cloud kernels for the VM test matrix into $CT_CACHE
+# (default: <repo>/.cache/vm), using a private apt configuration. Idempotent:
+# a kernel already extracted is not fetched again (--refresh re-resolves).
+#
+#   tests/vm/fetch-kernels.sh [--refresh] [NAME...]
+#
+# NAME is one of: bullseye (5.10), bookworm (6.1), trixie (6.12);
+# default: $VM_KERNELS or all three.
+# The archive URIs are read from this machine's apt sources at run time;
+# CT_DEBIAN_MIRROR / CT_DEBIAN_SECURITY_MIRROR override them.
+#
+# Result per kernel, in $CT_CACHE/kernels/NAME/:
+#   vmlinuz   the kernel image       config   its /boot/config-*
+#   info      package=, version=, release=, btf=, bpf_syscall=
+set -eu
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+refresh=0
+names=""
+for a in "$@"; do
+	case $a in
+	--refresh) refresh=1 ;;
+	-h | --help)
+		sed -n '2,16p' "$0"
+		exit 0
+		;;
+	-*) die "unknown option '$a'" ;;
+	*) names="$names $a" ;;
+	esac
+done
+[ -n "$names" ] || names=$VM_KERNELS
+
+mkdir -p "$CT_CACHE/kernels" "$CT_CACHE/apt"
+
+# --- the archive URIs, from the host's apt sources ---------------------------
+# Prints "URI SUITE" pairs for every 'deb' entry of the host's sources.
+host_sources() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		# deb822: paragraphs separated by blank lines
+		awk '
+		function flush() {
+			if (types ~ /(^| )deb( |$)/ && enabled != "no")
+				for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++) print u[i], s[j]
+			types = ""; enabled = ""; nu = 0; ns = 0
+		}
+		/^[ \t]*#/ { next }
+		/^[ \t]*$/ { flush(); next }
+		tolower($1) == "types:" { types = ""; for (i = 2; i <= NF; i++) types = types " " $i; types = types " " }
+		tolower($1) == "enabled:" { enabled = tolower($2) }
+		tolower($1) == "uris:" { nu = 0; for (i = 2; i <= NF; i++) u[++nu] = $i }
+		tolower($1) == "suites:" { ns = 0; for (i = 2; i <= NF; i++) s[++ns] = $i }
+		END { flush() }' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -r "$f" ] || continue
+		# deb [options] URI SUITE COMPONENTS...
+		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 { print $2, $3 }'
+	done
+}
+
+pick_mirrors() {
+	local pairs
+	pairs=$(host_sources | sed 's,/*  *, ,' | sort -u)
+	MIRROR=${CT_DEBIAN_MIRROR:-$(echo "$pairs" | awk '$2 !~ /-security$/ && $2 !~ /\// { print $1; exit }')}
+	SEC_MIRROR=${CT_DEBIAN_SECURITY_MIRROR:-$(echo "$pairs" | awk '$2 ~ /-security$/ { print $1; exit }')}
+	[ -n "$MIRROR" ] || die "no Debian archive URI found in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources (set CT_DEBIAN_MIRROR)"
+	MIRROR=${MIRROR%/}
+	if [ -z "$SEC_MIRROR" ]; then
+		case $MIRROR in
+		*/debian) SEC_MIRROR=$MIRROR-security ;;
+		*) note "no security archive URI in the apt sources; security suites are skipped" ;;
+		esac
+	fi
+	SEC_MIRROR=${SEC_MIRROR%/}
+}
+
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+
+# apt-get/apt-cache with the private configuration of one kernel's suites.
+papt() {
+	local tool=$1 dir=$2
+	shift 2
+	"$tool" \
+		-o Dir::Etc::SourceList=/dev/null \
+		-o Dir::Etc::SourceParts="$dir/sources.list.d" \
+		-o Dir::Etc::Preferences=/dev/null \
+		-o Dir::Etc::PreferencesParts="$dir/empty" \
+		-o Dir::State="$dir/state" \
+		-o Dir::State::Lists="$dir/lists" \
+		-o Dir::State::status="$dir/status" \
+		-o Dir::Cache="$dir/cache" \
+		-o APT::Architecture=amd64 -o APT::Architectures=amd64 \
+		-o Acquire::Languages=none \
+		-o APT::Sandbox::User=root \
+		${APT_INSECURE:+-o Acquire::AllowInsecureRepositories=true -o APT::Get::AllowUnauthenticated=true} \
+		"$@"
+}
+
+write_sources() {
+	local dir=$1 main=$2 sec=$3 signed
+	mkdir -p "$dir/sources.list.d" "$dir/empty" "$dir/state" "$dir/lists/partial" "$dir/cache/archives/partial"
+	: >"$dir/status"
+	signed=""
+	[ -r "$KEYRING" ] && signed="Signed-By: $KEYRING"
+	{
+		printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\n%s\n' "$MIRROR" "$main" "$signed"
+		if [ -n "$sec" ] && [ -n "$SEC_MIRROR" ]; then
+			printf '\nTypes: deb\nURIs: %s\nSuites: %s\nComponents: main\n%s\n' "$SEC_MIRROR" "$sec" "$signed"
+		fi
+	} >"$dir/sources.list.d/vm.sources"
+}
+
+tmp=""
+cleanup() { [ -z "$tmp" ] || rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cfg_has() { grep -q "^$2=y" "$1"; }
+
+fetch_one() {
+	local name=$1 main sec dir out meta pkg ver deb t0 t1 cfg
+	out=$CT_CACHE/kernels/$name
+	case $name in
+	bullseye) main="bullseye bullseye-updates" sec=bullseye-security ;;
+	bookworm) main="bookworm bookworm-updates" sec=bookworm-security ;;
+	trixie) main="trixie trixie-updates" sec=trixie-security ;;
+	*) die "unknown kernel '$name' (known: bullseye bookworm trixie)" ;;
+	esac
+	if [ "$refresh" = 0 ] && [ -s "$out/vmlinuz" ] && [ -s "$out/info" ]; then
+		echo "cached: $name: $(tr '\n' ' ' <"$out/info")"
+		return 0
+	fi
+	[ -n "${MIRROR:-}" ] || pick_mirrors
+	t0=$(now_ms)
+	dir=$CT_CACHE/apt/$name
+	write_sources "$dir" "$main" "$sec"
+	note "$name: apt-get update ($MIRROR: $main${SEC_MIRROR:+; $SEC_MIRROR: $sec})"
+	if ! papt apt-get "$dir" -q update >"$dir/update.log" 2>&1 || grep -q '^[WE]:.*\(NO_PUBKEY\|signature\|not signed\)' "$dir/update.log"; then
+		if grep -q 'NO_PUBKEY\|signature\|not signed' "$dir/update.log"; then
+			note "$name: signature check failed (see $dir/update.log); retrying without authentication"
+			APT_INSECURE=1
+			papt apt-get "$dir" -q update >"$dir/update.log" 2>&1 || die "$name: apt-get update failed; see $dir/update.log"
+		else
+			die "$name: apt-get update failed; see $dir/update.log"
+		fi
+	fi
+	# The metapackage's candidate is the newest across the suites; it depends on
+	# the versioned image package (linux-image-<abi>-cloud-amd64).
+	meta=linux-image-cloud-amd64
+	pkg=$(papt apt-cache "$dir" show --no-all-versions "$meta" 2>/dev/null |
+		sed -n 's/^Depends: *//p' | tr ',' '\n' | sed 's/^ *//; s/ .*//' |
+		grep -m1 '^linux-image-.*-cloud-amd64\(-unsigned\)\?$') ||
+		die "$name: no $meta in $main/$sec (see $dir/update.log)"
+	ver=$(papt apt-cache "$dir" show --no-all-versions "$pkg" | sed -n 's/^Version: *//p' | head -n1)
+	[ -n "$ver" ] || die "$name: package $pkg (from $meta) not found"
+	tmp=$(mktemp -d "$CT_CACHE/tmp.XXXXXX")
+	note "$name: apt-get download $pkg=$ver"
+	(cd "$tmp" && papt apt-get "$dir" -q download "$pkg=$ver") >"$dir/download.log" 2>&1 ||
+		die "$name: apt-get download $pkg=$ver failed; see $dir/download.log"
+	deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n1)
+	[ -n "$deb" ] || die "$name: apt-get download left no .deb"
+	mkdir "$tmp/x"
+	dpkg-deb -x "$deb" "$tmp/x" || die "$name: dpkg-deb -x $deb failed"
+	set -- "$tmp"/x/boot/vmlinuz-*
+	[ -f "$1" ] || die "$name: no /boot/vmlinuz-* in $deb"
+	mkdir -p "$out.new"
+	cp "$1" "$out.new/vmlinuz"
+	cfg=$(ls "$tmp"/x/boot/config-* 2>/dev/null | head -n1)
+	[ -n "$cfg" ] && cp "$cfg" "$out.new/config"
+	{
+		echo "package=$pkg"
+		echo "version=$ver"
+		echo "release=${1##*/vmlinuz-}"
+		echo "deb_bytes=$(stat -c %s "$deb")"
+		if [ -n "$cfg" ]; then
+			cfg_has "$cfg" CONFIG_DEBUG_INFO_BTF && echo btf=yes || echo btf=no
+			cfg_has "$cfg" CONFIG_BPF_SYSCALL && echo bpf_syscall=yes || echo bpf_syscall=no
+		else
+			echo btf=unknown
+			echo bpf_syscall=unknown
+		fi
+	} >"$out.new/info"
+	# the package lists are only needed again with --refresh
+	rm -rf "$out" "$tmp" "$dir/lists" "$dir/cache"
+	tmp=""
+	mv "$out.new" "$out"
+	t1=$(now_ms)
+	echo "fetched: $name: $(tr '\n' ' ' <"$out/info")($(((t1 - t0) / 1000)).$(((t1 - t0) % 1000 / 100))s)"
+}
+
+for n in $names; do
+	fetch_one "$n"
+done
+
+# Summary, with the kernel features the tool relies on.
+echo
+printf '%-9s %-40s %-16s %-4s %-5s %s\n' KERNEL PACKAGE RELEASE BTF BPF "other (from config)"
+for n in $names; do
+	out=$CT_CACHE/kernels/$n
+	pkg=$(sed -n 's/^package=//p' "$out/info")
+	rel=$(sed -n 's/^release=//p' "$out/info")
+	btf=$(sed -n 's/^btf=//p' "$out/info")
+	bpf=$(sed -n 's/^bpf_syscall=//p' "$out/info")
+	other=""
+	if [ -s "$out/config" ]; then
+		for o in CONFIG_BPF_JIT CONFIG_BPF_EVENTS CONFIG_KPROBES CONFIG_FTRACE_SYSCALLS CONFIG_TRACING CONFIG_IPV6 CONFIG_DEVTMPFS CONFIG_SERIAL_8250_CONSOLE CONFIG_RD_GZIP; do
+			v=$(sed -n "s/^$o=//p" "$out/config")
+			other="$other ${o#CONFIG_}=${v:-n}"
+		done
+	fi
+	printf '%-9s %-40s %-16s %-4s %-5s%s\n' "$n" "$pkg" "${rel%%-cloud-amd64}" "$btf" "$bpf" "$other"
+	[ "$btf" = yes ] || echo "WARNING: $n kernel has no CONFIG_DEBUG_INFO_BTF: no /sys/kernel/btf/vmlinux" >&2
+done

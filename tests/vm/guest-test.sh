@@ -1,0 +1,81 @@
+#!/bin/sh
+# The connecttop test run inside each VM (busybox sh, from the initramfs's
+# /test.sh), or on the host in a fresh network namespace (run.sh host).
+# It prints sections headed "### NAME" that tests/vm/check.sh reads:
+#   ### uname        the kernel release
+#   ### loadgen      one line per load: "COMM rc=N <loadgen's own line>"
+#   ### connecttop   "rc=N" of the JSON run
+#   ### stderr       connecttop's stderr during the JSON run
+#   ### probe        `connecttop --probe` output, then "rc=N"
+#   ### json         connecttop's stdout (one JSON object per line)
+#   ### end
+# Exits 0 when every program exited 0 (check.sh judges the output itself).
+#
+# CT_WORKDIR: where to keep the output files (default /tmp).
+# CT_ATTACH_WAIT: seconds to wait at most for connecttop's first interval
+# (its attach under TCG is slow); the loads start right after it.
+W=${CT_WORKDIR:-/tmp}
+out=$W/ct-out.json
+err=$W/ct-err.txt
+lg=$W/ct-loadgen.txt
+: >"$lg"
+rc=0
+
+echo "### uname"
+uname -r
+
+# The tool mounts tracefs itself if it needs it: that is part of the test.
+timeout 60 connecttop -b -o json -d 1 -n 5 >"$out" 2>"$err" &
+ct=$!
+
+# Wait until connecttop has attached: its first interval line shows that.
+# Load made before that would be missed. At least 1.5 s, at most CT_ATTACH_WAIT.
+sleep 1.5
+i=0
+max=$((${CT_ATTACH_WAIT:-30} * 10))
+while [ ! -s "$out" ] && kill -0 "$ct" 2>/dev/null && [ "$i" -lt "$max" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+waited="$(((15 + i) / 10)).$(((15 + i) % 10))"
+
+load() {
+	comm=$1
+	shift
+	line=$(loadgen -c "$comm" "$@" 2>&1)
+	r=$?
+	[ "$r" = 0 ] || rc=1
+	echo "$comm rc=$r $line" | tr '\n' ' ' >>"$lg"
+	echo >>"$lg"
+}
+if kill -0 "$ct" 2>/dev/null; then
+	load vmacc accept 127.0.0.1 7001 50
+	load vmref refuse 127.0.0.1 7002 40
+	load vmnb -N accept 127.0.0.1 7003 30
+	load vmudp udp 127.0.0.1 7004 20
+	load vmv6 refuse ::1 7005 10
+else
+	echo "guest: connecttop exited before the load started" >>"$lg"
+fi
+
+wait "$ct"
+ctrc=$?
+[ "$ctrc" = 0 ] || rc=1
+
+echo "### loadgen"
+cat "$lg"
+echo "### connecttop"
+echo "rc=$ctrc"
+echo "attach_wait=${waited}s"
+echo "### stderr"
+cat "$err"
+echo "### probe"
+timeout 30 connecttop --probe 2>&1
+prc=$?
+echo "rc=$prc"
+[ "$prc" = 0 ] || rc=1
+echo "### json"
+cat "$out"
+echo "### end"
+rm -f "$out" "$err" "$lg"
+exit $rc

@@ -1,0 +1,276 @@
+#!/bin/bash
+# Kernel-matrix test: boot Debian cloud kernels in qemu (TCG, no KVM) with a
+# busybox initramfs holding the static binaries, run the guest test inside,
+# and check its output on the host.
+#
+#   tests/vm/run.sh [--smoke] [-t GUEST_TEST.sh] [-c CHECK.sh] [NAME...]
+#
+# NAME: bullseye (5.10), bookworm (6.1), trixie (6.12), host (the guest test
+# run on this machine in a fresh network namespace), or all (= the three
+# kernels and host). Default: $VM_KERNELS, else "bullseye bookworm trixie".
+# --smoke: the stand-in guest-smoke.sh (no connecttop needed): proves each
+# kernel boots, has BTF and bpf(), and loadgen runs in it.
+#
+# Environment:
+#   CONNECTTOP, LOADGEN  the static binaries (default <repo>/.output/...;
+#                        a missing default loadgen is built into the cache)
+#   CT_CACHE             cache folder (default <repo>/.cache/vm)
+#   VM_TIMEOUT           seconds per boot before qemu is killed (default 180)
+#   VM_VERBOSE=1         also show each serial console while it runs
+#   VM_APPEND            extra kernel command line
+#
+# Prints "PASS: NAME/CHECK" or "FAIL: NAME/CHECK: REASON" per check, then
+# "N passed, N failed"; exits 1 if any check failed. Serial logs are kept in
+# $CT_CACHE/logs/NAME.log.
+set -eu
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+smoke=0
+test=$VM_DIR/guest-test.sh
+check=$VM_DIR/check.sh
+names=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smoke) smoke=1 ;;
+	-t)
+		[ $# -ge 2 ] || die "-t needs a file"
+		test=$2
+		shift
+		;;
+	-c)
+		[ $# -ge 2 ] || die "-c needs a file"
+		check=$2
+		shift
+		;;
+	-h | --help)
+		sed -n '2,25p' "$0"
+		exit 0
+		;;
+	-*) die "unknown option '$1' (see --help)" ;;
+	all) names="$names bullseye bookworm trixie host" ;;
+	*) names="$names $1" ;;
+	esac
+	shift
+done
+[ -n "$names" ] || names=$VM_KERNELS
+[ "$smoke" = 0 ] || test=$VM_DIR/guest-smoke.sh
+[ -r "$test" ] || die "guest test '$test' not found"
+[ -r "$check" ] || die "checker '$check' not found"
+
+vms=""
+for n in $names; do
+	case $n in
+	bullseye | bookworm | trixie) vms="$vms $n" ;;
+	host) ;;
+	*) die "unknown matrix entry '$n' (known: bullseye bookworm trixie host all)" ;;
+	esac
+done
+
+VM_TIMEOUT=${VM_TIMEOUT:-180}
+mkdir -p "$CT_CACHE/logs"
+
+passes=0 fails=0
+report() { # the checker's and our PASS/FAIL lines, counted
+	local l
+	while IFS= read -r l; do
+		echo "$l"
+		case $l in
+		PASS:*) passes=$((passes + 1)) ;;
+		FAIL:*) fails=$((fails + 1)) ;;
+		esac
+	done
+}
+pass() { report <<<"PASS: $1"; }
+fail() { report <<<"FAIL: $1: $2"; }
+finish() {
+	echo "$passes passed, $fails failed"
+	[ "$fails" = 0 ] && exit 0
+	exit 1
+}
+secs() { echo "$(($1 / 1000)).$(($1 % 1000 / 100))"; }
+
+# --- cleanup ------------------------------------------------------------------
+work="" netns="" qemu_pid="" tail_pid="" # qemu_pid: the running qemu or host test
+# shellcheck disable=SC2317 # run from the trap
+cleanup() {
+	[ -z "$tail_pid" ] || kill "$tail_pid" 2>/dev/null || true
+	if [ -n "$qemu_pid" ]; then
+		kill "$qemu_pid" 2>/dev/null || true
+		wait "$qemu_pid" 2>/dev/null || true
+	fi
+	[ -z "$netns" ] || ip netns del "$netns" 2>/dev/null || true
+	[ -z "$work" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'echo "${0##*/}: interrupted" >&2; exit 130' INT TERM HUP
+
+# --- the binaries -----------------------------------------------------------
+t_all=$(now_ms)
+CONNECTTOP=${CONNECTTOP:-$REPO_ROOT/.output/connecttop}
+if [ -z "${LOADGEN:-}" ]; then
+	LOADGEN=$REPO_ROOT/.output/loadgen
+	if [ ! -x "$LOADGEN" ]; then
+		LOADGEN=$CT_CACHE/loadgen
+		if [ ! -x "$LOADGEN" ] || [ "$REPO_ROOT/tests/loadgen.c" -nt "$LOADGEN" ]; then
+			note "building $LOADGEN from tests/loadgen.c"
+			gcc -O2 -static -pthread "$REPO_ROOT/tests/loadgen.c" -o "$LOADGEN" ||
+				{ fail setup "cannot build loadgen (gcc -O2 -static -pthread tests/loadgen.c)"; finish; }
+		fi
+	fi
+fi
+[ -x "$LOADGEN" ] || { fail setup "loadgen not found at '$LOADGEN' (set LOADGEN=)"; finish; }
+bins=$LOADGEN
+if [ "$smoke" = 0 ]; then
+	[ -x "$CONNECTTOP" ] || { fail setup "connecttop not found at '$CONNECTTOP' (build it first, or set CONNECTTOP=; --smoke runs without it)"; finish; }
+	bins="$CONNECTTOP $LOADGEN"
+	for b in $bins; do
+		if readelf -l "$b" 2>/dev/null | grep -q 'program interpreter'; then
+			fail setup "'$b' is dynamically linked; the VMs need a static binary"
+			finish
+		fi
+	done
+fi
+[ "$smoke" = 1 ] || need_cmd jq jq
+
+# --- kernels, qemu, initramfs -----------------------------------------------
+t_fetch=0
+if [ -n "$vms" ]; then
+	need_cmd qemu-system-x86_64 qemu-system-x86
+	t0=$(now_ms)
+	# shellcheck disable=SC2086
+	if ! bash "$VM_DIR/fetch-kernels.sh" $vms >"$CT_CACHE/logs/fetch.log" 2>&1; then
+		fail setup "fetching the kernels failed: $(grep -i error "$CT_CACHE/logs/fetch.log" | tail -n 2 | tr '\n' ' ')(log: $CT_CACHE/logs/fetch.log)"
+		finish
+	fi
+	t_fetch=$(($(now_ms) - t0))
+	grep -E '^(cached|fetched):' "$CT_CACHE/logs/fetch.log" | sed 's/^/kernel /' >&2
+	grep '^WARNING' "$CT_CACHE/logs/fetch.log" >&2 || true
+fi
+
+work=$(mktemp -d "$CT_CACHE/run.XXXXXX")
+t0=$(now_ms)
+if [ -n "$vms" ]; then
+	# shellcheck disable=SC2086
+	if ! bash "$VM_DIR/mkinitramfs.sh" -o "$work/initrd.gz" -t "$test" $bins >"$work/mkinitramfs.log" 2>&1; then
+		fail setup "building the initramfs failed: $(tail -n 2 "$work/mkinitramfs.log" | tr '\n' ' ')"
+		finish
+	fi
+fi
+t_initrd=$(($(now_ms) - t0))
+timings="fetch $(secs "$t_fetch")s, initramfs $(secs "$t_initrd")s"
+
+# Judge one run: $1 name, $2 serial/console log, $3 seconds, $4 expected release
+judge() {
+	local name=$1 log=$2 dt=$3 rel=$4 out=$CT_CACHE/logs/$1.out endline rc="" last
+	tr -d '\r' <"$log" >"$work/log"
+	if ! grep -q '^===CT-TEST-BEGIN===$' "$work/log"; then
+		last=$(grep -v '^$' "$work/log" | tail -n 4 | cut -c1-160 | tr '\n' '|')
+		fail "$name/boot" "the test never started (no begin marker) after ${dt}s; last console lines: ${last:-<none>} (log: $log)"
+		return
+	fi
+	sed -n '/^===CT-TEST-BEGIN===$/,/^===CT-TEST-END/{//!p}' "$work/log" >"$out"
+	endline=$(grep -m1 '^===CT-TEST-END rc=' "$work/log" || true)
+	if [ -z "$endline" ]; then
+		fail "$name/boot" "the test did not finish within ${VM_TIMEOUT}s (no end marker; ${dt}s) (log: $log)"
+	else
+		rc=${endline#===CT-TEST-END rc=}
+		rc=${rc%===}
+		pass "$name/boot (${dt}s, guest test rc=$rc)"
+	fi
+	if [ "$smoke" = 1 ]; then
+		judge_smoke "$name" "$out" "$rc" "$rel"
+	else
+		report < <(EXPECT_RELEASE=$rel bash "$check" "$name" "$out" 2>/dev/null || true)
+	fi
+}
+
+judge_smoke() {
+	local name=$1 out=$2 rc=$3 rel=$4 got
+	got=$(sed -n 's/^uname: //p' "$out")
+	if [ -z "$rel" ] || [ "$got" = "$rel" ]; then pass "$name/kernel (${got:-?})"; else fail "$name/kernel" "uname -r is '$got', expected '$rel'"; fi
+	if grep -q '^btf: yes' "$out"; then pass "$name/btf ($(sed -n 's/^btf: yes //p' "$out"))"; else fail "$name/btf" "no /sys/kernel/btf/vmlinux"; fi
+	if grep -q '^bpf_syscall: yes' "$out"; then pass "$name/bpf-syscall"; else fail "$name/bpf-syscall" "no bpf() (CONFIG_BPF_SYSCALL)"; fi
+	if grep -q '^loadgen: rc=0' "$out"; then
+		pass "$name/loadgen ($(grep -c '^connects=' "$out") runs)"
+	else
+		fail "$name/loadgen" "loadgen failed in the guest: $(grep -E '^(connects=|loadgen)' "$out" | tr '\n' ' ')"
+	fi
+}
+
+boot() {
+	local name=$1 kdir=$CT_CACHE/kernels/$1 log=$CT_CACHE/logs/$1.log t0 dt rel qrc
+	rel=$(sed -n 's/^release=//p' "$kdir/info")
+	t0=$(now_ms)
+	# -nodefaults: no NIC, no VGA: only the serial console (on stdout)
+	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -m 1G -smp 2 \
+		-nographic -nodefaults -no-reboot -serial stdio \
+		-kernel "$kdir/vmlinuz" -initrd "$work/initrd.gz" \
+		-append "console=ttyS0 panic=-1 oops=panic ${VM_APPEND:-}" \
+		</dev/null >"$log" 2>&1 &
+	qemu_pid=$!
+	if [ "${VM_VERBOSE:-0}" = 1 ]; then
+		tail -n +1 -f "$log" >&2 &
+		tail_pid=$!
+	fi
+	qrc=0
+	wait "$qemu_pid" || qrc=$?
+	qemu_pid=""
+	if [ -n "$tail_pid" ]; then
+		sleep 0.2
+		kill "$tail_pid" 2>/dev/null || true
+		wait "$tail_pid" 2>/dev/null || true
+		tail_pid=""
+	fi
+	dt=$(secs $(($(now_ms) - t0)))
+	timings="$timings, $name ${dt}s"
+	[ "$qrc" = 0 ] || [ "$qrc" = 124 ] || note "$name: qemu exited $qrc (log: $log)"
+	judge "$name" "$log" "$dt" "$rel"
+}
+
+run_host() {
+	local log=$CT_CACHE/logs/host.log t0 dt sh rc
+	if [ "$(id -u)" != 0 ]; then
+		fail host/setup "needs root (ip netns, bpf)"
+		return
+	fi
+	netns=ct-vmtest-$$
+	ip netns add "$netns" || {
+		fail host/setup "ip netns add $netns failed"
+		netns=""
+		return
+	}
+	ip -n "$netns" link set lo up
+	mkdir -p "$work/hostbin" "$work/hostwork"
+	for b in $bins; do ln -sf "$(cd "$(dirname "$b")" && pwd)/${b##*/}" "$work/hostbin/${b##*/}"; done
+	# busybox sh, as in the guest, where it is available
+	sh="sh"
+	command -v busybox >/dev/null 2>&1 && sh="busybox sh"
+	t0=$(now_ms)
+	rc=0
+	echo "===CT-TEST-BEGIN===" >"$log"
+	# in the background, so that a signal to us is handled at once; GNU
+	# timeout passes it on to its whole process group
+	# shellcheck disable=SC2086
+	(cd "$work/hostwork" && CT_WORKDIR=$work/hostwork PATH=$work/hostbin:$PATH \
+		exec timeout -k 5 "$VM_TIMEOUT" ip netns exec "$netns" $sh "$test") </dev/null >>"$log" 2>&1 &
+	qemu_pid=$!
+	wait "$qemu_pid" || rc=$?
+	qemu_pid=""
+	echo "===CT-TEST-END rc=$rc===" >>"$log"
+	ip netns del "$netns" || true
+	netns=""
+	dt=$(secs $(($(now_ms) - t0)))
+	timings="$timings, host ${dt}s"
+	judge host "$log" "$dt" "$(uname -r)"
+}
+
+for n in $names; do
+	case $n in
+	host) run_host ;;
+	*) boot "$n" ;;
+	esac
+done
+
+echo "timings: $timings, total $(secs $(($(now_ms) - t_all)))s" >&2
+finish

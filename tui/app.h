@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The application's state as main.c owns it, and the options. The batch
+ * printer and the view read it; only main.c knows every module.
+ */
+#ifndef CT_APP_H
+#define CT_APP_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "export.h"
+#include "filter.h"
+#include "flows.h"
+
+struct options {
+	int batch;		/* -b */
+	int quiet;		/* -q: no table output (with --prometheus) */
+	double delay;		/* -d, seconds */
+	long iterations;	/* -n, 0: forever */
+	enum ct_format format;	/* -o */
+	enum ct_group group;	/* -g */
+	enum ct_sort sort;	/* -s */
+	int reverse;		/* -r: the other order than the column's natural one */
+	const char *filter_expr; /* -f */
+	struct ct_filter *filter;
+	uint32_t pid;		/* -p: kernel-side tgid filter */
+	uint16_t port;		/* -P: kernel-side port filter */
+	int family;		/* -4 / -6 */
+	int include_self;
+	long max_flows;
+	long max_rows;		/* -m: rows per interval in batch mode, 0: all */
+	uint64_t ringbuf_bytes;
+	uint64_t wakeup_bytes;
+	const char *prom_path;
+	long prom_max_series;
+	const char *export_dir;
+	int names;		/* start with reverse DNS and service names on */
+	int no_color;
+	int force_raw;
+	int verbose;
+};
+
+struct app {
+	struct options opt;
+	struct ct_flows *flows;
+	struct probe *probe;
+	struct prom *prom;
+	uint64_t events, outcomes;	/* since start */
+	uint64_t events_at_tick;	/* events when the last interval ended */
+	uint64_t start_ns;		/* monotonic */
+	int64_t mono_to_unix_ns;
+	struct ct_stats stats;		/* as of the last tick */
+	volatile sig_atomic_t quit;
+};
+
+/* a sort column's natural order: numbers descending, names ascending */
+int ct_sort_default_desc(enum ct_sort s);
+
+uint64_t app_now_ns(void);	/* CLOCK_MONOTONIC */
+void app_drain(struct app *a);	/* pull every queued event into the flow table */
+/* the stats header of the current moment (without ending the interval) */
+void app_stats(struct app *a, struct ct_stats *st);
+
+/* batch.c: print one interval as the options say. 0 or -errno (-EPIPE). */
+int batch_print(struct app *a, int final);
+
+#endif

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Batch mode (like top -b): one table, CSV block or JSON line per interval. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "app.h"
+#include "prom.h"
+
+int batch_print(struct app *a, int final)
+{
+	static int csv_header_done;
+	const struct options *o = &a->opt;
+	struct ct_snap *snap;
+	struct ct_view v;
+	int rc;
+
+	(void)final;
+	if (o->format == FMT_PROM)
+		return prom_write(a->prom, stdout, a->flows, &a->stats);
+	snap = flows_snapshot(a->flows, app_now_ns());
+	if (!snap)
+		return -ENOMEM;
+	rc = snap_view(snap, o->group, o->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse, &v);
+	if (rc) {
+		snap_free(snap);
+		return rc;
+	}
+	if (o->max_rows && (size_t)o->max_rows < v.n && o->format != FMT_TABLE)
+		v.n = o->max_rows;
+	switch (o->format) {
+	case FMT_JSON:
+		rc = export_json(stdout, &v, o->group, &a->stats);
+		break;
+	case FMT_CSV:
+		if (!csv_header_done) {
+			rc = export_csv_header(stdout, o->group);
+			csv_header_done = 1;
+			if (rc)
+				break;
+		}
+		rc = export_csv(stdout, &v, o->group, &a->stats);
+		break;
+	default:
+		rc = export_table(stdout, &v, o->group, &a->stats, o->max_rows);
+	}
+	view_rows_free(&v);
+	snap_free(snap);
+	return rc;
+}

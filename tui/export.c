@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+const char *const ct_format_names[FMT_MAX] = { "table", "csv", "json", "prom" };
+
+enum field {
+	F_COMM,
+	F_PID,
+	F_PIDS,
+	F_UID,
+	F_DADDR,
+	F_DPORT,
+	F_PROTO,
+	F_FAMILY,
+	F_FLOWS,
+	F_COUNT,
+	F_ICOUNT,
+	F_RATE,
+	F_RESULTS,
+	F_ERRORS,
+	F_P50,
+	F_P99,
+	F_MAX,
+	F_FIRST,
+	F_LAST,
+	F_END,
+};
+
+static const char *const field_names[F_END] = {
+	"comm",	  "pid",	    "pids", "uid",     "daddr",	     "dport",	   "proto",
+	"family", "flows",	    "count", "interval_count", "rate", "results", "errors",
+	"lat_p50_us", "lat_p99_us", "lat_max_us", "first_seen", "last_seen",
+};
+
+#define COMMON F_COUNT, F_ICOUNT, F_RATE, F_RESULTS, F_ERRORS, F_P50, F_P99, F_MAX, F_FIRST, F_LAST, F_END
+static const enum field group_fields[GROUP_MAX][20] = {
+	[GROUP_FLOW] = { F_COMM, F_PID, F_PIDS, F_UID, F_DADDR, F_DPORT, F_PROTO, F_FAMILY, COMMON },
+	[GROUP_PROCESS] = { F_COMM, F_PID, F_PIDS, F_UID, F_FLOWS, COMMON },
+	[GROUP_DEST] = { F_DADDR, F_FAMILY, F_FLOWS, F_PIDS, COMMON },
+	[GROUP_PORT] = { F_DPORT, F_PROTO, F_FLOWS, F_PIDS, COMMON },
+};
+
+const char *ct_proto_name(unsigned proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 136:
+		return "udplite";
+	case 262:
+		return "mptcp";
+	case 1:
+		return "icmp";
+	case 58:
+		return "icmpv6";
+	}
+	snprintf(buf, len, "ipproto-%u", proto);
+	return buf;
+}
+
+const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len)
+{
+	const struct ct_errcount *best = NULL;
+
+	for (int i = 0; i < CT_FLOW_ERRS && r->errs[i].err; i++)
+		if (!best || r->errs[i].count > best->count)
+			best = &r->errs[i];
+	if (!best)
+		return "";
+	return ct_errno_name(best->err, buf, len);
+}
+
+/* JSON string: quotes, backslash and every control character escaped; the
+ * text was sanitized first, so it is valid UTF-8 without terminal controls */
+static void json_str(FILE *out, const char *s, size_t maxlen)
+{
+	char clean[256];
+
+	ct_sanitize(s, maxlen, clean, sizeof(clean));
+	fputc('"', out);
+	for (const char *p = clean; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', out);
+		fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+/* CSV field: quoted when it holds a comma, quote or space; quotes doubled */
+static void csv_str(FILE *out, const char *s, size_t maxlen)
+{
+	char clean[256];
+
+	ct_sanitize(s, maxlen, clean, sizeof(clean));
+	if (!strpbrk(clean, ",\" ")) {
+		fputs(clean, out);
+		return;
+	}
+	fputc('"', out);
+	for (const char *p = clean; *p; p++) {
+		if (*p == '"')
+			fputc('"', out);
+		fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void put_time(FILE *out, uint64_t mono_ns, const struct ct_stats *st, int json)
+{
+	char buf[40];
+
+	if (!mono_ns) {
+		fputs(json ? "null" : "", out);
+		return;
+	}
+	ct_rfc3339(mono_ns + st->mono_to_unix_ns, buf, sizeof(buf));
+	fprintf(out, json ? "\"%s\"" : "%s", buf);
+}
+
+static void put_lat(FILE *out, double us, int json)
+{
+	if (us < 0)
+		fputs(json ? "null" : "", out);
+	else
+		fprintf(out, "%.0f", us);
+}
+
+static void put_field(FILE *out, enum field f, const struct ct_row *r, const struct ct_stats *st, int json)
+{
+	char buf[64];
+
+	switch (f) {
+	case F_COMM:
+		(json ? json_str : csv_str)(out, r->key.comm, sizeof(r->key.comm));
+		break;
+	case F_PID:
+		fprintf(out, "%u", r->pid);
+		break;
+	case F_PIDS:
+		fprintf(out, "%u", r->npids);
+		break;
+	case F_UID:
+		fprintf(out, "%u", r->uid);
+		break;
+	case F_DADDR:
+		ct_addr_str(r->key.family, r->key.daddr, buf, sizeof(buf));
+		fprintf(out, json ? "\"%s\"" : "%s", buf);
+		break;
+	case F_DPORT:
+		fprintf(out, "%u", r->key.dport);
+		break;
+	case F_PROTO:
+		fprintf(out, json ? "\"%s\"" : "%s", ct_proto_name(r->key.proto, buf, sizeof(buf)));
+		break;
+	case F_FAMILY:
+		fprintf(out, json ? "\"ipv%u\"" : "ipv%u", r->key.family);
+		break;
+	case F_FLOWS:
+		fprintf(out, "%u", r->nflows);
+		break;
+	case F_COUNT:
+		fprintf(out, "%llu", (unsigned long long)r->count);
+		break;
+	case F_ICOUNT:
+		fprintf(out, "%llu", (unsigned long long)r->interval_count);
+		break;
+	case F_RATE:
+		fprintf(out, "%.2f", r->rate);
+		break;
+	case F_RESULTS:
+		for (int i = 0; i < RES_MAX; i++) {
+			if (json)
+				fprintf(out, "%s\"%s\":%llu", i ? "," : "{", ct_result_names[i],
+					(unsigned long long)r->results[i]);
+			else
+				fprintf(out, "%s%llu", i ? "," : "", (unsigned long long)r->results[i]);
+		}
+		if (json)
+			fputc('}', out);
+		break;
+	case F_ERRORS: {
+		/* JSON: {"ECONNREFUSED":3}; CSV: ECONNREFUSED=3;ETIMEDOUT=1 */
+		int n = 0;
+
+		if (json)
+			fputc('{', out);
+		for (int i = 0; i < CT_FLOW_ERRS && r->errs[i].err; i++, n++)
+			fprintf(out, json ? "%s\"%s\":%u" : "%s%s=%u", n ? (json ? "," : ";") : "",
+				ct_errno_name(r->errs[i].err, buf, sizeof(buf)), r->errs[i].count);
+		if (r->errs_other)
+			fprintf(out, json ? "%s\"other\":%llu" : "%sother=%llu", n ? (json ? "," : ";") : "",
+				(unsigned long long)r->errs_other);
+		if (json)
+			fputc('}', out);
+		break;
+	}
+	case F_P50:
+		put_lat(out, ct_row_lat_pct(r, 0.5), json);
+		break;
+	case F_P99:
+		put_lat(out, ct_row_lat_pct(r, 0.99), json);
+		break;
+	case F_MAX:
+		put_lat(out, r->lat_n ? r->lat_max_ns / 1000.0 : -1, json);
+		break;
+	case F_FIRST:
+		put_time(out, r->first_ns, st, json);
+		break;
+	case F_LAST:
+		put_time(out, r->last_ns, st, json);
+		break;
+	case F_END:
+		break;
+	}
+}
+
+static int stream_status(FILE *out)
+{
+	if (fflush(out) || ferror(out))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int export_json(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st)
+{
+	char now[40];
+
+	ct_rfc3339(st->now_unix_ns, now, sizeof(now));
+	fprintf(out,
+		"{\"version\":%d,\"time\":\"%s\",\"interval_s\":%.3f,\"group\":\"%s\",\"events\":%llu,"
+		"\"outcomes\":%llu,\"drops\":%llu,\"evicted\":%llu,\"flows\":%llu,\"rows\":[",
+		CT_SCHEMA_VERSION, now, st->interval_s, ct_group_names[g], (unsigned long long)st->events,
+		(unsigned long long)st->outcomes, (unsigned long long)st->drops, (unsigned long long)st->evicted,
+		(unsigned long long)st->flows);
+	for (size_t i = 0; i < v->n; i++) {
+		fputs(i ? ",{" : "{", out);
+		for (int k = 0; group_fields[g][k] != F_END; k++) {
+			enum field f = group_fields[g][k];
+
+			fprintf(out, "%s\"%s\":", k ? "," : "", field_names[f]);
+			put_field(out, f, v->rows[i], st, 1);
+		}
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+	return stream_status(out);
+}
+
+int export_csv_header(FILE *out, enum ct_group g)
+{
+	fputs("time", out);
+	for (int k = 0; group_fields[g][k] != F_END; k++) {
+		enum field f = group_fields[g][k];
+
+		if (f == F_RESULTS) {
+			for (int i = 0; i < RES_MAX; i++)
+				fprintf(out, ",results.%s", ct_result_names[i]);
+		} else {
+			fprintf(out, ",%s", field_names[f]);
+		}
+	}
+	fputc('\n', out);
+	return stream_status(out);
+}
+
+int export_csv(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st)
+{
+	char now[40];
+
+	ct_rfc3339(st->now_unix_ns, now, sizeof(now));
+	for (size_t i = 0; i < v->n; i++) {
+		fputs(now, out);
+		for (int k = 0; group_fields[g][k] != F_END; k++) {
+			fputc(',', out);
+			put_field(out, group_fields[g][k], v->rows[i], st, 0);
+		}
+		fputc('\n', out);
+	}
+	return stream_status(out);
+}
+
+static void fmt_lat_ms(double us, char *buf, size_t len)
+{
+	if (us < 0)
+		snprintf(buf, len, "-");
+	else if (us < 10000)
+		snprintf(buf, len, "%.2f", us / 1000);
+	else
+		snprintf(buf, len, "%.0f", us / 1000);
+}
+
+int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st,
+		 size_t max_rows)
+{
+	char now[40], buf[64];
+	size_t n = max_rows && max_rows < v->n ? max_rows : v->n;
+
+	ct_rfc3339(st->now_unix_ns, now, sizeof(now));
+	fprintf(out, "%s  events/s %.1f  events %llu  drops %llu  evicted %llu  flows %llu  group %s\n", now,
+		st->events_rate, (unsigned long long)st->events, (unsigned long long)st->drops,
+		(unsigned long long)st->evicted, (unsigned long long)st->flows, ct_group_names[g]);
+	switch (g) {
+	case GROUP_FLOW:
+		fprintf(out, "%-16s %7s %5s %-39s %5s %-5s", "PROCESS", "PID", "PIDS", "DESTINATION", "PORT",
+			"PROTO");
+		break;
+	case GROUP_PROCESS:
+		fprintf(out, "%-16s %7s %5s %5s", "PROCESS", "PID", "PIDS", "FLOWS");
+		break;
+	case GROUP_DEST:
+		fprintf(out, "%-39s %5s %5s", "DESTINATION", "FLOWS", "PIDS");
+		break;
+	default:
+		fprintf(out, "%5s %-5s %5s %5s", "PORT", "PROTO", "FLOWS", "PIDS");
+	}
+	fprintf(out, " %9s %9s %7s %5s %-14s %8s %8s\n", "RATE/s", "TOTAL", "FAIL", "FAIL%", "ERROR", "P50ms",
+		"P99ms");
+	for (size_t i = 0; i < n; i++) {
+		const struct ct_row *r = v->rows[i];
+		char comm[80], addr[64], p50[16], p99[16], err[32];
+		uint64_t fails = ct_row_failures(r), done = r->count - r->results[RES_PENDING];
+
+		ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
+		ct_addr_str(r->key.family, r->key.daddr, addr, sizeof(addr));
+		switch (g) {
+		case GROUP_FLOW:
+			fprintf(out, "%-16s %7u %5u %-39s %5u %-5s", comm, r->pid, r->npids, addr, r->key.dport,
+				ct_proto_name(r->key.proto, buf, sizeof(buf)));
+			break;
+		case GROUP_PROCESS:
+			fprintf(out, "%-16s %7u %5u %5u", comm, r->pid, r->npids, r->nflows);
+			break;
+		case GROUP_DEST:
+			fprintf(out, "%-39s %5u %5u", addr, r->nflows, r->npids);
+			break;
+		default:
+			fprintf(out, "%5u %-5s %5u %5u", r->key.dport, ct_proto_name(r->key.proto, buf, sizeof(buf)),
+				r->nflows, r->npids);
+		}
+		fmt_lat_ms(ct_row_lat_pct(r, 0.5), p50, sizeof(p50));
+		fmt_lat_ms(ct_row_lat_pct(r, 0.99), p99, sizeof(p99));
+		fprintf(out, " %9.1f %9llu %7llu %5.1f %-14s %8s %8s\n", r->rate, (unsigned long long)r->count,
+			(unsigned long long)fails, done ? 100.0 * fails / done : 0.0,
+			ct_row_top_error(r, err, sizeof(err)), p50, p99);
+	}
+	if (n < v->n)
+		fprintf(out, "(%zu more rows)\n", v->n - n);
+	fputc('\n', out);
+	return stream_status(out);
+}
+
+int export_atomic(const char *path, export_writer_fn fn, void *ctx)
+{
+	size_t len = strlen(path);
+	char *tmp = malloc(len + 16);
+	FILE *out = NULL;
+	int fd, rc;
+
+	if (!tmp)
+		return -ENOMEM;
+	/* same directory, so rename() is atomic; the name starts with a dot so
+	 * node_exporter's textfile collector (*.prom) never reads it half-written */
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+
+	snprintf(tmp, len + 16, "%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen);
+	fd = mkostemp(tmp, O_CLOEXEC); /* O_EXCL: never opens what an attacker planted */
+	if (fd < 0) {
+		rc = -errno;
+		free(tmp);
+		return rc;
+	}
+	fchmod(fd, 0644);
+	out = fdopen(fd, "w");
+	if (!out) {
+		rc = -errno;
+		close(fd);
+		goto fail;
+	}
+	rc = fn(out, ctx);
+	if (!rc && (fflush(out) || ferror(out)))
+		rc = -(errno ? errno : EIO);
+	if (!rc && fsync(fileno(out)))
+		rc = -errno;
+	if (fclose(out) && !rc)
+		rc = -(errno ? errno : EIO);
+	if (rc)
+		goto fail;
+	if (rename(tmp, path)) {
+		rc = -errno;
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}

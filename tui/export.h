@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A view of the flow table as text: the table, CSV, or JSON (schema version
+ * CT_SCHEMA_VERSION, documented in man/connecttop.8), to a FILE *, or
+ * atomically to a file. Pure: no curses, no libbpf.
+ */
+#ifndef CT_EXPORT_H
+#define CT_EXPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "flows.h"
+
+#define CT_SCHEMA_VERSION 1
+
+/* what the header of each interval says */
+struct ct_stats {
+	uint64_t events;	 /* connect events seen since start */
+	uint64_t outcomes;	 /* handshake outcomes seen since start */
+	uint64_t drops;		 /* events lost (ring buffer full, maps full) */
+	uint64_t evicted;	 /* flows evicted from the table */
+	uint64_t flows;		 /* flows in the table */
+	double interval_s;	 /* length of the last interval */
+	double events_rate;	 /* connect events per second over it */
+	uint64_t now_unix_ns;	 /* wall-clock time of this output */
+	int64_t mono_to_unix_ns; /* add to a monotonic timestamp to get unix time */
+};
+
+enum ct_format { FMT_TABLE = 0, FMT_CSV, FMT_JSON, FMT_PROM, FMT_MAX };
+extern const char *const ct_format_names[FMT_MAX];
+
+/* Return 0 or -errno of the failed write (e.g. -EPIPE, -ENOSPC). */
+int export_json(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st);
+int export_csv_header(FILE *out, enum ct_group g);
+int export_csv(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st);
+/* max_rows 0: all rows */
+int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st,
+		 size_t max_rows);
+
+/* Short text forms shared by the table, the view and the exporters. */
+const char *ct_proto_name(unsigned proto, char *buf, size_t len);
+/* "ECONNREFUSED" of the most frequent error of the row, or "" */
+const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len);
+
+/*
+ * Write a file atomically: a temporary file created with O_EXCL in the same
+ * directory (never following a planted symlink), filled by fn, flushed,
+ * fsynced, then renamed over path. On any error the temporary file is
+ * removed and path is untouched. 0 or -errno.
+ */
+typedef int (*export_writer_fn)(FILE *out, void *ctx);
+int export_atomic(const char *path, export_writer_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "filter.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "flows.h"
+#include "util.h"
+
+enum term_type { T_TEXT, T_PORT, T_PROTO, T_NET, T_PID, T_UID, T_FAIL, T_PENDING };
+
+struct term {
+	enum term_type type;
+	int negate;
+	char text[64]; /* T_TEXT, lower case */
+	long lo, hi;   /* T_PORT range, T_PROTO number, T_PID, T_UID */
+	int family;    /* T_NET */
+	uint8_t net[16];
+	int prefix;
+};
+
+struct ct_filter {
+	size_t n;
+	struct term terms[];
+};
+
+static int parse_net(const char *v, struct term *t)
+{
+	char buf[64], *slash;
+	long prefix;
+
+	if (strlen(v) >= sizeof(buf))
+		return -1;
+	strcpy(buf, v);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	memset(t->net, 0, sizeof(t->net));
+	if (inet_pton(AF_INET, buf, t->net) == 1)
+		t->family = 4;
+	else if (inet_pton(AF_INET6, buf, t->net) == 1)
+		t->family = 6;
+	else
+		return -1;
+	t->family = ct_addr_normalize(t->family, t->net);
+	prefix = t->family == 4 ? 32 : 128;
+	if (slash && ct_parse_long(slash + 1, 0, prefix, &prefix))
+		return -1;
+	t->prefix = (int)prefix;
+	return 0;
+}
+
+static int parse_term(const char *w, struct term *t, char *err, size_t errlen)
+{
+	const char *v;
+
+	memset(t, 0, sizeof(*t));
+	if (*w == '!') {
+		t->negate = 1;
+		w++;
+	}
+	if (!*w) {
+		snprintf(err, errlen, "'!' needs a term after it");
+		return -1;
+	}
+	if (!strcmp(w, "fail")) {
+		t->type = T_FAIL;
+		return 0;
+	}
+	if (!strcmp(w, "pending")) {
+		t->type = T_PENDING;
+		return 0;
+	}
+	v = strchr(w, ':');
+	if (!v) {
+		size_t n = strlen(w);
+
+		if (n >= sizeof(t->text)) {
+			snprintf(err, errlen, "text term '%.20s...' is too long (max %zu)", w,
+				 sizeof(t->text) - 1);
+			return -1;
+		}
+		t->type = T_TEXT;
+		for (size_t i = 0; i <= n; i++)
+			t->text[i] = (w[i] >= 'A' && w[i] <= 'Z') ? w[i] + 32 : w[i];
+		return 0;
+	}
+	v++;
+	if (!strncmp(w, "port:", 5)) {
+		char buf[16], *dash;
+
+		t->type = T_PORT;
+		if (strlen(v) >= sizeof(buf))
+			goto bad_port;
+		strcpy(buf, v);
+		dash = strchr(buf, '-');
+		if (dash)
+			*dash = 0;
+		if (ct_parse_long(buf, 0, 65535, &t->lo))
+			goto bad_port;
+		t->hi = t->lo;
+		if (dash && (ct_parse_long(dash + 1, t->lo, 65535, &t->hi)))
+			goto bad_port;
+		return 0;
+bad_port:
+		snprintf(err, errlen, "bad port in '%s': expected port:N or port:N-M with 0..65535", w);
+		return -1;
+	}
+	if (!strncmp(w, "proto:", 6)) {
+		t->type = T_PROTO;
+		if (!strcasecmp(v, "tcp"))
+			t->lo = 6;
+		else if (!strcasecmp(v, "udp"))
+			t->lo = 17;
+		else {
+			snprintf(err, errlen, "bad protocol in '%s': expected proto:tcp or proto:udp", w);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strncmp(w, "net:", 4)) {
+		t->type = T_NET;
+		if (parse_net(v, t)) {
+			snprintf(err, errlen, "bad network in '%s': expected net:ADDR or net:ADDR/PREFIX", w);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strncmp(w, "pid:", 4)) {
+		t->type = T_PID;
+		if (ct_parse_long(v, 1, 4194304, &t->lo)) {
+			snprintf(err, errlen, "bad pid in '%s': expected pid:N with N 1..4194304", w);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strncmp(w, "uid:", 4)) {
+		t->type = T_UID;
+		if (ct_parse_long(v, 0, 4294967295L, &t->lo)) {
+			snprintf(err, errlen, "bad uid in '%s': expected uid:N", w);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "unknown filter '%.*s': use port:, proto:, net:, pid:, uid:, fail, pending or text",
+		 (int)(v - w), w);
+	return -1;
+}
+
+struct ct_filter *filter_new(const char *expr, char *err, size_t errlen)
+{
+	size_t cap = 0, len = expr ? strlen(expr) : 0;
+	struct ct_filter *f;
+	char word[128];
+
+	for (size_t i = 0; i < len; i++)
+		if (expr[i] != ' ' && expr[i] != '\t' && (i == 0 || expr[i - 1] == ' ' || expr[i - 1] == '\t'))
+			cap++;
+	f = calloc(1, sizeof(*f) + cap * sizeof(f->terms[0]));
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (const char *p = expr; p && *p;) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, " \t");
+		if (!n)
+			break;
+		if (n >= sizeof(word)) {
+			snprintf(err, errlen, "filter term too long (max %zu characters)", sizeof(word) - 1);
+			goto fail;
+		}
+		memcpy(word, p, n);
+		word[n] = 0;
+		if (parse_term(word, &f->terms[f->n], err, errlen))
+			goto fail;
+		f->n++;
+		p += n;
+	}
+	return f;
+fail:
+	free(f);
+	errno = EINVAL;
+	return NULL;
+}
+
+void filter_free(struct ct_filter *f)
+{
+	free(f);
+}
+
+int filter_empty(const struct ct_filter *f)
+{
+	return !f || f->n == 0;
+}
+
+static int contains_ci(const char *hay, size_t haylen, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (!n)
+		return 1;
+	for (size_t i = 0; i + n <= haylen; i++) {
+		size_t j = 0;
+
+		while (j < n) {
+			char c = hay[i + j];
+
+			if (c >= 'A' && c <= 'Z')
+				c += 32;
+			if (c != needle[j])
+				break;
+			j++;
+		}
+		if (j == n)
+			return 1;
+	}
+	return 0;
+}
+
+static int in_net(const struct term *t, const struct ct_row *r)
+{
+	int full, rest;
+
+	if (r->key.family != t->family)
+		return 0;
+	full = t->prefix / 8;
+	rest = t->prefix % 8;
+	if (memcmp(r->key.daddr, t->net, full))
+		return 0;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+
+		return (r->key.daddr[full] & mask) == (t->net[full] & mask);
+	}
+	return 1;
+}
+
+static int term_match(const struct term *t, const struct ct_row *r)
+{
+	switch (t->type) {
+	case T_TEXT: {
+		char addr[64];
+
+		if (contains_ci(r->key.comm, strnlen(r->key.comm, sizeof(r->key.comm)), t->text))
+			return 1;
+		if (!r->key.family)
+			return 0;
+		ct_addr_str(r->key.family, r->key.daddr, addr, sizeof(addr));
+		return contains_ci(addr, strlen(addr), t->text);
+	}
+	case T_PORT:
+		return r->key.dport >= t->lo && r->key.dport <= t->hi;
+	case T_PROTO:
+		return r->key.proto == t->lo;
+	case T_NET:
+		return in_net(t, r);
+	case T_PID:
+		for (uint32_t i = 0; i < r->npids && r->pids; i++)
+			if (r->pids[i] == (uint32_t)t->lo)
+				return 1;
+		return r->pid == (uint32_t)t->lo;
+	case T_UID:
+		return r->uid == (uint32_t)t->lo;
+	case T_FAIL:
+		return ct_row_failures(r) > 0;
+	case T_PENDING:
+		return r->results[RES_PENDING] > 0;
+	}
+	return 0;
+}
+
+int filter_match(const struct ct_filter *f, const struct ct_row *r)
+{
+	if (!f)
+		return 1;
+	for (size_t i = 0; i < f->n; i++)
+		if (term_match(&f->terms[i], r) == f->terms[i].negate)
+			return 0;
+	return 1;
+}

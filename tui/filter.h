@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The filter language shared by batch mode (-f) and the view ('/'):
+ * whitespace-separated terms, all of which must match (AND).
+ *   TEXT          process name or destination address contains TEXT (any case)
+ *   port:N        destination port N (port:N-M for a range)
+ *   proto:tcp|udp protocol
+ *   net:CIDR      destination inside CIDR (10.0.0.0/8, fd00::/8, or one address)
+ *   pid:N         pid N made a connect of the row
+ *   uid:N         last uid N
+ *   fail          the row has failures
+ *   pending       the row has connects whose outcome is still to come
+ *   !TERM         negation of any term
+ */
+#ifndef CT_FILTER_H
+#define CT_FILTER_H
+
+#include <stddef.h>
+
+struct ct_row;
+struct ct_filter;
+
+/* Parse expr. NULL on error, with errno set and a message saying which term
+ * is wrong and why written to err. An empty expression gives a filter that
+ * matches everything. Free with filter_free(). */
+struct ct_filter *filter_new(const char *expr, char *err, size_t errlen);
+void filter_free(struct ct_filter *f);
+int filter_match(const struct ct_filter *f, const struct ct_row *r);
+int filter_empty(const struct ct_filter *f);
+
+#endif

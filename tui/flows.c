@@ -1,0 +1,830 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "flows.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "util.h"
+
+#define ECONNREFUSED_ 111
+#define ETIMEDOUT_ 110
+#define ENETUNREACH_ 101
+#define EHOSTUNREACH_ 113
+#define EINPROGRESS_ 115
+
+const char *const ct_result_names[RES_MAX] = { "ok", "refused", "timeout", "unreachable", "pending", "other" };
+const char *const ct_group_names[GROUP_MAX] = { "flow", "process", "dest", "port" };
+const char *const ct_sort_names[SORT_MAX] = { "comm", "pid",  "daddr",	 "dport", "proto", "rate",
+					      "count", "fail", "failpct", "lat",   "last" };
+
+struct ct_flow {
+	struct flow_key key;
+	struct ct_flow *hnext;	     /* hash chain */
+	struct ct_flow *prev, *next; /* recency list: head is the most recently seen */
+	uint64_t count, errs_other;
+	uint64_t results[RES_MAX];
+	uint64_t first_ns, last_ns;
+	uint64_t lat_n, lat_sum_ns, lat_max_ns;
+	uint64_t epoch; /* the interval hist[epoch % CT_HIST] counts */
+	uint32_t lat[CT_LAT_BUCKETS];
+	uint32_t hist[CT_HIST];
+	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint32_t uid, pid, tag;
+	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */
+	uint32_t pid_inline[2];
+	uint32_t *pidtab; /* open addressing, pidcap slots, 0 = empty */
+};
+
+struct ct_flows {
+	struct ct_flow **buckets;
+	size_t nbuckets; /* power of two */
+	size_t n, max;
+	struct ct_flow *head, *tail; /* recency list */
+	struct ct_flow *free_list;   /* evicted flows kept for reuse */
+	uint64_t evicted;
+	uint64_t epoch;	  /* current (incomplete) interval */
+	uint64_t tick_ns; /* when the current interval started */
+	uint64_t last_interval_ns;
+	flows_evict_fn evict_fn;
+	void *evict_ctx;
+};
+
+enum ct_result ct_classify(int ret)
+{
+	switch (-ret) {
+	case 0:
+		return RES_OK;
+	case ECONNREFUSED_:
+		return RES_REFUSED;
+	case ETIMEDOUT_:
+		return RES_TIMEOUT;
+	case ENETUNREACH_:
+	case EHOSTUNREACH_:
+		return RES_UNREACH;
+	case EINPROGRESS_:
+		return RES_PENDING;
+	default:
+		return RES_OTHER;
+	}
+}
+
+struct ct_flows *flows_new(size_t max_flows)
+{
+	struct ct_flows *t;
+
+	if (!max_flows) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->nbuckets = 1024;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return NULL;
+	}
+	t->max = max_flows;
+	return t;
+}
+
+static void flow_release(struct ct_flow *f)
+{
+	free(f->pidtab);
+}
+
+void flows_free(struct ct_flows *t)
+{
+	struct ct_flow *f, *next;
+
+	if (!t)
+		return;
+	for (f = t->head; f; f = next) {
+		next = f->next;
+		flow_release(f);
+		free(f);
+	}
+	for (f = t->free_list; f; f = next) {
+		next = f->next;
+		free(f);
+	}
+	free(t->buckets);
+	free(t);
+}
+
+void flows_set_evict_cb(struct ct_flows *t, flows_evict_fn fn, void *ctx)
+{
+	t->evict_fn = fn;
+	t->evict_ctx = ctx;
+}
+
+size_t flows_count(const struct ct_flows *t)
+{
+	return t->n;
+}
+
+uint64_t flows_evicted(const struct ct_flows *t)
+{
+	return t->evicted;
+}
+
+uint64_t flows_interval(const struct ct_flows *t)
+{
+	return t->epoch;
+}
+
+double flows_last_interval_s(const struct ct_flows *t)
+{
+	return t->last_interval_ns / 1e9;
+}
+
+static size_t bucket_of(const struct ct_flows *t, const struct flow_key *k)
+{
+	return ct_hash(k, sizeof(*k)) & (t->nbuckets - 1);
+}
+
+static void lru_unlink(struct ct_flows *t, struct ct_flow *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		t->head = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	else
+		t->tail = f->prev;
+	f->prev = f->next = NULL;
+}
+
+static void lru_push_head(struct ct_flows *t, struct ct_flow *f)
+{
+	f->prev = NULL;
+	f->next = t->head;
+	if (t->head)
+		t->head->prev = f;
+	t->head = f;
+	if (!t->tail)
+		t->tail = f;
+}
+
+static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k, struct ct_flow ***slot)
+{
+	struct ct_flow **pp = &t->buckets[bucket_of(t, k)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (!memcmp(&(*pp)->key, k, sizeof(*k))) {
+			if (slot)
+				*slot = pp;
+			return *pp;
+		}
+	}
+	if (slot)
+		*slot = pp;
+	return NULL;
+}
+
+/* history of f as seen in the interval `epoch`: most recent complete first */
+static void flow_history(const struct ct_flow *f, uint64_t epoch, uint32_t out[CT_HIST])
+{
+	for (uint64_t i = 0; i < CT_HIST; i++) {
+		uint64_t e = epoch - 1 - i; /* may wrap below 0: then e > f->epoch */
+
+		out[i] = (i < epoch && e <= f->epoch && f->epoch - e < CT_HIST) ? f->hist[e % CT_HIST] : 0;
+	}
+}
+
+static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r, double interval_s)
+{
+	memset(r, 0, sizeof(*r));
+	r->key = f->key;
+	r->count = f->count;
+	memcpy(r->results, f->results, sizeof(r->results));
+	r->errs_other = f->errs_other;
+	r->first_ns = f->first_ns;
+	r->last_ns = f->last_ns;
+	r->lat_n = f->lat_n;
+	r->lat_sum_ns = f->lat_sum_ns;
+	r->lat_max_ns = f->lat_max_ns;
+	memcpy(r->lat, f->lat, sizeof(r->lat));
+	memcpy(r->errs, f->errs, sizeof(r->errs));
+	flow_history(f, t->epoch, r->hist);
+	r->interval_count = r->hist[0];
+	r->rate = interval_s > 0 ? r->interval_count / interval_s : 0;
+	r->uid = f->uid;
+	r->pid = f->pid;
+	r->npids = f->npids;
+	r->nflows = 1;
+	r->tag = f->tag;
+}
+
+static size_t flow_pids(const struct ct_flow *f, uint32_t *out)
+{
+	size_t n = 0;
+
+	if (!f->pidcap) {
+		for (uint32_t i = 0; i < f->npids; i++)
+			out[n++] = f->pid_inline[i];
+		return n;
+	}
+	for (uint32_t i = 0; i < f->pidcap; i++)
+		if (f->pidtab[i])
+			out[n++] = f->pidtab[i];
+	return n;
+}
+
+static void evict(struct ct_flows *t, struct ct_flow *f)
+{
+	struct ct_flow **slot;
+
+	if (t->evict_fn) {
+		struct ct_row r;
+
+		flow_to_row(t, f, &r, 0);
+		t->evict_fn(t->evict_ctx, &r);
+	}
+	lookup(t, &f->key, &slot);
+	*slot = f->hnext;
+	lru_unlink(t, f);
+	flow_release(f);
+	t->n--;
+	f->next = t->free_list;
+	t->free_list = f;
+}
+
+static void grow_buckets(struct ct_flows *t)
+{
+	size_t nb = t->nbuckets * 2;
+	struct ct_flow **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return; /* keep the longer chains: slower, still correct */
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct ct_flow *f = t->buckets[i], *next;
+
+		for (; f; f = next) {
+			size_t j = ct_hash(&f->key, sizeof(f->key)) & (nb - 1);
+
+			next = f->hnext;
+			f->hnext = b[j];
+			b[j] = f;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = nb;
+}
+
+static struct ct_flow *flow_get(struct ct_flows *t, const struct flow_key *k, uint64_t ts)
+{
+	struct ct_flow **slot, *f = lookup(t, k, &slot);
+
+	if (f) {
+		if (t->head != f) {
+			lru_unlink(t, f);
+			lru_push_head(t, f);
+		}
+		return f;
+	}
+	if (t->n >= t->max) {
+		evict(t, t->tail);
+		t->evicted++;
+		lookup(t, k, &slot); /* the chain may have changed */
+	}
+	if (t->free_list) {
+		f = t->free_list;
+		t->free_list = f->next;
+	} else {
+		f = malloc(sizeof(*f));
+		if (!f)
+			return NULL;
+	}
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->first_ns = ts;
+	f->epoch = t->epoch;
+	f->hnext = *slot;
+	*slot = f;
+	lru_push_head(t, f);
+	t->n++;
+	if (t->n > t->nbuckets && t->nbuckets < (t->max | 1023))
+		grow_buckets(t);
+	return f;
+}
+
+static void pidtab_insert(uint32_t *tab, uint32_t cap, uint32_t pid)
+{
+	uint32_t i = (pid * 2654435761u) & (cap - 1);
+
+	while (tab[i] && tab[i] != pid)
+		i = (i + 1) & (cap - 1);
+	tab[i] = pid;
+}
+
+static int pidtab_has(const uint32_t *tab, uint32_t cap, uint32_t pid)
+{
+	uint32_t i = (pid * 2654435761u) & (cap - 1);
+
+	while (tab[i]) {
+		if (tab[i] == pid)
+			return 1;
+		i = (i + 1) & (cap - 1);
+	}
+	return 0;
+}
+
+static void flow_add_pid(struct ct_flow *f, uint32_t pid)
+{
+	if (!pid || pid == f->pid)
+		return;
+	if (!f->pidcap) {
+		for (uint32_t i = 0; i < f->npids; i++)
+			if (f->pid_inline[i] == pid)
+				return;
+		if (f->npids < ARRAY_SIZE(f->pid_inline)) {
+			f->pid_inline[f->npids++] = pid;
+			return;
+		}
+		/* third distinct pid: move to a table */
+		uint32_t *tab = calloc(8, sizeof(*tab));
+
+		if (!tab)
+			return;
+		for (uint32_t i = 0; i < f->npids; i++)
+			pidtab_insert(tab, 8, f->pid_inline[i]);
+		f->pidtab = tab;
+		f->pidcap = 8;
+	}
+	if (pidtab_has(f->pidtab, f->pidcap, pid) || f->npids >= CT_MAX_PIDS)
+		return;
+	if ((f->npids + 1) * 2 > f->pidcap) {
+		uint32_t ncap = f->pidcap * 2;
+		uint32_t *tab = calloc(ncap, sizeof(*tab));
+
+		if (!tab)
+			return;
+		for (uint32_t i = 0; i < f->pidcap; i++)
+			if (f->pidtab[i])
+				pidtab_insert(tab, ncap, f->pidtab[i]);
+		free(f->pidtab);
+		f->pidtab = tab;
+		f->pidcap = ncap;
+	}
+	pidtab_insert(f->pidtab, f->pidcap, pid);
+	f->npids++;
+}
+
+static void add_err(struct ct_errcount *errs, uint64_t *other, int err, uint64_t n)
+{
+	for (int i = 0; i < CT_FLOW_ERRS; i++) {
+		if (errs[i].err == err) {
+			errs[i].count += n;
+			return;
+		}
+		if (!errs[i].err) {
+			errs[i].err = err;
+			errs[i].count = n;
+			return;
+		}
+	}
+	*other += n;
+}
+
+static unsigned lat_bucket(uint64_t lat_ns)
+{
+	uint64_t us = lat_ns / 1000;
+	unsigned b = 0;
+
+	while (us > 1 && b < CT_LAT_BUCKETS - 1) {
+		us >>= 1;
+		b++;
+	}
+	return b;
+}
+
+void flows_add(struct ct_flows *t, const struct ct_sample *s)
+{
+	struct ct_flow *f = flow_get(t, &s->key, s->ts_ns);
+	enum ct_result res;
+
+	if (!f)
+		return;
+	if (f->epoch < t->epoch) {
+		uint64_t gap = t->epoch - f->epoch;
+
+		for (uint64_t i = 1; i <= gap && i <= CT_HIST; i++)
+			f->hist[(f->epoch + i) % CT_HIST] = 0;
+		f->epoch = t->epoch;
+	}
+	if (s->ts_ns > f->last_ns)
+		f->last_ns = s->ts_ns;
+	res = ct_classify(s->ret);
+	if (s->outcome && f->results[RES_PENDING]) {
+		/* resolves a connect already counted as pending */
+		f->results[RES_PENDING]--;
+	} else {
+		/* a connect (or the outcome of one whose flow was evicted since) */
+		f->count++;
+		f->hist[f->epoch % CT_HIST]++;
+		flow_add_pid(f, s->pid);
+		f->pid = s->pid;
+		f->uid = s->uid;
+	}
+	if (s->pending)
+		res = RES_PENDING;
+	f->results[res]++;
+	if (res != RES_OK && res != RES_PENDING)
+		add_err(f->errs, &f->errs_other, -s->ret, 1);
+	if (s->has_lat) {
+		f->lat[lat_bucket(s->lat_ns)]++;
+		f->lat_n++;
+		f->lat_sum_ns += s->lat_ns;
+		if (s->lat_ns > f->lat_max_ns)
+			f->lat_max_ns = s->lat_ns;
+	}
+}
+
+void flows_tick(struct ct_flows *t, uint64_t now_ns)
+{
+	if (t->tick_ns) {
+		t->last_interval_ns = now_ns > t->tick_ns ? now_ns - t->tick_ns : 0;
+		t->epoch++;
+	}
+	t->tick_ns = now_ns;
+}
+
+void flows_clear(struct ct_flows *t)
+{
+	while (t->tail)
+		evict(t, t->tail);
+}
+
+int flows_tag_set(struct ct_flows *t, const struct flow_key *k, uint32_t tag)
+{
+	struct ct_flow *f = lookup(t, k, NULL);
+
+	if (!f)
+		return -ENOENT;
+	f->tag = tag;
+	return 0;
+}
+
+uint64_t ct_row_failures(const struct ct_row *r)
+{
+	return r->results[RES_REFUSED] + r->results[RES_TIMEOUT] + r->results[RES_UNREACH] +
+	       r->results[RES_OTHER];
+}
+
+double ct_row_lat_pct(const struct ct_row *r, double p)
+{
+	uint64_t want, seen = 0;
+
+	if (!r->lat_n)
+		return -1;
+	want = (uint64_t)(p * r->lat_n + 0.999999);
+	if (want < 1)
+		want = 1;
+	for (int b = 0; b < CT_LAT_BUCKETS; b++) {
+		double lo = b ? (double)(1ULL << b) : 0, hi = (double)(1ULL << (b + 1)), v;
+
+		if (!r->lat[b])
+			continue;
+		if (seen + r->lat[b] >= want) {
+			v = lo + (hi - lo) * (double)(want - seen) / r->lat[b];
+			if (v > r->lat_max_ns / 1000.0)
+				v = r->lat_max_ns / 1000.0;
+			return v;
+		}
+		seen += r->lat[b];
+	}
+	return r->lat_max_ns / 1000.0;
+}
+
+struct ct_snap *flows_snapshot(struct ct_flows *t, uint64_t now_ns)
+{
+	struct ct_snap *s = calloc(1, sizeof(*s));
+	size_t npids = 0, i = 0, off = 0;
+	struct ct_flow *f;
+
+	if (!s)
+		return NULL;
+	s->taken_ns = now_ns;
+	s->interval_s = t->last_interval_ns / 1e9;
+	for (f = t->head; f; f = f->next)
+		npids += f->npids;
+	s->rows = malloc((t->n ? t->n : 1) * sizeof(*s->rows));
+	s->pid_pool = malloc((npids ? npids : 1) * sizeof(*s->pid_pool));
+	if (!s->rows || !s->pid_pool) {
+		snap_free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (f = t->head; f; f = f->next, i++) {
+		flow_to_row(t, f, &s->rows[i], s->interval_s);
+		s->rows[i].pids = s->pid_pool + off;
+		off += flow_pids(f, s->pid_pool + off);
+	}
+	s->n = i;
+	return s;
+}
+
+void snap_free(struct ct_snap *s)
+{
+	if (!s)
+		return;
+	free(s->rows);
+	free(s->pid_pool);
+	free(s);
+}
+
+int ct_sort_parse(const char *name)
+{
+	for (int i = 0; i < SORT_MAX; i++)
+		if (!strcmp(name, ct_sort_names[i]))
+			return i;
+	return -1;
+}
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_dbl(double a, double b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int key_cmp(const struct flow_key *a, const struct flow_key *b)
+{
+	int c = strncmp(a->comm, b->comm, sizeof(a->comm));
+
+	if (c)
+		return c;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	c = memcmp(a->daddr, b->daddr, sizeof(a->daddr));
+	if (c)
+		return c;
+	if (a->dport != b->dport)
+		return a->dport < b->dport ? -1 : 1;
+	return cmp_u64(a->proto, b->proto);
+}
+
+static double fail_share(const struct ct_row *r)
+{
+	uint64_t done = r->count - r->results[RES_PENDING];
+
+	return done ? (double)ct_row_failures(r) / done : 0;
+}
+
+int ct_row_cmp(const struct ct_row *a, const struct ct_row *b, enum ct_sort sort, int desc)
+{
+	int c = 0;
+
+	switch (sort) {
+	case SORT_COMM:
+		c = strncmp(a->key.comm, b->key.comm, sizeof(a->key.comm));
+		break;
+	case SORT_PID:
+		c = cmp_u64(a->pid, b->pid);
+		break;
+	case SORT_DADDR:
+		c = a->key.family != b->key.family ? (a->key.family < b->key.family ? -1 : 1)
+						   : memcmp(a->key.daddr, b->key.daddr, 16);
+		break;
+	case SORT_DPORT:
+		c = cmp_u64(a->key.dport, b->key.dport);
+		break;
+	case SORT_PROTO:
+		c = cmp_u64(a->key.proto, b->key.proto);
+		break;
+	case SORT_RATE:
+		c = cmp_dbl(a->rate, b->rate);
+		break;
+	case SORT_COUNT:
+		c = cmp_u64(a->count, b->count);
+		break;
+	case SORT_FAIL:
+		c = cmp_u64(ct_row_failures(a), ct_row_failures(b));
+		break;
+	case SORT_FAILPCT:
+		c = cmp_dbl(fail_share(a), fail_share(b));
+		break;
+	case SORT_LAT:
+		c = cmp_dbl(ct_row_lat_pct(a, 0.99), ct_row_lat_pct(b, 0.99));
+		break;
+	case SORT_LAST:
+		c = cmp_u64(a->last_ns, b->last_ns);
+		break;
+	default:
+		break;
+	}
+	if (c)
+		return desc ? -c : c;
+	return key_cmp(&a->key, &b->key); /* stable tie-break, always ascending */
+}
+
+/* qsort has no context argument in C11: the sort order travels in statics,
+ * which is fine in this single-threaded program */
+static enum ct_sort qsort_key;
+static int qsort_desc;
+
+static int qsort_cmp(const void *a, const void *b)
+{
+	return ct_row_cmp(*(const struct ct_row *const *)a, *(const struct ct_row *const *)b, qsort_key,
+			  qsort_desc);
+}
+
+static void group_key(enum ct_group g, const struct flow_key *in, struct flow_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	switch (g) {
+	case GROUP_PROCESS:
+		memcpy(out->comm, in->comm, sizeof(out->comm));
+		break;
+	case GROUP_DEST:
+		out->family = in->family;
+		memcpy(out->daddr, in->daddr, sizeof(out->daddr));
+		break;
+	case GROUP_PORT:
+		out->dport = in->dport;
+		out->proto = in->proto;
+		break;
+	default:
+		*out = *in;
+	}
+}
+
+static void merge_row(struct ct_row *g, const struct ct_row *r)
+{
+	if (!g->nflows || r->last_ns >= g->last_ns) {
+		g->pid = r->pid;
+		g->uid = r->uid;
+	}
+	if (!g->nflows || r->first_ns < g->first_ns)
+		g->first_ns = r->first_ns;
+	if (r->last_ns > g->last_ns)
+		g->last_ns = r->last_ns;
+	g->count += r->count;
+	g->interval_count += r->interval_count;
+	g->rate += r->rate;
+	for (int i = 0; i < RES_MAX; i++)
+		g->results[i] += r->results[i];
+	g->errs_other += r->errs_other;
+	for (int i = 0; i < CT_FLOW_ERRS && r->errs[i].err; i++)
+		add_err(g->errs, &g->errs_other, r->errs[i].err, r->errs[i].count);
+	g->lat_n += r->lat_n;
+	g->lat_sum_ns += r->lat_sum_ns;
+	if (r->lat_max_ns > g->lat_max_ns)
+		g->lat_max_ns = r->lat_max_ns;
+	for (int i = 0; i < CT_LAT_BUCKETS; i++)
+		g->lat[i] += r->lat[i];
+	for (int i = 0; i < CT_HIST; i++)
+		g->hist[i] += r->hist[i];
+	g->nflows++;
+}
+
+/* distinct pids of each group: an open-addressing set of (group, pid) */
+static int group_pids(struct ct_view *v, const struct ct_row **members, const size_t *gidx, size_t nmembers,
+		      size_t ngroups)
+{
+	size_t total = 0, cap = 16, *off = calloc(ngroups + 1, sizeof(*off));
+	uint64_t *set;
+
+	if (!off)
+		return -ENOMEM;
+	for (size_t i = 0; i < nmembers; i++) {
+		off[gidx[i] + 1] += members[i]->npids;
+		total += members[i]->npids;
+	}
+	for (size_t gi = 0; gi < ngroups; gi++)
+		off[gi + 1] += off[gi];
+	while (cap < total * 2)
+		cap *= 2;
+	set = calloc(cap, sizeof(*set));
+	v->pid_pool = malloc((total ? total : 1) * sizeof(*v->pid_pool));
+	if (!set || !v->pid_pool) {
+		free(set);
+		free(off);
+		return -ENOMEM;
+	}
+	for (size_t gi = 0; gi < ngroups; gi++) {
+		v->agg[gi].pids = v->pid_pool + off[gi];
+		v->agg[gi].npids = 0;
+	}
+	for (size_t i = 0; i < nmembers; i++) {
+		struct ct_row *g = &v->agg[gidx[i]];
+
+		for (uint32_t j = 0; j < members[i]->npids; j++) {
+			uint64_t key = ((uint64_t)(gidx[i] + 1) << 32) | members[i]->pids[j];
+			size_t h = ct_hash(&key, sizeof(key)) & (cap - 1);
+
+			while (set[h] && set[h] != key)
+				h = (h + 1) & (cap - 1);
+			if (set[h])
+				continue;
+			set[h] = key;
+			if (g->npids < CT_MAX_PIDS)
+				v->pid_pool[off[gidx[i]] + g->npids++] = members[i]->pids[j];
+		}
+	}
+	free(set);
+	free(off);
+	return 0;
+}
+
+static int build_groups(const struct ct_snap *s, enum ct_group g, const struct ct_row **sel, size_t nsel,
+			struct ct_view *v)
+{
+	size_t cap = 16, ng = 0;
+	size_t *slots, *gidx = malloc((nsel ? nsel : 1) * sizeof(*gidx));
+	int rc = -ENOMEM;
+
+	(void)s;
+	while (cap < nsel * 2)
+		cap *= 2;
+	slots = malloc(cap * sizeof(*slots));
+	v->agg = calloc(nsel ? nsel : 1, sizeof(*v->agg));
+	if (!slots || !gidx || !v->agg)
+		goto out;
+	memset(slots, 0xff, cap * sizeof(*slots));
+	for (size_t i = 0; i < nsel; i++) {
+		struct flow_key k;
+		size_t h;
+
+		group_key(g, &sel[i]->key, &k);
+		h = ct_hash(&k, sizeof(k)) & (cap - 1);
+		while (slots[h] != (size_t)-1 && memcmp(&v->agg[slots[h]].key, &k, sizeof(k)))
+			h = (h + 1) & (cap - 1);
+		if (slots[h] == (size_t)-1) {
+			slots[h] = ng;
+			v->agg[ng].key = k;
+			ng++;
+		}
+		gidx[i] = slots[h];
+		merge_row(&v->agg[slots[h]], sel[i]);
+	}
+	rc = group_pids(v, sel, gidx, nsel, ng);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < ng; i++)
+		v->rows[i] = &v->agg[i];
+	v->n = ng;
+out:
+	free(slots);
+	free(gidx);
+	return rc;
+}
+
+int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort, int desc,
+	      struct ct_view *out)
+{
+	const struct ct_row **sel;
+	size_t nsel = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->total = s->n;
+	out->rows = malloc((s->n ? s->n : 1) * sizeof(*out->rows));
+	if (!out->rows)
+		return -ENOMEM;
+	sel = out->rows;
+	for (size_t i = 0; i < s->n; i++)
+		if (filter_match(f, &s->rows[i]))
+			sel[nsel++] = &s->rows[i];
+	if (g == GROUP_FLOW) {
+		out->n = nsel;
+	} else {
+		/* build_groups rewrites out->rows in place: keep the selection */
+		const struct ct_row **copy = malloc((nsel ? nsel : 1) * sizeof(*copy));
+		int rc;
+
+		if (!copy) {
+			view_rows_free(out);
+			return -ENOMEM;
+		}
+		memcpy(copy, sel, nsel * sizeof(*copy));
+		rc = build_groups(s, g, copy, nsel, out);
+		free(copy);
+		if (rc) {
+			view_rows_free(out);
+			return rc;
+		}
+	}
+	qsort_key = sort;
+	qsort_desc = desc;
+	qsort(out->rows, out->n, sizeof(*out->rows), qsort_cmp);
+	return 0;
+}
+
+void view_rows_free(struct ct_view *v)
+{
+	if (!v)
+		return;
+	free(v->rows);
+	free(v->agg);
+	free(v->pid_pool);
+	memset(v, 0, sizeof(*v));
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The flow table: the pure aggregation core. No curses, no libbpf, no clock:
+ * callers pass timestamps. A flow is (process name, destination address,
+ * port, protocol), the way people think of "who connects where".
+ *
+ * Ownership: flows_new() returns a table the caller frees with flows_free().
+ * flows_snapshot() returns a copy (struct ct_snap) that stays valid and
+ * unchanged while the table goes on; the caller frees it with snap_free().
+ * snap_view() derives sorted, filtered, grouped rows from a snapshot into a
+ * struct ct_view that the caller frees with view_rows_free().
+ */
+#ifndef CT_FLOWS_H
+#define CT_FLOWS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define CT_HIST 60	   /* per-interval counts kept per flow */
+#define CT_LAT_BUCKETS 27  /* log2 buckets of microseconds: [2^b, 2^(b+1)), b=0 is [0,2) */
+#define CT_FLOW_ERRS 4	   /* distinct errnos kept per flow; more go to errs_other */
+#define CT_MAX_PIDS 1024   /* distinct pids kept per flow; the count saturates there */
+
+enum ct_result {
+	RES_OK = 0,
+	RES_REFUSED,
+	RES_TIMEOUT,
+	RES_UNREACH,
+	RES_PENDING, /* connects whose outcome is still to come (goes down again) */
+	RES_OTHER,
+	RES_MAX,
+};
+
+/* result class of a final connect result (0 or -errno) */
+enum ct_result ct_classify(int ret);
+extern const char *const ct_result_names[RES_MAX]; /* "ok", "refused", ... */
+
+struct flow_key {
+	char comm[16];	  /* not necessarily NUL-terminated */
+	uint8_t daddr[16]; /* network order, IPv4 in the first 4 bytes */
+	uint16_t dport;	  /* host order */
+	uint16_t proto;	  /* IPPROTO_* */
+	uint8_t family;	  /* 4 or 6 */
+	uint8_t pad[3];	  /* always zero: keys are compared and hashed as bytes */
+};
+
+/* one connect event, already decoded from the BPF record */
+struct ct_sample {
+	struct flow_key key;
+	uint64_t ts_ns;	 /* monotonic */
+	uint64_t lat_ns; /* handshake latency, 0 if none */
+	uint32_t pid;
+	uint32_t uid;
+	int32_t ret;	  /* final result 0/-errno, or -EINPROGRESS while pending */
+	uint8_t pending;  /* a CT_EV_OUTCOME will follow */
+	uint8_t outcome;  /* this is that CT_EV_OUTCOME (resolves one pending) */
+	uint8_t has_lat;  /* lat_ns is a handshake latency */
+	uint8_t pad;
+};
+
+struct ct_errcount {
+	int32_t err; /* positive errno */
+	uint32_t count;
+};
+
+enum ct_group { GROUP_FLOW = 0, GROUP_PROCESS, GROUP_DEST, GROUP_PORT, GROUP_MAX };
+extern const char *const ct_group_names[GROUP_MAX]; /* "flow", "process", "dest", "port" */
+
+/* a row of a snapshot or of a view: one flow, or a group of flows */
+struct ct_row {
+	struct flow_key key; /* fields that do not apply to the grouping are zero */
+	uint64_t count;	     /* connects since start (or since cleared) */
+	uint64_t interval_count; /* connects in the last complete interval */
+	uint64_t results[RES_MAX];
+	uint64_t errs_other; /* failures with an errno beyond CT_FLOW_ERRS distinct ones */
+	uint64_t first_ns, last_ns; /* monotonic */
+	uint64_t lat_n, lat_sum_ns, lat_max_ns;
+	uint32_t lat[CT_LAT_BUCKETS];
+	uint32_t hist[CT_HIST]; /* hist[0] is the last complete interval, hist[1] the one before... */
+	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint32_t uid, pid; /* last */
+	uint32_t npids;	   /* distinct pids (saturates at CT_MAX_PIDS) */
+	uint32_t nflows;   /* flows in this row (1 in the flow grouping) */
+	uint32_t tag;	   /* exporter's mark on the flow (flows_tag_set), 0 by default */
+	uint32_t pad;
+	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), owned by the snapshot or view */
+	double rate;	      /* per second over the last complete interval */
+};
+
+struct ct_flows;
+struct ct_flow;
+typedef void (*flows_evict_fn)(void *ctx, const struct ct_row *flow);
+
+/* max_flows: the table's bound; when full the least recently seen flow is
+ * evicted. NULL and errno on failure. */
+struct ct_flows *flows_new(size_t max_flows);
+void flows_free(struct ct_flows *t);
+/* Called with each flow just before it is evicted or cleared (used by the
+ * Prometheus exposition to keep its counters monotonic). */
+void flows_set_evict_cb(struct ct_flows *t, flows_evict_fn fn, void *ctx);
+/* Account one event. Never allocates except for a new flow or a new pid. */
+void flows_add(struct ct_flows *t, const struct ct_sample *s);
+/* End the current interval at now_ns (monotonic): rates and history move on. */
+void flows_tick(struct ct_flows *t, uint64_t now_ns);
+/* Forget every flow (the evict callback sees each). */
+void flows_clear(struct ct_flows *t);
+
+size_t flows_count(const struct ct_flows *t);
+uint64_t flows_evicted(const struct ct_flows *t);
+uint64_t flows_interval(const struct ct_flows *t); /* intervals ended so far */
+double flows_last_interval_s(const struct ct_flows *t); /* length of the last one */
+
+/* Set the exporter's mark on a live flow (the Prometheus exposition marks the
+ * flows it folded). 0, or -ENOENT when the flow is gone. */
+int flows_tag_set(struct ct_flows *t, const struct flow_key *k, uint32_t tag);
+
+/* latency percentile (0 < p <= 1) in microseconds from the log2 buckets,
+ * linearly interpolated inside the bucket and capped at the maximum. Returns
+ * -1 when the row has no latency sample. */
+double ct_row_lat_pct(const struct ct_row *r, double p);
+uint64_t ct_row_failures(const struct ct_row *r); /* refused+timeout+unreach+other */
+
+/* a copy of every flow at one moment */
+struct ct_snap {
+	struct ct_row *rows;
+	size_t n;
+	uint64_t taken_ns;	/* monotonic time of the snapshot */
+	double interval_s;	/* length of the last complete interval */
+	uint32_t *pid_pool;	/* backing store of the rows' pids */
+};
+struct ct_snap *flows_snapshot(struct ct_flows *t, uint64_t now_ns);
+void snap_free(struct ct_snap *s);
+
+enum ct_sort {
+	SORT_COMM = 0,
+	SORT_PID,
+	SORT_DADDR,
+	SORT_DPORT,
+	SORT_PROTO,
+	SORT_RATE,
+	SORT_COUNT,
+	SORT_FAIL,
+	SORT_FAILPCT,
+	SORT_LAT,
+	SORT_LAST,
+	SORT_MAX,
+};
+extern const char *const ct_sort_names[SORT_MAX]; /* option names: "comm", "rate", ... */
+int ct_sort_parse(const char *name);		  /* -1 if unknown */
+
+struct ct_filter; /* filter.h */
+
+struct ct_view {
+	const struct ct_row **rows; /* sorted; point into the snapshot or into agg */
+	size_t n;
+	size_t total;	     /* flows in the snapshot, before filtering */
+	struct ct_row *agg;  /* the group rows (groupings other than flow) */
+	uint32_t *pid_pool;  /* the group rows' pids */
+};
+
+/* Filter the snapshot's flows, group them, sort. filter may be NULL.
+ * desc sorts descending; ties are always broken on the row's key ascending so
+ * equal rows keep their order from one refresh to the next. 0 or -ENOMEM. */
+int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
+	      enum ct_sort sort, int desc, struct ct_view *out);
+void view_rows_free(struct ct_view *v);
+/* compare two rows the way snap_view sorts them (exposed for tests) */
+int ct_row_cmp(const struct ct_row *a, const struct ct_row *b, enum ct_sort sort, int desc);
+
+#endif

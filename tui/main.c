@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * connecttop: top for connect(). The only module that knows all the others:
+ * options, start-up, the event loop (epoll on the ring buffer, the interval
+ * timer, signals and the keyboard), shutdown.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "connecttop.h"
+#include "probe.h"
+#include "prom.h"
+#include "util.h"
+#include "view.h"
+
+#ifndef CT_VERSION
+#define CT_VERSION "0.1.0"
+#endif
+
+static struct app app = {
+	.opt = {
+		.delay = 1.0,
+		.format = FMT_TABLE,
+		.group = GROUP_FLOW,
+		.sort = SORT_RATE,
+		.max_flows = 32768,
+		.ringbuf_bytes = 8 << 20,
+		.wakeup_bytes = 64 << 10,
+		.prom_max_series = 1000,
+		.export_dir = ".",
+	},
+};
+
+enum {
+	OPT_MAX_FLOWS = 256,
+	OPT_RINGBUF,
+	OPT_WAKEUP,
+	OPT_PROM,
+	OPT_PROM_MAX,
+	OPT_EXPORT_DIR,
+	OPT_NAMES,
+	OPT_NO_COLOR,
+	OPT_INCLUDE_SELF,
+	OPT_RAW,
+	OPT_PROBE,
+};
+
+static const struct option long_opts[] = {
+	{ "batch", no_argument, NULL, 'b' },
+	{ "delay", required_argument, NULL, 'd' },
+	{ "iterations", required_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "group", required_argument, NULL, 'g' },
+	{ "sort", required_argument, NULL, 's' },
+	{ "reverse", no_argument, NULL, 'r' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "port", required_argument, NULL, 'P' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "max-rows", required_argument, NULL, 'm' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+	{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
+	{ "prometheus", required_argument, NULL, OPT_PROM },
+	{ "prometheus-max-series", required_argument, NULL, OPT_PROM_MAX },
+	{ "export-dir", required_argument, NULL, OPT_EXPORT_DIR },
+	{ "names", no_argument, NULL, OPT_NAMES },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "include-self", no_argument, NULL, OPT_INCLUDE_SELF },
+	{ "raw-syscalls", no_argument, NULL, OPT_RAW },
+	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ 0 },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: connecttop [options]\n"
+		"Live table of every connect() on this host: who connects where, how often, how fast,\n"
+		"with what result. Needs root (or CAP_BPF+CAP_PERFMON). See connecttop(8).\n"
+		"\n"
+		"  -b, --batch              print tables to stdout every interval instead of the screen\n"
+		"  -d, --delay SECS         interval, 0.1..3600 (default 1)\n"
+		"  -n, --iterations N       batch: stop after N intervals\n"
+		"  -o, --output FMT         batch: table, csv, json (one object per line) or prom\n"
+		"  -g, --group G            flow, process, dest or port (default flow)\n"
+		"  -s, --sort COL           comm, pid, daddr, dport, proto, rate, count, fail, failpct,\n"
+		"                           lat or last (default rate)\n"
+		"  -r, --reverse            reverse the sort order\n"
+		"  -f, --filter EXPR        e.g. 'port:5432 fail', 'net:10.0.0.0/8 !curl' (see man page)\n"
+		"  -m, --max-rows N         batch: at most N rows per interval\n"
+		"  -p, --pid PID            trace only this process (in the kernel)\n"
+		"  -P, --port PORT          trace only this destination port (in the kernel)\n"
+		"  -4, --ipv4 / -6, --ipv6  trace only this family\n"
+		"  -q, --quiet              no table output (with --prometheus: headless)\n"
+		"      --prometheus FILE    write the Prometheus exposition to FILE every interval\n"
+		"      --prometheus-max-series N  cap on series of their own (default 1000)\n"
+		"      --max-flows N        flows kept; the least recently seen is evicted (default 32768)\n"
+		"      --ringbuf-size SIZE  BPF ring buffer, power of two (default 8M)\n"
+		"      --wakeup-bytes SIZE  wake up when this much is queued (default 64K)\n"
+		"      --export-dir DIR     where the view's 'e' writes snapshots (default .)\n"
+		"      --names              start with reverse DNS and service names on\n"
+		"      --no-color           monochrome (also with NO_COLOR set)\n"
+		"      --include-self       trace connecttop's own connects too\n"
+		"      --raw-syscalls       attach to raw sys_enter/sys_exit even when tracefs exists\n"
+		"      --probe              print the kernel features found and exit\n"
+		"  -v, --verbose            libbpf's messages to stderr; with -V, the features too\n"
+		"  -V, --version            print the version and exit\n"
+		"  -h, --help               this help\n");
+}
+
+static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("connecttop: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'connecttop --help' for more information.\n", stderr);
+	exit(2);
+}
+
+int ct_sort_default_desc(enum ct_sort s)
+{
+	return !(s == SORT_COMM || s == SORT_PID || s == SORT_DADDR || s == SORT_DPORT || s == SORT_PROTO);
+}
+
+static int parse_enum(const char *v, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	return -1;
+}
+
+static long num_arg(const char *opt, const char *v, long lo, long hi)
+{
+	long n;
+	int rc = ct_parse_long(v, lo, hi, &n);
+
+	if (rc)
+		die_usage("%s '%s': %s (expected a whole number from %ld to %ld)", opt, v,
+			  rc == -ERANGE ? "out of range" : "not a number", lo, hi);
+	return n;
+}
+
+static uint64_t size_arg(const char *opt, const char *v, uint64_t lo, uint64_t hi)
+{
+	uint64_t n;
+
+	if (ct_parse_size(v, lo, hi, &n))
+		die_usage("%s '%s': expected a size from %llu to %llu bytes, with an optional K, M or G", opt, v,
+			  (unsigned long long)lo, (unsigned long long)hi);
+	return n;
+}
+
+static void check_dir(const char *opt, const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st))
+		die_usage("%s: directory '%s': %s", opt, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		die_usage("%s: '%s' is not a directory", opt, dir);
+	if (access(dir, W_OK))
+		die_usage("%s: directory '%s' is not writable: %s", opt, dir, strerror(errno));
+}
+
+static int probe_only, show_version;
+
+static void parse_args(int argc, char **argv)
+{
+	struct options *o = &app.opt;
+	char err[256];
+	int c, i;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":bd:n:o:g:s:rf:p:P:46m:qvVh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o->batch = 1;
+			break;
+		case 'd':
+			if (ct_parse_double(optarg, 0.1, 3600, &o->delay))
+				die_usage("-d '%s': expected seconds from 0.1 to 3600", optarg);
+			break;
+		case 'n':
+			o->iterations = num_arg("-n", optarg, 1, 1000000000L);
+			break;
+		case 'o':
+			if ((i = parse_enum(optarg, ct_format_names, FMT_MAX)) < 0)
+				die_usage("-o '%s': expected table, csv, json or prom", optarg);
+			o->format = i;
+			break;
+		case 'g':
+			if ((i = parse_enum(optarg, ct_group_names, GROUP_MAX)) < 0)
+				die_usage("-g '%s': expected flow, process, dest or port", optarg);
+			o->group = i;
+			break;
+		case 's':
+			if ((i = ct_sort_parse(optarg)) < 0)
+				die_usage("-s '%s': expected comm, pid, daddr, dport, proto, rate, count, fail, "
+					  "failpct, lat or last",
+					  optarg);
+			o->sort = i;
+			break;
+		case 'r':
+			o->reverse = 1;
+			break;
+		case 'f':
+			o->filter_expr = optarg;
+			break;
+		case 'p':
+			o->pid = num_arg("-p", optarg, 1, 4194304);
+			break;
+		case 'P':
+			o->port = num_arg("-P", optarg, 1, 65535);
+			break;
+		case '4':
+		case '6':
+			if (o->family && o->family != c - '0')
+				die_usage("-4 and -6 exclude each other");
+			o->family = c - '0';
+			break;
+		case 'm':
+			o->max_rows = num_arg("-m", optarg, 1, 100000000L);
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'V':
+			show_version = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case OPT_MAX_FLOWS:
+			o->max_flows = num_arg("--max-flows", optarg, 1, 10000000);
+			break;
+		case OPT_RINGBUF:
+			o->ringbuf_bytes = size_arg("--ringbuf-size", optarg, 64 << 10, 1ULL << 30);
+			if (o->ringbuf_bytes & (o->ringbuf_bytes - 1))
+				die_usage("--ringbuf-size '%s': must be a power of two (e.g. 4M, 8M, 16M)", optarg);
+			break;
+		case OPT_WAKEUP:
+			o->wakeup_bytes = size_arg("--wakeup-bytes", optarg, 1, 1ULL << 29);
+			break;
+		case OPT_PROM:
+			o->prom_path = optarg;
+			break;
+		case OPT_PROM_MAX:
+			o->prom_max_series = num_arg("--prometheus-max-series", optarg, 1, 1000000);
+			break;
+		case OPT_EXPORT_DIR:
+			o->export_dir = optarg;
+			break;
+		case OPT_NAMES:
+			o->names = 1;
+			break;
+		case OPT_NO_COLOR:
+			o->no_color = 1;
+			break;
+		case OPT_INCLUDE_SELF:
+			o->include_self = 1;
+			break;
+		case OPT_RAW:
+			o->force_raw = 1;
+			break;
+		case OPT_PROBE:
+			probe_only = 1;
+			break;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				die_usage("unknown option '-%c'", optopt);
+			die_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (o->wakeup_bytes > o->ringbuf_bytes / 2)
+		die_usage("--wakeup-bytes must be at most half of --ringbuf-size");
+	if (o->filter_expr) {
+		o->filter = filter_new(o->filter_expr, err, sizeof(err));
+		if (!o->filter)
+			die_usage("-f: %s", err);
+	}
+	if (o->prom_path) {
+		char *dir = strdup(o->prom_path), *slash = strrchr(dir, '/');
+
+		if (slash)
+			slash[slash == dir ? 1 : 0] = 0;
+		check_dir("--prometheus", slash ? dir : ".");
+		free(dir);
+	}
+	if (o->export_dir)
+		check_dir("--export-dir", o->export_dir);
+	if (o->format == FMT_PROM && !o->batch)
+		o->batch = 1;
+	if (!o->batch && (o->iterations || o->max_rows || o->format != FMT_TABLE) && !o->quiet)
+		die_usage("-n, -m and -o are batch options: add -b");
+}
+
+uint64_t app_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void on_event(void *ctx, const struct ct_event *e)
+{
+	struct app *a = ctx;
+	struct ct_sample s;
+	size_t n;
+
+	memset(&s, 0, sizeof(s));
+	n = strnlen(e->comm, sizeof(e->comm));
+	memcpy(s.key.comm, e->comm, n); /* bytes after the NUL are not cleared by the kernel */
+	if (e->family == 2) {
+		memcpy(s.key.daddr, e->daddr, 4);
+		s.key.family = 4;
+	} else {
+		memcpy(s.key.daddr, e->daddr, 16);
+		s.key.family = ct_addr_normalize(6, s.key.daddr);
+	}
+	s.key.dport = e->dport;
+	s.key.proto = e->proto;
+	s.ts_ns = e->ts_ns;
+	s.lat_ns = e->lat_ns;
+	s.pid = e->tgid;
+	s.uid = e->uid;
+	s.ret = e->ret;
+	s.pending = !!(e->flags & CT_F_PENDING);
+	s.has_lat = !!(e->flags & CT_F_HANDSHAKE);
+	s.outcome = e->kind == CT_EV_OUTCOME;
+	if (s.outcome)
+		a->outcomes++;
+	else
+		a->events++;
+	flows_add(a->flows, &s);
+}
+
+void app_drain(struct app *a)
+{
+	if (a->probe)
+		probe_drain(a->probe);
+}
+
+void app_stats(struct app *a, struct ct_stats *st)
+{
+	struct probe_counters c = { 0 };
+	struct timespec rt;
+
+	if (a->probe)
+		probe_counters(a->probe, &c);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	st->events = a->events;
+	st->outcomes = a->outcomes;
+	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
+	st->evicted = flows_evicted(a->flows);
+	st->flows = flows_count(a->flows);
+	st->now_unix_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec;
+	st->mono_to_unix_ns = a->mono_to_unix_ns;
+}
+
+/* end the interval: drain, tick, stats of the interval just ended */
+static void end_interval(struct app *a)
+{
+	app_drain(a);
+	flows_tick(a->flows, app_now_ns());
+	app_stats(a, &a->stats);
+	a->stats.interval_s = flows_last_interval_s(a->flows);
+	a->stats.events_rate = a->stats.interval_s > 0 ? (a->events - a->events_at_tick) / a->stats.interval_s : 0;
+	a->events_at_tick = a->events;
+}
+
+static void arm_timer(int tfd, double secs)
+{
+	struct itimerspec its;
+
+	its.it_value.tv_sec = (time_t)secs;
+	its.it_value.tv_nsec = (long)((secs - (time_t)secs) * 1e9);
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	its.it_interval = its.it_value;
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	app.quit = 1;
+}
+
+static int write_prom(struct app *a, int verbose_errors)
+{
+	int rc;
+
+	if (!a->opt.prom_path || !a->prom)
+		return 0;
+	rc = prom_write_file(a->prom, a->opt.prom_path, a->flows, &a->stats);
+	if (rc && verbose_errors)
+		fprintf(stderr, "connecttop: cannot write %s: %s\n", a->opt.prom_path, strerror(-rc));
+	return rc;
+}
+
+static int output_error(int rc)
+{
+	if (rc == -EPIPE)
+		return 0; /* the reader went away (| head): a normal end */
+	fprintf(stderr, "connecttop: cannot write to stdout: %s\n", strerror(-rc));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct probe_opts po = { 0 };
+	struct ct_view_ui *ui = NULL;
+	struct epoll_event ev, evs[8];
+	struct sigaction sa = { 0 };
+	struct timespec mt, rt;
+	sigset_t mask;
+	int epfd, tfd, sfd, rc = 0, interactive;
+	long done = 0;
+	char err[512];
+
+	setlocale(LC_ALL, "");
+	parse_args(argc, argv);
+	if (show_version) {
+		printf("connecttop %s (BPF event schema %zu bytes, JSON schema %d)\n", CT_VERSION,
+		       sizeof(struct ct_event), CT_SCHEMA_VERSION);
+		if (app.opt.verbose)
+			probe_features(stdout);
+		return 0;
+	}
+	if (probe_only) {
+		probe_features(stdout);
+		return 0;
+	}
+	interactive = !app.opt.batch && !app.opt.quiet;
+	if (interactive && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)))
+		die_usage("not a terminal: the interactive view needs one; use -b for batch output "
+			  "(e.g. connecttop -b -o json)");
+
+	app.flows = flows_new(app.opt.max_flows);
+	if (!app.flows) {
+		fprintf(stderr, "connecttop: cannot allocate the flow table: %s\n", strerror(errno));
+		return 1;
+	}
+	if (app.opt.prom_path || app.opt.format == FMT_PROM) {
+		app.prom = prom_new(app.flows, app.opt.prom_max_series);
+		if (!app.prom) {
+			fprintf(stderr, "connecttop: out of memory\n");
+			return 1;
+		}
+	}
+
+	/* signals: handlers (so that a SIGINT ignored by a parent shell is
+	 * caught again) and, blocked, read through a signalfd in the loop */
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	po.self_tgid = app.opt.include_self ? 0 : (uint32_t)getpid();
+	po.filter_tgid = app.opt.pid;
+	po.filter_port = app.opt.port;
+	po.filter_family = app.opt.family;
+	po.ringbuf_bytes = app.opt.ringbuf_bytes;
+	po.wakeup_bytes = app.opt.wakeup_bytes;
+	po.force_raw = app.opt.force_raw;
+	po.verbose = app.opt.verbose;
+	app.probe = probe_new(&po, on_event, &app, err, sizeof(err));
+	if (!app.probe) {
+		fprintf(stderr, "connecttop: %s\n", err);
+		return 1;
+	}
+	if (app.opt.verbose)
+		fprintf(stderr, "connecttop: attached (%s) in %.1f ms\n", probe_mode(app.probe),
+			probe_attach_ns(app.probe) / 1e6);
+
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	app.start_ns = mt.tv_sec * 1000000000ULL + mt.tv_nsec;
+	app.mono_to_unix_ns = (int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)app.start_ns;
+	flows_tick(app.flows, app.start_ns);
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (epfd < 0 || tfd < 0 || sfd < 0) {
+		fprintf(stderr, "connecttop: cannot set up the event loop: %s\n", strerror(errno));
+		probe_free(app.probe);
+		return 1;
+	}
+	arm_timer(tfd, app.opt.delay);
+	ev.events = EPOLLIN;
+	ev.data.fd = probe_fd(app.probe);
+	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	if (interactive) {
+		ui = view_new(&app, err, sizeof(err));
+		if (!ui) {
+			fprintf(stderr, "connecttop: %s\n", err);
+			probe_free(app.probe);
+			return 1;
+		}
+		ev.data.fd = STDIN_FILENO;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+	}
+
+	while (!app.quit) {
+		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n < 0 && ui && view_input(ui)) /* a signal (SIGWINCH, SIGCONT) */
+			break;
+		for (int i = 0; i < n && !app.quit; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si))
+					app.quit = 1;
+			} else if (fd == tfd) {
+				uint64_t expirations;
+
+				if (read(tfd, &expirations, sizeof(expirations)) < 0)
+					continue;
+				end_interval(&app);
+				write_prom(&app, !ui);
+				if (ui) {
+					view_tick(ui);
+				} else if (!app.opt.quiet) {
+					rc = batch_print(&app, 0);
+					if (rc) {
+						rc = output_error(rc);
+						goto out;
+					}
+				}
+				if (app.opt.iterations && ++done >= app.opt.iterations)
+					goto out_final;
+			} else if (fd == STDIN_FILENO && ui) {
+				if (view_input(ui))
+					app.quit = 1;
+				if (view_delay_changed(ui))
+					arm_timer(tfd, app.opt.delay);
+			} else {
+				app_drain(&app);
+			}
+		}
+	}
+	/* interrupted: flush what was collected since the last interval */
+	if (!ui && !app.opt.quiet) {
+		app_drain(&app);
+		app_stats(&app, &app.stats);
+		rc = batch_print(&app, 1);
+		if (rc)
+			rc = output_error(rc);
+	}
+out_final:
+	app_stats(&app, &app.stats);
+	write_prom(&app, !ui);
+out:
+	view_free(ui);
+	probe_free(app.probe);
+	prom_free(app.prom);
+	flows_free(app.flows);
+	filter_free(app.opt.filter);
+	close(epfd);
+	close(tfd);
+	close(sfd);
+	return rc;
+}

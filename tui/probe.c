@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "connecttop.h"
+#include "connecttop.skel.h"
+
+#define TRACEFS_MAGIC 0x74726163
+
+struct probe {
+	struct connecttop_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[3];
+	probe_event_fn fn;
+	void *ctx;
+	const char *mode;
+	uint64_t attach_ns;
+	int ncpus;
+};
+
+static int verbose;
+static char last_log[256];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[sizeof(last_log)];
+	va_list copy;
+
+	va_copy(copy, ap);
+	if (level != LIBBPF_DEBUG) {
+		vsnprintf(line, sizeof(line), fmt, copy);
+		line[strcspn(line, "\n")] = 0;
+		if (*line)
+			memcpy(last_log, line, sizeof(line));
+	}
+	va_end(copy);
+	if (verbose)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+const char *probe_last_log(void)
+{
+	return last_log;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static const char *const tracefs_dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+
+static int tp_id(const char *dir, const char *event)
+{
+	char path[256], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/events/syscalls/%s/id", dir, event);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	return atoi(buf);
+}
+
+/* The directory holding the syscall tracepoints, mounting tracefs if nobody
+ * did (a minimal system, a container, an initramfs). NULL if it cannot be
+ * had: then the raw syscall tracepoints, which need no tracefs, are used. */
+static const char *find_tracefs(void)
+{
+	struct statfs sfs;
+
+	for (size_t i = 0; i < sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]); i++)
+		if (tp_id(tracefs_dirs[i], "sys_enter_connect") > 0)
+			return tracefs_dirs[i];
+	if (statfs(tracefs_dirs[0], &sfs) == 0 && sfs.f_type == TRACEFS_MAGIC)
+		return NULL; /* mounted, but no syscall tracepoints in this kernel */
+	if (mount("tracefs", tracefs_dirs[0], "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		return NULL;
+	return tp_id(tracefs_dirs[0], "sys_enter_connect") > 0 ? tracefs_dirs[0] : NULL;
+}
+
+/* Attach a tp/ program through perf_event_open ourselves, so the tracefs we
+ * found (or mounted) is the one used whatever libbpf would look for. */
+static struct bpf_link *attach_syscall_tp(struct bpf_program *prog, const char *dir, const char *event)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(attr),
+		.sample_period = 1,
+		.wakeup_events = 1,
+	};
+	struct bpf_link *link;
+	int id = tp_id(dir, event), pfd;
+
+	if (id < 0) {
+		errno = -id;
+		return NULL;
+	}
+	attr.config = id;
+	pfd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return NULL;
+	link = bpf_program__attach_perf_event(prog, pfd);
+	if (!link) {
+		int err = errno;
+
+		close(pfd);
+		errno = err;
+	}
+	return link;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct probe *p = ctx;
+
+	if (size < sizeof(struct ct_event))
+		return 0; /* a record from a different build: ignore it, do not misread it */
+	p->fn(p->ctx, data);
+	return 0;
+}
+
+static const char *perm_hint(void)
+{
+	return geteuid() ? "needs root or CAP_BPF+CAP_PERFMON: try sudo"
+			 : "root but still not permitted: kernel lockdown, seccomp or a container without CAP_BPF?";
+}
+
+struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err, size_t errlen)
+{
+	uint64_t t0 = mono_ns();
+	struct probe *p;
+	const char *tracefs = NULL;
+	int rc;
+
+	verbose = o->verbose;
+	libbpf_set_print(libbpf_print);
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): connecttop needs Linux 5.8+ "
+			 "built with CONFIG_DEBUG_INFO_BTF=y");
+		errno = ENOTSUP;
+		return NULL;
+	}
+	rc = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	if (rc == 0) {
+		struct utsname u;
+
+		uname(&u);
+		snprintf(err, errlen, "kernel %s has no BPF ring buffer: connecttop needs Linux 5.8 or later",
+			 u.release);
+		errno = ENOTSUP;
+		return NULL;
+	}
+	if (rc < 0 && (rc == -EPERM || rc == -EACCES)) {
+		snprintf(err, errlen, "cannot use BPF: %s", perm_hint());
+		errno = EPERM;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->fn = fn;
+	p->ctx = ctx;
+	p->skel = connecttop_bpf__open();
+	if (!p->skel) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-rc));
+		goto fail;
+	}
+	p->skel->rodata->self_tgid = o->self_tgid;
+	p->skel->rodata->filter_tgid = o->filter_tgid;
+	p->skel->rodata->filter_port = o->filter_port;
+	p->skel->rodata->filter_family = o->filter_family == 4 ? 2 : o->filter_family == 6 ? 10 : 0;
+	p->skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	p->skel->rodata->connect_nr = __NR_connect;
+	rc = bpf_map__set_max_entries(p->skel->maps.events, (uint32_t)o->ringbuf_bytes);
+	if (rc) {
+		snprintf(err, errlen, "cannot size the ring buffer to %llu bytes: %s",
+			 (unsigned long long)o->ringbuf_bytes, strerror(-rc));
+		goto fail;
+	}
+	if (!o->force_raw)
+		tracefs = find_tracefs();
+	bpf_program__set_autoload(p->skel->progs.tp_enter_connect, tracefs != NULL);
+	bpf_program__set_autoload(p->skel->progs.tp_exit_connect, tracefs != NULL);
+	bpf_program__set_autoload(p->skel->progs.raw_enter, tracefs == NULL);
+	bpf_program__set_autoload(p->skel->progs.raw_exit, tracefs == NULL);
+	p->mode = tracefs ? "tracepoint" : "raw_tp (no tracefs)";
+
+	rc = connecttop_bpf__load(p->skel);
+	if (rc) {
+		if (rc == -EPERM || rc == -EACCES)
+			snprintf(err, errlen, "cannot load the BPF programs: %s", perm_hint());
+		else
+			snprintf(err, errlen, "cannot load the BPF programs: %s%s%s", strerror(-rc),
+				 *last_log ? ": libbpf: " : "", last_log);
+		goto fail;
+	}
+	if (tracefs) {
+		p->links[0] = attach_syscall_tp(p->skel->progs.tp_enter_connect, tracefs, "sys_enter_connect");
+		p->links[1] = p->links[0] ? attach_syscall_tp(p->skel->progs.tp_exit_connect, tracefs,
+							      "sys_exit_connect")
+					  : NULL;
+	} else {
+		p->links[0] = bpf_program__attach(p->skel->progs.raw_enter);
+		p->links[1] = p->links[0] ? bpf_program__attach(p->skel->progs.raw_exit) : NULL;
+	}
+	if (p->links[1])
+		p->links[2] = bpf_program__attach(p->skel->progs.raw_sock_state);
+	if (!p->links[2]) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot attach to the connect tracepoints (%s): %s", p->mode,
+			 rc == -EPERM || rc == -EACCES ? perm_hint() : strerror(-rc));
+		goto fail;
+	}
+	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), handle_event, p, NULL);
+	if (!p->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot map the ring buffer: %s", strerror(-rc));
+		goto fail;
+	}
+	p->ncpus = libbpf_num_possible_cpus();
+	p->attach_ns = mono_ns() - t0;
+	return p;
+fail:
+	probe_free(p);
+	errno = rc < 0 ? -rc : EINVAL;
+	return NULL;
+}
+
+void probe_free(struct probe *p)
+{
+	if (!p)
+		return;
+	ring_buffer__free(p->rb);
+	for (size_t i = 0; i < sizeof(p->links) / sizeof(p->links[0]); i++)
+		bpf_link__destroy(p->links[i]);
+	connecttop_bpf__destroy(p->skel);
+	free(p);
+}
+
+int probe_fd(const struct probe *p)
+{
+	return ring_buffer__epoll_fd(p->rb);
+}
+
+int probe_drain(struct probe *p)
+{
+	return ring_buffer__consume(p->rb);
+}
+
+void probe_counters(const struct probe *p, struct probe_counters *c)
+{
+	uint64_t sums[CT_CNT_MAX] = { 0 };
+	uint64_t *vals = calloc(p->ncpus > 0 ? p->ncpus : 1, sizeof(*vals));
+	int fd = bpf_map__fd(p->skel->maps.counters);
+
+	for (uint32_t k = 0; vals && k < CT_CNT_MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int cpu = 0; cpu < p->ncpus; cpu++)
+			sums[k] += vals[cpu];
+	}
+	free(vals);
+	c->rb_drops = sums[CT_CNT_RB_DROP];
+	c->call_drops = sums[CT_CNT_CALL_DROP];
+	c->sock_drops = sums[CT_CNT_SOCK_DROP];
+	c->outcomes = sums[CT_CNT_OUTCOMES];
+}
+
+const char *probe_mode(const struct probe *p)
+{
+	return p->mode;
+}
+
+uint64_t probe_attach_ns(const struct probe *p)
+{
+	return p->attach_ns;
+}
+
+static const char *yes(int v)
+{
+	return v > 0 ? "yes" : v == 0 ? "no" : "unknown (needs privileges)";
+}
+
+void probe_features(FILE *out)
+{
+	struct utsname u;
+	const char *tracefs = NULL;
+
+	libbpf_set_print(libbpf_print);
+	uname(&u);
+	fprintf(out, "kernel:                  %s %s\n", u.release, u.machine);
+	fprintf(out, "BTF (/sys/kernel/btf):   %s\n", yes(access("/sys/kernel/btf/vmlinux", R_OK) == 0));
+	fprintf(out, "ring buffer map:         %s (required, Linux 5.8+)\n",
+		yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL)));
+	fprintf(out, "LRU hash map:            %s (required)\n",
+		yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_LRU_HASH, NULL)));
+	fprintf(out, "raw tracepoints:         %s (required: sock/inet_sock_set_state)\n",
+		yes(libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL)));
+	fprintf(out, "tracepoint programs:     %s\n", yes(libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL)));
+	for (size_t i = 0; i < sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]) && !tracefs; i++)
+		if (tp_id(tracefs_dirs[i], "sys_enter_connect") > 0)
+			tracefs = tracefs_dirs[i];
+	fprintf(out, "syscall tracepoints:     %s\n",
+		tracefs ? tracefs : "not visible now (tracefs not mounted: connecttop mounts it at start, "
+				    "or falls back to raw_tp sys_enter/sys_exit)");
+	fprintf(out, "capture uses:            syscalls:sys_{enter,exit}_connect (or raw_tp sys_enter/sys_exit), "
+		     "raw_tp inet_sock_set_state, ring buffer with batched wake-ups\n");
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The BPF side seen from user space: open, configure, load and attach the
+ * skeleton (with fallbacks), hand each event to a callback, report drops.
+ */
+#ifndef CT_PROBE_H
+#define CT_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct ct_event;
+
+struct probe_opts {
+	uint32_t self_tgid;	/* never traced (0: trace ourselves too) */
+	uint32_t filter_tgid;	/* 0: all */
+	uint16_t filter_port;	/* 0: all */
+	uint16_t filter_family; /* 0, 4 or 6 */
+	uint64_t ringbuf_bytes; /* power of two, >= page size */
+	uint64_t wakeup_bytes;	/* wake user space when this much is queued */
+	int force_raw;		/* use the raw syscall tracepoints even with tracefs */
+	int verbose;		/* libbpf's debug output to stderr (before the screen is up) */
+};
+
+/* called for each event, with its size already checked */
+typedef void (*probe_event_fn)(void *ctx, const struct ct_event *e);
+
+struct probe;
+
+/* Check the kernel, load and attach. NULL on failure with errno set and one
+ * line in err saying what is missing and what to do. */
+struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err, size_t errlen);
+void probe_free(struct probe *p);
+/* fd to wait on (epoll) for queued events */
+int probe_fd(const struct probe *p);
+/* hand every queued event to the callback; the number of events or -errno */
+int probe_drain(struct probe *p);
+
+struct probe_counters {
+	uint64_t rb_drops, call_drops, sock_drops, outcomes;
+};
+void probe_counters(const struct probe *p, struct probe_counters *c);
+
+/* how we attached: "tracepoint" or "raw_tp (no tracefs)" */
+const char *probe_mode(const struct probe *p);
+/* ns from probe_new() start to attached */
+uint64_t probe_attach_ns(const struct probe *p);
+
+/* Print what the running kernel offers and what connecttop uses of it. */
+void probe_features(FILE *out);
+
+/* the last libbpf messages (warnings and errors), for the status line */
+const char *probe_last_log(void);
+
+#endif

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int ct_parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end)
+		return -EINVAL;
+	if (errno == ERANGE || v < lo || v > hi)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int ct_parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || isnan(v))
+		return -EINVAL;
+	if (errno == ERANGE || v < lo || v > hi)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int ct_parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char num[32];
+	size_t n;
+	uint64_t mult = 1;
+	long v;
+	int rc;
+
+	if (!s || !*s || (n = strlen(s)) >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n + 1);
+	switch (num[n - 1]) {
+	case 'k':
+	case 'K':
+		mult = 1024;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024 * 1024;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1024ULL * 1024 * 1024;
+		break;
+	}
+	if (mult != 1)
+		num[n - 1] = 0;
+	rc = ct_parse_long(num, 0, (long)(hi / mult) + 1, &v);
+	if (rc)
+		return rc;
+	if ((uint64_t)v * mult < lo || (uint64_t)v * mult > hi)
+		return -ERANGE;
+	*out = (uint64_t)v * mult;
+	return 0;
+}
+
+static const struct {
+	int err;
+	const char *name;
+} errnames[] = {
+	{ EPERM, "EPERM" },		{ ENOENT, "ENOENT" },
+	{ EINTR, "EINTR" },		{ EBADF, "EBADF" },
+	{ EAGAIN, "EAGAIN" },		{ ENOMEM, "ENOMEM" },
+	{ EACCES, "EACCES" },		{ EFAULT, "EFAULT" },
+	{ EINVAL, "EINVAL" },		{ EMFILE, "EMFILE" },
+	{ ENFILE, "ENFILE" },		{ ENOTSOCK, "ENOTSOCK" },
+	{ EPROTOTYPE, "EPROTOTYPE" },	{ EAFNOSUPPORT, "EAFNOSUPPORT" },
+	{ EADDRINUSE, "EADDRINUSE" },	{ EADDRNOTAVAIL, "EADDRNOTAVAIL" },
+	{ ENETDOWN, "ENETDOWN" },	{ ENETUNREACH, "ENETUNREACH" },
+	{ ENETRESET, "ENETRESET" },	{ ECONNABORTED, "ECONNABORTED" },
+	{ ECONNRESET, "ECONNRESET" },	{ ENOBUFS, "ENOBUFS" },
+	{ EISCONN, "EISCONN" },		{ ETIMEDOUT, "ETIMEDOUT" },
+	{ ECONNREFUSED, "ECONNREFUSED" }, { EHOSTDOWN, "EHOSTDOWN" },
+	{ EHOSTUNREACH, "EHOSTUNREACH" }, { EALREADY, "EALREADY" },
+	{ EINPROGRESS, "EINPROGRESS" }, { EPROTO, "EPROTO" },
+	{ EOPNOTSUPP, "EOPNOTSUPP" },	{ ENOPROTOOPT, "ENOPROTOOPT" },
+	{ ENONET, "ENONET" },		{ ERESTART, "ERESTART" },
+	{ 512, "ERESTARTSYS" },		{ 513, "ERESTARTNOINTR" },
+};
+
+const char *ct_errno_name(int err, char *buf, size_t len)
+{
+	if (err < 0)
+		err = -err;
+	for (size_t i = 0; i < ARRAY_SIZE(errnames); i++)
+		if (errnames[i].err == err)
+			return errnames[i].name;
+	snprintf(buf, len, "E%d", err);
+	return buf;
+}
+
+void ct_addr_str(int family, const uint8_t addr[16], char *buf, size_t len)
+{
+	char tmp[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, tmp, sizeof(tmp)))
+		snprintf(tmp, sizeof(tmp), "?");
+	snprintf(buf, len, "%s", tmp);
+}
+
+int ct_addr_normalize(int family, uint8_t addr[16])
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (family == 4)
+		return 4;
+	if (!memcmp(addr, mapped, sizeof(mapped))) {
+		memmove(addr, addr + 12, 4);
+		memset(addr + 4, 0, 12);
+		return 4;
+	}
+	return 6;
+}
+
+/* length of the valid UTF-8 sequence at s (1..4), or 0 if invalid */
+static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t need;
+	uint32_t c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		need = 2, c = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		need = 3, c = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		need = 4, c = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return need;
+}
+
+static int unsafe_cp(uint32_t c)
+{
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f || c == 0x061c;
+}
+
+size_t ct_sanitize(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, o = 0;
+
+	if (!outlen)
+		return 0;
+	while (i < inlen && s[i]) {
+		uint32_t cp;
+		size_t n = utf8_len(s + i, inlen - i, &cp);
+		char esc[12];
+		size_t elen;
+
+		if (n && !unsafe_cp(cp)) {
+			if (o + n >= outlen)
+				break;
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		if (n)
+			elen = snprintf(esc, sizeof(esc), cp < 0x100 ? "\\x%02x" : "\\u%04x", cp);
+		else
+			elen = snprintf(esc, sizeof(esc), "\\x%02x", s[i]), n = 1;
+		if (o + elen >= outlen)
+			break;
+		memcpy(out + o, esc, elen);
+		o += elen;
+		i += n;
+	}
+	out[o] = 0;
+	return o;
+}
+
+void ct_rfc3339(uint64_t unix_ns, char *buf, size_t len)
+{
+	time_t secs = unix_ns / 1000000000ULL;
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(unix_ns % 1000000000ULL / 1000000));
+}
+
+uint64_t ct_hash(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+
+	while (len >= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}

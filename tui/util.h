@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Small pure helpers shared by every module: parsing, text, addresses. */
+#ifndef CT_UTIL_H
+#define CT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Strict number parsing: the whole string, within [lo, hi]. 0 or -EINVAL/-ERANGE. */
+int ct_parse_long(const char *s, long lo, long hi, long *out);
+int ct_parse_double(const char *s, double lo, double hi, double *out);
+/* A size with an optional k/K, m/M or g/G suffix (powers of 1024). */
+int ct_parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/* "ECONNREFUSED" for 111, or "E123" for an errno without a name here. The
+ * returned string is static, or written to buf for unknown numbers. */
+const char *ct_errno_name(int err, char *buf, size_t len);
+
+/* Text form of an address: family 4 or 6, addr in network order. IPv4 uses
+ * the first 4 bytes. Writes at most len bytes, NUL included. */
+void ct_addr_str(int family, const uint8_t addr[16], char *buf, size_t len);
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) turned into IPv4: returns 4 and
+ * moves the 4 bytes to the front, else returns 6 and leaves addr alone. */
+int ct_addr_normalize(int family, uint8_t addr[16]);
+
+/*
+ * Make untrusted bytes (a process name, a DNS name) safe to print on a
+ * terminal or in a file: valid printable UTF-8 is kept; invalid bytes,
+ * C0/C1 controls, DEL and bidirectional overrides become "\xNN" (or
+ * "\u202e"). Always NUL-terminates; truncates on whole characters.
+ * Returns the number of bytes written (without the NUL).
+ */
+size_t ct_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
+
+/* RFC 3339 UTC time with milliseconds, e.g. 2026-11-24T22:50:01.123Z */
+void ct_rfc3339(uint64_t unix_ns, char *buf, size_t len);
+
+/* 64-bit hash of a byte string (FNV-1a folded with a final mix). */
+uint64_t ct_hash(const void *data, size_t len);
+
+#endif
