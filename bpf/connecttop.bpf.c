@@ -16,11 +16,20 @@
  * A TCP handshake resolves either before connect() returns (blocking
  * sockets, and often non-blocking ones on loopback) or after it returned
  * EINPROGRESS. The exit and the resolution race when they run on different
- * CPUs; an insert with BPF_NOEXIST into "claims" decides who came second
- * (atomic under the map's bucket lock, and unlike BPF_FETCH atomics it exists
- * on 5.8). The second one emits: the exit emits the final result in its
- * CT_EV_CONNECT, or the resolution emits a CT_EV_OUTCOME for a connect that
- * user space has counted as pending. So each connect is counted once.
+ * CPUs. A token put in "tokens" at SYN_SENT decides who came second: each
+ * side writes its part, then deletes the token; the delete that finds it
+ * gone (-ENOENT) is the second (atomic under the map's bucket lock, and
+ * unlike BPF_FETCH atomics, 5.12+, it exists on 5.8). The second one emits:
+ * the exit emits the final result in its CT_EV_CONNECT, or the resolution
+ * emits a CT_EV_OUTCOME for a connect that user space counted as pending.
+ * So each connect is counted once.
+ *
+ * Both maps are plain hash maps with explicit cleanup, not LRU: an LRU map
+ * may evict a live entry before it is full (its free lists are per CPU),
+ * which lost outcomes here; a full plain map instead fails the insert, and
+ * that is counted (CT_CNT_SOCK_DROP). A socket in SYN_SENT always leaves it
+ * (to ESTABLISHED, or to CLOSE on error, timeout or close()), which is when
+ * its entries go.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -32,6 +41,7 @@
 #define AF_INET6 10
 #define EINPROGRESS 115
 #define ECONNABORTED 103
+#define EINTR 4
 #define IPPROTO_TCP 6
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
@@ -75,22 +85,22 @@ struct inflight {
 	__u64 syn_ts;	    /* ns, when it went to SYN_SENT */
 	__u64 lat_ns;	    /* handshake time, set at resolution */
 	__s32 err;	    /* 0 (established) or -errno, set at resolution */
-	__u32 pad;
+	__u32 resolved;	    /* set at resolution */
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH); /* bounded: a socket that vanishes unseen ages out */
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64); /* struct sock * */
 	__type(value, struct inflight);
 } socks SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64); /* struct sock * */
 	__type(value, __u8);
-} claims SEC(".maps");
+} tokens SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -183,6 +193,14 @@ static __always_inline void fill_addr(struct ct_event *e, const struct call *c)
 	}
 }
 
+/* connect() returned while the connection attempt goes on: EINPROGRESS
+ * (non-blocking), EINTR, or a restart (ERESTARTSYS..ERESTART_RESTARTBLOCK,
+ * seen here before the kernel turns them into EINTR or a restart) */
+static __always_inline int still_connecting(long ret)
+{
+	return ret == -EINPROGRESS || ret == -EINTR || (ret <= -512 && ret >= -516);
+}
+
 /* drop what is tracked of a socket whose connect() user space never saw, so
  * that its resolution emits no outcome */
 static __always_inline void forget(__u64 sk)
@@ -190,7 +208,7 @@ static __always_inline void forget(__u64 sk)
 	if (!sk)
 		return;
 	bpf_map_delete_elem(&socks, &sk);
-	bpf_map_delete_elem(&claims, &sk);
+	bpf_map_delete_elem(&tokens, &sk);
 }
 
 static __always_inline int on_exit(long ret)
@@ -202,7 +220,6 @@ static __always_inline int on_exit(long ret)
 	struct call *cp, c;
 	struct ct_event *e;
 	__u64 now, sk = 0;
-	__u8 one = 1;
 
 	cp = bpf_map_lookup_elem(&calls, &tid);
 	if (!cp)
@@ -246,14 +263,26 @@ static __always_inline int on_exit(long ret)
 	e->sock_id = sk;
 	if (inf) {
 		__builtin_memcpy(&inf->ev, e, sizeof(*e));
-		if (bpf_map_update_elem(&claims, &sk, &one, BPF_NOEXIST) == 0) {
+		if (!still_connecting(ret)) {
+			/* A blocking connect() returns once the handshake
+			 * resolved, and its result is the final word. This
+			 * does not depend on having seen the resolution, which
+			 * a BPF program can miss: a softirq that changes a
+			 * socket's state while this CPU is already inside
+			 * raw_sock_state is not traced (recursion guard; those
+			 * misses are counted as drops by user space). */
+			if (inf->resolved) {
+				e->lat_ns = inf->lat_ns;
+				e->flags = CT_F_HANDSHAKE;
+			}
+			forget(sk);
+		} else if (bpf_map_delete_elem(&tokens, &sk) == 0) {
 			/* first: the handshake is still under way, its
 			 * resolution will emit CT_EV_OUTCOME */
 			e->flags = CT_F_PENDING;
 		} else {
 			/* second: the handshake already resolved */
-			if (ret == -EINPROGRESS)
-				e->ret = inf->err;
+			e->ret = inf->err;
 			e->lat_ns = inf->lat_ns;
 			e->flags = CT_F_HANDSHAKE;
 			forget(sk);
@@ -281,8 +310,12 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 		if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
 			return 0;
 		fresh.syn_ts = bpf_ktime_get_ns();
-		bpf_map_delete_elem(&claims, &key); /* a stale claim of a reused address */
 		if (bpf_map_update_elem(&socks, &key, &fresh, BPF_ANY)) {
+			count(CT_CNT_SOCK_DROP);
+			return 0;
+		}
+		if (bpf_map_update_elem(&tokens, &key, &one, BPF_ANY)) {
+			bpf_map_delete_elem(&socks, &key);
 			count(CT_CNT_SOCK_DROP);
 			return 0;
 		}
@@ -295,6 +328,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 	if (!inf)
 		return 0;
 	inf->lat_ns = bpf_ktime_get_ns() - inf->syn_ts;
+	inf->resolved = 1;
 	if (newstate == TCP_ESTABLISHED) {
 		inf->err = 0;
 	} else {
@@ -305,7 +339,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 
 		inf->err = err ? -err : -ECONNABORTED;
 	}
-	if (bpf_map_update_elem(&claims, &key, &one, BPF_NOEXIST) == 0)
+	if (bpf_map_delete_elem(&tokens, &key) == 0)
 		return 0; /* first: sys_exit_connect will emit the final result */
 
 	/* second: connect() already returned and was counted as pending */

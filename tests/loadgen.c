@@ -2,7 +2,7 @@
 /*
  * loadgen: the project's own connect() load generator for tests and the
  * benchmark. It only ever targets the address it is given, and refuses any
- * address that is not loopback (127.0.0.0/8, ::1) unless --netns-ok is given,
+ * address that is not loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) unless -x is given,
  * which the tests pass only inside a network namespace they created.
  *
  *   loadgen [options] KIND ADDR PORT COUNT
@@ -103,6 +103,8 @@ static int is_allowed(void)
 	}
 	const struct sockaddr_in6 *in6 = (const void *)&opt.sa;
 
+	if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		return in6->sin6_addr.s6_addr[12] == 127;
 	return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 }
 

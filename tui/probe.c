@@ -25,6 +25,7 @@ struct probe {
 	struct connecttop_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[3];
+	struct bpf_program *progs[3]; /* the attached programs, for their counters */
 	probe_event_fn fn;
 	void *ctx;
 	const char *mode;
@@ -234,6 +235,9 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	}
 	if (p->links[1])
 		p->links[2] = bpf_program__attach(p->skel->progs.raw_sock_state);
+	p->progs[0] = tracefs ? p->skel->progs.tp_enter_connect : p->skel->progs.raw_enter;
+	p->progs[1] = tracefs ? p->skel->progs.tp_exit_connect : p->skel->progs.raw_exit;
+	p->progs[2] = p->skel->progs.raw_sock_state;
 	if (!p->links[2]) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot attach to the connect tracepoints (%s): %s", p->mode,
@@ -293,6 +297,17 @@ void probe_counters(const struct probe *p, struct probe_counters *c)
 	c->call_drops = sums[CT_CNT_CALL_DROP];
 	c->sock_drops = sums[CT_CNT_SOCK_DROP];
 	c->outcomes = sums[CT_CNT_OUTCOMES];
+	c->missed = 0;
+	for (size_t i = 0; i < sizeof(p->links) / sizeof(p->links[0]); i++) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		if (!p->links[i])
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p->progs[i]), &info, &len))
+			c->missed += info.recursion_misses;
+	}
 }
 
 const char *probe_mode(const struct probe *p)

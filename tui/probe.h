@@ -39,6 +39,9 @@ int probe_drain(struct probe *p);
 
 struct probe_counters {
 	uint64_t rb_drops, call_drops, sock_drops, outcomes;
+	/* runs of our programs the kernel skipped because one of them was
+	 * already running on that CPU (bpf_prog_info.recursion_misses, 5.12+) */
+	uint64_t missed;
 };
 void probe_counters(const struct probe *p, struct probe_counters *c);
 

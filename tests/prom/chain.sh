@@ -209,6 +209,18 @@ done
 # node_exporter read the file without error on every scrape so far (a torn or
 # invalid file makes it report node_textfile_scrape_error 1 and drop the file)
 prom_expect "textfile-no-scrape-error" 'max_over_time(node_textfile_scrape_error[1m])' 0 5 0
+# a file that parses but has a duplicate series is not a textfile error:
+# node_exporter 1.5 logs "was collected before with the same name and label
+# values", serves the first copy and counts a gathering error
+prom_expect "node_exporter-no-gather-errors" 'sum(promhttp_metric_handler_errors_total{job="connecttop-node"})' 0 5 0
+# and Prometheus itself rejected no sample of the scrapes
+perr=$(http_get "$PROM_URL/metrics" 2>/dev/null |
+	awk '/^prometheus_target_scrapes_(sample_duplicate_timestamp|sample_out_of_order|sample_out_of_bounds|exceeded_sample_limit)_total / && $2 != 0' || true)
+if [ -z "$perr" ]; then
+	pass "prometheus-no-rejected-samples"
+else
+	fail "prometheus-no-rejected-samples" "$(echo "$perr" | tr '\n' ' ')"
+fi
 
 # --- shutdown ----------------------------------------------------------------
 if [ "$MODE" = fixture ]; then

@@ -217,6 +217,14 @@ prom_expect() {
 	fi
 }
 
+vec_show() {
+	if [ -z "$1" ]; then
+		echo "<no data>"
+	else
+		printf '%s' "$1" | paste -sd ';'
+	fi
+}
+
 # prom_expect_vector NAME EXPR LABEL EXPECTED [TIMEOUT_S [SETTLE_S]]: like
 # prom_expect, for a whole vector: EXPECTED is the exact prom_vector output
 # ("\"ok\" 25"). Polls until it matches, then re-checks after SETTLE_S.
@@ -228,7 +236,7 @@ prom_expect_vector() {
 		v=$(prom_vector "$expr" "$label" 2>/dev/null || true)
 		[ "$v" = "$want" ] && break
 		if [ "$(now_ms)" -ge "$deadline" ]; then
-			fail "$name" "after ${timeout}s: $expr by $label = [$(echo "$v" | tr '\n' ';')], want [$(echo "$want" | tr '\n' ';')]"
+			fail "$name" "after ${timeout}s: $expr by $label = [$(vec_show "$v")], want [$(vec_show "$want")]"
 			return 0
 		fi
 		sleep 0.5
@@ -238,7 +246,7 @@ prom_expect_vector() {
 	if [ "$v" = "$want" ]; then
 		pass "$name"
 	else
-		fail "$name" "$expr by $label = [$(echo "$v" | tr '\n' ';')], want exactly [$(echo "$want" | tr '\n' ';')]"
+		fail "$name" "$expr by $label = [$(vec_show "$v")], want exactly [$(vec_show "$want")]"
 	fi
 }
 

@@ -71,14 +71,15 @@ expect_rejected() {
 
 # monotonic_check NAME SNAPDIR: every pair of consecutive snapshots.
 monotonic_check() {
-	local name=$1 dir=$2 prev="" s bad="" n=0 pairs=0
+	local name=$1 dir=$2 prev="" s d bad="" n=0 pairs=0
 
 	for s in "$dir"/*.prom; do
 		[ -e "$s" ] || continue
 		n=$((n + 1))
 		if [ -n "$prev" ]; then
 			pairs=$((pairs + 1))
-			bad="$bad$(counters_never_decrease "$prev" "$s")"
+			d=$(counters_never_decrease "$prev" "$s")
+			[ -z "$d" ] || bad="$bad$d"$'\n'
 		fi
 		prev=$s
 	done
@@ -88,7 +89,7 @@ monotonic_check() {
 		pass "$name"
 		info "$name: $pairs consecutive snapshot pairs compared"
 	else
-		fail "$name" "$(echo "$bad" | head -n 5 | tr '\n' ';')"
+		fail "$name" "$(echo "$bad" | grep -c .) decrease(s): $(echo "$bad" | head -n 5 | tr '\n' ';')"
 	fi
 }
 

@@ -32,7 +32,7 @@ for a in "$@"; do
 done
 [ -n "$names" ] || names=$VM_KERNELS
 
-mkdir -p "$CT_CACHE/kernels" "$CT_CACHE/apt"
+mkdir -p "$CT_CACHE/kernels"
 
 # --- the archive URIs, from the host's apt sources ---------------------------
 # Prints "URI SUITE" pairs for every 'deb' entry of the host's sources.
@@ -119,10 +119,19 @@ cleanup() { [ -z "$tmp" ] || rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# die, keeping apt's log ($2: update or download) where it can be read
+fdie() {
+	mkdir -p "$CT_CACHE/logs"
+	cp "$dir/$2.log" "$CT_CACHE/logs/fetch-$name-$2.log" 2>/dev/null || true
+	grep '^[WE]:' "$dir/$2.log" 2>/dev/null | head -n 4 >&2 || true
+	die "$1; see $CT_CACHE/logs/fetch-$name-$2.log"
+}
+
 cfg_has() { grep -q "^$2=y" "$1"; }
 
 fetch_one() {
-	local name=$1 main sec dir out meta pkg ver deb t0 t1 cfg
+	local main sec out meta pkg ver deb t0 t1 cfg
+	name=$1
 	out=$CT_CACHE/kernels/$name
 	case $name in
 	bullseye) main="bullseye bullseye-updates" sec=bullseye-security ;;
@@ -136,16 +145,18 @@ fetch_one() {
 	fi
 	[ -n "${MIRROR:-}" ] || pick_mirrors
 	t0=$(now_ms)
-	dir=$CT_CACHE/apt/$name
+	# the private apt tree is temporary: removed when done (kept logs: on failure)
+	dir=$(mktemp -d "$CT_CACHE/apt.XXXXXX")
+	tmp=$dir
 	write_sources "$dir" "$main" "$sec"
 	note "$name: apt-get update ($MIRROR: $main${SEC_MIRROR:+; $SEC_MIRROR: $sec})"
-	if ! papt apt-get "$dir" -q update >"$dir/update.log" 2>&1 || grep -q '^[WE]:.*\(NO_PUBKEY\|signature\|not signed\)' "$dir/update.log"; then
+	if ! papt apt-get "$dir" -q --error-on=any update >"$dir/update.log" 2>&1 || grep -q '^[WE]:.*\(NO_PUBKEY\|signature\|not signed\)' "$dir/update.log"; then
 		if grep -q 'NO_PUBKEY\|signature\|not signed' "$dir/update.log"; then
-			note "$name: signature check failed (see $dir/update.log); retrying without authentication"
+			note "$name: signature check failed ($(grep -m1 'NO_PUBKEY\|signature\|not signed' "$dir/update.log")); retrying without authentication"
 			APT_INSECURE=1
-			papt apt-get "$dir" -q update >"$dir/update.log" 2>&1 || die "$name: apt-get update failed; see $dir/update.log"
+			papt apt-get "$dir" -q --error-on=any update >"$dir/update.log" 2>&1 || fdie "$name: apt-get update failed" update
 		else
-			die "$name: apt-get update failed; see $dir/update.log"
+			fdie "$name: apt-get update failed" update
 		fi
 	fi
 	# The metapackage's candidate is the newest across the suites; it depends on
@@ -154,14 +165,14 @@ fetch_one() {
 	pkg=$(papt apt-cache "$dir" show --no-all-versions "$meta" 2>/dev/null |
 		sed -n 's/^Depends: *//p' | tr ',' '\n' | sed 's/^ *//; s/ .*//' |
 		grep -m1 '^linux-image-.*-cloud-amd64\(-unsigned\)\?$') ||
-		die "$name: no $meta in $main/$sec (see $dir/update.log)"
+		fdie "$name: no $meta in $main/$sec" update
 	ver=$(papt apt-cache "$dir" show --no-all-versions "$pkg" | sed -n 's/^Version: *//p' | head -n1)
 	[ -n "$ver" ] || die "$name: package $pkg (from $meta) not found"
-	tmp=$(mktemp -d "$CT_CACHE/tmp.XXXXXX")
 	note "$name: apt-get download $pkg=$ver"
-	(cd "$tmp" && papt apt-get "$dir" -q download "$pkg=$ver") >"$dir/download.log" 2>&1 ||
-		die "$name: apt-get download $pkg=$ver failed; see $dir/download.log"
-	deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n1)
+	mkdir "$tmp/dl"
+	(cd "$tmp/dl" && papt apt-get "$dir" -q download "$pkg=$ver") >"$dir/download.log" 2>&1 ||
+		fdie "$name: apt-get download $pkg=$ver failed" download
+	deb=$(ls "$tmp"/dl/*.deb 2>/dev/null | head -n1)
 	[ -n "$deb" ] || die "$name: apt-get download left no .deb"
 	mkdir "$tmp/x"
 	dpkg-deb -x "$deb" "$tmp/x" || die "$name: dpkg-deb -x $deb failed"
@@ -185,7 +196,7 @@ fetch_one() {
 		fi
 	} >"$out.new/info"
 	# the package lists are only needed again with --refresh
-	rm -rf "$out" "$tmp" "$dir/lists" "$dir/cache"
+	rm -rf "$out" "$tmp"
 	tmp=""
 	mv "$out.new" "$out"
 	t1=$(now_ms)

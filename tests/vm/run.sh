@@ -162,21 +162,22 @@ timings="fetch $(secs "$t_fetch")s, initramfs $(secs "$t_initrd")s"
 
 # Judge one run: $1 name, $2 serial/console log, $3 seconds, $4 expected release
 judge() {
-	local name=$1 log=$2 dt=$3 rel=$4 out=$CT_CACHE/logs/$1.out endline rc="" last
+	local name=$1 log=$2 dt=$3 rel=$4 out=$CT_CACHE/logs/$1.out endline rc="" last what=boot
+	[ "$name" != host ] || what=run
 	tr -d '\r' <"$log" >"$work/log"
 	if ! grep -q '^===CT-TEST-BEGIN===$' "$work/log"; then
 		last=$(grep -v '^$' "$work/log" | tail -n 4 | cut -c1-160 | tr '\n' '|')
-		fail "$name/boot" "the test never started (no begin marker) after ${dt}s; last console lines: ${last:-<none>} (log: $log)"
+		fail "$name/$what" "the test never started (no begin marker) after ${dt}s; last console lines: ${last:-<none>} (log: $log)"
 		return
 	fi
 	sed -n '/^===CT-TEST-BEGIN===$/,/^===CT-TEST-END/{//!p}' "$work/log" >"$out"
 	endline=$(grep -m1 '^===CT-TEST-END rc=' "$work/log" || true)
 	if [ -z "$endline" ]; then
-		fail "$name/boot" "the test did not finish within ${VM_TIMEOUT}s (no end marker; ${dt}s) (log: $log)"
+		fail "$name/$what" "the test did not finish within ${VM_TIMEOUT}s (no end marker; ${dt}s) (log: $log)"
 	else
 		rc=${endline#===CT-TEST-END rc=}
 		rc=${rc%===}
-		pass "$name/boot (${dt}s, guest test rc=$rc)"
+		pass "$name/$what (${dt}s, guest test rc=$rc)"
 	fi
 	if [ "$smoke" = 1 ]; then
 		judge_smoke "$name" "$out" "$rc" "$rel"

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared helpers of the end-to-end tests (sourced).
+# Checks print "PASS: name" / "FAIL: name: why".
+set -u
+: "${CONNECTTOP:?}" "${LOADGEN:?}"
+T_TMP=$(mktemp -d /tmp/ct-e2e.XXXXXX)
+T_PIDS=""
+t_cleanup() {
+	for p in $T_PIDS; do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; }
+check() { # name expected actual
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
+}
+
+# A test that needs BPF: skip outside CI when it cannot be had, fail in CI.
+need_bpf() {
+	if [ "$(id -u)" != 0 ]; then
+		if [ "${CI:-}" = true ]; then fail "bpf available" "not root in CI"; exit 1; fi
+		echo "SKIP: not root"; exit 0
+	fi
+	if ! "$CONNECTTOP" --probe >/dev/null 2>&1; then
+		fail "bpf available" "connecttop --probe failed"; exit 1
+	fi
+}
+
+# a free-ish TCP port base for this run (loopback only)
+# below the ephemeral range (32768+ by default): a refused connect to a port in it
+# can, once in thousands, pick that same port as its source and connect to itself
+port_base() { echo $((20000 + (RANDOM % 100) * 100)); }
+
+# ct_start OUT ERR ARGS...: start connecttop in the background (as a script
+# does: SIGINT arrives ignored) and wait until it has attached.
+ct_start() {
+	local out=$1 err=$2
+	shift 2
+	"$CONNECTTOP" -v "$@" >"$out" 2>"$err" &
+	CT_PID=$!
+	T_PIDS="$T_PIDS $CT_PID"
+	for _ in $(seq 1 100); do
+		grep -q '^connecttop: attached' "$err" 2>/dev/null && return 0
+		kill -0 "$CT_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "connecttop attaches" "$(grep -v '^libbpf: ' "$err" | tail -3)"
+	return 1
+}
+
+# ct_stop: SIGINT, wait, return its exit status
+ct_stop() {
+	kill -INT "$CT_PID"
+	local rc=0
+	wait "$CT_PID" || rc=$?
+	return $rc
+}
+
+# jq on the last JSON line of a file
+last_json() { tail -n 1 "$1"; }
+# sum of a field over the rows of a comm in the last object: rowsum FILE COMM EXPR
+rowsum() { last_json "$1" | jq -r --arg c "$2" "[.rows[] | select(.comm == \$c) | $3] | add // 0"; }
+
+# the load generator; its own verdict is checked, so that a connect that did
+# not end as intended is reported as such and not blamed on connecttop
+lg() { "$LOADGEN" -q "$@" || fail "loadgen $*" "loadgen saw connects end otherwise than asked"; }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runs every test. Each test program or script prints one line per check,
+# "PASS: name" or "FAIL: name: why"; this runner counts them and ends with
+# the line "N passed, N failed". Exit status 1 if anything failed.
+#
+# CI=true: a test that needs BPF and cannot load it fails (never skips).
+# TESTS="unit e2e" limits the groups run (unit, e2e, tui, prom, vm).
+set -u
+cd "$(dirname "$0")/.."
+export ROOT=$PWD
+export CONNECTTOP=${CONNECTTOP:-$ROOT/.output/connecttop}
+export LOADGEN=${LOADGEN:-$ROOT/.output/loadgen}
+groups=${TESTS:-unit e2e tui prom vm}
+log=$(mktemp -d /tmp/connecttop-tests.XXXXXX)
+trap 'rm -rf "$log"' EXIT
+pass=0 fail=0
+
+run() { # name command...
+	local name=$1 out=$log/out
+	shift
+	echo "== $name"
+	"$@" >"$out" 2>&1
+	local rc=$?
+	cat "$out"
+	local p f
+	p=$(grep -c '^PASS: ' "$out")
+	f=$(grep -c '^FAIL: ' "$out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL: $name: exited with status $rc without naming a failed check"
+		f=1
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+}
+
+for g in $groups; do
+	case $g in
+	unit)
+		for t in .output/unit/test_*; do
+			[ -x "$t" ] && run "unit/$(basename "$t")" "$t"
+		done
+		;;
+	e2e | tui | prom | vm)
+		for t in tests/$g/test_*.sh; do
+			[ -f "$t" ] && run "$g/$(basename "$t")" bash "$t"
+		done
+		;;
+	esac
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
