@@ -41,7 +41,6 @@ static struct app app = {
 		.ringbuf_bytes = 8 << 20,
 		.wakeup_bytes = 64 << 10,
 		.prom_max_series = 1000,
-		.export_dir = ".",
 	},
 };
 

@@ -145,6 +145,22 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* CapEff of this process has CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON */
+static int privileged(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long caps = 0;
+	char line[256];
+
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return (caps >> 21 & 1) || ((caps >> 38 & 1) && (caps >> 39 & 1));
+}
+
 static const char *perm_hint(void)
 {
 	return geteuid() ? "needs root or CAP_BPF+CAP_PERFMON: try sudo"
@@ -165,6 +181,11 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 			 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): connecttop needs Linux 5.8+ "
 			 "built with CONFIG_DEBUG_INFO_BTF=y");
 		errno = ENOTSUP;
+		return NULL;
+	}
+	if (!privileged()) {
+		snprintf(err, errlen, "cannot use BPF: %s", perm_hint());
+		errno = EPERM;
 		return NULL;
 	}
 	rc = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);

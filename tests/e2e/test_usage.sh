@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Bad input: every option with a bad value is a usage error (exit 2) with a
+# message naming the option; other refusals say what is missing.
+. "$(dirname "$0")/lib.sh"
+
+bad() { # expected-text args...
+	local want=$1 rc=0
+	shift
+	"$CONNECTTOP" "$@" >"$T_TMP/o" 2>"$T_TMP/e" </dev/null || rc=$?
+	if [ "$rc" != 2 ]; then
+		fail "usage error: $*" "exit status $rc, expected 2"
+	elif ! grep -qF -- "$want" "$T_TMP/e"; then
+		fail "usage error: $*" "message lacks '$want': $(head -1 "$T_TMP/e")"
+	elif [ -s "$T_TMP/o" ]; then
+		fail "usage error: $*" "wrote to stdout"
+	else
+		pass "usage error: $*"
+	fi
+}
+bad "-d '0'" -b -d 0
+bad "-d 'abc'" -b -d abc
+bad "-d '1e9'" -b -d 1e9
+bad "-d 'nan'" -b -d nan
+bad "-n '0'" -b -n 0
+bad "-n '-3'" -b -n -3
+bad "-n '5x'" -b -n 5x
+bad "-o 'xml'" -b -o xml
+bad "-g 'user'" -b -g user
+bad "-s 'speed'" -b -s speed
+bad "-p '0'" -b -p 0
+bad "-p '99999999'" -b -p 99999999
+bad "-P '70000'" -b -P 70000
+bad "-P 'http'" -b -P http
+bad "-m '0'" -b -m 0
+bad "-4 and -6" -b -4 -6
+bad "--max-flows '0'" -b --max-flows 0
+bad "--ringbuf-size '3M'" -b --ringbuf-size 3M
+bad "--ringbuf-size '1k'" -b --ringbuf-size 1k
+bad "--wakeup-bytes" -b --wakeup-bytes 8M --ringbuf-size 8M
+bad "--prometheus-max-series 'many'" -b --prometheus-max-series many
+bad "--prometheus: directory '/nonexistent/dir'" --prometheus /nonexistent/dir/x.prom -q
+bad "--export-dir: directory '/nonexistent'" --export-dir /nonexistent
+bad "bad port in 'port:99999'" -b -f port:99999
+bad "unknown filter 'foo:'" -b -f foo:bar
+bad "bad network in 'net:10.0.0.0/33'" -b -f net:10.0.0.0/33
+bad "unknown option '--frobnicate'" --frobnicate
+bad "unknown option '-x'" -x
+bad "option '-d' needs a value" -b -d
+bad "unexpected argument 'extra'" -b extra
+bad "-n, -m and -o are batch options" -n 3
+bad "not a terminal" # no -b, stdout is a file
+
+# help and version go to stdout, exit 0
+rc=0; "$CONNECTTOP" --help >"$T_TMP/o" 2>&1 || rc=$?
+check "--help exits 0" 0 "$rc"
+check "--help lists --prometheus" 1 "$(grep -c -- '--prometheus FILE' "$T_TMP/o")"
+rc=0; "$CONNECTTOP" -V >"$T_TMP/o" 2>&1 || rc=$?
+check "-V exits 0 and names the version" "0 1" "$rc $(grep -c '^connecttop [0-9]' "$T_TMP/o")"
+
+# without privileges: one clear line, exit 1 (needs root to drop them)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$CONNECTTOP" -b -n 1 >"$T_TMP/o" 2>"$T_TMP/e" || rc=$?
+	check "unprivileged: exit status 1" 1 "$rc"
+	check "unprivileged: one line saying what to do" 1 "$(grep -c 'try sudo' "$T_TMP/e")"
+	check "unprivileged: exactly one line" 1 "$(wc -l <"$T_TMP/e")"
+fi
+
+# | head must end quietly
+need_bpf
+rc=0
+"$CONNECTTOP" -b -d 0.1 2>"$T_TMP/e" | head -n 1 >/dev/null || rc=$?
+check "| head: no error message" "" "$(cat "$T_TMP/e")"
+rc=0
+( set -o pipefail; "$CONNECTTOP" -b -d 0.1 -o json 2>/dev/null | head -n 1 >/dev/null ) || rc=$?
+check "| head: exit status 0" 0 "$rc"
