@@ -43,7 +43,7 @@ LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw 2>/dev/null || echo -lbpf -
 endif
 
 CORE_SRCS := tui/flows.c tui/filter.c tui/export.c tui/util.c tui/prom.c
-APP_SRCS := $(CORE_SRCS) tui/main.c tui/probe.c tui/view.c tui/batch.c
+APP_SRCS := $(CORE_SRCS) tui/main.c tui/probe.c tui/view.c tui/resolve.c tui/batch.c
 APP_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 CORE_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(wildcard tests/unit/test_*.c))

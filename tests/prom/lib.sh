@@ -12,6 +12,7 @@ PROM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$PROM_DIR/../.." && pwd)
 CONNECTTOP=${CONNECTTOP:-$REPO_ROOT/.output/connecttop}
 LOADGEN=${LOADGEN:-$REPO_ROOT/.output/loadgen}
+# shellcheck disable=SC2034 # used by the scripts that source this
 FIXTURE=$PROM_DIR/fixture.prom
 SCRIPT_NAME=$(basename "$0")
 
@@ -145,7 +146,7 @@ http_get() {
 }
 
 # wait_http URL TIMEOUT_S PID: waits until URL answers 2xx; fails early if
-# PID died. Sets WAITED_MS.
+# PID died.
 wait_http() {
 	local url=$1 timeout=$2 pid=$3 t0 deadline
 
@@ -153,16 +154,13 @@ wait_http() {
 	deadline=$((t0 + timeout * 1000))
 	while [ "$(now_ms)" -lt "$deadline" ]; do
 		if ! kill -0 "$pid" 2>/dev/null; then
-			WAITED_MS=$(($(now_ms) - t0))
 			return 2
 		fi
 		if http_get "$url" >/dev/null 2>&1; then
-			WAITED_MS=$(($(now_ms) - t0))
 			return 0
 		fi
 		sleep 0.05
 	done
-	WAITED_MS=$(($(now_ms) - t0))
 	return 1
 }
 
@@ -321,7 +319,7 @@ prom_file_check() {
 	if [ "$rc" = 0 ] && [ -z "$extra" ]; then
 		pass "$name"
 	else
-		fail "$name" "promtool rc=$rc: $(echo "$out" $extra | tr '\n' ' ' | cut -c1-600)"
+		fail "$name" "promtool rc=$rc: $(printf '%s %s' "$out" "$extra" | tr '\n' ' ' | cut -c1-600)"
 	fi
 }
 

@@ -6,6 +6,7 @@
 #   prometheus                (prometheus, promtool)
 #   prometheus-node-exporter  (prometheus-node-exporter, textfile collector)
 #   curl, jq                  (querying Prometheus' HTTP API on 127.0.0.1)
+#   iproute2                  (ss: free ports, what listens where)
 #
 # The tests start their own instances on loopback ports, so the packages'
 # services must never be started: while installing, a policy-rc.d that denies
@@ -16,10 +17,11 @@
 # Exits 0 when everything is installed and answers --version, 1 otherwise.
 set -eu
 
-PKGS_WANTED="prometheus prometheus-node-exporter curl jq"
+PKGS_WANTED="prometheus prometheus-node-exporter curl jq iproute2"
 POLICY=/usr/sbin/policy-rc.d
 made_policy=0
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	if [ "$made_policy" = 1 ]; then
 		rm -f "$POLICY"
@@ -42,6 +44,19 @@ for p in $PKGS_WANTED; do
 	pkg_installed "$p" || missing="$missing $p"
 done
 
+# daemon_pids: pids running /usr/bin/prometheus or /usr/bin/prometheus-node-exporter
+daemon_pids() {
+	local d exe
+
+	for d in /proc/[0-9]*; do
+		exe=$(readlink "$d/exe" 2>/dev/null) || continue
+		case "$exe" in
+		/usr/bin/prometheus | /usr/bin/prometheus-node-exporter) echo "${d#/proc/}" ;;
+		esac
+	done
+}
+
+pids_before=" $(daemon_pids | tr '\n' ' ')"
 if [ -n "$missing" ]; then
 	echo "setup: installing:$missing"
 	if [ ! -e "$POLICY" ]; then
@@ -60,21 +75,32 @@ if [ -n "$missing" ]; then
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $missing
 fi
 
-# Whatever a maintainer script started (a system without policy-rc.d support,
-# or an init script that ignores it) is stopped: the tests start their own
-# instances, and a daemon on the default ports 9090/9100 is not wanted.
-# Only the packaged daemons running as the packages' own user are matched.
-for exe in /usr/bin/prometheus /usr/bin/prometheus-node-exporter; do
-	for pid in $(pgrep -x -u prometheus "$(basename "$exe")" 2>/dev/null || true); do
-		echo "setup: stopping packaged daemon $exe (pid $pid) started by the package"
+# Whatever a maintainer script of this install started anyway (a system
+# where policy-rc.d is not consulted, or an init script that ignores it) is
+# stopped, and on a host running systemd the services are disabled: the tests
+# start their own instances, and daemons on the default ports 9090/9100 are
+# not wanted. Only what this install brought is touched: daemons running
+# before it, and services of packages that were already installed, are left
+# alone.
+if [ -n "$missing" ]; then
+	for pid in $(daemon_pids); do
+		case "$pids_before " in
+		*" $pid "*) continue ;;
+		esac
+		echo "setup: stopping $(readlink "/proc/$pid/exe" 2>/dev/null) (pid $pid), started by the packages' install"
 		kill "$pid" 2>/dev/null || true
 	done
-done
-if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-	for svc in prometheus prometheus-node-exporter; do
-		systemctl stop "$svc" 2>/dev/null || true
-		systemctl disable "$svc" 2>/dev/null || true
-	done
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+		for svc in $missing; do
+			case "$svc" in
+			prometheus | prometheus-node-exporter)
+				systemctl stop "$svc" 2>/dev/null || true
+				systemctl disable "$svc" 2>/dev/null || true
+				echo "setup: systemd service $svc stopped and disabled"
+				;;
+			esac
+		done
+	fi
 fi
 
 rc=0

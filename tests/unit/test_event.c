@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The record shared by the BPF programs and user space: its size and every
+ * field's offset and size are pinned, both at compile time (the build fails)
+ * and at run time (one check per field). A change to struct ct_event must be
+ * a deliberate change of this file too.
+ */
+#include <linux/types.h>
+#include <stddef.h>
+
+#include "check.h"
+#include "connecttop.h"
+
+#define FIELD_SIZE(type, f) sizeof(((type *)0)->f)
+
+_Static_assert(sizeof(struct ct_event) == 96, "struct ct_event must be 96 bytes");
+_Static_assert(offsetof(struct ct_event, ts_ns) == 0, "ts_ns");
+_Static_assert(offsetof(struct ct_event, lat_ns) == 8, "lat_ns");
+_Static_assert(offsetof(struct ct_event, sock_id) == 16, "sock_id");
+_Static_assert(offsetof(struct ct_event, tgid) == 24, "tgid");
+_Static_assert(offsetof(struct ct_event, tid) == 28, "tid");
+_Static_assert(offsetof(struct ct_event, uid) == 32, "uid");
+_Static_assert(offsetof(struct ct_event, ret) == 36, "ret");
+_Static_assert(offsetof(struct ct_event, dport) == 40, "dport");
+_Static_assert(offsetof(struct ct_event, family) == 42, "family");
+_Static_assert(offsetof(struct ct_event, proto) == 44, "proto");
+_Static_assert(offsetof(struct ct_event, kind) == 46, "kind");
+_Static_assert(offsetof(struct ct_event, flags) == 47, "flags");
+_Static_assert(offsetof(struct ct_event, daddr) == 48, "daddr");
+_Static_assert(offsetof(struct ct_event, comm) == 64, "comm");
+_Static_assert(offsetof(struct ct_event, tcomm) == 80, "tcomm");
+
+static const struct {
+	const char *name;
+	size_t off, size, want_off, want_size;
+} fields[] = {
+#define F(f, o, s) { #f, offsetof(struct ct_event, f), FIELD_SIZE(struct ct_event, f), o, s }
+	F(ts_ns, 0, 8),	  F(lat_ns, 8, 8), F(sock_id, 16, 8), F(tgid, 24, 4),  F(tid, 28, 4),
+	F(uid, 32, 4),	  F(ret, 36, 4),   F(dport, 40, 2),   F(family, 42, 2), F(proto, 44, 2),
+	F(kind, 46, 1),	  F(flags, 47, 1), F(daddr, 48, 16),  F(comm, 64, 16),  F(tcomm, 80, 16),
+#undef F
+};
+
+int main(void)
+{
+	size_t sum = 0;
+	struct ct_event e;
+
+	CHECK_U("event.size", 96, sizeof(struct ct_event));
+	CHECK_U("event.align", 8, _Alignof(struct ct_event));
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		CHECK_U(nm("event.offset.%s", fields[i].name), fields[i].want_off, fields[i].off);
+		CHECK_U(nm("event.size.%s", fields[i].name), fields[i].want_size, fields[i].size);
+		sum += fields[i].size;
+		/* each field starts where the previous one ends: no padding */
+		if (i)
+			CHECK_U(nm("event.no_padding_before.%s", fields[i].name),
+				fields[i - 1].off + fields[i - 1].size, fields[i].off);
+	}
+	CHECK_U("event.fields_fill_struct", sizeof(struct ct_event), sum);
+	CHECK_U("event.fields_count", 15, ARRAY_SIZE(fields));
+
+	/* signedness: ret is negative errno, the rest unsigned */
+	memset(&e, 0, sizeof(e));
+	e.ret = -111;
+	CHECK("event.ret_signed", e.ret < 0);
+	e.dport = 0xffff;
+	CHECK("event.dport_unsigned", e.dport > 0);
+
+	CHECK_U("event.comm_len", 16, CT_COMM_LEN);
+	CHECK_U("event.addr_len", 16, CT_ADDR_LEN);
+	CHECK_U("event.kind_connect", 1, CT_EV_CONNECT);
+	CHECK_U("event.kind_outcome", 2, CT_EV_OUTCOME);
+	CHECK_U("event.flag_pending", 1, CT_F_PENDING);
+	CHECK_U("event.flag_handshake", 2, CT_F_HANDSHAKE);
+	CHECK("event.flags_distinct", (CT_F_PENDING & CT_F_HANDSHAKE) == 0);
+	CHECK_U("event.counter_rb_drop", 0, CT_CNT_RB_DROP);
+	CHECK_U("event.counter_call_drop", 1, CT_CNT_CALL_DROP);
+	CHECK_U("event.counter_sock_drop", 2, CT_CNT_SOCK_DROP);
+	CHECK_U("event.counter_outcomes", 3, CT_CNT_OUTCOMES);
+	CHECK_U("event.counter_max", 4, CT_CNT_MAX);
+
+	/* the user-space key holds exactly what the event carries */
+	CHECK_U("flow_key.comm_matches_event", CT_COMM_LEN, FIELD_SIZE(struct flow_key, comm));
+	CHECK_U("flow_key.daddr_matches_event", CT_ADDR_LEN, FIELD_SIZE(struct flow_key, daddr));
+	/* keys are hashed and compared as bytes: no implicit padding */
+	CHECK_U("flow_key.size", 40, sizeof(struct flow_key));
+	CHECK_U("flow_key.no_padding",
+		FIELD_SIZE(struct flow_key, comm) + FIELD_SIZE(struct flow_key, daddr) +
+			FIELD_SIZE(struct flow_key, dport) + FIELD_SIZE(struct flow_key, proto) +
+			FIELD_SIZE(struct flow_key, family) + FIELD_SIZE(struct flow_key, pad),
+		sizeof(struct flow_key));
+	return ck_done();
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* filter.c: every term type, negation, AND, and the errors. */
+#include <errno.h>
+
+#include "check.h"
+#include "filter.h"
+
+#define NROWS 7
+static struct ct_row rows[NROWS];
+static const uint32_t pids_r1[] = { 100, 150 };
+
+static void row(int i, const char *comm, const char *addr, unsigned dport, unsigned proto, uint32_t pid,
+		uint32_t uid)
+{
+	struct ct_row *r = &rows[i];
+
+	memset(r, 0, sizeof(*r));
+	r->key = key(comm, addr, dport, proto);
+	r->pid = pid;
+	r->uid = uid;
+	r->count = 1;
+	r->nflows = 1;
+}
+
+static void setup(void)
+{
+	row(0, "curl", "10.1.2.3", 443, P_TCP, 150, 1000); /* r1 */
+	rows[0].pids = pids_r1;
+	rows[0].npids = 2;
+	rows[0].results[RES_OK] = 1;
+	row(1, "Firefox", "192.168.1.10", 8080, P_TCP, 200, 0); /* r2 */
+	rows[1].results[RES_REFUSED] = 1;
+	row(2, "dig", "fd00::53", 53, P_UDP, 300, 53); /* r3 */
+	rows[2].results[RES_PENDING] = 1;
+	row(3, "ssh", "::1", 22, P_TCP, 400, 1000);	  /* r4 */
+	row(4, "app", "1.2.3.4", 80, P_TCP, 500, 33);	  /* r5 */
+	row(5, "app", "1.2.3.5", 80, P_TCP, 501, 33);	  /* r6 */
+	row(6, "web", "2001:db8::80", 80, P_TCP, 600, 33); /* r7 */
+	rows[6].results[RES_TIMEOUT] = 1;
+}
+
+/* which rows match, as "1 2 5" (row numbers from 1) */
+static void matches(const char *expr, const char *want)
+{
+	char err[256] = "", got[64] = "";
+	struct ct_filter *f = filter_new(expr, err, sizeof(err));
+	char *e = ck_esc(expr, strlen(expr));
+
+	if (!f) {
+		ck(0, nm("filter.match[%s]", e), "filter_new failed: %s", err);
+		free(e);
+		return;
+	}
+	for (int i = 0; i < NROWS; i++)
+		if (filter_match(f, &rows[i]))
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%d", *got ? " " : "", i + 1);
+	ck(!strcmp(got, want), nm("filter.match[%s]", e), "expected rows \"%s\", got \"%s\"", want, got);
+	free(e);
+	filter_free(f);
+}
+
+/* expr must be rejected with EINVAL and a message containing mention */
+static void invalid(const char *expr, const char *mention)
+{
+	char err[256] = "";
+	struct ct_filter *f;
+	char *e = ck_esc(expr, strlen(expr));
+
+	errno = 0;
+	f = filter_new(expr, err, sizeof(err));
+	ck(!f, nm("filter.invalid[%s].null", e), "expected NULL, got a filter");
+	ck(errno == EINVAL, nm("filter.invalid[%s].errno", e), "expected errno EINVAL (%d), got %d", EINVAL, errno);
+	ck(strstr(err, mention) != NULL, nm("filter.invalid[%s].message", e),
+	   "expected the message to name \"%s\", got \"%s\"", mention, err);
+	filter_free(f);
+	free(e);
+}
+
+int main(void)
+{
+	char err[256];
+	struct ct_filter *f;
+
+	setup();
+
+	/* empty expressions match everything */
+	f = filter_new("", err, sizeof(err));
+	CHECK("filter.empty.parses", f != NULL);
+	CHECK("filter.empty.is_empty", filter_empty(f));
+	filter_free(f);
+	f = filter_new(" \t ", err, sizeof(err));
+	CHECK("filter.blank.is_empty", f && filter_empty(f));
+	filter_free(f);
+	CHECK("filter.null_filter_is_empty", filter_empty(NULL));
+	CHECK("filter.null_filter_matches", filter_match(NULL, &rows[0]));
+	f = filter_new("curl", err, sizeof(err));
+	CHECK("filter.term_not_empty", f && !filter_empty(f));
+	filter_free(f);
+	matches("", "1 2 3 4 5 6 7");
+
+	/* text: process name, any case */
+	matches("curl", "1");
+	matches("CURL", "1");
+	matches("fox", "2");
+	matches("FIRE", "2");
+	matches("firefox", "2");
+	matches("firefoxx", "");
+	matches("p", "5 6");
+	/* text: destination address */
+	matches("192.168", "2");
+	matches("1.2.3", "1 5 6");
+	matches("FD00", "3");
+	matches("db8", "7");
+	/* an IPv6 address always has ':' in it: the text term must still find it */
+	matches("fd00::53", "3");
+	matches("::1", "4");
+
+	/* port */
+	matches("port:53", "3");
+	matches("port:80", "5 6 7");
+	matches("port:80-443", "1 5 6 7");
+	matches("port:443-443", "1");
+	matches("port:0-65535", "1 2 3 4 5 6 7");
+	matches("port:1", "");
+
+	/* protocol */
+	matches("proto:udp", "3");
+	matches("proto:tcp", "1 2 4 5 6 7");
+	matches("proto:TCP", "1 2 4 5 6 7");
+
+	/* networks */
+	matches("net:10.0.0.0/8", "1");
+	matches("net:192.168.0.0/16", "2");
+	matches("net:1.2.3.4", "5");
+	matches("net:1.2.3.4/32", "5");
+	matches("net:1.2.3.4/31", "5 6");
+	matches("net:1.2.3.0/24", "5 6");
+	matches("net:10.1.2.0/31", "");
+	matches("net:10.1.2.2/31", "1");
+	matches("net:0.0.0.0/0", "1 2 5 6");
+	matches("net:::1", "4");
+	matches("net:::1/128", "4");
+	matches("net:fd00::/8", "3");
+	matches("net:fc00::/7", "3");
+	matches("net:fe00::/8", "");
+	matches("net:2001:db8::/32", "7");
+	matches("net:::/0", "3 4 7");
+	matches("net:::ffff:10.0.0.0/8", "1"); /* IPv4-mapped is IPv4 */
+
+	/* pid: any pid of the row, not only the last one */
+	matches("pid:150", "1");
+	matches("pid:100", "1");
+	matches("pid:500", "5");
+	matches("pid:999", "");
+
+	/* uid: the last uid */
+	matches("uid:1000", "1 4");
+	matches("uid:0", "2");
+	matches("uid:33", "5 6 7");
+
+	/* fail, pending */
+	matches("fail", "2 7");
+	matches("pending", "3");
+
+	/* negation */
+	matches("!fail", "1 3 4 5 6");
+	matches("!pending", "1 2 4 5 6 7");
+	matches("!curl", "2 3 4 5 6 7");
+	matches("!port:80", "1 2 3 4");
+	matches("!proto:tcp", "3");
+	matches("!net:10.0.0.0/8", "2 3 4 5 6 7");
+	matches("!pid:100", "2 3 4 5 6 7");
+	matches("!uid:33", "1 2 3 4");
+
+	/* several terms: AND, any whitespace between them */
+	matches("app port:80 net:1.2.3.5", "6");
+	matches("proto:tcp uid:1000", "1 4");
+	matches("uid:1000 !ssh", "1");
+	matches("app\tport:80", "5 6");
+	matches("  port:80   !app  ", "7");
+	matches("fail !refused port:8080", "2");
+	matches("curl ssh", "");
+
+	/* errors: NULL, EINVAL, and the message names the term */
+	invalid("port:99999", "port:99999");
+	invalid("port:", "port:");
+	invalid("port:-1", "port:-1");
+	invalid("port:443-80", "port:443-80");
+	invalid("port:80-", "port:80-");
+	invalid("port:http", "port:http");
+	invalid("proto:sctp", "proto:sctp");
+	invalid("net:300.1.1.1/8", "net:300.1.1.1/8");
+	invalid("net:10.0.0.0/33", "net:10.0.0.0/33");
+	invalid("net:10.0.0.0/", "net:10.0.0.0/");
+	invalid("net:10.0.0.0/-1", "net:10.0.0.0/-1");
+	invalid("net:fd00::/129", "net:fd00::/129");
+	invalid("net:", "net:");
+	invalid("pid:abc", "pid:abc");
+	invalid("pid:0", "pid:0");
+	invalid("uid:-1", "uid:-1");
+	invalid("foo:bar", "foo:");
+	invalid("!", "'!'");
+	invalid("curl port:99999 fail", "port:99999");
+	invalid("curl !", "'!'");
+	invalid("0123456789012345678901234567890123456789012345678901234567890123456789", "too long");
+	return ck_done();
+}

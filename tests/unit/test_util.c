@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* util.c: strict number parsing, errno names, addresses, sanitizing hostile
+ * text, time formatting, hashing. */
+#include <errno.h>
+#include <limits.h>
+
+#include "check.h"
+
+static void test_parse_long(void)
+{
+	long v;
+
+	v = 77;
+	CHECK_I("parse_long.empty", -EINVAL, ct_parse_long("", 0, 10, &v));
+	CHECK_I("parse_long.null", -EINVAL, ct_parse_long(NULL, 0, 10, &v));
+	CHECK_I("parse_long.empty_leaves_out", 77, v);
+	CHECK_I("parse_long.plain_rc", 0, ct_parse_long("12", 0, 100, &v));
+	CHECK_I("parse_long.plain_value", 12, v);
+	v = 77;
+	CHECK_I("parse_long.trailing_junk", -EINVAL, ct_parse_long("12x", 0, 100, &v));
+	CHECK_I("parse_long.trailing_space", -EINVAL, ct_parse_long("12 ", 0, 100, &v));
+	CHECK_I("parse_long.junk_leaves_out", 77, v);
+	CHECK_I("parse_long.letters", -EINVAL, ct_parse_long("abc", 0, 100, &v));
+	CHECK_I("parse_long.sign_only", -EINVAL, ct_parse_long("-", -10, 100, &v));
+	CHECK_I("parse_long.hex_is_not_decimal", -EINVAL, ct_parse_long("0x10", 0, 100, &v));
+	CHECK_I("parse_long.fraction", -EINVAL, ct_parse_long("1.5", 0, 100, &v));
+	CHECK_I("parse_long.overflow", -ERANGE, ct_parse_long("99999999999999999999", 0, LONG_MAX, &v));
+	CHECK_I("parse_long.underflow", -ERANGE, ct_parse_long("-99999999999999999999", LONG_MIN, 0, &v));
+	CHECK_I("parse_long.overflow_leaves_out", 77, v);
+	CHECK_I("parse_long.below_range", -ERANGE, ct_parse_long("-1", 0, 10, &v));
+	CHECK_I("parse_long.above_range", -ERANGE, ct_parse_long("11", 0, 10, &v));
+	CHECK_I("parse_long.hi_inclusive_rc", 0, ct_parse_long("10", 0, 10, &v));
+	CHECK_I("parse_long.hi_inclusive_value", 10, v);
+	CHECK_I("parse_long.lo_inclusive_rc", 0, ct_parse_long("-3", -3, 10, &v));
+	CHECK_I("parse_long.lo_inclusive_value", -3, v);
+	CHECK_I("parse_long.long_max_rc", 0, ct_parse_long("9223372036854775807", 0, LONG_MAX, &v));
+	CHECK_I("parse_long.long_max_value", LONG_MAX, v);
+	CHECK_I("parse_long.long_min_rc", 0, ct_parse_long("-9223372036854775808", LONG_MIN, 0, &v));
+	CHECK_I("parse_long.long_min_value", LONG_MIN, v);
+	CHECK_I("parse_long.port_range", -ERANGE, ct_parse_long("65536", 0, 65535, &v));
+}
+
+static void test_parse_double(void)
+{
+	double d = 7;
+
+	CHECK_I("parse_double.empty", -EINVAL, ct_parse_double("", 0.1, 3600, &d));
+	CHECK_I("parse_double.null", -EINVAL, ct_parse_double(NULL, 0.1, 3600, &d));
+	CHECK_I("parse_double.plain_rc", 0, ct_parse_double("1.5", 0.1, 3600, &d));
+	CHECK_D("parse_double.plain_value", 1.5, d, 0);
+	d = 7;
+	CHECK_I("parse_double.trailing_junk", -EINVAL, ct_parse_double("1.5s", 0.1, 3600, &d));
+	CHECK_I("parse_double.nan", -EINVAL, ct_parse_double("nan", -1e9, 1e9, &d));
+	CHECK_I("parse_double.junk_leaves_out", 7, (long)d);
+	CHECK_I("parse_double.overflow", -ERANGE, ct_parse_double("1e999", 0, 1e308, &d));
+	CHECK_I("parse_double.inf_above_range", -ERANGE, ct_parse_double("inf", 0.1, 3600, &d));
+	CHECK_I("parse_double.below_range", -ERANGE, ct_parse_double("0.05", 0.1, 3600, &d));
+	CHECK_I("parse_double.above_range", -ERANGE, ct_parse_double("3600.5", 0.1, 3600, &d));
+	CHECK_I("parse_double.negative", -ERANGE, ct_parse_double("-1", 0.1, 3600, &d));
+	CHECK_I("parse_double.hi_inclusive_rc", 0, ct_parse_double("3600", 0.1, 3600, &d));
+	CHECK_D("parse_double.hi_inclusive_value", 3600, d, 0);
+	CHECK_I("parse_double.exponent_rc", 0, ct_parse_double("2.5e1", 0.1, 3600, &d));
+	CHECK_D("parse_double.exponent_value", 25, d, 0);
+}
+
+static void test_parse_size(void)
+{
+	uint64_t v = 77;
+
+	CHECK_I("parse_size.empty", -EINVAL, ct_parse_size("", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.null", -EINVAL, ct_parse_size(NULL, 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.suffix_only", -EINVAL, ct_parse_size("M", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.two_letter_suffix", -EINVAL, ct_parse_size("4MB", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.junk", -EINVAL, ct_parse_size("4x", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.fraction", -EINVAL, ct_parse_size("1.5M", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.errors_leave_out", 77, v);
+	CHECK_I("parse_size.4M_rc", 0, ct_parse_size("4M", 64 << 10, 1ULL << 30, &v));
+	CHECK_U("parse_size.4M_value", 4194304, v);
+	CHECK_I("parse_size.4m_rc", 0, ct_parse_size("4m", 64 << 10, 1ULL << 30, &v));
+	CHECK_U("parse_size.4m_value", 4194304, v);
+	CHECK_I("parse_size.64K_rc", 0, ct_parse_size("64K", 64 << 10, 1ULL << 30, &v));
+	CHECK_U("parse_size.64K_value", 65536, v);
+	CHECK_I("parse_size.1k_rc", 0, ct_parse_size("1k", 1, 1ULL << 30, &v));
+	CHECK_U("parse_size.1k_value", 1024, v);
+	CHECK_I("parse_size.1G_rc", 0, ct_parse_size("1G", 64 << 10, 1ULL << 30, &v));
+	CHECK_U("parse_size.1G_value", 1073741824ULL, v);
+	CHECK_I("parse_size.bytes_rc", 0, ct_parse_size("65536", 64 << 10, 1ULL << 30, &v));
+	CHECK_U("parse_size.bytes_value", 65536, v);
+	v = 77;
+	CHECK_I("parse_size.below_lo", -ERANGE, ct_parse_size("63K", 64 << 10, 1ULL << 30, &v));
+	CHECK_I("parse_size.above_hi", -ERANGE, ct_parse_size("2G", 64 << 10, 1ULL << 30, &v));
+	CHECK_I("parse_size.above_hi_by_one_unit", -ERANGE, ct_parse_size("1025M", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.above_hi_bytes", -ERANGE, ct_parse_size("1073741825", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.negative", -ERANGE, ct_parse_size("-1", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.overflow", -ERANGE, ct_parse_size("99999999999999999999G", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.range_errors_leave_out", 77, v);
+	/* the whole uint64_t range is a legitimate [lo, hi] */
+	CHECK_I("parse_size.hi_uint64_max_rc", 0, ct_parse_size("5", 0, UINT64_MAX, &v));
+	CHECK_U("parse_size.hi_uint64_max_value", 5, v);
+	CHECK_I("parse_size.hi_uint64_max_k_rc", 0, ct_parse_size("5K", 0, UINT64_MAX, &v));
+	CHECK_U("parse_size.hi_uint64_max_k_value", 5120, v);
+}
+
+static void test_errno_name(void)
+{
+	char buf[32];
+	const char *s;
+
+	CHECK_S("errno_name.econnrefused", "ECONNREFUSED", ct_errno_name(111, buf, sizeof(buf)));
+	CHECK_S("errno_name.negative", "ECONNREFUSED", ct_errno_name(-111, buf, sizeof(buf)));
+	CHECK_S("errno_name.etimedout", "ETIMEDOUT", ct_errno_name(ETIMEDOUT, buf, sizeof(buf)));
+	CHECK_S("errno_name.enetunreach", "ENETUNREACH", ct_errno_name(ENETUNREACH, buf, sizeof(buf)));
+	CHECK_S("errno_name.ehostunreach", "EHOSTUNREACH", ct_errno_name(EHOSTUNREACH, buf, sizeof(buf)));
+	CHECK_S("errno_name.einprogress", "EINPROGRESS", ct_errno_name(EINPROGRESS, buf, sizeof(buf)));
+	CHECK_S("errno_name.eacces", "EACCES", ct_errno_name(EACCES, buf, sizeof(buf)));
+	CHECK_S("errno_name.eperm", "EPERM", ct_errno_name(EPERM, buf, sizeof(buf)));
+	CHECK_S("errno_name.eaddrnotavail", "EADDRNOTAVAIL", ct_errno_name(EADDRNOTAVAIL, buf, sizeof(buf)));
+	CHECK_S("errno_name.erestartsys", "ERESTARTSYS", ct_errno_name(512, buf, sizeof(buf)));
+	buf[0] = 0;
+	s = ct_errno_name(9999, buf, sizeof(buf));
+	CHECK_S("errno_name.unknown", "E9999", s);
+	CHECK("errno_name.unknown_in_buf", s == buf);
+	CHECK_S("errno_name.unknown_negative", "E4242", ct_errno_name(-4242, buf, sizeof(buf)));
+	{
+		char small[4] = "zzz";
+
+		CHECK_S("errno_name.unknown_truncated", "E99", ct_errno_name(99999, small, sizeof(small)));
+	}
+}
+
+static void test_addr(void)
+{
+	uint8_t a[16], want[16] = { 1, 2, 3, 4 };
+	char buf[64];
+
+	memset(a, 0, sizeof(a));
+	inet_pton(AF_INET6, "::ffff:1.2.3.4", a);
+	CHECK_I("addr_normalize.mapped_family", 4, ct_addr_normalize(6, a));
+	CHECK("addr_normalize.mapped_bytes", !memcmp(a, want, 16));
+
+	inet_pton(AF_INET6, "::1", a);
+	{
+		uint8_t copy[16];
+
+		memcpy(copy, a, 16);
+		CHECK_I("addr_normalize.v6_family", 6, ct_addr_normalize(6, a));
+		CHECK("addr_normalize.v6_untouched", !memcmp(a, copy, 16));
+		/* IPv4-compatible (::a.b.c.d) and ::ffff:0:a.b.c.d are not mapped */
+		inet_pton(AF_INET6, "::1.2.3.4", a);
+		CHECK_I("addr_normalize.v4_compatible_stays_v6", 6, ct_addr_normalize(6, a));
+		inet_pton(AF_INET6, "::ffff:0:1.2.3.4", a);
+		CHECK_I("addr_normalize.v4_translated_stays_v6", 6, ct_addr_normalize(6, a));
+		inet_pton(AF_INET6, "fd00::ffff:1.2.3.4", a);
+		CHECK_I("addr_normalize.ula_stays_v6", 6, ct_addr_normalize(6, a));
+	}
+	memset(a, 0, sizeof(a));
+	memcpy(a, want, 4);
+	a[15] = 9; /* whatever follows is not looked at */
+	CHECK_I("addr_normalize.v4_family", 4, ct_addr_normalize(4, a));
+	CHECK_I("addr_normalize.v4_untouched", 9, a[15]);
+
+	memset(a, 0, sizeof(a));
+	inet_pton(AF_INET, "10.0.0.1", a);
+	ct_addr_str(4, a, buf, sizeof(buf));
+	CHECK_S("addr_str.v4", "10.0.0.1", buf);
+	inet_pton(AF_INET6, "fd00::1", a);
+	ct_addr_str(6, a, buf, sizeof(buf));
+	CHECK_S("addr_str.v6", "fd00::1", buf);
+	inet_pton(AF_INET, "10.0.0.1", a);
+	ct_addr_str(4, a, buf, 5);
+	CHECK_S("addr_str.truncated", "10.0", buf);
+}
+
+static void san(const char *name, const char *in, size_t inlen, size_t outlen, const char *want)
+{
+	char out[256];
+	size_t n;
+
+	memset(out, 'Z', sizeof(out));
+	n = ct_sanitize(in, inlen, out, outlen);
+	CHECK_S(nm("sanitize.%s", name), want, out);
+	CHECK_U(nm("sanitize.%s.length", name), strlen(want), n);
+}
+
+static void test_sanitize(void)
+{
+	char out[8] = "keep";
+
+	san("plain", "hello", 5, 64, "hello");
+	san("esc", "\x1b[31mred", 8, 64, "\\x1b[31mred");
+	san("newline_tab_cr", "a\nb\tc\r", 6, 64, "a\\x0ab\\x09c\\x0d");
+	san("del", "a\x7f", 2, 64, "a\\x7f");
+	san("invalid_byte", "a\xff" "b", 3, 64, "a\\xffb");
+	san("rlo", "a\xe2\x80\xae" "b", 5, 64, "a\\u202eb");
+	san("lro", "\xe2\x80\xad", 3, 64, "\\u202d");
+	san("lri", "\xe2\x81\xa6", 3, 64, "\\u2066");
+	san("pdi", "\xe2\x81\xa9", 3, 64, "\\u2069");
+	san("lrm", "\xe2\x80\x8e", 3, 64, "\\u200e");
+	san("alm", "\xd8\x9c", 2, 64, "\\u061c");
+	san("c1_control", "\xc2\x85", 2, 64, "\\x85");
+	san("c1_csi", "\xc2\x9b" "31m", 5, 64, "\\x9b31m");
+	san("latin1_kept", "caf\xc3\xa9", 5, 64, "caf\xc3\xa9");
+	san("nbsp_kept", "\xc2\xa0", 2, 64, "\xc2\xa0");
+	san("cjk_kept", "\xe6\x97\xa5\xe6\x9c\xac", 6, 64, "\xe6\x97\xa5\xe6\x9c\xac");
+	san("emoji_kept", "\xf0\x9f\x98\x80", 4, 64, "\xf0\x9f\x98\x80");
+	san("overlong", "\xc0\x80", 2, 64, "\\xc0\\x80");
+	san("overlong_slash", "\xe0\x80\xaf", 3, 64, "\\xe0\\x80\\xaf");
+	san("surrogate", "\xed\xa0\x80", 3, 64, "\\xed\\xa0\\x80");
+	san("above_max", "\xf4\x90\x80\x80", 4, 64, "\\xf4\\x90\\x80\\x80");
+	san("cut_sequence", "a\xe2\x80", 3, 64, "a\\xe2\\x80");
+	san("lone_continuation", "\x80", 1, 64, "\\x80");
+	san("inlen_limits", "abcdef", 3, 64, "abc");
+	san("stops_at_nul", "ab\0cd", 5, 64, "ab");
+	/* truncation on whole characters, NUL always written */
+	san("trunc_ascii", "abcdef", 6, 4, "abc");
+	san("trunc_before_2byte", "a\xc3\xa9", 3, 3, "a");
+	san("trunc_2byte_fits", "a\xc3\xa9", 3, 4, "a\xc3\xa9");
+	san("trunc_before_3byte", "\xe6\x97\xa5", 3, 3, "");
+	san("trunc_before_4byte", "x\xf0\x9f\x98\x80", 5, 5, "x");
+	san("trunc_before_escape", "\x1b", 1, 4, "");
+	san("trunc_escape_fits", "\x1b", 1, 5, "\\x1b");
+	san("trunc_before_u_escape", "a\xe2\x80\xae", 4, 7, "a");
+	san("trunc_u_escape_fits", "a\xe2\x80\xae", 4, 8, "a\\u202e");
+	san("outlen_1", "abc", 3, 1, "");
+	CHECK_U("sanitize.outlen_0_returns_0", 0, ct_sanitize("abc", 3, out, 0));
+	CHECK_S("sanitize.outlen_0_untouched", "keep", out);
+
+	/* every single byte comes out as printable ASCII or valid UTF-8 */
+	{
+		int bad = -1;
+
+		for (int c = 1; c < 256 && bad < 0; c++) {
+			char in[1] = { (char)c }, o[16];
+			size_t n = ct_sanitize(in, 1, o, sizeof(o));
+
+			if (ck_first_control(o, n) >= 0 || memchr(o, '\n', n) || !ck_utf8_valid((unsigned char *)o, n))
+				bad = c;
+		}
+		ck(bad < 0, "sanitize.every_byte_safe", "byte 0x%02x comes out unsafe", bad);
+	}
+}
+
+static void test_rfc3339(void)
+{
+	char buf[40];
+
+	ct_rfc3339(1700000000123456789ULL, buf, sizeof(buf));
+	CHECK_S("rfc3339.millis", "2023-11-14T22:13:20.123Z", buf);
+	ct_rfc3339(0, buf, sizeof(buf));
+	CHECK_S("rfc3339.epoch", "1970-01-01T00:00:00.000Z", buf);
+	ct_rfc3339(951782400999999999ULL, buf, sizeof(buf));
+	CHECK_S("rfc3339.leap_day_truncates_millis", "2000-02-29T00:00:00.999Z", buf);
+}
+
+static void test_hash(void)
+{
+	uint8_t a[40] = { 1 }, b[40] = { 1 };
+
+	CHECK("hash.deterministic", ct_hash(a, sizeof(a)) == ct_hash(b, sizeof(b)));
+	b[39] = 1;
+	CHECK("hash.last_byte_matters", ct_hash(a, sizeof(a)) != ct_hash(b, sizeof(b)));
+	CHECK("hash.length_matters", ct_hash(a, 39) != ct_hash(a, 40));
+	CHECK_U("array_size", 40, ARRAY_SIZE(a));
+}
+
+int main(void)
+{
+	test_parse_long();
+	test_parse_double();
+	test_parse_size();
+	test_errno_name();
+	test_addr();
+	test_sanitize();
+	test_rfc3339();
+	test_hash();
+	return ck_done();
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "resolve.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define PID_SLOTS 8192	 /* direct-mapped: a colliding pid replaces the older one */
+#define HOST_SLOTS 4096
+#define USER_SLOTS 256
+#define SERV_MAX 2048
+
+struct pid_entry {
+	uint32_t pid;
+	char cmdline[160];
+	char cgroup[64];
+};
+
+struct host_entry {
+	uint8_t addr[16];
+	int family; /* 0: empty */
+	int state;  /* 0 queued, 1 done */
+	char name[128];
+};
+
+struct serv {
+	uint16_t port, proto;
+	char name[24];
+};
+
+struct resolve {
+	struct pid_entry *pids;
+	struct host_entry *hosts;
+	struct { uint32_t uid; int used; char name[40]; } users[USER_SLOTS];
+	struct serv *servs;
+	size_t nservs;
+	char numbuf[16];
+	pthread_t thread;
+	int thread_ok, stop;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t queue[HOST_SLOTS], qhead, qtail; /* slots waiting for a lookup */
+};
+
+static void load_services(struct resolve *r)
+{
+	FILE *f = fopen("/etc/services", "re");
+	char line[256], name[64], proto[16];
+	unsigned port;
+
+	r->servs = calloc(SERV_MAX, sizeof(*r->servs));
+	if (!f || !r->servs) {
+		if (f)
+			fclose(f);
+		return;
+	}
+	while (r->nservs < SERV_MAX && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %u/%15s", name, &port, proto) != 3 || name[0] == '#' || port > 65535)
+			continue;
+		struct serv *s = &r->servs[r->nservs++];
+
+		s->port = port;
+		s->proto = !strcmp(proto, "tcp") ? 6 : !strcmp(proto, "udp") ? 17 : 0;
+		ct_sanitize(name, strlen(name), s->name, sizeof(s->name));
+	}
+	fclose(f);
+}
+
+static void *host_thread(void *arg)
+{
+	struct resolve *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stop) {
+		if (r->qhead == r->qtail) {
+			pthread_cond_wait(&r->cond, &r->lock);
+			continue;
+		}
+		size_t slot = r->queue[r->qhead++ % HOST_SLOTS];
+		struct host_entry e = r->hosts[slot];
+		char host[NI_MAXHOST];
+		struct sockaddr_storage ss = { 0 };
+		socklen_t len;
+
+		pthread_mutex_unlock(&r->lock);
+		if (e.family == 4) {
+			struct sockaddr_in *in = (void *)&ss;
+
+			in->sin_family = AF_INET;
+			memcpy(&in->sin_addr, e.addr, 4);
+			len = sizeof(*in);
+		} else {
+			struct sockaddr_in6 *in6 = (void *)&ss;
+
+			in6->sin6_family = AF_INET6;
+			memcpy(&in6->sin6_addr, e.addr, 16);
+			len = sizeof(*in6);
+		}
+		if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0, NI_NAMEREQD))
+			host[0] = 0;
+		pthread_mutex_lock(&r->lock);
+		/* the slot may have been taken over by another address meanwhile */
+		if (r->hosts[slot].family == e.family && !memcmp(r->hosts[slot].addr, e.addr, 16)) {
+			ct_sanitize(host, strlen(host), r->hosts[slot].name, sizeof(r->hosts[slot].name));
+			r->hosts[slot].state = 1;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+struct resolve *resolve_new(void)
+{
+	struct resolve *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->pids = calloc(PID_SLOTS, sizeof(*r->pids));
+	r->hosts = calloc(HOST_SLOTS, sizeof(*r->hosts));
+	if (!r->pids || !r->hosts) {
+		resolve_free(r);
+		return NULL;
+	}
+	load_services(r);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	return r;
+}
+
+void resolve_free(struct resolve *r)
+{
+	if (!r)
+		return;
+	if (r->thread_ok) {
+		pthread_mutex_lock(&r->lock);
+		r->stop = 1;
+		pthread_cond_signal(&r->cond);
+		pthread_mutex_unlock(&r->lock);
+		/* a lookup in progress can take the resolver's timeout: do not
+		 * make quitting wait for it */
+		pthread_detach(r->thread);
+	} else {
+		free(r->pids);
+		free(r->hosts);
+		free(r->servs);
+		free(r);
+	}
+	/* with the thread detached the cache stays allocated until exit */
+}
+
+const char *resolve_user(struct resolve *r, uint32_t uid)
+{
+	size_t slot = uid % USER_SLOTS;
+
+	if (!r->users[slot].used || r->users[slot].uid != uid) {
+		FILE *f = fopen("/etc/passwd", "re");
+		char line[512];
+
+		r->users[slot].used = 1;
+		r->users[slot].uid = uid;
+		snprintf(r->users[slot].name, sizeof(r->users[slot].name), "%u", uid);
+		while (f && fgets(line, sizeof(line), f)) {
+			char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+			if (c2 && strtoul(c2 + 1, NULL, 10) == uid && isdigit((unsigned char)c2[1])) {
+				ct_sanitize(line, c1 - line, r->users[slot].name, sizeof(r->users[slot].name));
+				break;
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+	return r->users[slot].name;
+}
+
+const char *resolve_service(struct resolve *r, uint16_t port, uint16_t proto)
+{
+	for (size_t i = 0; i < r->nservs; i++)
+		if (r->servs[i].port == port && r->servs[i].proto == proto)
+			return r->servs[i].name;
+	return NULL;
+}
+
+static void read_cgroup(uint32_t pid, char *out, size_t len)
+{
+	char path[64], line[512], *p, *last;
+	FILE *f;
+
+	snprintf(out, len, "-");
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	/* cgroup v2 line "0::/system.slice/nginx.service"; on v1 the name=systemd one */
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3) && !strstr(line, ":name=systemd:"))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		p = strstr(line, ":/");
+		if (!p || !p[2])
+			break;
+		last = strrchr(p, '/') + 1;
+		/* a container: docker-<64 hex>.scope, cri-containerd-<hex>.scope, libpod-... */
+		char *dash = strrchr(last, '-');
+		if (dash && strlen(dash + 1) >= 64 + 6 && isxdigit((unsigned char)dash[1])) {
+			char id[13];
+
+			memcpy(id, dash + 1, 12);
+			id[12] = 0;
+			*dash = 0;
+			snprintf(line, sizeof(line), "%s:%s", last, id);
+			last = line;
+		}
+		ct_sanitize(last, strlen(last), out, len);
+		break;
+	}
+	fclose(f);
+}
+
+static struct pid_entry *pid_info(struct resolve *r, uint32_t pid)
+{
+	struct pid_entry *e = &r->pids[pid % PID_SLOTS];
+	char path[64], buf[512];
+	ssize_t n = 0;
+	int fd;
+
+	if (e->pid == pid)
+		return e;
+	e->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	ct_sanitize(buf, n, e->cmdline, sizeof(e->cmdline));
+	read_cgroup(pid, e->cgroup, sizeof(e->cgroup));
+	return e;
+}
+
+const char *resolve_cmdline(struct resolve *r, uint32_t pid)
+{
+	return pid_info(r, pid)->cmdline;
+}
+
+const char *resolve_cgroup(struct resolve *r, uint32_t pid)
+{
+	return pid_info(r, pid)->cgroup;
+}
+
+const char *resolve_host(struct resolve *r, int family, const uint8_t addr[16])
+{
+	size_t slot = ct_hash(addr, 16) % HOST_SLOTS;
+	struct host_entry *e = &r->hosts[slot];
+	const char *name = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	if (e->family == family && !memcmp(e->addr, addr, 16)) {
+		if (e->state == 1 && e->name[0])
+			name = e->name;
+	} else if (r->qtail - r->qhead < HOST_SLOTS) {
+		if (!r->thread_ok)
+			r->thread_ok = !pthread_create(&r->thread, NULL, host_thread, r);
+		memcpy(e->addr, addr, 16);
+		e->family = family;
+		e->state = 0;
+		e->name[0] = 0;
+		r->queue[r->qtail++ % HOST_SLOTS] = slot;
+		pthread_cond_signal(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return name;
+}
