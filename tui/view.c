@@ -777,7 +777,10 @@ static void draw_details(struct ct_view_ui *v)
 			for (int i = w - 1; i >= 0; i--) {
 				double fill = (double)r->hist[i] * h / max - (h - 1 - row);
 
-				addch(fill >= 1 ? (v->utf8 ? ACS_CKBOARD : '#') : fill > 0 ? '.' : ' ');
+				if (fill >= 1)
+					addstr(v->utf8 ? "\u2588" : "#");
+				else
+					addch(fill > 0 ? '.' : ' ');
 			}
 		}
 	}
@@ -808,7 +811,7 @@ static void draw_details(struct ct_view_ui *v)
 				 (1ULL << (b + 1)) / 1000.0, r->lat[b]);
 			mvaddnstr(y, 1, buf, COLS - 2);
 			for (int i = 0; bw > 0 && i < (int)((uint64_t)r->lat[b] * bw / max); i++)
-				addch(v->utf8 ? ACS_CKBOARD : '#');
+				addstr(v->utf8 ? "\u2588" : "#");
 		}
 	}
 	/* pids and their command lines */
