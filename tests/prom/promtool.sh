@@ -17,6 +17,9 @@
 #     consecutive snapshots may go down, every snapshot must be valid, and
 #     the final connecttop_connects_total{comm="promevict"} sum must equal the
 #     number of connects made.
+#  3. the series cap: connecttop --prometheus-max-series 3 while loadgen
+#     connects to 10 ports, 3 rounds; flows beyond the cap are folded into
+#     daddr="other",dport="other", nothing is lost, no counter goes down.
 #
 # --fixture: no connecttop; checks tests/prom/fixture.prom and proves the
 # checkers themselves catch bad input (decreasing counters, duplicate series,
@@ -46,6 +49,10 @@ EV_BASE=7200   # ports EV_BASE .. EV_BASE+EV_PORTS-1, all refused
 EV_PORTS=20
 EV_ROUNDS=4
 EV_HOT=40      # connects to the hot port per round
+CAP_BASE=7240  # ports CAP_BASE .. CAP_BASE+CAP_PORTS-1, all refused
+CAP_PORTS=10
+CAP_ROUNDS=3
+CAP_MAX=3      # --prometheus-max-series
 
 # expect_grep NAME FILE LITERAL: FILE contains LITERAL (fixed string).
 expect_grep() {
@@ -154,7 +161,7 @@ if ! ensure_loadgen; then
 	fail "loadgen-binary" "$LOADGEN not found and tests/loadgen.c did not build"
 	finish
 fi
-for p in "$P_HOST" $(seq "$EV_BASE" $((EV_BASE + EV_PORTS - 1))); do
+for p in "$P_HOST" $(seq "$EV_BASE" $((EV_BASE + EV_PORTS - 1))) $(seq "$CAP_BASE" $((CAP_BASE + CAP_PORTS - 1))); do
 	if port_listening "$p"; then
 		fail "ports" "something already listens on 127.0.0.1:$p"
 		finish
@@ -228,26 +235,90 @@ fi
 sigint_and_wait "hostile-sigint-exit-0" "$CT_PID" 10
 prom_file_check "hostile-final-file-promtool" "$HF"
 
+# --- snapshots -----------------------------------------------------------------
+# snapshots_start FILE DIR: copies FILE into DIR every 0.5 s until
+# snapshots_stop (the file is replaced by rename, so a cp reads one whole
+# version).
+snapshots_start() {
+	local f=$1 dir=$2
+
+	mkdir -p "$dir"
+	rm -f "$dir.stop"
+	(
+		i=0
+		while [ ! -e "$dir.stop" ] && [ "$i" -lt 200 ]; do
+			i=$((i + 1))
+			cp "$f" "$dir/$(printf %04d "$i").prom" 2>/dev/null || true
+			sleep 0.5
+		done
+	) &
+	SNAP_PID=$!
+	BG_PIDS+=("$SNAP_PID")
+}
+
+# snapshots_stop FILE DIR: stops the copier, adds FILE as the last snapshot
+# and drops copies equal to the one before (one version read twice).
+snapshots_stop() {
+	local f=$1 dir=$2 prev="" s
+
+	touch "$dir.stop"
+	wait "$SNAP_PID" || true
+	forget_pid "$SNAP_PID"
+	cp "$f" "$dir/9999.prom"
+	NSNAP=$(find "$dir" -name '*.prom' | wc -l)
+	for s in "$dir"/*.prom; do
+		if [ -n "$prev" ] && cmp -s "$prev" "$s"; then
+			rm -f "$s"
+		else
+			prev=$s
+		fi
+	done
+	NDISTINCT=$(find "$dir" -name '*.prom' | wc -l)
+}
+
+# snapshots_check PREFIX DIR MIN_VERSIONS: enough versions, each one valid,
+# no counter going down between consecutive ones.
+snapshots_check() {
+	local pre=$1 dir=$2 min=$3 s rc p bad=""
+
+	info "$pre: $NSNAP snapshots, $NDISTINCT distinct versions"
+	if [ "$NDISTINCT" -ge "$min" ]; then
+		pass "$pre-snapshots"
+	else
+		fail "$pre-snapshots" "only $NDISTINCT distinct file versions seen (want >= $min: is the file rewritten every interval?)"
+	fi
+	for s in "$dir"/*.prom; do
+		rc=0
+		promtool check metrics <"$s" >/dev/null 2>&1 || rc=$?
+		p=$(prom_file_problems "$s")
+		if [ "$rc" != 0 ] || [ -n "$p" ]; then
+			bad="$bad $(basename "$s")(promtool rc=$rc; $(echo "$p" | head -n 2 | tr '\n' ' '))"
+		fi
+	done
+	if [ -z "$bad" ]; then
+		pass "$pre-snapshots-valid"
+	else
+		fail "$pre-snapshots-valid" "$(echo "$bad" | cut -c1-600)"
+	fi
+	monotonic_check "$pre-counters-monotonic" "$dir"
+}
+
+# positive NAME VALUE WHAT: VALUE > 0
+positive() {
+	if [ -n "$2" ] && awk -v v="$2" 'BEGIN { exit !(v > 0) }'; then
+		pass "$1"
+	else
+		fail "$1" "$3 is '${2:-<none>}', want > 0"
+	fi
+}
+
 # --- 2. monotonicity under eviction -------------------------------------------
-mkdir -p "$TMP/evict" "$TMP/snap"
+mkdir -p "$TMP/evict"
 EF=$TMP/evict/connecttop.prom
 start_bg "$TMP/connecttop-evict.log" "$CONNECTTOP" --max-flows 4 --prometheus "$EF" -q -d 1
 CT_PID=$BG_PID
 if wait_file "$EF" 20 "$CT_PID"; then
-	# snapshotter: the file is replaced by rename, so a cp reads one whole version
-	snapshot_loop() {
-		local i=0
-
-		while [ ! -e "$TMP/snap.stop" ] && [ "$i" -lt 200 ]; do
-			i=$((i + 1))
-			cp "$EF" "$TMP/snap/$(printf %04d "$i").prom" 2>/dev/null || true
-			sleep 0.5
-		done
-	}
-	snapshot_loop &
-	SNAP_PID=$!
-	BG_PIDS+=("$SNAP_PID")
-
+	snapshots_start "$EF" "$TMP/snap"
 	total=0
 	lg_ok=1
 	for r in $(seq "$EV_ROUNDS"); do
@@ -277,56 +348,73 @@ if wait_file "$EF" 20 "$CT_PID"; then
 	fi
 	info "evict: $total connects from comm promevict to $EV_PORTS ports in $EV_ROUNDS rounds"
 	wait_sum "$EF" 'comm="promevict"' "$total" 15
-	touch "$TMP/snap.stop"
-	wait "$SNAP_PID" || true
-	forget_pid "$SNAP_PID"
+	snapshots_stop "$EF" "$TMP/snap"
 	cp "$EF" "$TMP/evict.final.prom"
-	cp "$EF" "$TMP/snap/9999.prom"
-
-	nsnap=$(find "$TMP/snap" -name '*.prom' | wc -l)
-	# drop unchanged consecutive copies (same file version read twice)
-	prev=""
-	for s in "$TMP/snap"/*.prom; do
-		if [ -n "$prev" ] && cmp -s "$prev" "$s"; then
-			rm -f "$s"
-		else
-			prev=$s
-		fi
-	done
-	ndistinct=$(find "$TMP/snap" -name '*.prom' | wc -l)
-	info "evict: $nsnap snapshots, $ndistinct distinct versions"
-	if [ "$ndistinct" -ge 6 ]; then
-		pass "evict-snapshots"
-	else
-		fail "evict-snapshots" "only $ndistinct distinct file versions seen (want >= 6: is the file rewritten every interval?)"
-	fi
-	bad=""
-	for s in "$TMP/snap"/*.prom; do
-		rc=0
-		promtool check metrics <"$s" >/dev/null 2>&1 || rc=$?
-		p=$(prom_file_problems "$s")
-		if [ "$rc" != 0 ] || [ -n "$p" ]; then
-			bad="$bad $(basename "$s")(promtool rc=$rc; $(echo "$p" | head -n 2 | tr '\n' ' '))"
-		fi
-	done
-	if [ -z "$bad" ]; then
-		pass "evict-snapshots-valid"
-	else
-		fail "evict-snapshots-valid" "$(echo "$bad" | cut -c1-600)"
-	fi
-	monotonic_check "evict-counters-monotonic" "$TMP/snap"
+	snapshots_check evict "$TMP/snap" 6
 	expect_sum "evict-sum-equals-connects" "$TMP/evict.final.prom" 'comm="promevict"' "$total"
-	ev=$(prom_file_sum "$TMP/evict.final.prom" connecttop_evicted_flows_total)
-	if [ -n "$ev" ] && awk -v v="$ev" 'BEGIN { exit !(v > 0) }'; then
-		pass "evict-eviction-exercised"
-		info "evict: connecttop_evicted_flows_total $ev, connecttop_series $(prom_file_sum "$TMP/evict.final.prom" connecttop_series), connecttop_folded_flows_total $(prom_file_sum "$TMP/evict.final.prom" connecttop_folded_flows_total), promevict's daddr=\"other\" series $(prom_file_sum "$TMP/evict.final.prom" connecttop_connects_total 'comm="promevict",daddr="other"'), connecttop_drops_total $(prom_file_sum "$TMP/evict.final.prom" connecttop_drops_total)"
-	else
-		fail "evict-eviction-exercised" "connecttop_evicted_flows_total is '${ev:-<none>}' with --max-flows 4 and $EV_PORTS flows"
-	fi
+	positive "evict-eviction-exercised" "$(prom_file_sum "$TMP/evict.final.prom" connecttop_evicted_flows_total)" \
+		"connecttop_evicted_flows_total with --max-flows 4 and $EV_PORTS flows"
+	info "evict: connecttop_evicted_flows_total $(prom_file_sum "$TMP/evict.final.prom" connecttop_evicted_flows_total), connecttop_series $(prom_file_sum "$TMP/evict.final.prom" connecttop_series), connecttop_folded_flows_total $(prom_file_sum "$TMP/evict.final.prom" connecttop_folded_flows_total), promevict's daddr=\"other\" series $(prom_file_sum "$TMP/evict.final.prom" connecttop_connects_total 'comm="promevict",daddr="other"'), connecttop_drops_total $(prom_file_sum "$TMP/evict.final.prom" connecttop_drops_total)"
 else
 	fail "evict-connecttop-writes-file" "no $EF within 20 s; log: $(tail -n 5 "$TMP/connecttop-evict.log" | tr '\n' ' ')"
 fi
 sigint_and_wait "evict-sigint-exit-0" "$CT_PID" 10
 prom_file_check "evict-final-file-promtool" "$EF"
+
+# --- 3. the series cap ----------------------------------------------------------
+# --prometheus-max-series CAP_MAX and CAP_PORTS flows: the flows beyond the cap
+# are folded into comm's daddr="other",dport="other" series; no count is lost,
+# no counter goes down, and never more than CAP_MAX series of their own.
+mkdir -p "$TMP/cap"
+CF=$TMP/cap/connecttop.prom
+start_bg "$TMP/connecttop-cap.log" "$CONNECTTOP" --prometheus-max-series "$CAP_MAX" --prometheus "$CF" -q -d 1
+CT_PID=$BG_PID
+if wait_file "$CF" 20 "$CT_PID"; then
+	snapshots_start "$CF" "$TMP/capsnap"
+	total=0
+	lg_ok=1
+	for r in $(seq "$CAP_ROUNDS"); do
+		for i in $(seq 0 $((CAP_PORTS - 1))); do
+			p=$((CAP_BASE + (i + r * 3) % CAP_PORTS))
+			n=$((1 + (i + r) % 3))
+			"$LOADGEN" -q -c promcap refuse 127.0.0.1 "$p" "$n" || lg_ok=0
+			total=$((total + n))
+			sleep 0.05
+		done
+		sleep 1.2
+	done
+	if [ "$lg_ok" = 1 ]; then
+		pass "cap-loadgen"
+	else
+		fail "cap-loadgen" "a loadgen run did not end as expected"
+	fi
+	info "cap: $total connects from comm promcap to $CAP_PORTS ports in $CAP_ROUNDS rounds, --prometheus-max-series $CAP_MAX"
+	wait_sum "$CF" 'comm="promcap"' "$total" 15
+	snapshots_stop "$CF" "$TMP/capsnap"
+	cp "$CF" "$TMP/cap.final.prom"
+	snapshots_check cap "$TMP/capsnap" 3
+	expect_sum "cap-sum-equals-connects" "$TMP/cap.final.prom" 'comm="promcap"' "$total"
+	positive "cap-folded-series" "$(prom_file_sum "$TMP/cap.final.prom" connecttop_connects_total 'comm="promcap",daddr="other",dport="other"')" \
+		"connecttop_connects_total{comm=\"promcap\",daddr=\"other\",dport=\"other\"}"
+	positive "cap-folded-flows-counted" "$(prom_file_sum "$TMP/cap.final.prom" connecttop_folded_flows_total)" \
+		"connecttop_folded_flows_total"
+	over=""
+	for s in "$TMP/capsnap"/*.prom; do
+		# series of their own: distinct (comm, daddr, dport) not "other"
+		n=$(grep -E '^connecttop_connects_total\{' "$s" | grep -vF 'daddr="other",dport="other"' |
+			sed -E 's/,proto="[^"]*",result="[^"]*"\}.*//' | sort -u | wc -l)
+		[ "$n" -le "$CAP_MAX" ] || over="$over $(basename "$s"):$n"
+	done
+	if [ -z "$over" ]; then
+		pass "cap-own-series-within-cap"
+	else
+		fail "cap-own-series-within-cap" "more than $CAP_MAX (comm,daddr,dport) series of their own in:$over"
+	fi
+	info "cap: connecttop_series $(prom_file_sum "$TMP/cap.final.prom" connecttop_series), connecttop_folded_flows_total $(prom_file_sum "$TMP/cap.final.prom" connecttop_folded_flows_total), promcap's folded series $(prom_file_sum "$TMP/cap.final.prom" connecttop_connects_total 'comm="promcap",daddr="other"')"
+else
+	fail "cap-connecttop-writes-file" "no $CF within 20 s; log: $(tail -n 5 "$TMP/connecttop-cap.log" | tr '\n' ' ')"
+fi
+sigint_and_wait "cap-sigint-exit-0" "$CT_PID" 10
+prom_file_check "cap-final-file-promtool" "$CF"
 
 finish
