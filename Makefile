@@ -90,6 +90,11 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(CORE_SR
 
 unit: $(UNIT_TESTS)
 
+# the view's work with many flows, for make bench
+$(OUTPUT)/viewbench: tests/bench/viewbench.c $(CORE_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $^ -o $@ -lm
+
 # The two commands of README.md. Both install what is missing first.
 deps:
 	$(Q)tests/install-deps.sh $(DEPS_BUILD)
@@ -106,7 +111,7 @@ test: test-deps
 	$(Q)tests/run.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench
 	$(Q)tests/bench.sh
 
 vmtest: deps

@@ -20,7 +20,8 @@ int batch_print(struct app *a, int final)
 	snap = flows_snapshot(a->flows, app_now_ns());
 	if (!snap)
 		return -ENOMEM;
-	rc = snap_view(snap, o->group, o->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse, &v);
+	rc = snap_view(snap, o->group, o->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse,
+	       (size_t)o->max_rows, &v);
 	if (rc) {
 		snap_free(snap);
 		return rc;

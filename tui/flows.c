@@ -502,20 +502,27 @@ double ct_row_lat_pct(const struct ct_row *r, double p)
 	return r->lat_max_ns / 1000.0;
 }
 
-struct ct_snap *flows_snapshot(struct ct_flows *t, uint64_t now_ns)
+struct ct_snap *flows_snapshot_reuse(struct ct_flows *t, uint64_t now_ns, struct ct_snap *s)
 {
-	struct ct_snap *s = calloc(1, sizeof(*s));
 	size_t npids = 0, i = 0, off = 0;
 	struct ct_flow *f;
 
-	if (!s)
+	if (!s && !(s = calloc(1, sizeof(*s))))
 		return NULL;
 	s->taken_ns = now_ns;
 	s->interval_s = t->last_interval_ns / 1e9;
 	for (f = t->head; f; f = f->next)
 		npids += f->npids;
-	s->rows = malloc((t->n ? t->n : 1) * sizeof(*s->rows));
-	s->pid_pool = malloc((npids ? npids : 1) * sizeof(*s->pid_pool));
+	if (s->rows_cap < t->n || !s->rows) {
+		free(s->rows);
+		s->rows_cap = t->n ? t->n : 1;
+		s->rows = malloc(s->rows_cap * sizeof(*s->rows));
+	}
+	if (s->pids_cap < npids || !s->pid_pool) {
+		free(s->pid_pool);
+		s->pids_cap = npids ? npids : 1;
+		s->pid_pool = malloc(s->pids_cap * sizeof(*s->pid_pool));
+	}
 	if (!s->rows || !s->pid_pool) {
 		snap_free(s);
 		errno = ENOMEM;
@@ -528,6 +535,11 @@ struct ct_snap *flows_snapshot(struct ct_flows *t, uint64_t now_ns)
 	}
 	s->n = i;
 	return s;
+}
+
+struct ct_snap *flows_snapshot(struct ct_flows *t, uint64_t now_ns)
+{
+	return flows_snapshot_reuse(t, now_ns, NULL);
 }
 
 void snap_free(struct ct_snap *s)
@@ -779,8 +791,51 @@ out:
 	return rc;
 }
 
+/* move the `limit` first rows (in sort order) to the front, in order:
+ * a max-heap of the best `limit` seen so far, whose top is the worst of them */
+static void select_top(const struct ct_row **rows, size_t n, size_t limit)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ct_row *r = rows[i];
+		size_t j;
+
+		if (k < limit) {
+			/* sift up */
+			rows[i] = rows[k];
+			j = k++;
+			while (j && qsort_cmp(&r, &rows[(j - 1) / 2]) > 0) {
+				rows[j] = rows[(j - 1) / 2];
+				j = (j - 1) / 2;
+			}
+			rows[j] = r;
+			continue;
+		}
+		if (qsort_cmp(&r, &rows[0]) >= 0)
+			continue; /* not better than the worst kept */
+		rows[i] = rows[0];
+		/* sift r down from the top */
+		j = 0;
+		for (;;) {
+			size_t c = 2 * j + 1;
+
+			if (c >= k)
+				break;
+			if (c + 1 < k && qsort_cmp(&rows[c + 1], &rows[c]) > 0)
+				c++;
+			if (qsort_cmp(&rows[c], &r) <= 0)
+				break;
+			rows[j] = rows[c];
+			j = c;
+		}
+		rows[j] = r;
+	}
+	qsort(rows, k, sizeof(*rows), qsort_cmp);
+}
+
 int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort, int desc,
-	      struct ct_view *out)
+	      size_t limit, struct ct_view *out)
 {
 	const struct ct_row **sel;
 	size_t nsel = 0;
@@ -815,7 +870,13 @@ int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *
 	}
 	qsort_key = sort;
 	qsort_desc = desc;
-	qsort(out->rows, out->n, sizeof(*out->rows), qsort_cmp);
+	if (limit && limit < out->n) {
+		select_top(out->rows, out->n, limit);
+		out->sorted = limit;
+	} else {
+		qsort(out->rows, out->n, sizeof(*out->rows), qsort_cmp);
+		out->sorted = out->n;
+	}
 	return 0;
 }
 

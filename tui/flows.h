@@ -127,8 +127,13 @@ struct ct_snap {
 	uint64_t taken_ns;	/* monotonic time of the snapshot */
 	double interval_s;	/* length of the last complete interval */
 	uint32_t *pid_pool;	/* backing store of the rows' pids */
+	size_t rows_cap, pids_cap;
 };
 struct ct_snap *flows_snapshot(struct ct_flows *t, uint64_t now_ns);
+/* The same, reusing the buffers of old (which is consumed, and may be NULL):
+ * a refresh then writes into memory already mapped instead of faulting in a
+ * fresh copy of the table every interval. */
+struct ct_snap *flows_snapshot_reuse(struct ct_flows *t, uint64_t now_ns, struct ct_snap *old);
 void snap_free(struct ct_snap *s);
 
 enum ct_sort {
@@ -151,8 +156,9 @@ int ct_sort_parse(const char *name);		  /* -1 if unknown */
 struct ct_filter; /* filter.h */
 
 struct ct_view {
-	const struct ct_row **rows; /* sorted; point into the snapshot or into agg */
+	const struct ct_row **rows; /* point into the snapshot or into agg */
 	size_t n;
+	size_t sorted;	     /* rows[0..sorted) are in order; the rest are not */
 	size_t total;	     /* flows in the snapshot, before filtering */
 	struct ct_row *agg;  /* the group rows (groupings other than flow) */
 	uint32_t *pid_pool;  /* the group rows' pids */
@@ -160,9 +166,11 @@ struct ct_view {
 
 /* Filter the snapshot's flows, group them, sort. filter may be NULL.
  * desc sorts descending; ties are always broken on the row's key ascending so
- * equal rows keep their order from one refresh to the next. 0 or -ENOMEM. */
+ * equal rows keep their order from one refresh to the next. With limit > 0
+ * only the first `limit` rows are put in order (a selection in O(n log
+ * limit): a screen needs only what it shows); 0 sorts all. 0 or -ENOMEM. */
 int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
-	      enum ct_sort sort, int desc, struct ct_view *out);
+	      enum ct_sort sort, int desc, size_t limit, struct ct_view *out);
 void view_rows_free(struct ct_view *v);
 /* compare two rows the way snap_view sorts them (exposed for tests) */
 int ct_row_cmp(const struct ct_row *a, const struct ct_row *b, enum ct_sort sort, int desc);

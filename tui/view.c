@@ -202,6 +202,7 @@ struct ct_view_ui {
 	int status_err;
 	time_t status_until;
 	int sort_menu_sel;
+	size_t limit; /* rows put in order (snap_view), 0: all */
 	char host[64], kernel[80];
 	struct flow_key detail_key; /* the row the details pane shows */
 	int shown[C_END];	   /* columns that fit, this frame */
@@ -386,7 +387,11 @@ static void rebuild(struct ct_view_ui *v)
 	v->rows_valid = 0;
 	if (!v->snap)
 		return;
-	if (snap_view(v->snap, o->group, v->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse, &v->rows)) {
+	/* order only what the screen can reach; more when the selection goes further */
+	if (v->limit && v->limit < v->sel + 2 * (size_t)LINES)
+		v->limit = v->sel + 2 * (size_t)LINES;
+	if (snap_view(v->snap, o->group, v->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse, v->limit,
+		      &v->rows)) {
 		set_status(v, 1, "out of memory building the view");
 		return;
 	}
@@ -397,7 +402,14 @@ static void rebuild(struct ct_view_ui *v)
 
 static void take_snapshot(struct ct_view_ui *v)
 {
-	struct ct_snap *s = flows_snapshot(v->a->flows, app_now_ns());
+	struct ct_snap *s;
+
+	/* the rows point into the snapshot whose buffers are about to be reused */
+	view_rows_free(&v->rows);
+	v->rows_valid = 0;
+	s = flows_snapshot_reuse(v->a->flows, app_now_ns(), v->frozen ? NULL : v->snap);
+	if (!v->frozen)
+		v->snap = NULL;
 
 	if (!s) {
 		set_status(v, 1, "out of memory taking a snapshot");
@@ -635,6 +647,11 @@ static void draw_table(struct ct_view_ui *v)
 	attrset(A_NORMAL);
 	if (!v->rows_valid)
 		return;
+	if (v->rows.sorted < v->rows.n && v->sel + (size_t)LINES >= v->rows.sorted) {
+		rebuild(v); /* grows the limit to cover the selection */
+		if (!v->rows_valid)
+			return;
+	}
 	if (v->sel < v->top)
 		v->top = v->sel;
 	if (height > 0 && v->sel >= v->top + (size_t)height)
@@ -934,6 +951,7 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 		init_pair(P_OK, COLOR_GREEN, -1);
 		init_pair(P_DIM, COLOR_BLUE, -1);
 	}
+	v->limit = 4 * (size_t)LINES;
 	take_snapshot(v);
 	draw(v);
 	return v;
@@ -1226,6 +1244,7 @@ static int table_key(struct ct_view_ui *v, int ch)
 	case ACT_END:
 		if (v->rows_valid && v->rows.n)
 			v->sel = v->rows.n - 1;
+		rebuild(v);
 		break;
 	case ACT_DETAILS:
 		if (v->rows_valid && v->sel < v->rows.n) {
