@@ -46,6 +46,8 @@ struct app {
 	struct ct_flows *flows;
 	struct probe *probe;
 	struct prom *prom;
+	struct resolve *res;		/* names, command lines, cgroups */
+	int interactive;		/* the view is up: read new pids' /proc at once */
 	uint64_t events, outcomes;	/* since start */
 	uint64_t events_at_tick;	/* events when the last interval ended */
 	uint64_t start_ns;		/* monotonic */
@@ -61,6 +63,9 @@ uint64_t app_now_ns(void);	/* CLOCK_MONOTONIC */
 void app_drain(struct app *a);	/* pull every queued event into the flow table */
 /* the stats header of the current moment (without ending the interval) */
 void app_stats(struct app *a, struct ct_stats *st);
+
+/* a pid's cgroup for cgroup: filter terms (filter_cgroup_fn) */
+const char *app_cgroup_of(void *app, unsigned pid);
 
 /* batch.c: print one interval as the options say. 0 or -errno (-EPIPE). */
 int batch_print(struct app *a, int final);

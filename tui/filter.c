@@ -12,7 +12,7 @@
 #include "flows.h"
 #include "util.h"
 
-enum term_type { T_TEXT, T_PORT, T_PROTO, T_NET, T_PID, T_UID, T_FAIL, T_PENDING };
+enum term_type { T_TEXT, T_PORT, T_PROTO, T_NET, T_PID, T_UID, T_FAIL, T_PENDING, T_CGROUP };
 
 struct term {
 	enum term_type type;
@@ -25,6 +25,8 @@ struct term {
 };
 
 struct ct_filter {
+	filter_cgroup_fn cgroup_fn;
+	void *cgroup_ctx;
 	size_t n;
 	struct term terms[];
 };
@@ -147,7 +149,21 @@ bad_port:
 		}
 		return 0;
 	}
-	snprintf(err, errlen, "unknown filter '%.*s': use port:, proto:, net:, pid:, uid:, fail, pending or text",
+	if (!strncmp(w, "cgroup:", 7)) {
+		size_t n = strlen(v);
+
+		t->type = T_CGROUP;
+		if (!n || n >= sizeof(t->text)) {
+			snprintf(err, errlen, "bad cgroup in '%s': expected cgroup:TEXT (1..%zu characters)", w,
+				 sizeof(t->text) - 1);
+			return -1;
+		}
+		for (size_t i = 0; i <= n; i++)
+			t->text[i] = (v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i];
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "unknown filter '%.*s': use port:, proto:, net:, pid:, uid:, cgroup:, fail, pending or text",
 		 (int)(v - w), w);
 	return -1;
 }
@@ -244,7 +260,15 @@ static int in_net(const struct term *t, const struct ct_row *r)
 	return 1;
 }
 
-static int term_match(const struct term *t, const struct ct_row *r)
+void filter_set_cgroup_fn(struct ct_filter *f, filter_cgroup_fn fn, void *ctx)
+{
+	if (f) {
+		f->cgroup_fn = fn;
+		f->cgroup_ctx = ctx;
+	}
+}
+
+static int term_match(const struct ct_filter *f, const struct term *t, const struct ct_row *r)
 {
 	switch (t->type) {
 	case T_TEXT: {
@@ -274,6 +298,11 @@ static int term_match(const struct term *t, const struct ct_row *r)
 		return ct_row_failures(r) > 0;
 	case T_PENDING:
 		return r->results[RES_PENDING] > 0;
+	case T_CGROUP: {
+		const char *cg = f->cgroup_fn ? f->cgroup_fn(f->cgroup_ctx, r->pid) : NULL;
+
+		return cg && contains_ci(cg, strlen(cg), t->text);
+	}
 	}
 	return 0;
 }
@@ -283,7 +312,7 @@ int filter_match(const struct ct_filter *f, const struct ct_row *r)
 	if (!f)
 		return 1;
 	for (size_t i = 0; i < f->n; i++)
-		if (term_match(&f->terms[i], r) == f->terms[i].negate)
+		if (term_match(f, &f->terms[i], r) == f->terms[i].negate)
 			return 0;
 	return 1;
 }

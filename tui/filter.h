@@ -10,6 +10,8 @@
  *   uid:N         last uid N
  *   fail          the row has failures
  *   pending       the row has connects whose outcome is still to come
+ *   cgroup:TEXT   the last pid's systemd unit or container id contains TEXT
+ *                 (needs filter_set_cgroup_fn; without it nothing matches)
  *   !TERM         negation of any term
  */
 #ifndef CT_FILTER_H
@@ -27,5 +29,8 @@ struct ct_filter *filter_new(const char *expr, char *err, size_t errlen);
 void filter_free(struct ct_filter *f);
 int filter_match(const struct ct_filter *f, const struct ct_row *r);
 int filter_empty(const struct ct_filter *f);
+/* how cgroup: terms learn a pid's cgroup (the owner keeps ctx alive) */
+typedef const char *(*filter_cgroup_fn)(void *ctx, unsigned pid);
+void filter_set_cgroup_fn(struct ct_filter *f, filter_cgroup_fn fn, void *ctx);
 
 #endif

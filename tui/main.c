@@ -24,6 +24,7 @@
 #include "connecttop.h"
 #include "probe.h"
 #include "prom.h"
+#include "resolve.h"
 #include "util.h"
 #include "view.h"
 
@@ -359,11 +360,24 @@ static void on_event(void *ctx, const struct ct_event *e)
 	s.pending = !!(e->flags & CT_F_PENDING);
 	s.has_lat = !!(e->flags & CT_F_HANDSHAKE);
 	s.outcome = e->kind == CT_EV_OUTCOME;
-	if (s.outcome)
+	if (s.outcome) {
 		a->outcomes++;
-	else
+	} else {
 		a->events++;
+		/* read a new pid's command line and cgroup now, while it
+		 * exists: a short-lived process is gone by the time its row is
+		 * looked at (cached per pid, so this is once per process) */
+		if (a->interactive)
+			resolve_cmdline(a->res, e->tgid);
+	}
 	flows_add(a->flows, &s);
+}
+
+const char *app_cgroup_of(void *app_, unsigned pid)
+{
+	struct app *a = app_;
+
+	return a->res ? resolve_cgroup(a->res, pid) : NULL;
 }
 
 void app_drain(struct app *a)
@@ -464,10 +478,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	interactive = !app.opt.batch && !app.opt.quiet;
+	app.interactive = interactive;
 	if (interactive && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)))
 		die_usage("not a terminal: the interactive view needs one; use -b for batch output "
 			  "(e.g. connecttop -b -o json)");
 
+	app.res = resolve_new();
+	if (!app.res) {
+		fprintf(stderr, "connecttop: out of memory\n");
+		return 1;
+	}
+	filter_set_cgroup_fn(app.opt.filter, app_cgroup_of, &app);
 	app.flows = flows_new(app.opt.max_flows);
 	if (!app.flows) {
 		fprintf(stderr, "connecttop: cannot allocate the flow table: %s\n", strerror(errno));
@@ -604,6 +625,7 @@ out:
 	prom_free(app.prom);
 	flows_free(app.flows);
 	filter_free(app.opt.filter);
+	resolve_free(app.res);
 	close(epfd);
 	close(tfd);
 	close(sfd);

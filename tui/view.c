@@ -900,11 +900,12 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 		return NULL;
 	}
 	v->a = a;
-	v->res = resolve_new();
+	v->res = a->res;
 	v->names = a->opt.names;
 	if (a->opt.filter_expr) {
 		snprintf(v->filter_text, sizeof(v->filter_text), "%s", a->opt.filter_expr);
 		v->filter = filter_new(v->filter_text, err, errlen);
+		filter_set_cgroup_fn(v->filter, app_cgroup_of, a);
 	}
 	uname(&u);
 	snprintf(v->kernel, sizeof(v->kernel), "%s", u.release);
@@ -925,7 +926,6 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 		if (!ok) {
 			snprintf(err, errlen, "cannot initialize the terminal (TERM=%s): no terminfo entry",
 				 term ? term : "");
-			resolve_free(v->res);
 			free(v);
 			return NULL;
 		}
@@ -965,7 +965,6 @@ void view_free(struct ct_view_ui *v)
 	view_rows_free(&v->rows);
 	snap_free(v->snap);
 	filter_free(v->filter);
-	resolve_free(v->res);
 	free(v);
 }
 
@@ -1071,6 +1070,7 @@ static void apply_filter_text(struct ct_view_ui *v, const char *text)
 		return;
 	}
 	filter_free(v->filter);
+	filter_set_cgroup_fn(f, app_cgroup_of, v->a);
 	v->filter = f;
 	snprintf(v->filter_text, sizeof(v->filter_text), "%s", text);
 	v->status[0] = 0;

@@ -746,7 +746,7 @@ static void test_grouping(void)
 		strcmp(ct_group_names[0], "flow") | strcmp(ct_group_names[1], "process") |
 			strcmp(ct_group_names[2], "dest") | strcmp(ct_group_names[3], "port"));
 
-	CHECK_I("group.flow.rc", 0, snap_view(s, GROUP_FLOW, NULL, SORT_COUNT, 1, &v));
+	CHECK_I("group.flow.rc", 0, snap_view(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v));
 	CHECK_U("group.flow.n", 4, v.n);
 	CHECK_U("group.flow.total", 4, v.total);
 	r = find_view_row(&v, &F1);
@@ -758,7 +758,7 @@ static void test_grouping(void)
 	view_rows_free(&v);
 
 	/* process */
-	CHECK_I("group.process.rc", 0, snap_view(s, GROUP_PROCESS, NULL, SORT_COMM, 0, &v));
+	CHECK_I("group.process.rc", 0, snap_view(s, GROUP_PROCESS, NULL, SORT_COMM, 0, 0, &v));
 	CHECK_U("group.process.n", 2, v.n);
 	CHECK_U("group.process.total", 4, v.total);
 	memset(&g, 0, sizeof(g));
@@ -802,7 +802,7 @@ static void test_grouping(void)
 	view_rows_free(&v);
 
 	/* destination */
-	CHECK_I("group.dest.rc", 0, snap_view(s, GROUP_DEST, NULL, SORT_DADDR, 0, &v));
+	CHECK_I("group.dest.rc", 0, snap_view(s, GROUP_DEST, NULL, SORT_DADDR, 0, 0, &v));
 	CHECK_U("group.dest.n", 2, v.n);
 	memset(&g, 0, sizeof(g));
 	g.family = 4;
@@ -835,7 +835,7 @@ static void test_grouping(void)
 	view_rows_free(&v);
 
 	/* port */
-	CHECK_I("group.port.rc", 0, snap_view(s, GROUP_PORT, NULL, SORT_DPORT, 0, &v));
+	CHECK_I("group.port.rc", 0, snap_view(s, GROUP_PORT, NULL, SORT_DPORT, 0, 0, &v));
 	CHECK_U("group.port.n", 3, v.n);
 	if (v.n == 3) {
 		CHECK_U("group.port.0_dport", 53, v.rows[0]->key.dport);
@@ -859,7 +859,7 @@ static void test_grouping(void)
 		char err[128];
 		struct ct_filter *f = filter_new("port:80", err, sizeof(err));
 
-		CHECK_I("group.filtered.rc", 0, snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, &v));
+		CHECK_I("group.filtered.rc", 0, snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v));
 		CHECK_U("group.filtered.n", 2, v.n);
 		CHECK_U("group.filtered.total", 4, v.total);
 		if (v.n == 2) {
@@ -873,7 +873,7 @@ static void test_grouping(void)
 		filter_free(f);
 
 		f = filter_new("fail", err, sizeof(err));
-		snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, &v);
+		snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v);
 		CHECK_U("group.filtered_fail.n", 2, v.n);
 		if (v.n == 2) {
 			CHECK_U("group.filtered_fail.curl_count", 2, v.rows[0]->count);
@@ -884,21 +884,21 @@ static void test_grouping(void)
 		filter_free(f);
 
 		f = filter_new("proto:udp", err, sizeof(err));
-		snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, &v);
+		snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v);
 		CHECK_U("group.filtered_udp.n", 1, v.n);
 		CHECK_U("group.filtered_udp.wget_count", 4, v.n ? v.rows[0]->count : 0);
 		view_rows_free(&v);
 		filter_free(f);
 
 		f = filter_new("pid:101", err, sizeof(err));
-		snap_view(s, GROUP_DEST, f, SORT_COUNT, 1, &v);
+		snap_view(s, GROUP_DEST, f, SORT_COUNT, 1, 0, &v);
 		CHECK_U("group.filtered_pid.n", 1, v.n);
 		CHECK_U("group.filtered_pid.count", 3, v.n ? v.rows[0]->count : 0);
 		view_rows_free(&v);
 		filter_free(f);
 
 		f = filter_new("nothing-matches-this", err, sizeof(err));
-		CHECK_I("group.filtered_none.rc", 0, snap_view(s, GROUP_PORT, f, SORT_COUNT, 1, &v));
+		CHECK_I("group.filtered_none.rc", 0, snap_view(s, GROUP_PORT, f, SORT_COUNT, 1, 0, &v));
 		CHECK_U("group.filtered_none.n", 0, v.n);
 		view_rows_free(&v);
 		filter_free(f);
@@ -1026,7 +1026,7 @@ static void test_sort(void)
 	CHECK_I("sort.parse.case_sensitive", -1, ct_sort_parse("RATE"));
 
 	/* sanity of the data set */
-	snap_view(s, GROUP_FLOW, NULL, SORT_COMM, 0, &v);
+	snap_view(s, GROUP_FLOW, NULL, SORT_COMM, 0, 0, &v);
 	CHECK_U("sort.rows", 5, v.n);
 	if (v.n == 5) {
 		const struct ct_row *r1 = NULL, *r3 = NULL, *r5 = NULL;
@@ -1057,10 +1057,10 @@ static void test_sort(void)
 		for (int d = 0; d <= 1; d++) {
 			const char *want = d ? desc[i] : asc[i];
 
-			snap_view(s, GROUP_FLOW, NULL, i, d, &v);
+			snap_view(s, GROUP_FLOW, NULL, i, d, 0, &v);
 			CHECK_S(nm("sort.%s.%s", names[i], d ? "desc" : "asc"), want, order(&v));
 			/* the same flows seen in another order sort the same */
-			snap_view(s2, GROUP_FLOW, NULL, i, d, &v2);
+			snap_view(s2, GROUP_FLOW, NULL, i, d, 0, &v2);
 			CHECK_S(nm("sort.%s.%s.stable", names[i], d ? "desc" : "asc"), want, order(&v2));
 			view_rows_free(&v);
 			view_rows_free(&v2);
@@ -1070,12 +1070,12 @@ static void test_sort(void)
 	/* groups sort and tie-break the same way: process rows a (5+5=10),
 	 * b (4+4=8), c (5): by count descending; port rows 80/tcp (15 connects),
 	 * 443/tcp (4) and 53/udp (4) tie on count and go by key: 53 first */
-	snap_view(s, GROUP_PROCESS, NULL, SORT_COUNT, 1, &v);
+	snap_view(s, GROUP_PROCESS, NULL, SORT_COUNT, 1, 0, &v);
 	CHECK_U("sort.group_process.n", 3, v.n);
 	CHECK_S("sort.group_process.first", "a", v.n == 3 ? v.rows[0]->key.comm : "");
 	CHECK_S("sort.group_process.last", "c", v.n == 3 ? v.rows[2]->key.comm : "");
 	view_rows_free(&v);
-	snap_view(s, GROUP_PORT, NULL, SORT_COUNT, 1, &v);
+	snap_view(s, GROUP_PORT, NULL, SORT_COUNT, 1, 0, &v);
 	CHECK_U("sort.group_port.n", 3, v.n);
 	if (v.n == 3) {
 		CHECK_U("sort.group_port.0", 80, v.rows[0]->key.dport);
