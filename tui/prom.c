@@ -77,19 +77,27 @@ static void acc_add(struct acc *a, const struct ct_row *r)
 	a->lat_sum_ns += r->lat_sum_ns;
 }
 
-/* where a flow's counts belong; NULL only when out of memory */
-static struct series *route(struct prom *p, const struct ct_row *r, uint32_t tag)
+/* Where a flow's counts belong; NULL only when out of memory. A flow without
+ * a place yet (*tag TAG_NONE) gets a series of its own while the cap allows,
+ * else it is folded; *tag says which. The callers give new flows their place
+ * busiest first at each write, and at eviction a flow that appeared and went
+ * between two writes. */
+static struct series *route(struct prom *p, const struct ct_row *r, uint32_t *tag)
 {
 	struct flow_key k;
 	struct series *s;
 
-	if (tag != TAG_FOLDED) {
+	if (*tag != TAG_FOLDED) {
 		s = find(p, p->own, &r->key, 0);
-		if (s)
+		if (!s && *tag == TAG_NONE && p->n_own < p->max_series && (s = find(p, p->own, &r->key, 1)))
+			p->n_own++;
+		if (s) {
+			*tag = TAG_SERIES;
 			return s;
+		}
+		p->folded_flows++;
+		*tag = TAG_FOLDED;
 	}
-	if (tag == TAG_SERIES)
-		return NULL; /* cannot happen: series are never removed */
 	other_key(&r->key, &k);
 	s = find(p, p->other, &k, 0);
 	if (!s && (s = find(p, p->other, &k, 1)))
@@ -100,7 +108,8 @@ static struct series *route(struct prom *p, const struct ct_row *r, uint32_t tag
 static void on_evict(void *ctx, const struct ct_row *r)
 {
 	struct prom *p = ctx;
-	struct series *s = route(p, r, r->tag);
+	uint32_t tag = r->tag;
+	struct series *s = route(p, r, &tag);
 
 	if (s)
 		acc_add(&s->base, r);
@@ -283,21 +292,12 @@ int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_st
 	qsort(fresh, nfresh, sizeof(*fresh), by_count_desc);
 	for (size_t i = 0; i < nfresh; i++) {
 		struct ct_row *r = (struct ct_row *)fresh[i];
-		uint32_t tag = TAG_FOLDED;
 
-		if (find(p, p->own, &r->key, 0)) {
-			tag = TAG_SERIES;
-		} else if (p->n_own < p->max_series && find(p, p->own, &r->key, 1)) {
-			p->n_own++;
-			tag = TAG_SERIES;
-		} else {
-			p->folded_flows++;
-		}
-		r->tag = tag;
-		flows_tag_set(t, &r->key, tag);
+		route(p, r, &r->tag);
+		flows_tag_set(t, &r->key, r->tag);
 	}
 	for (size_t i = 0; i < snap->n; i++) {
-		struct series *s = route(p, &snap->rows[i], snap->rows[i].tag);
+		struct series *s = route(p, &snap->rows[i], &snap->rows[i].tag);
 
 		if (s)
 			acc_add(&s->live, &snap->rows[i]);

@@ -1091,6 +1091,169 @@ static void test_sort(void)
 	flows_free(t2);
 }
 
+/* ---- a limit: only the first rows put in order ---- */
+
+/* a view's rows are a permutation of the snapshot's (or group) rows */
+static int all_rows_once(const struct ct_view *v, const struct ct_snap *s)
+{
+	char *seen = calloc(s->n ? s->n : 1, 1);
+	int ok = v->n == s->n;
+
+	for (size_t i = 0; ok && i < v->n; i++) {
+		size_t idx = (size_t)(v->rows[i] - s->rows);
+
+		ok = idx < s->n && !seen[idx];
+		if (ok)
+			seen[idx] = 1;
+	}
+	free(seen);
+	return ok;
+}
+
+static void test_limit(void)
+{
+	struct ct_flows *t = sort_table(0);
+	struct ct_snap *s = flows_snapshot(t, T0 + 2 * NS_PER_S);
+	struct ct_view full, v;
+	int bad = 0;
+
+	/* the five rows of the sort test: every limit gives the prefix of the full order */
+	for (int i = 0; i < SORT_MAX; i++) {
+		for (int d = 0; d <= 1; d++) {
+			char want[8];
+
+			snap_view(s, GROUP_FLOW, NULL, i, d, 0, &full);
+			CHECK_U(nm("limit.%s.%d.full_sorted", ct_sort_names[i], d), 5, full.sorted);
+			snprintf(want, sizeof(want), "%s", order(&full));
+			for (size_t lim = 1; lim <= 6; lim++) {
+				char got[8];
+				size_t k = lim < 5 ? lim : 5;
+
+				snap_view(s, GROUP_FLOW, NULL, i, d, lim, &v);
+				snprintf(got, sizeof(got), "%s", order(&v));
+				ck(v.n == 5 && v.sorted == k && !strncmp(got, want, k) && all_rows_once(&v, s),
+				   nm("limit.%s.%s.%zu", ct_sort_names[i], d ? "desc" : "asc", lim),
+				   "expected n 5, sorted %zu, prefix of \"%s\"; got n %zu, sorted %zu, order \"%s\"", k,
+				   want, v.n, v.sorted, got);
+				view_rows_free(&v);
+			}
+			view_rows_free(&full);
+		}
+	}
+	snap_free(s);
+	flows_free(t);
+
+	/* 600 flows with few distinct values (many ties), every column */
+	t = flows_new(1000);
+	flows_tick(t, T0);
+	{
+		uint32_t x = 12345;
+
+		for (int i = 0; i < 600; i++) {
+			struct flow_key k = key("", "10.0.0.0", 0, P_TCP);
+			int n;
+
+			x = x * 1103515245u + 12345u;
+			k.comm[0] = (char)('a' + (x >> 16) % 3);
+			k.daddr[3] = (uint8_t)((x >> 8) % 5);
+			k.dport = (uint16_t)i;
+			n = 1 + (int)((x >> 20) % 4);
+			add_n(t, k, n, T0 + ((x >> 12) % 7) * NS_PER_MS, 100 + (x >> 24) % 5,
+			      (x >> 18) % 3 ? 0 : -ECONNREFUSED);
+		}
+	}
+	flows_tick(t, T0 + NS_PER_S);
+	s = flows_snapshot(t, T0 + NS_PER_S);
+	for (int g = GROUP_FLOW; g < GROUP_MAX; g++) {
+		for (int i = 0; i < SORT_MAX; i++) {
+			for (int d = 0; d <= 1; d++) {
+				static const size_t lims[] = { 1, 2, 7, 50, 299, 599, 600, 601 };
+
+				snap_view(s, g, NULL, i, d, 0, &full);
+				for (size_t li = 0; li < ARRAY_SIZE(lims); li++) {
+					size_t lim = lims[li], k = lim < full.n ? lim : full.n;
+					int ok;
+
+					snap_view(s, g, NULL, i, d, lim, &v);
+					ok = v.n == full.n && v.sorted == k;
+					for (size_t j = 0; ok && j < k; j++)
+						ok = !memcmp(&v.rows[j]->key, &full.rows[j]->key, sizeof(v.rows[j]->key));
+					if (ok && g == GROUP_FLOW)
+						ok = all_rows_once(&v, s);
+					if (!ok && bad++ < 5)
+						ck(0, nm("limit.many.%s.%s.%s.%zu", ct_group_names[g], ct_sort_names[i],
+							 d ? "desc" : "asc", lim),
+						   "the first %zu rows differ from the full sort (n %zu, sorted %zu)", k, v.n,
+						   v.sorted);
+					view_rows_free(&v);
+				}
+				view_rows_free(&full);
+			}
+		}
+	}
+	ck(!bad, "limit.many_prefixes", "%d views differ from the prefix of the full sort", bad);
+	snap_free(s);
+	flows_free(t);
+}
+
+/* ---- snapshots that reuse their buffers ---- */
+
+static void test_snapshot_reuse(void)
+{
+	struct ct_flows *t = flows_new(100);
+	struct flow_key a = key("a", "10.0.0.1", 80, P_TCP), b = key("b", "10.0.0.1", 80, P_TCP);
+	struct ct_snap *s;
+	const struct ct_row *r;
+
+	add_n(t, a, 1, T0 + 1, 1, 0);
+	s = flows_snapshot_reuse(t, T0 + 2, NULL);
+	CHECK_U("reuse.null_old_n", 1, s ? s->n : 0);
+	/* more flows and pids than the old buffers hold */
+	for (uint32_t pid = 10; pid < 60; pid++)
+		add_n(t, b, 1, T0 + 3, pid, 0);
+	for (int i = 0; i < 20; i++) {
+		struct flow_key k = key("c", "10.0.0.2", 1000 + i, P_TCP);
+
+		add_n(t, k, 2, T0 + 4, 70 + i, 0);
+		add_n(t, k, 1, T0 + 4, 170 + i, 0);
+	}
+	s = flows_snapshot_reuse(t, T0 + 5, s);
+	CHECK_U("reuse.grown_n", 22, s->n);
+	CHECK_U("reuse.taken", T0 + 5, s->taken_ns);
+	r = find_row(s->rows, s->n, &b);
+	CHECK_U("reuse.grown_b_count", 50, r ? r->count : 0);
+	CHECK_U("reuse.grown_b_npids", 50, r ? r->npids : 0);
+	if (r && r->pids) {
+		uint32_t tmp[50];
+		int ok = 1;
+
+		memcpy(tmp, r->pids, sizeof(tmp));
+		qsort(tmp, 50, sizeof(*tmp), cmp_u32);
+		for (int i = 0; i < 50; i++)
+			ok &= tmp[i] == (uint32_t)(10 + i);
+		CHECK("reuse.grown_b_pids", ok);
+	}
+	{
+		struct flow_key k = key("c", "10.0.0.2", 1019, P_TCP);
+
+		r = find_row(s->rows, s->n, &k);
+		CHECK_S("reuse.grown_c_pids", "89 189", r ? pids_str(r) : "");
+	}
+	/* fewer flows than the buffers hold */
+	flows_clear(t);
+	add_n(t, a, 3, T0 + 6, 5, 0);
+	s = flows_snapshot_reuse(t, T0 + 7, s);
+	CHECK_U("reuse.shrunk_n", 1, s->n);
+	CHECK_U("reuse.shrunk_count", 3, s->n ? s->rows[0].count : 0);
+	CHECK_S("reuse.shrunk_pids", "5", s->n ? pids_str(&s->rows[0]) : "");
+	/* and an empty table */
+	flows_clear(t);
+	s = flows_snapshot_reuse(t, T0 + 8, s);
+	CHECK_U("reuse.empty_n", 0, s->n);
+	snap_free(s);
+	flows_free(t);
+}
+
 int main(void)
 {
 	test_counts();
@@ -1103,5 +1266,7 @@ int main(void)
 	test_latency();
 	test_grouping();
 	test_sort();
+	test_limit();
+	test_snapshot_reuse();
 	return ck_done();
 }

@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared helpers of the terminal tests and of screenshots.sh (sourced).
+# The real tool runs in a shell inside a tmux pane of a pinned size, on a
+# private tmux server (its own socket) that is killed on exit; keys go in with
+# send-keys, the screen comes back with capture-pane.
+# Checks print "PASS: name" / "FAIL: name: why" (tests/e2e/lib.sh).
+set -u
+TUI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=${ROOT:-$(cd "$TUI_DIR/../.." && pwd)}
+export CONNECTTOP=${CONNECTTOP:-$ROOT/.output/connecttop}
+export LOADGEN=${LOADGEN:-$ROOT/.output/loadgen}
+# bash counts string lengths and offsets in characters only in a UTF-8 locale:
+# the column helpers below rely on it (the screen has ▼, ↕ and block marks)
+export LC_ALL=C.UTF-8
+. "$TUI_DIR/../e2e/lib.sh" # pass fail check need_bpf port_base lg, T_TMP, T_PIDS
+
+TM_SOCK=ct-tui-$$-$RANDOM
+TUI_S=""         # the current session
+tm() { tmux -L "$TM_SOCK" -f /dev/null "$@"; }
+
+tui_cleanup() {
+	tm kill-server 2>/dev/null
+	t_cleanup
+}
+trap tui_cleanup EXIT
+
+# A tag of letters g..z only (never hex, so that a text filter on it does not
+# also match an IPv6 address), to name this run's processes.
+tui_tag() {
+	local l=ghijklmnopqrstuvwxyz t=""
+	for _ in 1 2; do t=$t${l:RANDOM%20:1}; done
+	echo "tv$t"
+}
+
+# tui_session NAME COLS LINES [VAR=VALUE...]: start a session whose pane runs
+# an interactive bash with a clean environment (TERM=xterm-256color,
+# LANG=C.UTF-8, the prompt '$ '), then the variables given, which override.
+tui_session() {
+	local name=$1 w=$2 h=$3
+	shift 3
+	TUI_S=$name
+	tm new-session -d -s "$name" -x "$w" -y "$h" \
+		env -i PATH="$PATH" HOME="$T_TMP" TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' "$@" \
+		bash --norc --noprofile -i || return 1
+	tm set -g status off >/dev/null
+	tm set -g remain-on-exit on >/dev/null
+	tui_wait_re '^\$ ' 5
+}
+
+tui_keys() { tm send-keys -t "$TUI_S" "$@"; }   # tmux key names: Enter Tab Space Escape C-u F1
+tui_type() { tm send-keys -t "$TUI_S" -l "$1"; } # literal text
+tui_screen() { tm capture-pane -p -t "$TUI_S"; }
+tui_screen_e() { tm capture-pane -p -e -t "$TUI_S"; } # with the SGR attributes
+tui_fmt() { tm display -p -t "$TUI_S" "$1"; }         # e.g. '#{alternate_on}'
+tui_resize() { tm resize-window -t "$TUI_S" -x "$1" -y "$2"; }
+
+# tui_wait_re REGEX [SECS]: wait until a line of the screen matches (grep -E);
+# leaves the screen in SCR. Status 1 on time-out.
+tui_wait_re() {
+	local re=$1 secs=${2:-5} i
+	for ((i = 0; i < secs * 20; i++)); do
+		SCR=$(tui_screen)
+		grep -qE -- "$re" <<<"$SCR" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# tui_wait_fixed TEXT [SECS]: the same with a fixed string
+tui_wait_fixed() {
+	local s=$1 secs=${2:-5} i
+	for ((i = 0; i < secs * 20; i++)); do
+		SCR=$(tui_screen)
+		grep -qF -- "$s" <<<"$SCR" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# tui_wait_gone TEXT [SECS]: until no line has TEXT
+tui_wait_gone() {
+	local s=$1 secs=${2:-5} i
+	for ((i = 0; i < secs * 20; i++)); do
+		SCR=$(tui_screen)
+		grep -qF -- "$s" <<<"$SCR" || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# tui_start ARGS...: type, at the pane's shell prompt, the command that runs
+# connecttop with ARGS and then prints "CTEXIT rc=N tty=same|changed" (the
+# terminal modes compared with those before); its pid goes to $T_TMP/ct.pid.
+# Waits for the first frame.
+tui_start() {
+	local args="" a
+	for a in "$@"; do args="$args $(printf '%q' "$a")"; done
+	rm -f "$T_TMP/ct.pid"
+	tui_keys C-l
+	tui_type "s0=\$(stty -g); bash -c 'echo \$\$ >$T_TMP/ct.pid; exec \"\$0\" \"\$@\"' $(printf '%q' "$CONNECTTOP")$args; rc=\$?; [ \"\$(stty -g)\" = \"\$s0\" ] && t=same || t=changed; echo \"CTEXIT rc=\$rc tty=\$t\""
+	tui_keys Enter
+	tui_wait_re '^ connecttop  ' 10 || { fail "connecttop starts in the pane" "$(tail -5 <<<"$SCR")"; return 1; }
+	CT_PID=$(cat "$T_TMP/ct.pid")
+}
+
+# Screen geometry: line 3 (0-based) holds the column titles, rows are lines
+# 4 .. LINES-3, LINES-2 is the status line, LINES-1 the key bar.
+tui_lines() { # SCREEN: the number of lines
+	local n
+	n=$(printf '%s\n' "$1" | wc -l)
+	echo "$n"
+}
+tui_line() { sed -n "$(($2 + 1))p" <<<"$1"; } # SCREEN N (0-based)
+tui_header() { tui_line "$1" 3; }
+tui_status() { local n; n=$(tui_fmt '#{pane_height}'); tui_line "$1" $((n - 2)); }
+tui_rows() { # SCREEN: the non-empty table rows
+	local n
+	n=$(tui_fmt '#{pane_height}')
+	sed -n "5,$((n - 2))p" <<<"$1" | grep -v '^ *$' | grep -v '^  no row matches' | grep -v '^  no connect() seen'
+}
+
+# tui_col HEADER LINE TITLE: the value in LINE under the column TITLE. Numeric
+# columns are right-aligned (the value ends where the title, with its sort mark,
+# ends), text columns left-aligned (the value starts where the title starts).
+# Status 1 if the column is not shown.
+tui_col() {
+	local hdr=$1 line=$2 t=$3 pre start end next v
+	case "$hdr" in *"$t"*) ;; *) return 1 ;; esac
+	pre=${hdr%%"$t"*}
+	start=${#pre}
+	end=$((start + ${#t}))
+	next=${hdr:end:1}
+	if [ "$next" = "↕" ] || [ "$next" = "*" ]; then end=$((end + 1)); fi
+	case "$t" in
+	PROCESS | DESTINATION | PROTO | ERROR | USER | CGROUP | HISTORY)
+		v=${line:start}
+		v=${v%% *}
+		;;
+	*)
+		v=${line:0:end}
+		v=${v##* }
+		;;
+	esac
+	printf '%s\n' "$v"
+}
+# tui_colv SCREEN TITLE: that column of every row, one a line
+tui_colv() {
+	local hdr line
+	hdr=$(tui_header "$1")
+	while IFS= read -r line; do tui_col "$hdr" "$line" "$2"; done < <(tui_rows "$1")
+}
+# tui_row SCREEN TEXT: the first row that has TEXT
+tui_row() { tui_rows "$1" | grep -F -m1 -- "$2"; }
+# comm of a flow view's PROCESS value: "name/pid" or "name/pid(n)"
+tui_comm() { printf '%s\n' "${1%/*}"; }
