@@ -93,6 +93,9 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(CORE_SR
 
 unit: $(UNIT_TESTS)
 
+# keep the sanitizer objects between builds
+.SECONDARY:
+
 # the view's work with many flows, for make bench
 $(OUTPUT)/viewbench: tests/bench/viewbench.c $(CORE_OBJS)
 	$(call msg,CC,$@)

@@ -79,6 +79,9 @@ static int parse_term(const char *w, struct term *t, char *err, size_t errlen)
 		return 0;
 	}
 	v = strchr(w, ':');
+	/* an IPv6 address (fd00::53, ::1) is text, not key:value */
+	if (v && strspn(w, "0123456789abcdefABCDEF:.") == strlen(w))
+		v = NULL;
 	if (!v) {
 		size_t n = strlen(w);
 

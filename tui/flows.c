@@ -27,9 +27,10 @@ struct ct_flow {
 	uint64_t results[RES_MAX];
 	uint64_t first_ns, last_ns;
 	uint64_t lat_n, lat_sum_ns, lat_max_ns;
-	uint64_t epoch; /* the interval hist[epoch % CT_HIST] counts */
+	uint64_t epoch; /* the interval hist[epoch % (CT_HIST + 1)] counts */
 	uint32_t lat[CT_LAT_BUCKETS];
-	uint32_t hist[CT_HIST];
+	/* the current interval and CT_HIST complete ones */
+	uint32_t hist[CT_HIST + 1];
 	struct ct_errcount errs[CT_FLOW_ERRS];
 	uint32_t uid, pid, tag;
 	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */
@@ -192,7 +193,7 @@ static void flow_history(const struct ct_flow *f, uint64_t epoch, uint32_t out[C
 	for (uint64_t i = 0; i < CT_HIST; i++) {
 		uint64_t e = epoch - 1 - i; /* may wrap below 0: then e > f->epoch */
 
-		out[i] = (i < epoch && e <= f->epoch && f->epoch - e < CT_HIST) ? f->hist[e % CT_HIST] : 0;
+		out[i] = (i < epoch && e <= f->epoch && f->epoch - e <= CT_HIST) ? f->hist[e % (CT_HIST + 1)] : 0;
 	}
 }
 
@@ -240,9 +241,12 @@ static void evict(struct ct_flows *t, struct ct_flow *f)
 	struct ct_flow **slot;
 
 	if (t->evict_fn) {
+		uint32_t pids[CT_MAX_PIDS];
 		struct ct_row r;
 
 		flow_to_row(t, f, &r, 0);
+		flow_pids(f, pids);
+		r.pids = pids;
 		t->evict_fn(t->evict_ctx, &r);
 	}
 	lookup(t, &f->key, &slot);
@@ -414,8 +418,8 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	if (f->epoch < t->epoch) {
 		uint64_t gap = t->epoch - f->epoch;
 
-		for (uint64_t i = 1; i <= gap && i <= CT_HIST; i++)
-			f->hist[(f->epoch + i) % CT_HIST] = 0;
+		for (uint64_t i = 1; i <= gap && i <= CT_HIST + 1; i++)
+			f->hist[(f->epoch + i) % (CT_HIST + 1)] = 0;
 		f->epoch = t->epoch;
 	}
 	if (s->ts_ns > f->last_ns)
@@ -427,7 +431,7 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	} else {
 		/* a connect (or the outcome of one whose flow was evicted since) */
 		f->count++;
-		f->hist[f->epoch % CT_HIST]++;
+		f->hist[f->epoch % (CT_HIST + 1)]++;
 		flow_add_pid(f, s->pid);
 		f->pid = s->pid;
 		f->uid = s->uid;

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,7 @@ int ct_parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	}
 	if (mult != 1)
 		num[n - 1] = 0;
-	rc = ct_parse_long(num, 0, (long)(hi / mult) + 1, &v);
+	rc = ct_parse_long(num, 0, hi / mult >= (uint64_t)LONG_MAX ? LONG_MAX : (long)(hi / mult) + 1, &v);
 	if (rc)
 		return rc;
 	if ((uint64_t)v * mult < lo || (uint64_t)v * mult > hi)

@@ -67,15 +67,17 @@ static struct out render(const char *curl_comm, size_t curl_len, enum ct_group g
 	struct ct_view v;
 	struct ck_mem m;
 	struct out o;
+	static int calls;
 
+	calls++;
 	snap_view(s, g, NULL, SORT_COUNT, 1, 0, &v);
-	CHECK_I(nm("render.%s.json_rc", ct_group_names[g]), 0, export_json(mem_open(&m), &v, g, &st));
+	CHECK_I(nm("render.%d.%s.json_rc", calls, ct_group_names[g]), 0, export_json(mem_open(&m), &v, g, &st));
 	o.json = mem_close(&m);
 	mem_open(&m);
-	CHECK_I(nm("render.%s.csv_header_rc", ct_group_names[g]), 0, export_csv_header(m.f, g));
-	CHECK_I(nm("render.%s.csv_rc", ct_group_names[g]), 0, export_csv(m.f, &v, g, &st));
+	CHECK_I(nm("render.%d.%s.csv_header_rc", calls, ct_group_names[g]), 0, export_csv_header(m.f, g));
+	CHECK_I(nm("render.%d.%s.csv_rc", calls, ct_group_names[g]), 0, export_csv(m.f, &v, g, &st));
 	o.csv = mem_close(&m);
-	CHECK_I(nm("render.%s.table_rc", ct_group_names[g]), 0, export_table(mem_open(&m), &v, g, &st, 0));
+	CHECK_I(nm("render.%d.%s.table_rc", calls, ct_group_names[g]), 0, export_table(mem_open(&m), &v, g, &st, 0));
 	o.table = mem_close(&m);
 	view_rows_free(&v);
 	snap_free(s);

@@ -39,6 +39,23 @@ static void setup(void)
 	rows[6].results[RES_TIMEOUT] = 1;
 }
 
+/* the cgroup of a pid, for cgroup: terms (NULL: no cgroup hook) */
+static filter_cgroup_fn cgroup_fn;
+static int cgroup_calls;
+
+static const char *cgroup_of(void *ctx, unsigned pid)
+{
+	(*(int *)ctx)++;
+	switch (pid) {
+	case 150:
+		return "/system.slice/nginx.service";
+	case 200:
+		return "/system.slice/docker-ABC123.scope";
+	default:
+		return NULL;
+	}
+}
+
 /* which rows match, as "1 2 5" (row numbers from 1) */
 static void matches(const char *expr, const char *want)
 {
@@ -46,15 +63,18 @@ static void matches(const char *expr, const char *want)
 	struct ct_filter *f = filter_new(expr, err, sizeof(err));
 	char *e = ck_esc(expr, strlen(expr));
 
+	if (f && cgroup_fn)
+		filter_set_cgroup_fn(f, cgroup_fn, &cgroup_calls);
+
 	if (!f) {
-		ck(0, nm("filter.match[%s]", e), "filter_new failed: %s", err);
+		ck(0, nm("filter.match[%s]%s", e, cgroup_fn ? ".hooked" : ""), "filter_new failed: %s", err);
 		free(e);
 		return;
 	}
 	for (int i = 0; i < NROWS; i++)
 		if (filter_match(f, &rows[i]))
 			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%d", *got ? " " : "", i + 1);
-	ck(!strcmp(got, want), nm("filter.match[%s]", e), "expected rows \"%s\", got \"%s\"", want, got);
+	ck(!strcmp(got, want), nm("filter.match[%s]%s", e, cgroup_fn ? ".hooked" : ""), "expected rows \"%s\", got \"%s\"", want, got);
 	free(e);
 	filter_free(f);
 }
@@ -180,6 +200,23 @@ int main(void)
 	matches("  port:80   !app  ", "7");
 	matches("fail !refused port:8080", "2");
 	matches("curl ssh", "");
+
+	/* cgroup: the last pid's cgroup contains the text, any case */
+	matches("cgroup:nginx", ""); /* no hook: nothing matches */
+	matches("!cgroup:nginx", "1 2 3 4 5 6 7");
+	cgroup_fn = cgroup_of;
+	matches("cgroup:nginx", "1");
+	matches("cgroup:NGINX", "1");
+	matches("cgroup:abc123", "2");
+	matches("cgroup:system.slice", "1 2");
+	matches("!cgroup:nginx", "2 3 4 5 6 7");
+	matches("cgroup:slice port:443", "1");
+	matches("cgroup:nomatch", "");
+	CHECK("filter.cgroup.hook_called", cgroup_calls > 0);
+	cgroup_fn = NULL;
+	filter_set_cgroup_fn(NULL, cgroup_of, NULL); /* no filter: nothing to do, no crash */
+	CHECK("filter.cgroup.null_filter_ok", 1);
+	invalid("cgroup:", "cgroup:");
 
 	/* errors: NULL, EINVAL, and the message names the term */
 	invalid("port:99999", "port:99999");

@@ -195,7 +195,6 @@ static void test_results(void)
 				    -EACCES, -ECONNREFUSED };
 	struct ct_snap *s;
 	const struct ct_row *r;
-	char buf[32];
 
 	CHECK_I("classify.ok", RES_OK, ct_classify(0));
 	CHECK_I("classify.refused", RES_REFUSED, ct_classify(-ECONNREFUSED));
@@ -251,7 +250,6 @@ static void test_results(void)
 	CHECK_U("errs.other_class_no_overflow", 0, r ? r->errs_other : 1);
 	snap_free(s);
 	flows_free(t);
-	(void)buf;
 }
 
 /* ---- pending connects and their outcome ---- */
@@ -468,6 +466,27 @@ static void test_history(void)
 	snap_free(s);
 	flows_free(t);
 
+	/* a flow busy in every interval: all 60 complete intervals are shown,
+	 * also while the current (incomplete) one already has connects */
+	t = flows_new(10);
+	now = T0;
+	flows_tick(t, now);
+	for (int i = 0; i < 70; i++) {
+		add_n(t, k, 1, now + 1, 1, 0);
+		flows_tick(t, now += NS_PER_S);
+	}
+	s = flows_snapshot(t, now);
+	for (int i = 0; i < CT_HIST; i++)
+		want[i] = 1;
+	check_hist("history.busy_all_60", &s->rows[0], want);
+	snap_free(s);
+	add_n(t, k, 5, now + 1, 1, 0); /* the current interval */
+	s = flows_snapshot(t, now + 2);
+	check_hist("history.busy_all_60_with_current", &s->rows[0], want);
+	CHECK_U("history.busy_current_not_shown", 1, s->rows[0].interval_count);
+	snap_free(s);
+	flows_free(t);
+
 	/* an interval of zero length gives rate 0, not inf or nan */
 	t = flows_new(10);
 	flows_tick(t, T0);
@@ -669,6 +688,15 @@ static void test_latency(void)
 		CHECK_D("lat4.p25", 80.0, ct_row_lat_pct(&r, 0.25), 1e-9);
 		CHECK_D("lat4.p50", 96.0, ct_row_lat_pct(&r, 0.5), 1e-9);
 		CHECK_D("lat4.p75_capped", 100.0, ct_row_lat_pct(&r, 0.75), 1e-9);
+	}
+	{
+		/* the rank is ceil(p * n): p25 of 5 is the 2nd sample */
+		static const uint64_t l[] = { 100000ULL };
+		static const int n[] = { 5 };
+
+		r = lat_row(l, n, 1);
+		CHECK_D("lat5.p25_rank_ceil", 64 + 64 * 2 / 5.0, ct_row_lat_pct(&r, 0.25), 1e-9);
+		CHECK_D("lat5.p10_rank_1", 64 + 64 * 1 / 5.0, ct_row_lat_pct(&r, 0.1), 1e-9);
 	}
 	{
 		static const uint64_t l[] = { 3000ULL };
@@ -1091,6 +1119,70 @@ static void test_sort(void)
 	flows_free(t2);
 }
 
+/* the share of failures leaves pending connects out of the denominator */
+static void test_failpct_pending(void)
+{
+	struct ct_flows *t = flows_new(10);
+	struct flow_key x = key("x", "10.0.0.1", 80, P_TCP), y = key("y", "10.0.0.1", 80, P_TCP);
+	struct ct_sample s;
+	struct ct_snap *sn;
+	struct ct_view v;
+
+	/* x: 1 refused, 3 ok, 1 pending: 1/4; y: 1 refused, 4 ok: 1/5 */
+	add_n(t, x, 1, T0 + 1, 1, -ECONNREFUSED);
+	add_n(t, x, 3, T0 + 2, 1, 0);
+	s = sample(x, T0 + 3, 1, -EINPROGRESS);
+	s.pending = 1;
+	flows_add(t, &s);
+	add_n(t, y, 1, T0 + 4, 2, -ECONNREFUSED);
+	add_n(t, y, 4, T0 + 5, 2, 0);
+	sn = flows_snapshot(t, T0 + 6);
+	snap_view(sn, GROUP_FLOW, NULL, SORT_FAILPCT, 0, 0, &v);
+	CHECK_S("failpct.pending_excluded_asc", "y",
+		v.n == 2 ? nm("%.1s", v.rows[0]->key.comm) : "");
+	view_rows_free(&v);
+	snap_view(sn, GROUP_FLOW, NULL, SORT_FAILPCT, 1, 0, &v);
+	CHECK_S("failpct.pending_excluded_desc", "x",
+		v.n == 2 ? nm("%.1s", v.rows[0]->key.comm) : "");
+	view_rows_free(&v);
+	snap_free(sn);
+	flows_free(t);
+}
+
+/* a group's pid and uid are those of its most recent connect (by time),
+ * whatever the order its flows were last touched in */
+static void test_group_latest(void)
+{
+	struct ct_flows *t = flows_new(10);
+	struct flow_key x1 = key("x", "10.0.0.1", 80, P_TCP), x2 = key("x", "10.0.0.2", 80, P_TCP);
+	struct ct_sample s;
+	struct ct_snap *sn;
+	struct ct_view v;
+
+	s = sample(x1, T0 + 5 * NS_PER_S, 11, 0);
+	s.uid = 111;
+	flows_add(t, &s);
+	s = sample(x2, T0 + 1 * NS_PER_S, 22, 0);
+	s.uid = 222;
+	flows_add(t, &s); /* touched last, but the older connect */
+	sn = flows_snapshot(t, T0 + 6 * NS_PER_S);
+	snap_view(sn, GROUP_PROCESS, NULL, SORT_COUNT, 1, 0, &v);
+	CHECK_U("group_latest.n", 1, v.n);
+	if (v.n == 1) {
+		CHECK_U("group_latest.pid", 11, v.rows[0]->pid);
+		CHECK_U("group_latest.uid", 111, v.rows[0]->uid);
+		CHECK_U("group_latest.first_ns", T0 + 1 * NS_PER_S, v.rows[0]->first_ns);
+		CHECK_U("group_latest.last_ns", T0 + 5 * NS_PER_S, v.rows[0]->last_ns);
+		CHECK_U("group_latest.npids", 2, v.rows[0]->npids);
+	}
+	view_rows_free(&v);
+	snap_view(sn, GROUP_PORT, NULL, SORT_COUNT, 1, 0, &v);
+	CHECK_U("group_latest.port_pid", 11, v.n == 1 ? v.rows[0]->pid : 0);
+	view_rows_free(&v);
+	snap_free(sn);
+	flows_free(t);
+}
+
 /* ---- a limit: only the first rows put in order ---- */
 
 /* a view's rows are a permutation of the snapshot's (or group) rows */
@@ -1266,6 +1358,8 @@ int main(void)
 	test_latency();
 	test_grouping();
 	test_sort();
+	test_failpct_pending();
+	test_group_latest();
 	test_limit();
 	test_snapshot_reuse();
 	return ck_done();

@@ -512,6 +512,34 @@ static void test_monotonic(void)
 	}
 }
 
+/* flows that come and go between two writes: their own series while the
+ * cap allows, then folded (and counted as folded) */
+static void test_evicted_before_write(void)
+{
+	struct ct_flows *t = flows_new(1);
+	struct prom *p = prom_new(t, 2);
+	char *out;
+
+#define C(addr, port) "connecttop_connects_total{comm=\"curl\",daddr=\"" addr "\",dport=\"" port "\",proto=\"tcp\",result=\"ok\"}"
+	add_n(t, key("curl", "10.0.0.1", 80, P_TCP), 3, T0 + 1, 1, 0);
+	add_n(t, key("curl", "10.0.0.2", 80, P_TCP), 2, T0 + 2, 1, 0); /* evicts .1 */
+	add_n(t, key("curl", "10.0.0.3", 80, P_TCP), 1, T0 + 3, 1, 0); /* evicts .2 */
+	add_n(t, key("curl", "10.0.0.4", 80, P_TCP), 4, T0 + 4, 1, 0); /* evicts .3 */
+	CHECK_U("prom.gone.evicted", 3, flows_evicted(t));
+	out = expose(p, t, "prom.gone");
+	check_value("prom.gone.own_1", out, C("10.0.0.1", "80"), 3);
+	check_value("prom.gone.own_2", out, C("10.0.0.2", "80"), 2);
+	check_value("prom.gone.folded", out, C("other", "other"), 5);
+	ck_lacks("prom.gone.no_own_3", out, "daddr=\"10.0.0.3\"");
+	ck_lacks("prom.gone.no_own_4", out, "daddr=\"10.0.0.4\"");
+	check_value("prom.gone.series", out, "connecttop_series", 2);
+	check_value("prom.gone.folded_flows", out, "connecttop_folded_flows_total", 2);
+	free(out);
+#undef C
+	prom_free(p);
+	flows_free(t);
+}
+
 static void test_file(void)
 {
 	char dir[] = "/tmp/ct-test-prom.XXXXXX", path[64];
@@ -579,6 +607,7 @@ int main(void)
 	test_escaping();
 	test_cap();
 	test_monotonic();
+	test_evicted_before_write();
 	test_file();
 	return ck_done();
 }
