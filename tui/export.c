@@ -239,9 +239,10 @@ int export_json(FILE *out, const struct ct_view *v, enum ct_group g, const struc
 	ct_rfc3339(st->now_unix_ns, now, sizeof(now));
 	fprintf(out,
 		"{\"version\":%d,\"time\":\"%s\",\"interval_s\":%.3f,\"group\":\"%s\",\"events\":%llu,"
-		"\"outcomes\":%llu,\"drops\":%llu,\"evicted\":%llu,\"flows\":%llu,\"rows\":[",
+		"\"outcomes\":%llu,\"drops\":%llu,\"missed\":%llu,\"evicted\":%llu,\"flows\":%llu,\"rows\":[",
 		CT_SCHEMA_VERSION, now, st->interval_s, ct_group_names[g], (unsigned long long)st->events,
-		(unsigned long long)st->outcomes, (unsigned long long)st->drops, (unsigned long long)st->evicted,
+		(unsigned long long)st->outcomes, (unsigned long long)st->drops, (unsigned long long)st->missed,
+		(unsigned long long)st->evicted,
 		(unsigned long long)st->flows);
 	for (size_t i = 0; i < v->n; i++) {
 		fputs(i ? ",{" : "{", out);
@@ -307,8 +308,9 @@ int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const stru
 	size_t n = max_rows && max_rows < v->n ? max_rows : v->n;
 
 	ct_rfc3339(st->now_unix_ns, now, sizeof(now));
-	fprintf(out, "%s  events/s %.1f  events %llu  drops %llu  evicted %llu  flows %llu  group %s\n", now,
-		st->events_rate, (unsigned long long)st->events, (unsigned long long)st->drops,
+	fprintf(out, "%s  events/s %.1f  events %llu  drops %llu  missed %llu  evicted %llu  flows %llu  group %s\n",
+		now, st->events_rate, (unsigned long long)st->events, (unsigned long long)st->drops,
+		(unsigned long long)st->missed,
 		(unsigned long long)st->evicted, (unsigned long long)st->flows, ct_group_names[g]);
 	switch (g) {
 	case GROUP_FLOW:

@@ -19,6 +19,8 @@ struct ct_stats {
 	uint64_t events;	 /* connect events seen since start */
 	uint64_t outcomes;	 /* handshake outcomes seen since start */
 	uint64_t drops;		 /* events lost (ring buffer full, maps full) */
+	uint64_t missed;	 /* BPF program runs the kernel skipped (recursion guard):
+				  * each may have lost a connect or an outcome */
 	uint64_t evicted;	 /* flows evicted from the table */
 	uint64_t flows;		 /* flows in the table */
 	double interval_s;	 /* length of the last interval */

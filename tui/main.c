@@ -396,7 +396,8 @@ void app_stats(struct app *a, struct ct_stats *st)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	st->events = a->events;
 	st->outcomes = a->outcomes;
-	st->drops = c.rb_drops + c.call_drops + c.sock_drops + c.missed;
+	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
+	st->missed = c.missed;
 	st->evicted = flows_evicted(a->flows);
 	st->flows = flows_count(a->flows);
 	st->now_unix_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec;

@@ -317,6 +317,9 @@ int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_st
 	fprintf(out, "connecttop_events_total %llu\n", (unsigned long long)st->events);
 	meta(out, "connecttop_drops_total", "counter", "Events lost (ring buffer or BPF maps full).");
 	fprintf(out, "connecttop_drops_total %llu\n", (unsigned long long)st->drops);
+	meta(out, "connecttop_missed_total", "counter",
+	     "BPF program runs the kernel skipped because another was running on that CPU.");
+	fprintf(out, "connecttop_missed_total %llu\n", (unsigned long long)st->missed);
 	meta(out, "connecttop_evicted_flows_total", "counter", "Flows evicted from the table (--max-flows).");
 	fprintf(out, "connecttop_evicted_flows_total %llu\n", (unsigned long long)st->evicted);
 	meta(out, "connecttop_flows", "gauge", "Flows in the table.");

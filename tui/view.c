@@ -491,6 +491,10 @@ static void draw_header(struct ct_view_ui *v)
 	snprintf(line, sizeof(line), "drops %llu", (unsigned long long)st->drops);
 	addnstr(line, COLS - getcurx(stdscr));
 	attrset(A_NORMAL);
+	if (st->missed) {
+		snprintf(line, sizeof(line), "  missed %llu", (unsigned long long)st->missed);
+		addnstr(line, COLS - getcurx(stdscr));
+	}
 	snprintf(line, sizeof(line), "  evicted %llu  flows %zu/%zu", (unsigned long long)st->evicted,
 		 v->rows_valid ? v->rows.n : 0, v->snap ? v->snap->n : 0);
 	addnstr(line, COLS - getcurx(stdscr));

@@ -103,7 +103,7 @@ static void test_json_csv(void)
 
 	CHECK_S("json.flow_bytes",
 		"{\"version\":1,\"time\":\"" TIME_NOW "\",\"interval_s\":2.000,\"group\":\"flow\",\"events\":4,"
-		"\"outcomes\":0,\"drops\":5,\"evicted\":0,\"flows\":2,\"rows\":["
+		"\"outcomes\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"daddr\":\"10.0.0.1\",\"dport\":443,"
 		"\"proto\":\"tcp\",\"family\":\"ipv4\",\"count\":3,\"interval_count\":3,\"rate\":1.50,"
 		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0},"
@@ -174,7 +174,7 @@ static void test_json_csv(void)
 	o = render("curl", 4, GROUP_PROCESS);
 	CHECK_S("json.process_bytes",
 		"{\"version\":1,\"time\":\"" TIME_NOW "\",\"interval_s\":2.000,\"group\":\"process\",\"events\":4,"
-		"\"outcomes\":0,\"drops\":5,\"evicted\":0,\"flows\":2,\"rows\":["
+		"\"outcomes\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"flows\":1,\"count\":3,"
 		"\"interval_count\":3,\"rate\":1.50,"
 		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0},"
@@ -351,7 +351,7 @@ static void test_table(void)
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), ln++) {
 		if (ln == 0)
 			CHECK_S("table.header",
-				TIME_NOW "  events/s 2.0  events 4  drops 5  evicted 0  flows 2  group flow", line);
+				TIME_NOW "  events/s 2.0  events 4  drops 5  missed 0  evicted 0  flows 2  group flow", line);
 		if (ln == 1) {
 			CHECK("table.columns", !strncmp(line, "PROCESS", 7) && strstr(line, " DESTINATION ") &&
 						       strstr(line, " RATE/s ") && strstr(line, "P99ms"));

@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The benchmark: prints numbers, never a verdict. Loopback traffic only
+# (127.0.0.0/8), every step bounded in time. Needs root (BPF).
+#
+#   1. overhead: loadgen's loopback connect rate alone vs with connecttop
+#      attached, in alternating rounds (TCP refused, TCP accepted, UDP)
+#   2. connecttop's own CPU during those rounds
+#   3. highest event rate seen with zero drops; a small ring buffer and
+#      other --wakeup-bytes at that load
+#   4. peak RSS with 1,000,000 distinct flows (default --max-flows and
+#      --max-flows 1000000)
+#   5. start-up: exec to attached, and to the first connect captured
+#
+# Environment (defaults in brackets):
+#   BENCH_ROUNDS [5]      alternating alone/attached rounds per kind
+#   BENCH_SECS [3]        seconds per round
+#   BENCH_THREADS [2]     loadgen threads
+#   BENCH_PORT [random 12000..12490]  base port: refuse, accept, udp, start-up use
+#                         base..base+3 (below the ephemeral range)
+#   BENCH_SMALL_RB [256K] the small ring buffer of sections 3 and 4
+#   BENCH_WAKEUPS [4K 16K 256K 1M]  --wakeup-bytes values tried in section 3
+#                         (empty: skip)
+#   BENCH_FLOWS [1000000] distinct flows of section 4
+#   BENCH_FLOW_RATE [60000]  flowgen's pace in section 4 (connects/s), so that
+#                         the flow table, not the ring buffer, is measured
+#   BENCH_IDLE_SECS [3]   section 4: seconds of CPU sampling with the flows held
+#   BENCH_BURST [1]       section 4 also runs flowgen unpaced, with the default
+#                         and with the small ring buffer (0: skip)
+#   BENCH_STARTS [5]      start-ups measured in section 5
+#   BENCH_START_DELAY [0.2]  connecttop -d during the start-up measurement
+#   BENCH_SECTIONS [1 2 3 4 5 6]  the sections to run (2 needs 1)
+#   CONNECTTOP, LOADGEN   the binaries (default .output/)
+set -u
+export LC_ALL=C
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+CT=${CONNECTTOP:-$ROOT/.output/connecttop}
+LG=${LOADGEN:-$ROOT/.output/loadgen}
+FG=$ROOT/.output/flowgen
+ROUNDS=${BENCH_ROUNDS:-5}
+SECS=${BENCH_SECS:-3}
+THREADS=${BENCH_THREADS:-2}
+SMALL_RB=${BENCH_SMALL_RB:-256K}
+WAKEUPS=${BENCH_WAKEUPS-4K 16K 256K 1M}
+NFLOWS=${BENCH_FLOWS:-1000000}
+FLOW_RATE=${BENCH_FLOW_RATE:-60000}
+IDLE_SECS=${BENCH_IDLE_SECS:-3}
+BURST=${BENCH_BURST:-1}
+STARTS=${BENCH_STARTS:-5}
+START_DELAY=${BENCH_START_DELAY:-0.2}
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6}
+HZ=$(getconf CLK_TCK)
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (BPF): run 'sudo make bench' or 'sudo tests/bench.sh'"
+[ -x "$CT" ] && [ -x "$LG" ] || die "build first: make (missing $CT or $LG)"
+for t in jq ss awk; do command -v $t >/dev/null || die "needs $t"; done
+for v in ROUNDS SECS THREADS NFLOWS FLOW_RATE STARTS IDLE_SECS; do
+	case ${!v} in '' | *[!0-9]*) die "$v='${!v}' (from BENCH_*): expected a whole number" ;; esac
+done
+[ "$ROUNDS" -ge 1 ] && [ "$SECS" -ge 1 ] && [ "$THREADS" -ge 1 ] || die "BENCH_ROUNDS, BENCH_SECS and BENCH_THREADS must be >= 1"
+"$CT" --probe >/dev/null 2>&1 || die "connecttop --probe failed: no BPF here?"
+
+TMP=$(mktemp -d /tmp/ct-bench.XXXXXX)
+PIDS=""
+cleanup() {
+	local p
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+	sleep 0.2
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+track() { PIDS="$PIDS $1"; }
+untrack() { PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '); }
+
+# flowgen: the benchmark's own generator of many distinct flows
+if [ ! -x "$FG" ] || [ tests/bench/flowgen.c -nt "$FG" ]; then
+	gcc -O2 -Wall -Wextra tests/bench/flowgen.c -o "$FG" || die "cannot build $FG"
+fi
+
+# ---- helpers ---------------------------------------------------------------
+
+now_us() { echo "${EPOCHREALTIME/./}"; }
+# median of the arguments (mean of the two middle ones for an even count)
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
+		if (NR == 0) { print "nan"; exit }
+		if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+# (parenthesised: a bare ">" in awk's print would redirect to a file)
+calc() { awk "BEGIN { print ($*) }"; }
+# utime+stime of a process, in clock ticks
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'; }
+# its CPU time in ns from the scheduler (finer than the ticks; main thread,
+# connecttop has no other)
+cpu_ns() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
+vm_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# ct_start OUT ERR ARGS...: start connecttop -v in the background, wait
+# until it has attached; sets CT_PID
+ct_start() {
+	local out=$1 err=$2 i
+	shift 2
+	# a previous run's "attached" line must not be taken for this one's
+	rm -f "$out" "$err"
+	"$CT" -v "$@" >"$out" 2>"$err" &
+	CT_PID=$!
+	track "$CT_PID"
+	for i in $(seq 1 500); do
+		grep -q '^connecttop: attached' "$err" 2>/dev/null && return 0
+		kill -0 "$CT_PID" 2>/dev/null || break
+		sleep 0.02
+	done
+	echo "bench: connecttop $* did not attach:" >&2
+	grep -v '^libbpf: ' "$err" | tail -3 >&2
+	exit 1
+}
+# SIGINT: connecttop drains, prints a last line and exits
+ct_stop() {
+	kill -INT "$CT_PID" 2>/dev/null
+	for _ in $(seq 1 250); do
+		kill -0 "$CT_PID" 2>/dev/null || break
+		sleep 0.02
+	done
+	kill -KILL "$CT_PID" 2>/dev/null
+	wait "$CT_PID" 2>/dev/null
+	untrack "$CT_PID"
+}
+last_json() { grep '^{' "$1" | tail -n 1; }
+
+# lg_run KIND PORT COMM: loadgen for SECS seconds; sets LG_N (connects),
+# LG_FAIL, LG_S (seconds), LG_RATE
+lg_run() {
+	"$LG" -T "$THREADS" -d "$SECS" -c "$3" "$1" 127.0.0.1 "$2" 0 >"$TMP/lg.out" 2>&1 &
+	local p=$!
+	track $p
+	wait $p
+	untrack $p
+	local line
+	line=$(grep '^connects=' "$TMP/lg.out")
+	[ -n "$line" ] || { cat "$TMP/lg.out" >&2; die "loadgen $1 127.0.0.1 $2 printed no result"; }
+	LG_N=$(echo "$line" | sed 's/.*connects=\([0-9]*\).*/\1/')
+	LG_FAIL=$(echo "$line" | sed 's/.*failed=\([0-9]*\).*/\1/')
+	LG_S=$(echo "$line" | sed 's/.*seconds=\([0-9.]*\).*/\1/')
+	LG_RATE=$(calc "$LG_N / $LG_S")
+}
+
+# pair KIND PORT COMM CT-ARGS...: one alone round, then one attached round
+# with connecttop -b -o json -d 1 CT-ARGS. Sets A_RATE, T_RATE, RATIO, DROPS,
+# CAPT (events of COMM), EVENTS (all events), TICKS and NS (connecttop's CPU
+# during the load), WALL_S (wall time of the load), T_N (connects made
+# attached), FAILS
+pair() {
+	local kind=$1 port=$2 comm=$3 t0 t1 n0 n1 w0 w1 j
+	shift 3
+	lg_run "$kind" "$port" "$comm"
+	A_RATE=$LG_RATE
+	FAILS=$LG_FAIL
+	ct_start "$TMP/ct.json" "$TMP/ct.err" -b -o json -d 1 "$@"
+	t0=$(cpu_ticks "$CT_PID") n0=$(cpu_ns "$CT_PID")
+	w0=$(now_us)
+	lg_run "$kind" "$port" "$comm"
+	w1=$(now_us)
+	t1=$(cpu_ticks "$CT_PID") n1=$(cpu_ns "$CT_PID")
+	ct_stop
+	T_RATE=$LG_RATE
+	T_N=$LG_N
+	FAILS=$((FAILS + LG_FAIL))
+	RATIO=$(calc "$T_RATE / $A_RATE")
+	TICKS=$((t1 - t0)) NS=$((n1 - n0))
+	WALL_S=$(calc "($w1 - $w0) / 1e6")
+	j=$(last_json "$TMP/ct.json")
+	[ -n "$j" ] || die "connecttop $* printed no JSON line"
+	DROPS=$(echo "$j" | jq -r '.drops')
+	EVENTS=$(echo "$j" | jq -r '(.events // 0) + (.outcomes // 0)')
+	CAPT=$(echo "$j" | jq -r --arg c "$comm" '[.rows[] | select(.comm == $c) | .count] | add // 0')
+}
+
+# ---- set-up ----------------------------------------------------------------
+
+port_free() { # nothing listens on TCP or UDP PORT
+	[ -z "$(ss -Hltnu "( sport = :$1 )" 2>/dev/null)" ]
+}
+if [ -n "${BENCH_PORT:-}" ]; then
+	BASE=$BENCH_PORT
+else
+	for _ in $(seq 1 50); do
+		BASE=$((12000 + (RANDOM % 50) * 10))
+		port_free $BASE && port_free $((BASE + 1)) && port_free $((BASE + 2)) && port_free $((BASE + 3)) && break
+	done
+fi
+P_REFUSE=$BASE P_ACCEPT=$((BASE + 1)) P_UDP=$((BASE + 2)) P_START=$((BASE + 3))
+port_free $P_REFUSE || die "something listens on port $P_REFUSE (the refused-connect target): set BENCH_PORT"
+
+echo "connecttop benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "host: $(uname -r), $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "tool: $("$CT" -V)"
+echo "load: loadgen -T $THREADS, $ROUNDS rounds x $SECS s per kind, alone and attached alternating; ports $P_REFUSE..$P_START on 127.0.0.1"
+# other tracers of connect() on the host make "alone" not alone
+others=""
+if command -v bpftool >/dev/null; then
+	others=$(bpftool prog show 2>/dev/null | grep -cE 'name (tp_enter_connect|raw_enter) ')
+fi
+procs=$(pgrep -xc connecttop)
+if [ "${others:-0}" -gt 0 ] || [ "$procs" -gt 0 ]; then
+	echo "WARNING: already attached before the benchmark: $others connecttop BPF program set(s), $procs connecttop process(es);"
+	echo "         every round, 'alone' included, pays for them: the overhead below is connecttop's on top of theirs"
+fi
+echo
+
+on() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
+KINDS="refuse accept udp"
+port_of() { case $1 in refuse) echo $P_REFUSE ;; accept) echo $P_ACCEPT ;; udp) echo $P_UDP ;; esac; }
+pct() { calc "100 * $1 / 1e9 / $2"; } # NS WALL_S -> % of a core
+
+# ---- 1. overhead -----------------------------------------------------------
+
+declare -A SUM_A SUM_T SUM_R SUM_DROPS SUM_CAPT SUM_N SUM_TICKS SUM_NS SUM_WALL SUM_EV SUM_FAIL BEST_RATE
+if on 1; then
+	echo "== 1. Overhead: loopback connects/s of loadgen alone vs with 'connecttop -b -o json -d 1 >FILE' attached (FILE: for the drops)"
+	printf '  %-7s %5s %11s %11s %7s %6s %15s %8s %8s\n' kind round alone/s attached/s ratio drops captured/made missing ct-cpu%
+	for kind in $KINDS; do
+		SUM_A[$kind]="" SUM_T[$kind]="" SUM_R[$kind]="" SUM_WALL[$kind]=0 BEST_RATE[$kind]=0
+		SUM_DROPS[$kind]=0 SUM_CAPT[$kind]=0 SUM_N[$kind]=0 SUM_TICKS[$kind]=0 SUM_NS[$kind]=0 SUM_EV[$kind]=0
+		SUM_FAIL[$kind]=0
+		for r in $(seq 1 "$ROUNDS"); do
+			pair "$kind" "$(port_of $kind)" "ctb-$kind"
+			SUM_A[$kind]+=" $A_RATE" SUM_T[$kind]+=" $T_RATE" SUM_R[$kind]+=" $RATIO"
+			SUM_DROPS[$kind]=$((SUM_DROPS[$kind] + DROPS))
+			SUM_CAPT[$kind]=$((SUM_CAPT[$kind] + CAPT))
+			SUM_N[$kind]=$((SUM_N[$kind] + T_N))
+			SUM_TICKS[$kind]=$((SUM_TICKS[$kind] + TICKS))
+			SUM_NS[$kind]=$((SUM_NS[$kind] + NS))
+			SUM_WALL[$kind]=$(calc "${SUM_WALL[$kind]} + $WALL_S")
+			SUM_EV[$kind]=$((SUM_EV[$kind] + EVENTS))
+			SUM_FAIL[$kind]=$((SUM_FAIL[$kind] + FAILS))
+			# events/s of a round that lost nothing (section 3)
+			if [ "$DROPS" = 0 ] && [ "$CAPT" = "$T_N" ]; then
+				BEST_RATE[$kind]=$(calc "$CAPT / $LG_S > ${BEST_RATE[$kind]} ? $CAPT / $LG_S : ${BEST_RATE[$kind]}")
+			fi
+			printf '  %-7s %5s %11.0f %11.0f %7.3f %6s %15s %8s %8.1f\n' "$kind" "$r" "$A_RATE" "$T_RATE" "$RATIO" \
+				"$DROPS" "$CAPT/$T_N" $((T_N - CAPT)) "$(pct "$NS" "$WALL_S")"
+		done
+	done
+	echo "  summary: medians over the rounds; drops, captured, made and missing summed over the attached rounds"
+	printf '  %-7s %11s %11s %7s %6s %15s %8s\n' kind alone/s attached/s ratio drops captured/made missing
+	for kind in $KINDS; do
+		printf '  %-7s %11.0f %11.0f %7.3f %6s %15s %8s\n' "$kind" "$(median ${SUM_A[$kind]})" "$(median ${SUM_T[$kind]})" \
+			"$(median ${SUM_R[$kind]})" "${SUM_DROPS[$kind]}" "${SUM_CAPT[$kind]}/${SUM_N[$kind]}" \
+			$((SUM_N[$kind] - SUM_CAPT[$kind]))
+		[ "${SUM_FAIL[$kind]}" = 0 ] || echo "  ($kind: loadgen saw ${SUM_FAIL[$kind]} connects end otherwise than asked)"
+	done
+	echo "  alone/s, attached/s: loadgen's (-T $THREADS) loopback connect() calls per second without / with connecttop attached"
+	echo "  ratio: attached/alone of each round's pair (1.000 = no slowdown), median over the rounds"
+	echo "  drops: connecttop's own JSON 'drops' (ring buffer full, map full, recursion misses)"
+	echo "  captured/made: connects connecttop counted for loadgen's comm / connects loadgen reported; missing: the difference"
+	echo "  ct-cpu%: connecttop's CPU during the round's load, % of one core (/proc/PID/schedstat)"
+	echo
+fi
+
+# ---- 2. connecttop's CPU ---------------------------------------------------
+
+if on 1 && on 2; then
+	echo "== 2. connecttop's own CPU during the attached rounds' load (section 1)"
+	printf '  %-7s %10s %10s %8s %11s %15s %15s\n' kind cpu-s/stat cpu-s/sched %core events/s ms/M-ev/stat ms/M-ev/sched
+	tt=0 tn=0 tw=0 te=0
+	row2() { # NAME TICKS NS WALL EVENTS
+		local cs cn
+		cs=$(calc "$2 / $HZ") cn=$(calc "$3 / 1e9")
+		printf '  %-7s %10.2f %10.3f %8.1f %11.0f %15.1f %15.1f\n' "$1" "$cs" "$cn" "$(calc "100 * $cs / $4")" \
+			"$(calc "$5 / $4")" "$(calc "$5 > 0 ? 1000 * $cs / ($5 / 1e6) : 0")" \
+			"$(calc "$5 > 0 ? 1000 * $cn / ($5 / 1e6) : 0")"
+	}
+	for kind in $KINDS; do
+		row2 "$kind" "${SUM_TICKS[$kind]}" "${SUM_NS[$kind]}" "${SUM_WALL[$kind]}" "${SUM_EV[$kind]}"
+		tt=$((tt + SUM_TICKS[$kind])) tn=$((tn + SUM_NS[$kind])) te=$((te + SUM_EV[$kind]))
+		tw=$(calc "$tw + ${SUM_WALL[$kind]}")
+	done
+	row2 all "$tt" "$tn" "$tw" "$te"
+	echo "  cpu-s/stat: utime+stime from /proc/PID/stat over the attached rounds' load (ticks of 1/$HZ s: coarse);"
+	echo "  cpu-s/sched: the same from /proc/PID/schedstat (ns); %core: cpu-s/stat over the wall time (100 = one core)"
+	echo "  events/s: events connecttop received (from any process on the host) per second of load"
+	echo "  ms/M-ev: connecttop's CPU milliseconds per million events received (user space only: the BPF programs"
+	echo "  run in the connecting threads and show up in section 1's ratio instead)"
+	echo
+fi
+
+# ---- 3. highest event rate with zero drops ----------------------------------
+
+if on 3; then
+	echo "== 3. Event rate without drops, and ring buffer size / wake-up batching at that load"
+	top_kind=udp
+	if on 1; then
+		for kind in $KINDS; do
+			[ "$(calc "${BEST_RATE[$kind]} > ${BEST_RATE[$top_kind]}")" = 1 ] && top_kind=$kind
+		done
+		printf '  highest events/s in a section 1 round with zero drops and every connect captured: %.0f (%s)\n' \
+			"${BEST_RATE[$top_kind]}" "$top_kind"
+	fi
+	echo "  the same load ($top_kind, one alone/attached pair per setting):"
+	printf '  %-38s %11s %11s %7s %7s %15s %8s %8s\n' "connecttop -b -o json -d 1 ..." alone/s attached/s ratio drops \
+		captured/made missing ct-cpu%
+	variant() {
+		pair "$top_kind" "$(port_of $top_kind)" "ctb-$top_kind" "$@"
+		printf '  %-38s %11.0f %11.0f %7.3f %7s %15s %8s %8.1f\n' "${*:-(defaults: 8M ring, 64K wake-up)}" "$A_RATE" \
+			"$T_RATE" "$RATIO" "$DROPS" "$CAPT/$T_N" $((T_N - CAPT)) "$(pct "$NS" "$WALL_S")"
+	}
+	on 1 || variant
+	variant --ringbuf-size "$SMALL_RB"
+	for w in $WAKEUPS; do
+		variant --wakeup-bytes "$w"
+	done
+	echo "  --ringbuf-size: the BPF ring buffer (default 8M); --wakeup-bytes: bytes queued before the BPF side wakes"
+	echo "  user space (default 64K; below that, events wait for the next 1 s interval's drain)"
+	echo "  (a small ring only overflows when user space falls behind: see section 4's last row)"
+	echo
+fi
+
+# ---- 4. memory with many flows ----------------------------------------------
+
+flows_run() { # MAXFLOWS RATE(0: unpaced) RINGBUF
+	local max=$1 rate=$2 rb=$3 lines j h0 h1 ev=0 dr=0 ns idle flows evicted grate
+	rm -f "$TMP/gate"
+	mkfifo "$TMP/gate"
+	if [ "$rate" = 0 ]; then
+		"$FG" -s "$NFLOWS" <"$TMP/gate" >"$TMP/fg.out" 2>&1 &
+	else
+		"$FG" -s -r "$rate" "$NFLOWS" <"$TMP/gate" >"$TMP/fg.out" 2>&1 &
+	fi
+	local fgp=$!
+	track $fgp
+	ct_start "$TMP/fl.json" "$TMP/fl.err" -b -o json -d 1 -m 1 -p "$fgp" --max-flows "$max" --ringbuf-size "$rb"
+	h0=$(vm_kb "$CT_PID" VmHWM)
+	echo go >"$TMP/gate"
+	wait $fgp
+	untrack $fgp
+	# until connecttop has taken in (or lost) every event, at most 30 s
+	for _ in $(seq 1 300); do
+		j=$(last_json "$TMP/fl.json")
+		if [ -n "$j" ]; then
+			ev=$(echo "$j" | jq -r '.events') dr=$(echo "$j" | jq -r '.drops')
+			[ $((ev + dr)) -ge "$NFLOWS" ] && break
+		fi
+		sleep 0.1
+	done
+	# and one more interval, so that its snapshot of all the flows is in the peak
+	lines=$(grep -c '^{' "$TMP/fl.json")
+	for _ in $(seq 1 100); do
+		[ "$(grep -c '^{' "$TMP/fl.json")" -gt "$lines" ] && break
+		sleep 0.05
+	done
+	ns=$(cpu_ns "$CT_PID")
+	# the cost of just holding the flows: CPU over IDLE_SECS without events
+	sleep "$IDLE_SECS"
+	idle=$(calc "100 * ($(cpu_ns "$CT_PID") - $ns) / 1e9 / $IDLE_SECS")
+	h1=$(vm_kb "$CT_PID" VmHWM)
+	ct_stop
+	j=$(last_json "$TMP/fl.json")
+	flows=$(echo "$j" | jq -r '.flows') evicted=$(echo "$j" | jq -r '.evicted')
+	ev=$(echo "$j" | jq -r '.events') dr=$(echo "$j" | jq -r '.drops')
+	grate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$TMP/fg.out")
+	printf '  %-9s %5s %8s %9s %8s %9s %8s %10s %10s %7.0f %6.1f %7.1f\n' "$max" "$rb" "${grate:-?}" "$ev" "$dr" "$flows" "$evicted" \
+		"$(mb "$h0")MB" "$(mb "$h1")MB" "$(calc "$flows > 0 ? ($h1 - $h0) * 1024 / $flows : 0")" "$(calc "$ns / 1e9")" "$idle"
+}
+if on 4; then
+	echo "== 4. Peak RSS with $NFLOWS distinct flows (flowgen: UDP connect()s to 127.0.0.1.. x 1000 ports, no packets)"
+	echo "  connecttop -b -o json -d 1 -m 1 -p FLOWGEN-PID --max-flows N (-p: only flowgen's connects are traced)"
+	printf '  %-9s %5s %8s %9s %8s %9s %8s %10s %10s %7s %6s %7s\n' max-flows ring gen/s events drops flows evicted hwm-start hwm-peak \
+		B/flow cpu-s idle%
+	flows_run 32768 "$FLOW_RATE" 8M
+	flows_run "$NFLOWS" "$FLOW_RATE" 8M
+	if [ "$BURST" != 0 ]; then
+		flows_run "$NFLOWS" 0 8M
+		flows_run "$NFLOWS" 0 "$SMALL_RB"
+	fi
+	echo "  ring: --ringbuf-size; gen/s: flowgen's achieved connects/s, paced at $FLOW_RATE/s$([ "$BURST" = 0 ] ||
+		echo ", unpaced in the last two rows (a burst of new flows)")"
+	echo "  events, drops, flows, evicted: connecttop's last JSON line (flows: in the table; evicted: least recently seen, dropped)"
+	echo "  hwm-start: VmHWM once attached, no flows yet; hwm-peak: VmHWM (peak RSS) after every flow and one more interval"
+	echo "  B/flow: (hwm-peak - hwm-start) / flows, including the per-interval snapshot batch output takes of all flows"
+	echo "  cpu-s: connecttop's CPU seconds from start until all flows were in (/proc/PID/schedstat)"
+	echo "  idle%: then its CPU over $IDLE_SECS s with no new event, % of one core: the per-interval cost of the flows held"
+	echo
+fi
+
+# ---- 5. start-up ------------------------------------------------------------
+
+if on 5; then
+	echo "== 5. Start-up: $STARTS starts of 'connecttop -v -b -o json -d $START_DELAY', a 'loadgen udp' connect every 10 ms"
+	printf '  %6s %10s %15s %11s\n' start attach-ms first-capture-ms visible-ms
+	A_MS="" F_MS="" V_MS="" mode=""
+	for i in $(seq 1 "$STARTS"); do
+		rm -f "$TMP/st.json" "$TMP/st.err"
+		t0=$(now_us)
+		"$CT" -v -b -o json -d "$START_DELAY" >"$TMP/st.json" 2>"$TMP/st.err" &
+		CT_PID=$!
+		track "$CT_PID"
+		seen=0
+		for _ in $(seq 1 500); do
+			"$LG" -q -c ctb-start udp 127.0.0.1 "$P_START" 1
+			if grep -q '"comm":"ctb-start"' "$TMP/st.json" 2>/dev/null; then
+				seen=1
+				break
+			fi
+			sleep 0.01
+		done
+		t1=$(now_us)
+		ct_stop
+		am=$(sed -n 's/^connecttop: attached (.*) in \([0-9.]*\) ms$/\1/p' "$TMP/st.err")
+		mode=$(sed -n 's/^connecttop: attached (\(.*\)) in .*/\1/p' "$TMP/st.err")
+		fm=nan vm=nan
+		if [ "$seen" = 1 ]; then
+			# first_seen: the kernel's time of the first captured connect (ms, UTC)
+			fs=$(grep '"comm":"ctb-start"' "$TMP/st.json" | head -n 1 |
+				jq -r '[.rows[] | select(.comm == "ctb-start")][0].first_seen |
+					(.[0:19] + "Z" | fromdate) * 1000 + (.[20:23] | tonumber)')
+			fm=$(calc "$fs - $t0 / 1000")
+			vm=$(calc "($t1 - $t0) / 1000")
+		fi
+		A_MS+=" ${am:-nan}" F_MS+=" $fm" V_MS+=" $vm"
+		printf '  %6s %10s %15.0f %11.0f\n' "$i" "${am:-?}" "$fm" "$vm"
+	done
+	printf '  %6s %10.1f %15.0f %11.0f   (mode: %s)\n' median "$(median $A_MS)" "$(median $F_MS)" "$(median $V_MS)" "${mode:-?}"
+	echo "  attach-ms: connecttop's own 'attached (MODE) in X ms' on stderr (BPF open, load, attach, ring buffer mapped)"
+	echo "  first-capture-ms: exec to the kernel time of the first loadgen connect captured (10 ms polling, 1 ms clock)"
+	echo "  visible-ms: exec until that connect was in a JSON line (adds up to one -d $START_DELAY interval)"
+	echo
+fi
+
+# ---- 6. view work with 100,000 flows ----------------------------------------
+# The view's refresh (a snapshot of the table, once per interval) and the rows
+# it derives when a key changes the sort, view or filter; drawing itself only
+# touches the rows on screen.
+if on 6; then
+	echo "== 6. view work with 100,000 flows (tests/bench/viewbench.c, the real core code)"
+	"$ROOT/.output/viewbench" 100000 | sed 's/^/  /'
+	echo
+fi
+
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); total $((SECONDS / 60))m$((SECONDS % 60))s"
