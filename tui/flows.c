@@ -441,7 +441,9 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	f->results[res]++;
 	if (res != RES_OK && res != RES_PENDING)
 		add_err(f->errs, &f->errs_other, -s->ret, 1);
-	if (s->has_lat) {
+	/* handshake time of connects that were established or refused: a
+	 * timeout's "latency" would only measure the kernel's SYN timeout */
+	if (s->has_lat && (res == RES_OK || res == RES_REFUSED)) {
 		f->lat[lat_bucket(s->lat_ns)]++;
 		f->lat_n++;
 		f->lat_sum_ns += s->lat_ns;

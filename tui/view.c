@@ -197,6 +197,7 @@ struct ct_view_ui {
 	size_t sel, top;
 	int names, show_cgroup, color, utf8, delay_changed;
 	char filter_text[128], filter_edit[128];
+	char filter_error[200]; /* why filter_edit does not parse, or "" */
 	struct ct_filter *filter;
 	char status[256];
 	int status_err;
@@ -420,6 +421,21 @@ static void take_snapshot(struct ct_view_ui *v)
 	rebuild(v);
 }
 
+static int col_prio(const struct ct_view_ui *v, enum col c)
+{
+	return c == C_CGROUP && v->show_cgroup ? 2 : cols[c].prio;
+}
+
+static int row_width(const struct ct_view_ui *v, const enum col *gc)
+{
+	int total = 0;
+
+	for (int i = 0; gc[i] != C_END; i++)
+		if (v->shown[gc[i]])
+			total += (gc[i] == C_DEST ? v->dest_w : cols[gc[i]].width) + 1;
+	return total;
+}
+
 /* choose the columns that fit: drop the lowest priority until they do */
 static void layout(struct ct_view_ui *v, int width)
 {
@@ -437,28 +453,31 @@ static void layout(struct ct_view_ui *v, int width)
 	}
 	if (v->dest_w > 46)
 		v->dest_w = 46;
+	memset(v->shown, 0, sizeof(v->shown));
 	for (int i = 0; gc[i] != C_END; i++) {
 		v->shown[gc[i]] = 1;
 		if (cols[gc[i]].prio > maxp)
 			maxp = cols[gc[i]].prio;
 	}
 	v->shown[C_CGROUP] = v->show_cgroup && v->shown[C_CGROUP];
+	/* drop columns of lower priority first (a column the user asked for
+	 * counts as priority 2); before the essential ones (priority 1) go,
+	 * narrow the destination (down to 15), and last to 8 */
 	for (int p = maxp; p > 0; p--) {
-		total = 0;
-		for (int i = 0; gc[i] != C_END; i++)
-			if (v->shown[gc[i]])
-				total += (gc[i] == C_DEST ? v->dest_w : cols[gc[i]].width) + 1;
-		if (total <= width)
+		int excess = row_width(v, gc) - width;
+
+		if (excess <= 0)
 			break;
+		if (p == 1 && v->shown[C_DEST] && v->dest_w > 15) {
+			v->dest_w -= excess < v->dest_w - 15 ? excess : v->dest_w - 15;
+			if (row_width(v, gc) <= width)
+				break;
+		}
 		for (int i = 0; gc[i] != C_END; i++)
-			if (cols[gc[i]].prio == p)
+			if (col_prio(v, gc[i]) == p)
 				v->shown[gc[i]] = 0;
 	}
-	/* what is left must fit: squeeze the destination, then the process */
-	total = 0;
-	for (int i = 0; gc[i] != C_END; i++)
-		if (v->shown[gc[i]])
-			total += (gc[i] == C_DEST ? v->dest_w : cols[gc[i]].width) + 1;
+	total = row_width(v, gc);
 	if (total > width && v->shown[C_DEST])
 		v->dest_w -= total - width < v->dest_w - 8 ? total - width : v->dest_w - 8;
 }
@@ -681,6 +700,16 @@ static void draw_bottom(struct ct_view_ui *v)
 	if (v->mode == M_FILTER) {
 		addstr("filter: ");
 		addnstr(v->filter_edit, COLS - 10);
+		if (v->filter_error[0] && COLS - getcurx(stdscr) > 12) {
+			char clean[256];
+			int x = getcurx(stdscr);
+
+			ct_sanitize(v->filter_error, strlen(v->filter_error), clean, sizeof(clean));
+			attrset(attr_of(v, P_ALERT));
+			addstr("  ");
+			addnstr(clean, COLS - x - 3);
+			attrset(A_NORMAL);
+		}
 		curs_set(1);
 	} else {
 		curs_set(0);
@@ -758,9 +787,15 @@ static void draw_details(struct ct_view_ui *v)
 	}
 	ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
 	ct_addr_str(r->key.family, r->key.daddr, tmp, sizeof(tmp));
-	snprintf(buf, sizeof(buf), "process %s  ->  %s port %u %s   user %s", r->key.comm[0] ? comm : "*",
-		 r->key.family ? tmp : "*", r->key.dport, ct_proto_name(r->key.proto, t1, sizeof(t1)),
-		 resolve_user(v->res, r->uid));
+	{
+		char port[16];
+
+		if (r->key.proto)
+			snprintf(port, sizeof(port), "%u", r->key.dport);
+		snprintf(buf, sizeof(buf), "process %s  ->  %s port %s %s   user %s", r->key.comm[0] ? comm : "*",
+			 r->key.family ? tmp : "*", r->key.proto ? port : "*",
+			 r->key.proto ? ct_proto_name(r->key.proto, t1, sizeof(t1)) : "", resolve_user(v->res, r->uid));
+	}
 	mvaddnstr(1, 1, buf, COLS - 2);
 	ct_rfc3339(r->first_ns + v->a->mono_to_unix_ns, t1, sizeof(t1));
 	ct_rfc3339(r->last_ns + v->a->mono_to_unix_ns, t2, sizeof(t2));
@@ -871,8 +906,9 @@ static void draw(struct ct_view_ui *v)
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {
 		char msg[80];
 
-		snprintf(msg, sizeof(msg), "terminal too small (%dx%d, need %dx%d)", COLS, LINES, MIN_COLS, MIN_LINES);
-		mvaddnstr(0, 0, msg, COLS);
+		mvaddnstr(0, 0, "terminal too small", COLS);
+		snprintf(msg, sizeof(msg), "%dx%d, need %dx%d", COLS, LINES, MIN_COLS, MIN_LINES);
+		mvaddnstr(1, 0, msg, COLS);
 		refresh();
 		return;
 	}
@@ -965,6 +1001,10 @@ void view_free(struct ct_view_ui *v)
 {
 	if (!v)
 		return;
+	/* without an alternate screen (vt100, linux) what is drawn stays:
+	 * leave a clean screen behind */
+	erase();
+	refresh();
 	endwin();
 	view_rows_free(&v->rows);
 	snap_free(v->snap);
@@ -1070,9 +1110,11 @@ static void apply_filter_text(struct ct_view_ui *v, const char *text)
 	struct ct_filter *f = filter_new(text, err, sizeof(err));
 
 	if (!f) {
+		snprintf(v->filter_error, sizeof(v->filter_error), "%s", err);
 		set_status(v, 1, "filter: %s", err);
 		return;
 	}
+	v->filter_error[0] = 0;
 	filter_free(v->filter);
 	filter_set_cgroup_fn(f, app_cgroup_of, v->a);
 	v->filter = f;
@@ -1106,8 +1148,12 @@ static void filter_key(struct ct_view_ui *v, int ch)
 		v->filter_edit[0] = 0;
 		apply_filter_text(v, "");
 		v->mode = M_TABLE;
+		set_status(v, 0, "filter cleared");
 	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		v->mode = M_TABLE;
+		/* an invalid filter is not silently replaced by the last valid
+		 * prefix: the prompt stays open with the error until fixed */
+		if (!v->filter_error[0])
+			v->mode = M_TABLE;
 	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
 		if (n)
 			v->filter_edit[n - 1] = 0;
@@ -1135,6 +1181,39 @@ static void sort_menu_key(struct ct_view_ui *v, int ch)
 		rebuild(v);
 	} else if (ch == 27 || ch == 'q')
 		v->mode = M_TABLE;
+}
+
+/*
+ * Esc was read. A CSI or SS3 sequence that the terminfo entry does not know
+ * (tmux sends Home/End as ESC[1~ / ESC[4~ under TERM=xterm-256color) must not
+ * act as Esc followed by letters: read it to its final byte and map the
+ * common ones. A lone Esc stays Esc; Alt+key is ignored.
+ */
+static int escape_sequence(void)
+{
+	char seq[16];
+	size_t n = 0;
+	int ch = getch();
+
+	if (ch == ERR)
+		return 27;
+	if (ch != '[' && ch != 'O')
+		return 0;
+	while (n + 1 < sizeof(seq) && (ch = getch()) != ERR) {
+		seq[n++] = (char)ch;
+		if (ch >= 0x40 && ch <= 0x7e)
+			break;
+	}
+	seq[n] = 0;
+	if (!strcmp(seq, "1~") || !strcmp(seq, "7~") || !strcmp(seq, "H"))
+		return KEY_HOME;
+	if (!strcmp(seq, "4~") || !strcmp(seq, "8~") || !strcmp(seq, "F"))
+		return KEY_END;
+	if (!strcmp(seq, "5~"))
+		return KEY_PPAGE;
+	if (!strcmp(seq, "6~"))
+		return KEY_NPAGE;
+	return 0;
 }
 
 static enum action lookup_key(int ch)
@@ -1294,6 +1373,8 @@ int view_input(struct ct_view_ui *v)
 		any = 1;
 		if (ch == KEY_RESIZE)
 			continue; /* the one place: the redraw below uses the new LINES/COLS */
+		if (ch == 27)
+			ch = escape_sequence();
 		if (v->mode == M_FILTER)
 			filter_key(v, ch);
 		else if (v->mode == M_SORTMENU)

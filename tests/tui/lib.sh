@@ -14,9 +14,9 @@ export LOADGEN=${LOADGEN:-$ROOT/.output/loadgen}
 export LC_ALL=C.UTF-8
 . "$TUI_DIR/../e2e/lib.sh" # pass fail check need_bpf port_base lg, T_TMP, T_PIDS
 
-TM_SOCK=ct-tui-$$-$RANDOM
-TUI_S=""         # the current session
-tm() { tmux -L "$TM_SOCK" -f /dev/null "$@"; }
+TM_SOCK=$T_TMP/tmux.sock # a private server, its socket removed with T_TMP
+TUI_S=""                 # the current session
+tm() { tmux -S "$TM_SOCK" -f /dev/null "$@"; }
 
 tui_cleanup() {
 	tm kill-server 2>/dev/null
@@ -40,11 +40,11 @@ tui_session() {
 	shift 3
 	TUI_S=$name
 	tm new-session -d -s "$name" -x "$w" -y "$h" \
-		env -i PATH="$PATH" HOME="$T_TMP" TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' "$@" \
+		env -i PATH="$PATH" HOME="$T_TMP" HISTFILE= TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' "$@" \
 		bash --norc --noprofile -i || return 1
 	tm set -g status off >/dev/null
 	tm set -g remain-on-exit on >/dev/null
-	tui_wait_re '^\$ ' 5
+	tui_wait_re '^\$' 5
 }
 
 tui_keys() { tm send-keys -t "$TUI_S" "$@"; }   # tmux key names: Enter Tab Space Escape C-u F1
@@ -54,13 +54,28 @@ tui_screen_e() { tm capture-pane -p -e -t "$TUI_S"; } # with the SGR attributes
 tui_fmt() { tm display -p -t "$TUI_S" "$1"; }         # e.g. '#{alternate_on}'
 tui_resize() { tm resize-window -t "$TUI_S" -x "$1" -y "$2"; }
 
+# tui_settle: SCR = the screen once two captures 30 ms apart agree. A capture
+# can catch a frame half written (the tool's output reaches tmux in pieces):
+# after a wait has seen what it waited for, the rest of that frame follows.
+tui_settle() {
+	local a b i
+	a=$(tui_screen)
+	for ((i = 0; i < 15; i++)); do
+		sleep 0.03
+		b=$(tui_screen)
+		[ "$a" = "$b" ] && break
+		a=$b
+	done
+	SCR=$b
+}
+
 # tui_wait_re REGEX [SECS]: wait until a line of the screen matches (grep -E);
-# leaves the screen in SCR. Status 1 on time-out.
+# leaves the screen (settled) in SCR. Status 1 on time-out.
 tui_wait_re() {
 	local re=$1 secs=${2:-5} i
 	for ((i = 0; i < secs * 20; i++)); do
 		SCR=$(tui_screen)
-		grep -qE -- "$re" <<<"$SCR" && return 0
+		grep -qE -- "$re" <<<"$SCR" && tui_settle && return 0
 		sleep 0.05
 	done
 	return 1
@@ -70,7 +85,7 @@ tui_wait_fixed() {
 	local s=$1 secs=${2:-5} i
 	for ((i = 0; i < secs * 20; i++)); do
 		SCR=$(tui_screen)
-		grep -qF -- "$s" <<<"$SCR" && return 0
+		grep -qF -- "$s" <<<"$SCR" && tui_settle && return 0
 		sleep 0.05
 	done
 	return 1
@@ -80,7 +95,7 @@ tui_wait_gone() {
 	local s=$1 secs=${2:-5} i
 	for ((i = 0; i < secs * 20; i++)); do
 		SCR=$(tui_screen)
-		grep -qF -- "$s" <<<"$SCR" || return 0
+		grep -qF -- "$s" <<<"$SCR" || { tui_settle; return 0; }
 		sleep 0.05
 	done
 	return 1
@@ -89,7 +104,8 @@ tui_wait_gone() {
 # tui_start ARGS...: type, at the pane's shell prompt, the command that runs
 # connecttop with ARGS and then prints "CTEXIT rc=N tty=same|changed" (the
 # terminal modes compared with those before); its pid goes to $T_TMP/ct.pid.
-# Waits for the first frame.
+# Waits for the first frame. tui_wait_exit waits for that line (in $SCR) and
+# prints it.
 tui_start() {
 	local args="" a
 	for a in "$@"; do args="$args $(printf '%q' "$a")"; done
@@ -98,7 +114,12 @@ tui_start() {
 	tui_type "s0=\$(stty -g); bash -c 'echo \$\$ >$T_TMP/ct.pid; exec \"\$0\" \"\$@\"' $(printf '%q' "$CONNECTTOP")$args; rc=\$?; [ \"\$(stty -g)\" = \"\$s0\" ] && t=same || t=changed; echo \"CTEXIT rc=\$rc tty=\$t\""
 	tui_keys Enter
 	tui_wait_re '^ connecttop  ' 10 || { fail "connecttop starts in the pane" "$(tail -5 <<<"$SCR")"; return 1; }
+	# shellcheck disable=SC2034 # for the tests: the tool's pid
 	CT_PID=$(cat "$T_TMP/ct.pid")
+}
+tui_wait_exit() {
+	tui_wait_re '^CTEXIT rc=[0-9]+ tty=(same|changed)' "${1:-5}" || return 1
+	grep -oE '^CTEXIT rc=[0-9]+ tty=(same|changed)' <<<"$SCR"
 }
 
 # Screen geometry: line 3 (0-based) holds the column titles, rows are lines
@@ -147,7 +168,8 @@ tui_colv() {
 	hdr=$(tui_header "$1")
 	while IFS= read -r line; do tui_col "$hdr" "$line" "$2"; done < <(tui_rows "$1")
 }
-# tui_row SCREEN TEXT: the first row that has TEXT
+# tui_row SCREEN TEXT: the first row that has TEXT; tui_row_re: matches the ERE
 tui_row() { tui_rows "$1" | grep -F -m1 -- "$2"; }
+tui_row_re() { tui_rows "$1" | grep -E -m1 -- "$2"; }
 # comm of a flow view's PROCESS value: "name/pid" or "name/pid(n)"
 tui_comm() { printf '%s\n' "${1%/*}"; }
