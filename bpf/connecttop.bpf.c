@@ -42,6 +42,9 @@
 #define EINPROGRESS 115
 #define ECONNABORTED 103
 #define EINTR 4
+#define ETIMEDOUT 110
+#define ECONNREFUSED 111
+#define SHUTDOWN_MASK 3
 #define IPPROTO_TCP 6
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
@@ -333,11 +336,25 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 		inf->err = 0;
 	} else {
 		/* RST sets sk_err to ECONNREFUSED, the SYN retransmit timer to
-		 * ETIMEDOUT, ICMP to EHOSTUNREACH etc. before the state change;
-		 * 0 means the application closed the socket first */
+		 * ETIMEDOUT, ICMP to EHOSTUNREACH etc. before the state change */
 		int err = BPF_CORE_READ(sk, sk_err);
 
-		inf->err = err ? -err : -ECONNABORTED;
+		if (!err) {
+			/* 0: either the application closed the socket (close()
+			 * sets sk_shutdown to SHUTDOWN_MASK before the state
+			 * change; the kernel's own close only after), or the
+			 * application read the error (getsockopt SO_ERROR
+			 * clears sk_err without the socket lock) in the gap
+			 * between the kernel setting it and changing the
+			 * state. Then the handshake time tells: a SYN timeout
+			 * takes at least one initial RTO (1 s, TCP_TIMEOUT_INIT),
+			 * an RST or ICMP error comes within a round trip. */
+			if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) == SHUTDOWN_MASK)
+				err = ECONNABORTED;
+			else
+				err = inf->lat_ns >= 1000000000ULL ? ETIMEDOUT : ECONNREFUSED;
+		}
+		inf->err = -err;
 	}
 	if (bpf_map_delete_elem(&tokens, &key) == 0)
 		return 0; /* first: sys_exit_connect will emit the final result */
