@@ -1187,7 +1187,7 @@ static void sort_menu_key(struct ct_view_ui *v, int ch)
  * Esc was read. A CSI or SS3 sequence that the terminfo entry does not know
  * (tmux sends Home/End as ESC[1~ / ESC[4~ under TERM=xterm-256color) must not
  * act as Esc followed by letters: read it to its final byte and map the
- * common ones. A lone Esc stays Esc; Alt+key is ignored.
+ * common ones. A lone Esc, or Esc and a key typed quickly, stay what they are.
  */
 static int escape_sequence(void)
 {
@@ -1197,8 +1197,10 @@ static int escape_sequence(void)
 
 	if (ch == ERR)
 		return 27;
-	if (ch != '[' && ch != 'O')
-		return 0;
+	if (ch != '[' && ch != 'O') {
+		ungetch(ch); /* Esc, then a key typed right after it */
+		return 27;
+	}
 	while (n + 1 < sizeof(seq) && (ch = getch()) != ERR) {
 		seq[n++] = (char)ch;
 		if (ch >= 0x40 && ch <= 0x7e)
