@@ -291,7 +291,7 @@ int export_csv(FILE *out, const struct ct_view *v, enum ct_group g, const struct
 	return stream_status(out);
 }
 
-static void fmt_lat_ms(double us, char *buf, size_t len)
+void ct_fmt_ms(double us, char *buf, size_t len)
 {
 	if (us < 0)
 		snprintf(buf, len, "-");
@@ -350,8 +350,8 @@ int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const stru
 			fprintf(out, "%5u %-5s %5u %5u", r->key.dport, ct_proto_name(r->key.proto, buf, sizeof(buf)),
 				r->nflows, r->npids);
 		}
-		fmt_lat_ms(ct_row_lat_pct(r, 0.5), p50, sizeof(p50));
-		fmt_lat_ms(ct_row_lat_pct(r, 0.99), p99, sizeof(p99));
+		ct_fmt_ms(ct_row_lat_pct(r, 0.5), p50, sizeof(p50));
+		ct_fmt_ms(ct_row_lat_pct(r, 0.99), p99, sizeof(p99));
 		fprintf(out, " %9.1f %9llu %7llu %5.1f %-14s %8s %8s\n", r->rate, (unsigned long long)r->count,
 			(unsigned long long)fails, done ? 100.0 * fails / done : 0.0,
 			ct_row_top_error(r, err, sizeof(err)), p50, p99);

@@ -42,6 +42,9 @@ int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const stru
 
 /* Short text forms shared by the table, the view and the exporters. */
 const char *ct_proto_name(unsigned proto, char *buf, size_t len);
+/* a latency in microseconds as milliseconds for a column ("0.05", "3050";
+ * "-" for a negative value, i.e. no sample) */
+void ct_fmt_ms(double us, char *buf, size_t len);
 /* "ECONNREFUSED" of the most frequent error of the row, or "" */
 const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len);
 

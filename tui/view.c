@@ -298,16 +298,6 @@ static void put_field(struct ct_view_ui *v, const char *s, int w, int right)
 			addch(' ');
 }
 
-static void fmt_ms(double us, char *buf, size_t len)
-{
-	if (us < 0)
-		snprintf(buf, len, "-");
-	else if (us < 10000)
-		snprintf(buf, len, "%.2f", us / 1000);
-	else
-		snprintf(buf, len, "%.0f", us / 1000);
-}
-
 static void fmt_count(uint64_t n, char *buf, size_t len)
 {
 	if (n < 10000000)
@@ -613,13 +603,13 @@ static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int se
 				attrset(attr_of(v, P_FAIL));
 			break;
 		case C_P50:
-			fmt_ms(ct_row_lat_pct(r, 0.5), buf, sizeof(buf));
+			ct_fmt_ms(ct_row_lat_pct(r, 0.5), buf, sizeof(buf));
 			break;
 		case C_P99:
-			fmt_ms(ct_row_lat_pct(r, 0.99), buf, sizeof(buf));
+			ct_fmt_ms(ct_row_lat_pct(r, 0.99), buf, sizeof(buf));
 			break;
 		case C_MAX:
-			fmt_ms(r->lat_n ? r->lat_max_ns / 1000.0 : -1, buf, sizeof(buf));
+			ct_fmt_ms(r->lat_n ? r->lat_max_ns / 1000.0 : -1, buf, sizeof(buf));
 			break;
 		case C_SPARK:
 			sparkline(v, r, w);
@@ -853,9 +843,9 @@ static void draw_details(struct ct_view_ui *v)
 				if (r->lat[b] > max)
 					max = r->lat[b];
 			}
-		fmt_ms(ct_row_lat_pct(r, 0.5), t1, sizeof(t1));
-		fmt_ms(ct_row_lat_pct(r, 0.99), t2, sizeof(t2));
-		fmt_ms(r->lat_max_ns / 1000.0, tmp, sizeof(tmp));
+		ct_fmt_ms(ct_row_lat_pct(r, 0.5), t1, sizeof(t1));
+		ct_fmt_ms(ct_row_lat_pct(r, 0.99), t2, sizeof(t2));
+		ct_fmt_ms(r->lat_max_ns / 1000.0, tmp, sizeof(tmp));
 		snprintf(buf, sizeof(buf), "TCP handshake (ms): p50 %s  p99 %s  max %s  n %llu", t1, t2, tmp,
 			 (unsigned long long)r->lat_n);
 		mvaddnstr(++y, 1, buf, COLS - 2);
