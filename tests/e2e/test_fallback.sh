@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The attachment that needs no tracefs (raw sys_enter/sys_exit tracepoints)
+# counts the same connects exactly; the kernel-side filters work.
+. "$(dirname "$0")/lib.sh"
+need_bpf
+B=$(port_base)
+OUT=$T_TMP/out.json ERR=$T_TMP/err
+ct_start "$OUT" "$ERR" -b -o json -d 1 --raw-syscalls || exit 1
+check "attached through raw_tp" 1 "$(grep -c '^connecttop: attached (raw_tp' "$ERR")"
+lg -c fbref refuse 127.0.0.1 $((B + 1)) 30
+lg -c fbnb -N accept 127.0.0.1 $((B + 2)) 20
+lg -c fbudp udp ::1 $((B + 3)) 10
+sleep 0.2
+rc=0; ct_stop || rc=$?
+check "raw_tp: exit 0 on SIGINT" 0 "$rc"
+check "raw_tp: refused" 30 "$(rowsum "$OUT" fbref .results.refused)"
+check "raw_tp: non-blocking accepted, once" "20 20" "$(rowsum "$OUT" fbnb .count) $(rowsum "$OUT" fbnb .results.ok)"
+check "raw_tp: udp over ipv6" 10 "$(rowsum "$OUT" fbudp .results.ok)"
+check "raw_tp: drops" 0 "$(jq -s 'map(.drops) | max' "$OUT")"
+
+# kernel-side filters: -P port and -6
+ct_start "$OUT" "$ERR" -b -o json -d 1 -P $((B + 5)) -6 || exit 1
+lg -c fbport refuse ::1 $((B + 5)) 7
+lg -c fbport refuse ::1 $((B + 6)) 5
+lg -c fbport refuse 127.0.0.1 $((B + 5)) 3
+sleep 0.2
+ct_stop || true
+check "-P and -6: only that port and family" "7 $((B + 5)) ipv6" \
+	"$(last_json "$OUT" | jq -r '[.rows[] | select(.comm == "fbport")] | "\(map(.count) | add) \(.[0].dport) \(.[0].family)"')"
+check "-P and -6: nothing else seen" 1 "$(last_json "$OUT" | jq '.rows | length')"
