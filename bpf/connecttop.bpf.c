@@ -264,22 +264,25 @@ static __always_inline int on_exit(long ret)
 		e->proto = fd_proto(c.fd, &sk);
 	}
 	e->sock_id = sk;
-	if (inf) {
-		__builtin_memcpy(&inf->ev, e, sizeof(*e));
-		if (!still_connecting(ret)) {
-			/* A blocking connect() returns once the handshake
-			 * resolved, and its result is the final word. This
-			 * does not depend on having seen the resolution, which
-			 * a BPF program can miss: a softirq that changes a
-			 * socket's state while this CPU is already inside
-			 * raw_sock_state is not traced (recursion guard; those
-			 * misses are counted as drops by user space). */
-			if (inf->resolved) {
-				e->lat_ns = inf->lat_ns;
-				e->flags = CT_F_HANDSHAKE;
-			}
+	if (inf && !still_connecting(ret)) {
+		/* A blocking connect() returns once the handshake resolved,
+		 * and its result is the final word. This does not depend on
+		 * having seen the resolution, which a BPF program can miss: a
+		 * softirq that changes a socket's state while this CPU is
+		 * already inside raw_sock_state is not traced (the recursion
+		 * guard; user space reports those runs as "missed"). */
+		if (inf->resolved) {
+			e->lat_ns = inf->lat_ns;
+			e->flags = CT_F_HANDSHAKE;
+			bpf_map_delete_elem(&socks, &sk); /* its token went at resolution */
+		} else {
 			forget(sk);
-		} else if (bpf_map_delete_elem(&tokens, &sk) == 0) {
+		}
+	} else if (inf) {
+		/* the event is copied before the token goes: the resolution
+		 * reads it as soon as it finds the token gone */
+		__builtin_memcpy(&inf->ev, e, sizeof(*e));
+		if (bpf_map_delete_elem(&tokens, &sk) == 0) {
 			/* first: the handshake is still under way, its
 			 * resolution will emit CT_EV_OUTCOME */
 			e->flags = CT_F_PENDING;
