@@ -258,7 +258,7 @@ if on 1; then
 	done
 	echo "  alone/s, attached/s: loadgen's (-T $THREADS) loopback connect() calls per second without / with connecttop attached"
 	echo "  ratio: attached/alone of each round's pair (1.000 = no slowdown), median over the rounds"
-	echo "  drops: connecttop's own JSON 'drops' (ring buffer full, map full, recursion misses)"
+	echo "  drops: connecttop's own JSON 'drops' (ring buffer full, map full; skipped BPF runs are its "missed")"
 	echo "  captured/made: connects connecttop counted for loadgen's comm / connects loadgen reported; missing: the difference"
 	echo "  ct-cpu%: connecttop's CPU during the round's load, % of one core (/proc/PID/schedstat)"
 	echo
