@@ -68,6 +68,6 @@ void app_stats(struct app *a, struct ct_stats *st);
 const char *app_cgroup_of(void *app, unsigned pid);
 
 /* batch.c: print one interval as the options say. 0 or -errno (-EPIPE). */
-int batch_print(struct app *a, int final);
+int batch_print(struct app *a);
 
 #endif

@@ -6,7 +6,7 @@
 #include "app.h"
 #include "prom.h"
 
-int batch_print(struct app *a, int final)
+int batch_print(struct app *a)
 {
 	static int csv_header_done;
 	const struct options *o = &a->opt;
@@ -14,7 +14,6 @@ int batch_print(struct app *a, int final)
 	struct ct_view v;
 	int rc;
 
-	(void)final;
 	if (o->format == FMT_PROM)
 		return prom_write(a->prom, stdout, a->flows, &a->stats);
 	snap = flows_snapshot(a->flows, app_now_ns());

@@ -461,7 +461,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { 0 };
 	struct timespec mt, rt;
 	sigset_t mask;
-	int epfd, tfd, sfd, rc = 0, interactive;
+	int epfd, tfd, sfd, rc = 0;
 	long done = 0;
 	char err[512];
 
@@ -478,9 +478,8 @@ int main(int argc, char **argv)
 		probe_features(stdout);
 		return 0;
 	}
-	interactive = !app.opt.batch && !app.opt.quiet;
-	app.interactive = interactive;
-	if (interactive && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)))
+	app.interactive = !app.opt.batch && !app.opt.quiet;
+	if (app.interactive && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)))
 		die_usage("not a terminal: the interactive view needs one; use -b for batch output "
 			  "(e.g. connecttop -b -o json)");
 
@@ -555,7 +554,7 @@ int main(int argc, char **argv)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
-	if (interactive) {
+	if (app.interactive) {
 		ui = view_new(&app, err, sizeof(err));
 		if (!ui) {
 			fprintf(stderr, "connecttop: %s\n", err);
@@ -591,7 +590,7 @@ int main(int argc, char **argv)
 				if (ui) {
 					view_tick(ui);
 				} else if (!app.opt.quiet) {
-					rc = batch_print(&app, 0);
+					rc = batch_print(&app);
 					if (rc) {
 						rc = output_error(rc);
 						goto out;
@@ -613,7 +612,7 @@ int main(int argc, char **argv)
 	if (!ui && !app.opt.quiet) {
 		app_drain(&app);
 		app_stats(&app, &app.stats);
-		rc = batch_print(&app, 1);
+		rc = batch_print(&app);
 		if (rc)
 			rc = output_error(rc);
 	}

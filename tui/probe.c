@@ -90,13 +90,21 @@ static int tp_id(const char *dir, const char *event)
 /* The directory holding the syscall tracepoints, mounting tracefs if nobody
  * did (a minimal system, a container, an initramfs). NULL if it cannot be
  * had: then the raw syscall tracepoints, which need no tracefs, are used. */
-static const char *find_tracefs(void)
+static const char *visible_tracefs(void)
 {
-	struct statfs sfs;
-
 	for (size_t i = 0; i < sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]); i++)
 		if (tp_id(tracefs_dirs[i], "sys_enter_connect") > 0)
 			return tracefs_dirs[i];
+	return NULL;
+}
+
+static const char *find_tracefs(void)
+{
+	const char *dir = visible_tracefs();
+	struct statfs sfs;
+
+	if (dir)
+		return dir;
 	if (statfs(tracefs_dirs[0], &sfs) == 0 && sfs.f_type == TRACEFS_MAGIC)
 		return NULL; /* mounted, but no syscall tracepoints in this kernel */
 	if (mount("tracefs", tracefs_dirs[0], "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
@@ -349,7 +357,7 @@ static const char *yes(int v)
 void probe_features(FILE *out)
 {
 	struct utsname u;
-	const char *tracefs = NULL;
+	const char *tracefs = visible_tracefs();
 
 	libbpf_set_print(libbpf_print);
 	uname(&u);
@@ -362,9 +370,6 @@ void probe_features(FILE *out)
 	fprintf(out, "raw tracepoints:         %s (required: sock/inet_sock_set_state)\n",
 		yes(libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL)));
 	fprintf(out, "tracepoint programs:     %s\n", yes(libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL)));
-	for (size_t i = 0; i < sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]) && !tracefs; i++)
-		if (tp_id(tracefs_dirs[i], "sys_enter_connect") > 0)
-			tracefs = tracefs_dirs[i];
 	fprintf(out, "syscall tracepoints:     %s\n",
 		tracefs ? tracefs : "not visible now (tracefs not mounted: connecttop mounts it at start, "
 				    "or falls back to raw_tp sys_enter/sys_exit)");

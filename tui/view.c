@@ -277,7 +277,7 @@ static int text_fit(const char *s, int w, size_t *bytes)
 
 /* print s (sanitized already) in a field of w columns at the cursor, padded;
  * a string that does not fit ends with a visible '~' */
-static void put_field(struct ct_view_ui *v, const char *s, int w, int right)
+static void put_field(const char *s, int w, int right)
 {
 	size_t bytes;
 	int used = text_fit(s, w, &bytes);
@@ -290,7 +290,7 @@ static void put_field(struct ct_view_ui *v, const char *s, int w, int right)
 			addch(' ');
 	addnstr(s, (int)bytes);
 	if (cut && w > 0) {
-		addch(v->utf8 ? '~' : '~');
+		addch('~');
 		used++;
 	}
 	if (!right || cut)
@@ -518,7 +518,7 @@ static void draw_header(struct ct_view_ui *v)
 		char clean[256];
 
 		ct_sanitize(v->filter_text, strlen(v->filter_text), clean, sizeof(clean));
-		put_field(v, clean, COLS - getcurx(stdscr) > 40 ? 40 : COLS - getcurx(stdscr) - 1, 0);
+		put_field(clean, COLS - getcurx(stdscr) > 40 ? 40 : COLS - getcurx(stdscr) - 1, 0);
 	}
 	if (v->frozen && COLS - getcurx(stdscr) > 10) {
 		addstr("  ");
@@ -621,7 +621,7 @@ static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int se
 		default:
 			break;
 		}
-		put_field(v, s, w, cols[c].right);
+		put_field(s, w, cols[c].right);
 		attrset(base);
 		if (getcurx(stdscr) < COLS - 1)
 			addch(' ');
@@ -651,7 +651,7 @@ static void draw_table(struct ct_view_ui *v)
 			break;
 		snprintf(title, sizeof(title), "%s%s", cols[c].title,
 			 cols[c].sort == v->a->opt.sort ? (v->utf8 ? "\u2195" : "*") : "");
-		put_field(v, title, w, cols[c].right);
+		put_field(title, w, cols[c].right);
 		if (getcurx(stdscr) < COLS - 1)
 			addch(' ');
 	}
@@ -741,7 +741,7 @@ static void draw_help(struct ct_view_ui *v)
 			continue;
 		move(y++, 1);
 		attrset(A_BOLD);
-		put_field(v, bindings[i].name, 14, 0);
+		put_field(bindings[i].name, 14, 0);
 		attrset(A_NORMAL);
 		addnstr(bindings[i].help, COLS - 16 > 0 ? COLS - 16 : 0);
 	}
@@ -869,7 +869,7 @@ static void draw_details(struct ct_view_ui *v)
 	for (uint32_t i = 0; i < r->npids && y < LINES - 1; i++, y++) {
 		snprintf(buf, sizeof(buf), "%7u %-12s ", r->pids[i], resolve_cgroup(v->res, r->pids[i]));
 		mvaddnstr(y, 1, buf, COLS - 2);
-		put_field(v, resolve_cmdline(v->res, r->pids[i]), COLS - getcurx(stdscr) - 1, 0);
+		put_field(resolve_cmdline(v->res, r->pids[i]), COLS - getcurx(stdscr) - 1, 0);
 	}
 }
 
@@ -881,11 +881,11 @@ static void draw_sort_menu(struct ct_view_ui *v)
 		move(y0 + i, x0);
 		attrset(i == 0 ? attr_of(v, P_HEADER) : i - 1 == v->sort_menu_sel ? attr_of(v, P_SELECT) : A_NORMAL);
 		if (i == 0)
-			put_field(v, " sort by", w, 0);
+			put_field(" sort by", w, 0);
 		else if (i <= SORT_MAX)
-			put_field(v, ct_sort_names[i - 1], w, 0);
+			put_field(ct_sort_names[i - 1], w, 0);
 		else
-			put_field(v, " Enter/Esc", w, 0);
+			put_field(" Enter/Esc", w, 0);
 	}
 	attrset(A_NORMAL);
 }
@@ -1359,10 +1359,9 @@ static int table_key(struct ct_view_ui *v, int ch)
 
 int view_input(struct ct_view_ui *v)
 {
-	int ch, quit = 0, any = 0;
+	int ch, quit = 0;
 
 	while (!quit && (ch = getch()) != ERR) {
-		any = 1;
 		if (ch == KEY_RESIZE)
 			continue; /* the one place: the redraw below uses the new LINES/COLS */
 		if (ch == 27)
@@ -1374,7 +1373,6 @@ int view_input(struct ct_view_ui *v)
 		else
 			quit = table_key(v, ch);
 	}
-	(void)any;
 	if (!quit)
 		draw(v); /* also after a signal woke the loop: SIGWINCH, SIGCONT */
 	return quit;
