@@ -67,10 +67,14 @@ fi
 SOCKS_MAX=$(bpftool map show id "$SOCKS" -j | jq .max_entries)
 TOKENS_MAX=$(bpftool map show id "$TOKENS" -j | jq .max_entries)
 # map_count ID [COMM_PREFIX]: entries, or those whose connect came from a
-# process whose name starts with COMM_PREFIX (the value's ev.comm, through BTF)
+# process whose name starts with COMM_PREFIX (the value's ev.comm, through BTF).
+# A dump walks the hash with get_next_key, which starts over from the first
+# key when the one it stands on is deleted meanwhile: entries that live
+# through the dump can then be listed twice, so keys are counted once.
 map_count() {
 	bpftool map dump id "$1" -j 2>/dev/null |
-		jq --arg p "${2:-}" 'if $p == "" then length else [.[] | select(.formatted.value.ev.comm // "" | startswith($p))] | length end'
+		jq --arg p "${2:-}" 'if type != "array" then "error" else unique_by(.key) |
+			if $p == "" then length else [.[] | select(.formatted.value.ev.comm // "" | startswith($p))] | length end end'
 }
 
 # the map, sampled all along: "total_socks total_tokens" per line
@@ -164,8 +168,8 @@ done
 if [ -e "$T_TMP/ready" ]; then
 	bpftool map dump id "$SOCKS" -j >"$T_TMP/held.json" 2>/dev/null
 	held_tokens_total=$(map_count "$TOKENS")
-	held_socks=$(jq --arg c "${TAG}hold" '[.[] | select(.formatted.value.ev.comm == $c)] | length' "$T_TMP/held.json")
-	held_socks_total=$(jq length "$T_TMP/held.json")
+	held_socks=$(jq --arg c "${TAG}hold" 'unique_by(.key) | [.[] | select(.formatted.value.ev.comm == $c)] | length' "$T_TMP/held.json")
+	held_socks_total=$(jq 'unique_by(.key) | length' "$T_TMP/held.json")
 	check "held SYN_SENT sockets: each one in socks" "$N_HOLD" "$held_socks"
 	check_num "held SYN_SENT sockets: socks within max_entries" ". <= $SOCKS_MAX" "$held_socks_total"
 else
