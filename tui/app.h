@@ -38,6 +38,7 @@ struct options {
 	int names;		/* start with reverse DNS and service names on */
 	int no_color;
 	int force_raw;
+	int force_hash;
 	int verbose;
 };
 

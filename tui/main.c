@@ -56,6 +56,7 @@ enum {
 	OPT_NO_COLOR,
 	OPT_INCLUDE_SELF,
 	OPT_RAW,
+	OPT_NO_TASK_STORAGE,
 	OPT_PROBE,
 };
 
@@ -87,6 +88,7 @@ static const struct option long_opts[] = {
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "include-self", no_argument, NULL, OPT_INCLUDE_SELF },
 	{ "raw-syscalls", no_argument, NULL, OPT_RAW },
+	{ "no-task-storage", no_argument, NULL, OPT_NO_TASK_STORAGE },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ 0 },
 };
@@ -122,6 +124,7 @@ static void usage(FILE *out)
 		"      --no-color           monochrome (also with NO_COLOR set)\n"
 		"      --include-self       trace connecttop's own connects too\n"
 		"      --raw-syscalls       attach to raw sys_enter/sys_exit even when tracefs exists\n"
+		"      --no-task-storage    stash connect() calls in a hash by thread id even on 5.11+\n"
 		"      --probe              print the kernel features found and exit\n"
 		"  -v, --verbose            libbpf's messages to stderr; with -V, the features too\n"
 		"  -V, --version            print the version and exit\n"
@@ -289,6 +292,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_RAW:
 			o->force_raw = 1;
+			break;
+		case OPT_NO_TASK_STORAGE:
+			o->force_hash = 1;
 			break;
 		case OPT_PROBE:
 			probe_only = 1;
@@ -523,6 +529,7 @@ int main(int argc, char **argv)
 	po.ringbuf_bytes = app.opt.ringbuf_bytes;
 	po.wakeup_bytes = app.opt.wakeup_bytes;
 	po.force_raw = app.opt.force_raw;
+	po.force_hash = app.opt.force_hash;
 	po.verbose = app.opt.verbose;
 	app.probe = probe_new(&po, on_event, &app, err, sizeof(err));
 	if (!app.probe) {

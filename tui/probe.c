@@ -28,7 +28,8 @@ struct probe {
 	struct bpf_program *progs[3]; /* the attached programs, for their counters */
 	probe_event_fn fn;
 	void *ctx;
-	const char *mode;
+	char mode[64];
+	int task_calls; /* the per-thread stash is task storage */
 	uint64_t attach_ns;
 	int ncpus;
 };
@@ -236,13 +237,28 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 			 (unsigned long long)o->ringbuf_bytes, strerror(-rc));
 		goto fail;
 	}
+	/* the per-thread stash: task storage where tracing programs may use
+	 * it (5.11+), else a hash keyed by tid */
+	p->task_calls = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1 &&
+			libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get, NULL) == 1 &&
+			libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf, NULL) == 1 &&
+			!o->force_hash;
+	p->skel->rodata->task_calls = p->task_calls;
+	if (!p->task_calls) {
+		bpf_map__set_type(p->skel->maps.calls, BPF_MAP_TYPE_HASH);
+		bpf_map__set_map_flags(p->skel->maps.calls, 0);
+		bpf_map__set_max_entries(p->skel->maps.calls, 16384);
+	}
 	if (!o->force_raw)
 		tracefs = find_tracefs();
 	bpf_program__set_autoload(p->skel->progs.tp_enter_connect, tracefs != NULL);
 	bpf_program__set_autoload(p->skel->progs.tp_exit_connect, tracefs != NULL);
 	bpf_program__set_autoload(p->skel->progs.raw_enter, tracefs == NULL);
 	bpf_program__set_autoload(p->skel->progs.raw_exit, tracefs == NULL);
-	p->mode = tracefs ? "tracepoint" : "raw_tp (no tracefs)";
+	bpf_program__set_autoload(p->skel->progs.btf_sock_state, p->task_calls);
+	bpf_program__set_autoload(p->skel->progs.raw_sock_state, !p->task_calls);
+	snprintf(p->mode, sizeof(p->mode), "%s, %s", tracefs ? "tracepoint" : "raw_tp (no tracefs)",
+		 p->task_calls ? "task storage" : "tid hash");
 
 	rc = connecttop_bpf__load(p->skel);
 	if (rc) {
@@ -263,10 +279,11 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 		p->links[1] = p->links[0] ? bpf_program__attach(p->skel->progs.raw_exit) : NULL;
 	}
 	if (p->links[1])
-		p->links[2] = bpf_program__attach(p->skel->progs.raw_sock_state);
+		p->links[2] = bpf_program__attach(p->task_calls ? p->skel->progs.btf_sock_state
+								: p->skel->progs.raw_sock_state);
 	p->progs[0] = tracefs ? p->skel->progs.tp_enter_connect : p->skel->progs.raw_enter;
 	p->progs[1] = tracefs ? p->skel->progs.tp_exit_connect : p->skel->progs.raw_exit;
-	p->progs[2] = p->skel->progs.raw_sock_state;
+	p->progs[2] = p->task_calls ? p->skel->progs.btf_sock_state : p->skel->progs.raw_sock_state;
 	if (!p->links[2]) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot attach to the connect tracepoints (%s): %s", p->mode,
@@ -365,14 +382,17 @@ void probe_features(FILE *out)
 	fprintf(out, "BTF (/sys/kernel/btf):   %s\n", yes(access("/sys/kernel/btf/vmlinux", R_OK) == 0));
 	fprintf(out, "ring buffer map:         %s (required, Linux 5.8+)\n",
 		yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL)));
-	fprintf(out, "LRU hash map:            %s (required)\n",
-		yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_LRU_HASH, NULL)));
+	fprintf(out, "hash map:                %s (required)\n",
+		yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_HASH, NULL)));
 	fprintf(out, "raw tracepoints:         %s (required: sock/inet_sock_set_state)\n",
 		yes(libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL)));
 	fprintf(out, "tracepoint programs:     %s\n", yes(libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL)));
+	fprintf(out, "task storage:            %s (5.11+; else a hash by thread id)\n",
+		yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1 &&
+		    libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get, NULL) == 1));
 	fprintf(out, "syscall tracepoints:     %s\n",
 		tracefs ? tracefs : "not visible now (tracefs not mounted: connecttop mounts it at start, "
 				    "or falls back to raw_tp sys_enter/sys_exit)");
 	fprintf(out, "capture uses:            syscalls:sys_{enter,exit}_connect (or raw_tp sys_enter/sys_exit), "
-		     "raw_tp inet_sock_set_state, ring buffer with batched wake-ups\n");
+		     "raw_tp inet_sock_set_state, ring buffer with batched wake-ups, per-thread stash\n");
 }

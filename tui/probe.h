@@ -20,6 +20,7 @@ struct probe_opts {
 	uint64_t ringbuf_bytes; /* power of two, >= page size */
 	uint64_t wakeup_bytes;	/* wake user space when this much is queued */
 	int force_raw;		/* use the raw syscall tracepoints even with tracefs */
+	int force_hash;		/* stash calls in a hash by tid even where task storage works */
 	int verbose;		/* libbpf's debug output to stderr (before the screen is up) */
 };
 

@@ -26,7 +26,7 @@ ns_create || exit 1
 
 # ports of the namespace (its own port space: nothing else listens there)
 P_OK=7001 P_NBOK=7002 P_REF=7003 P_NBREF=7004 P_TO=7005 P_NBTO=7006
-P_SLOW=7007 P_FAST=7008 P_FLOOD=7009 P_HOLD=7010
+P_SLOW=7007 P_FAST=7008 P_FLOOD=7009 P_HOLD=7010 P_STO=7011 P_SIG=7012
 # the SYN retransmit is let through: a first SYN that was dropped leaves its
 # source port in @retx, and the next SYN from that port is accepted
 ns_nft "
@@ -34,7 +34,7 @@ table inet cttest {
 	set retx { type inet_service; flags dynamic, timeout; timeout 20s; }
 	chain input {
 		type filter hook input priority filter; policy accept;
-		tcp dport { $P_TO, $P_NBTO, $P_FLOOD, $P_HOLD } drop
+		tcp dport { $P_TO, $P_NBTO, $P_FLOOD, $P_HOLD, $P_STO, $P_SIG } drop
 		tcp dport $P_SLOW tcp flags & (syn | ack) == syn tcp sport @retx accept
 		tcp dport $P_SLOW tcp flags & (syn | ack) == syn numgen inc mod 2 == 0 add @retx { tcp sport } drop
 	}
@@ -46,7 +46,9 @@ N_HOLD=4000  # sockets held in SYN_SENT at once
 N_FLOOD=3000 # connects closed while in SYN_SENT
 
 OUT=$T_TMP/out.json ERR=$T_TMP/err
-ct_start "$OUT" "$ERR" -b -o json -d 1 --max-flows 1000000 -f "$TAG" || exit 1
+# CT_OUTCOME_ARGS: more options (test_outcome_hash.sh: --no-task-storage)
+# shellcheck disable=SC2086
+ct_start "$OUT" "$ERR" -b -o json -d 1 --max-flows 1000000 -f "$TAG" ${CT_OUTCOME_ARGS:-} || exit 1
 t_start=$(date +%s%N)
 
 # the ids of this connecttop's own maps (other instances have maps of the same names)
@@ -157,6 +159,57 @@ my $bad = grep { $_ != ETIMEDOUT } @err;
 die "$name: $bad of $n did not end in ETIMEDOUT\n" if $bad;
 ' "$@") || fail "SYN_SENT sockets of $1" "helper failed"
 }
+# early NAME PORT N MODE: N blocking connects to a port that drops SYNs
+# (TCP_SYNCNT 1: timed out 3 s later), each returning before the handshake
+# resolved, so that the outcome comes after connect() returned:
+#   sndtimeo  SO_SNDTIMEO of 0.2 s: connect() gives up with EINPROGRESS
+#   signal    SIGALRM after 0.2 s, handled without SA_RESTART: EINTR
+# exit 1 unless connect() returned that and SO_ERROR, read after 4 s, is
+# ETIMEDOUT
+early() {
+	# shellcheck disable=SC2016
+	ip netns exec "$CT_NS" perl -e '
+use strict; use warnings;
+use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_ERROR SO_SNDTIMEO IPPROTO_TCP pack_sockaddr_in inet_aton);
+use Errno qw(EINPROGRESS EINTR ETIMEDOUT);
+use POSIX ();
+use Time::HiRes qw(ualarm sleep);
+my ($name, $port, $n, $mode) = @ARGV;
+$0 = $name;
+my $sa = pack_sockaddr_in($port, inet_aton("127.0.0.1"));
+POSIX::sigaction(POSIX::SIGALRM(), POSIX::SigAction->new(sub { }, POSIX::SigSet->new(), 0))
+	or die "$name: sigaction: $!
+";
+my @s;
+for (1 .. $n) {
+	socket(my $s, PF_INET, SOCK_STREAM, 0) or die "$name: socket: $!
+";
+	setsockopt($s, IPPROTO_TCP, 7, pack("i", 1)) or die "$name: TCP_SYNCNT: $!
+";
+	if ($mode eq "sndtimeo") {
+		setsockopt($s, SOL_SOCKET, SO_SNDTIMEO, pack("l!l!", 0, 200000)) or die "$name: SO_SNDTIMEO: $!
+";
+	} else {
+		ualarm(200000);
+	}
+	connect($s, $sa) and die "$name: connect succeeded
+";
+	my $want = $mode eq "sndtimeo" ? EINPROGRESS : EINTR;
+	$! == $want or die "$name: connect: $!, expected " . ($mode eq "sndtimeo" ? "EINPROGRESS" : "EINTR") . "
+";
+	push @s, $s;
+}
+sleep 4;
+for my $s (@s) {
+	my $err = unpack("i", getsockopt($s, SOL_SOCKET, SO_ERROR));
+	$err == ETIMEDOUT or die "$name: SO_ERROR $err, expected ETIMEDOUT
+";
+}
+' "$@" || fail "early connects of $1 ($4)" "helper failed"
+}
+bg early "${TAG}sto" $P_STO 3 sndtimeo
+bg early "${TAG}sig" $P_SIG 3 signal
+
 # N_HOLD sockets in SYN_SENT together for 7 s: time enough to look at the map
 bg syn_sent "${TAG}hold" $P_HOLD "$N_HOLD" 2 wait "$T_TMP/ready"
 # while they are held: each is in the map, once (one dump for all numbers)
@@ -221,6 +274,8 @@ outcome to 3 timeout ETIMEDOUT
 outcome nbto 3 timeout ETIMEDOUT
 check "to: dport" $P_TO "$(last_json "$OUT" | jq --arg c "${TAG}to" '[.rows[] | select(.comm == $c)][0].dport')"
 
+outcome sto 3 timeout ETIMEDOUT
+outcome sig 3 timeout ETIMEDOUT
 outcome slow 10 ok
 outcome fast 10 ok
 check_num "slow handshakes: lat_max_us >= 900000" '. >= 900000' "$(lat lat_max_us slow)"

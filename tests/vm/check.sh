@@ -91,6 +91,17 @@ if [ "$prc" = 0 ] && [ -n "$probe_out" ]; then
 else
 	fail probe "connecttop --probe exited ${prc:-?}; output: $(echo "$probe_out" | brief)"
 fi
+# the per-thread stash and the BTF reads: task storage from 5.11 on, else
+# the tid hash; the captures below ran on whichever it is
+ts=$(echo "$probe_out" | sed -n 's/^task storage: *\([a-z]*\).*/\1/p')
+kv=$(echo "$rel" | awk -F. '{ print $1 * 1000 + $2 }')
+want=no
+[ "${kv:-0}" -ge 5011 ] && want=yes
+if [ "$ts" = "$want" ]; then
+	pass "task-storage ($ts)"
+else
+	fail task-storage "--probe says '${ts:-nothing}' on $rel, expected '$want'"
+fi
 
 # --- the JSON lines -----------------------------------------------------------
 section json | grep -v '^$' >"$tmp/json" || true
