@@ -2,8 +2,10 @@
 #include "flows.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "filter.h"
 #include "util.h"
@@ -45,6 +47,7 @@ struct ct_flows {
 	struct ct_flow *head, *tail; /* recency list */
 	struct ct_flow *free_list;   /* evicted flows kept for reuse */
 	uint64_t evicted;
+	size_t pids_total; /* sum of the flows' npids */
 	uint64_t epoch;	  /* current (incomplete) interval */
 	uint64_t tick_ns; /* when the current interval started */
 	uint64_t last_interval_ns;
@@ -187,19 +190,40 @@ static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k
 	return NULL;
 }
 
-/* history of f as seen in the interval `epoch`: most recent complete first */
+/* history of f as seen in the interval `epoch`: most recent complete first.
+ * f->hist is a ring of CT_HIST + 1 slots; the slot of interval e is
+ * e % (CT_HIST + 1), valid for f->epoch - CT_HIST <= e <= f->epoch. */
 static void flow_history(const struct ct_flow *f, uint64_t epoch, uint32_t out[CT_HIST])
 {
-	for (uint64_t i = 0; i < CT_HIST; i++) {
-		uint64_t e = epoch - 1 - i; /* may wrap below 0: then e > f->epoch */
+	uint64_t newest = epoch - 1; /* the last complete interval */
+	uint64_t skip, n, slot;
+	size_t o = 0;
 
-		out[i] = (i < epoch && e <= f->epoch && f->epoch - e <= CT_HIST) ? f->hist[e % (CT_HIST + 1)] : 0;
+	if (!epoch || f->epoch + CT_HIST < newest) {
+		memset(out, 0, CT_HIST * sizeof(*out));
+		return;
 	}
+	/* intervals after f->epoch saw nothing (f->epoch may be the current one) */
+	skip = newest > f->epoch ? newest - f->epoch : 0;
+	memset(out, 0, skip * sizeof(*out));
+	o = skip;
+	/* then f's intervals newest first, down to interval 0 or the ring's end */
+	n = CT_HIST - skip;
+	if (n > newest - skip + 1)
+		n = newest - skip + 1;
+	if (n > CT_HIST + 1 - (f->epoch - (newest - skip)))
+		n = CT_HIST + 1 - (f->epoch - (newest - skip));
+	slot = (newest - skip) % (CT_HIST + 1);
+	for (uint64_t i = 0; i < n; i++) {
+		out[o++] = f->hist[slot];
+		slot = slot ? slot - 1 : CT_HIST;
+	}
+	memset(out + o, 0, (CT_HIST - o) * sizeof(*out));
 }
 
 static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r, double interval_s)
 {
-	memset(r, 0, sizeof(*r));
+	/* every field is written: no memset of the whole row first */
 	r->key = f->key;
 	r->count = f->count;
 	memcpy(r->results, f->results, sizeof(r->results));
@@ -219,6 +243,8 @@ static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struc
 	r->npids = f->npids;
 	r->nflows = 1;
 	r->tag = f->tag;
+	r->pad = 0;
+	r->pids = NULL;
 }
 
 static size_t flow_pids(const struct ct_flow *f, uint32_t *out)
@@ -251,6 +277,7 @@ static void evict(struct ct_flows *t, struct ct_flow *f)
 	}
 	lookup(t, &f->key, &slot);
 	*slot = f->hnext;
+	t->pids_total -= f->npids;
 	lru_unlink(t, f);
 	flow_release(f);
 	t->n--;
@@ -432,7 +459,9 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 		/* a connect (or the outcome of one whose flow was evicted since) */
 		f->count++;
 		f->hist[f->epoch % (CT_HIST + 1)]++;
+		t->pids_total -= f->npids;
 		flow_add_pid(f, s->pid);
+		t->pids_total += f->npids;
 		f->pid = s->pid;
 		f->uid = s->uid;
 	}
@@ -508,6 +537,25 @@ double ct_row_lat_pct(const struct ct_row *r, double p)
 	return r->lat_max_ns / 1000.0;
 }
 
+/* Rows for a snapshot: a large table goes on 2 MiB pages where the kernel
+ * has transparent huge pages on request (Debian's default: madvise), so
+ * that walking it costs no TLB miss per row. free() releases it. */
+static struct ct_row *rows_alloc(size_t n)
+{
+	size_t bytes = n * sizeof(struct ct_row), huge = 2u << 20;
+	void *p;
+
+	if (bytes < huge)
+		return malloc(bytes);
+	bytes = (bytes + huge - 1) & ~(huge - 1);
+	if (posix_memalign(&p, huge, bytes))
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes, MADV_HUGEPAGE); /* advice only: without it, 4K pages */
+#endif
+	return p;
+}
+
 struct ct_snap *flows_snapshot_reuse(struct ct_flows *t, uint64_t now_ns, struct ct_snap *s)
 {
 	size_t npids = 0, i = 0, off = 0;
@@ -517,12 +565,11 @@ struct ct_snap *flows_snapshot_reuse(struct ct_flows *t, uint64_t now_ns, struct
 		return NULL;
 	s->taken_ns = now_ns;
 	s->interval_s = t->last_interval_ns / 1e9;
-	for (f = t->head; f; f = f->next)
-		npids += f->npids;
+	npids = t->pids_total;
 	if (s->rows_cap < t->n || !s->rows) {
 		free(s->rows);
 		s->rows_cap = t->n ? t->n : 1;
-		s->rows = malloc(s->rows_cap * sizeof(*s->rows));
+		s->rows = rows_alloc(s->rows_cap);
 	}
 	if (s->pids_cap < npids || !s->pid_pool) {
 		free(s->pid_pool);
@@ -535,6 +582,8 @@ struct ct_snap *flows_snapshot_reuse(struct ct_flows *t, uint64_t now_ns, struct
 		return NULL;
 	}
 	for (f = t->head; f; f = f->next, i++) {
+		if (f->next)
+			__builtin_prefetch(f->next->next);
 		flow_to_row(t, f, &s->rows[i], s->interval_s);
 		s->rows[i].pids = s->pid_pool + off;
 		off += flow_pids(f, s->pid_pool + off);
@@ -676,7 +725,12 @@ static void group_key(enum ct_group g, const struct flow_key *in, struct flow_ke
 	}
 }
 
-static void merge_row(struct ct_row *g, const struct ct_row *r)
+/* Grouping is done in two passes, so that a view of 100,000 flows costs
+ * little more than what it shows: every member adds its counters to its
+ * group (merge_light), then only the groups put in order get what only a
+ * shown row needs (merge_heavy: history, error list, latency buckets unless
+ * sorting by latency needs them for all, distinct pids). */
+static void merge_light(struct ct_row *g, const struct ct_row *r, int lat_buckets)
 {
 	if (!g->nflows || r->last_ns >= g->last_ns) {
 		g->pid = r->pid;
@@ -692,52 +746,213 @@ static void merge_row(struct ct_row *g, const struct ct_row *r)
 	for (int i = 0; i < RES_MAX; i++)
 		g->results[i] += r->results[i];
 	g->errs_other += r->errs_other;
-	for (int i = 0; i < CT_FLOW_ERRS && r->errs[i].err; i++)
-		add_err(g->errs, &g->errs_other, r->errs[i].err, r->errs[i].count);
 	g->lat_n += r->lat_n;
 	g->lat_sum_ns += r->lat_sum_ns;
 	if (r->lat_max_ns > g->lat_max_ns)
 		g->lat_max_ns = r->lat_max_ns;
-	for (int i = 0; i < CT_LAT_BUCKETS; i++)
-		g->lat[i] += r->lat[i];
-	for (int i = 0; i < CT_HIST; i++)
-		g->hist[i] += r->hist[i];
+	if (lat_buckets)
+		for (int i = 0; i < CT_LAT_BUCKETS; i++)
+			g->lat[i] += r->lat[i];
+	g->npids += r->npids; /* an upper bound until merge_heavy counts them */
 	g->nflows++;
 }
 
-/* distinct pids of each group: an open-addressing set of (group, pid) */
-static int group_pids(struct ct_view *v, const struct ct_row **members, const size_t *gidx, size_t nmembers,
-		      size_t ngroups)
+static void merge_heavy(struct ct_row *g, const struct ct_row *r, int lat_buckets)
 {
-	size_t total = 0, cap = 16, *off = calloc(ngroups + 1, sizeof(*off));
-	uint64_t *set;
+	for (int i = 0; i < CT_FLOW_ERRS && r->errs[i].err; i++)
+		add_err(g->errs, &g->errs_other, r->errs[i].err, r->errs[i].count);
+	if (lat_buckets)
+		for (int i = 0; i < CT_LAT_BUCKETS; i++)
+			g->lat[i] += r->lat[i];
+	for (int i = 0; i < CT_HIST; i++)
+		g->hist[i] += r->hist[i];
+}
 
-	if (!off)
+/* A view walks 100,000 rows of 576 bytes: bound by memory latency, which
+ * the hardware prefetcher does not hide for such strides. Asking for the
+ * lines a few rows ahead keeps several misses in flight. */
+#define PREFETCH_AHEAD 8
+
+static inline void prefetch_light(const struct ct_row *r)
+{
+	const char *p = (const char *)r;
+
+	__builtin_prefetch(p);
+	__builtin_prefetch(p + 64);
+	__builtin_prefetch(p + 128);
+	__builtin_prefetch(p + 191);
+}
+
+static inline void prefetch_heavy(const struct ct_row *r)
+{
+	const char *p = (const char *)&r->errs;
+
+	for (size_t o = 0; o < sizeof(*r) - offsetof(struct ct_row, errs); o += 64)
+		__builtin_prefetch(p + o);
+}
+
+/* the grouping's state between the passes */
+struct grouping {
+	const struct ct_row **members; /* the filtered flows */
+	size_t *gidx;		       /* members[i] is in group gidx[i] of agg */
+	size_t nmembers, ngroups;
+};
+
+static void grouping_free(struct grouping *gr)
+{
+	free(gr->members);
+	free(gr->gidx);
+	memset(gr, 0, sizeof(*gr));
+}
+
+/* an open-addressing index of the groups, sized by the groups (a few
+ * hundred processes), not by the flows: it stays in cache */
+struct group_index {
+	uint32_t *slot; /* index in agg + 1, 0: empty */
+	uint32_t *hash; /* of each group's key, by index in agg */
+	size_t cap;	/* power of two, at least twice the groups */
+};
+
+static int group_index_grow(struct group_index *gi, size_t ng)
+{
+	size_t cap = gi->cap ? gi->cap * 2 : 1024;
+	uint32_t *slot = calloc(cap, sizeof(*slot)), *hash = realloc(gi->hash, cap / 2 * sizeof(*hash));
+
+	if (!slot || !hash) {
+		free(slot);
+		if (hash)
+			gi->hash = hash;
 		return -ENOMEM;
-	for (size_t i = 0; i < nmembers; i++) {
-		off[gidx[i] + 1] += members[i]->npids;
-		total += members[i]->npids;
 	}
-	for (size_t gi = 0; gi < ngroups; gi++)
+	for (size_t i = 0; i < ng; i++) {
+		size_t h = hash[i] & (cap - 1);
+
+		while (slot[h])
+			h = (h + 1) & (cap - 1);
+		slot[h] = (uint32_t)i + 1;
+	}
+	free(gi->slot);
+	gi->slot = slot;
+	gi->hash = hash;
+	gi->cap = cap;
+	return 0;
+}
+
+/* pass 1: v->agg and v->rows get one row per group, light fields only */
+static int build_groups(enum ct_group g, const struct ct_row **sel, size_t nsel, int lat_buckets,
+			struct ct_view *v, struct grouping *gr)
+{
+	struct group_index gi = { 0 };
+	size_t ng = 0, agg_cap = 0;
+	int rc = -ENOMEM;
+
+	memset(gr, 0, sizeof(*gr));
+	gr->members = malloc((nsel ? nsel : 1) * sizeof(*gr->members));
+	gr->gidx = malloc((nsel ? nsel : 1) * sizeof(*gr->gidx));
+	if (!gr->members || !gr->gidx || group_index_grow(&gi, 0))
+		goto fail;
+	memcpy(gr->members, sel, nsel * sizeof(*sel));
+	for (size_t i = 0; i < nsel; i++) {
+		struct flow_key k;
+		uint32_t hk;
+		size_t h, idx;
+
+		if (i + PREFETCH_AHEAD < nsel)
+			prefetch_light(sel[i + PREFETCH_AHEAD]);
+		group_key(g, &sel[i]->key, &k);
+		hk = (uint32_t)ct_hash(&k, sizeof(k));
+		h = hk & (gi.cap - 1);
+		while (gi.slot[h] && (gi.hash[gi.slot[h] - 1] != hk || memcmp(&v->agg[gi.slot[h] - 1].key, &k, sizeof(k))))
+			h = (h + 1) & (gi.cap - 1);
+		if (gi.slot[h]) {
+			idx = gi.slot[h] - 1;
+		} else {
+			if (ng == agg_cap) {
+				size_t nc = agg_cap ? agg_cap * 2 : 256;
+				struct ct_row *na = realloc(v->agg, nc * sizeof(*na));
+
+				if (!na)
+					goto fail;
+				v->agg = na;
+				agg_cap = nc;
+			}
+			memset(&v->agg[ng], 0, sizeof(v->agg[ng]));
+			v->agg[ng].key = k;
+			gi.hash[ng] = hk;
+			idx = ng++;
+			gi.slot[h] = (uint32_t)ng;
+			if (ng * 2 >= gi.cap && group_index_grow(&gi, ng))
+				goto fail;
+		}
+		gr->gidx[i] = idx;
+		merge_light(&v->agg[idx], sel[i], lat_buckets);
+	}
+	free(gi.slot);
+	free(gi.hash);
+	for (size_t i = 0; i < ng; i++)
+		v->rows[i] = &v->agg[i];
+	v->n = ng;
+	gr->nmembers = nsel;
+	gr->ngroups = ng;
+	return 0;
+fail:
+	free(gi.slot);
+	free(gi.hash);
+	grouping_free(gr);
+	return rc;
+}
+
+/* pass 2: the groups in v->rows[0..upto) get their heavy fields and their
+ * distinct pids (an open-addressing set of (group, pid)) */
+static int fill_groups(struct ct_view *v, const struct grouping *gr, size_t upto, int lat_buckets)
+{
+	size_t total = 0, cap = 16, *off = calloc(gr->ngroups + 1, sizeof(*off));
+	uint8_t *want = calloc(gr->ngroups ? gr->ngroups : 1, 1);
+	uint64_t *set = NULL;
+	size_t *list = NULL, nlist = 0;
+	int rc = -ENOMEM;
+
+	if (!off || !want)
+		goto out;
+	for (size_t i = 0; i < upto; i++)
+		want[v->rows[i] - v->agg] = 1;
+	/* the members of those groups, in order */
+	list = malloc((gr->nmembers ? gr->nmembers : 1) * sizeof(*list));
+	if (!list)
+		goto out;
+	for (size_t i = 0; i < gr->nmembers; i++)
+		if (want[gr->gidx[i]])
+			list[nlist++] = i;
+	for (size_t k = 0; k < nlist; k++) {
+		size_t i = list[k], gi = gr->gidx[i];
+
+		if (k + PREFETCH_AHEAD < nlist)
+			prefetch_heavy(gr->members[list[k + PREFETCH_AHEAD]]);
+		merge_heavy(&v->agg[gi], gr->members[i], lat_buckets);
+		off[gi + 1] += gr->members[i]->npids;
+		total += gr->members[i]->npids;
+	}
+	for (size_t gi = 0; gi < gr->ngroups; gi++)
 		off[gi + 1] += off[gi];
 	while (cap < total * 2)
 		cap *= 2;
 	set = calloc(cap, sizeof(*set));
 	v->pid_pool = malloc((total ? total : 1) * sizeof(*v->pid_pool));
-	if (!set || !v->pid_pool) {
-		free(set);
-		free(off);
-		return -ENOMEM;
-	}
-	for (size_t gi = 0; gi < ngroups; gi++) {
+	if (!set || !v->pid_pool)
+		goto out;
+	for (size_t gi = 0; gi < gr->ngroups; gi++) {
+		if (!want[gi])
+			continue;
 		v->agg[gi].pids = v->pid_pool + off[gi];
 		v->agg[gi].npids = 0;
 	}
-	for (size_t i = 0; i < nmembers; i++) {
-		struct ct_row *g = &v->agg[gidx[i]];
+	for (size_t k = 0; k < nlist; k++) {
+		const struct ct_row *m = gr->members[list[k]];
+		size_t gi = gr->gidx[list[k]];
+		struct ct_row *g = &v->agg[gi];
 
-		for (uint32_t j = 0; j < members[i]->npids; j++) {
-			uint64_t key = ((uint64_t)(gidx[i] + 1) << 32) | members[i]->pids[j];
+		for (uint32_t j = 0; j < m->npids; j++) {
+			uint64_t key = ((uint64_t)(gi + 1) << 32) | m->pids[j];
 			size_t h = ct_hash(&key, sizeof(key)) & (cap - 1);
 
 			while (set[h] && set[h] != key)
@@ -746,54 +961,15 @@ static int group_pids(struct ct_view *v, const struct ct_row **members, const si
 				continue;
 			set[h] = key;
 			if (g->npids < CT_MAX_PIDS)
-				v->pid_pool[off[gidx[i]] + g->npids++] = members[i]->pids[j];
+				v->pid_pool[off[gi] + g->npids++] = m->pids[j];
 		}
 	}
-	free(set);
-	free(off);
-	return 0;
-}
-
-static int build_groups(const struct ct_snap *s, enum ct_group g, const struct ct_row **sel, size_t nsel,
-			struct ct_view *v)
-{
-	size_t cap = 16, ng = 0;
-	size_t *slots, *gidx = malloc((nsel ? nsel : 1) * sizeof(*gidx));
-	int rc = -ENOMEM;
-
-	(void)s;
-	while (cap < nsel * 2)
-		cap *= 2;
-	slots = malloc(cap * sizeof(*slots));
-	v->agg = calloc(nsel ? nsel : 1, sizeof(*v->agg));
-	if (!slots || !gidx || !v->agg)
-		goto out;
-	memset(slots, 0xff, cap * sizeof(*slots));
-	for (size_t i = 0; i < nsel; i++) {
-		struct flow_key k;
-		size_t h;
-
-		group_key(g, &sel[i]->key, &k);
-		h = ct_hash(&k, sizeof(k)) & (cap - 1);
-		while (slots[h] != (size_t)-1 && memcmp(&v->agg[slots[h]].key, &k, sizeof(k)))
-			h = (h + 1) & (cap - 1);
-		if (slots[h] == (size_t)-1) {
-			slots[h] = ng;
-			v->agg[ng].key = k;
-			ng++;
-		}
-		gidx[i] = slots[h];
-		merge_row(&v->agg[slots[h]], sel[i]);
-	}
-	rc = group_pids(v, sel, gidx, nsel, ng);
-	if (rc)
-		goto out;
-	for (size_t i = 0; i < ng; i++)
-		v->rows[i] = &v->agg[i];
-	v->n = ng;
+	rc = 0;
 out:
-	free(slots);
-	free(gidx);
+	free(list);
+	free(set);
+	free(want);
+	free(off);
 	return rc;
 }
 
@@ -843,8 +1019,10 @@ static void select_top(const struct ct_row **rows, size_t n, size_t limit)
 int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort, int desc,
 	      size_t limit, struct ct_view *out)
 {
+	struct grouping gr = { 0 };
 	const struct ct_row **sel;
 	size_t nsel = 0;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->total = s->n;
@@ -855,24 +1033,11 @@ int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *
 	for (size_t i = 0; i < s->n; i++)
 		if (filter_match(f, &s->rows[i]))
 			sel[nsel++] = &s->rows[i];
-	if (g == GROUP_FLOW) {
-		out->n = nsel;
-	} else {
-		/* build_groups rewrites out->rows in place: keep the selection */
-		const struct ct_row **copy = malloc((nsel ? nsel : 1) * sizeof(*copy));
-		int rc;
-
-		if (!copy) {
-			view_rows_free(out);
-			return -ENOMEM;
-		}
-		memcpy(copy, sel, nsel * sizeof(*copy));
-		rc = build_groups(s, g, copy, nsel, out);
-		free(copy);
-		if (rc) {
-			view_rows_free(out);
-			return rc;
-		}
+	out->n = nsel;
+	/* build_groups rewrites out->rows in place: it keeps its own copy */
+	if (g != GROUP_FLOW && (rc = build_groups(g, sel, nsel, sort == SORT_LAT, out, &gr))) {
+		view_rows_free(out);
+		return rc;
 	}
 	qsort_key = sort;
 	qsort_desc = desc;
@@ -882,6 +1047,14 @@ int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *
 	} else {
 		qsort(out->rows, out->n, sizeof(*out->rows), qsort_cmp);
 		out->sorted = out->n;
+	}
+	if (g != GROUP_FLOW) {
+		rc = fill_groups(out, &gr, out->sorted, sort != SORT_LAT);
+		grouping_free(&gr);
+		if (rc) {
+			view_rows_free(out);
+			return rc;
+		}
 	}
 	return 0;
 }

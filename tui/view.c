@@ -1019,6 +1019,7 @@ int view_delay_changed(struct ct_view_ui *v)
 
 struct export_ctx {
 	struct ct_view_ui *v;
+	const struct ct_view *rows; /* every row, in order and complete */
 	int csv;
 };
 
@@ -1029,24 +1030,33 @@ static int export_cb(FILE *out, void *ctx)
 	int rc;
 
 	if (!c->csv)
-		return export_json(out, &c->v->rows, a->opt.group, &a->stats);
+		return export_json(out, c->rows, a->opt.group, &a->stats);
 	rc = export_csv_header(out, a->opt.group);
-	return rc ? rc : export_csv(out, &c->v->rows, a->opt.group, &a->stats);
+	return rc ? rc : export_csv(out, c->rows, a->opt.group, &a->stats);
 }
 
 static void do_export(struct ct_view_ui *v)
 {
 	const char *dir = v->a->opt.export_dir ? v->a->opt.export_dir : ".";
 	char stamp[32], path[2][4096];
-	struct export_ctx ctx = { v, 0 };
+	struct options *o = &v->a->opt;
+	struct export_ctx ctx = { v, NULL, 0 };
+	struct ct_view all;
 	time_t now = time(NULL);
 	struct tm tm;
 	int rc = 0;
 
-	if (!v->rows_valid) {
+	if (!v->rows_valid || !v->snap) {
 		set_status(v, 1, "nothing to export");
 		return;
 	}
+	/* the screen's rows are put in order only as far as it reaches (and
+	 * grouped rows are complete only that far): the file gets them all */
+	if (snap_view(v->snap, o->group, v->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse, 0, &all)) {
+		set_status(v, 1, "out of memory exporting");
+		return;
+	}
+	ctx.rows = &all;
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	for (int i = 0; i < 2 && !rc; i++) {
@@ -1058,8 +1068,8 @@ static void do_export(struct ct_view_ui *v)
 			set_status(v, 1, "export to %s failed: %s", path[i], strerror(-rc));
 	}
 	if (!rc)
-		set_status(v, 0, "exported %zu rows%s to %s and .csv", v->rows.n, v->frozen ? " (frozen)" : "",
-			   path[0]);
+		set_status(v, 0, "exported %zu rows%s to %s and .csv", all.n, v->frozen ? " (frozen)" : "", path[0]);
+	view_rows_free(&all);
 }
 
 static void set_sort(struct ct_view_ui *v, enum ct_sort s)
