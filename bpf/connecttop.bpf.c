@@ -344,6 +344,25 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct inflight 
 	}
 }
 
+/* put a socket in socks and tokens: 0, or -1 (counted) when a map is full */
+static __always_inline int track(__u64 key, __u64 syn_ts)
+{
+	struct inflight fresh = {};
+	__u8 one = 1;
+
+	fresh.syn_ts = syn_ts;
+	if (bpf_map_update_elem(&socks, &key, &fresh, BPF_ANY)) {
+		count(CT_CNT_SOCK_DROP);
+		return -1;
+	}
+	if (bpf_map_update_elem(&tokens, &key, &one, BPF_ANY)) {
+		bpf_map_delete_elem(&socks, &key);
+		count(CT_CNT_SOCK_DROP);
+		return -1;
+	}
+	return 0;
+}
+
 /* A blocking connect() that returned with its handshake still under way
  * (a signal: EINTR or a restart; or O_NONBLOCK set by another thread in
  * between): track the socket now. A resolution that ran before the entry
@@ -353,20 +372,11 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct inflight 
 static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u64 syn_ts, __u64 now, long ret)
 {
 	__u64 key = (__u64)sk;
-	struct inflight fresh = {}, *inf;
-	__u8 one = 1;
+	struct inflight *inf;
 	int state;
 
-	fresh.syn_ts = syn_ts;
-	if (bpf_map_update_elem(&socks, &key, &fresh, BPF_ANY)) {
-		count(CT_CNT_SOCK_DROP);
+	if (track(key, syn_ts))
 		return;
-	}
-	if (bpf_map_update_elem(&tokens, &key, &one, BPF_ANY)) {
-		bpf_map_delete_elem(&socks, &key);
-		count(CT_CNT_SOCK_DROP);
-		return;
-	}
 	inf = bpf_map_lookup_elem(&socks, &key);
 	if (!inf)
 		return;
@@ -524,12 +534,10 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 {
 	__u64 key = (__u64)sk, lat;
 	struct inflight *inf;
-	__u8 one = 1;
 
 	if (newstate == TCP_SYN_SENT) {
 		/* inside connect(), in the caller's context */
 		struct call *c = call_cur((__u32)bpf_get_current_pid_tgid());
-		struct inflight fresh = {};
 
 		if (!c)
 			return 0; /* not a traced connect() (e.g. TCP Fast Open via sendto) */
@@ -545,17 +553,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		}
 		if (!may_return_early(sk, btf))
 			return 0;
-		fresh.syn_ts = c->syn_ts;
-		if (bpf_map_update_elem(&socks, &key, &fresh, BPF_ANY)) {
-			count(CT_CNT_SOCK_DROP);
-			return 0;
-		}
-		if (bpf_map_update_elem(&tokens, &key, &one, BPF_ANY)) {
-			bpf_map_delete_elem(&socks, &key);
-			count(CT_CNT_SOCK_DROP);
-			return 0;
-		}
-		c->tracked = 1;
+		if (!track(key, c->syn_ts))
+			c->tracked = 1;
 		return 0;
 	}
 	if (oldstate == TCP_SYN_SENT) {
