@@ -35,6 +35,7 @@ struct ct_flow {
 	uint32_t hist[CT_HIST + 1];
 	struct ct_errcount errs[CT_FLOW_ERRS];
 	uint32_t uid, pid, tag;
+	uint32_t row; /* its row in snapshots, stable while it lives */
 	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */
 	uint32_t pid_inline[2];
 	uint32_t *pidtab; /* open addressing, pidcap slots, 0 = empty */
@@ -53,6 +54,20 @@ struct ct_flows {
 	uint64_t last_interval_ns;
 	flows_evict_fn evict_fn;
 	void *evict_ctx;
+	/* What lets a snapshot be brought up to date instead of copied again.
+	 * A flow keeps its row (rows[f->row].f == f); a new flow takes the row
+	 * of the flow it evicts, or the next one. clock counts snapshots; a
+	 * change to a flow stamps its row with the clock (and a connect with
+	 * the interval), so that finding the rows changed since a snapshot is
+	 * a walk of this compact array. gen changes when rows are given out
+	 * again from 0 (flows_clear). */
+	struct flow_row {
+		struct ct_flow *f;
+		uint64_t clock; /* of its last change */
+		uint64_t epoch; /* of its last connect */
+	} *rows;
+	size_t rows_cap;
+	uint64_t id, gen, clock;
 };
 
 enum ct_result ct_classify(int ret)
@@ -74,6 +89,8 @@ enum ct_result ct_classify(int ret)
 	}
 }
 
+static uint64_t next_table_id;
+
 struct ct_flows *flows_new(size_t max_flows)
 {
 	struct ct_flows *t;
@@ -92,6 +109,8 @@ struct ct_flows *flows_new(size_t max_flows)
 		return NULL;
 	}
 	t->max = max_flows;
+	t->clock = 1;
+	t->id = __atomic_add_fetch(&next_table_id, 1, __ATOMIC_RELAXED);
 	return t;
 }
 
@@ -116,6 +135,7 @@ void flows_free(struct ct_flows *t)
 		free(f);
 	}
 	free(t->buckets);
+	free(t->rows);
 	free(t);
 }
 
@@ -190,35 +210,51 @@ static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k
 	return NULL;
 }
 
-/* history of f as seen in the interval `epoch`: most recent complete first.
- * f->hist is a ring of CT_HIST + 1 slots; the slot of interval e is
- * e % (CT_HIST + 1), valid for f->epoch - CT_HIST <= e <= f->epoch. */
-static void flow_history(const struct ct_flow *f, uint64_t epoch, uint32_t out[CT_HIST])
+/* A ring of CT_HIST + 1 per-interval counts whose newest interval is
+ * ring_epoch (interval e is in slot e % (CT_HIST + 1), valid for
+ * ring_epoch - CT_HIST <= e <= ring_epoch), as seen in the interval `epoch`:
+ * the most recent complete interval first. ring_epoch may be the current
+ * interval, which is not shown. */
+static void ring_history(const uint32_t *ring, uint64_t ring_epoch, uint64_t epoch, uint32_t out[CT_HIST])
 {
 	uint64_t newest = epoch - 1; /* the last complete interval */
 	uint64_t skip, n, slot;
 	size_t o = 0;
 
-	if (!epoch || f->epoch + CT_HIST < newest) {
+	if (!epoch || ring_epoch + CT_HIST < newest) {
 		memset(out, 0, CT_HIST * sizeof(*out));
 		return;
 	}
-	/* intervals after f->epoch saw nothing (f->epoch may be the current one) */
-	skip = newest > f->epoch ? newest - f->epoch : 0;
+	/* intervals after ring_epoch saw nothing */
+	skip = newest > ring_epoch ? newest - ring_epoch : 0;
 	memset(out, 0, skip * sizeof(*out));
 	o = skip;
-	/* then f's intervals newest first, down to interval 0 or the ring's end */
+	/* then the ring's intervals newest first, down to interval 0 or the ring's end */
 	n = CT_HIST - skip;
 	if (n > newest - skip + 1)
 		n = newest - skip + 1;
-	if (n > CT_HIST + 1 - (f->epoch - (newest - skip)))
-		n = CT_HIST + 1 - (f->epoch - (newest - skip));
+	if (n > CT_HIST + 1 - (ring_epoch - (newest - skip)))
+		n = CT_HIST + 1 - (ring_epoch - (newest - skip));
 	slot = (newest - skip) % (CT_HIST + 1);
 	for (uint64_t i = 0; i < n; i++) {
-		out[o++] = f->hist[slot];
+		out[o++] = ring[slot];
 		slot = slot ? slot - 1 : CT_HIST;
 	}
 	memset(out + o, 0, (CT_HIST - o) * sizeof(*out));
+}
+
+/* the full interval number of a row's newest history slot: it is at most
+ * `epoch`, and less than 2^32 intervals before it (136 years at 1 s) */
+static uint64_t row_hist_epoch(const struct ct_row *r, uint64_t epoch)
+{
+	uint32_t back = (uint32_t)epoch - r->hist_epoch;
+
+	return back <= epoch ? epoch - back : 0;
+}
+
+void ct_row_history(const struct ct_row *r, uint64_t epoch, uint32_t out[CT_HIST])
+{
+	ring_history(r->hist_ring, row_hist_epoch(r, epoch), epoch, out);
 }
 
 static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r, double interval_s)
@@ -235,15 +271,16 @@ static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struc
 	r->lat_max_ns = f->lat_max_ns;
 	memcpy(r->lat, f->lat, sizeof(r->lat));
 	memcpy(r->errs, f->errs, sizeof(r->errs));
-	flow_history(f, t->epoch, r->hist);
-	r->interval_count = r->hist[0];
+	memcpy(r->hist_ring, f->hist, sizeof(r->hist_ring));
+	r->hist_epoch = (uint32_t)f->epoch;
+	/* the last complete interval, when the ring has it */
+	r->interval_count = t->epoch && f->epoch + 1 >= t->epoch ? f->hist[(t->epoch - 1) % (CT_HIST + 1)] : 0;
 	r->rate = interval_s > 0 ? r->interval_count / interval_s : 0;
 	r->uid = f->uid;
 	r->pid = f->pid;
 	r->npids = f->npids;
 	r->nflows = 1;
 	r->tag = f->tag;
-	r->pad = 0;
 	r->pids = NULL;
 }
 
@@ -312,6 +349,8 @@ static struct ct_flow *flow_get(struct ct_flows *t, const struct flow_key *k, ui
 {
 	struct ct_flow **slot, *f = lookup(t, k, &slot);
 
+	uint32_t row;
+
 	if (f) {
 		if (t->head != f) {
 			lru_unlink(t, f);
@@ -319,12 +358,27 @@ static struct ct_flow *flow_get(struct ct_flows *t, const struct flow_key *k, ui
 		}
 		return f;
 	}
+	if (t->n >= t->rows_cap) {
+		size_t cap = t->rows_cap ? t->rows_cap * 2 : 1024;
+		struct flow_row *b;
+
+		if (cap > t->max)
+			cap = t->max;
+		b = realloc(t->rows, cap * sizeof(*b));
+		if (!b)
+			return NULL;
+		t->rows = b;
+		t->rows_cap = cap;
+	}
 	if (t->n >= t->max) {
+		row = t->tail->row; /* the new flow takes the evicted one's row */
 		evict(t, t->tail);
 		t->evicted++;
 		lookup(t, k, &slot); /* the chain may have changed */
+	} else {
+		row = (uint32_t)t->n;
 	}
-	if (t->free_list) {
+	if (t->free_list) { /* never empty after an eviction */
 		f = t->free_list;
 		t->free_list = f->next;
 	} else {
@@ -336,6 +390,8 @@ static struct ct_flow *flow_get(struct ct_flows *t, const struct flow_key *k, ui
 	f->key = *k;
 	f->first_ns = ts;
 	f->epoch = t->epoch;
+	f->row = row;
+	t->rows[row].f = f;
 	f->hnext = *slot;
 	*slot = f;
 	lru_push_head(t, f);
@@ -442,6 +498,8 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 
 	if (!f)
 		return;
+	t->rows[f->row].clock = t->clock;
+	t->rows[f->row].epoch = t->epoch;
 	if (f->epoch < t->epoch) {
 		uint64_t gap = t->epoch - f->epoch;
 
@@ -494,6 +552,7 @@ void flows_clear(struct ct_flows *t)
 {
 	while (t->tail)
 		evict(t, t->tail);
+	t->gen++; /* rows are given out from 0 again */
 }
 
 int flows_tag_set(struct ct_flows *t, const struct flow_key *k, uint32_t tag)
@@ -503,6 +562,7 @@ int flows_tag_set(struct ct_flows *t, const struct flow_key *k, uint32_t tag)
 	if (!f)
 		return -ENOENT;
 	f->tag = tag;
+	t->rows[f->row].clock = t->clock;
 	return 0;
 }
 
@@ -556,39 +616,136 @@ static struct ct_row *rows_alloc(size_t n)
 	return p;
 }
 
+/* Rows are written at random places from flows at random places: asking
+ * for the lines of a few rows ahead keeps several misses in flight. */
+#define SNAP_AHEAD 6
+
+static inline void prefetch_flow_row(const struct ct_flows *t, struct ct_snap *s, size_t row)
+{
+	const char *f = (const char *)t->rows[row].f;
+	char *r = (char *)&s->rows[row];
+
+	for (size_t o = 0; o < sizeof(struct ct_flow); o += 64)
+		__builtin_prefetch(f + o);
+	for (size_t o = 0; o < sizeof(struct ct_row); o += 64)
+		__builtin_prefetch(r + o, 1);
+}
+
+/* write the row `row` of s with its pids: -1 when the pid pool has no room */
+static int snap_write_row(const struct ct_flows *t, struct ct_snap *s, size_t row)
+{
+	const struct ct_flow *f = t->rows[row].f;
+	struct ct_row *r = &s->rows[row];
+
+	if (f->npids > s->pid_room[row]) {
+		size_t room = f->npids < 2 ? 2 : 2 * (size_t)f->npids;
+
+		if (room > CT_MAX_PIDS)
+			room = CT_MAX_PIDS;
+		if (s->pids_used + room > s->pids_cap)
+			return -1;
+		s->pid_off[row] = (uint32_t)s->pids_used;
+		s->pid_room[row] = (uint32_t)room;
+		s->pids_used += room;
+	}
+	flow_to_row(t, f, r, s->interval_s);
+	r->pids = s->pid_pool + s->pid_off[row];
+	flow_pids(f, s->pid_pool + s->pid_off[row]);
+	return 0;
+}
+
+/* Bring s, taken from t earlier, up to date: rewrite the rows changed
+ * after it, and when an interval ended since, those with connects in its
+ * last two intervals (what they show as the last complete one changes).
+ * -1 when s has no room for it. */
+static int snap_update(const struct ct_flows *t, struct ct_snap *s)
+{
+	int ticked = t->epoch != s->epoch;
+	uint32_t *todo = s->todo;
+	size_t n = 0;
+
+	for (size_t row = 0; row < t->n; row++) {
+		const struct flow_row *fr = &t->rows[row];
+
+		if (fr->clock > s->clock || (ticked && fr->epoch + 1 >= s->epoch))
+			todo[n++] = (uint32_t)row;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i + SNAP_AHEAD < n)
+			prefetch_flow_row(t, s, todo[i + SNAP_AHEAD]);
+		if (snap_write_row(t, s, todo[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/* copy every flow into s; room: leave room to update s later */
+static int snap_fill(const struct ct_flows *t, struct ct_snap *s, int room)
+{
+	size_t rows = t->n, pids = t->pids_total;
+
+	if (room) {
+		rows += rows / 4 + 64;
+		if (rows > t->max)
+			rows = t->max;
+		pids += pids / 2 + 1024;
+	}
+	if (rows < t->n || !rows)
+		rows = t->n ? t->n : 1;
+	if (s->rows_cap < rows || !s->rows) {
+		free(s->rows);
+		free(s->pid_off);
+		free(s->pid_room);
+		free(s->todo);
+		s->rows_cap = rows;
+		s->rows = rows_alloc(rows);
+		s->pid_off = malloc(rows * sizeof(*s->pid_off));
+		s->pid_room = malloc(rows * sizeof(*s->pid_room));
+		s->todo = malloc(rows * sizeof(*s->todo));
+	}
+	if (s->pids_cap < pids || !s->pid_pool) {
+		free(s->pid_pool);
+		s->pids_cap = pids ? pids : 1;
+		s->pid_pool = malloc(s->pids_cap * sizeof(*s->pid_pool));
+	}
+	if (!s->rows || !s->pid_pool || !s->pid_off || !s->pid_room || !s->todo)
+		return -1;
+	s->pids_used = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		s->pid_off[i] = (uint32_t)s->pids_used;
+		s->pid_room[i] = t->rows[i].f->npids;
+		s->pids_used += s->pid_room[i];
+	}
+	/* rows for flows to come have no pids yet */
+	memset(s->pid_room + t->n, 0, (s->rows_cap - t->n) * sizeof(*s->pid_room));
+	for (size_t i = 0; i < t->n; i++) {
+		if (i + SNAP_AHEAD < t->n)
+			prefetch_flow_row(t, s, i + SNAP_AHEAD);
+		snap_write_row(t, s, i); /* cannot fail: the room is there */
+	}
+	return 0;
+}
+
 struct ct_snap *flows_snapshot_reuse(struct ct_flows *t, uint64_t now_ns, struct ct_snap *s)
 {
-	size_t npids = 0, i = 0, off = 0;
-	struct ct_flow *f;
+	int reuse = s != NULL;
 
 	if (!s && !(s = calloc(1, sizeof(*s))))
 		return NULL;
 	s->taken_ns = now_ns;
 	s->interval_s = t->last_interval_ns / 1e9;
-	npids = t->pids_total;
-	if (s->rows_cap < t->n || !s->rows) {
-		free(s->rows);
-		s->rows_cap = t->n ? t->n : 1;
-		s->rows = rows_alloc(s->rows_cap);
-	}
-	if (s->pids_cap < npids || !s->pid_pool) {
-		free(s->pid_pool);
-		s->pids_cap = npids ? npids : 1;
-		s->pid_pool = malloc(s->pids_cap * sizeof(*s->pid_pool));
-	}
-	if (!s->rows || !s->pid_pool) {
+	s->full = !(reuse && s->table_id == t->id && s->gen == t->gen && s->rows && s->rows_cap >= t->n &&
+		    s->epoch <= t->epoch && !snap_update(t, s));
+	if (s->full && snap_fill(t, s, reuse)) {
 		snap_free(s);
 		errno = ENOMEM;
 		return NULL;
 	}
-	for (f = t->head; f; f = f->next, i++) {
-		if (f->next)
-			__builtin_prefetch(f->next->next);
-		flow_to_row(t, f, &s->rows[i], s->interval_s);
-		s->rows[i].pids = s->pid_pool + off;
-		off += flow_pids(f, s->pid_pool + off);
-	}
-	s->n = i;
+	s->n = t->n;
+	s->epoch = t->epoch;
+	s->table_id = t->id;
+	s->gen = t->gen;
+	s->clock = t->clock++;
 	return s;
 }
 
@@ -603,6 +760,9 @@ void snap_free(struct ct_snap *s)
 		return;
 	free(s->rows);
 	free(s->pid_pool);
+	free(s->pid_off);
+	free(s->pid_room);
+	free(s->todo);
 	free(s);
 }
 
@@ -757,15 +917,31 @@ static void merge_light(struct ct_row *g, const struct ct_row *r, int lat_bucket
 	g->nflows++;
 }
 
-static void merge_heavy(struct ct_row *g, const struct ct_row *r, int lat_buckets)
+/* g's history ring ends at interval epoch - 1, the last complete one; its
+ * slot of interval `epoch` is cleared when every member is in */
+static void merge_heavy(struct ct_row *g, const struct ct_row *r, int lat_buckets, uint64_t epoch)
 {
 	for (int i = 0; i < CT_FLOW_ERRS && r->errs[i].err; i++)
 		add_err(g->errs, &g->errs_other, r->errs[i].err, r->errs[i].count);
 	if (lat_buckets)
 		for (int i = 0; i < CT_LAT_BUCKETS; i++)
 			g->lat[i] += r->lat[i];
-	for (int i = 0; i < CT_HIST; i++)
-		g->hist[i] += r->hist[i];
+	if (!epoch)
+		return;
+	if (row_hist_epoch(r, epoch) + 1 >= epoch) {
+		/* r's ring holds every interval g shows, in the same slots */
+		for (int i = 0; i < CT_HIST + 1; i++)
+			g->hist_ring[i] += r->hist_ring[i];
+	} else {
+		uint32_t h[CT_HIST];
+		size_t slot = (epoch - 1) % (CT_HIST + 1);
+
+		ring_history(r->hist_ring, row_hist_epoch(r, epoch), epoch, h);
+		for (int i = 0; i < CT_HIST; i++) {
+			g->hist_ring[slot] += h[i];
+			slot = slot ? slot - 1 : CT_HIST;
+		}
+	}
 }
 
 /* A view walks 100,000 rows of 576 bytes: bound by memory latency, which
@@ -791,186 +967,236 @@ static inline void prefetch_heavy(const struct ct_row *r)
 		__builtin_prefetch(p + o);
 }
 
-/* the grouping's state between the passes */
-struct grouping {
+static inline uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* the hash of the fields of a flow's key that make its group: cheaper
+ * than hashing whole keys */
+static inline uint32_t group_hash(enum ct_group g, const struct flow_key *k)
+{
+	uint64_t w[2];
+
+	switch (g) {
+	case GROUP_PROCESS:
+		memcpy(w, k->comm, 16);
+		break;
+	case GROUP_DEST:
+		memcpy(w, k->daddr, 16);
+		w[1] ^= (uint64_t)k->family << 56;
+		break;
+	default: /* GROUP_PORT */
+		w[0] = k->dport | (uint64_t)k->proto << 16;
+		w[1] = 0;
+	}
+	return (uint32_t)mix64(w[0] * 0x9e3779b97f4a7c15ULL ^ w[1]);
+}
+
+/* does flow key k belong to the group whose key (group_key) is gk? */
+static inline int group_has(enum ct_group g, const struct flow_key *gk, const struct flow_key *k)
+{
+	switch (g) {
+	case GROUP_PROCESS:
+		return !memcmp(gk->comm, k->comm, sizeof(k->comm));
+	case GROUP_DEST:
+		return gk->family == k->family && !memcmp(gk->daddr, k->daddr, sizeof(k->daddr));
+	default: /* GROUP_PORT */
+		return gk->dport == k->dport && gk->proto == k->proto;
+	}
+}
+
+/* a slot of the group index: the group's index in agg + 1 (0: empty) and
+ * its hash, so that a probe reads one array and then the group's row,
+ * which the merge reads anyway */
+struct group_slot {
+	uint32_t idx1, hash;
+};
+
+/* the view's buffers: kept from one view to the next (snap_view_reuse),
+ * so that a refresh with 100,000 groups does not fault in fresh memory */
+struct ct_view_work {
 	const struct ct_row **members; /* the filtered flows */
-	size_t *gidx;		       /* members[i] is in group gidx[i] of agg */
+	uint32_t *gidx;		       /* members[i] is in group gidx[i] of agg */
+	struct group_slot *slot;       /* open addressing, twice the groups */
+	size_t *off;		       /* by group: where its pids go in pid_pool */
+	uint8_t *want;		       /* by group: put in order, to be filled */
+	uint32_t *list;		       /* the members of the groups to fill */
+	uint64_t *set;		       /* (group, pid) pairs seen */
+	size_t members_cap, gidx_cap, slot_cap, off_cap, want_cap, list_cap, set_cap;
 	size_t nmembers, ngroups;
 };
 
-static void grouping_free(struct grouping *gr)
+/* make *p hold at least `need` elements, keeping what it holds */
+static int grow_buf(void **p, size_t *cap, size_t need, size_t elem)
 {
-	free(gr->members);
-	free(gr->gidx);
-	memset(gr, 0, sizeof(*gr));
-}
+	size_t c = *cap ? *cap : 64;
+	void *np;
 
-/* an open-addressing index of the groups, sized by the groups (a few
- * hundred processes), not by the flows: it stays in cache */
-struct group_index {
-	uint32_t *slot; /* index in agg + 1, 0: empty */
-	uint32_t *hash; /* of each group's key, by index in agg */
-	size_t cap;	/* power of two, at least twice the groups */
-};
-
-static int group_index_grow(struct group_index *gi, size_t ng)
-{
-	size_t cap = gi->cap ? gi->cap * 2 : 1024;
-	uint32_t *slot = calloc(cap, sizeof(*slot)), *hash = realloc(gi->hash, cap / 2 * sizeof(*hash));
-
-	if (!slot || !hash) {
-		free(slot);
-		if (hash)
-			gi->hash = hash;
+	if (*p && need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	np = realloc(*p, c * elem);
+	if (!np)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < ng; i++) {
-		size_t h = hash[i] & (cap - 1);
+	*p = np;
+	*cap = c;
+	return 0;
+}
+#define GROW(p, cap, need) grow_buf((void **)&(p), &(cap), (need), sizeof(*(p)))
 
-		while (slot[h])
+/* the group index is twice the groups, a power of two */
+static int group_index_resize(struct ct_view_work *w, size_t cap)
+{
+	struct group_slot *slot = calloc(cap, sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->slot_cap; i++) {
+		size_t h;
+
+		if (!w->slot[i].idx1)
+			continue;
+		h = w->slot[i].hash & (cap - 1);
+		while (slot[h].idx1)
 			h = (h + 1) & (cap - 1);
-		slot[h] = (uint32_t)i + 1;
+		slot[h] = w->slot[i];
 	}
-	free(gi->slot);
-	gi->slot = slot;
-	gi->hash = hash;
-	gi->cap = cap;
+	free(w->slot);
+	w->slot = slot;
+	w->slot_cap = cap;
 	return 0;
 }
 
-/* pass 1: v->agg and v->rows get one row per group, light fields only */
-static int build_groups(enum ct_group g, const struct ct_row **sel, size_t nsel, int lat_buckets,
-			struct ct_view *v, struct grouping *gr)
+/* pass 1: v->agg and v->rows get one row per group, light fields only
+ * (and the latency buckets when the sort needs them) */
+static int build_groups(enum ct_group g, size_t nsel, int lat_buckets, struct ct_view *v)
 {
-	struct group_index gi = { 0 };
-	size_t ng = 0, agg_cap = 0;
-	int rc = -ENOMEM;
+	struct ct_view_work *w = v->work;
+	size_t ng = 0;
 
-	memset(gr, 0, sizeof(*gr));
-	gr->members = malloc((nsel ? nsel : 1) * sizeof(*gr->members));
-	gr->gidx = malloc((nsel ? nsel : 1) * sizeof(*gr->gidx));
-	if (!gr->members || !gr->gidx || group_index_grow(&gi, 0))
-		goto fail;
-	memcpy(gr->members, sel, nsel * sizeof(*sel));
+	if (GROW(w->members, w->members_cap, nsel) || GROW(w->gidx, w->gidx_cap, nsel))
+		return -ENOMEM;
+	if (!w->slot && group_index_resize(w, 1024))
+		return -ENOMEM;
+	memcpy(w->members, v->rows, nsel * sizeof(*v->rows));
+	memset(w->slot, 0, w->slot_cap * sizeof(*w->slot));
 	for (size_t i = 0; i < nsel; i++) {
-		struct flow_key k;
+		const struct ct_row *m = w->members[i];
 		uint32_t hk;
 		size_t h, idx;
 
 		if (i + PREFETCH_AHEAD < nsel)
-			prefetch_light(sel[i + PREFETCH_AHEAD]);
-		group_key(g, &sel[i]->key, &k);
-		hk = (uint32_t)ct_hash(&k, sizeof(k));
-		h = hk & (gi.cap - 1);
-		while (gi.slot[h] && (gi.hash[gi.slot[h] - 1] != hk || memcmp(&v->agg[gi.slot[h] - 1].key, &k, sizeof(k))))
-			h = (h + 1) & (gi.cap - 1);
-		if (gi.slot[h]) {
-			idx = gi.slot[h] - 1;
+			prefetch_light(w->members[i + PREFETCH_AHEAD]);
+		hk = group_hash(g, &m->key);
+		h = hk & (w->slot_cap - 1);
+		while (w->slot[h].idx1 &&
+		       (w->slot[h].hash != hk || !group_has(g, &v->agg[w->slot[h].idx1 - 1].key, &m->key)))
+			h = (h + 1) & (w->slot_cap - 1);
+		if (w->slot[h].idx1) {
+			idx = w->slot[h].idx1 - 1;
 		} else {
-			if (ng == agg_cap) {
-				size_t nc = agg_cap ? agg_cap * 2 : 256;
-				struct ct_row *na = realloc(v->agg, nc * sizeof(*na));
+			struct ct_row *n;
 
-				if (!na)
-					goto fail;
-				v->agg = na;
-				agg_cap = nc;
-			}
-			memset(&v->agg[ng], 0, sizeof(v->agg[ng]));
-			v->agg[ng].key = k;
-			gi.hash[ng] = hk;
+			if (GROW(v->agg, v->agg_cap, ng + 1))
+				return -ENOMEM;
+			n = &v->agg[ng];
+			memset(n, 0, offsetof(struct ct_row, errs)); /* the rest: fill_groups */
+			if (lat_buckets)
+				memset(n->lat, 0, sizeof(n->lat));
+			group_key(g, &m->key, &n->key);
 			idx = ng++;
-			gi.slot[h] = (uint32_t)ng;
-			if (ng * 2 >= gi.cap && group_index_grow(&gi, ng))
-				goto fail;
+			w->slot[h] = (struct group_slot){ .idx1 = (uint32_t)ng, .hash = hk };
+			if (ng * 2 >= w->slot_cap && group_index_resize(w, w->slot_cap * 2))
+				return -ENOMEM;
 		}
-		gr->gidx[i] = idx;
-		merge_light(&v->agg[idx], sel[i], lat_buckets);
+		w->gidx[i] = (uint32_t)idx;
+		merge_light(&v->agg[idx], m, lat_buckets);
 	}
-	free(gi.slot);
-	free(gi.hash);
 	for (size_t i = 0; i < ng; i++)
 		v->rows[i] = &v->agg[i];
 	v->n = ng;
-	gr->nmembers = nsel;
-	gr->ngroups = ng;
+	w->nmembers = nsel;
+	w->ngroups = ng;
 	return 0;
-fail:
-	free(gi.slot);
-	free(gi.hash);
-	grouping_free(gr);
-	return rc;
 }
 
 /* pass 2: the groups in v->rows[0..upto) get their heavy fields and their
- * distinct pids (an open-addressing set of (group, pid)) */
-static int fill_groups(struct ct_view *v, const struct grouping *gr, size_t upto, int lat_buckets)
+ * distinct pids (an open-addressing set of (group, pid)); the latency
+ * buckets too unless pass 1 added them. */
+static int fill_groups(struct ct_view *v, size_t upto, int lat_buckets)
 {
-	size_t total = 0, cap = 16, *off = calloc(gr->ngroups + 1, sizeof(*off));
-	uint8_t *want = calloc(gr->ngroups ? gr->ngroups : 1, 1);
-	uint64_t *set = NULL;
-	size_t *list = NULL, nlist = 0;
-	int rc = -ENOMEM;
+	struct ct_view_work *w = v->work;
+	size_t total = 0, cap = 16, nlist = 0, ng = w->ngroups;
 
-	if (!off || !want)
-		goto out;
-	for (size_t i = 0; i < upto; i++)
-		want[v->rows[i] - v->agg] = 1;
+	if (GROW(w->off, w->off_cap, ng + 1) || GROW(w->want, w->want_cap, ng + 1) ||
+	    GROW(w->list, w->list_cap, w->nmembers + 1))
+		return -ENOMEM;
+	memset(w->off, 0, (ng + 1) * sizeof(*w->off));
+	memset(w->want, 0, ng + 1);
+	for (size_t i = 0; i < upto; i++) {
+		struct ct_row *g = &v->agg[v->rows[i] - v->agg];
+
+		w->want[g - v->agg] = 1;
+		memset(g->errs, 0, sizeof(g->errs));
+		memset(g->hist_ring, 0, sizeof(g->hist_ring));
+		if (lat_buckets)
+			memset(g->lat, 0, sizeof(g->lat));
+	}
 	/* the members of those groups, in order */
-	list = malloc((gr->nmembers ? gr->nmembers : 1) * sizeof(*list));
-	if (!list)
-		goto out;
-	for (size_t i = 0; i < gr->nmembers; i++)
-		if (want[gr->gidx[i]])
-			list[nlist++] = i;
+	for (size_t i = 0; i < w->nmembers; i++)
+		if (w->want[w->gidx[i]])
+			w->list[nlist++] = (uint32_t)i;
 	for (size_t k = 0; k < nlist; k++) {
-		size_t i = list[k], gi = gr->gidx[i];
+		size_t i = w->list[k], gi = w->gidx[i];
 
 		if (k + PREFETCH_AHEAD < nlist)
-			prefetch_heavy(gr->members[list[k + PREFETCH_AHEAD]]);
-		merge_heavy(&v->agg[gi], gr->members[i], lat_buckets);
-		off[gi + 1] += gr->members[i]->npids;
-		total += gr->members[i]->npids;
+			prefetch_heavy(w->members[w->list[k + PREFETCH_AHEAD]]);
+		merge_heavy(&v->agg[gi], w->members[i], lat_buckets, v->epoch);
+		w->off[gi + 1] += w->members[i]->npids;
+		total += w->members[i]->npids;
 	}
-	for (size_t gi = 0; gi < gr->ngroups; gi++)
-		off[gi + 1] += off[gi];
+	for (size_t gi = 0; gi < ng; gi++)
+		w->off[gi + 1] += w->off[gi];
 	while (cap < total * 2)
 		cap *= 2;
-	set = calloc(cap, sizeof(*set));
-	v->pid_pool = malloc((total ? total : 1) * sizeof(*v->pid_pool));
-	if (!set || !v->pid_pool)
-		goto out;
-	for (size_t gi = 0; gi < gr->ngroups; gi++) {
-		if (!want[gi])
+	if (GROW(w->set, w->set_cap, cap) || GROW(v->pid_pool, v->pool_cap, total + 1))
+		return -ENOMEM;
+	memset(w->set, 0, cap * sizeof(*w->set));
+	for (size_t gi = 0; gi < ng; gi++) {
+		if (!w->want[gi])
 			continue;
-		v->agg[gi].pids = v->pid_pool + off[gi];
+		v->agg[gi].pids = v->pid_pool + w->off[gi];
 		v->agg[gi].npids = 0;
+		/* what merge_heavy added for the current interval is not shown */
+		v->agg[gi].hist_epoch = (uint32_t)(v->epoch ? v->epoch - 1 : 0);
+		v->agg[gi].hist_ring[v->epoch % (CT_HIST + 1)] = 0;
 	}
 	for (size_t k = 0; k < nlist; k++) {
-		const struct ct_row *m = gr->members[list[k]];
-		size_t gi = gr->gidx[list[k]];
+		const struct ct_row *m = w->members[w->list[k]];
+		size_t gi = w->gidx[w->list[k]];
 		struct ct_row *g = &v->agg[gi];
 
 		for (uint32_t j = 0; j < m->npids; j++) {
 			uint64_t key = ((uint64_t)(gi + 1) << 32) | m->pids[j];
-			size_t h = ct_hash(&key, sizeof(key)) & (cap - 1);
+			size_t h = mix64(key) & (cap - 1);
 
-			while (set[h] && set[h] != key)
+			while (w->set[h] && w->set[h] != key)
 				h = (h + 1) & (cap - 1);
-			if (set[h])
+			if (w->set[h])
 				continue;
-			set[h] = key;
+			w->set[h] = key;
 			if (g->npids < CT_MAX_PIDS)
-				v->pid_pool[off[gi] + g->npids++] = m->pids[j];
+				v->pid_pool[w->off[gi] + g->npids++] = m->pids[j];
 		}
 	}
-	rc = 0;
-out:
-	free(list);
-	free(set);
-	free(want);
-	free(off);
-	return rc;
+	return 0;
 }
 
 /* move the `limit` first rows (in sort order) to the front, in order:
@@ -1016,28 +1242,29 @@ static void select_top(const struct ct_row **rows, size_t n, size_t limit)
 	qsort(rows, k, sizeof(*rows), qsort_cmp);
 }
 
-int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort, int desc,
-	      size_t limit, struct ct_view *out)
+int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort,
+		    int desc, size_t limit, struct ct_view *out)
 {
-	struct grouping gr = { 0 };
-	const struct ct_row **sel;
 	size_t nsel = 0;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	out->n = out->sorted = 0;
 	out->total = s->n;
-	out->rows = malloc((s->n ? s->n : 1) * sizeof(*out->rows));
-	if (!out->rows)
+	out->epoch = s->epoch;
+	if (GROW(out->rows, out->rows_cap, s->n + 1))
 		return -ENOMEM;
-	sel = out->rows;
 	for (size_t i = 0; i < s->n; i++)
 		if (filter_match(f, &s->rows[i]))
-			sel[nsel++] = &s->rows[i];
+			out->rows[nsel++] = &s->rows[i];
 	out->n = nsel;
-	/* build_groups rewrites out->rows in place: it keeps its own copy */
-	if (g != GROUP_FLOW && (rc = build_groups(g, sel, nsel, sort == SORT_LAT, out, &gr))) {
-		view_rows_free(out);
-		return rc;
+	if (g != GROUP_FLOW) {
+		if (!out->work && !(out->work = calloc(1, sizeof(*out->work))))
+			return -ENOMEM;
+		/* build_groups rewrites out->rows in place: it keeps its own copy */
+		if ((rc = build_groups(g, nsel, sort == SORT_LAT, out))) {
+			out->n = 0;
+			return rc;
+		}
 	}
 	qsort_key = sort;
 	qsort_desc = desc;
@@ -1048,21 +1275,42 @@ int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *
 		qsort(out->rows, out->n, sizeof(*out->rows), qsort_cmp);
 		out->sorted = out->n;
 	}
-	if (g != GROUP_FLOW) {
-		rc = fill_groups(out, &gr, out->sorted, sort != SORT_LAT);
-		grouping_free(&gr);
-		if (rc) {
-			view_rows_free(out);
-			return rc;
-		}
+	if (g != GROUP_FLOW && (rc = fill_groups(out, out->sorted, sort != SORT_LAT))) {
+		out->n = out->sorted = 0;
+		return rc;
 	}
 	return 0;
 }
 
+int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort, int desc,
+	      size_t limit, struct ct_view *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = snap_view_reuse(s, g, f, sort, desc, limit, out);
+	if (rc)
+		view_rows_free(out);
+	return rc;
+}
+
 void view_rows_free(struct ct_view *v)
 {
+	struct ct_view_work *w;
+
 	if (!v)
 		return;
+	w = v->work;
+	if (w) {
+		free(w->members);
+		free(w->gidx);
+		free(w->slot);
+		free(w->off);
+		free(w->want);
+		free(w->list);
+		free(w->set);
+		free(w);
+	}
 	free(v->rows);
 	free(v->agg);
 	free(v->pid_pool);

@@ -82,12 +82,18 @@ struct ct_row {
 	uint32_t npids;	   /* distinct pids (saturates at CT_MAX_PIDS) */
 	uint32_t nflows;   /* flows in this row (1 in the flow grouping) */
 	uint32_t tag;	   /* exporter's mark on the flow (flows_tag_set), 0 by default */
-	uint32_t pad;
+	/* the newest interval hist_ring holds, modulo 2^32 (here, not with
+	 * the history, to keep the row at 576 bytes: 9 whole cache lines) */
+	uint32_t hist_epoch;
 	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), owned by the snapshot or view */
 	/* what only a shown row needs */
 	struct ct_errcount errs[CT_FLOW_ERRS];
 	uint32_t lat[CT_LAT_BUCKETS];
-	uint32_t hist[CT_HIST]; /* hist[0] is the last complete interval, hist[1] the one before... */
+	/* connects per interval: interval e is in hist_ring[e % (CT_HIST + 1)]
+	 * for hist_epoch - CT_HIST <= e <= hist_epoch. A ring, not a list
+	 * ordered from now, so that a flow idle since the last snapshot keeps
+	 * the same row: read it with ct_row_history(). */
+	uint32_t hist_ring[CT_HIST + 1];
 };
 
 struct ct_flows;
@@ -122,20 +128,32 @@ int flows_tag_set(struct ct_flows *t, const struct flow_key *k, uint32_t tag);
  * -1 when the row has no latency sample. */
 double ct_row_lat_pct(const struct ct_row *r, double p);
 uint64_t ct_row_failures(const struct ct_row *r); /* refused+timeout+unreach+other */
+/* The row's connects per complete interval as seen from interval `epoch`
+ * (the snapshot's or view's epoch): out[0] is the last complete interval
+ * (epoch - 1), out[1] the one before, ... */
+void ct_row_history(const struct ct_row *r, uint64_t epoch, uint32_t out[CT_HIST]);
 
-/* a copy of every flow at one moment */
+/* a copy of every flow at one moment. Each flow keeps its row from one
+ * snapshot to the next (rows are not in any particular order). */
 struct ct_snap {
 	struct ct_row *rows;
 	size_t n;
 	uint64_t taken_ns;	/* monotonic time of the snapshot */
 	double interval_s;	/* length of the last complete interval */
+	uint64_t epoch;		/* the table's current interval (flows_interval) */
+	/* private: the buffers and what an update of this snapshot needs */
 	uint32_t *pid_pool;	/* backing store of the rows' pids */
-	size_t rows_cap, pids_cap;
+	size_t rows_cap, pids_cap, pids_used;
+	uint32_t *pid_off, *pid_room; /* by row: where its pids are, room there */
+	uint32_t *todo;		/* the rows an update writes */
+	uint64_t table_id, gen, clock;
+	unsigned full;		/* 1 if the last refresh copied every flow */
 };
 struct ct_snap *flows_snapshot(struct ct_flows *t, uint64_t now_ns);
-/* The same, reusing the buffers of old (which is consumed, and may be NULL):
- * a refresh then writes into memory already mapped instead of faulting in a
- * fresh copy of the table every interval. */
+/* The same, reusing old (which is consumed, and may be NULL). When old is
+ * this table's earlier snapshot, only the rows of flows that changed since
+ * (or whose last-interval count did) are written again: a refresh of a
+ * large, mostly idle table costs what changed, not the table. */
 struct ct_snap *flows_snapshot_reuse(struct ct_flows *t, uint64_t now_ns, struct ct_snap *old);
 void snap_free(struct ct_snap *s);
 
@@ -158,22 +176,37 @@ int ct_sort_parse(const char *name);		  /* -1 if unknown */
 
 struct ct_filter; /* filter.h */
 
+struct ct_view_work;
+
 struct ct_view {
 	const struct ct_row **rows; /* point into the snapshot or into agg */
 	size_t n;
 	size_t sorted;	     /* rows[0..sorted) are in order; the rest are not */
 	size_t total;	     /* flows in the snapshot, before filtering */
+	uint64_t epoch;	     /* the snapshot's, for ct_row_history() */
 	struct ct_row *agg;  /* the group rows (groupings other than flow) */
 	uint32_t *pid_pool;  /* the group rows' pids */
+	/* private: buffers kept for the next snap_view_reuse */
+	size_t rows_cap, agg_cap, pool_cap;
+	struct ct_view_work *work;
 };
 
 /* Filter the snapshot's flows, group them, sort. filter may be NULL.
  * desc sorts descending; ties are always broken on the row's key ascending so
  * equal rows keep their order from one refresh to the next. With limit > 0
  * only the first `limit` rows are put in order (a selection in O(n log
- * limit): a screen needs only what it shows); 0 sorts all. 0 or -ENOMEM. */
+ * limit): a screen needs only what it shows); 0 sorts all. In groupings
+ * other than flow, rows past `sorted` have only the fields that sorting
+ * reads: not their history, errors, latency buckets (unless sorted by
+ * latency) or pids (NULL, and npids is an upper bound).
+ * 0 or -ENOMEM (out is then freed). */
 int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
 	      enum ct_sort sort, int desc, size_t limit, struct ct_view *out);
+/* The same into a view from an earlier call, whose buffers are reused (a
+ * refresh then writes into memory already mapped). On -ENOMEM out holds
+ * no rows and still needs view_rows_free. */
+int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
+		    enum ct_sort sort, int desc, size_t limit, struct ct_view *out);
 void view_rows_free(struct ct_view *v);
 /* compare two rows the way snap_view sorts them (exposed for tests) */
 int ct_row_cmp(const struct ct_row *a, const struct ct_row *b, enum ct_sort sort, int desc);

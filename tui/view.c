@@ -327,16 +327,17 @@ static void sparkline(struct ct_view_ui *v, const struct ct_row *r, int w)
 	static const char *const blocks[] = { " ", "\u2581", "\u2582", "\u2583", "\u2584",
 					      "\u2585", "\u2586", "\u2587", "\u2588" };
 	static const char ascii[] = " .:-=+*#%@";
-	uint32_t max = 0;
+	uint32_t max = 0, hist[CT_HIST];
 
 	if (w > CT_HIST)
 		w = CT_HIST;
+	ct_row_history(r, v->rows.epoch, hist);
 	for (int i = 0; i < w; i++)
-		if (r->hist[i] > max)
-			max = r->hist[i];
+		if (hist[i] > max)
+			max = hist[i];
 	/* oldest on the left, the last interval on the right */
 	for (int i = w - 1; i >= 0; i--) {
-		uint32_t h = r->hist[i];
+		uint32_t h = hist[i];
 
 		if (v->utf8) {
 			int lvl = h ? 1 + (int)((uint64_t)h * 7 / (max ? max : 1)) : 0;
@@ -370,19 +371,32 @@ static const char *row_port(struct ct_view_ui *v, const struct ct_row *r, char *
 	return buf;
 }
 
+/* the details pane's row lies past the rows put in order (it fell in the
+ * sort order): a group row there lacks its history, errors and pids */
+static int detail_unfilled(const struct ct_view_ui *v)
+{
+	if (v->mode != M_DETAILS || v->a->opt.group == GROUP_FLOW)
+		return 0;
+	for (size_t i = v->rows.sorted; i < v->rows.n; i++)
+		if (!memcmp(&v->rows.rows[i]->key, &v->detail_key, sizeof(v->detail_key)))
+			return 1;
+	return 0;
+}
+
 static void rebuild(struct ct_view_ui *v)
 {
 	struct options *o = &v->a->opt;
+	int desc = ct_sort_default_desc(o->sort) ^ o->reverse;
 
-	view_rows_free(&v->rows);
 	v->rows_valid = 0;
 	if (!v->snap)
 		return;
 	/* order only what the screen can reach; more when the selection goes further */
 	if (v->limit && v->limit < v->sel + 2 * (size_t)LINES)
 		v->limit = v->sel + 2 * (size_t)LINES;
-	if (snap_view(v->snap, o->group, v->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse, v->limit,
-		      &v->rows)) {
+	/* into the buffers of the last view: nothing to fault in each refresh */
+	if (snap_view_reuse(v->snap, o->group, v->filter, o->sort, desc, v->limit, &v->rows) ||
+	    (detail_unfilled(v) && snap_view_reuse(v->snap, o->group, v->filter, o->sort, desc, 0, &v->rows))) {
 		set_status(v, 1, "out of memory building the view");
 		return;
 	}
@@ -396,7 +410,7 @@ static void take_snapshot(struct ct_view_ui *v)
 	struct ct_snap *s;
 
 	/* the rows point into the snapshot whose buffers are about to be reused */
-	view_rows_free(&v->rows);
+	v->rows.n = v->rows.sorted = 0;
 	v->rows_valid = 0;
 	s = flows_snapshot_reuse(v->a->flows, app_now_ns(), v->frozen ? NULL : v->snap);
 	if (!v->frozen)
@@ -810,18 +824,19 @@ static void draw_details(struct ct_view_ui *v)
 	/* rate history: 6 rows high, one column per interval, newest right */
 	{
 		int h = 6, w = COLS - 12 < CT_HIST ? COLS - 12 : CT_HIST;
-		uint32_t max = 1;
+		uint32_t max = 1, hist[CT_HIST];
 
+		ct_row_history(r, v->rows.epoch, hist);
 		for (int i = 0; i < w; i++)
-			if (r->hist[i] > max)
-				max = r->hist[i];
+			if (hist[i] > max)
+				max = hist[i];
 		snprintf(buf, sizeof(buf), "connects per interval, last %d (max %u)", w, max);
 		mvaddnstr(++y, 1, buf, COLS - 2);
 		y++;
 		for (int row = 0; row < h && y < LINES - 8; row++, y++) {
 			move(y, 1);
 			for (int i = w - 1; i >= 0; i--) {
-				double fill = (double)r->hist[i] * h / max - (h - 1 - row);
+				double fill = (double)hist[i] * h / max - (h - 1 - row);
 
 				if (fill >= 1)
 					addstr(v->utf8 ? "\u2588" : "#");

@@ -36,11 +36,23 @@ static const char *pids_str(const struct ct_row *r)
 	return buf;
 }
 
-static void check_hist(const char *name, const struct ct_row *r, const uint32_t want[CT_HIST])
+/* a row's history as its snapshot or view (of interval epoch) shows it */
+static uint32_t hist_at(const struct ct_row *r, uint64_t epoch, int i)
 {
+	uint32_t h[CT_HIST];
+
+	ct_row_history(r, epoch, h);
+	return h[i];
+}
+
+static void check_hist(const char *name, const struct ct_row *r, uint64_t epoch, const uint32_t want[CT_HIST])
+{
+	uint32_t h[CT_HIST];
+
+	ct_row_history(r, epoch, h);
 	for (int i = 0; i < CT_HIST; i++) {
-		if (r->hist[i] != want[i]) {
-			ck(0, name, "hist[%d]: expected %u, got %u", i, want[i], r->hist[i]);
+		if (h[i] != want[i]) {
+			ck(0, name, "hist[%d]: expected %u, got %u", i, want[i], h[i]);
 			return;
 		}
 	}
@@ -306,7 +318,7 @@ static void test_pending(void)
 	CHECK_U("outcome_refused.errno_n", 1, s->rows[0].errs[0].count);
 	/* outcomes are not connects: the interval saw 2 */
 	CHECK_U("outcome.interval_count", 2, s->rows[0].interval_count);
-	CHECK_U("outcome.hist0", 2, s->rows[0].hist[0]);
+	CHECK_U("outcome.hist0", 2, hist_at(&s->rows[0], s->epoch, 0));
 	snap_free(s);
 
 	/* pending in one interval, resolved in the next */
@@ -318,8 +330,8 @@ static void test_pending(void)
 	flows_tick(t, T0 + 3 * NS_PER_S);
 	s = flows_snapshot(t, T0 + 3 * NS_PER_S);
 	CHECK_U("outcome_later.count", 3, s->rows[0].count);
-	CHECK_U("outcome_later.hist0", 0, s->rows[0].hist[0]);
-	CHECK_U("outcome_later.hist1", 1, s->rows[0].hist[1]);
+	CHECK_U("outcome_later.hist0", 0, hist_at(&s->rows[0], s->epoch, 0));
+	CHECK_U("outcome_later.hist1", 1, hist_at(&s->rows[0], s->epoch, 1));
 	CHECK_U("outcome_later.timeout", 1, s->rows[0].results[RES_TIMEOUT]);
 	CHECK_U("outcome_later.pending", 0, s->rows[0].results[RES_PENDING]);
 	snap_free(s);
@@ -375,7 +387,7 @@ static void test_history(void)
 	CHECK_U("rate.interval_count", 10, s->rows[0].interval_count);
 	memset(want, 0, sizeof(want));
 	want[0] = 10;
-	check_hist("history.after_1", &s->rows[0], want);
+	check_hist("history.after_1", &s->rows[0], s->epoch, want);
 	snap_free(s);
 
 	add_n(t, k, 4, T0 + 2 * NS_PER_S + NS_PER_S / 2, 1, 0);
@@ -384,7 +396,7 @@ static void test_history(void)
 	CHECK_D("rate.4_in_1s", 4.0, s->rows[0].rate, 1e-12);
 	want[0] = 4;
 	want[1] = 10;
-	check_hist("history.after_2", &s->rows[0], want);
+	check_hist("history.after_2", &s->rows[0], s->epoch, want);
 	snap_free(s);
 
 	flows_tick(t, T0 + 4 * NS_PER_S); /* idle */
@@ -395,7 +407,7 @@ static void test_history(void)
 	memset(want, 0, sizeof(want));
 	want[1] = 4;
 	want[2] = 10;
-	check_hist("history.after_idle", &s->rows[0], want);
+	check_hist("history.after_idle", &s->rows[0], s->epoch, want);
 	snap_free(s);
 
 	/* the 10 of interval 0 stay visible as hist[59] at interval 60 */
@@ -406,18 +418,18 @@ static void test_history(void)
 	memset(want, 0, sizeof(want));
 	want[58] = 4;
 	want[59] = 10;
-	check_hist("history.interval_60", &s->rows[0], want);
+	check_hist("history.interval_60", &s->rows[0], s->epoch, want);
 	snap_free(s);
 	flows_tick(t, now += NS_PER_S);
 	s = flows_snapshot(t, now);
 	memset(want, 0, sizeof(want));
 	want[59] = 4; /* 59 idle intervals after the last busy one */
-	check_hist("history.interval_61", &s->rows[0], want);
+	check_hist("history.interval_61", &s->rows[0], s->epoch, want);
 	snap_free(s);
 	flows_tick(t, now += NS_PER_S);
 	s = flows_snapshot(t, now);
 	memset(want, 0, sizeof(want));
-	check_hist("history.60_idle_clears", &s->rows[0], want);
+	check_hist("history.60_idle_clears", &s->rows[0], s->epoch, want);
 	CHECK_U("history.cleared_count_stays", 14, s->rows[0].count);
 	snap_free(s);
 	/* busy again: stale slots of the ring must not come back */
@@ -426,7 +438,7 @@ static void test_history(void)
 	s = flows_snapshot(t, now);
 	memset(want, 0, sizeof(want));
 	want[0] = 1;
-	check_hist("history.reuse_after_long_idle", &s->rows[0], want);
+	check_hist("history.reuse_after_long_idle", &s->rows[0], s->epoch, want);
 	snap_free(s);
 	flows_free(t);
 
@@ -442,7 +454,7 @@ static void test_history(void)
 	memset(want, 0, sizeof(want));
 	want[0] = 3;
 	want[5] = 10;
-	check_hist("history.gap_5", &s->rows[0], want);
+	check_hist("history.gap_5", &s->rows[0], s->epoch, want);
 	snap_free(s);
 	flows_free(t);
 
@@ -461,7 +473,7 @@ static void test_history(void)
 	memset(want, 0, sizeof(want));
 	want[0] = 2;
 	want[59] = 4;
-	check_hist("history.wrap_onto_old_slot", &s->rows[0], want);
+	check_hist("history.wrap_onto_old_slot", &s->rows[0], s->epoch, want);
 	CHECK_D("rate.wrap", 2.0, s->rows[0].rate, 1e-12);
 	snap_free(s);
 	flows_free(t);
@@ -478,11 +490,11 @@ static void test_history(void)
 	s = flows_snapshot(t, now);
 	for (int i = 0; i < CT_HIST; i++)
 		want[i] = 1;
-	check_hist("history.busy_all_60", &s->rows[0], want);
+	check_hist("history.busy_all_60", &s->rows[0], s->epoch, want);
 	snap_free(s);
 	add_n(t, k, 5, now + 1, 1, 0); /* the current interval */
 	s = flows_snapshot(t, now + 2);
-	check_hist("history.busy_all_60_with_current", &s->rows[0], want);
+	check_hist("history.busy_all_60_with_current", &s->rows[0], s->epoch, want);
 	CHECK_U("history.busy_current_not_shown", 1, s->rows[0].interval_count);
 	snap_free(s);
 	flows_free(t);
@@ -779,8 +791,8 @@ static void test_grouping(void)
 	CHECK_U("group.flow.total", 4, v.total);
 	r = find_view_row(&v, &F1);
 	CHECK_U("group.flow.f1_count", 3, r ? r->count : 0);
-	CHECK_U("group.flow.f1_hist0", 1, r ? r->hist[0] : 0);
-	CHECK_U("group.flow.f1_hist1", 2, r ? r->hist[1] : 0);
+	CHECK_U("group.flow.f1_hist0", 1, r ? hist_at(r, v.epoch, 0) : 0);
+	CHECK_U("group.flow.f1_hist1", 2, r ? hist_at(r, v.epoch, 1) : 0);
 	CHECK_S("group.flow.f1_pids", "100 101", r ? pids_str(r) : "");
 	CHECK_U("group.flow.f1_nflows", 1, r ? r->nflows : 0);
 	view_rows_free(&v);
@@ -801,8 +813,8 @@ static void test_grouping(void)
 		/* pid 100 made connects in both flows: counted once */
 		CHECK_U("group.process.curl_npids", 2, r->npids);
 		CHECK_S("group.process.curl_pids", "100 101", pids_str(r));
-		CHECK_U("group.process.curl_hist0", 2, r->hist[0]);
-		CHECK_U("group.process.curl_hist1", 3, r->hist[1]);
+		CHECK_U("group.process.curl_hist0", 2, hist_at(r, v.epoch, 0));
+		CHECK_U("group.process.curl_hist1", 3, hist_at(r, v.epoch, 1));
 		CHECK_U("group.process.curl_interval_count", 2, r->interval_count);
 		CHECK_D("group.process.curl_rate", 2.0, r->rate, 1e-12);
 		CHECK_I("group.process.curl_err", ECONNREFUSED, r->errs[0].err);
@@ -820,8 +832,8 @@ static void test_grouping(void)
 		CHECK_U("group.process.wget_ok", 4, r->results[RES_OK]);
 		CHECK_U("group.process.wget_timeout", 1, r->results[RES_TIMEOUT]);
 		CHECK_U("group.process.wget_npids", 1, r->npids);
-		CHECK_U("group.process.wget_hist0", 4, r->hist[0]);
-		CHECK_U("group.process.wget_hist1", 1, r->hist[1]);
+		CHECK_U("group.process.wget_hist0", 4, hist_at(r, v.epoch, 0));
+		CHECK_U("group.process.wget_hist1", 1, hist_at(r, v.epoch, 1));
 		CHECK_D("group.process.wget_rate", 4.0, r->rate, 1e-12);
 		CHECK_U("group.process.wget_uid_of_latest", 53, r->uid);
 		CHECK_U("group.process.wget_first_ns", T0 + 400 * NS_PER_MS, r->first_ns);
@@ -845,8 +857,8 @@ static void test_grouping(void)
 		CHECK_U("group.dest.1_nflows", 2, r->nflows);
 		CHECK_U("group.dest.1_npids", 3, r->npids);
 		CHECK_S("group.dest.1_pids", "100 101 200", pids_str(r));
-		CHECK_U("group.dest.1_hist0", 1, r->hist[0]);
-		CHECK_U("group.dest.1_hist1", 3, r->hist[1]);
+		CHECK_U("group.dest.1_hist0", 1, hist_at(r, v.epoch, 0));
+		CHECK_U("group.dest.1_hist1", 3, hist_at(r, v.epoch, 1));
 	}
 	inet_pton(AF_INET, "10.0.0.2", g.daddr);
 	r = find_view_row(&v, &g);
@@ -856,8 +868,8 @@ static void test_grouping(void)
 		CHECK_U("group.dest.2_ok", 4, r->results[RES_OK]);
 		CHECK_U("group.dest.2_npids", 2, r->npids);
 		CHECK_S("group.dest.2_pids", "100 200", pids_str(r));
-		CHECK_U("group.dest.2_hist0", 5, r->hist[0]);
-		CHECK_U("group.dest.2_hist1", 1, r->hist[1]);
+		CHECK_U("group.dest.2_hist0", 5, hist_at(r, v.epoch, 0));
+		CHECK_U("group.dest.2_hist1", 1, hist_at(r, v.epoch, 1));
 		CHECK_D("group.dest.2_rate", 5.0, r->rate, 1e-12);
 	}
 	view_rows_free(&v);
