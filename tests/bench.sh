@@ -11,6 +11,9 @@
 #   4. peak RSS with 1,000,000 distinct flows (default --max-flows and
 #      --max-flows 1000000)
 #   5. start-up: exec to attached, and to the first connect captured
+#   6. the view's work with 100,000 flows (viewbench: the core code alone)
+#   7. the real screen with 100,000 flows: connecttop in tmux, keys sent,
+#      every refresh timed by the tool itself (CONNECTTOP_TIMING)
 #
 # Environment (defaults in brackets):
 #   BENCH_ROUNDS [5]      alternating alone/attached rounds per kind
@@ -29,7 +32,8 @@
 #                         and with the small ring buffer (0: skip)
 #   BENCH_STARTS [5]      start-ups measured in section 5
 #   BENCH_START_DELAY [0.2]  connecttop -d during the start-up measurement
-#   BENCH_SECTIONS [1 2 3 4 5 6]  the sections to run (2 needs 1)
+#   BENCH_SCREEN_FLOWS [100000]  distinct flows of section 7
+#   BENCH_SECTIONS [1 2 3 4 5 6 7]  the sections to run (2 needs 1)
 #   CONNECTTOP, LOADGEN   the binaries (default .output/)
 set -u
 export LC_ALL=C
@@ -49,14 +53,15 @@ IDLE_SECS=${BENCH_IDLE_SECS:-3}
 BURST=${BENCH_BURST:-1}
 STARTS=${BENCH_STARTS:-5}
 START_DELAY=${BENCH_START_DELAY:-0.2}
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6}
+SCREEN_FLOWS=${BENCH_SCREEN_FLOWS:-100000}
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7}
 HZ=$(getconf CLK_TCK)
 
 die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (BPF): run 'sudo make bench' or 'sudo tests/bench.sh'"
 [ -x "$CT" ] && [ -x "$LG" ] || die "build first: make (missing $CT or $LG)"
 for t in jq ss awk; do command -v $t >/dev/null || die "needs $t"; done
-for v in ROUNDS SECS THREADS NFLOWS FLOW_RATE STARTS IDLE_SECS; do
+for v in ROUNDS SECS THREADS NFLOWS FLOW_RATE STARTS IDLE_SECS SCREEN_FLOWS; do
 	case ${!v} in '' | *[!0-9]*) die "$v='${!v}' (from BENCH_*): expected a whole number" ;; esac
 done
 [ "$ROUNDS" -ge 1 ] && [ "$SECS" -ge 1 ] && [ "$THREADS" -ge 1 ] || die "BENCH_ROUNDS, BENCH_SECS and BENCH_THREADS must be >= 1"
@@ -440,6 +445,74 @@ fi
 if on 6; then
 	echo "== 6. view work with 100,000 flows (tests/bench/viewbench.c, the real core code)"
 	"$ROOT/.output/viewbench" 100000 | sed 's/^/  /'
+	echo
+fi
+
+# ---- 7. the real screen with 100,000 flows -----------------------------------
+# connecttop in a tmux pane (120x50, xterm-256color, UTF-8) holding
+# SCREEN_FLOWS flows; the views are switched and sorted with keys while the
+# intervals go by. The tool times each refresh itself (CONNECTTOP_TIMING):
+# "tick" is an interval's refresh (snapshot brought up to date, rows
+# derived, screen drawn and written to the terminal), "key" the redraw after
+# a key. Once with the flows idle and a little traffic, once with flowgen
+# making a connect to every flow again and again (every row changes).
+TM() { tmux -S "$TMP/tmux.sock" -f /dev/null "$@"; }
+screen_flows() { TM capture-pane -p -t bench 2>/dev/null | sed -n 's/.*flows [0-9]*\/\([0-9]*\).*/\1/p' | head -n 1; }
+screen_run() { # LABEL BUSY(0: idle flows, 1: every flow keeps getting connects)
+	local label=$1 busy=$2 i n busyp="" t
+	rm -f "$TMP/timing"
+	TM kill-server 2>/dev/null
+	TM new-session -d -s bench -x 120 -y 50 env -i PATH="$PATH" TERM=xterm-256color LANG=C.UTF-8 \
+		CONNECTTOP_TIMING="$TMP/timing" "$CT" -d 1 --max-flows $((SCREEN_FLOWS + 10000)) || die "tmux failed"
+	for _ in $(seq 1 250); do [ -n "$(screen_flows)" ] && break; sleep 0.02; done
+	"$FG" -p 40000 "$SCREEN_FLOWS" >"$TMP/fg.out" 2>&1
+	for _ in $(seq 1 100); do
+		n=$(screen_flows)
+		[ "${n:-0}" -ge "$SCREEN_FLOWS" ] && break
+		sleep 0.1
+	done
+	if [ "$busy" = 1 ]; then
+		(while :; do "$FG" -p 40000 "$SCREEN_FLOWS" >/dev/null 2>&1; done) &
+		busyp=$!
+		track "$busyp"
+	else
+		(while :; do "$LG" -q -c ctb-screen refuse 127.0.0.1 "$P_REFUSE" 20; sleep 0.1; done) >/dev/null 2>&1 &
+		busyp=$!
+		track "$busyp"
+	fi
+	# the four views, each sorted a few ways, over about 12 intervals
+	for k in 1 2 3 4; do
+		TM send-keys -t bench "$k"
+		sleep 1
+		for t in '>' '>' '<' '<'; do
+			TM send-keys -t bench "$t"
+			sleep 0.4
+		done
+		TM send-keys -t bench Down Down Up
+		sleep 0.5
+	done
+	TM send-keys -t bench q
+	for _ in $(seq 1 250); do [ -s "$TMP/timing" ] && break; sleep 0.02; done
+	if [ -n "$busyp" ]; then
+		kill "$busyp" 2>/dev/null
+		pkill -f "^$FG -p 40000" 2>/dev/null
+		wait "$busyp" 2>/dev/null
+		untrack "$busyp"
+	fi
+	TM kill-server 2>/dev/null
+	[ -s "$TMP/timing" ] || { echo "  $label: no timing written"; return; }
+	while read -r what cnt p50 p90 max rows; do
+		printf '  %-22s %-5s %6s %8s %8s %8s %8s\n' "$label" "$what" "$cnt" "$p50" "$p90" "$max" "$rows"
+	done <"$TMP/timing"
+}
+if on 7; then
+	echo "== 7. The screen with $SCREEN_FLOWS flows: connecttop in tmux 120x50, views 1-4 and sorts switched by keys"
+	printf '  %-22s %-5s %6s %8s %8s %8s %8s\n' flows refresh count p50-ms p90-ms max-ms flows
+	screen_run "idle, light traffic" 0
+	screen_run "all busy (flowgen loop)" 1
+	echo "  tick: an interval's refresh (snapshot brought up to date, rows derived, screen drawn and"
+	echo "  written to the terminal); key: the redraw after a key (rows derived again, screen drawn)"
+	echo "  flows: the most flows in a snapshot while timed; times measured by connecttop itself"
 	echo
 fi
 

@@ -73,9 +73,9 @@ const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len)
 {
 	const struct ct_errcount *best = NULL;
 
-	for (int i = 0; i < CT_FLOW_ERRS && r->errs[i].err; i++)
-		if (!best || r->errs[i].count > best->count)
-			best = &r->errs[i];
+	for (int i = 0; i < CT_FLOW_ERRS && r->more->errs[i].err; i++)
+		if (!best || r->more->errs[i].count > best->count)
+			best = &r->more->errs[i];
 	if (!best)
 		return "";
 	return ct_errno_name(best->err, buf, len);
@@ -195,9 +195,9 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 
 		if (json)
 			fputc('{', out);
-		for (int i = 0; i < CT_FLOW_ERRS && r->errs[i].err; i++, n++)
+		for (int i = 0; i < CT_FLOW_ERRS && r->more->errs[i].err; i++, n++)
 			fprintf(out, json ? "%s\"%s\":%u" : "%s%s=%u", n ? (json ? "," : ";") : "",
-				ct_errno_name(r->errs[i].err, buf, sizeof(buf)), r->errs[i].count);
+				ct_errno_name(r->more->errs[i].err, buf, sizeof(buf)), r->more->errs[i].count);
 		if (r->errs_other)
 			fprintf(out, json ? "%s\"other\":%llu" : "%sother=%llu", n ? (json ? "," : ";") : "",
 				(unsigned long long)r->errs_other);

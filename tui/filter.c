@@ -27,6 +27,7 @@ struct term {
 struct ct_filter {
 	filter_cgroup_fn cgroup_fn;
 	void *cgroup_ctx;
+	uint64_t id; /* unique among the filters made (filter_id) */
 	size_t n;
 	struct term terms[];
 };
@@ -171,6 +172,21 @@ bad_port:
 	return -1;
 }
 
+static uint64_t filters_made;
+
+uint64_t filter_id(const struct ct_filter *f)
+{
+	return f ? f->id : 0;
+}
+
+int filter_rows_only(const struct ct_filter *f)
+{
+	for (size_t i = 0; f && i < f->n; i++)
+		if (f->terms[i].type == T_CGROUP)
+			return 0;
+	return 1;
+}
+
 struct ct_filter *filter_new(const char *expr, char *err, size_t errlen)
 {
 	size_t cap = 0, len = expr ? strlen(expr) : 0;
@@ -185,6 +201,7 @@ struct ct_filter *filter_new(const char *expr, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	f->id = ++filters_made;
 	for (const char *p = expr; p && *p;) {
 		size_t n;
 
@@ -291,8 +308,8 @@ static int term_match(const struct ct_filter *f, const struct term *t, const str
 	case T_NET:
 		return in_net(t, r);
 	case T_PID:
-		for (uint32_t i = 0; i < r->npids && r->pids; i++)
-			if (r->pids[i] == (uint32_t)t->lo)
+		for (uint32_t i = 0; i < r->npids && r->more->pids; i++)
+			if (r->more->pids[i] == (uint32_t)t->lo)
 				return 1;
 		return r->pid == (uint32_t)t->lo;
 	case T_UID:

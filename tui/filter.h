@@ -18,6 +18,7 @@
 #define CT_FILTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ct_row;
 struct ct_filter;
@@ -27,6 +28,12 @@ struct ct_filter;
  * matches everything. Free with filter_free(). */
 struct ct_filter *filter_new(const char *expr, char *err, size_t errlen);
 void filter_free(struct ct_filter *f);
+/* a number no other filter made by filter_new has (0 for NULL): a view of
+ * the same filter can keep what it derived */
+uint64_t filter_id(const struct ct_filter *f);
+/* 1 if whether a row matches depends on the row alone (no cgroup: term,
+ * whose answer can arrive later) */
+int filter_rows_only(const struct ct_filter *f);
 int filter_match(const struct ct_filter *f, const struct ct_row *r);
 int filter_empty(const struct ct_filter *f);
 /* how cgroup: terms learn a pid's cgroup (the owner keeps ctx alive) */

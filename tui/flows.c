@@ -243,6 +243,9 @@ static void ring_history(const uint32_t *ring, uint64_t ring_epoch, uint64_t epo
 	memset(out + o, 0, (CT_HIST - o) * sizeof(*out));
 }
 
+/* views walk rows by the 100,000: keep them to three whole cache lines */
+_Static_assert(sizeof(struct ct_row) == 192, "struct ct_row is not 192 bytes");
+
 /* the full interval number of a row's newest history slot: it is at most
  * `epoch`, and less than 2^32 intervals before it (136 years at 1 s) */
 static uint64_t row_hist_epoch(const struct ct_row *r, uint64_t epoch)
@@ -254,10 +257,12 @@ static uint64_t row_hist_epoch(const struct ct_row *r, uint64_t epoch)
 
 void ct_row_history(const struct ct_row *r, uint64_t epoch, uint32_t out[CT_HIST])
 {
-	ring_history(r->hist_ring, row_hist_epoch(r, epoch), epoch, out);
+	ring_history(r->more->hist_ring, row_hist_epoch(r, epoch), epoch, out);
 }
 
-static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r, double interval_s)
+/* f into the row r and its more m (whose pids the caller sets) */
+static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r, struct ct_row_more *m,
+			double interval_s)
 {
 	/* every field is written: no memset of the whole row first */
 	r->key = f->key;
@@ -269,9 +274,6 @@ static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struc
 	r->lat_n = f->lat_n;
 	r->lat_sum_ns = f->lat_sum_ns;
 	r->lat_max_ns = f->lat_max_ns;
-	memcpy(r->lat, f->lat, sizeof(r->lat));
-	memcpy(r->errs, f->errs, sizeof(r->errs));
-	memcpy(r->hist_ring, f->hist, sizeof(r->hist_ring));
 	r->hist_epoch = (uint32_t)f->epoch;
 	/* the last complete interval, when the ring has it */
 	r->interval_count = t->epoch && f->epoch + 1 >= t->epoch ? f->hist[(t->epoch - 1) % (CT_HIST + 1)] : 0;
@@ -281,7 +283,11 @@ static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struc
 	r->npids = f->npids;
 	r->nflows = 1;
 	r->tag = f->tag;
-	r->pids = NULL;
+	r->more = m;
+	m->pids = NULL;
+	memcpy(m->lat, f->lat, sizeof(m->lat));
+	memcpy(m->errs, f->errs, sizeof(m->errs));
+	memcpy(m->hist_ring, f->hist, sizeof(m->hist_ring));
 }
 
 static size_t flow_pids(const struct ct_flow *f, uint32_t *out)
@@ -306,10 +312,11 @@ static void evict(struct ct_flows *t, struct ct_flow *f)
 	if (t->evict_fn) {
 		uint32_t pids[CT_MAX_PIDS];
 		struct ct_row r;
+		struct ct_row_more m;
 
-		flow_to_row(t, f, &r, 0);
+		flow_to_row(t, f, &r, &m, 0);
 		flow_pids(f, pids);
-		r.pids = pids;
+		m.pids = pids;
 		t->evict_fn(t->evict_ctx, &r);
 	}
 	lookup(t, &f->key, &slot);
@@ -584,15 +591,15 @@ double ct_row_lat_pct(const struct ct_row *r, double p)
 	for (int b = 0; b < CT_LAT_BUCKETS; b++) {
 		double lo = b ? (double)(1ULL << b) : 0, hi = (double)(1ULL << (b + 1)), v;
 
-		if (!r->lat[b])
+		if (!r->more->lat[b])
 			continue;
-		if (seen + r->lat[b] >= want) {
-			v = lo + (hi - lo) * (double)(want - seen) / r->lat[b];
+		if (seen + r->more->lat[b] >= want) {
+			v = lo + (hi - lo) * (double)(want - seen) / r->more->lat[b];
 			if (v > r->lat_max_ns / 1000.0)
 				v = r->lat_max_ns / 1000.0;
 			return v;
 		}
-		seen += r->lat[b];
+		seen += r->more->lat[b];
 	}
 	return r->lat_max_ns / 1000.0;
 }
@@ -600,9 +607,9 @@ double ct_row_lat_pct(const struct ct_row *r, double p)
 /* Rows for a snapshot: a large table goes on 2 MiB pages where the kernel
  * has transparent huge pages on request (Debian's default: madvise), so
  * that walking it costs no TLB miss per row. free() releases it. */
-static struct ct_row *rows_alloc(size_t n)
+static void *rows_alloc(size_t n, size_t size)
 {
-	size_t bytes = n * sizeof(struct ct_row), huge = 2u << 20;
+	size_t bytes = n * size, huge = 2u << 20;
 	void *p;
 
 	if (bytes < huge)
@@ -623,12 +630,14 @@ static struct ct_row *rows_alloc(size_t n)
 static inline void prefetch_flow_row(const struct ct_flows *t, struct ct_snap *s, size_t row)
 {
 	const char *f = (const char *)t->rows[row].f;
-	char *r = (char *)&s->rows[row];
+	char *r = (char *)&s->rows[row], *m = (char *)&s->more[row];
 
 	for (size_t o = 0; o < sizeof(struct ct_flow); o += 64)
 		__builtin_prefetch(f + o);
 	for (size_t o = 0; o < sizeof(struct ct_row); o += 64)
 		__builtin_prefetch(r + o, 1);
+	for (size_t o = 0; o < sizeof(struct ct_row_more); o += 64)
+		__builtin_prefetch(m + o, 1);
 }
 
 /* write the row `row` of s with its pids: -1 when the pid pool has no room */
@@ -648,8 +657,8 @@ static int snap_write_row(const struct ct_flows *t, struct ct_snap *s, size_t ro
 		s->pid_room[row] = (uint32_t)room;
 		s->pids_used += room;
 	}
-	flow_to_row(t, f, r, s->interval_s);
-	r->pids = s->pid_pool + s->pid_off[row];
+	flow_to_row(t, f, r, &s->more[row], s->interval_s);
+	s->more[row].pids = s->pid_pool + s->pid_off[row];
 	flow_pids(f, s->pid_pool + s->pid_off[row]);
 	return 0;
 }
@@ -670,6 +679,7 @@ static int snap_update(const struct ct_flows *t, struct ct_snap *s)
 		if (fr->clock > s->clock || (ticked && fr->epoch + 1 >= s->epoch))
 			todo[n++] = (uint32_t)row;
 	}
+	s->ntodo = n;
 	for (size_t i = 0; i < n; i++) {
 		if (i + SNAP_AHEAD < n)
 			prefetch_flow_row(t, s, todo[i + SNAP_AHEAD]);
@@ -694,11 +704,13 @@ static int snap_fill(const struct ct_flows *t, struct ct_snap *s, int room)
 		rows = t->n ? t->n : 1;
 	if (s->rows_cap < rows || !s->rows) {
 		free(s->rows);
+		free(s->more);
 		free(s->pid_off);
 		free(s->pid_room);
 		free(s->todo);
 		s->rows_cap = rows;
-		s->rows = rows_alloc(rows);
+		s->rows = rows_alloc(rows, sizeof(*s->rows));
+		s->more = rows_alloc(rows, sizeof(*s->more));
 		s->pid_off = malloc(rows * sizeof(*s->pid_off));
 		s->pid_room = malloc(rows * sizeof(*s->pid_room));
 		s->todo = malloc(rows * sizeof(*s->todo));
@@ -708,7 +720,7 @@ static int snap_fill(const struct ct_flows *t, struct ct_snap *s, int room)
 		s->pids_cap = pids ? pids : 1;
 		s->pid_pool = malloc(s->pids_cap * sizeof(*s->pid_pool));
 	}
-	if (!s->rows || !s->pid_pool || !s->pid_off || !s->pid_room || !s->todo)
+	if (!s->rows || !s->more || !s->pid_pool || !s->pid_off || !s->pid_room || !s->todo)
 		return -1;
 	s->pids_used = 0;
 	for (size_t i = 0; i < t->n; i++) {
@@ -745,6 +757,7 @@ struct ct_snap *flows_snapshot_reuse(struct ct_flows *t, uint64_t now_ns, struct
 	s->epoch = t->epoch;
 	s->table_id = t->id;
 	s->gen = t->gen;
+	s->prev_clock = s->full ? 0 : s->clock;
 	s->clock = t->clock++;
 	return s;
 }
@@ -759,6 +772,7 @@ void snap_free(struct ct_snap *s)
 	if (!s)
 		return;
 	free(s->rows);
+	free(s->more);
 	free(s->pid_pool);
 	free(s->pid_off);
 	free(s->pid_room);
@@ -886,11 +900,12 @@ static void group_key(enum ct_group g, const struct flow_key *in, struct flow_ke
 }
 
 /* Grouping is done in two passes, so that a view of 100,000 flows costs
- * little more than what it shows: every member adds its counters to its
- * group (merge_light), then only the groups put in order get what only a
- * shown row needs (merge_heavy: history, error list, latency buckets unless
- * sorting by latency needs them for all, distinct pids). */
-static void merge_light(struct ct_row *g, const struct ct_row *r, int lat_buckets)
+ * little more than what it shows: every member adds its light fields to
+ * its group (merge_light), then only the groups put in order get what only
+ * a shown row needs (merge_heavy: history, error list, latency buckets,
+ * and the distinct pids). */
+/* r's light fields into its group g */
+static void merge_light(struct ct_row *g, const struct ct_row *r)
 {
 	if (!g->nflows || r->last_ns >= g->last_ns) {
 		g->pid = r->pid;
@@ -910,43 +925,42 @@ static void merge_light(struct ct_row *g, const struct ct_row *r, int lat_bucket
 	g->lat_sum_ns += r->lat_sum_ns;
 	if (r->lat_max_ns > g->lat_max_ns)
 		g->lat_max_ns = r->lat_max_ns;
-	if (lat_buckets)
-		for (int i = 0; i < CT_LAT_BUCKETS; i++)
-			g->lat[i] += r->lat[i];
 	g->npids += r->npids; /* an upper bound until merge_heavy counts them */
 	g->nflows++;
 }
 
-/* g's history ring ends at interval epoch - 1, the last complete one; its
- * slot of interval `epoch` is cleared when every member is in */
-static void merge_heavy(struct ct_row *g, const struct ct_row *r, int lat_buckets, uint64_t epoch)
+/* gm, g's more, gets r's: g's history ring ends at interval epoch - 1,
+ * the last complete one; its slot of interval `epoch` is cleared when
+ * every member is in */
+static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct ct_row *r, uint64_t epoch)
 {
-	for (int i = 0; i < CT_FLOW_ERRS && r->errs[i].err; i++)
-		add_err(g->errs, &g->errs_other, r->errs[i].err, r->errs[i].count);
-	if (lat_buckets)
-		for (int i = 0; i < CT_LAT_BUCKETS; i++)
-			g->lat[i] += r->lat[i];
+	const struct ct_row_more *rm = r->more;
+
+	for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++)
+		add_err(gm->errs, &g->errs_other, rm->errs[i].err, rm->errs[i].count);
+	for (int i = 0; i < CT_LAT_BUCKETS && r->lat_n; i++)
+		gm->lat[i] += rm->lat[i];
 	if (!epoch)
 		return;
 	if (row_hist_epoch(r, epoch) + 1 >= epoch) {
 		/* r's ring holds every interval g shows, in the same slots */
 		for (int i = 0; i < CT_HIST + 1; i++)
-			g->hist_ring[i] += r->hist_ring[i];
+			gm->hist_ring[i] += rm->hist_ring[i];
 	} else {
 		uint32_t h[CT_HIST];
 		size_t slot = (epoch - 1) % (CT_HIST + 1);
 
-		ring_history(r->hist_ring, row_hist_epoch(r, epoch), epoch, h);
+		ring_history(rm->hist_ring, row_hist_epoch(r, epoch), epoch, h);
 		for (int i = 0; i < CT_HIST; i++) {
-			g->hist_ring[slot] += h[i];
+			gm->hist_ring[slot] += h[i];
 			slot = slot ? slot - 1 : CT_HIST;
 		}
 	}
 }
 
-/* A view walks 100,000 rows of 576 bytes: bound by memory latency, which
- * the hardware prefetcher does not hide for such strides. Asking for the
- * lines a few rows ahead keeps several misses in flight. */
+/* A view walks 100,000 rows: bound by memory latency where the hardware
+ * prefetcher does not follow. Asking for the lines a few rows ahead keeps
+ * several misses in flight. */
 #define PREFETCH_AHEAD 8
 
 static inline void prefetch_light(const struct ct_row *r)
@@ -961,11 +975,14 @@ static inline void prefetch_light(const struct ct_row *r)
 
 static inline void prefetch_heavy(const struct ct_row *r)
 {
-	const char *p = (const char *)&r->errs;
+	const char *p = (const char *)r->more;
 
-	for (size_t o = 0; o < sizeof(*r) - offsetof(struct ct_row, errs); o += 64)
+	for (size_t o = 0; o < sizeof(*r->more); o += 64)
 		__builtin_prefetch(p + o);
 }
+
+/* the more of a group row that has none of its own (yet) */
+static const struct ct_row_more empty_more;
 
 static inline uint64_t mix64(uint64_t h)
 {
@@ -1018,18 +1035,32 @@ struct group_slot {
 	uint32_t idx1, hash;
 };
 
-/* the view's buffers: kept from one view to the next (snap_view_reuse),
- * so that a refresh with 100,000 groups does not fault in fresh memory */
+/* The view's buffers and what it derived, kept from one view to the next
+ * (snap_view_reuse): a refresh with 100,000 groups does not fault in fresh
+ * memory; a view of the same snapshot, grouping and filter (a key that
+ * changes the sort or moves the selection) only sorts its groups again and
+ * fills those that come into view; and a view of the snapshot brought up
+ * to date since only makes again the groups of the rows that changed. */
+#define NO_GROUP UINT32_MAX
 struct ct_view_work {
-	const struct ct_row **members; /* the filtered flows */
-	uint32_t *gidx;		       /* members[i] is in group gidx[i] of agg */
-	struct group_slot *slot;       /* open addressing, twice the groups */
-	size_t *off;		       /* by group: where its pids go in pid_pool */
-	uint8_t *want;		       /* by group: put in order, to be filled */
-	uint32_t *list;		       /* the members of the groups to fill */
-	uint64_t *set;		       /* (group, pid) pairs seen */
-	size_t members_cap, gidx_cap, slot_cap, off_cap, want_cap, list_cap, set_cap;
-	size_t nmembers, ngroups;
+	uint32_t *row_gid;	 /* by snapshot row: its group in agg, or NO_GROUP (filtered out) */
+	struct group_slot *slot; /* open addressing, twice the groups */
+	uint8_t *filled;	 /* by group: its more is made */
+	uint8_t *want;		 /* by group: to be made now (fill) or again (update) */
+	size_t *pid_off;	 /* by group: where its pids are in pid_pool */
+	uint32_t *list;		 /* the rows of the groups to fill */
+	uint64_t *set;		 /* (group + 1, pid) pairs seen: open addressing */
+	uint64_t *cand;		 /* (group, pid) pairs to keep, in order */
+	size_t row_gid_cap, slot_cap, filled_cap, want_cap, pid_off_cap, list_cap, set_cap, set_n, cand_cap,
+		pool_used;
+	size_t nsel, ngroups;
+	int lat_all; /* every group's more has its latency buckets (sort by latency) */
+	/* what the rows were derived from */
+	int valid;
+	const struct ct_snap *snap;
+	uint64_t table_id, clock, filter;
+	size_t snap_n;
+	enum ct_group group;
 };
 
 /* make *p hold at least `need` elements, keeping what it holds */
@@ -1074,128 +1105,293 @@ static int group_index_resize(struct ct_view_work *w, size_t cap)
 	return 0;
 }
 
-/* pass 1: v->agg and v->rows get one row per group, light fields only
- * (and the latency buckets when the sort needs them) */
-static int build_groups(enum ct_group g, size_t nsel, int lat_buckets, struct ct_view *v)
+#define GROUP_AHEAD 16
+
+/* the group of key k in the index, or a new one (a row of agg with the
+ * group's key, nothing merged yet); NO_GROUP when out of memory */
+static uint32_t group_of(enum ct_group g, const struct flow_key *k, uint32_t hk, struct ct_view *v)
 {
 	struct ct_view_work *w = v->work;
-	size_t ng = 0;
+	size_t h = hk & (w->slot_cap - 1);
+	struct ct_row *n;
 
-	if (GROW(w->members, w->members_cap, nsel) || GROW(w->gidx, w->gidx_cap, nsel))
+	while (w->slot[h].idx1 && (w->slot[h].hash != hk || !group_has(g, &v->agg[w->slot[h].idx1 - 1].key, k)))
+		h = (h + 1) & (w->slot_cap - 1);
+	if (w->slot[h].idx1)
+		return w->slot[h].idx1 - 1;
+	if (GROW(v->agg, v->agg_cap, w->ngroups + 1) || GROW(w->filled, w->filled_cap, w->ngroups + 1) ||
+	    GROW(w->want, w->want_cap, w->ngroups + 1) || GROW(w->pid_off, w->pid_off_cap, w->ngroups + 1))
+		return NO_GROUP;
+	n = &v->agg[w->ngroups];
+	memset(n, 0, sizeof(*n));
+	n->more = &empty_more;
+	group_key(g, k, &n->key);
+	w->filled[w->ngroups] = 0;
+	w->want[w->ngroups] = 0;
+	w->slot[h] = (struct group_slot){ .idx1 = (uint32_t)++w->ngroups, .hash = hk };
+	if (w->ngroups * 2 >= w->slot_cap && group_index_resize(w, w->slot_cap * 2))
+		return NO_GROUP;
+	return (uint32_t)(w->ngroups - 1);
+}
+
+/* Pass 1: v->agg gets one row per group with all its light fields (so that
+ * any sort can order the groups), w->row_gid each row's group. The rows
+ * are those of v->rows[0..nsel), the filtered ones, in the snapshot's order. */
+static int build_groups(enum ct_group g, const struct ct_snap *s, size_t nsel, struct ct_view *v)
+{
+	struct ct_view_work *w = v->work;
+	const struct ct_row **sel = v->rows;
+
+	if (GROW(w->row_gid, w->row_gid_cap, s->n + 1))
 		return -ENOMEM;
 	if (!w->slot && group_index_resize(w, 1024))
 		return -ENOMEM;
-	memcpy(w->members, v->rows, nsel * sizeof(*v->rows));
 	memset(w->slot, 0, w->slot_cap * sizeof(*w->slot));
+	for (size_t i = 0; i < s->n; i++)
+		w->row_gid[i] = NO_GROUP;
+	w->ngroups = 0;
+	/* A pipeline, so that memory works ahead: the row of member i + 2D
+	 * is asked for, the hash of member i + D computed (the member's
+	 * row_gid holds it until its group is known) and its index slot asked
+	 * for, member i merged. With many groups each probe would be a miss. */
+	for (size_t i = 0; i < nsel && i < 2 * GROUP_AHEAD; i++)
+		prefetch_light(sel[i]);
+	for (size_t i = 0; i < nsel && i < GROUP_AHEAD; i++)
+		w->row_gid[sel[i] - s->rows] = group_hash(g, &sel[i]->key);
 	for (size_t i = 0; i < nsel; i++) {
-		const struct ct_row *m = w->members[i];
-		uint32_t hk;
-		size_t h, idx;
+		const struct ct_row *m = sel[i];
+		uint32_t *gid = &w->row_gid[m - s->rows];
 
-		if (i + PREFETCH_AHEAD < nsel)
-			prefetch_light(w->members[i + PREFETCH_AHEAD]);
-		hk = group_hash(g, &m->key);
-		h = hk & (w->slot_cap - 1);
-		while (w->slot[h].idx1 &&
-		       (w->slot[h].hash != hk || !group_has(g, &v->agg[w->slot[h].idx1 - 1].key, &m->key)))
-			h = (h + 1) & (w->slot_cap - 1);
-		if (w->slot[h].idx1) {
-			idx = w->slot[h].idx1 - 1;
-		} else {
-			struct ct_row *n;
+		if (i + 2 * GROUP_AHEAD < nsel)
+			prefetch_light(sel[i + 2 * GROUP_AHEAD]);
+		if (i + GROUP_AHEAD < nsel) {
+			uint32_t hk = group_hash(g, &sel[i + GROUP_AHEAD]->key);
 
-			if (GROW(v->agg, v->agg_cap, ng + 1))
-				return -ENOMEM;
-			n = &v->agg[ng];
-			memset(n, 0, offsetof(struct ct_row, errs)); /* the rest: fill_groups */
-			if (lat_buckets)
-				memset(n->lat, 0, sizeof(n->lat));
-			group_key(g, &m->key, &n->key);
-			idx = ng++;
-			w->slot[h] = (struct group_slot){ .idx1 = (uint32_t)ng, .hash = hk };
-			if (ng * 2 >= w->slot_cap && group_index_resize(w, w->slot_cap * 2))
-				return -ENOMEM;
+			w->row_gid[sel[i + GROUP_AHEAD] - s->rows] = hk;
+			__builtin_prefetch(&w->slot[hk & (w->slot_cap - 1)]);
 		}
-		w->gidx[i] = (uint32_t)idx;
-		merge_light(&v->agg[idx], m, lat_buckets);
+		if ((*gid = group_of(g, &m->key, *gid, v)) == NO_GROUP)
+			return -ENOMEM;
+		merge_light(&v->agg[*gid], m);
 	}
-	for (size_t i = 0; i < ng; i++)
-		v->rows[i] = &v->agg[i];
-	v->n = ng;
-	w->nmembers = nsel;
-	w->ngroups = ng;
+	w->nsel = nsel;
+	w->pool_used = 0;
+	w->lat_all = 0;
 	return 0;
 }
 
-/* pass 2: the groups in v->rows[0..upto) get their heavy fields and their
- * distinct pids (an open-addressing set of (group, pid)); the latency
- * buckets too unless pass 1 added them. */
-static int fill_groups(struct ct_view *v, size_t upto, int lat_buckets)
+/* agg_more holds every group's more: point the groups' rows at theirs
+ * (those not filled yet at the empty one, unless the latency buckets of
+ * all are there) and their pids into pid_pool; both may have moved */
+static void point_groups(struct ct_view *v)
 {
 	struct ct_view_work *w = v->work;
-	size_t total = 0, cap = 16, nlist = 0, ng = w->ngroups;
 
-	if (GROW(w->off, w->off_cap, ng + 1) || GROW(w->want, w->want_cap, ng + 1) ||
-	    GROW(w->list, w->list_cap, w->nmembers + 1))
-		return -ENOMEM;
-	memset(w->off, 0, (ng + 1) * sizeof(*w->off));
-	memset(w->want, 0, ng + 1);
-	for (size_t i = 0; i < upto; i++) {
-		struct ct_row *g = &v->agg[v->rows[i] - v->agg];
-
-		w->want[g - v->agg] = 1;
-		memset(g->errs, 0, sizeof(g->errs));
-		memset(g->hist_ring, 0, sizeof(g->hist_ring));
-		if (lat_buckets)
-			memset(g->lat, 0, sizeof(g->lat));
+	for (size_t gi = 0; gi < w->ngroups; gi++) {
+		v->agg[gi].more = w->filled[gi] || w->lat_all ? &v->agg_more[gi] : &empty_more;
+		if (w->filled[gi])
+			v->agg_more[gi].pids = v->pid_pool + w->pid_off[gi];
 	}
+}
+
+/* Bring the groups up to date with a snapshot updated once since they
+ * were made (s->todo: the rows it wrote): the groups those rows left or
+ * joined are made again from all their members, the others stay as they
+ * are (an unchanged member had no connect in the last two intervals: its
+ * counts and last-interval rate are what they were, its history only
+ * moves on, which the group's ring does by itself). -1 when a group would
+ * be left empty or the filter can change its mind without a row changing:
+ * then everything is made again. */
+static int update_groups(enum ct_group g, const struct ct_snap *s, const struct ct_filter *f, struct ct_view *v)
+{
+	struct ct_view_work *w = v->work;
+	size_t live = 0;
+
+	if (!filter_rows_only(f) || GROW(w->row_gid, w->row_gid_cap, s->n + 1))
+		return -1;
+	for (size_t i = w->snap_n; i < s->n; i++)
+		w->row_gid[i] = NO_GROUP;
+	if (w->ngroups)
+		memset(w->want, 0, w->ngroups);
+	for (size_t k = 0; k < s->ntodo; k++) {
+		size_t row = s->todo[k];
+		const struct ct_row *r = &s->rows[row];
+		uint32_t old = w->row_gid[row], now = NO_GROUP;
+
+		if (filter_match(f, r) && (now = group_of(g, &r->key, group_hash(g, &r->key), v)) == NO_GROUP)
+			return -1;
+		if (old != NO_GROUP)
+			w->want[old] = 1;
+		if (now != NO_GROUP)
+			w->want[now] = 1;
+		w->nsel += (now != NO_GROUP) - (old != NO_GROUP);
+		w->row_gid[row] = now;
+	}
+	/* the groups to make again: their light fields from all their members */
+	for (size_t gi = 0; gi < w->ngroups; gi++) {
+		if (!w->want[gi])
+			continue;
+		memset(&v->agg[gi].count, 0, sizeof(struct ct_row) - offsetof(struct ct_row, count));
+		v->agg[gi].more = &empty_more;
+		w->filled[gi] = 0;
+	}
+	for (size_t row = 0; row < s->n; row++) {
+		uint32_t gi = w->row_gid[row];
+
+		if (gi != NO_GROUP && w->want[gi])
+			merge_light(&v->agg[gi], &s->rows[row]);
+	}
+	for (size_t gi = 0; gi < w->ngroups; gi++) {
+		if (w->want[gi] && !v->agg[gi].nflows)
+			return -1; /* a group left empty: a fresh view would not have it */
+		if (w->filled[gi])
+			live += v->agg[gi].npids;
+	}
+	/* the pids of groups made again go after the others: start afresh
+	 * before the pool holds mostly stale ones */
+	if (w->pool_used > 2 * live + 4096) {
+		memset(w->filled, 0, w->ngroups);
+		w->pool_used = 0;
+	}
+	w->lat_all = 0;
+	point_groups(v);
+	return 0;
+}
+
+/* the latency buckets of every group, for sorting by latency */
+static int group_latency(const struct ct_snap *s, struct ct_view *v)
+{
+	struct ct_view_work *w = v->work;
+
+	if (w->lat_all)
+		return 0;
+	if (GROW(v->agg_more, v->more_cap, w->ngroups + 1))
+		return -ENOMEM;
+	for (size_t gi = 0; gi < w->ngroups; gi++)
+		if (!w->filled[gi])
+			memset(v->agg_more[gi].lat, 0, sizeof(v->agg_more[gi].lat));
+	for (size_t row = 0; row < s->n; row++) {
+		const struct ct_row *m = &s->rows[row];
+		uint32_t gi = w->row_gid[row];
+
+		if (gi == NO_GROUP || w->filled[gi] || !m->lat_n)
+			continue;
+		for (int b = 0; b < CT_LAT_BUCKETS; b++)
+			v->agg_more[gi].lat[b] += m->more->lat[b];
+	}
+	w->lat_all = 1;
+	point_groups(v);
+	return 0;
+}
+
+/* add (group gi, pid) to the set w->set of w->set_n pairs: 1 if new */
+static int pidset_add(struct ct_view_work *w, size_t gi, uint32_t pid)
+{
+	uint64_t key = ((uint64_t)(gi + 1) << 32) | pid;
+	size_t h;
+
+	if ((w->set_n + 1) * 2 > w->set_cap) {
+		size_t cap = w->set_cap ? w->set_cap * 2 : 4096;
+		uint64_t *set = calloc(cap, sizeof(*set));
+
+		if (!set)
+			return -ENOMEM;
+		for (size_t i = 0; i < w->set_cap; i++) {
+			if (!w->set[i])
+				continue;
+			h = mix64(w->set[i]) & (cap - 1);
+			while (set[h])
+				h = (h + 1) & (cap - 1);
+			set[h] = w->set[i];
+		}
+		free(w->set);
+		w->set = set;
+		w->set_cap = cap;
+	}
+	h = mix64(key) & (w->set_cap - 1);
+	while (w->set[h] && w->set[h] != key)
+		h = (h + 1) & (w->set_cap - 1);
+	if (w->set[h])
+		return 0;
+	w->set[h] = key;
+	w->set_n++;
+	return 1;
+}
+
+/* Pass 2: the groups in v->rows[0..upto) not filled yet get their more
+ * (history, errors, latency buckets) and their distinct pids, in one walk
+ * of their members, in the snapshot's order (as pass 1). */
+static int fill_groups(const struct ct_snap *s, struct ct_view *v, size_t upto)
+{
+	struct ct_view_work *w = v->work;
+	size_t nlist = 0, ncand = 0, ng = w->ngroups, nwant = 0;
+
+	if (!ng)
+		return 0;
+	if (GROW(v->agg_more, v->more_cap, ng + 1))
+		return -ENOMEM;
+	memset(w->want, 0, ng);
+	for (size_t i = 0; i < upto; i++) {
+		size_t gi = v->rows[i] - v->agg;
+
+		if (w->filled[gi] || w->want[gi])
+			continue;
+		w->want[gi] = 1;
+		nwant++;
+		memset(&v->agg_more[gi], 0, sizeof(v->agg_more[gi]));
+		v->agg[gi].npids = 0;
+	}
+	if (!nwant)
+		return 0;
+	if (GROW(w->list, w->list_cap, s->n + 1))
+		return -ENOMEM;
+	if (w->set_cap)
+		memset(w->set, 0, w->set_cap * sizeof(*w->set));
+	w->set_n = 0;
 	/* the members of those groups, in order */
-	for (size_t i = 0; i < w->nmembers; i++)
-		if (w->want[w->gidx[i]])
-			w->list[nlist++] = (uint32_t)i;
+	for (size_t row = 0; row < s->n; row++)
+		if (w->row_gid[row] != NO_GROUP && w->want[w->row_gid[row]])
+			w->list[nlist++] = (uint32_t)row;
 	for (size_t k = 0; k < nlist; k++) {
-		size_t i = w->list[k], gi = w->gidx[i];
+		size_t gi = w->row_gid[w->list[k]];
+		const struct ct_row *m = &s->rows[w->list[k]];
+		const uint32_t *pids = m->more->pids;
 
 		if (k + PREFETCH_AHEAD < nlist)
-			prefetch_heavy(w->members[w->list[k + PREFETCH_AHEAD]]);
-		merge_heavy(&v->agg[gi], w->members[i], lat_buckets, v->epoch);
-		w->off[gi + 1] += w->members[i]->npids;
-		total += w->members[i]->npids;
+			prefetch_heavy(&s->rows[w->list[k + PREFETCH_AHEAD]]);
+		merge_heavy(&v->agg[gi], &v->agg_more[gi], m, v->epoch);
+		/* distinct pids: the new (group, pid) pairs, in order, in cand */
+		for (uint32_t j = 0; pids && j < m->npids; j++) {
+			int rc = pidset_add(w, gi, pids[j]);
+
+			if (rc < 0 || (rc && GROW(w->cand, w->cand_cap, ncand + 1)))
+				return -ENOMEM;
+			if (rc && v->agg[gi].npids < CT_MAX_PIDS) {
+				w->cand[ncand++] = ((uint64_t)gi << 32) | pids[j];
+				v->agg[gi].npids++;
+			}
+		}
 	}
-	for (size_t gi = 0; gi < ng; gi++)
-		w->off[gi + 1] += w->off[gi];
-	while (cap < total * 2)
-		cap *= 2;
-	if (GROW(w->set, w->set_cap, cap) || GROW(v->pid_pool, v->pool_cap, total + 1))
+	/* the groups' pids go after those of the groups filled before */
+	if (GROW(v->pid_pool, v->pool_cap, w->pool_used + ncand + 1))
 		return -ENOMEM;
-	memset(w->set, 0, cap * sizeof(*w->set));
 	for (size_t gi = 0; gi < ng; gi++) {
 		if (!w->want[gi])
 			continue;
-		v->agg[gi].pids = v->pid_pool + w->off[gi];
+		w->pid_off[gi] = w->pool_used;
+		w->pool_used += v->agg[gi].npids;
 		v->agg[gi].npids = 0;
 		/* what merge_heavy added for the current interval is not shown */
 		v->agg[gi].hist_epoch = (uint32_t)(v->epoch ? v->epoch - 1 : 0);
-		v->agg[gi].hist_ring[v->epoch % (CT_HIST + 1)] = 0;
+		v->agg_more[gi].hist_ring[v->epoch % (CT_HIST + 1)] = 0;
+		w->filled[gi] = 1;
 	}
-	for (size_t k = 0; k < nlist; k++) {
-		const struct ct_row *m = w->members[w->list[k]];
-		size_t gi = w->gidx[w->list[k]];
-		struct ct_row *g = &v->agg[gi];
+	for (size_t c = 0; c < ncand; c++) {
+		size_t gi = w->cand[c] >> 32;
 
-		for (uint32_t j = 0; j < m->npids; j++) {
-			uint64_t key = ((uint64_t)(gi + 1) << 32) | m->pids[j];
-			size_t h = mix64(key) & (cap - 1);
-
-			while (w->set[h] && w->set[h] != key)
-				h = (h + 1) & (cap - 1);
-			if (w->set[h])
-				continue;
-			w->set[h] = key;
-			if (g->npids < CT_MAX_PIDS)
-				v->pid_pool[w->off[gi] + g->npids++] = m->pids[j];
-		}
+		v->pid_pool[w->pid_off[gi] + v->agg[gi].npids++] = (uint32_t)w->cand[c];
 	}
+	point_groups(v);
 	return 0;
 }
 
@@ -1245,26 +1441,47 @@ static void select_top(const struct ct_row **rows, size_t n, size_t limit)
 int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort,
 		    int desc, size_t limit, struct ct_view *out)
 {
-	size_t nsel = 0;
-	int rc;
+	struct ct_view_work *w = out->work;
+	int rc, same, next;
 
-	out->n = out->sorted = 0;
+	if (!w && !(w = out->work = calloc(1, sizeof(*out->work))))
+		return -ENOMEM;
+	same = w->valid && w->snap == s && w->table_id == s->table_id && w->group == g && w->filter == filter_id(f);
+	/* the snapshot as derived, or brought up to date once since */
+	next = same && !s->full && s->prev_clock == w->clock && s->n >= w->snap_n;
+	same = same && w->clock == s->clock && w->snap_n == s->n;
+	w->valid = 0;
+	out->sorted = 0;
 	out->total = s->n;
 	out->epoch = s->epoch;
 	if (GROW(out->rows, out->rows_cap, s->n + 1))
 		return -ENOMEM;
-	for (size_t i = 0; i < s->n; i++)
-		if (filter_match(f, &s->rows[i]))
-			out->rows[nsel++] = &s->rows[i];
-	out->n = nsel;
-	if (g != GROUP_FLOW) {
-		if (!out->work && !(out->work = calloc(1, sizeof(*out->work))))
-			return -ENOMEM;
-		/* build_groups rewrites out->rows in place: it keeps its own copy */
-		if ((rc = build_groups(g, nsel, sort == SORT_LAT, out))) {
-			out->n = 0;
+	if (!same && !(next && g != GROUP_FLOW && !update_groups(g, s, f, out))) {
+		size_t nsel = 0;
+
+		for (size_t i = 0; i < s->n; i++)
+			if (filter_match(f, &s->rows[i]))
+				out->rows[nsel++] = &s->rows[i];
+		w->nsel = nsel;
+		if (g != GROUP_FLOW && (rc = build_groups(g, s, nsel, out)))
 			return rc;
-		}
+	}
+	w->snap = s;
+	w->table_id = s->table_id;
+	w->clock = s->clock;
+	w->snap_n = s->n;
+	w->group = g;
+	w->filter = filter_id(f);
+	/* the rows to order: the filtered flows (in the order the last sort
+	 * left them: any order will do), or every group */
+	if (g == GROUP_FLOW) {
+		out->n = w->nsel;
+	} else {
+		out->n = w->ngroups;
+		for (size_t gi = 0; gi < w->ngroups; gi++)
+			out->rows[gi] = &out->agg[gi];
+		if (sort == SORT_LAT && (rc = group_latency(s, out)))
+			return rc;
 	}
 	qsort_key = sort;
 	qsort_desc = desc;
@@ -1275,10 +1492,9 @@ int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_fi
 		qsort(out->rows, out->n, sizeof(*out->rows), qsort_cmp);
 		out->sorted = out->n;
 	}
-	if (g != GROUP_FLOW && (rc = fill_groups(out, out->sorted, sort != SORT_LAT))) {
-		out->n = out->sorted = 0;
+	if (g != GROUP_FLOW && (rc = fill_groups(s, out, out->sorted)))
 		return rc;
-	}
+	w->valid = 1;
 	return 0;
 }
 
@@ -1302,17 +1518,19 @@ void view_rows_free(struct ct_view *v)
 		return;
 	w = v->work;
 	if (w) {
-		free(w->members);
-		free(w->gidx);
+		free(w->row_gid);
 		free(w->slot);
-		free(w->off);
+		free(w->filled);
+		free(w->pid_off);
 		free(w->want);
 		free(w->list);
 		free(w->set);
+		free(w->cand);
 		free(w);
 	}
 	free(v->rows);
 	free(v->agg);
+	free(v->agg_more);
 	free(v->pid_pool);
 	memset(v, 0, sizeof(*v));
 }

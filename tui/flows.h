@@ -66,9 +66,21 @@ struct ct_errcount {
 enum ct_group { GROUP_FLOW = 0, GROUP_PROCESS, GROUP_DEST, GROUP_PORT, GROUP_MAX };
 extern const char *const ct_group_names[GROUP_MAX]; /* "flow", "process", "dest", "port" */
 
+/* What only a shown row needs, kept apart from the row: a view walks
+ * 100,000 rows of 192 bytes, not of 576. */
+struct ct_row_more {
+	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), or NULL */
+	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint32_t lat[CT_LAT_BUCKETS];
+	/* connects per interval: interval e is in hist_ring[e % (CT_HIST + 1)]
+	 * for hist_epoch - CT_HIST <= e <= hist_epoch. A ring, not a list
+	 * ordered from now, so that a flow idle since the last snapshot keeps
+	 * the same row: read it with ct_row_history(). */
+	uint32_t hist_ring[CT_HIST + 1];
+};
+
 /* a row of a snapshot or of a view: one flow, or a group of flows. What
- * sorting, filtering and grouping read comes first, in the first three
- * cache lines (192 bytes): a view of 100,000 rows is bound by memory. */
+ * sorting, filtering and grouping read, in three cache lines. */
 struct ct_row {
 	struct flow_key key; /* fields that do not apply to the grouping are zero */
 	uint64_t count;	     /* connects since start (or since cleared) */
@@ -82,18 +94,8 @@ struct ct_row {
 	uint32_t npids;	   /* distinct pids (saturates at CT_MAX_PIDS) */
 	uint32_t nflows;   /* flows in this row (1 in the flow grouping) */
 	uint32_t tag;	   /* exporter's mark on the flow (flows_tag_set), 0 by default */
-	/* the newest interval hist_ring holds, modulo 2^32 (here, not with
-	 * the history, to keep the row at 576 bytes: 9 whole cache lines) */
-	uint32_t hist_epoch;
-	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), owned by the snapshot or view */
-	/* what only a shown row needs */
-	struct ct_errcount errs[CT_FLOW_ERRS];
-	uint32_t lat[CT_LAT_BUCKETS];
-	/* connects per interval: interval e is in hist_ring[e % (CT_HIST + 1)]
-	 * for hist_epoch - CT_HIST <= e <= hist_epoch. A ring, not a list
-	 * ordered from now, so that a flow idle since the last snapshot keeps
-	 * the same row: read it with ct_row_history(). */
-	uint32_t hist_ring[CT_HIST + 1];
+	uint32_t hist_epoch; /* the newest interval more->hist_ring holds, modulo 2^32 */
+	const struct ct_row_more *more; /* never NULL; owned by the snapshot or view */
 };
 
 struct ct_flows;
@@ -142,11 +144,14 @@ struct ct_snap {
 	double interval_s;	/* length of the last complete interval */
 	uint64_t epoch;		/* the table's current interval (flows_interval) */
 	/* private: the buffers and what an update of this snapshot needs */
+	struct ct_row_more *more; /* by row */
 	uint32_t *pid_pool;	/* backing store of the rows' pids */
 	size_t rows_cap, pids_cap, pids_used;
 	uint32_t *pid_off, *pid_room; /* by row: where its pids are, room there */
-	uint32_t *todo;		/* the rows an update writes */
+	uint32_t *todo;		/* the rows the last update wrote (ntodo), in order */
+	size_t ntodo;
 	uint64_t table_id, gen, clock;
+	uint64_t prev_clock;	/* the clock of the state the last update started from */
 	unsigned full;		/* 1 if the last refresh copied every flow */
 };
 struct ct_snap *flows_snapshot(struct ct_flows *t, uint64_t now_ns);
@@ -185,9 +190,10 @@ struct ct_view {
 	size_t total;	     /* flows in the snapshot, before filtering */
 	uint64_t epoch;	     /* the snapshot's, for ct_row_history() */
 	struct ct_row *agg;  /* the group rows (groupings other than flow) */
-	uint32_t *pid_pool;  /* the group rows' pids */
 	/* private: buffers kept for the next snap_view_reuse */
-	size_t rows_cap, agg_cap, pool_cap;
+	struct ct_row_more *agg_more; /* by group, for those that need it */
+	uint32_t *pid_pool;  /* the group rows' pids */
+	size_t rows_cap, agg_cap, more_cap, pool_cap;
 	struct ct_view_work *work;
 };
 
@@ -197,8 +203,8 @@ struct ct_view {
  * only the first `limit` rows are put in order (a selection in O(n log
  * limit): a screen needs only what it shows); 0 sorts all. In groupings
  * other than flow, rows past `sorted` have only the fields that sorting
- * reads: not their history, errors, latency buckets (unless sorted by
- * latency) or pids (NULL, and npids is an upper bound).
+ * reads: their `more` is empty (no history, errors or pids; latency
+ * buckets only when sorted by latency), and npids is an upper bound.
  * 0 or -ENOMEM (out is then freed). */
 int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
 	      enum ct_sort sort, int desc, size_t limit, struct ct_view *out);

@@ -72,7 +72,7 @@ static void acc_add(struct acc *a, const struct ct_row *r)
 		if (i != RES_PENDING)
 			a->results[i] += r->results[i];
 	for (int i = 0; i < CT_LAT_BUCKETS; i++)
-		a->lat[i] += r->lat[i];
+		a->lat[i] += r->more->lat[i];
 	a->lat_n += r->lat_n;
 	a->lat_sum_ns += r->lat_sum_ns;
 }

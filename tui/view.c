@@ -208,7 +208,61 @@ struct ct_view_ui {
 	struct flow_key detail_key; /* the row the details pane shows */
 	int shown[C_END];	   /* columns that fit, this frame */
 	int dest_w;
+	/* CONNECTTOP_TIMING: how long each refresh took (ms), for make bench */
+	const char *timing_path;
+	struct timing {
+		double *ms;
+		size_t n, cap;
+		size_t rows_max; /* the most flows in a snapshot while timed */
+	} tick_ms, key_ms;
 };
+
+/* one refresh's duration, kept when CONNECTTOP_TIMING asks for them
+ * (bounded: a day of 1 s ticks) */
+static void timing_add(struct ct_view_ui *v, struct timing *t, uint64_t t0)
+{
+	if (!v->timing_path || t->n >= 100000)
+		return;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 1024;
+		double *ms = realloc(t->ms, cap * sizeof(*ms));
+
+		if (!ms)
+			return;
+		t->ms = ms;
+		t->cap = cap;
+	}
+	t->ms[t->n++] = (app_now_ns() - t0) / 1e6;
+	if (v->snap && v->snap->n > t->rows_max)
+		t->rows_max = v->snap->n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* "NAME COUNT p50 p90 max FLOWS" per kind of refresh, in ms */
+static void timing_write(struct ct_view_ui *v)
+{
+	const struct timing *ts[2] = { &v->tick_ms, &v->key_ms };
+	static const char *const names[2] = { "tick", "key" };
+	FILE *f;
+
+	if (!v->timing_path || !(f = fopen(v->timing_path, "w")))
+		return;
+	for (int i = 0; i < 2; i++) {
+		const struct timing *t = ts[i];
+
+		if (t->n)
+			qsort(t->ms, t->n, sizeof(*t->ms), cmp_double);
+		fprintf(f, "%s %zu %.3f %.3f %.3f %zu\n", names[i], t->n, t->n ? t->ms[t->n / 2] : 0,
+			t->n ? t->ms[t->n * 9 / 10] : 0, t->n ? t->ms[t->n - 1] : 0, t->rows_max);
+	}
+	fclose(f);
+}
 
 static const double delays[] = { 0.2, 0.5, 1, 2, 3, 5, 10, 30, 60 };
 
@@ -391,9 +445,12 @@ static void rebuild(struct ct_view_ui *v)
 	v->rows_valid = 0;
 	if (!v->snap)
 		return;
-	/* order only what the screen can reach; more when the selection goes further */
-	if (v->limit && v->limit < v->sel + 2 * (size_t)LINES)
-		v->limit = v->sel + 2 * (size_t)LINES;
+	/* order (and for groups, complete) only the rows the screen shows:
+	 * the table's rows end before the selection's row + LINES. A view of
+	 * the same snapshot keeps what it derived, so going further only
+	 * orders again. */
+	if (v->limit)
+		v->limit = v->sel + (size_t)LINES;
 	/* into the buffers of the last view: nothing to fault in each refresh */
 	if (snap_view_reuse(v->snap, o->group, v->filter, o->sort, desc, v->limit, &v->rows) ||
 	    (detail_unfilled(v) && snap_view_reuse(v->snap, o->group, v->filter, o->sort, desc, 0, &v->rows))) {
@@ -447,7 +504,10 @@ static void layout(struct ct_view_ui *v, int width)
 	int total, maxp = 0;
 
 	v->dest_w = 15;
-	for (size_t i = 0; v->rows_valid && i < v->rows.n && i < 2000; i++) {
+	/* the destination column fits the rows put in order (those shown and
+	 * the next), not the whole table: a wide address far down does not
+	 * widen it */
+	for (size_t i = 0; v->rows_valid && i < v->rows.sorted && i < 256; i++) {
 		char buf[64];
 		size_t b;
 		int w = text_fit(row_dest(v, v->rows.rows[i], buf, sizeof(buf)), 200, &b);
@@ -674,7 +734,7 @@ static void draw_table(struct ct_view_ui *v)
 	attrset(A_NORMAL);
 	if (!v->rows_valid)
 		return;
-	if (v->rows.sorted < v->rows.n && v->sel + (size_t)LINES >= v->rows.sorted) {
+	if (v->rows.sorted < v->rows.n && v->sel + (size_t)LINES > v->rows.sorted) {
 		rebuild(v); /* grows the limit to cover the selection */
 		if (!v->rows_valid)
 			return;
@@ -813,8 +873,8 @@ static void draw_details(struct ct_view_ui *v)
 	}
 	move(y++, 1);
 	addstr("errors: ");
-	for (int i = 0; i < CT_FLOW_ERRS && r->errs[i].err; i++) {
-		snprintf(buf, sizeof(buf), "%s %u  ", ct_errno_name(r->errs[i].err, tmp, sizeof(tmp)), r->errs[i].count);
+	for (int i = 0; i < CT_FLOW_ERRS && r->more->errs[i].err; i++) {
+		snprintf(buf, sizeof(buf), "%s %u  ", ct_errno_name(r->more->errs[i].err, tmp, sizeof(tmp)), r->more->errs[i].count);
 		addnstr(buf, COLS - getcurx(stdscr) - 1);
 	}
 	if (r->errs_other) {
@@ -851,12 +911,12 @@ static void draw_details(struct ct_view_ui *v)
 		int b0 = -1, b1 = 0;
 
 		for (int b = 0; b < CT_LAT_BUCKETS; b++)
-			if (r->lat[b]) {
+			if (r->more->lat[b]) {
 				if (b0 < 0)
 					b0 = b;
 				b1 = b;
-				if (r->lat[b] > max)
-					max = r->lat[b];
+				if (r->more->lat[b] > max)
+					max = r->more->lat[b];
 			}
 		ct_fmt_ms(ct_row_lat_pct(r, 0.5), t1, sizeof(t1));
 		ct_fmt_ms(ct_row_lat_pct(r, 0.99), t2, sizeof(t2));
@@ -869,9 +929,9 @@ static void draw_details(struct ct_view_ui *v)
 			int bw = COLS - 30 > 40 ? 40 : COLS - 30;
 
 			snprintf(buf, sizeof(buf), "%9.3f-%-9.3f %7u ", (b ? (1ULL << b) : 0) / 1000.0,
-				 (1ULL << (b + 1)) / 1000.0, r->lat[b]);
+				 (1ULL << (b + 1)) / 1000.0, r->more->lat[b]);
 			mvaddnstr(y, 1, buf, COLS - 2);
-			for (int i = 0; bw > 0 && i < (int)((uint64_t)r->lat[b] * bw / max); i++)
+			for (int i = 0; bw > 0 && i < (int)((uint64_t)r->more->lat[b] * bw / max); i++)
 				addstr(v->utf8 ? "\u2588" : "#");
 		}
 	}
@@ -881,10 +941,10 @@ static void draw_details(struct ct_view_ui *v)
 		mvaddnstr(++y, 1, buf, COLS - 2);
 		y++;
 	}
-	for (uint32_t i = 0; i < r->npids && y < LINES - 1; i++, y++) {
-		snprintf(buf, sizeof(buf), "%7u %-12s ", r->pids[i], resolve_cgroup(v->res, r->pids[i]));
+	for (uint32_t i = 0; r->more->pids && i < r->npids && y < LINES - 1; i++, y++) {
+		snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i], resolve_cgroup(v->res, r->more->pids[i]));
 		mvaddnstr(y, 1, buf, COLS - 2);
-		put_field(resolve_cmdline(v->res, r->pids[i]), COLS - getcurx(stdscr) - 1, 0);
+		put_field(resolve_cmdline(v->res, r->more->pids[i]), COLS - getcurx(stdscr) - 1, 0);
 	}
 }
 
@@ -997,6 +1057,7 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 		init_pair(P_DIM, COLOR_BLUE, -1);
 	}
 	v->limit = 4 * (size_t)LINES;
+	v->timing_path = getenv("CONNECTTOP_TIMING");
 	take_snapshot(v);
 	draw(v);
 	return v;
@@ -1011,6 +1072,9 @@ void view_free(struct ct_view_ui *v)
 	erase();
 	refresh();
 	endwin();
+	timing_write(v);
+	free(v->tick_ms.ms);
+	free(v->key_ms.ms);
 	view_rows_free(&v->rows);
 	snap_free(v->snap);
 	filter_free(v->filter);
@@ -1019,9 +1083,12 @@ void view_free(struct ct_view_ui *v)
 
 void view_tick(struct ct_view_ui *v)
 {
+	uint64_t t0 = app_now_ns();
+
 	if (!v->frozen)
 		take_snapshot(v);
 	draw(v);
+	timing_add(v, &v->tick_ms, t0);
 }
 
 int view_delay_changed(struct ct_view_ui *v)
@@ -1384,9 +1451,11 @@ static int table_key(struct ct_view_ui *v, int ch)
 
 int view_input(struct ct_view_ui *v)
 {
-	int ch, quit = 0;
+	int ch, quit = 0, keys = 0;
+	uint64_t t0 = app_now_ns();
 
 	while (!quit && (ch = getch()) != ERR) {
+		keys++;
 		if (ch == KEY_RESIZE)
 			continue; /* the one place: the redraw below uses the new LINES/COLS */
 		if (ch == 27)
@@ -1400,5 +1469,7 @@ int view_input(struct ct_view_ui *v)
 	}
 	if (!quit)
 		draw(v); /* also after a signal woke the loop: SIGWINCH, SIGCONT */
+	if (keys && !quit)
+		timing_add(v, &v->key_ms, t0);
 	return quit;
 }

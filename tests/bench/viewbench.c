@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * How long the view's work takes with N flows: a snapshot of the table, and
- * deriving the rows shown (filter, group, sort) from it. Prints medians in ms.
+ * How long the view's work takes with N flows, with the real core code: the
+ * snapshot of the table (a full copy, and the refresh each interval brings up
+ * to date), and deriving the rows shown (filter, group, sort) from it, both
+ * after a refresh (once per interval) and after a key that re-sorts the same
+ * snapshot. Two tables: many processes with a few flows each, and one
+ * process with every flow (as a scan looks: the grouped views then have to
+ * merge every flow into the rows shown). Prints medians in ms.
  *   viewbench [N]
  */
 #include <stdio.h>
@@ -13,6 +18,8 @@
 #include "flows.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ROUNDS 9
+#define SCREEN 80 /* rows put in order, as for a tall screen */
 
 static double now_ms(void)
 {
@@ -29,110 +36,153 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-#define ROUNDS 9
-
-static void fill(struct ct_sample *s, long i)
-{
-	memset(s, 0, sizeof(*s));
-	snprintf(s->key.comm, sizeof(s->key.comm), "proc%ld", i % 500);
-	s->key.family = 4;
-	s->key.daddr[0] = 10;
-	s->key.daddr[1] = i >> 16;
-	s->key.daddr[2] = i >> 8;
-	s->key.daddr[3] = i;
-	s->key.dport = 1 + i % 1000;
-	s->key.proto = 6;
-	s->pid = 1000 + i % 5000;
-	s->ret = i % 3 ? 0 : -111;
-}
-
 static double median(double *v, int n)
 {
 	qsort(v, n, sizeof(double), cmp_d);
 	return v[n / 2];
 }
 
-int main(int argc, char **argv)
+/* flow i of table `scan` (0: 500 processes; 1: one process, 100 addresses
+ * x 1000 ports) */
+static void fill(struct ct_sample *s, long i, int scan)
 {
-	long n = argc > 1 ? atol(argv[1]) : 100000;
+	memset(s, 0, sizeof(*s));
+	s->key.family = 4;
+	s->key.proto = 6;
+	s->key.daddr[0] = 10;
+	if (scan) {
+		snprintf(s->key.comm, sizeof(s->key.comm), "scanner");
+		s->key.daddr[3] = 1 + i / 1000;
+		s->key.dport = 1 + i % 1000;
+		s->pid = 4242;
+	} else {
+		snprintf(s->key.comm, sizeof(s->key.comm), "proc%ld", i % 500);
+		s->key.daddr[1] = i >> 16;
+		s->key.daddr[2] = i >> 8;
+		s->key.daddr[3] = i;
+		s->key.dport = 1 + i % 1000;
+		s->pid = 1000 + i % 5000;
+	}
+	s->ret = i % 3 ? 0 : -111;
+	s->has_lat = !s->ret;
+	s->lat_ns = 20000 + i % 7 * 1000;
+}
+
+/* one interval in which `step`-th flows had a connect */
+static void interval(struct ct_flows *t, long n, long step, long phase, int scan, uint64_t *now)
+{
+	struct ct_sample s;
+
+	for (long i = phase % step; i < n; i += step) {
+		fill(&s, i, scan);
+		s.ts_ns = ++*now;
+		flows_add(t, &s);
+	}
+	*now += 1000000000;
+	flows_tick(t, *now);
+}
+
+#define NVIEWS 6
+static const char *const what[NVIEWS] = { "flow, sort rate",     "flow, sort comm",  "flow, filter port:443",
+					  "process, sort count", "dest, sort count", "port, sort fail" };
+static const enum ct_group vg[NVIEWS] = { GROUP_FLOW,	 GROUP_FLOW, GROUP_FLOW,
+					  GROUP_PROCESS, GROUP_DEST, GROUP_PORT };
+static const enum ct_sort vs[NVIEWS] = { SORT_RATE, SORT_COMM, SORT_RATE, SORT_COUNT, SORT_COUNT, SORT_FAIL };
+
+static void table(long n, int scan, int snaps)
+{
 	struct ct_flows *t = flows_new(n);
 	struct ct_sample s;
-#define NVIEWS 6
-	double full_ms[ROUNDS], view_ms[ROUNDS][NVIEWS], t0;
-	static const char *const what[NVIEWS] = { "flow, sort rate",	"flow, sort comm",   "flow, filter port:443",
-						  "process, sort count", "dest, sort count", "port, sort fail" };
-	static const enum ct_group g[NVIEWS] = { GROUP_FLOW, GROUP_FLOW, GROUP_FLOW, GROUP_PROCESS, GROUP_DEST, GROUP_PORT };
-	static const enum ct_sort so[NVIEWS] = { SORT_RATE, SORT_COMM, SORT_RATE, SORT_COUNT, SORT_COUNT, SORT_FAIL };
+	struct ct_snap *snap = NULL;
 	struct ct_view v = { 0 };
-	static const int active_pct[] = { 1, 10, 100 };
 	char err[128];
 	struct ct_filter *f = filter_new("port:443", err, sizeof(err));
-	struct ct_snap *snap = NULL;
 	uint64_t now = 1;
+	double ms[ROUNDS], tick[NVIEWS], key[NVIEWS], t0;
 
 	flows_tick(t, now);
 	for (long i = 0; i < n; i++) {
-		fill(&s, i);
+		fill(&s, i, scan);
 		s.ts_ns = ++now;
 		for (int k = 0; k < 1 + i % 4; k++)
 			flows_add(t, &s);
 	}
 	now += 1000000000;
 	flows_tick(t, now);
-	printf("view work with %ld flows (medians of %d rounds)\n", n, ROUNDS);
-	/* a full copy of the table: batch mode and --prometheus take these */
-	for (int r = 0; r < ROUNDS; r++) {
-		struct ct_snap *fresh;
+	if (snaps) {
+		static const int active_pct[] = { 1, 10, 100 };
 
-		t0 = now_ms();
-		fresh = flows_snapshot(t, now);
-		full_ms[r] = now_ms() - t0;
-		snap_free(fresh);
-	}
-	printf("  snapshot, a full copy of the table         %8.2f ms\n", median(full_ms, ROUNDS));
-	/* the screen refreshes its snapshot once per interval: what that
-	 * costs depends on how many flows had connects since */
-	snap = flows_snapshot_reuse(t, now, NULL);
-	for (size_t a = 0; a < ARRAY_LEN(active_pct); a++) {
-		long step = 100 / active_pct[a];
-		double ms[ROUNDS];
-
-		for (int r = 0; r < ROUNDS + 2; r++) {
-			for (long i = r % step; i < n; i += step) {
-				fill(&s, i);
-				s.ts_ns = ++now;
-				flows_add(t, &s);
-			}
-			now += 1000000000;
-			flows_tick(t, now);
-			t0 = now_ms();
-			snap = flows_snapshot_reuse(t, now, snap);
-			/* the first two rounds catch up with the previous setting */
-			if (r >= 2)
-				ms[r - 2] = now_ms() - t0;
-		}
-		printf("  snapshot refresh, %3d%% of flows active     %8.2f ms (once per interval)\n", active_pct[a],
-		       median(ms, ROUNDS));
-	}
-	/* as the screen does: each view into the buffers of the last one */
-	for (int k = 0; k < NVIEWS; k++) {
+		/* a full copy of the table: batch mode and --prometheus take these */
 		for (int r = 0; r < ROUNDS; r++) {
-			t0 = now_ms();
-			snap_view_reuse(snap, g[k], k == 2 ? f : NULL, so[k], 1, 80, &v);
-			view_ms[r][k] = now_ms() - t0;
-		}
-	}
-	printf("  rows (filter, group, the 80 first put in order, as for a screen):\n");
-	for (int k = 0; k < NVIEWS; k++) {
-		double col[ROUNDS];
+			struct ct_snap *fresh;
 
-		for (int r = 0; r < ROUNDS; r++)
-			col[r] = view_ms[r][k];
-		printf("    %-40s %8.2f ms\n", what[k], median(col, ROUNDS));
+			t0 = now_ms();
+			fresh = flows_snapshot(t, now);
+			ms[r] = now_ms() - t0;
+			snap_free(fresh);
+		}
+		printf("  snapshot, a full copy of the table            %8.2f ms\n", median(ms, ROUNDS));
+		/* the screen refreshes its snapshot once per interval: what that
+		 * costs depends on how many flows had connects since */
+		snap = flows_snapshot_reuse(t, now, NULL);
+		for (size_t a = 0; a < ARRAY_LEN(active_pct); a++) {
+			for (int r = 0; r < ROUNDS + 2; r++) {
+				interval(t, n, 100 / active_pct[a], r, scan, &now);
+				t0 = now_ms();
+				snap = flows_snapshot_reuse(t, now, snap);
+				/* the first two rounds catch up with the previous setting */
+				if (r >= 2)
+					ms[r - 2] = now_ms() - t0;
+			}
+			printf("  snapshot refresh, %3d%% of the flows active    %8.2f ms\n", active_pct[a],
+			       median(ms, ROUNDS));
+		}
+		snap_free(snap);
+		filter_free(f);
+		flows_free(t);
+		return;
 	}
+	/* the rows: after each refresh (1% of the flows active), and after a
+	 * key that reverses the order of the same snapshot, into one view
+	 * reused throughout, as the screen does */
+	for (int k = 0; k < NVIEWS; k++) {
+		double km[ROUNDS];
+
+		for (int r = 0; r < ROUNDS; r++) {
+			interval(t, n, 100, r, scan, &now);
+			snap = flows_snapshot_reuse(t, now, snap);
+			t0 = now_ms();
+			snap_view_reuse(snap, vg[k], k == 2 ? f : NULL, vs[k], 1, SCREEN, &v);
+			ms[r] = now_ms() - t0;
+			t0 = now_ms();
+			snap_view_reuse(snap, vg[k], k == 2 ? f : NULL, vs[k], r % 2, SCREEN, &v);
+			km[r] = now_ms() - t0;
+		}
+		tick[k] = median(ms, ROUNDS);
+		key[k] = median(km, ROUNDS);
+	}
+	for (int k = 0; k < NVIEWS; k++)
+		printf("    %-34s %8.2f %8.2f ms\n", what[k], tick[k], key[k]);
 	view_rows_free(&v);
 	snap_free(snap);
 	filter_free(f);
 	flows_free(t);
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 100000;
+
+	if (n < 1000) {
+		fprintf(stderr, "viewbench: N must be at least 1000\n");
+		return 2;
+	}
+	printf("view work with %ld flows (medians of %d rounds)\n", n, ROUNDS);
+	table(n, 0, 1);
+	printf("  rows (filter, group, the %d first put in order):  after a refresh / after a key\n", SCREEN);
+	printf("   %ld flows of 500 processes:\n", n);
+	table(n, 0, 0);
+	printf("   %ld flows of one process, to %ld addresses x 1000 ports (a scan):\n", n, (n + 999) / 1000);
+	table(n, 1, 0);
 	return 0;
 }

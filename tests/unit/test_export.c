@@ -398,17 +398,20 @@ static void test_table(void)
 	CHECK_S("proto_name.unknown", "ipproto-99", ct_proto_name(99, buf, sizeof(buf)));
 	{
 		struct ct_row r;
+		struct ct_row_more m;
 
 		memset(&r, 0, sizeof(r));
+		memset(&m, 0, sizeof(m));
+		r.more = &m;
 		CHECK_S("top_error.none", "", ct_row_top_error(&r, buf, sizeof(buf)));
-		r.errs[0].err = ETIMEDOUT;
-		r.errs[0].count = 1;
-		r.errs[1].err = ECONNREFUSED;
-		r.errs[1].count = 5;
-		r.errs[2].err = 4242;
-		r.errs[2].count = 2;
+		m.errs[0].err = ETIMEDOUT;
+		m.errs[0].count = 1;
+		m.errs[1].err = ECONNREFUSED;
+		m.errs[1].count = 5;
+		m.errs[2].err = 4242;
+		m.errs[2].count = 2;
 		CHECK_S("top_error.most_frequent", "ECONNREFUSED", ct_row_top_error(&r, buf, sizeof(buf)));
-		r.errs[2].count = 9;
+		m.errs[2].count = 9;
 		CHECK_S("top_error.unknown_errno", "E4242", ct_row_top_error(&r, buf, sizeof(buf)));
 	}
 	CHECK_S("format_names", "table csv json prom",

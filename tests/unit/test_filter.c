@@ -7,6 +7,7 @@
 
 #define NROWS 7
 static struct ct_row rows[NROWS];
+static struct ct_row_more more[NROWS];
 static const uint32_t pids_r1[] = { 100, 150 };
 
 static void row(int i, const char *comm, const char *addr, unsigned dport, unsigned proto, uint32_t pid,
@@ -15,6 +16,8 @@ static void row(int i, const char *comm, const char *addr, unsigned dport, unsig
 	struct ct_row *r = &rows[i];
 
 	memset(r, 0, sizeof(*r));
+	memset(&more[i], 0, sizeof(more[i]));
+	r->more = &more[i];
 	r->key = key(comm, addr, dport, proto);
 	r->pid = pid;
 	r->uid = uid;
@@ -25,7 +28,7 @@ static void row(int i, const char *comm, const char *addr, unsigned dport, unsig
 static void setup(void)
 {
 	row(0, "curl", "10.1.2.3", 443, P_TCP, 150, 1000); /* r1 */
-	rows[0].pids = pids_r1;
+	more[0].pids = pids_r1;
 	rows[0].npids = 2;
 	rows[0].results[RES_OK] = 1;
 	row(1, "Firefox", "192.168.1.10", 8080, P_TCP, 200, 0); /* r2 */

@@ -27,9 +27,9 @@ static const char *pids_str(const struct ct_row *r)
 	size_t n = r->npids < 64 ? r->npids : 64;
 
 	buf[0] = 0;
-	if (!r->pids)
+	if (!r->more->pids)
 		return "(no pids array)";
-	memcpy(tmp, r->pids, n * sizeof(*tmp));
+	memcpy(tmp, r->more->pids, n * sizeof(*tmp));
 	qsort(tmp, n, sizeof(*tmp), cmp_u32);
 	for (size_t i = 0; i < n; i++)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u", i ? " " : "", tmp[i]);
@@ -125,10 +125,10 @@ static void test_pids(void)
 	CHECK_U("pids.shell_loop_count", 1000, s->rows[0].count);
 	CHECK_U("pids.shell_loop_npids", 1000, s->rows[0].npids);
 	CHECK_U("pids.shell_loop_last_pid", 1999, s->rows[0].pid);
-	if (s->rows[0].pids && s->rows[0].npids == 1000) {
+	if (s->rows[0].more->pids && s->rows[0].npids == 1000) {
 		uint32_t tmp[1000];
 
-		memcpy(tmp, s->rows[0].pids, sizeof(tmp));
+		memcpy(tmp, s->rows[0].more->pids, sizeof(tmp));
 		qsort(tmp, 1000, sizeof(*tmp), cmp_u32);
 		for (uint32_t i = 0; i < 1000; i++)
 			ok &= tmp[i] == 1000 + i;
@@ -152,10 +152,10 @@ static void test_pids(void)
 	CHECK_U("pids.saturated_count", 2003, s->rows[0].count);
 	CHECK_U("pids.saturated_npids", CT_MAX_PIDS, s->rows[0].npids);
 	CHECK_U("pids.saturated_last_pid", 2999, s->rows[0].pid);
-	if (s->rows[0].pids && s->rows[0].npids == CT_MAX_PIDS) {
+	if (s->rows[0].more->pids && s->rows[0].npids == CT_MAX_PIDS) {
 		uint32_t tmp[CT_MAX_PIDS];
 
-		memcpy(tmp, s->rows[0].pids, sizeof(tmp));
+		memcpy(tmp, s->rows[0].more->pids, sizeof(tmp));
 		qsort(tmp, CT_MAX_PIDS, sizeof(*tmp), cmp_u32);
 		ok = tmp[0] >= 1000 && tmp[CT_MAX_PIDS - 1] <= 2999;
 		for (int i = 1; i < CT_MAX_PIDS; i++)
@@ -244,21 +244,21 @@ static void test_results(void)
 	CHECK_U("results.other", 1, r->results[RES_OTHER]);
 	CHECK_U("results.failures", 7, ct_row_failures(r));
 	/* the first four distinct errnos, in order of first appearance */
-	CHECK_I("errs.0.err", ECONNREFUSED, r->errs[0].err);
-	CHECK_U("errs.0.count", 3, r->errs[0].count);
-	CHECK_I("errs.1.err", ETIMEDOUT, r->errs[1].err);
-	CHECK_U("errs.1.count", 1, r->errs[1].count);
-	CHECK_I("errs.2.err", ENETUNREACH, r->errs[2].err);
-	CHECK_U("errs.2.count", 1, r->errs[2].count);
-	CHECK_I("errs.3.err", EHOSTUNREACH, r->errs[3].err);
-	CHECK_U("errs.3.count", 1, r->errs[3].count);
+	CHECK_I("errs.0.err", ECONNREFUSED, r->more->errs[0].err);
+	CHECK_U("errs.0.count", 3, r->more->errs[0].count);
+	CHECK_I("errs.1.err", ETIMEDOUT, r->more->errs[1].err);
+	CHECK_U("errs.1.count", 1, r->more->errs[1].count);
+	CHECK_I("errs.2.err", ENETUNREACH, r->more->errs[2].err);
+	CHECK_U("errs.2.count", 1, r->more->errs[2].count);
+	CHECK_I("errs.3.err", EHOSTUNREACH, r->more->errs[3].err);
+	CHECK_U("errs.3.count", 1, r->more->errs[3].count);
 	CHECK_U("errs.other", 1, r->errs_other); /* EACCES, the fifth */
 	r = find_row(s->rows, s->n, &k2);
 	CHECK_U("errs.other_class_count", 3, r ? r->results[RES_OTHER] : 0);
-	CHECK_I("errs.other_class_eacces", EACCES, r ? r->errs[0].err : 0);
-	CHECK_U("errs.other_class_eacces_n", 2, r ? r->errs[0].count : 0);
-	CHECK_I("errs.other_class_eperm", EPERM, r ? r->errs[1].err : 0);
-	CHECK_U("errs.other_class_eperm_n", 1, r ? r->errs[1].count : 0);
+	CHECK_I("errs.other_class_eacces", EACCES, r ? r->more->errs[0].err : 0);
+	CHECK_U("errs.other_class_eacces_n", 2, r ? r->more->errs[0].count : 0);
+	CHECK_I("errs.other_class_eperm", EPERM, r ? r->more->errs[1].err : 0);
+	CHECK_U("errs.other_class_eperm_n", 1, r ? r->more->errs[1].count : 0);
 	CHECK_U("errs.other_class_no_overflow", 0, r ? r->errs_other : 1);
 	snap_free(s);
 	flows_free(t);
@@ -283,7 +283,7 @@ static void test_pending(void)
 	CHECK_U("pending.ok", 0, s->rows[0].results[RES_OK]);
 	CHECK_U("pending.other", 0, s->rows[0].results[RES_OTHER]);
 	CHECK_U("pending.not_a_failure", 0, ct_row_failures(&s->rows[0]));
-	CHECK_I("pending.no_errno", 0, s->rows[0].errs[0].err);
+	CHECK_I("pending.no_errno", 0, s->rows[0].more->errs[0].err);
 	snap_free(s);
 
 	o = sample(k, T0 + 5 * NS_PER_MS, 7, 0);
@@ -298,7 +298,7 @@ static void test_pending(void)
 	CHECK_U("outcome.lat_n", 1, s->rows[0].lat_n);
 	CHECK_U("outcome.lat_sum", 1500000, s->rows[0].lat_sum_ns);
 	CHECK_U("outcome.lat_max", 1500000, s->rows[0].lat_max_ns);
-	CHECK_U("outcome.lat_bucket_10", 1, s->rows[0].lat[10]);
+	CHECK_U("outcome.lat_bucket_10", 1, s->rows[0].more->lat[10]);
 	CHECK_U("outcome.last_ns", T0 + 5 * NS_PER_MS, s->rows[0].last_ns);
 	CHECK_U("outcome.npids", 1, s->rows[0].npids);
 	snap_free(s);
@@ -314,8 +314,8 @@ static void test_pending(void)
 	CHECK_U("outcome_refused.count", 2, s->rows[0].count);
 	CHECK_U("outcome_refused.pending", 0, s->rows[0].results[RES_PENDING]);
 	CHECK_U("outcome_refused.refused", 1, s->rows[0].results[RES_REFUSED]);
-	CHECK_I("outcome_refused.errno", ECONNREFUSED, s->rows[0].errs[0].err);
-	CHECK_U("outcome_refused.errno_n", 1, s->rows[0].errs[0].count);
+	CHECK_I("outcome_refused.errno", ECONNREFUSED, s->rows[0].more->errs[0].err);
+	CHECK_U("outcome_refused.errno_n", 1, s->rows[0].more->errs[0].count);
 	/* outcomes are not connects: the interval saw 2 */
 	CHECK_U("outcome.interval_count", 2, s->rows[0].interval_count);
 	CHECK_U("outcome.hist0", 2, hist_at(&s->rows[0], s->epoch, 0));
@@ -554,7 +554,7 @@ static void test_eviction(void)
 	CHECK_U("evict.callback_b_count", 2, log.rows[0].count);
 	CHECK_U("evict.callback_b_ok", 1, log.rows[0].results[RES_OK]);
 	CHECK_U("evict.callback_b_refused", 1, log.rows[0].results[RES_REFUSED]);
-	CHECK_I("evict.callback_b_errno", ECONNREFUSED, log.rows[0].errs[0].err);
+	CHECK_I("evict.callback_b_errno", ECONNREFUSED, log.rows[0].more->errs[0].err);
 	CHECK_U("evict.callback_b_last_ns", T0 + 3, log.rows[0].last_ns);
 	CHECK_U("evict.callback_b_pid", 2, log.rows[0].pid);
 	s = flows_snapshot(t, T0 + 7);
@@ -595,8 +595,8 @@ static void test_eviction(void)
 	CHECK_U("clear.reuse_count", 2, s->n ? s->rows[0].count : 0);
 	CHECK_U("clear.reuse_ok_zero", 0, s->n ? s->rows[0].results[RES_OK] : 1);
 	CHECK_U("clear.reuse_npids", 1, s->n ? s->rows[0].npids : 0);
-	CHECK_I("clear.reuse_errs", ETIMEDOUT, s->n ? s->rows[0].errs[0].err : 0);
-	CHECK_I("clear.reuse_errs_only_one", 0, s->n ? s->rows[0].errs[1].err : 1);
+	CHECK_I("clear.reuse_errs", ETIMEDOUT, s->n ? s->rows[0].more->errs[0].err : 0);
+	CHECK_I("clear.reuse_errs_only_one", 0, s->n ? s->rows[0].more->errs[1].err : 1);
 	snap_free(s);
 	flows_free(t);
 }
@@ -659,9 +659,13 @@ static struct ct_row lat_row(const uint64_t *lat_ns, const int *times, int n)
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < times[i]; j++)
 			add_lat(t, k, T0 + 1, 1, 0, lat_ns[i]);
+	static struct ct_row_more m; /* outlives the snapshot: the caller's row points to it */
+
 	s = flows_snapshot(t, T0 + 2);
 	r = s->rows[0];
-	r.pids = NULL;
+	m = *r.more;
+	m.pids = NULL;
+	r.more = &m;
 	snap_free(s);
 	flows_free(t);
 	return r;
@@ -677,8 +681,8 @@ static void test_latency(void)
 		static const int n[] = { 100, 1 };
 
 		r = lat_row(l, n, 2);
-		CHECK_U("lat.bucket_1000us", 100, r.lat[9]); /* [512, 1024) */
-		CHECK_U("lat.bucket_1s", 1, r.lat[19]);	     /* [524288, 1048576) */
+		CHECK_U("lat.bucket_1000us", 100, r.more->lat[9]); /* [512, 1024) */
+		CHECK_U("lat.bucket_1s", 1, r.more->lat[19]);	     /* [524288, 1048576) */
 		CHECK_U("lat.n", 101, r.lat_n);
 		CHECK_U("lat.sum", 1100000000ULL, r.lat_sum_ns);
 		CHECK_U("lat.max_ns", 1000000000ULL, r.lat_max_ns);
@@ -696,7 +700,7 @@ static void test_latency(void)
 		static const int n[] = { 4 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat4.bucket", 4, r.lat[6]);
+		CHECK_U("lat4.bucket", 4, r.more->lat[6]);
 		CHECK_D("lat4.p25", 80.0, ct_row_lat_pct(&r, 0.25), 1e-9);
 		CHECK_D("lat4.p50", 96.0, ct_row_lat_pct(&r, 0.5), 1e-9);
 		CHECK_D("lat4.p75_capped", 100.0, ct_row_lat_pct(&r, 0.75), 1e-9);
@@ -715,7 +719,7 @@ static void test_latency(void)
 		static const int n[] = { 1 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat_3us.bucket", 1, r.lat[1]); /* [2, 4) */
+		CHECK_U("lat_3us.bucket", 1, r.more->lat[1]); /* [2, 4) */
 		CHECK_D("lat_3us.p50_capped", 3.0, ct_row_lat_pct(&r, 0.5), 1e-9);
 	}
 	{
@@ -723,7 +727,7 @@ static void test_latency(void)
 		static const int n[] = { 1 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat_sub_us.bucket0", 1, r.lat[0]);
+		CHECK_U("lat_sub_us.bucket0", 1, r.more->lat[0]);
 		CHECK_D("lat_sub_us.p50", 0.5, ct_row_lat_pct(&r, 0.5), 1e-9);
 	}
 	{
@@ -731,7 +735,7 @@ static void test_latency(void)
 		static const int n[] = { 1 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat_huge.last_bucket", 1, r.lat[CT_LAT_BUCKETS - 1]);
+		CHECK_U("lat_huge.last_bucket", 1, r.more->lat[CT_LAT_BUCKETS - 1]);
 		CHECK_D("lat_huge.p50", 100e6, ct_row_lat_pct(&r, 0.5), 1e-6);
 	}
 	{
@@ -817,13 +821,13 @@ static void test_grouping(void)
 		CHECK_U("group.process.curl_hist1", 3, hist_at(r, v.epoch, 1));
 		CHECK_U("group.process.curl_interval_count", 2, r->interval_count);
 		CHECK_D("group.process.curl_rate", 2.0, r->rate, 1e-12);
-		CHECK_I("group.process.curl_err", ECONNREFUSED, r->errs[0].err);
-		CHECK_U("group.process.curl_err_n", 2, r->errs[0].count);
+		CHECK_I("group.process.curl_err", ECONNREFUSED, r->more->errs[0].err);
+		CHECK_U("group.process.curl_err_n", 2, r->more->errs[0].count);
 		CHECK_U("group.process.curl_first_ns", T0 + 100 * NS_PER_MS, r->first_ns);
 		CHECK_U("group.process.curl_last_ns", T0 + 1200 * NS_PER_MS, r->last_ns);
 		CHECK_U("group.process.curl_pid_of_latest", 100, r->pid);
 		CHECK_U("group.process.curl_lat_n", 1, r->lat_n);
-		CHECK_U("group.process.curl_lat_bucket", 1, r->lat[9]);
+		CHECK_U("group.process.curl_lat_bucket", 1, r->more->lat[9]);
 	}
 	r = v.n == 2 ? v.rows[1] : NULL;
 	if (r) {
@@ -1214,20 +1218,30 @@ static int all_rows_once(const struct ct_view *v, const struct ct_snap *s)
 	return ok;
 }
 
-/* every field of two rows, the pids as sets */
-static int rows_same(const struct ct_row *a, const struct ct_row *b)
+/* every field of two rows and of their more, the pids as sets, the
+ * history as seen in interval `epoch` (two rings can hold the same history
+ * from different newest intervals) */
+static int rows_same(const struct ct_row *a, const struct ct_row *b, uint64_t epoch)
 {
 	struct ct_row x = *a, y = *b;
-	uint32_t pa[CT_MAX_PIDS], pb[CT_MAX_PIDS];
+	struct ct_row_more xm = *a->more, ym = *b->more;
+	uint32_t pa[CT_MAX_PIDS], pb[CT_MAX_PIDS], ha[CT_HIST], hb[CT_HIST];
 
-	if (a->npids != b->npids || a->npids > CT_MAX_PIDS || (a->npids && (!a->pids || !b->pids)))
+	if (a->npids != b->npids || a->npids > CT_MAX_PIDS || (a->npids && (!a->more->pids || !b->more->pids)))
 		return 0;
-	memcpy(pa, a->pids, a->npids * sizeof(*pa));
-	memcpy(pb, b->pids, b->npids * sizeof(*pb));
+	memcpy(pa, a->more->pids, a->npids * sizeof(*pa));
+	memcpy(pb, b->more->pids, b->npids * sizeof(*pb));
 	qsort(pa, a->npids, sizeof(*pa), cmp_u32);
 	qsort(pb, b->npids, sizeof(*pb), cmp_u32);
-	x.pids = y.pids = NULL;
-	return !memcmp(&x, &y, sizeof(x)) && !memcmp(pa, pb, a->npids * sizeof(*pa));
+	ct_row_history(a, epoch, ha);
+	ct_row_history(b, epoch, hb);
+	x.more = y.more = NULL;
+	x.hist_epoch = y.hist_epoch = 0;
+	xm.pids = ym.pids = NULL;
+	memset(xm.hist_ring, 0, sizeof(xm.hist_ring));
+	memset(ym.hist_ring, 0, sizeof(ym.hist_ring));
+	return !memcmp(&x, &y, sizeof(x)) && !memcmp(&xm, &ym, sizeof(xm)) && !memcmp(pa, pb, a->npids * sizeof(*pa)) &&
+	       !memcmp(ha, hb, sizeof(ha));
 }
 
 static void test_limit(void)
@@ -1299,7 +1313,7 @@ static void test_limit(void)
 					/* the rows put in order are complete: all that a
 					 * full view has, history and pids included */
 					for (size_t j = 0; ok && j < k; j++)
-						ok = rows_same(v.rows[j], full.rows[j]);
+						ok = rows_same(v.rows[j], full.rows[j], v.epoch);
 					if (ok && g == GROUP_FLOW)
 						ok = all_rows_once(&v, s);
 					if (!ok && bad++ < 5)
@@ -1345,11 +1359,11 @@ static void test_snapshot_reuse(void)
 	r = find_row(s->rows, s->n, &b);
 	CHECK_U("reuse.grown_b_count", 50, r ? r->count : 0);
 	CHECK_U("reuse.grown_b_npids", 50, r ? r->npids : 0);
-	if (r && r->pids) {
+	if (r && r->more->pids) {
 		uint32_t tmp[50];
 		int ok = 1;
 
-		memcpy(tmp, r->pids, sizeof(tmp));
+		memcpy(tmp, r->more->pids, sizeof(tmp));
 		qsort(tmp, 50, sizeof(*tmp), cmp_u32);
 		for (int i = 0; i < 50; i++)
 			ok &= tmp[i] == (uint32_t)(10 + i);
@@ -1376,6 +1390,214 @@ static void test_snapshot_reuse(void)
 	flows_free(t);
 }
 
+/* same rows, row by row (snapshot rows keep their place) */
+static int snaps_same(const struct ct_snap *a, const struct ct_snap *b, size_t *bad_row)
+{
+	if (a->n != b->n || a->epoch != b->epoch)
+		return 0;
+	for (size_t i = 0; i < a->n; i++) {
+		uint32_t ha[CT_HIST], hb[CT_HIST];
+
+		ct_row_history(&a->rows[i], a->epoch, ha);
+		ct_row_history(&b->rows[i], b->epoch, hb);
+		if (!rows_same(&a->rows[i], &b->rows[i], a->epoch) || memcmp(ha, hb, sizeof(ha)) ||
+		    memcmp(a->rows[i].more->hist_ring, b->rows[i].more->hist_ring, sizeof(a->rows[i].more->hist_ring)) ||
+		    a->rows[i].hist_epoch != b->rows[i].hist_epoch) {
+			*bad_row = i;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* A snapshot brought up to date must equal a fresh copy, whatever happened
+ * in between: connects to old and new flows, evictions, intervals ending,
+ * long idle gaps, tags, clears; and it must really be brought up to date
+ * (not copied whole) when little changed. */
+static void test_snapshot_update(void)
+{
+	struct ct_flows *t = flows_new(64);
+	struct ct_snap *inc = NULL, *other = NULL;
+	uint64_t now = T0;
+	uint32_t x = 777;
+	int steps = 0, bad = 0, updated = 0, full_after_clear = 1, vbad = 0, vn = 0;
+	/* a view per grouping follows the snapshot, as the screen does */
+	struct ct_view views[GROUP_MAX] = { 0 };
+	char err[128];
+	struct ct_filter *filt = filter_new("!port:3 !refused", err, sizeof(err));
+
+	flows_tick(t, now);
+	for (int round = 0; round < 400; round++) {
+		int op, nadd;
+
+		x = x * 1103515245u + 12345u;
+		op = (x >> 16) % 100;
+		nadd = op < 60 ? 1 + (x >> 8) % 3 : op < 75 ? 40 + (x >> 4) % 60 : 0;
+		for (int i = 0; i < nadd; i++) {
+			/* 100 keys over 64 places: evictions; pids from a small set */
+			struct flow_key k;
+			char comm[8];
+			int ret;
+
+			x = x * 1103515245u + 12345u;
+			snprintf(comm, sizeof(comm), "p%u", (x >> 8) % 7);
+			k = key(comm, "10.0.0.1", 1 + (x >> 12) % 15, (x >> 20) % 2 ? P_TCP : P_UDP);
+			ret = (x >> 22) % 4 == 0 ? -ECONNREFUSED : (x >> 22) % 4 == 1 ? -ETIMEDOUT : 0;
+			if ((x >> 24) % 3)
+				add_lat(t, k, now + i, 100 + (x >> 26) % 5, ret, 1000 + (x >> 6) % 100000);
+			else
+				add_n(t, k, 1, now + i, 100 + (x >> 26) % 5, ret);
+		}
+		if (op >= 75 && op < 90) { /* intervals end, sometimes many */
+			int ticks = op < 87 ? 1 : 30 + (x >> 9) % 50;
+
+			for (int i = 0; i < ticks; i++)
+				flows_tick(t, now += NS_PER_S);
+		} else if (op >= 90 && op < 97) { /* a tag, as the Prometheus exposition sets */
+			struct flow_key k = key("p1", "10.0.0.1", 1 + (x >> 5) % 15, P_TCP);
+
+			flows_tag_set(t, &k, 1 + (x >> 3) % 3);
+		} else if (op >= 97 && op < 99) {
+			flows_clear(t);
+		} else if (op == 99) { /* another reader's snapshot in between */
+			snap_free(other);
+			other = flows_snapshot(t, now);
+		}
+		now += 1000;
+		{
+			struct ct_snap *fresh = flows_snapshot(t, now);
+			size_t row = 0;
+
+			inc = flows_snapshot_reuse(t, now, inc);
+			if (!inc || !fresh || !snaps_same(inc, fresh, &row)) {
+				if (bad++ < 3)
+					ck(0, nm("snap_update.round_%d", round), "op %d: row %zu differs from a fresh snapshot",
+					   op, row);
+			}
+			if (inc && !inc->full)
+				updated++;
+			for (int g = GROUP_FLOW; inc && g < GROUP_MAX; g++) {
+				enum ct_sort so = (enum ct_sort)((round + g) % SORT_MAX);
+				const struct ct_filter *ff = round % 50 < 25 ? NULL : filt;
+				size_t lim = (size_t)(round % 4) * 3;
+				struct ct_view v;
+				int ok = !snap_view_reuse(inc, g, ff, so, round % 2, lim, &views[g]) &&
+					 !snap_view(inc, g, ff, so, round % 2, lim, &v);
+
+				ok = ok && views[g].n == v.n && views[g].sorted == v.sorted;
+				for (size_t i = 0; ok && i < v.sorted; i++)
+					ok = rows_same(views[g].rows[i], v.rows[i], v.epoch);
+				if (!ok && vbad++ < 3)
+					ck(0, nm("snap_update.view.%d.%s", round, ct_group_names[g]),
+					   "the view kept up to date differs from a fresh one (n %zu/%zu)", views[g].n, v.n);
+				view_rows_free(&v);
+				vn++;
+			}
+			if (inc && op >= 97 && op < 99 && !inc->full)
+				full_after_clear = 0;
+			snap_free(fresh);
+			steps++;
+		}
+	}
+	ck(!bad, "snap_update.equals_fresh", "%d of %d refreshes differ from a fresh snapshot", bad, steps);
+	ck(!vbad, "snap_update.views_equal_fresh", "%d of %d views differ from fresh ones", vbad, vn);
+	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
+		view_rows_free(&views[g]);
+	filter_free(filt);
+	ck(updated > steps / 2, "snap_update.mostly_updated", "only %d of %d refreshes were updates", updated, steps);
+	CHECK("snap_update.full_after_clear", full_after_clear);
+	snap_free(inc);
+	snap_free(other);
+	flows_free(t);
+
+	/* an idle table of many flows: a refresh writes nothing; one connect: one row */
+	t = flows_new(1000);
+	flows_tick(t, T0);
+	for (int i = 0; i < 500; i++)
+		add_n(t, key("idle", "10.0.0.2", 1 + i, P_TCP), 1, T0 + i, 9, 0);
+	flows_tick(t, T0 + NS_PER_S);
+	flows_tick(t, T0 + 2 * NS_PER_S);
+	inc = flows_snapshot_reuse(t, T0 + 2 * NS_PER_S, NULL);
+	flows_tick(t, T0 + 3 * NS_PER_S);
+	add_n(t, key("idle", "10.0.0.2", 7, P_TCP), 1, T0 + 3 * NS_PER_S + 1, 9, 0);
+	inc = flows_snapshot_reuse(t, T0 + 3 * NS_PER_S + 2, inc);
+	CHECK_U("snap_update.idle.updated", 0, inc->full);
+	{
+		const struct flow_key k = key("idle", "10.0.0.2", 7, P_TCP);
+		const struct ct_row *r = find_row(inc->rows, inc->n, &k);
+
+		CHECK_U("snap_update.idle.count", 2, r ? r->count : 0);
+		CHECK_U("snap_update.idle.n", 500, inc->n);
+	}
+	snap_free(inc);
+	flows_free(t);
+}
+
+/* One view reused across groupings, sorts, limits and filters gives what
+ * a fresh view gives. */
+static void test_view_reuse(void)
+{
+	struct ct_flows *t = sort_table(0);
+	struct ct_snap *s;
+	struct ct_view reused = { 0 }, fresh;
+	char err[128];
+	struct ct_filter *f = filter_new("!port:2", err, sizeof(err));
+	int bad = 0, n = 0;
+
+	/* more flows, so that group counts go up and down between views */
+	for (int i = 0; i < 300; i++) {
+		char comm[8];
+
+		snprintf(comm, sizeof(comm), "q%d", i % 13);
+		add_lat(t, key(comm, i % 2 ? "10.9.0.1" : "fd00::9", 1 + i % 40, P_TCP), T0 + i, 50 + i % 9,
+			i % 5 ? 0 : -ECONNREFUSED, 1000 + 777 * i);
+	}
+	flows_tick(t, T0 + NS_PER_S);
+	s = flows_snapshot(t, T0 + NS_PER_S);
+	for (int round = 0; round < 3; round++) {
+		for (int g = GROUP_MAX - 1; g >= GROUP_FLOW; g--) {
+			for (int so = 0; so < SORT_MAX; so++) {
+				size_t lim = (size_t)((so * 7 + g * 3 + round) % 5) * 10;
+				const struct ct_filter *ff = (so + round) % 3 ? NULL : f;
+				int ok;
+
+				ok = !snap_view_reuse(s, g, ff, so, so % 2, lim, &reused) &&
+				     !snap_view(s, g, ff, so, so % 2, lim, &fresh);
+				ok = ok && reused.n == fresh.n && reused.sorted == fresh.sorted && reused.total == fresh.total;
+				for (size_t i = 0; ok && i < fresh.sorted; i++)
+					ok = rows_same(reused.rows[i], fresh.rows[i], fresh.epoch);
+				if (!ok && bad++ < 3)
+					ck(0, nm("view_reuse.%s.%s.%zu", ct_group_names[g], ct_sort_names[so], lim),
+					   "a reused view differs from a fresh one (n %zu/%zu, sorted %zu/%zu)", reused.n,
+					   fresh.n, reused.sorted, fresh.sorted);
+				view_rows_free(&fresh);
+				n++;
+			}
+		}
+	}
+	ck(!bad, "view_reuse.equals_fresh", "%d of %d reused views differ", bad, n);
+	/* the same snapshot object brought up to date: the view must see the change */
+	for (int g = GROUP_FLOW; g < GROUP_MAX; g++) {
+		int ok;
+
+		s = flows_snapshot_reuse(t, T0 + NS_PER_S + 1, s);
+		ok = !snap_view_reuse(s, g, NULL, SORT_COUNT, 1, 5, &reused);
+		add_n(t, key("q3", "10.9.0.1", 3, P_TCP), 1000 + g, T0 + NS_PER_S + 2, 77, 0);
+		s = flows_snapshot_reuse(t, T0 + NS_PER_S + 3, s);
+		ok = ok && !snap_view_reuse(s, g, NULL, SORT_COUNT, 1, 5, &reused) &&
+		     !snap_view(s, g, NULL, SORT_COUNT, 1, 5, &fresh);
+		ok = ok && reused.n == fresh.n && reused.sorted == fresh.sorted;
+		for (size_t i = 0; ok && i < fresh.sorted; i++)
+			ok = rows_same(reused.rows[i], fresh.rows[i], fresh.epoch);
+		ck(ok, nm("view_reuse.refreshed.%s", ct_group_names[g]), "a view of the refreshed snapshot is stale");
+		view_rows_free(&fresh);
+	}
+	view_rows_free(&reused);
+	filter_free(f);
+	snap_free(s);
+	flows_free(t);
+}
+
 int main(void)
 {
 	test_counts();
@@ -1392,5 +1614,7 @@ int main(void)
 	test_group_latest();
 	test_limit();
 	test_snapshot_reuse();
+	test_snapshot_update();
+	test_view_reuse();
 	return ck_done();
 }
