@@ -55,6 +55,9 @@ struct app {
 	int64_t mono_to_unix_ns;
 	struct ct_stats stats;		/* as of the last tick */
 	volatile sig_atomic_t quit;
+	/* batch mode's snapshot and rows, brought up to date each interval */
+	struct ct_snap *batch_snap;
+	struct ct_view batch_view;
 };
 
 /* a sort column's natural order: numbers descending, names ascending */
@@ -70,5 +73,6 @@ const char *app_cgroup_of(void *app, unsigned pid);
 
 /* batch.c: print one interval as the options say. 0 or -errno (-EPIPE). */
 int batch_print(struct app *a);
+void batch_free(struct app *a);
 
 #endif

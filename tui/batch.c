@@ -11,25 +11,29 @@ int batch_print(struct app *a)
 	static int csv_header_done;
 	const struct options *o = &a->opt;
 	struct ct_snap *snap;
-	struct ct_view v;
+	struct ct_view *v = &a->batch_view;
+	size_t n;
 	int rc;
 
 	if (o->format == FMT_PROM)
 		return prom_write(a->prom, stdout, a->flows, &a->stats);
-	snap = flows_snapshot(a->flows, app_now_ns());
+	/* the last interval's snapshot and rows, brought up to date: with many
+	 * flows an interval costs what changed, not a copy of the table */
+	snap = flows_snapshot_reuse(a->flows, app_now_ns(), a->batch_snap);
+	a->batch_snap = snap;
 	if (!snap)
 		return -ENOMEM;
-	rc = snap_view(snap, o->group, o->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse,
-	       (size_t)o->max_rows, &v);
-	if (rc) {
-		snap_free(snap);
+	rc = snap_view_reuse(snap, o->group, o->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse,
+			     (size_t)o->max_rows, v);
+	if (rc)
 		return rc;
-	}
-	if (o->max_rows && (size_t)o->max_rows < v.n && o->format != FMT_TABLE)
-		v.n = o->max_rows;
+	/* the formats print v->n rows: at most -m of them */
+	n = v->n;
+	if (o->max_rows && (size_t)o->max_rows < v->n && o->format != FMT_TABLE)
+		v->n = o->max_rows;
 	switch (o->format) {
 	case FMT_JSON:
-		rc = export_json(stdout, &v, o->group, &a->stats);
+		rc = export_json(stdout, v, o->group, &a->stats);
 		break;
 	case FMT_CSV:
 		if (!csv_header_done) {
@@ -38,12 +42,18 @@ int batch_print(struct app *a)
 			if (rc)
 				break;
 		}
-		rc = export_csv(stdout, &v, o->group, &a->stats);
+		rc = export_csv(stdout, v, o->group, &a->stats);
 		break;
 	default:
-		rc = export_table(stdout, &v, o->group, &a->stats, o->max_rows);
+		rc = export_table(stdout, v, o->group, &a->stats, o->max_rows);
 	}
-	view_rows_free(&v);
-	snap_free(snap);
+	v->n = n;
 	return rc;
+}
+
+void batch_free(struct app *a)
+{
+	view_rows_free(&a->batch_view);
+	snap_free(a->batch_snap);
+	a->batch_snap = NULL;
 }

@@ -628,6 +628,7 @@ out_final:
 	write_prom(&app, !ui);
 out:
 	view_free(ui);
+	batch_free(&app);
 	probe_free(app.probe);
 	prom_free(app.prom);
 	flows_free(app.flows);

@@ -29,6 +29,7 @@ struct series {
 
 struct prom {
 	struct ct_flows *flows;
+	struct ct_snap *snap; /* the last interval's, brought up to date */
 	size_t max_series;
 	struct series **own, **other; /* hash buckets */
 	size_t nbuckets, n_own, n_other;
@@ -158,6 +159,7 @@ void prom_free(struct prom *p)
 		flows_set_evict_cb(p->flows, NULL, NULL);
 	free_tab(p->own, p->nbuckets);
 	free_tab(p->other, p->nbuckets);
+	snap_free(p->snap);
 	free(p);
 }
 
@@ -269,7 +271,8 @@ static void meta(FILE *out, const char *name, const char *type, const char *help
 
 int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_stats *st)
 {
-	struct ct_snap *snap = flows_snapshot(t, 0);
+	/* brought up to date: with many flows an interval costs what changed */
+	struct ct_snap *snap = p->snap = flows_snapshot_reuse(t, 0, p->snap);
 	const struct ct_row **fresh;
 	uint64_t pending = 0;
 	size_t nfresh = 0;
@@ -277,10 +280,8 @@ int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_st
 	if (!snap)
 		return -ENOMEM;
 	fresh = malloc((snap->n ? snap->n : 1) * sizeof(*fresh));
-	if (!fresh) {
-		snap_free(snap);
+	if (!fresh)
 		return -ENOMEM;
-	}
 	each_series(p, reset_live, NULL);
 	/* flows seen for the first time get series, busiest first, while the
 	 * cap allows; the rest are folded for as long as they live */
@@ -303,7 +304,6 @@ int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_st
 			acc_add(&s->live, &snap->rows[i]);
 	}
 	free(fresh);
-	snap_free(snap);
 
 	meta(out, "connecttop_connects_total", "counter",
 	     "Finished connect() calls by process, destination and result (ok, refused, timeout, unreachable, other).");
