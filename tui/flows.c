@@ -640,18 +640,41 @@ static inline void prefetch_flow_row(const struct ct_flows *t, struct ct_snap *s
 		__builtin_prefetch(m + o, 1);
 }
 
-/* write the row `row` of s with its pids: -1 when the pid pool has no room */
+/* The pid pool of s has no room left for `need` more: make it twice as
+ * large and point the rows' pids into the new one (the rows written so far:
+ * those with room; rows for flows to come have none). -1 when out of
+ * memory. */
+static int snap_pool_grow(const struct ct_flows *t, struct ct_snap *s, size_t need)
+{
+	size_t cap = s->pids_cap * 2;
+	uint32_t *pool;
+
+	while (cap < s->pids_used + need)
+		cap *= 2;
+	pool = realloc(s->pid_pool, cap * sizeof(*pool));
+	if (!pool)
+		return -1;
+	s->pid_pool = pool;
+	s->pids_cap = cap;
+	for (size_t row = 0; row < t->n; row++)
+		if (s->pid_room[row])
+			s->more[row].pids = pool + s->pid_off[row];
+	return 0;
+}
+
+/* write the row `row` of s with its pids: -1 when out of memory */
 static int snap_write_row(const struct ct_flows *t, struct ct_snap *s, size_t row)
 {
 	const struct ct_flow *f = t->rows[row].f;
 	struct ct_row *r = &s->rows[row];
 
 	if (f->npids > s->pid_room[row]) {
+		/* a new place with room to grow: a flow's pids only grow */
 		size_t room = f->npids < 2 ? 2 : 2 * (size_t)f->npids;
 
 		if (room > CT_MAX_PIDS)
 			room = CT_MAX_PIDS;
-		if (s->pids_used + room > s->pids_cap)
+		if (s->pids_used + room > s->pids_cap && snap_pool_grow(t, s, room))
 			return -1;
 		s->pid_off[row] = (uint32_t)s->pids_used;
 		s->pid_room[row] = (uint32_t)room;

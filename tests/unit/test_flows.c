@@ -1510,6 +1510,33 @@ static void test_snapshot_update(void)
 	snap_free(other);
 	flows_free(t);
 
+	/* every flow gets a new pid at every refresh (a loop of short-lived
+	 * processes): the pid pool runs out of room and grows, and the update
+	 * goes on instead of copying the table */
+	t = flows_new(400);
+	flows_tick(t, T0);
+	inc = NULL;
+	bad = 0;
+	updated = 0;
+	for (int round = 0; round < 40; round++) {
+		struct ct_snap *fresh;
+		size_t row = 0;
+
+		for (int i = 0; i < 300; i++)
+			add_n(t, key("loop", "10.0.0.3", 1 + i, P_UDP), 1, T0 + round, 1000 + round * 7 + i % 7, 0);
+		inc = flows_snapshot_reuse(t, T0 + round + 1, inc);
+		fresh = flows_snapshot(t, T0 + round + 1);
+		if (!inc || !fresh || !snaps_same(inc, fresh, &row))
+			bad++;
+		if (inc && !inc->full)
+			updated++;
+		snap_free(fresh);
+	}
+	CHECK_I("snap_update.pids_grow.equal", 0, bad);
+	CHECK_I("snap_update.pids_grow.updated", 39, updated);
+	snap_free(inc);
+	flows_free(t);
+
 	/* an idle table of many flows: a refresh writes nothing; one connect: one row */
 	t = flows_new(1000);
 	flows_tick(t, T0);
