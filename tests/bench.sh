@@ -16,7 +16,7 @@
 #      every refresh timed by the tool itself (CONNECTTOP_TIMING)
 #
 # Environment (defaults in brackets):
-#   BENCH_ROUNDS [5]      alternating alone/attached rounds per kind
+#   BENCH_ROUNDS [7]      alternating alone/attached rounds per kind
 #   BENCH_SECS [3]        seconds per round
 #   BENCH_THREADS [2]     loadgen threads
 #   BENCH_PORT [random 12000..12490]  base port: refuse, accept, udp, start-up use
@@ -42,7 +42,7 @@ ROOT=$PWD
 CT=${CONNECTTOP:-$ROOT/.output/connecttop}
 LG=${LOADGEN:-$ROOT/.output/loadgen}
 FG=$ROOT/.output/flowgen
-ROUNDS=${BENCH_ROUNDS:-5}
+ROUNDS=${BENCH_ROUNDS:-7}
 SECS=${BENCH_SECS:-3}
 THREADS=${BENCH_THREADS:-2}
 SMALL_RB=${BENCH_SMALL_RB:-256K}

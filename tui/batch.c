@@ -23,6 +23,7 @@ int batch_print(struct app *a)
 	a->batch_snap = snap;
 	if (!snap)
 		return -ENOMEM;
+	snap->keep_old = o->group != GROUP_FLOW; /* groups update by the rows' differences */
 	rc = snap_view_reuse(snap, o->group, o->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse,
 			     (size_t)o->max_rows, v);
 	if (rc)

@@ -703,9 +703,29 @@ static int snap_update(const struct ct_flows *t, struct ct_snap *s)
 			todo[n++] = (uint32_t)row;
 	}
 	s->ntodo = n;
+	/* what the rows held, for grouped views (not worth it when most change) */
+	s->has_old = s->keep_old && n <= t->n / 4 + 64;
+	if (s->has_old && s->old_cap < n) {
+		size_t cap = n + n / 2 + 64;
+
+		free(s->old_rows);
+		free(s->old_more);
+		s->old_rows = malloc(cap * sizeof(*s->old_rows));
+		s->old_more = malloc(cap * sizeof(*s->old_more));
+		s->old_cap = s->old_rows && s->old_more ? cap : 0;
+		s->has_old = s->old_cap > 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (i + SNAP_AHEAD < n)
 			prefetch_flow_row(t, s, todo[i + SNAP_AHEAD]);
+		if (s->has_old) {
+			if (todo[i] < s->n) {
+				s->old_rows[i] = s->rows[todo[i]];
+				s->old_more[i] = s->more[todo[i]];
+			} else {
+				s->old_rows[i].nflows = 0;
+			}
+		}
 		if (snap_write_row(t, s, todo[i]))
 			return -1;
 	}
@@ -769,6 +789,7 @@ struct ct_snap *flows_snapshot_reuse(struct ct_flows *t, uint64_t now_ns, struct
 		return NULL;
 	s->taken_ns = now_ns;
 	s->interval_s = t->last_interval_ns / 1e9;
+	s->has_old = 0;
 	s->full = !(reuse && s->table_id == t->id && s->gen == t->gen && s->rows && s->rows_cap >= t->n &&
 		    s->epoch <= t->epoch && !snap_update(t, s));
 	if (s->full && snap_fill(t, s, reuse)) {
@@ -800,6 +821,8 @@ void snap_free(struct ct_snap *s)
 	free(s->pid_off);
 	free(s->pid_room);
 	free(s->todo);
+	free(s->old_rows);
+	free(s->old_more);
 	free(s);
 }
 
@@ -939,8 +962,7 @@ static void merge_light(struct ct_row *g, const struct ct_row *r)
 	if (r->last_ns > g->last_ns)
 		g->last_ns = r->last_ns;
 	g->count += r->count;
-	g->interval_count += r->interval_count;
-	g->rate += r->rate;
+	g->interval_count += r->interval_count; /* the rate follows: group_rates() */
 	for (int i = 0; i < RES_MAX; i++)
 		g->results[i] += r->results[i];
 	g->errs_other += r->errs_other;
@@ -1081,7 +1103,7 @@ struct ct_view_work {
 	/* what the rows were derived from */
 	int valid;
 	const struct ct_snap *snap;
-	uint64_t table_id, clock, filter;
+	uint64_t table_id, clock, filter, epoch;
 	size_t snap_n;
 	enum ct_group group;
 };
@@ -1157,6 +1179,14 @@ static uint32_t group_of(enum ct_group g, const struct flow_key *k, uint32_t hk,
 	return (uint32_t)(w->ngroups - 1);
 }
 
+/* a group's rate, from its connects in the last interval: as a flow's,
+ * and the same whatever the order its members came in */
+static void group_rates(const struct ct_snap *s, struct ct_view *v)
+{
+	for (size_t gi = 0; gi < v->work->ngroups; gi++)
+		v->agg[gi].rate = s->interval_s > 0 ? v->agg[gi].interval_count / s->interval_s : 0;
+}
+
 /* Pass 1: v->agg gets one row per group with all its light fields (so that
  * any sort can order the groups), w->row_gid each row's group. The rows
  * are those of v->rows[0..nsel), the filtered ones, in the snapshot's order. */
@@ -1197,6 +1227,7 @@ static int build_groups(enum ct_group g, const struct ct_snap *s, size_t nsel, s
 			return -ENOMEM;
 		merge_light(&v->agg[*gid], m);
 	}
+	group_rates(s, v);
 	w->nsel = nsel;
 	w->pool_used = 0;
 	w->lat_all = 0;
@@ -1215,6 +1246,98 @@ static void point_groups(struct ct_view *v)
 		if (w->filled[gi])
 			v->agg_more[gi].pids = v->pid_pool + w->pid_off[gi];
 	}
+}
+
+/* Group gi gets the change of one member (o, om: the row as it was; r: as
+ * it is now, the same flow) instead of being made again from all its
+ * members: the counters add up, the maxima only grow. -1 when the result
+ * could differ from making the group again (its latest member or its list
+ * of errors or pids depends on its members' order): then it is. */
+static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi, const struct ct_row *o,
+		       const struct ct_row_more *om, const struct ct_row *r)
+{
+	struct ct_view_work *w = v->work;
+	struct ct_row *g = &v->agg[gi];
+	struct ct_row_more *gm = &v->agg_more[gi];
+	const struct ct_row_more *rm = r->more;
+	uint64_t e = s->epoch, e_was = w->epoch; /* now, and when the group last took o */
+
+	/* the latest member's pid: a tie with another member is settled by
+	 * their order */
+	if (r->last_ns == g->last_ns && (r->last_ns != o->last_ns || r->pid != o->pid || r->uid != o->uid))
+		return -1;
+	if (w->filled[gi]) {
+		if (r->npids != o->npids)
+			return -1;
+		/* an errno new to the group would take its place by order */
+		for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++) {
+			int k = 0;
+
+			while (k < CT_FLOW_ERRS && gm->errs[k].err && gm->errs[k].err != rm->errs[i].err)
+				k++;
+			if (k == CT_FLOW_ERRS || gm->errs[k].err != rm->errs[i].err)
+				return -1;
+		}
+	}
+	if (r->last_ns > g->last_ns) {
+		g->pid = r->pid;
+		g->uid = r->uid;
+		g->last_ns = r->last_ns;
+	}
+	g->count += r->count - o->count;
+	g->interval_count += r->interval_count - o->interval_count;
+	for (int i = 0; i < RES_MAX; i++)
+		g->results[i] += r->results[i] - o->results[i];
+	g->errs_other += r->errs_other - o->errs_other;
+	g->lat_n += r->lat_n - o->lat_n;
+	g->lat_sum_ns += r->lat_sum_ns - o->lat_sum_ns;
+	if (r->lat_max_ns > g->lat_max_ns)
+		g->lat_max_ns = r->lat_max_ns;
+	g->npids += r->npids - o->npids;
+	if (!w->filled[gi])
+		return 0;
+	for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++) {
+		uint32_t was = 0;
+		int k = 0;
+
+		for (int j = 0; j < CT_FLOW_ERRS && om->errs[j].err; j++)
+			if (om->errs[j].err == rm->errs[i].err)
+				was = om->errs[j].count;
+		while (gm->errs[k].err != rm->errs[i].err)
+			k++;
+		gm->errs[k].count += rm->errs[i].count - was;
+	}
+	for (int b = 0; b < CT_LAT_BUCKETS && (r->lat_n || o->lat_n); b++)
+		gm->lat[b] += rm->lat[b] - om->lat[b];
+	if (e) {
+		/* The group's ring moves on to the last complete interval (its
+		 * other members had no connect since: those that did changed).
+		 * The member's history as the group took it (at e_was, what
+		 * is still in the window) goes, as it is now comes in. */
+		uint64_t h = row_hist_epoch(g, e), gap = e - 1 > h ? e - 1 - h : 0;
+		uint32_t was[CT_HIST], now[CT_HIST];
+		size_t slot;
+
+		for (uint64_t i = 1; i <= gap && i <= CT_HIST + 1; i++)
+			gm->hist_ring[(h + i) % (CT_HIST + 1)] = 0;
+		if (gap)
+			g->hist_epoch = (uint32_t)(e - 1);
+		if (e_was && e - e_was < CT_HIST) {
+			ring_history(om->hist_ring, row_hist_epoch(o, e_was), e_was, was);
+			slot = (e_was - 1) % (CT_HIST + 1);
+			for (uint64_t i = 0; i < CT_HIST - (e - e_was); i++) {
+				gm->hist_ring[slot] -= was[i];
+				slot = slot ? slot - 1 : CT_HIST;
+			}
+		}
+		ring_history(rm->hist_ring, row_hist_epoch(r, e), e, now);
+		slot = (e - 1) % (CT_HIST + 1);
+		for (int i = 0; i < CT_HIST; i++) {
+			gm->hist_ring[slot] += now[i];
+			slot = slot ? slot - 1 : CT_HIST;
+		}
+	}
+	return 0;
 }
 
 /* Bring the groups up to date with a snapshot updated once since they
@@ -1238,11 +1361,15 @@ static int update_groups(enum ct_group g, const struct ct_snap *s, const struct 
 		memset(w->want, 0, w->ngroups);
 	for (size_t k = 0; k < s->ntodo; k++) {
 		size_t row = s->todo[k];
-		const struct ct_row *r = &s->rows[row];
+		const struct ct_row *r = &s->rows[row], *o = s->has_old ? &s->old_rows[k] : NULL;
 		uint32_t old = w->row_gid[row], now = NO_GROUP;
 
 		if (filter_match(f, r) && (now = group_of(g, &r->key, group_hash(g, &r->key), v)) == NO_GROUP)
 			return -1;
+		/* the same flow in the same group: its difference only */
+		if (o && o->nflows && now != NO_GROUP && now == old && !w->want[now] && o->first_ns == r->first_ns &&
+		    !memcmp(&o->key, &r->key, sizeof(r->key)) && !group_delta(s, v, now, o, &s->old_more[k], r))
+			continue;
 		if (old != NO_GROUP)
 			w->want[old] = 1;
 		if (now != NO_GROUP)
@@ -1277,6 +1404,7 @@ static int update_groups(enum ct_group g, const struct ct_snap *s, const struct 
 		w->pool_used = 0;
 	}
 	w->lat_all = 0;
+	group_rates(s, v);
 	point_groups(v);
 	return 0;
 }
@@ -1492,6 +1620,7 @@ int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_fi
 	w->snap = s;
 	w->table_id = s->table_id;
 	w->clock = s->clock;
+	w->epoch = s->epoch;
 	w->snap_n = s->n;
 	w->group = g;
 	w->filter = filter_id(f);

@@ -150,6 +150,13 @@ struct ct_snap {
 	uint32_t *pid_off, *pid_room; /* by row: where its pids are, room there */
 	uint32_t *todo;		/* the rows the last update wrote (ntodo), in order */
 	size_t ntodo;
+	/* what those rows held before (old_rows[k] for todo[k]; nflows 0: a
+	 * new row), when keep_old asked for it and few rows changed (has_old):
+	 * a grouped view then updates its groups by the difference */
+	int keep_old, has_old;
+	struct ct_row *old_rows;
+	struct ct_row_more *old_more;
+	size_t old_cap;
 	uint64_t table_id, gen, clock;
 	uint64_t prev_clock;	/* the clock of the state the last update started from */
 	unsigned full;		/* 1 if the last refresh copied every flow */

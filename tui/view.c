@@ -479,6 +479,8 @@ static void take_snapshot(struct ct_view_ui *v)
 	}
 	snap_free(v->snap);
 	v->snap = s;
+	/* a grouped view updates its groups by the rows' differences */
+	s->keep_old = v->a->opt.group != GROUP_FLOW;
 	rebuild(v);
 }
 

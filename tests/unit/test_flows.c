@@ -1469,6 +1469,8 @@ static void test_snapshot_update(void)
 			size_t row = 0;
 
 			inc = flows_snapshot_reuse(t, now, inc);
+			if (inc) /* the grouped views below take the rows' differences */
+				inc->keep_old = 1;
 			if (!inc || !fresh || !snaps_same(inc, fresh, &row)) {
 				if (bad++ < 3)
 					ck(0, nm("snap_update.round_%d", round), "op %d: row %zu differs from a fresh snapshot",
