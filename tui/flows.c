@@ -1097,7 +1097,7 @@ struct ct_view_work {
 	uint64_t *set;		 /* (group + 1, pid) pairs seen: open addressing */
 	uint64_t *cand;		 /* (group, pid) pairs to keep, in order */
 	size_t row_gid_cap, slot_cap, filled_cap, want_cap, pid_off_cap, list_cap, set_cap, set_n, cand_cap,
-		pool_used;
+		pool_used, pids_live;
 	size_t nsel, ngroups;
 	int lat_all; /* every group's more has its latency buckets (sort by latency) */
 	/* what the rows were derived from */
@@ -1229,7 +1229,7 @@ static int build_groups(enum ct_group g, const struct ct_snap *s, size_t nsel, s
 	}
 	group_rates(s, v);
 	w->nsel = nsel;
-	w->pool_used = 0;
+	w->pool_used = w->pids_live = 0;
 	w->lat_all = 0;
 	return 0;
 }
@@ -1351,12 +1351,13 @@ static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi, co
 static int update_groups(enum ct_group g, const struct ct_snap *s, const struct ct_filter *f, struct ct_view *v)
 {
 	struct ct_view_work *w = v->work;
-	size_t live = 0;
+	int remake = 0; /* some group is made again from all its members */
 
 	if (!filter_rows_only(f) || GROW(w->row_gid, w->row_gid_cap, s->n + 1))
 		return -1;
 	for (size_t i = w->snap_n; i < s->n; i++)
 		w->row_gid[i] = NO_GROUP;
+	/* want: 1, the group is made again; 2, it took differences */
 	if (w->ngroups)
 		memset(w->want, 0, w->ngroups);
 	for (size_t k = 0; k < s->ntodo; k++) {
@@ -1366,46 +1367,58 @@ static int update_groups(enum ct_group g, const struct ct_snap *s, const struct 
 
 		if (filter_match(f, r) && (now = group_of(g, &r->key, group_hash(g, &r->key), v)) == NO_GROUP)
 			return -1;
-		/* the same flow in the same group: its difference only */
-		if (o && o->nflows && now != NO_GROUP && now == old && !w->want[now] && o->first_ns == r->first_ns &&
-		    !memcmp(&o->key, &r->key, sizeof(r->key)) && !group_delta(s, v, now, o, &s->old_more[k], r))
+		if (old == NO_GROUP && now == NO_GROUP)
 			continue;
+		/* the same flow in the same group: its difference only */
+		if (o && o->nflows && now == old && w->want[now] != 1 && o->first_ns == r->first_ns &&
+		    !memcmp(&o->key, &r->key, sizeof(r->key)) && !group_delta(s, v, now, o, &s->old_more[k], r)) {
+			w->want[now] = 2;
+			continue;
+		}
 		if (old != NO_GROUP)
 			w->want[old] = 1;
 		if (now != NO_GROUP)
 			w->want[now] = 1;
+		remake = 1;
 		w->nsel += (now != NO_GROUP) - (old != NO_GROUP);
 		w->row_gid[row] = now;
 	}
-	/* the groups to make again: their light fields from all their members */
-	for (size_t gi = 0; gi < w->ngroups; gi++) {
-		if (!w->want[gi])
+	/* the groups to make again: their light fields from all their members
+	 * (the other groups' rows are not touched: with 100,000 of them that
+	 * is what a refresh would cost) */
+	for (size_t gi = 0; remake && gi < w->ngroups; gi++) {
+		if (w->want[gi] != 1)
 			continue;
+		if (w->filled[gi]) /* its pids in the pool are stale now */
+			w->pids_live -= v->agg[gi].npids < w->pids_live ? v->agg[gi].npids : w->pids_live;
 		memset(&v->agg[gi].count, 0, sizeof(struct ct_row) - offsetof(struct ct_row, count));
 		v->agg[gi].more = &empty_more;
 		w->filled[gi] = 0;
 	}
-	for (size_t row = 0; row < s->n; row++) {
+	for (size_t row = 0; remake && row < s->n; row++) {
 		uint32_t gi = w->row_gid[row];
 
-		if (gi != NO_GROUP && w->want[gi])
+		if (gi != NO_GROUP && w->want[gi] == 1)
 			merge_light(&v->agg[gi], &s->rows[row]);
 	}
 	for (size_t gi = 0; gi < w->ngroups; gi++) {
-		if (w->want[gi] && !v->agg[gi].nflows)
+		if (!w->want[gi])
+			continue;
+		if (!v->agg[gi].nflows)
 			return -1; /* a group left empty: a fresh view would not have it */
-		if (w->filled[gi])
-			live += v->agg[gi].npids;
+		v->agg[gi].rate = s->interval_s > 0 ? v->agg[gi].interval_count / s->interval_s : 0;
 	}
 	/* the pids of groups made again go after the others: start afresh
 	 * before the pool holds mostly stale ones */
-	if (w->pool_used > 2 * live + 4096) {
+	if (w->pool_used > 2 * w->pids_live + 4096) {
 		memset(w->filled, 0, w->ngroups);
-		w->pool_used = 0;
+		w->pool_used = w->pids_live = 0;
+		point_groups(v);
 	}
-	w->lat_all = 0;
-	group_rates(s, v);
-	point_groups(v);
+	if (w->lat_all) { /* the groups not filled point at no latency buckets again */
+		w->lat_all = 0;
+		point_groups(v);
+	}
 	return 0;
 }
 
@@ -1531,6 +1544,7 @@ static int fill_groups(const struct ct_snap *s, struct ct_view *v, size_t upto)
 			continue;
 		w->pid_off[gi] = w->pool_used;
 		w->pool_used += v->agg[gi].npids;
+		w->pids_live += v->agg[gi].npids;
 		v->agg[gi].npids = 0;
 		/* what merge_heavy added for the current interval is not shown */
 		v->agg[gi].hist_epoch = (uint32_t)(v->epoch ? v->epoch - 1 : 0);
