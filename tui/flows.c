@@ -1664,6 +1664,29 @@ int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_fi
 	return 0;
 }
 
+void snap_view_follow(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, struct ct_view *out)
+{
+	struct ct_view_work *w = out->work;
+	int same;
+
+	if (!w || !w->valid)
+		return;
+	same = w->snap == s && w->table_id == s->table_id && w->group == g && w->filter == filter_id(f);
+	if (same && w->clock == s->clock && w->snap_n == s->n)
+		return; /* up to date already */
+	out->n = out->sorted = 0; /* not in order: snap_view_reuse puts it */
+	if (g == GROUP_FLOW || !same || s->full || s->prev_clock != w->clock || s->n < w->snap_n ||
+	    update_groups(g, s, f, out)) {
+		w->valid = 0; /* derived again when next used */
+		return;
+	}
+	w->clock = s->clock;
+	w->snap_n = s->n;
+	w->epoch = s->epoch;
+	out->total = s->n;
+	out->epoch = s->epoch;
+}
+
 int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort, int desc,
 	      size_t limit, struct ct_view *out)
 {

@@ -220,6 +220,12 @@ int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *
  * no rows and still needs view_rows_free. */
 int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
 		    enum ct_sort sort, int desc, size_t limit, struct ct_view *out);
+/* Bring out, a view of s as it was one update ago (s->prev_clock), up to
+ * date with s without putting it in order: a grouped view kept aside (not
+ * the one shown) then costs what changed, and is ready when shown again
+ * (snap_view_reuse orders it). When it cannot be (s copied whole, updated
+ * twice since, another filter), its next snap_view_reuse derives it anew. */
+void snap_view_follow(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, struct ct_view *out);
 void view_rows_free(struct ct_view *v);
 /* compare two rows the way snap_view sorts them (exposed for tests) */
 int ct_row_cmp(const struct ct_row *a, const struct ct_row *b, enum ct_sort sort, int desc);

@@ -190,7 +190,12 @@ struct ct_view_ui {
 	struct app *a;
 	struct resolve *res;
 	struct ct_snap *snap; /* what is shown: the latest, or the frozen one */
-	struct ct_view rows;
+	struct ct_view rows;  /* derived from snap in the grouping shown (rows_group) */
+	/* the other groupings once shown, kept up to date with each refresh
+	 * (snap_view_follow): switching back to one only orders it */
+	struct ct_view kept[GROUP_MAX];
+	enum ct_group rows_group;
+	int grouped; /* a grouping other than flow was shown: updates keep old rows */
 	int rows_valid;
 	int frozen;
 	enum mode mode;
@@ -437,11 +442,27 @@ static int detail_unfilled(const struct ct_view_ui *v)
 	return 0;
 }
 
+/* v->rows in grouping g: the kept view of g becomes the one shown */
+static void use_group(struct ct_view_ui *v, enum ct_group g)
+{
+	struct ct_view t;
+
+	if (g == v->rows_group)
+		return;
+	t = v->kept[g];
+	v->kept[v->rows_group] = v->rows;
+	memset(&v->kept[g], 0, sizeof(v->kept[g])); /* now v->rows */
+	v->rows = t;
+	v->rows_group = g;
+	v->grouped |= g != GROUP_FLOW;
+}
+
 static void rebuild(struct ct_view_ui *v)
 {
 	struct options *o = &v->a->opt;
 	int desc = ct_sort_default_desc(o->sort) ^ o->reverse;
 
+	use_group(v, o->group);
 	v->rows_valid = 0;
 	if (!v->snap)
 		return;
@@ -479,8 +500,12 @@ static void take_snapshot(struct ct_view_ui *v)
 	}
 	snap_free(v->snap);
 	v->snap = s;
-	/* a grouped view updates its groups by the rows' differences */
-	s->keep_old = v->a->opt.group != GROUP_FLOW;
+	/* grouped views update their groups by the rows' differences */
+	v->grouped |= v->a->opt.group != GROUP_FLOW;
+	s->keep_old = v->grouped;
+	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
+		if (g != (int)v->rows_group)
+			snap_view_follow(s, g, v->filter, &v->kept[g]);
 	rebuild(v);
 }
 
@@ -1078,6 +1103,8 @@ void view_free(struct ct_view_ui *v)
 	free(v->tick_ms.ms);
 	free(v->key_ms.ms);
 	view_rows_free(&v->rows);
+	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
+		view_rows_free(&v->kept[g]);
 	snap_free(v->snap);
 	filter_free(v->filter);
 	free(v);
