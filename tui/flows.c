@@ -1258,7 +1258,7 @@ static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi, co
 {
 	struct ct_view_work *w = v->work;
 	struct ct_row *g = &v->agg[gi];
-	struct ct_row_more *gm = &v->agg_more[gi];
+	struct ct_row_more *gm = w->filled[gi] ? &v->agg_more[gi] : NULL; /* only a filled group has one */
 	const struct ct_row_more *rm = r->more;
 	uint64_t e = s->epoch, e_was = w->epoch; /* now, and when the group last took o */
 
@@ -1266,7 +1266,7 @@ static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi, co
 	 * their order */
 	if (r->last_ns == g->last_ns && (r->last_ns != o->last_ns || r->pid != o->pid || r->uid != o->uid))
 		return -1;
-	if (w->filled[gi]) {
+	if (gm) {
 		if (r->npids != o->npids)
 			return -1;
 		/* an errno new to the group would take its place by order */
@@ -1294,7 +1294,7 @@ static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi, co
 	if (r->lat_max_ns > g->lat_max_ns)
 		g->lat_max_ns = r->lat_max_ns;
 	g->npids += r->npids - o->npids;
-	if (!w->filled[gi])
+	if (!gm)
 		return 0;
 	for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++) {
 		uint32_t was = 0;
