@@ -98,16 +98,24 @@ static void json_str(FILE *out, const char *s, size_t maxlen)
 }
 
 /* CSV field: quoted when it holds a comma, quote or space; quotes doubled */
+/* A text field of CSV. One that a spreadsheet would take for a formula
+ * (it starts with = + - or @: a process can name itself "=cmd|'/c x'!A")
+ * gets a leading apostrophe, which spreadsheets read as "text", and quotes
+ * (OWASP's advice for CSV injection); JSON keeps the name as it is. */
 static void csv_str(FILE *out, const char *s, size_t maxlen)
 {
 	char clean[256];
+	int formula;
 
 	ct_sanitize(s, maxlen, clean, sizeof(clean));
-	if (!strpbrk(clean, ",\" ")) {
+	formula = clean[0] && strchr("=+-@", clean[0]);
+	if (!formula && !strpbrk(clean, ",\" ")) {
 		fputs(clean, out);
 		return;
 	}
 	fputc('"', out);
+	if (formula)
+		fputc('\'', out);
 	for (const char *p = clean; *p; p++) {
 		if (*p == '"')
 			fputc('"', out);

@@ -134,6 +134,26 @@ static void test_json_csv(void)
 	o = render("my app", 6, GROUP_FLOW);
 	ck_contains("csv.space_quoted", o.csv, "\n" TIME_NOW ",\"my app\",4242,");
 	out_free(&o);
+	/* names a spreadsheet would run as a formula are written as text */
+	{
+		static const char *const formulas[][2] = {
+			{ "=cmd|'/c x'!A", "\"'=cmd|'/c x'!A\"" }, { "+1+1", "\"'+1+1\"" },
+			{ "-bash", "\"'-bash\"" },		   { "@SUM(A1)", "\"'@SUM(A1)\"" },
+			{ "=a,\"b", "\"'=a,\"\"b\"" },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(formulas); i++) {
+			char want[64];
+
+			o = render(formulas[i][0], strlen(formulas[i][0]), GROUP_FLOW);
+			snprintf(want, sizeof(want), "\n" TIME_NOW ",%s,4242,", formulas[i][1]);
+			ck_contains(nm("csv.formula_as_text.%zu", i), o.csv, want);
+			out_free(&o);
+		}
+		o = render("a=b", 3, GROUP_FLOW);
+		ck_contains("csv.equals_inside_plain", o.csv, "\n" TIME_NOW ",a=b,4242,");
+		out_free(&o);
+	}
 	o = render("back\\slash", 10, GROUP_FLOW);
 	ck_contains("json.backslash_escaped", o.json, "\"comm\":\"back\\\\slash\"");
 	out_free(&o);
