@@ -511,7 +511,9 @@ if on 7; then
 	screen_run "idle, light traffic" 0
 	screen_run "all busy (flowgen loop)" 1
 	echo "  tick: an interval's refresh (snapshot brought up to date, rows derived, screen drawn and"
-	echo "  written to the terminal); key: the redraw after a key (rows derived again, screen drawn)"
+	echo "  written to the terminal); key: the redraw after a key (rows derived again, screen drawn);"
+	echo "  prep: after a tick's screen is out, a grouping not shown derived aside (one per tick, when it"
+	echo "  is not up to date) so that switching to it only orders it: it delays a key typed meanwhile"
 	echo "  flows: the most flows in a snapshot while timed; times measured by connecttop itself"
 	echo
 fi

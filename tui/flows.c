@@ -1664,6 +1664,14 @@ int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_fi
 	return 0;
 }
 
+int snap_view_ready(const struct ct_view *out, const struct ct_snap *s, enum ct_group g, const struct ct_filter *f)
+{
+	const struct ct_view_work *w = out->work;
+
+	return w && w->valid && w->snap == s && w->table_id == s->table_id && w->clock == s->clock &&
+	       w->snap_n == s->n && w->group == g && w->filter == filter_id(f);
+}
+
 void snap_view_follow(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, struct ct_view *out)
 {
 	struct ct_view_work *w = out->work;

@@ -226,6 +226,9 @@ int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_fi
  * (snap_view_reuse orders it). When it cannot be (s copied whole, updated
  * twice since, another filter), its next snap_view_reuse derives it anew. */
 void snap_view_follow(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, struct ct_view *out);
+/* 1 if out holds what it derived from s as it is now, in grouping g with
+ * filter f: a snap_view_reuse of it then only orders */
+int snap_view_ready(const struct ct_view *out, const struct ct_snap *s, enum ct_group g, const struct ct_filter *f);
 void view_rows_free(struct ct_view *v);
 /* compare two rows the way snap_view sorts them (exposed for tests) */
 int ct_row_cmp(const struct ct_row *a, const struct ct_row *b, enum ct_sort sort, int desc);

@@ -219,7 +219,7 @@ struct ct_view_ui {
 		double *ms;
 		size_t n, cap;
 		size_t rows_max; /* the most flows in a snapshot while timed */
-	} tick_ms, key_ms;
+	} tick_ms, key_ms, prep_ms;
 };
 
 /* one refresh's duration, kept when CONNECTTOP_TIMING asks for them
@@ -252,13 +252,13 @@ static int cmp_double(const void *a, const void *b)
 /* "NAME COUNT p50 p90 max FLOWS" per kind of refresh, in ms */
 static void timing_write(struct ct_view_ui *v)
 {
-	const struct timing *ts[2] = { &v->tick_ms, &v->key_ms };
-	static const char *const names[2] = { "tick", "key" };
+	const struct timing *ts[3] = { &v->tick_ms, &v->key_ms, &v->prep_ms };
+	static const char *const names[3] = { "tick", "key", "prep" };
 	FILE *f;
 
 	if (!v->timing_path || !(f = fopen(v->timing_path, "w")))
 		return;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		const struct timing *t = ts[i];
 
 		if (t->n)
@@ -1102,12 +1102,39 @@ void view_free(struct ct_view_ui *v)
 	timing_write(v);
 	free(v->tick_ms.ms);
 	free(v->key_ms.ms);
+	free(v->prep_ms.ms);
 	view_rows_free(&v->rows);
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
 		view_rows_free(&v->kept[g]);
 	snap_free(v->snap);
 	filter_free(v->filter);
 	free(v);
+}
+
+/* Once the screen is drawn: derive one grouping not shown whose kept view
+ * is not up to date (the first time, or after the snapshot was copied
+ * whole or the filter changed), so that switching to it only orders it;
+ * the refreshes keep it up to date by differences. The flow grouping is
+ * left out: it derives in a couple of milliseconds. */
+static void prepare_kept(struct ct_view_ui *v)
+{
+	struct options *o = &v->a->opt;
+	uint64_t t0 = app_now_ns();
+
+	if (!v->snap)
+		return;
+	for (int i = 1; i < GROUP_MAX; i++) {
+		enum ct_group g = (enum ct_group)((v->rows_group + i) % GROUP_MAX);
+
+		if (g == GROUP_FLOW || snap_view_ready(&v->kept[g], v->snap, g, v->filter))
+			continue;
+		v->grouped = 1; /* the next updates keep old rows for it */
+		v->snap->keep_old = 1;
+		snap_view_reuse(v->snap, g, v->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse,
+				(size_t)LINES, &v->kept[g]);
+		timing_add(v, &v->prep_ms, t0);
+		return;
+	}
 }
 
 void view_tick(struct ct_view_ui *v)
@@ -1118,6 +1145,7 @@ void view_tick(struct ct_view_ui *v)
 		take_snapshot(v);
 	draw(v);
 	timing_add(v, &v->tick_ms, t0);
+	prepare_kept(v);
 }
 
 int view_delay_changed(struct ct_view_ui *v)
