@@ -260,6 +260,32 @@ void ct_row_history(const struct ct_row *r, uint64_t epoch, uint32_t out[CT_HIST
 	ring_history(r->more->hist_ring, row_hist_epoch(r, epoch), epoch, out);
 }
 
+/* a ring whose newest interval is `from` moves on to `to`: the slots of the
+ * intervals in between saw nothing */
+static void ring_advance(uint32_t *ring, uint64_t from, uint64_t to)
+{
+	for (uint64_t i = 1; from + i <= to && i <= CT_HIST + 1; i++)
+		ring[(from + i) % (CT_HIST + 1)] = 0;
+}
+
+/* add (sign 1) or take away (-1) n intervals of a history h[] (h[0] the
+ * interval `newest`, h[1] the one before, ...) into a ring */
+static void ring_put(uint32_t *ring, uint64_t newest, const uint32_t *h, size_t n, int sign)
+{
+	size_t slot = newest % (CT_HIST + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		ring[slot] += sign > 0 ? h[i] : -h[i];
+		slot = slot ? slot - 1 : CT_HIST;
+	}
+}
+
+/* connects per second over an interval of interval_s (0 if none ended yet) */
+static double rate_of(uint64_t count, double interval_s)
+{
+	return interval_s > 0 ? count / interval_s : 0;
+}
+
 /* f into the row r and its more m (whose pids the caller sets) */
 static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r, struct ct_row_more *m,
 			double interval_s)
@@ -277,7 +303,7 @@ static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struc
 	r->hist_epoch = (uint32_t)f->epoch;
 	/* the last complete interval, when the ring has it */
 	r->interval_count = t->epoch && f->epoch + 1 >= t->epoch ? f->hist[(t->epoch - 1) % (CT_HIST + 1)] : 0;
-	r->rate = interval_s > 0 ? r->interval_count / interval_s : 0;
+	r->rate = rate_of(r->interval_count, interval_s);
 	r->uid = f->uid;
 	r->pid = f->pid;
 	r->npids = f->npids;
@@ -508,10 +534,7 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	t->rows[f->row].clock = t->clock;
 	t->rows[f->row].epoch = t->epoch;
 	if (f->epoch < t->epoch) {
-		uint64_t gap = t->epoch - f->epoch;
-
-		for (uint64_t i = 1; i <= gap && i <= CT_HIST + 1; i++)
-			f->hist[(f->epoch + i) % (CT_HIST + 1)] = 0;
+		ring_advance(f->hist, f->epoch, t->epoch);
 		f->epoch = t->epoch;
 	}
 	if (s->ts_ns > f->last_ns)
@@ -993,13 +1016,9 @@ static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct c
 			gm->hist_ring[i] += rm->hist_ring[i];
 	} else {
 		uint32_t h[CT_HIST];
-		size_t slot = (epoch - 1) % (CT_HIST + 1);
 
 		ring_history(rm->hist_ring, row_hist_epoch(r, epoch), epoch, h);
-		for (int i = 0; i < CT_HIST; i++) {
-			gm->hist_ring[slot] += h[i];
-			slot = slot ? slot - 1 : CT_HIST;
-		}
+		ring_put(gm->hist_ring, epoch - 1, h, CT_HIST, 1);
 	}
 }
 
@@ -1184,7 +1203,7 @@ static uint32_t group_of(enum ct_group g, const struct flow_key *k, uint32_t hk,
 static void group_rates(const struct ct_snap *s, struct ct_view *v)
 {
 	for (size_t gi = 0; gi < v->work->ngroups; gi++)
-		v->agg[gi].rate = s->interval_s > 0 ? v->agg[gi].interval_count / s->interval_s : 0;
+		v->agg[gi].rate = rate_of(v->agg[gi].interval_count, s->interval_s);
 }
 
 /* Pass 1: v->agg gets one row per group with all its light fields (so that
@@ -1314,28 +1333,19 @@ static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi, co
 		 * other members had no connect since: those that did changed).
 		 * The member's history as the group took it (at e_was, what
 		 * is still in the window) goes, as it is now comes in. */
-		uint64_t h = row_hist_epoch(g, e), gap = e - 1 > h ? e - 1 - h : 0;
+		uint64_t h = row_hist_epoch(g, e);
 		uint32_t was[CT_HIST], now[CT_HIST];
-		size_t slot;
 
-		for (uint64_t i = 1; i <= gap && i <= CT_HIST + 1; i++)
-			gm->hist_ring[(h + i) % (CT_HIST + 1)] = 0;
-		if (gap)
+		if (e - 1 > h) {
+			ring_advance(gm->hist_ring, h, e - 1);
 			g->hist_epoch = (uint32_t)(e - 1);
+		}
 		if (e_was && e - e_was < CT_HIST) {
 			ring_history(om->hist_ring, row_hist_epoch(o, e_was), e_was, was);
-			slot = (e_was - 1) % (CT_HIST + 1);
-			for (uint64_t i = 0; i < CT_HIST - (e - e_was); i++) {
-				gm->hist_ring[slot] -= was[i];
-				slot = slot ? slot - 1 : CT_HIST;
-			}
+			ring_put(gm->hist_ring, e_was - 1, was, CT_HIST - (e - e_was), -1);
 		}
 		ring_history(rm->hist_ring, row_hist_epoch(r, e), e, now);
-		slot = (e - 1) % (CT_HIST + 1);
-		for (int i = 0; i < CT_HIST; i++) {
-			gm->hist_ring[slot] += now[i];
-			slot = slot ? slot - 1 : CT_HIST;
-		}
+		ring_put(gm->hist_ring, e - 1, now, CT_HIST, 1);
 	}
 	return 0;
 }
@@ -1380,7 +1390,6 @@ static int update_groups(enum ct_group g, const struct ct_snap *s, const struct 
 		if (now != NO_GROUP)
 			w->want[now] = 1;
 		remake = 1;
-		w->nsel += (now != NO_GROUP) - (old != NO_GROUP);
 		w->row_gid[row] = now;
 	}
 	/* the groups to make again: their light fields from all their members
@@ -1406,7 +1415,7 @@ static int update_groups(enum ct_group g, const struct ct_snap *s, const struct 
 			continue;
 		if (!v->agg[gi].nflows)
 			return -1; /* a group left empty: a fresh view would not have it */
-		v->agg[gi].rate = s->interval_s > 0 ? v->agg[gi].interval_count / s->interval_s : 0;
+		v->agg[gi].rate = rate_of(v->agg[gi].interval_count, s->interval_s);
 	}
 	/* the pids of groups made again go after the others: start afresh
 	 * before the pool holds mostly stale ones */
@@ -1603,6 +1612,22 @@ static void select_top(const struct ct_row **rows, size_t n, size_t limit)
 	qsort(rows, k, sizeof(*rows), qsort_cmp);
 }
 
+/* w was derived from snapshot s (in some state of it), in grouping g with
+ * filter f */
+static int derived_from(const struct ct_view_work *w, const struct ct_snap *s, enum ct_group g,
+			const struct ct_filter *f)
+{
+	return w && w->valid && w->snap == s && w->table_id == s->table_id && w->group == g &&
+	       w->filter == filter_id(f);
+}
+
+/* ... and from s as it is now */
+static int derived_from_now(const struct ct_view_work *w, const struct ct_snap *s, enum ct_group g,
+			    const struct ct_filter *f)
+{
+	return derived_from(w, s, g, f) && w->clock == s->clock && w->snap_n == s->n;
+}
+
 int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort,
 		    int desc, size_t limit, struct ct_view *out)
 {
@@ -1611,10 +1636,9 @@ int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_fi
 
 	if (!w && !(w = out->work = calloc(1, sizeof(*out->work))))
 		return -ENOMEM;
-	same = w->valid && w->snap == s && w->table_id == s->table_id && w->group == g && w->filter == filter_id(f);
 	/* the snapshot as derived, or brought up to date once since */
-	next = same && !s->full && s->prev_clock == w->clock && s->n >= w->snap_n;
-	same = same && w->clock == s->clock && w->snap_n == s->n;
+	same = derived_from_now(w, s, g, f);
+	next = derived_from(w, s, g, f) && !s->full && s->prev_clock == w->clock && s->n >= w->snap_n;
 	w->valid = 0;
 	out->sorted = 0;
 	out->total = s->n;
@@ -1666,25 +1690,18 @@ int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_fi
 
 int snap_view_ready(const struct ct_view *out, const struct ct_snap *s, enum ct_group g, const struct ct_filter *f)
 {
-	const struct ct_view_work *w = out->work;
-
-	return w && w->valid && w->snap == s && w->table_id == s->table_id && w->clock == s->clock &&
-	       w->snap_n == s->n && w->group == g && w->filter == filter_id(f);
+	return derived_from_now(out->work, s, g, f);
 }
 
 void snap_view_follow(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, struct ct_view *out)
 {
 	struct ct_view_work *w = out->work;
-	int same;
 
-	if (!w || !w->valid)
-		return;
-	same = w->snap == s && w->table_id == s->table_id && w->group == g && w->filter == filter_id(f);
-	if (same && w->clock == s->clock && w->snap_n == s->n)
-		return; /* up to date already */
+	if (!w || !w->valid || derived_from_now(w, s, g, f))
+		return; /* nothing to follow, or up to date already */
 	out->n = out->sorted = 0; /* not in order: snap_view_reuse puts it */
-	if (g == GROUP_FLOW || !same || s->full || s->prev_clock != w->clock || s->n < w->snap_n ||
-	    update_groups(g, s, f, out)) {
+	if (g == GROUP_FLOW || !derived_from(w, s, g, f) || s->full || s->prev_clock != w->clock ||
+	    s->n < w->snap_n || update_groups(g, s, f, out)) {
 		w->valid = 0; /* derived again when next used */
 		return;
 	}
