@@ -195,7 +195,6 @@ struct ct_view_ui {
 	 * (snap_view_follow): switching back to one only orders it */
 	struct ct_view kept[GROUP_MAX];
 	enum ct_group rows_group;
-	int grouped; /* a grouping other than flow was shown: updates keep old rows */
 	int rows_valid;
 	int frozen;
 	enum mode mode;
@@ -454,7 +453,6 @@ static void use_group(struct ct_view_ui *v, enum ct_group g)
 	memset(&v->kept[g], 0, sizeof(v->kept[g])); /* now v->rows */
 	v->rows = t;
 	v->rows_group = g;
-	v->grouped |= g != GROUP_FLOW;
 }
 
 static void rebuild(struct ct_view_ui *v)
@@ -500,9 +498,9 @@ static void take_snapshot(struct ct_view_ui *v)
 	}
 	snap_free(v->snap);
 	v->snap = s;
-	/* grouped views update their groups by the rows' differences */
-	v->grouped |= v->a->opt.group != GROUP_FLOW;
-	s->keep_old = v->grouped;
+	/* the grouped views (shown, kept or prepared: prepare_kept derives
+	 * them all) update their groups by the rows' differences */
+	s->keep_old = 1;
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
 		if (g != (int)v->rows_group)
 			snap_view_follow(s, g, v->filter, &v->kept[g]);
@@ -1128,8 +1126,6 @@ static void prepare_kept(struct ct_view_ui *v)
 
 		if (g == GROUP_FLOW || snap_view_ready(&v->kept[g], v->snap, g, v->filter))
 			continue;
-		v->grouped = 1; /* the next updates keep old rows for it */
-		v->snap->keep_old = 1;
 		snap_view_reuse(v->snap, g, v->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse,
 				(size_t)LINES, &v->kept[g]);
 		timing_add(v, &v->prep_ms, t0);
