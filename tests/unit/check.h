@@ -105,32 +105,29 @@ CK_UNUSED static int ck_str(const char *name, const char *exp, const char *act)
 	return 0;
 }
 
-CK_UNUSED static int ck_contains(const char *name, const char *hay, const char *needle)
+/* hay contains needle (want 1) or does not (want 0) */
+CK_UNUSED static int ck_has(const char *name, const char *hay, const char *needle, int want)
 {
 	char *h, *n;
 
-	if (hay && strstr(hay, needle))
+	if (hay && !strstr(hay, needle) == !want)
 		return ck(1, name, " ");
 	h = ck_esc(hay ? hay : "(null)", strlen(hay ? hay : "(null)"));
 	n = ck_esc(needle, strlen(needle));
-	ck(0, name, "expected to contain \"%s\", got \"%s\"", n, h);
+	ck(0, name, "expected %sto contain \"%s\", got \"%s\"", want ? "" : "not ", n, h);
 	free(h);
 	free(n);
 	return 0;
 }
 
+CK_UNUSED static int ck_contains(const char *name, const char *hay, const char *needle)
+{
+	return ck_has(name, hay, needle, 1);
+}
+
 CK_UNUSED static int ck_lacks(const char *name, const char *hay, const char *needle)
 {
-	char *h, *n;
-
-	if (hay && !strstr(hay, needle))
-		return ck(1, name, " ");
-	h = ck_esc(hay ? hay : "(null)", strlen(hay ? hay : "(null)"));
-	n = ck_esc(needle, strlen(needle));
-	ck(0, name, "expected not to contain \"%s\", got \"%s\"", n, h);
-	free(h);
-	free(n);
-	return 0;
+	return ck_has(name, hay, needle, 0);
 }
 
 #define CHECK(name, cond) ck(!!(cond), (name), "expected %s", #cond)
