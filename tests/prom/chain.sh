@@ -21,15 +21,7 @@ set -eu
 
 . "$(dirname "$0")/lib.sh"
 
-MODE=connecttop
-case "${1:-}" in
---fixture) MODE=fixture ;;
-"") ;;
-*)
-	echo "usage: $0 [--fixture]" >&2
-	exit 2
-	;;
-esac
+parse_mode "$@"
 
 need_tools prometheus prometheus-node-exporter promtool curl jq ss shuf iconv
 
@@ -54,18 +46,13 @@ start_node_exporter() {
 	for try in 1 2 3; do
 		NE_PORT=$(free_port)
 		t0=$(now_ms)
-		start_bg "$TMP/node_exporter.log" prometheus-node-exporter \
-			--web.listen-address="127.0.0.1:$NE_PORT" \
-			--collector.disable-defaults --collector.textfile \
-			--collector.textfile.directory="$TEXTFILE"
-		NE_PID=$BG_PID
-		if wait_http "http://127.0.0.1:$NE_PORT/metrics" 20 "$NE_PID"; then
+		if daemon_up "node_exporter (try $try)" "$TMP/node_exporter.log" "http://127.0.0.1:$NE_PORT/metrics" 20 \
+			prometheus-node-exporter --web.listen-address="127.0.0.1:$NE_PORT" \
+			--collector.disable-defaults --collector.textfile --collector.textfile.directory="$TEXTFILE"; then
+			NE_PID=$BG_PID
 			NE_MS=$(($(now_ms) - t0))
 			return 0
 		fi
-		stop_pid "$NE_PID"
-		forget_pid "$NE_PID"
-		info "node_exporter on port $NE_PORT did not come up (try $try): $(tail -n 3 "$TMP/node_exporter.log" | tr '\n' ' ')"
 	done
 	return 1
 }
@@ -88,18 +75,13 @@ start_prometheus() {
 			      - targets: ['127.0.0.1:$NE_PORT']
 		EOF
 		t0=$(now_ms)
-		start_bg "$TMP/prometheus.log" prometheus \
-			--config.file="$TMP/prometheus.yml" \
-			--storage.tsdb.path="$TMP/data" \
-			--web.listen-address="127.0.0.1:$PROM_PORT"
-		PROM_PID=$BG_PID
-		if wait_http "$PROM_URL/-/ready" 60 "$PROM_PID"; then
+		if daemon_up "prometheus (try $try)" "$TMP/prometheus.log" "$PROM_URL/-/ready" 60 \
+			prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/data" \
+			--web.listen-address="127.0.0.1:$PROM_PORT"; then
+			PROM_PID=$BG_PID
 			PROM_MS=$(($(now_ms) - t0))
 			return 0
 		fi
-		stop_pid "$PROM_PID"
-		forget_pid "$PROM_PID"
-		info "prometheus on port $PROM_PORT did not come up (try $try): $(tail -n 3 "$TMP/prometheus.log" | tr '\n' ' ')"
 	done
 	return 1
 }

@@ -96,6 +96,35 @@ start_bg() {
 	BG_PIDS+=("$BG_PID")
 }
 
+# daemon_up NAME LOG URL SECS CMD ARGS...: start CMD in the background
+# (start_bg: BG_PID) and wait up to SECS for URL to answer. 0 when it does;
+# else CMD is stopped, and why it failed said.
+daemon_up() {
+	local name=$1 log=$2 url=$3 secs=$4
+
+	shift 4
+	start_bg "$log" "$@"
+	wait_http "$url" "$secs" "$BG_PID" && return 0
+	stop_pid "$BG_PID"
+	forget_pid "$BG_PID"
+	info "$name at $url did not come up: $(tail -n 3 "$log" | tr '\n' ' ')"
+	return 1
+}
+
+# parse_mode "$@": MODE=fixture with --fixture, MODE=connecttop without an
+# argument; anything else is a usage error (exit 2).
+parse_mode() {
+	MODE=connecttop
+	case "${1:-}" in
+	--fixture) MODE=fixture ;;
+	"") ;;
+	*)
+		echo "usage: $0 [--fixture]" >&2
+		exit 2
+		;;
+	esac
+}
+
 # forget_pid PID: the caller has reaped PID itself.
 forget_pid() {
 	local p keep=()

@@ -32,15 +32,7 @@ set -eu
 
 . "$(dirname "$0")/lib.sh"
 
-MODE=connecttop
-case "${1:-}" in
---fixture) MODE=fixture ;;
-"") ;;
-*)
-	echo "usage: $0 [--fixture]" >&2
-	exit 2
-	;;
-esac
+parse_mode "$@"
 
 need_tools promtool ss iconv od
 
@@ -74,6 +66,19 @@ expect_rejected() {
 		pass "$name"
 	else
 		fail "$name" "a file with $what was accepted"
+	fi
+}
+
+# expect_decrease NAME OLD NEW TEXT: the monotonicity checker reports a
+# decrease from OLD to NEW on a series containing TEXT.
+expect_decrease() {
+	local out
+
+	out=$(counters_never_decrease "$2" "$3")
+	if echo "$out" | grep -qF "$4"; then
+		pass "$1"
+	else
+		fail "$1" "not reported: '$out'"
 	fi
 }
 
@@ -123,19 +128,11 @@ if [ "$MODE" = fixture ]; then
 	mkdir -p "$TMP/snapbad"
 	cp "$FIXTURE" "$TMP/snapbad/0001.prom"
 	sed -e '/comm="promref"/s/ 15$/ 14/' "$FIXTURE" >"$TMP/snapbad/0002.prom"
-	out=$(counters_never_decrease "$TMP/snapbad/0001.prom" "$TMP/snapbad/0002.prom")
-	if echo "$out" | grep -qF 'comm="promref"'; then
-		pass "monotonic-checker-catches-counter-decrease"
-	else
-		fail "monotonic-checker-catches-counter-decrease" "not reported: '$out'"
-	fi
+	expect_decrease "monotonic-checker-catches-counter-decrease" "$TMP/snapbad/0001.prom" \
+		"$TMP/snapbad/0002.prom" 'comm="promref"'
 	sed -e '/comm="a\\"b\\\\c".*le="0.0001"/s/ 3$/ 2/' "$FIXTURE" >"$TMP/snapbad/0003.prom"
-	out=$(counters_never_decrease "$TMP/snapbad/0001.prom" "$TMP/snapbad/0003.prom")
-	if echo "$out" | grep -qF 'le="0.0001"'; then
-		pass "monotonic-checker-catches-bucket-decrease"
-	else
-		fail "monotonic-checker-catches-bucket-decrease" "not reported: '$out'"
-	fi
+	expect_decrease "monotonic-checker-catches-bucket-decrease" "$TMP/snapbad/0001.prom" \
+		"$TMP/snapbad/0003.prom" 'le="0.0001"'
 
 	# the file checkers reject broken files
 	mkdir -p "$TMP/bad"
