@@ -45,6 +45,7 @@
 #include <bpf/bpf_tracing.h>
 #include "connecttop.h"
 
+#define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
 #define EINPROGRESS 115
@@ -74,6 +75,8 @@ const volatile __s64 connect_nr = 42;	/* __NR_connect, for the raw_tp fallback *
  * tp_btf with the socket as a BTF pointer: plain loads instead of probe
  * reads, which cost 80-170 ns each. Else a hash by tid and probe reads. */
 const volatile bool task_calls = false;
+/* --unix: AF_UNIX connects too, each with its path (struct ct_path) */
+const volatile bool trace_unix = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -91,7 +94,8 @@ struct call {
 	__u16 family;
 	__u16 dport;  /* host order */
 	__u8 tracked; /* sk is in socks and tokens */
-	__u8 pad[7];
+	__u8 pad[3];
+	__u32 alen;   /* AF_UNIX: bytes of sun_path passed (addrlen - 2) */
 };
 
 /* Task storage where the kernel has it: found through the task itself, no
@@ -166,7 +170,8 @@ static __always_inline struct call *call_cur(__u32 tid)
 }
 
 /* the destination from the user's sockaddr into c: 0, or -1 when it is
- * not AF_INET/AF_INET6 (or unreadable) */
+ * not AF_INET/AF_INET6 (nor AF_UNIX with --unix), or unreadable. An
+ * AF_UNIX path is read at exit, straight into the event. */
 static __always_inline int read_sockaddr(struct call *c)
 {
 	struct sockaddr_in sin = {};
@@ -180,10 +185,10 @@ static __always_inline int read_sockaddr(struct call *c)
 		__builtin_memcpy(c->daddr, &sin.sin_addr, 4);
 	else if (sin.sin_family == AF_INET6) /* sin6_addr is at 8..24 */
 		bpf_probe_read_user(c->daddr, sizeof(c->daddr), (void *)(c->uaddr + 8));
-	else
+	else if (sin.sin_family != AF_UNIX || !trace_unix)
 		return -1;
 	c->family = sin.sin_family;
-	c->dport = __builtin_bswap16(sin.sin_port);
+	c->dport = sin.sin_family == AF_UNIX ? 0 : __builtin_bswap16(sin.sin_port);
 	return 0;
 }
 
@@ -193,7 +198,7 @@ static __always_inline int filtered_out(const struct call *c)
 	return (filter_family && c->family != filter_family) || (filter_port && c->dport != filter_port);
 }
 
-static __always_inline int on_enter(__u64 fd, __u64 uaddr)
+static __always_inline int on_enter(__u64 fd, __u64 uaddr, __u64 addrlen)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -203,6 +208,8 @@ static __always_inline int on_enter(__u64 fd, __u64 uaddr)
 		return 0;
 	c.fd = (__u32)fd;
 	c.uaddr = uaddr;
+	/* the kernel rejects addrlen > sizeof(struct sockaddr_storage) */
+	c.alen = (int)addrlen > 2 ? (__u32)addrlen - 2 : 0;
 	if (task_calls) {
 		/* The stash costs less than reading the sockaddr from user
 		 * memory: the address comes from the socket at SYN_SENT, or
@@ -228,31 +235,24 @@ static __always_inline int on_enter(__u64 fd, __u64 uaddr)
 	return 0;
 }
 
-/* The socket's protocol through fd -> file -> socket -> sock, for connects
- * that never reached SYN_SENT (UDP, or TCP failing before it). */
-static __always_inline __u16 fd_proto(__u32 fd, __u64 *skp)
+/* The socket through fd -> file -> socket -> sock, for connects that never
+ * reached SYN_SENT (UDP, AF_UNIX, or TCP failing before it); NULL if none. */
+static __always_inline struct sock *fd_sock(__u32 fd)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct file **fds;
 	struct file *file;
 	struct socket *sock;
-	struct sock *sk;
 	unsigned int max_fds;
 
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
 	if (!fds || fd >= max_fds)
-		return 0;
+		return NULL;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return 0;
+		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk)
-		return 0;
-	*skp = (__u64)sk;
-	/* sk_protocol was a bitfield before 5.6 (commit bf9765145b85): read it
-	 * in a way that works for both layouts */
-	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+	return BPF_CORE_READ(sock, sk);
 }
 
 /* connect() returned while the connection attempt goes on: EINPROGRESS
@@ -392,11 +392,65 @@ static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u6
 	forget(key);
 }
 
+/* what every CT_EV_CONNECT says: the caller and the call */
+static __always_inline void fill_event(struct ct_event *e, const struct call *c, __u64 id, long ret, __u64 now)
+{
+	struct task_struct *task;
+
+	__builtin_memcpy(e->daddr, c->daddr, sizeof(e->daddr));
+	e->dport = c->dport;
+	e->ts_ns = now;
+	e->lat_ns = now - c->ts;
+	e->tgid = id >> 32;
+	e->tid = (__u32)id;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->ret = ret;
+	e->family = c->family;
+	e->kind = CT_EV_CONNECT;
+	e->flags = 0;
+	bpf_get_current_comm(e->tcomm, sizeof(e->tcomm));
+	if (e->tid == e->tgid) {
+		__builtin_memcpy(e->comm, e->tcomm, sizeof(e->comm)); /* the leader itself */
+	} else if (task_calls) {
+		task = bpf_get_current_task_btf();
+		__builtin_memcpy(e->comm, task->group_leader->comm, sizeof(e->comm));
+	} else {
+		task = (void *)bpf_get_current_task();
+		BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
+	}
+}
+
+struct unix_record {
+	struct ct_event ev;
+	struct ct_path to;
+};
+
+/* --unix: one record with the path the caller passed */
+static __always_inline void emit_unix(const struct call *c, __u64 id, long ret, __u64 now)
+{
+	struct unix_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	struct sock *sk;
+	__u32 n = c->alen;
+
+	if (!r) {
+		count(CT_CNT_RB_DROP);
+		return;
+	}
+	fill_event(&r->ev, c, id, ret, now);
+	sk = fd_sock(c->fd);
+	r->ev.sock_id = (__u64)sk;
+	r->ev.proto = sk ? BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type) : 0;
+	if (n > CT_PATH_LEN)
+		n = CT_PATH_LEN;
+	/* sun_path starts at byte 2; a failed read leaves zeros */
+	r->to.len = bpf_probe_read_user(r->to.path, n, (void *)(c->uaddr + 2)) ? 0 : n;
+	bpf_ringbuf_submit(r, wake_flags());
+}
+
 static __always_inline int on_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct task_struct *task;
 	struct call *cp, c;
 	struct ct_event *e;
 	__u64 now, sk = 0;
@@ -411,13 +465,17 @@ static __always_inline int on_exit(long ret)
 		bpf_map_delete_elem(&calls, &tid);
 
 	if (!c.family && read_sockaddr(&c))
-		return 0; /* not AF_INET/AF_INET6 (c.family is set at SYN_SENT) */
+		return 0; /* not traced (c.family is set at SYN_SENT) */
 	if (filtered_out(&c)) {
 		if (c.tracked)
 			forget(c.sk);
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
+	if (c.family == AF_UNIX) {
+		emit_unix(&c, id, ret, now);
+		return 0;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(CT_CNT_RB_DROP);
@@ -425,33 +483,17 @@ static __always_inline int on_exit(long ret)
 			forget(c.sk);
 		return 0;
 	}
-	__builtin_memcpy(e->daddr, c.daddr, sizeof(e->daddr));
-	e->dport = c.dport;
-	e->ts_ns = now;
-	e->lat_ns = now - c.ts;
-	e->tgid = id >> 32;
-	e->tid = tid;
-	e->uid = (__u32)bpf_get_current_uid_gid();
-	e->ret = ret;
-	e->family = c.family;
-	e->kind = CT_EV_CONNECT;
-	e->flags = 0;
-	bpf_get_current_comm(e->tcomm, sizeof(e->tcomm));
-	if (e->tid == e->tgid) {
-		__builtin_memcpy(e->comm, e->tcomm, sizeof(e->comm)); /* the leader itself */
-	} else if (task_calls) {
-		task = bpf_get_current_task_btf();
-		__builtin_memcpy(e->comm, task->group_leader->comm, sizeof(e->comm));
-	} else {
-		task = (void *)bpf_get_current_task();
-		BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
-	}
-
+	fill_event(e, &c, id, ret, now);
 	if (c.sk) {
 		sk = c.sk;
 		e->proto = IPPROTO_TCP;
 	} else {
-		e->proto = fd_proto(c.fd, &sk);
+		struct sock *s = fd_sock(c.fd);
+
+		sk = (__u64)s;
+		/* sk_protocol was a bitfield before 5.6 (commit
+		 * bf9765145b85): read it in a way that works for both */
+		e->proto = s ? BPF_CORE_READ_BITFIELD_PROBED(s, sk_protocol) : 0;
 	}
 	e->sock_id = sk;
 	if (c.tracked) {
@@ -581,7 +623,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 SEC("tp/syscalls/sys_enter_connect")
 int tp_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	return on_enter(ctx->args[0], ctx->args[1]);
+	return on_enter(ctx->args[0], ctx->args[1], ctx->args[2]);
 }
 
 SEC("tp/syscalls/sys_exit_connect")
@@ -601,7 +643,7 @@ int BPF_PROG(raw_enter, struct pt_regs *regs, long nr)
 {
 	if (nr != connect_nr)
 		return 0;
-	return on_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si));
+	return on_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
 }
 
 SEC("raw_tp/sys_exit")

@@ -9,6 +9,7 @@
 
 #define CT_COMM_LEN 16
 #define CT_ADDR_LEN 16
+#define CT_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
 
 /* ct_event.kind */
 enum ct_event_kind {
@@ -49,6 +50,14 @@ struct ct_event {
 	__u8 daddr[CT_ADDR_LEN]; /* network byte order; IPv4 uses the first 4 bytes */
 	char comm[CT_COMM_LEN];	 /* thread-group leader's comm (the process name) */
 	char tcomm[CT_COMM_LEN]; /* calling thread's comm */
+};
+
+/* With --unix, the CT_EV_CONNECT of an AF_UNIX socket (family 1) is
+ * followed in the same ring buffer record by its destination. dport is 0,
+ * proto is the socket type (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET). */
+struct ct_path {
+	__u32 len;		 /* bytes of sun_path the caller passed (addrlen - 2), at most CT_PATH_LEN */
+	char path[CT_PATH_LEN];	 /* an abstract name starts with a NUL byte */
 };
 
 #endif /* CONNECTTOP_H */

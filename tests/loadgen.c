@@ -13,7 +13,14 @@
  *   refuse   COUNT TCP connects to ADDR:PORT where nothing listens (refused)
  *   udp      COUNT UDP connect()s to ADDR:PORT (no packet is sent)
  *   timeout  COUNT TCP connects that are expected to time out (SYNs dropped)
+ *   absent   COUNT connects to an AF_UNIX path where nothing is bound
+ *            (ENOENT; ECONNREFUSED for an abstract name)
  *   none     nothing (used with -c to check the process name)
+ *
+ * ADDR unix:/PATH or unix:@NAME (abstract) makes AF_UNIX connects (PORT 0):
+ * accept to a listener loadgen binds there, refuse to a socket loadgen binds
+ * without listening, udp to a datagram socket loadgen binds (SOCK_DGRAM).
+ * A path loadgen bound is removed at the end.
  *
  * Options:
  *   -c NAME   set the process name (comm) to NAME before connecting
@@ -40,12 +47,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-enum kind { K_ACCEPT, K_REFUSE, K_UDP, K_TIMEOUT, K_NONE };
+enum kind { K_ACCEPT, K_REFUSE, K_UDP, K_TIMEOUT, K_ABSENT, K_NONE };
 
 static struct {
 	enum kind kind;
@@ -59,6 +68,13 @@ static struct {
 } opt = { .procs = 1, .threads = 1, .wait_ms = 5000 };
 
 static atomic_long n_ok, n_fail;
+static pid_t main_pid;
+
+static void unlink_path(void)
+{
+	if (getpid() == main_pid) /* not from a child's exit */
+		unlink(((struct sockaddr_un *)&opt.sa)->sun_path);
+}
 static int listen_fd = -1;
 
 static double now_s(void)
@@ -72,7 +88,7 @@ static double now_s(void)
 static void usage(const char *why)
 {
 	fprintf(stderr, "loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N] [-d SECS] [-w MS] [-q] "
-			"accept|refuse|udp|timeout|none ADDR PORT COUNT\n", why);
+			"accept|refuse|udp|timeout|absent|none ADDR PORT COUNT\n", why);
 	exit(2);
 }
 
@@ -94,7 +110,7 @@ static long parse_num(const char *s, long lo, long hi, const char *what)
 
 static int is_allowed(void)
 {
-	if (opt.netns_ok)
+	if (opt.netns_ok || opt.sa.ss_family == AF_UNIX)
 		return 1;
 	if (opt.sa.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)&opt.sa;
@@ -147,6 +163,9 @@ static int one_connect(void)
 		break;
 	case K_TIMEOUT:
 		good = err == ETIMEDOUT;
+		break;
+	case K_ABSENT:
+		good = err == (((struct sockaddr_un *)&opt.sa)->sun_path[0] ? ENOENT : ECONNREFUSED);
 		break;
 	default:
 		good = 0;
@@ -220,6 +239,8 @@ int main(int argc, char **argv)
 {
 	int c, status = 0;
 
+	main_pid = getpid();
+
 	while ((c = getopt(argc, argv, "c:P:T:Nd:w:qx")) != -1) {
 		switch (c) {
 		case 'c':
@@ -263,16 +284,35 @@ int main(int argc, char **argv)
 		opt.kind = K_UDP;
 	else if (!strcmp(k, "timeout"))
 		opt.kind = K_TIMEOUT;
+	else if (!strcmp(k, "absent"))
+		opt.kind = K_ABSENT;
 	else if (!strcmp(k, "none"))
 		opt.kind = K_NONE;
 	else
-		usage("KIND must be accept, refuse, udp, timeout or none");
+		usage("KIND must be accept, refuse, udp, timeout, absent or none");
 
-	int port = parse_num(argv[optind + 2], 1, 65535, "port");
+	const char *addr = argv[optind + 1];
+	int unix_addr = !strncmp(addr, "unix:", 5);
+	int port = parse_num(argv[optind + 2], unix_addr ? 0 : 1, unix_addr ? 0 : 65535, "port");
 	struct sockaddr_in *in = (void *)&opt.sa;
 	struct sockaddr_in6 *in6 = (void *)&opt.sa;
+	struct sockaddr_un *un = (void *)&opt.sa;
 
-	if (inet_pton(AF_INET, argv[optind + 1], &in->sin_addr) == 1) {
+	if (unix_addr) {
+		size_t n = strlen(addr + 5);
+
+		if (!n || n >= sizeof(un->sun_path))
+			usage("unix:PATH must be 1..107 bytes");
+		if (opt.kind == K_TIMEOUT)
+			usage("an AF_UNIX connect does not time out");
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, addr + 5, n);
+		opt.salen = offsetof(struct sockaddr_un, sun_path) + n;
+		if (un->sun_path[0] == '@')
+			un->sun_path[0] = 0; /* abstract: no trailing NUL either */
+		else
+			opt.salen++;
+	} else if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
 		in->sin_family = AF_INET;
 		in->sin_port = htons(port);
 		opt.salen = sizeof(*in);
@@ -289,7 +329,29 @@ int main(int argc, char **argv)
 	if (opt.count == 0 && opt.seconds == 0 && opt.kind != K_NONE)
 		usage("COUNT 0 needs -d SECS");
 
-	if (opt.kind == K_ACCEPT) {
+	if (unix_addr && (opt.kind == K_ACCEPT || opt.kind == K_REFUSE || opt.kind == K_UDP)) {
+		/* bind the peer: a listener, a socket that does not listen, or
+		 * a datagram socket */
+		int fd = socket(AF_UNIX, (opt.kind == K_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+
+		if (un->sun_path[0])
+			unlink(un->sun_path);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&opt.sa, opt.salen) ||
+		    (opt.kind == K_ACCEPT && listen(fd, 4096))) {
+			perror("loadgen: bind");
+			return 1;
+		}
+		if (un->sun_path[0])
+			atexit(unlink_path);
+		if (opt.kind == K_ACCEPT) {
+			listen_fd = fd;
+			for (int i = 0; i < 2; i++) {
+				pthread_t t;
+
+				pthread_create(&t, NULL, acceptor, NULL);
+			}
+		}
+	} else if (opt.kind == K_ACCEPT) {
 		int one = 1;
 
 		listen_fd = socket(opt.sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -39,6 +39,7 @@ struct options {
 	int no_color;
 	int force_raw;
 	int force_hash;
+	int unix_socks;	/* --unix */
 	int verbose;
 };
 

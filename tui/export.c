@@ -64,6 +64,16 @@ const char *ct_proto_name(unsigned proto, char *buf, size_t len)
 		return "icmp";
 	case 58:
 		return "icmpv6";
+	case CT_PROTO_UNIX | 1: /* the names ss(8) shows */
+		return "u_str";
+	case CT_PROTO_UNIX | 2:
+		return "u_dgr";
+	case CT_PROTO_UNIX | 5:
+		return "u_seq";
+	}
+	if (CT_PROTO_IS_UNIX(proto)) {
+		snprintf(buf, len, "unix-%u", proto & 0xff);
+		return buf;
 	}
 	snprintf(buf, len, "ipproto-%u", proto);
 	return buf;
@@ -85,7 +95,7 @@ const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len)
  * text was sanitized first, so it is valid UTF-8 without terminal controls */
 static void json_str(FILE *out, const char *s, size_t maxlen)
 {
-	char clean[256];
+	char clean[CT_ADDR_STRLEN];
 
 	ct_sanitize(s, maxlen, clean, sizeof(clean));
 	fputc('"', out);
@@ -104,7 +114,7 @@ static void json_str(FILE *out, const char *s, size_t maxlen)
  * (OWASP's advice for CSV injection); JSON keeps the name as it is. */
 static void csv_str(FILE *out, const char *s, size_t maxlen)
 {
-	char clean[256];
+	char clean[CT_ADDR_STRLEN];
 	int formula;
 
 	ct_sanitize(s, maxlen, clean, sizeof(clean));
@@ -161,10 +171,14 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 	case F_UID:
 		fprintf(out, "%u", r->uid);
 		break;
-	case F_DADDR:
-		ct_addr_str(r->key.family, r->key.daddr, buf, sizeof(buf));
-		fprintf(out, json ? "\"%s\"" : "%s", buf);
+	case F_DADDR: {
+		char addr[CT_ADDR_STRLEN];
+
+		/* an AF_UNIX path can hold quotes, commas, a leading '@' */
+		ct_addr_str(r->key.family, r->key.daddr, addr, sizeof(addr));
+		(json ? json_str : csv_str)(out, addr, sizeof(addr));
 		break;
+	}
 	case F_DPORT:
 		fprintf(out, "%u", r->key.dport);
 		break;
@@ -172,7 +186,10 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 		fprintf(out, json ? "\"%s\"" : "%s", ct_proto_name(r->key.proto, buf, sizeof(buf)));
 		break;
 	case F_FAMILY:
-		fprintf(out, json ? "\"ipv%u\"" : "ipv%u", r->key.family);
+		if (r->key.family == CT_FAMILY_UNIX)
+			fputs(json ? "\"unix\"" : "unix", out);
+		else
+			fprintf(out, json ? "\"ipv%u\"" : "ipv%u", r->key.family);
 		break;
 	case F_FLOWS:
 		fprintf(out, "%u", r->nflows);
@@ -338,7 +355,7 @@ int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const stru
 		"P99ms");
 	for (size_t i = 0; i < n; i++) {
 		const struct ct_row *r = v->rows[i];
-		char comm[80], addr[64], p50[16], p99[16], err[32];
+		char comm[80], addr[CT_ADDR_STRLEN], p50[16], p99[16], err[32];
 		uint64_t fails = ct_row_failures(r), done = r->count - r->results[RES_PENDING];
 
 		ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));

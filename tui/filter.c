@@ -123,8 +123,17 @@ bad_port:
 			t->lo = 6;
 		else if (!strcasecmp(v, "udp"))
 			t->lo = 17;
+		else if (!strcasecmp(v, "unix"))
+			t->lo = -1; /* any AF_UNIX type */
+		else if (!strcasecmp(v, "u_str"))
+			t->lo = CT_PROTO_UNIX | 1;
+		else if (!strcasecmp(v, "u_dgr"))
+			t->lo = CT_PROTO_UNIX | 2;
+		else if (!strcasecmp(v, "u_seq"))
+			t->lo = CT_PROTO_UNIX | 5;
 		else {
-			snprintf(err, errlen, "bad protocol in '%s': expected proto:tcp or proto:udp", w);
+			snprintf(err, errlen,
+				 "bad protocol in '%s': expected proto:tcp, udp, unix, u_str, u_dgr or u_seq", w);
 			return -1;
 		}
 		return 0;
@@ -292,7 +301,7 @@ static int term_match(const struct ct_filter *f, const struct term *t, const str
 {
 	switch (t->type) {
 	case T_TEXT: {
-		char addr[64];
+		char addr[CT_ADDR_STRLEN];
 
 		if (contains_ci(r->key.comm, strnlen(r->key.comm, sizeof(r->key.comm)), t->text))
 			return 1;
@@ -304,7 +313,7 @@ static int term_match(const struct ct_filter *f, const struct term *t, const str
 	case T_PORT:
 		return r->key.dport >= t->lo && r->key.dport <= t->hi;
 	case T_PROTO:
-		return r->key.proto == t->lo;
+		return t->lo < 0 ? CT_PROTO_IS_UNIX(r->key.proto) : r->key.proto == t->lo;
 	case T_NET:
 		return in_net(t, r);
 	case T_PID:

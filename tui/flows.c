@@ -867,15 +867,23 @@ static int cmp_dbl(double a, double b)
 	return a < b ? -1 : a > b;
 }
 
+/* destinations in order: AF_UNIX paths by name, then IPv4, then IPv6 */
+static int addr_cmp(const struct flow_key *a, const struct flow_key *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->family == CT_FAMILY_UNIX)
+		return strcmp(ct_unix_path(ct_unix_key_id(a->daddr)), ct_unix_path(ct_unix_key_id(b->daddr)));
+	return memcmp(a->daddr, b->daddr, sizeof(a->daddr));
+}
+
 static int key_cmp(const struct flow_key *a, const struct flow_key *b)
 {
 	int c = strncmp(a->comm, b->comm, sizeof(a->comm));
 
 	if (c)
 		return c;
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	c = memcmp(a->daddr, b->daddr, sizeof(a->daddr));
+	c = addr_cmp(a, b);
 	if (c)
 		return c;
 	if (a->dport != b->dport)
@@ -902,8 +910,7 @@ int ct_row_cmp(const struct ct_row *a, const struct ct_row *b, enum ct_sort sort
 		c = cmp_u64(a->pid, b->pid);
 		break;
 	case SORT_DADDR:
-		c = a->key.family != b->key.family ? (a->key.family < b->key.family ? -1 : 1)
-						   : memcmp(a->key.daddr, b->key.daddr, 16);
+		c = addr_cmp(&a->key, &b->key);
 		break;
 	case SORT_DPORT:
 		c = cmp_u64(a->key.dport, b->key.dport);

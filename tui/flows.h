@@ -39,10 +39,14 @@ struct flow_key {
 	char comm[16];	  /* not necessarily NUL-terminated */
 	uint8_t daddr[16]; /* network order, IPv4 in the first 4 bytes */
 	uint16_t dport;	  /* host order */
-	uint16_t proto;	  /* IPPROTO_* */
-	uint8_t family;	  /* 4 or 6 */
+	uint16_t proto;	  /* IPPROTO_*, or CT_PROTO_UNIX | socket type */
+	uint8_t family;	  /* 4 or 6, or CT_FAMILY_UNIX (util.h) */
 	uint8_t pad[3];	  /* always zero: keys are compared and hashed as bytes */
 };
+
+/* flow_key.proto of an AF_UNIX flow: this | SOCK_STREAM, SOCK_DGRAM, ... */
+#define CT_PROTO_UNIX 0x8000
+#define CT_PROTO_IS_UNIX(p) (((p) & 0xff00) == CT_PROTO_UNIX)
 
 /* one connect event, already decoded from the BPF record */
 struct ct_sample {

@@ -58,6 +58,7 @@ enum {
 	OPT_RAW,
 	OPT_NO_TASK_STORAGE,
 	OPT_PROBE,
+	OPT_UNIX,
 };
 
 static const struct option long_opts[] = {
@@ -90,6 +91,7 @@ static const struct option long_opts[] = {
 	{ "raw-syscalls", no_argument, NULL, OPT_RAW },
 	{ "no-task-storage", no_argument, NULL, OPT_NO_TASK_STORAGE },
 	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "unix", no_argument, NULL, OPT_UNIX },
 	{ 0 },
 };
 
@@ -125,6 +127,7 @@ static void usage(FILE *out)
 		"      --include-self       trace connecttop's own connects too\n"
 		"      --raw-syscalls       attach to raw sys_enter/sys_exit even when tracefs exists\n"
 		"      --no-task-storage    stash connect() calls in a hash by thread id even on 5.11+\n"
+		"      --unix               AF_UNIX connects too, by path (proto u_str, u_dgr, u_seq)\n"
 		"      --probe              print the kernel features found and exit\n"
 		"  -v, --verbose            libbpf's messages to stderr; with -V, the features too\n"
 		"  -V, --version            print the version and exit\n"
@@ -296,6 +299,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_NO_TASK_STORAGE:
 			o->force_hash = 1;
 			break;
+		case OPT_UNIX:
+			o->unix_socks = 1;
+			break;
 		case OPT_PROBE:
 			probe_only = 1;
 			break;
@@ -344,6 +350,7 @@ static void on_event(void *ctx, const struct ct_event *e)
 {
 	struct app *a = ctx;
 	struct ct_sample s;
+	uint16_t e_proto = e->proto;
 	size_t n;
 
 	memset(&s, 0, sizeof(s));
@@ -352,12 +359,19 @@ static void on_event(void *ctx, const struct ct_event *e)
 	if (e->family == 2) {
 		memcpy(s.key.daddr, e->daddr, 4);
 		s.key.family = 4;
+	} else if (e->family == 1) {
+		/* --unix: the path follows (its size checked by probe.c) */
+		const struct ct_path *to = (const void *)(e + 1);
+
+		ct_unix_key_set(s.key.daddr, ct_unix_path_id(to->path, to->len));
+		s.key.family = CT_FAMILY_UNIX;
+		e_proto = CT_PROTO_UNIX | (e->proto & 0xff);
 	} else {
 		memcpy(s.key.daddr, e->daddr, 16);
 		s.key.family = ct_addr_normalize(6, s.key.daddr);
 	}
 	s.key.dport = e->dport;
-	s.key.proto = e->proto;
+	s.key.proto = e_proto;
 	s.ts_ns = e->ts_ns;
 	s.lat_ns = e->lat_ns;
 	s.pid = e->tgid;
@@ -530,6 +544,7 @@ int main(int argc, char **argv)
 	po.wakeup_bytes = app.opt.wakeup_bytes;
 	po.force_raw = app.opt.force_raw;
 	po.force_hash = app.opt.force_hash;
+	po.unix_socks = app.opt.unix_socks;
 	po.verbose = app.opt.verbose;
 	app.probe = probe_new(&po, on_event, &app, err, sizeof(err));
 	if (!app.probe) {

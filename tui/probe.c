@@ -148,9 +148,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct probe *p = ctx;
 
-	if (size < sizeof(struct ct_event))
-		return 0; /* a record from a different build: ignore it, do not misread it */
-	p->fn(p->ctx, data);
+	const struct ct_event *e = data;
+
+	/* a record from a different build: ignore it, do not misread it */
+	if (size < sizeof(*e) || (e->family == 1 && size < sizeof(*e) + sizeof(struct ct_path)))
+		return 0;
+	p->fn(p->ctx, e);
 	return 0;
 }
 
@@ -231,6 +234,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	p->skel->rodata->filter_family = o->filter_family == 4 ? 2 : o->filter_family == 6 ? 10 : 0;
 	p->skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	p->skel->rodata->connect_nr = __NR_connect;
+	p->skel->rodata->trace_unix = o->unix_socks;
 	rc = bpf_map__set_max_entries(p->skel->maps.events, (uint32_t)o->ringbuf_bytes);
 	if (rc) {
 		snprintf(err, errlen, "cannot size the ring buffer to %llu bytes: %s",

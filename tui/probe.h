@@ -21,6 +21,7 @@ struct probe_opts {
 	uint64_t wakeup_bytes;	/* wake user space when this much is queued */
 	int force_raw;		/* use the raw syscall tracepoints even with tracefs */
 	int force_hash;		/* stash calls in a hash by tid even where task storage works */
+	int unix_socks;		/* AF_UNIX connects too (each event followed by a struct ct_path) */
 	int verbose;		/* libbpf's debug output to stderr (before the screen is up) */
 };
 

@@ -165,7 +165,7 @@ void prom_free(struct prom *p)
 
 static void label(FILE *out, const char *name, const char *val, size_t len, int first)
 {
-	char clean[128];
+	char clean[CT_ADDR_STRLEN];
 
 	/* sanitized: no control characters remain, so only \ and " need
 	 * escaping (a newline is already the text \x0a) */
@@ -181,7 +181,7 @@ static void label(FILE *out, const char *name, const char *val, size_t len, int 
 
 static void labels(FILE *out, const struct series *s, int folded, int with_proto)
 {
-	char buf[64];
+	char buf[CT_ADDR_STRLEN];
 
 	label(out, "comm", s->key.comm, sizeof(s->key.comm), 1);
 	if (folded) {

@@ -118,6 +118,10 @@ void ct_addr_str(int family, const uint8_t addr[16], char *buf, size_t len)
 {
 	char tmp[INET6_ADDRSTRLEN];
 
+	if (family == CT_FAMILY_UNIX) {
+		snprintf(buf, len, "%s", ct_unix_path(ct_unix_key_id(addr)));
+		return;
+	}
 	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, tmp, sizeof(tmp)))
 		snprintf(tmp, sizeof(tmp), "?");
 	snprintf(buf, len, "%s", tmp);
@@ -208,6 +212,97 @@ size_t ct_sanitize(const char *in, size_t inlen, char *out, size_t outlen)
 	}
 	out[o] = 0;
 	return o;
+}
+
+/* the interned AF_UNIX paths: ids index `str`, `slot` is an open-addressing
+ * index of them by hash (ids + 1, 0 empty), at most half full */
+static struct {
+	char **str;
+	uint32_t *slot;
+	size_t n, cap, nslots;
+} upaths;
+
+static int upaths_grow(void)
+{
+	size_t nslots = upaths.nslots ? upaths.nslots * 2 : 256;
+	uint32_t *slot = calloc(nslots, sizeof(*slot));
+	char **str = realloc(upaths.str, nslots / 2 * sizeof(*str));
+
+	if (!slot || !str) {
+		free(slot);
+		if (str)
+			upaths.str = str;
+		return -1;
+	}
+	upaths.str = str;
+	upaths.cap = nslots / 2;
+	for (size_t id = 0; id < upaths.n; id++) {
+		size_t i = ct_hash(str[id], strlen(str[id])) & (nslots - 1);
+
+		while (slot[i])
+			i = (i + 1) & (nslots - 1);
+		slot[i] = id + 1;
+	}
+	free(upaths.slot);
+	upaths.slot = slot;
+	upaths.nslots = nslots;
+	return 0;
+}
+
+uint32_t ct_unix_path_id(const char *path, size_t len)
+{
+	char raw[CT_ADDR_STRLEN], shown[CT_ADDR_STRLEN];
+	size_t n = 0, i;
+	uint64_t h;
+
+	if (len > 108)
+		len = 108;
+	if (!len) {
+		snprintf(shown, sizeof(shown), "(unnamed)");
+	} else if (path[0]) {
+		ct_sanitize(path, strnlen(path, len), shown, sizeof(shown));
+	} else {
+		/* abstract: every NUL shows as '@', as ss(8) shows them */
+		for (i = 0; i < len; i++)
+			raw[n++] = path[i] ? path[i] : '@';
+		ct_sanitize(raw, n, shown, sizeof(shown));
+	}
+	n = strlen(shown);
+	h = ct_hash(shown, n);
+	if (upaths.nslots)
+		for (i = h & (upaths.nslots - 1); upaths.slot[i]; i = (i + 1) & (upaths.nslots - 1))
+			if (!strcmp(upaths.str[upaths.slot[i] - 1], shown))
+				return upaths.slot[i] - 1;
+	if (upaths.n >= CT_UNIX_PATHS_MAX)
+		return CT_UNIX_PATH_FULL;
+	if (upaths.n >= upaths.cap && upaths_grow())
+		return CT_UNIX_PATH_FULL;
+	upaths.str[upaths.n] = strdup(shown);
+	if (!upaths.str[upaths.n])
+		return CT_UNIX_PATH_FULL;
+	for (i = h & (upaths.nslots - 1); upaths.slot[i]; i = (i + 1) & (upaths.nslots - 1))
+		;
+	upaths.slot[i] = upaths.n + 1;
+	return upaths.n++;
+}
+
+const char *ct_unix_path(uint32_t id)
+{
+	return id < upaths.n ? upaths.str[id] : "(path table full)";
+}
+
+uint32_t ct_unix_key_id(const uint8_t daddr[16])
+{
+	uint32_t id;
+
+	memcpy(&id, daddr, sizeof(id));
+	return id;
+}
+
+void ct_unix_key_set(uint8_t daddr[16], uint32_t id)
+{
+	memset(daddr, 0, 16);
+	memcpy(daddr, &id, sizeof(id));
 }
 
 void ct_rfc3339(uint64_t unix_ns, char *buf, size_t len)

@@ -19,8 +19,13 @@ int ct_parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
  * returned string is static, or written to buf for unknown numbers. */
 const char *ct_errno_name(int err, char *buf, size_t len);
 
+/* flow_key.family of an AF_UNIX destination (--unix): daddr holds a path id */
+#define CT_FAMILY_UNIX 1
+
 /* Text form of an address: family 4 or 6, addr in network order. IPv4 uses
- * the first 4 bytes. Writes at most len bytes, NUL included. */
+ * the first 4 bytes; CT_FAMILY_UNIX: the path (ct_unix_path_id). Writes at
+ * most len bytes, NUL included. CT_ADDR_STRLEN holds any of them. */
+#define CT_ADDR_STRLEN 512
 void ct_addr_str(int family, const uint8_t addr[16], char *buf, size_t len);
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) turned into IPv4: returns 4 and
  * moves the 4 bytes to the front, else returns 6 and leaves addr alone. */
@@ -34,6 +39,24 @@ int ct_addr_normalize(int family, uint8_t addr[16]);
  * Returns the number of bytes written (without the NUL).
  */
 size_t ct_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
+
+/*
+ * AF_UNIX destinations. A flow's key holds a 32-bit id of its path, not the
+ * path. The id of the sun_path bytes a caller passed (len of them, as the
+ * kernel reads them: a path name ends at its first NUL; an abstract name
+ * starts with a NUL and is shown with a leading '@', its other NULs as '@'
+ * too). Paths are kept for the life of the process, at most
+ * CT_UNIX_PATHS_MAX of them: further ones all get CT_UNIX_PATH_FULL, shown
+ * as "(path table full)". Not thread-safe: the main thread's.
+ */
+#define CT_UNIX_PATHS_MAX 65536
+#define CT_UNIX_PATH_FULL UINT32_MAX
+uint32_t ct_unix_path_id(const char *path, size_t len);
+/* the display form of a path id (sanitized, printable): never NULL */
+const char *ct_unix_path(uint32_t id);
+/* the id in a flow key's daddr, and back */
+uint32_t ct_unix_key_id(const uint8_t daddr[16]);
+void ct_unix_key_set(uint8_t daddr[16], uint32_t id);
 
 /* RFC 3339 UTC time with milliseconds, e.g. 2026-11-24T22:50:01.123Z */
 void ct_rfc3339(uint64_t unix_ns, char *buf, size_t len);

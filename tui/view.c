@@ -414,7 +414,7 @@ static const char *row_dest(struct ct_view_ui *v, const struct ct_row *r, char *
 	const char *name;
 
 	ct_addr_str(r->key.family, r->key.daddr, buf, len);
-	if (v->names && (name = resolve_host(v->res, r->key.family, r->key.daddr)))
+	if (v->names && r->key.family != CT_FAMILY_UNIX && (name = resolve_host(v->res, r->key.family, r->key.daddr)))
 		return name;
 	return buf;
 }
@@ -862,7 +862,7 @@ static const struct ct_row *find_detail(struct ct_view_ui *v)
 static void draw_details(struct ct_view_ui *v)
 {
 	const struct ct_row *r = find_detail(v);
-	char buf[256], tmp[64], comm[80], t1[40], t2[40];
+	char buf[768], tmp[CT_ADDR_STRLEN], comm[80], t1[40], t2[40];
 	int y = 2;
 
 	attrset(attr_of(v, P_HEADER));
