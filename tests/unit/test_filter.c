@@ -99,10 +99,47 @@ static void invalid(const char *expr, const char *mention)
 	free(e);
 }
 
+/* --unix rows: proto: terms and text on the path */
+static void test_unix(void)
+{
+	static const struct {
+		const char *expr;
+		int want[3]; /* stream /run/db.sock, dgram @ns, tcp */
+	} cases[] = {
+		{ "proto:unix", { 1, 1, 0 } },	 { "proto:UNIX", { 1, 1, 0 } }, { "proto:u_str", { 1, 0, 0 } },
+		{ "proto:u_dgr", { 0, 1, 0 } },	 { "proto:u_seq", { 0, 0, 0 } }, { "!proto:unix", { 0, 0, 1 } },
+		{ "db.sock", { 1, 0, 0 } },	 { "@ns", { 0, 1, 0 } },		{ "proto:tcp", { 0, 0, 1 } },
+		{ "net:0.0.0.0/0", { 0, 0, 1 } }, { "port:0", { 1, 1, 0 } },
+	};
+	struct ct_row_more m[3] = {};
+	struct ct_row r[3] = {};
+	char err[256];
+
+	r[0].key = key("psql", "1.1.1.1", 0, CT_PROTO_UNIX | 1);
+	r[0].key.family = CT_FAMILY_UNIX;
+	ct_unix_key_set(r[0].key.daddr, ct_unix_path_id("/run/db.sock", 12));
+	r[1].key = key("resolved", "1.1.1.1", 0, CT_PROTO_UNIX | 2);
+	r[1].key.family = CT_FAMILY_UNIX;
+	ct_unix_key_set(r[1].key.daddr, ct_unix_path_id("\0ns", 3));
+	r[2].key = key("curl", "10.0.0.1", 443, P_TCP);
+	for (int i = 0; i < 3; i++)
+		r[i].more = &m[i];
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct ct_filter *f = filter_new(cases[c].expr, err, sizeof(err));
+
+		for (int i = 0; i < 3; i++)
+			CHECK_U(nm("filter.unix[%s].row%d", cases[c].expr, i + 1), cases[c].want[i],
+				f && filter_match(f, &r[i]));
+		filter_free(f);
+	}
+}
+
 int main(void)
 {
 	char err[256];
 	struct ct_filter *f;
+
+	test_unix();
 
 	setup();
 

@@ -263,6 +263,43 @@ static void test_hash(void)
 	CHECK_U("array_size", 40, ARRAY_SIZE(a));
 }
 
+static void test_unix_paths(void)
+{
+	char big[200], buf[CT_ADDR_STRLEN];
+	uint8_t key[16];
+	uint32_t a, b, id, first_full = 0;
+
+	a = ct_unix_path_id("/run/x.sock\0garbage", 20);
+	CHECK_S("unix.path_ends_at_nul", "/run/x.sock", ct_unix_path(a));
+	CHECK_U("unix.same_path_same_id", a, ct_unix_path_id("/run/x.sock", 11));
+	CHECK_U("unix.trailing_nul_same_id", a, ct_unix_path_id("/run/x.sock", 12));
+	b = ct_unix_path_id("\0abs\0x", 6);
+	CHECK_S("unix.abstract_at", "@abs@x", ct_unix_path(b));
+	CHECK("unix.distinct_ids", a != b);
+	CHECK_S("unix.unnamed", "(unnamed)", ct_unix_path(ct_unix_path_id("", 0)));
+	CHECK_S("unix.sanitized", "/tmp/a\\x0ab\\x1b[2J", ct_unix_path(ct_unix_path_id("/tmp/a\nb\x1b[2J", 13)));
+	memset(big, 'z', sizeof(big));
+	big[0] = '/';
+	CHECK_U("unix.at_most_sun_path", 108, strlen(ct_unix_path(ct_unix_path_id(big, sizeof(big)))));
+	ct_unix_key_set(key, b);
+	CHECK_U("unix.key_round_trip", b, ct_unix_key_id(key));
+	ct_addr_str(CT_FAMILY_UNIX, key, buf, sizeof(buf));
+	CHECK_S("unix.addr_str", "@abs@x", buf);
+	/* bounded: past CT_UNIX_PATHS_MAX paths every new one shares one id */
+	for (uint32_t i = 0; i < CT_UNIX_PATHS_MAX + 10; i++) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "/many/%u", i);
+		id = ct_unix_path_id(p, strlen(p));
+		if (id == CT_UNIX_PATH_FULL && !first_full)
+			first_full = i;
+	}
+	CHECK("unix.full_after_max", first_full > CT_UNIX_PATHS_MAX - 10 && first_full <= CT_UNIX_PATHS_MAX);
+	CHECK_S("unix.full_shown", "(path table full)", ct_unix_path(id));
+	CHECK_U("unix.known_still_found", a, ct_unix_path_id("/run/x.sock", 11));
+	CHECK_S("unix.first_still_there", "/run/x.sock", ct_unix_path(a));
+}
+
 int main(void)
 {
 	test_parse_long();
@@ -273,5 +310,6 @@ int main(void)
 	test_sanitize();
 	test_rfc3339();
 	test_hash();
+	test_unix_paths();
 	return ck_done();
 }
