@@ -52,6 +52,7 @@
 #define ECONNABORTED 103
 #define EINTR 4
 #define ETIMEDOUT 110
+#define EALREADY 114
 #define ECONNREFUSED 111
 #define SHUTDOWN_MASK 3
 #define IPPROTO_TCP 6
@@ -116,6 +117,9 @@ struct inflight {
 	__u64 lat_ns;	    /* handshake time, set at resolution */
 	__s32 err;	    /* 0 (established) or -errno, set at resolution */
 	__u32 resolved;	    /* RESOLVED_* */
+	__u64 ino;	    /* the socket's inode, set when claimed: tells a later
+			     * connect() on this very socket from one on a new
+			     * socket at the same address */
 };
 
 #define RESOLVED_LAT 1	 /* resolved, lat_ns is the handshake time */
@@ -134,6 +138,20 @@ struct {
 	__type(key, __u64); /* struct sock * */
 	__type(value, __u8);
 } tokens SEC(".maps");
+
+/* Sockets whose connect was counted while its handshake was under way (the
+ * exit or the resolution that came second emitted the final result), by
+ * address, with their inode. A program then calls connect() again on the
+ * socket to learn the result (EALREADY while under way, then 0, EISCONN or
+ * the error), and a blocking connect() interrupted by a signal is restarted
+ * by the kernel: those calls are the same connect, not new ones. LRU: an
+ * entry lost to eviction only means a repeat counted as a connect. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);   /* struct sock * */
+	__type(value, __u64); /* its inode */
+} counted SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -255,6 +273,31 @@ static __always_inline struct sock *fd_sock(__u32 fd)
 	return BPF_CORE_READ(sock, sk);
 }
 
+/* the inode of a socket's file (unique while it is open), or 0 */
+static __always_inline __u64 sock_ino(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+}
+
+/* This connect() moved no socket to SYN_SENT: is it a repeat of a connect
+ * already counted on this very socket (still under way, or resolved)? */
+static __always_inline int repeated(struct sock *sk, long ret)
+{
+	__u64 key = (__u64)sk, ino = sock_ino(sk), *v;
+	struct inflight *inf = bpf_map_lookup_elem(&socks, &key);
+
+	if (!ino)
+		return 0;
+	if (inf && inf->ino == ino)
+		return 1; /* its outcome is still to come */
+	v = bpf_map_lookup_elem(&counted, &key);
+	if (!v || *v != ino)
+		return 0;
+	if (ret != -EALREADY)
+		bpf_map_delete_elem(&counted, &key); /* the program has its answer */
+	return 1;
+}
+
 /* connect() returned while the connection attempt goes on: EINPROGRESS
  * (non-blocking), EINTR, or a restart (ERESTARTSYS..ERESTART_RESTARTBLOCK,
  * seen here before the kernel turns them into EINTR or a restart) */
@@ -329,6 +372,7 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct inflight 
 	/* the event is copied before the token goes: the resolution reads
 	 * it as soon as it finds the token gone */
 	__builtin_memcpy(&inf->ev, e, sizeof(*e));
+	inf->ino = sock_ino((struct sock *)sk);
 	if (bpf_map_delete_elem(&tokens, &sk) == 0) {
 		/* first: the handshake is still under way, its resolution
 		 * will emit CT_EV_OUTCOME */
@@ -340,6 +384,7 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct inflight 
 			e->lat_ns = inf->lat_ns;
 			e->flags = CT_F_HANDSHAKE;
 		}
+		bpf_map_update_elem(&counted, &sk, &inf->ino, BPF_ANY);
 		forget(sk);
 	}
 }
@@ -386,9 +431,11 @@ static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u6
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	if (state == TCP_SYN_SENT)
 		return;
-	/* resolved before it was tracked: this is the resolution */
+	/* resolved before it was tracked: this is the resolution; a
+	 * restarted connect() will return it again */
 	e->ret = handshake_err(sk, state, now - syn_ts, 0);
 	e->flags = 0;
+	bpf_map_update_elem(&counted, &key, &inf->ino, BPF_ANY);
 	forget(key);
 }
 
@@ -454,6 +501,7 @@ static __always_inline int on_exit(long ret)
 	struct call *cp, c;
 	struct ct_event *e;
 	__u64 now, sk = 0;
+	__u16 proto;
 
 	cp = call_cur(tid);
 	if (!cp)
@@ -476,6 +524,19 @@ static __always_inline int on_exit(long ret)
 		emit_unix(&c, id, ret, now);
 		return 0;
 	}
+	if (c.sk) {
+		sk = c.sk;
+		proto = IPPROTO_TCP;
+	} else {
+		struct sock *s = fd_sock(c.fd);
+
+		sk = (__u64)s;
+		/* sk_protocol was a bitfield before 5.6 (commit
+		 * bf9765145b85): read it in a way that works for both */
+		proto = s ? BPF_CORE_READ_BITFIELD_PROBED(s, sk_protocol) : 0;
+		if (proto == IPPROTO_TCP && repeated(s, ret))
+			return 0;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(CT_CNT_RB_DROP);
@@ -484,17 +545,7 @@ static __always_inline int on_exit(long ret)
 		return 0;
 	}
 	fill_event(e, &c, id, ret, now);
-	if (c.sk) {
-		sk = c.sk;
-		e->proto = IPPROTO_TCP;
-	} else {
-		struct sock *s = fd_sock(c.fd);
-
-		sk = (__u64)s;
-		/* sk_protocol was a bitfield before 5.6 (commit
-		 * bf9765145b85): read it in a way that works for both */
-		e->proto = s ? BPF_CORE_READ_BITFIELD_PROBED(s, sk_protocol) : 0;
-	}
+	e->proto = proto;
 	e->sock_id = sk;
 	if (c.tracked) {
 		struct inflight *inf = bpf_map_lookup_elem(&socks, &sk);
@@ -526,6 +577,7 @@ static __always_inline void resolve(__u64 key, struct inflight *inf, int err, __
 		return; /* first: sys_exit_connect will emit the final result */
 
 	/* second: connect() already returned and was counted as pending */
+	bpf_map_update_elem(&counted, &key, &inf->ino, BPF_ANY);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (e) {
 		__builtin_memcpy(e, &inf->ev, sizeof(*e));
@@ -605,6 +657,13 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		inf = bpf_map_lookup_elem(&socks, &key);
 		if (!inf)
 			return 0;
+		if (inf->ev.kind &&
+		    inf->ev.dport != __builtin_bswap16(btf ? sk->__sk_common.skc_dport : BPF_CORE_READ(sk, __sk_common.skc_dport))) {
+			/* left by a socket whose resolution was missed, at
+			 * an address now used by another socket */
+			forget(key);
+			return 0;
+		}
 		lat = bpf_ktime_get_ns() - inf->syn_ts;
 		resolve(key, inf, handshake_err(sk, newstate, lat, btf), lat, RESOLVED_LAT);
 		return 0;

@@ -14,7 +14,6 @@
 #define ETIMEDOUT_ 110
 #define ENETUNREACH_ 101
 #define EHOSTUNREACH_ 113
-#define EINPROGRESS_ 115
 
 const char *const ct_result_names[RES_MAX] = { "ok", "refused", "timeout", "unreachable", "pending", "other" };
 const char *const ct_group_names[GROUP_MAX] = { "flow", "process", "dest", "port" };
@@ -82,9 +81,12 @@ enum ct_result ct_classify(int ret)
 	case ENETUNREACH_:
 	case EHOSTUNREACH_:
 		return RES_UNREACH;
-	case EINPROGRESS_:
-		return RES_PENDING;
 	default:
+		/* EINPROGRESS too: a connect is pending only when its outcome
+		 * is to follow (ct_sample.pending); one that returned
+		 * EINPROGRESS without it could not be followed (the BPF map
+		 * of sockets in SYN_SENT was full, counted as a drop), and
+		 * left as pending it would stay so forever */
 		return RES_OTHER;
 	}
 }

@@ -55,7 +55,8 @@ struct ct_sample {
 	uint64_t lat_ns; /* handshake latency, 0 if none */
 	uint32_t pid;
 	uint32_t uid;
-	int32_t ret;	  /* final result 0/-errno, or -EINPROGRESS while pending */
+	int32_t ret;	  /* final result 0/-errno; -EINPROGRESS while pending, or when the
+			   * outcome could not be followed ("other") */
 	uint8_t pending;  /* a CT_EV_OUTCOME will follow */
 	uint8_t outcome;  /* this is that CT_EV_OUTCOME (resolves one pending) */
 	uint8_t has_lat;  /* lat_ns is a handshake latency */

@@ -165,21 +165,62 @@ die "$name: $bad of $n did not end in ETIMEDOUT\n" if $bad;
 #   sndtimeo  SO_SNDTIMEO of 0.2 s: connect() gives up with EINPROGRESS
 #   signal    SIGALRM after 0.2 s, handled without SA_RESTART: EINTR
 # exit 1 unless connect() returned that and SO_ERROR, read after 4 s, is
-# ETIMEDOUT
+# ETIMEDOUT. Two modes call connect() more than once for one connect, which
+# must be counted once:
+#   restart   SIGALRM after 0.2 s, handled with SA_RESTART: the kernel
+#             restarts the connect(), which returns ETIMEDOUT in the end
+#   repoll    non-blocking, then connect() again every 50 ms (EALREADY while
+#             under way) until it returns the result, ETIMEDOUT, as Ruby's
+#             connect_nonblock and others do
 early() {
 	# shellcheck disable=SC2016
 	ip netns exec "$CT_NS" perl -e '
 use strict; use warnings;
 use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_ERROR SO_SNDTIMEO IPPROTO_TCP pack_sockaddr_in inet_aton);
-use Errno qw(EINPROGRESS EINTR ETIMEDOUT);
+use Errno qw(EINPROGRESS EINTR ETIMEDOUT EALREADY);
 use POSIX ();
 use Time::HiRes qw(ualarm sleep);
 my ($name, $port, $n, $mode) = @ARGV;
 $0 = $name;
 my $sa = pack_sockaddr_in($port, inet_aton("127.0.0.1"));
-POSIX::sigaction(POSIX::SIGALRM(), POSIX::SigAction->new(sub { }, POSIX::SigSet->new(), 0))
-	or die "$name: sigaction: $!
+POSIX::sigaction(POSIX::SIGALRM(), POSIX::SigAction->new(sub { }, POSIX::SigSet->new(),
+	$mode eq "restart" ? POSIX::SA_RESTART() : 0)) or die "$name: sigaction: $!
 ";
+if ($mode eq "restart" || $mode eq "repoll") {
+	my @s;
+	for (1 .. $n) {
+		socket(my $s, PF_INET, SOCK_STREAM, 0) or die "$name: socket: $!
+";
+		setsockopt($s, IPPROTO_TCP, 7, pack("i", 1)) or die "$name: TCP_SYNCNT: $!
+";
+		push @s, $s;
+	}
+	for my $s (@s) {
+		if ($mode eq "restart") {
+			ualarm(200000);
+			connect($s, $sa) and die "$name: connect succeeded
+";
+			$! == ETIMEDOUT or die "$name: restarted connect: $!, expected ETIMEDOUT
+";
+			next;
+		}
+		$s->blocking(0);
+		connect($s, $sa) and die "$name: connect succeeded
+";
+		$! == EINPROGRESS or die "$name: connect: $!, expected EINPROGRESS
+";
+	}
+	exit 0 if $mode eq "restart";
+	my $end = time + 8;
+	for my $s (@s) {
+		while (!connect($s, $sa) && $! == EALREADY && time < $end) {
+			sleep 0.05;
+		}
+		$! == ETIMEDOUT or die "$name: connect again: $!, expected ETIMEDOUT
+";
+	}
+	exit 0;
+}
 my @s;
 for (1 .. $n) {
 	socket(my $s, PF_INET, SOCK_STREAM, 0) or die "$name: socket: $!
@@ -209,6 +250,8 @@ for my $s (@s) {
 }
 bg early "${TAG}sto" $P_STO 3 sndtimeo
 bg early "${TAG}sig" $P_SIG 3 signal
+bg early "${TAG}rst" $P_SIG 2 restart
+bg early "${TAG}rpl" $P_SIG 3 repoll
 
 # N_HOLD sockets in SYN_SENT together for 7 s: time enough to look at the map
 bg syn_sent "${TAG}hold" $P_HOLD "$N_HOLD" 2 wait "$T_TMP/ready"
@@ -276,6 +319,8 @@ check "to: dport" $P_TO "$(last_json "$OUT" | jq --arg c "${TAG}to" '[.rows[] | 
 
 outcome sto 3 timeout ETIMEDOUT
 outcome sig 3 timeout ETIMEDOUT
+outcome rst 2 timeout ETIMEDOUT
+outcome rpl 3 timeout ETIMEDOUT
 outcome slow 10 ok
 outcome fast 10 ok
 check_num "slow handshakes: lat_max_us >= 900000" '. >= 900000' "$(lat lat_max_us slow)"
