@@ -110,18 +110,6 @@ struct {
 	__type(value, struct call);
 } calls SEC(".maps");
 
-/* a TCP socket between SYN_SENT and its resolution */
-struct inflight {
-	struct ct_event ev; /* the event as sys_exit_connect emitted it (valid once claimed) */
-	__u64 syn_ts;	    /* ns, when it went to SYN_SENT */
-	__u64 lat_ns;	    /* handshake time, set at resolution */
-	__s32 err;	    /* 0 (established) or -errno, set at resolution */
-	__u32 resolved;	    /* RESOLVED_* */
-	__u64 ino;	    /* the socket's inode, set when claimed: tells a later
-			     * connect() on this very socket from one on a new
-			     * socket at the same address */
-};
-
 #define RESOLVED_LAT 1	 /* resolved, lat_ns is the handshake time */
 #define RESOLVED_NOLAT 2 /* resolved, found out late: no handshake time */
 
@@ -129,7 +117,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64); /* struct sock * */
-	__type(value, struct inflight);
+	__type(value, struct ct_inflight); /* connecttop.h */
 } socks SEC(".maps");
 
 struct {
@@ -284,7 +272,7 @@ static __always_inline __u64 sock_ino(struct sock *sk)
 static __always_inline int repeated(struct sock *sk, long ret)
 {
 	__u64 key = (__u64)sk, ino = sock_ino(sk), *v;
-	struct inflight *inf = bpf_map_lookup_elem(&socks, &key);
+	struct ct_inflight *inf = bpf_map_lookup_elem(&socks, &key);
 
 	if (!ino)
 		return 0;
@@ -347,7 +335,7 @@ static __always_inline int handshake_err(struct sock *sk, int newstate, __u64 la
 
 /* The exit's side of the arbitration for a tracked socket: e is the event
  * about to be submitted. */
-static __always_inline void claim(struct ct_event *e, __u64 sk, struct inflight *inf, long ret)
+static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflight *inf, long ret)
 {
 	if (!still_connecting(ret)) {
 		/* connect() returned with the handshake resolved (a socket
@@ -392,7 +380,7 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct inflight 
 /* put a socket in socks and tokens: 0, or -1 (counted) when a map is full */
 static __always_inline int track(__u64 key, __u64 syn_ts)
 {
-	struct inflight fresh = {};
+	struct ct_inflight fresh = {};
 	__u8 one = 1;
 
 	fresh.syn_ts = syn_ts;
@@ -417,7 +405,7 @@ static __always_inline int track(__u64 key, __u64 syn_ts)
 static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u64 syn_ts, __u64 now, long ret)
 {
 	__u64 key = (__u64)sk;
-	struct inflight *inf;
+	struct ct_inflight *inf;
 	int state;
 
 	if (track(key, syn_ts))
@@ -548,7 +536,7 @@ static __always_inline int on_exit(long ret)
 	e->proto = proto;
 	e->sock_id = sk;
 	if (c.tracked) {
-		struct inflight *inf = bpf_map_lookup_elem(&socks, &sk);
+		struct ct_inflight *inf = bpf_map_lookup_elem(&socks, &sk);
 
 		if (inf)
 			claim(e, sk, inf, ret);
@@ -566,7 +554,7 @@ static __always_inline int on_exit(long ret)
 }
 
 /* a tracked socket's handshake resolved: whoever comes second emits */
-static __always_inline void resolve(__u64 key, struct inflight *inf, int err, __u64 lat_ns, __u32 how)
+static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns, __u32 how)
 {
 	struct ct_event *e;
 
@@ -627,7 +615,7 @@ static __always_inline void sock_daddr(struct sock *sk, struct call *c)
 static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, const int btf)
 {
 	__u64 key = (__u64)sk, lat;
-	struct inflight *inf;
+	struct ct_inflight *inf;
 
 	if (newstate == TCP_SYN_SENT) {
 		/* inside connect(), in the caller's context */

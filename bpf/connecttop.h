@@ -52,6 +52,20 @@ struct ct_event {
 	char tcomm[CT_COMM_LEN]; /* calling thread's comm */
 };
 
+/* A TCP socket between SYN_SENT and its resolution (BPF map "socks", by
+ * socket address), for a connect() that may return before it resolves.
+ * User space reads it only to sweep entries whose resolution was missed. */
+struct ct_inflight {
+	struct ct_event ev; /* the event as sys_exit_connect emitted it; kind 0 until then */
+	__u64 syn_ts;	    /* bpf_ktime_get_ns() when it went to SYN_SENT */
+	__u64 lat_ns;	    /* handshake time, set at resolution */
+	__s32 err;	    /* 0 (established) or -errno, set at resolution */
+	__u32 resolved;	    /* 0 until resolved; then how (BPF side) */
+	__u64 ino;	    /* the socket's inode, set with ev: tells a later
+			     * connect() on this very socket from one on a new
+			     * socket at the same address */
+};
+
 /* With --unix, the CT_EV_CONNECT of an AF_UNIX socket (family 1) is
  * followed in the same ring buffer record by its destination. dport is 0,
  * proto is the socket type (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET). */

@@ -53,6 +53,9 @@ struct app {
 	uint64_t events, outcomes;	/* since start */
 	uint64_t events_at_tick;	/* events when the last interval ended */
 	uint64_t start_ns;		/* monotonic */
+	/* in-flight sockets whose resolution was missed: looked for every
+	 * sweep_every_ns, those older than sweep_age_ns deleted */
+	uint64_t sweep_ns, sweep_every_ns, sweep_age_ns;
 	int64_t mono_to_unix_ns;
 	struct ct_stats stats;		/* as of the last tick */
 	volatile sig_atomic_t quit;

@@ -424,10 +424,37 @@ void app_stats(struct app *a, struct ct_stats *st)
 	st->mono_to_unix_ns = a->mono_to_unix_ns;
 }
 
+/* The longest a TCP handshake can take here: the kernel's SYN timeout for
+ * net.ipv4.tcp_syn_retries (the initial RTO of 1 s doubled after each
+ * retransmit, at most 120 s), twice over plus a minute. Only a socket with a
+ * larger TCP_SYNCNT of its own can take longer. */
+static uint64_t syn_age_limit_ns(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_syn_retries", "re");
+	int retries = 6;
+	uint64_t s = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &retries) != 1 || retries < 1 || retries > 127)
+			retries = 6;
+		fclose(f);
+	}
+	for (int i = 0; i <= retries; i++)
+		s += i < 7 ? 1ULL << i : 120;
+	return (2 * s + 60) * 1000000000ULL;
+}
+
 /* end the interval: drain, tick, stats of the interval just ended */
 static void end_interval(struct app *a)
 {
+	uint64_t now;
+
 	app_drain(a);
+	now = app_now_ns();
+	if (a->probe && now - a->sweep_ns >= a->sweep_every_ns) {
+		probe_sweep(a->probe, now, a->sweep_age_ns);
+		a->sweep_ns = now;
+	}
 	flows_tick(a->flows, app_now_ns());
 	app_stats(a, &a->stats);
 	a->stats.interval_s = flows_last_interval_s(a->flows);
@@ -558,6 +585,17 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &mt);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	app.start_ns = mt.tv_sec * 1000000000ULL + mt.tv_nsec;
+	app.sweep_ns = app.start_ns;
+	app.sweep_every_ns = 10000000000ULL;
+	app.sweep_age_ns = syn_age_limit_ns();
+	{
+		/* for tests: sweep more often */
+		const char *e = getenv("CONNECTTOP_SWEEP_SECS");
+		double secs;
+
+		if (e && !ct_parse_double(e, 0.1, 3600, &secs))
+			app.sweep_every_ns = secs * 1e9;
+	}
 	app.mono_to_unix_ns = (int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)app.start_ns;
 	flows_tick(app.flows, app.start_ns);
 

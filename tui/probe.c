@@ -30,6 +30,7 @@ struct probe {
 	void *ctx;
 	char mode[64];
 	int task_calls; /* the per-thread stash is task storage */
+	uint64_t swept;	/* stale entries of socks deleted by probe_sweep */
 	uint64_t attach_ns;
 	int ncpus;
 };
@@ -347,6 +348,7 @@ void probe_counters(const struct probe *p, struct probe_counters *c)
 	c->call_drops = sums[CT_CNT_CALL_DROP];
 	c->sock_drops = sums[CT_CNT_SOCK_DROP];
 	c->outcomes = sums[CT_CNT_OUTCOMES];
+	c->swept = p->swept;
 	c->missed = 0;
 	for (size_t i = 0; i < sizeof(p->links) / sizeof(p->links[0]); i++) {
 		struct bpf_prog_info info;
@@ -358,6 +360,51 @@ void probe_counters(const struct probe *p, struct probe_counters *c)
 		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p->progs[i]), &info, &len))
 			c->missed += info.recursion_misses;
 	}
+}
+
+size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
+{
+	int fd = bpf_map__fd(p->skel->maps.socks), tfd = bpf_map__fd(p->skel->maps.tokens);
+	size_t n = 0, cap = 0, swept = 0, steps = 0;
+	uint64_t key, prev, *cur = NULL, *stale = NULL;
+	struct ct_inflight v;
+
+	/* the stale keys first, then each one looked at again and deleted:
+	 * a walk that deletes as it goes starts over from the first key (as
+	 * it does when BPF deletes the key it stands on: hence the bound) */
+	while (steps++ < 2 * 65536 && !bpf_map_get_next_key(fd, cur, &key)) {
+		if (!bpf_map_lookup_elem(fd, &key, &v) && v.syn_ts + max_age_ns < now_ns) {
+			if (n == cap) {
+				uint64_t *more = realloc(stale, (cap = cap ? 2 * cap : 64) * sizeof(*stale));
+
+				if (!more)
+					break;
+				stale = more;
+			}
+			stale[n++] = key;
+		}
+		prev = key;
+		cur = &prev;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &stale[i], &v) || v.syn_ts + max_age_ns >= now_ns ||
+		    bpf_map_delete_elem(fd, &stale[i]))
+			continue;
+		bpf_map_delete_elem(tfd, &stale[i]);
+		swept++;
+		if (v.ev.kind != CT_EV_CONNECT)
+			continue; /* its connect() was never counted */
+		/* counted as pending: it gets an outcome, one that says the
+		 * real one was not seen */
+		v.ev.kind = CT_EV_OUTCOME;
+		v.ev.flags = 0;
+		v.ev.ret = -EINPROGRESS;
+		v.ev.ts_ns = now_ns;
+		p->fn(p->ctx, &v.ev);
+	}
+	free(stale);
+	p->swept += swept;
+	return swept;
 }
 
 const char *probe_mode(const struct probe *p)

@@ -50,6 +50,16 @@ ct_start() {
 	return 1
 }
 
+# the ids of this connecttop's own maps (other instances have maps of the same names)
+map_id() { # NAME
+	local fd id
+	for fd in /proc/"$CT_PID"/fdinfo/*; do
+		id=$(awk '/^map_id:/ { print $2 }' "$fd" 2>/dev/null)
+		[ -n "$id" ] || continue
+		[ "$(bpftool map show id "$id" -j 2>/dev/null | jq -r .name)" = "$1" ] && echo "$id" && return 0
+	done
+	return 1
+}
 # ct_stop: SIGINT, wait, return its exit status
 ct_stop() {
 	kill -INT "$CT_PID"

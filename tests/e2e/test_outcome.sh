@@ -51,16 +51,6 @@ OUT=$T_TMP/out.json ERR=$T_TMP/err
 ct_start "$OUT" "$ERR" -b -o json -d 1 --max-flows 1000000 -f "$TAG" ${CT_OUTCOME_ARGS:-} || exit 1
 t_start=$(date +%s%N)
 
-# the ids of this connecttop's own maps (other instances have maps of the same names)
-map_id() { # NAME
-	local fd id
-	for fd in /proc/"$CT_PID"/fdinfo/*; do
-		id=$(awk '/^map_id:/ { print $2 }' "$fd" 2>/dev/null)
-		[ -n "$id" ] || continue
-		[ "$(bpftool map show id "$id" -j 2>/dev/null | jq -r .name)" = "$1" ] && echo "$id" && return 0
-	done
-	return 1
-}
 SOCKS=$(map_id socks) TOKENS=$(map_id tokens)
 if [ -z "$SOCKS" ] || [ -z "$TOKENS" ]; then
 	fail "maps socks and tokens found" "socks='$SOCKS' tokens='$TOKENS'"
