@@ -55,6 +55,7 @@
 #define EALREADY 114
 #define ECONNREFUSED 111
 #define SHUTDOWN_MASK 3
+#define SS_DISCONNECTING 4
 #define IPPROTO_TCP 6
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
@@ -318,14 +319,20 @@ static __always_inline int handshake_err(struct sock *sk, int newstate, __u64 la
 	if (!err) {
 		/* 0: either the application closed the socket (close() sets
 		 * sk_shutdown to SHUTDOWN_MASK before the state change; the
-		 * kernel's own close only after), or the application read the
+		 * kernel's own close only after) or shut it down (shutdown()
+		 * marks the socket disconnecting; the error comes after the
+		 * state change), or the application read the
 		 * error (getsockopt SO_ERROR clears sk_err without the socket
 		 * lock) in the gap between the kernel setting it and changing
 		 * the state. Then the handshake time tells: a SYN timeout takes
 		 * at least one initial RTO (1 s, TCP_TIMEOUT_INIT), an RST or
 		 * ICMP error comes within a round trip. */
+		struct socket *so = btf ? sk->sk_socket : BPF_CORE_READ(sk, sk_socket);
+		int ss = !so ? 0 : btf ? so->state : BPF_CORE_READ(so, state);
+
 		if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_shutdown) : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown)) ==
-		    SHUTDOWN_MASK)
+			    SHUTDOWN_MASK ||
+		    ss == SS_DISCONNECTING)
 			err = ECONNABORTED;
 		else
 			err = lat_ns >= 1000000000ULL ? ETIMEDOUT : ECONNREFUSED;

@@ -10,6 +10,10 @@
 #    not resolve at once (3000 closed in SYN_SENT one after the other, 4000
 #    held in SYN_SENT together for 7 s): bounded, each tracked, emptied
 #    again, no drops
+#  - non-blocking connects whose first SYN is dropped, so that they resolve
+#    1 s after connect() returned: established, or refused by an RST to the
+#    SYN retransmit; each with its handshake time
+#  - connects the application shuts down while in SYN_SENT
 # All cases run at the same time, each under its own process name; ~11 s.
 # CT_TEST_KEEP=FILE keeps connecttop's JSON output.
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +31,7 @@ ns_create || exit 1
 # ports of the namespace (its own port space: nothing else listens there)
 P_OK=7001 P_NBOK=7002 P_REF=7003 P_NBREF=7004 P_TO=7005 P_NBTO=7006
 P_SLOW=7007 P_FAST=7008 P_FLOOD=7009 P_HOLD=7010 P_STO=7011 P_SIG=7012
+P_NBSLOW=7013 P_NBRST=7014 P_SHUT=7015
 # the SYN retransmit is let through: a first SYN that was dropped leaves its
 # source port in @retx, and the next SYN from that port is accepted
 ns_nft "
@@ -34,9 +39,12 @@ table inet cttest {
 	set retx { type inet_service; flags dynamic, timeout; timeout 20s; }
 	chain input {
 		type filter hook input priority filter; policy accept;
-		tcp dport { $P_TO, $P_NBTO, $P_FLOOD, $P_HOLD, $P_STO, $P_SIG } drop
+		tcp dport { $P_TO, $P_NBTO, $P_FLOOD, $P_HOLD, $P_STO, $P_SIG, $P_SHUT } drop
 		tcp dport $P_SLOW tcp flags & (syn | ack) == syn tcp sport @retx accept
 		tcp dport $P_SLOW tcp flags & (syn | ack) == syn numgen inc mod 2 == 0 add @retx { tcp sport } drop
+		tcp dport $P_NBSLOW tcp flags & (syn | ack) == syn tcp sport @retx accept
+		tcp dport $P_NBRST tcp flags & (syn | ack) == syn tcp sport @retx reject with tcp reset
+		tcp dport { $P_NBSLOW, $P_NBRST } tcp flags & (syn | ack) == syn add @retx { tcp sport } drop
 	}
 }" || exit 1
 
@@ -97,6 +105,9 @@ bg lgns -c "${TAG}nbto" -T 3 -N -w 10000 timeout 127.0.0.1 $P_NBTO 3
 # one after the other, so that the dropped first SYNs are exactly every other one
 bg lgns -c "${TAG}slow" accept 127.0.0.1 $P_SLOW 10
 bg lgns -c "${TAG}fast" accept 127.0.0.1 $P_FAST 10
+# every first SYN dropped: resolved on the retransmit, after connect() returned
+bg lgns -c "${TAG}nbslow" -N -T 4 accept 127.0.0.1 $P_NBSLOW 8
+bg lgns -c "${TAG}nbrst" -N -T 4 refuse 127.0.0.1 $P_NBRST 8
 # each socket closed 1 ms after connect() returned EINPROGRESS: a SYN_SENT
 # socket closed by its owner (SYN_SENT -> CLOSE with no error: ECONNABORTED)
 bg lgns -c "${TAG}flood" -T 4 -N -w 1 timeout 127.0.0.1 $P_FLOOD $N_FLOOD
@@ -162,12 +173,13 @@ die "$name: $bad of $n did not end in ETIMEDOUT\n" if $bad;
 #   repoll    non-blocking, then connect() again every 50 ms (EALREADY while
 #             under way) until it returns the result, ETIMEDOUT, as Ruby's
 #             connect_nonblock and others do
+#   shut      non-blocking, then shutdown() 0.1 s later: SO_ERROR ECONNRESET
 early() {
 	# shellcheck disable=SC2016
 	ip netns exec "$CT_NS" perl -e '
 use strict; use warnings;
 use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_ERROR SO_SNDTIMEO IPPROTO_TCP pack_sockaddr_in inet_aton);
-use Errno qw(EINPROGRESS EINTR ETIMEDOUT EALREADY);
+use Errno qw(EINPROGRESS EINTR ETIMEDOUT EALREADY ECONNRESET);
 use POSIX ();
 use Time::HiRes qw(ualarm sleep);
 my ($name, $port, $n, $mode) = @ARGV;
@@ -176,6 +188,21 @@ my $sa = pack_sockaddr_in($port, inet_aton("127.0.0.1"));
 POSIX::sigaction(POSIX::SIGALRM(), POSIX::SigAction->new(sub { }, POSIX::SigSet->new(),
 	$mode eq "restart" ? POSIX::SA_RESTART() : 0)) or die "$name: sigaction: $!
 ";
+if ($mode eq "shut") {
+	for (1 .. $n) {
+		socket(my $s, PF_INET, SOCK_STREAM, 0) or die "$name: socket: $!
+";
+		$s->blocking(0);
+		connect($s, $sa) and die "$name: connect succeeded
+";
+		sleep 0.1;
+		shutdown($s, 2);
+		my $err = unpack("i", getsockopt($s, SOL_SOCKET, SO_ERROR));
+		$err == ECONNRESET or die "$name: SO_ERROR $err after shutdown, expected ECONNRESET
+";
+	}
+	exit 0;
+}
 if ($mode eq "restart" || $mode eq "repoll") {
 	my @s;
 	for (1 .. $n) {
@@ -242,6 +269,7 @@ bg early "${TAG}sto" $P_STO 3 sndtimeo
 bg early "${TAG}sig" $P_SIG 3 signal
 bg early "${TAG}rst" $P_SIG 2 restart
 bg early "${TAG}rpl" $P_SIG 3 repoll
+bg early "${TAG}shut" $P_SHUT 3 shut
 
 # N_HOLD sockets in SYN_SENT together for 7 s: time enough to look at the map
 bg syn_sent "${TAG}hold" $P_HOLD "$N_HOLD" 2 wait "$T_TMP/ready"
@@ -311,6 +339,14 @@ outcome sto 3 timeout ETIMEDOUT
 outcome sig 3 timeout ETIMEDOUT
 outcome rst 2 timeout ETIMEDOUT
 outcome rpl 3 timeout ETIMEDOUT
+outcome shut 3 other ECONNABORTED
+outcome nbslow 8 ok
+outcome nbrst 8 refused ECONNREFUSED
+# (percentiles come from log2 buckets: ~1 s is in [0.52 s, 1.05 s))
+for c in nbslow nbrst; do
+	check_num "$c: resolved on the SYN retransmit: lat_p50_us >= 524288" '. >= 524288' "$(lat lat_p50_us $c)"
+	check_num "$c: resolved on the SYN retransmit: lat_max_us >= 900000" '. >= 900000' "$(lat lat_max_us $c)"
+done
 outcome slow 10 ok
 outcome fast 10 ok
 check_num "slow handshakes: lat_max_us >= 900000" '. >= 900000' "$(lat lat_max_us slow)"
