@@ -89,7 +89,10 @@ $(OUTPUT)/asan/%.o: tui/%.c | $(OUTPUT)/asan
 
 $(OUTPUT)/unit/%: tests/unit/%.c $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(CORE_SRCS)) | $(OUTPUT)/unit
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -Itests/unit $^ -o $@ -lm
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -Itests/unit $^ -o $@ -lm -lpthread
+
+# the pid cache is read against real processes
+$(OUTPUT)/unit/test_resolve: $(OUTPUT)/asan/resolve.o
 
 unit: $(UNIT_TESTS)
 

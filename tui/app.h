@@ -73,7 +73,7 @@ void app_drain(struct app *a);	/* pull every queued event into the flow table */
 void app_stats(struct app *a, struct ct_stats *st);
 
 /* a pid's cgroup for cgroup: filter terms (filter_cgroup_fn) */
-const char *app_cgroup_of(void *app, unsigned pid);
+const char *app_cgroup_of(void *app, unsigned pid, const char *comm);
 
 /* batch.c: print one interval as the options say. 0 or -errno (-EPIPE). */
 int batch_print(struct app *a);

@@ -328,7 +328,7 @@ static int term_match(const struct ct_filter *f, const struct term *t, const str
 	case T_PENDING:
 		return r->results[RES_PENDING] > 0;
 	case T_CGROUP: {
-		const char *cg = f->cgroup_fn ? f->cgroup_fn(f->cgroup_ctx, r->pid) : NULL;
+		const char *cg = f->cgroup_fn ? f->cgroup_fn(f->cgroup_ctx, r->pid, r->key.comm) : NULL;
 
 		return cg && contains_ci(cg, strlen(cg), t->text);
 	}

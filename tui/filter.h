@@ -37,7 +37,7 @@ int filter_rows_only(const struct ct_filter *f);
 int filter_match(const struct ct_filter *f, const struct ct_row *r);
 int filter_empty(const struct ct_filter *f);
 /* how cgroup: terms learn a pid's cgroup (the owner keeps ctx alive) */
-typedef const char *(*filter_cgroup_fn)(void *ctx, unsigned pid);
+typedef const char *(*filter_cgroup_fn)(void *ctx, unsigned pid, const char *comm);
 void filter_set_cgroup_fn(struct ct_filter *f, filter_cgroup_fn fn, void *ctx);
 
 #endif

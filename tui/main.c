@@ -388,16 +388,16 @@ static void on_event(void *ctx, const struct ct_event *e)
 		 * exists: a short-lived process is gone by the time its row is
 		 * looked at (cached per pid, so this is once per process) */
 		if (a->interactive)
-			resolve_cmdline(a->res, e->tgid);
+			resolve_pid_seen(a->res, e->tgid, e->comm);
 	}
 	flows_add(a->flows, &s);
 }
 
-const char *app_cgroup_of(void *app_, unsigned pid)
+const char *app_cgroup_of(void *app_, unsigned pid, const char *comm)
 {
 	struct app *a = app_;
 
-	return a->res ? resolve_cgroup(a->res, pid) : NULL;
+	return a->res ? resolve_cgroup(a->res, pid, comm) : NULL;
 }
 
 void app_drain(struct app *a)

@@ -13,13 +13,15 @@
 
 #include "util.h"
 
-#define PID_SLOTS 8192	 /* direct-mapped: a colliding pid replaces the older one */
+#define PID_SETS 2048 /* of PID_WAYS entries: a pid goes in set pid % PID_SETS */
+#define PID_WAYS 4
 #define HOST_SLOTS 4096
 #define USER_SLOTS 256
 #define SERV_MAX 2048
 
 struct pid_entry {
-	uint32_t pid;
+	uint32_t pid;	/* 0: empty */
+	char comm[16];	/* the process name it was read for */
 	char cmdline[160];
 	char cgroup[64];
 };
@@ -37,7 +39,9 @@ struct serv {
 };
 
 struct resolve {
-	struct pid_entry *pids;
+	struct pid_entry *pids;	 /* PID_SETS x PID_WAYS */
+	uint8_t *pid_next;	 /* by set: the way to replace next */
+	struct pid_entry unknown; /* what a pid used by another process since gets */
 	struct host_entry *hosts;
 	struct { uint32_t uid; int used; char name[40]; } users[USER_SLOTS];
 	struct serv *servs;
@@ -123,9 +127,11 @@ struct resolve *resolve_new(void)
 
 	if (!r)
 		return NULL;
-	r->pids = calloc(PID_SLOTS, sizeof(*r->pids));
+	r->pids = calloc(PID_SETS * PID_WAYS, sizeof(*r->pids));
+	r->pid_next = calloc(PID_SETS, 1);
 	r->hosts = calloc(HOST_SLOTS, sizeof(*r->hosts));
-	if (!r->pids || !r->hosts) {
+	snprintf(r->unknown.cgroup, sizeof(r->unknown.cgroup), "-");
+	if (!r->pids || !r->pid_next || !r->hosts) {
 		resolve_free(r);
 		return NULL;
 	}
@@ -149,6 +155,7 @@ void resolve_free(struct resolve *r)
 		pthread_detach(r->thread);
 	} else {
 		free(r->pids);
+		free(r->pid_next);
 		free(r->hosts);
 		free(r->servs);
 		free(r);
@@ -225,16 +232,64 @@ static void read_cgroup(uint32_t pid, char *out, size_t len)
 	fclose(f);
 }
 
-static struct pid_entry *pid_info(struct resolve *r, uint32_t pid)
+/* 1 if /proc/PID/comm is comm (16 bytes, NUL-padded or not); an empty comm
+ * (a row of a grouping without process names) takes it as it is */
+static int pid_is(uint32_t pid, char *comm)
 {
-	struct pid_entry *e = &r->pids[pid % PID_SLOTS];
-	char path[64], buf[512];
+	char path[64], buf[32];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return 0;
+	if (buf[n - 1] == '\n')
+		n--;
+	if (!comm[0]) {
+		memcpy(comm, buf, n < 16 ? n : 16);
+		return 1;
+	}
+	return (size_t)n == strnlen(comm, 16) && !memcmp(buf, comm, n);
+}
+
+/*
+ * What was read of pid, running as comm. A pid seen for the first time is
+ * read from /proc at once, if it still runs as comm (else its pid went to
+ * another program since: nothing is known). A pid cached for another comm
+ * was reused (or the process ran exec): `fresh` (the process connects right
+ * now) reads it again; else (a row's old pid) nothing is known.
+ */
+static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const char *comm_in, int fresh)
+{
+	struct pid_entry *set = &r->pids[(size_t)(pid % PID_SETS) * PID_WAYS], *e = NULL;
+	char path[64], buf[512], comm[16] = "";
 	ssize_t n = 0;
 	int fd;
 
-	if (e->pid == pid)
-		return e;
+	memcpy(comm, comm_in, strnlen(comm_in, sizeof(comm)));
+	for (int w = 0; w < PID_WAYS; w++) {
+		if (set[w].pid != pid)
+			continue;
+		if (!comm[0] || !strncmp(set[w].comm, comm, sizeof(set[w].comm)))
+			return &set[w];
+		if (!fresh)
+			return &r->unknown;
+		e = &set[w];
+		break;
+	}
+	if (!pid || !pid_is(pid, comm))
+		return &r->unknown;
+	if (!e) {
+		e = &set[r->pid_next[pid % PID_SETS]];
+		r->pid_next[pid % PID_SETS] = (r->pid_next[pid % PID_SETS] + 1) % PID_WAYS;
+	}
 	e->pid = pid;
+	memcpy(e->comm, comm, sizeof(e->comm));
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -253,14 +308,19 @@ static struct pid_entry *pid_info(struct resolve *r, uint32_t pid)
 	return e;
 }
 
-const char *resolve_cmdline(struct resolve *r, uint32_t pid)
+void resolve_pid_seen(struct resolve *r, uint32_t pid, const char *comm)
 {
-	return pid_info(r, pid)->cmdline;
+	pid_info(r, pid, comm, 1);
 }
 
-const char *resolve_cgroup(struct resolve *r, uint32_t pid)
+const char *resolve_cmdline(struct resolve *r, uint32_t pid, const char *comm)
 {
-	return pid_info(r, pid)->cgroup;
+	return pid_info(r, pid, comm, 0)->cmdline;
+}
+
+const char *resolve_cgroup(struct resolve *r, uint32_t pid, const char *comm)
+{
+	return pid_info(r, pid, comm, 0)->cgroup;
 }
 
 const char *resolve_host(struct resolve *r, int family, const uint8_t addr[16])

@@ -22,10 +22,16 @@ void resolve_free(struct resolve *r);
 const char *resolve_user(struct resolve *r, uint32_t uid);
 /* "https" for 443/tcp, or NULL */
 const char *resolve_service(struct resolve *r, uint16_t port, uint16_t proto);
-/* command line of pid ("" if it was gone before it was first asked) */
-const char *resolve_cmdline(struct resolve *r, uint32_t pid);
-/* systemd unit or container id from the pid's cgroup path, or "-" */
-const char *resolve_cgroup(struct resolve *r, uint32_t pid);
+/* pid, running as comm (16 bytes), just made a connect: read its command
+ * line and cgroup now if they are not known (a new pid, or one that another
+ * program had before) */
+void resolve_pid_seen(struct resolve *r, uint32_t pid, const char *comm);
+/* command line of pid when it ran as comm: "" if it was gone, or its pid
+ * was another program's, before it was first read */
+const char *resolve_cmdline(struct resolve *r, uint32_t pid, const char *comm);
+/* systemd unit or container id from the cgroup path of pid running as
+ * comm, or "-" */
+const char *resolve_cgroup(struct resolve *r, uint32_t pid, const char *comm);
 /* the name of an address if known; else NULL, and a lookup is queued */
 const char *resolve_host(struct resolve *r, int family, const uint8_t addr[16]);
 

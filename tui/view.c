@@ -671,7 +671,7 @@ static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int se
 			s = resolve_user(v->res, r->uid);
 			break;
 		case C_CGROUP:
-			s = resolve_cgroup(v->res, r->pid);
+			s = resolve_cgroup(v->res, r->pid, r->key.comm);
 			break;
 		case C_DEST:
 			s = row_dest(v, r, tmp, sizeof(tmp));
@@ -967,9 +967,9 @@ static void draw_details(struct ct_view_ui *v)
 		y++;
 	}
 	for (uint32_t i = 0; r->more->pids && i < r->npids && y < LINES - 1; i++, y++) {
-		snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i], resolve_cgroup(v->res, r->more->pids[i]));
+		snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i], resolve_cgroup(v->res, r->more->pids[i], r->key.comm));
 		mvaddnstr(y, 1, buf, COLS - 2);
-		put_field(resolve_cmdline(v->res, r->more->pids[i]), COLS - getcurx(stdscr) - 1, 0);
+		put_field(resolve_cmdline(v->res, r->more->pids[i], r->key.comm), COLS - getcurx(stdscr) - 1, 0);
 	}
 }
 

@@ -46,8 +46,9 @@ static void setup(void)
 static filter_cgroup_fn cgroup_fn;
 static int cgroup_calls;
 
-static const char *cgroup_of(void *ctx, unsigned pid)
+static const char *cgroup_of(void *ctx, unsigned pid, const char *comm)
 {
+	(void)comm;
 	(*(int *)ctx)++;
 	switch (pid) {
 	case 150:

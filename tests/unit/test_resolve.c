@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The pid cache of resolve.c, against real processes: a command line is read
+ * once per process and kept after it exits; a pid cached for another program
+ * (reused, or exec) gives nothing rather than the wrong command line.
+ */
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "resolve.h"
+
+static void comm_of(pid_t pid, char out[16])
+{
+	char path[64];
+	FILE *f;
+
+	memset(out, 0, 16);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(out, 16, f))
+			out[strcspn(out, "\n")] = 0;
+		fclose(f);
+	}
+}
+
+int main(void)
+{
+	struct resolve *r = resolve_new();
+	char me[16], comm[16] = "ctchild";
+	int p[2];
+	pid_t child;
+
+	CHECK("resolve.new", r != NULL);
+	if (!r)
+		return ck_done();
+	comm_of(getpid(), me);
+	CHECK("self.cmdline", strstr(resolve_cmdline(r, getpid(), me), "test_resolve") != NULL);
+	CHECK_S("self.other_comm_unknown", "", resolve_cmdline(r, getpid(), "someother"));
+	resolve_pid_seen(r, getpid(), "someother"); /* /proc says otherwise: ignored */
+	CHECK("self.still_known", strstr(resolve_cmdline(r, getpid(), me), "test_resolve") != NULL);
+	CHECK("self.any_comm", strstr(resolve_cmdline(r, getpid(), ""), "test_resolve") != NULL);
+	CHECK_S("user.root", "root", resolve_user(r, 0));
+
+	/* a child that renames itself, is seen, then exits: it keeps its line */
+	if (pipe(p))
+		return 1;
+	child = fork();
+	if (child == 0) {
+		char c;
+
+		prctl(PR_SET_NAME, comm, 0, 0, 0);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		if (read(p[0], &c, 1) < 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	{
+		char c;
+
+		if (read(p[0], &c, 1) != 1)
+			return 1;
+	}
+	resolve_pid_seen(r, child, comm);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	CHECK("child.kept_after_exit", strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
+	CHECK_S("child.cgroup_kept", resolve_cgroup(r, getpid(), me), resolve_cgroup(r, child, comm));
+	/* a new program at that pid cannot be read now; what was read stays */
+	resolve_pid_seen(r, child, "newprog");
+	CHECK_S("child.reused_pid_not_read", "", resolve_cmdline(r, child, "newprog"));
+	CHECK("child.first_still_kept", strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
+	/* never seen while it ran: nothing, and no guess */
+	CHECK_S("gone.never_seen", "", resolve_cmdline(r, child + 0x40000000, "x"));
+	CHECK_S("gone.cgroup_dash", "-", resolve_cgroup(r, child + 0x40000000, "x"));
+	resolve_free(r);
+	return ck_done();
+}
