@@ -408,7 +408,12 @@ int export_atomic(const char *path, export_writer_fn fn, void *ctx)
 		free(tmp);
 		return rc;
 	}
-	fchmod(fd, 0644);
+	/* mkostemp makes it 0600: the collector may run as another user */
+	if (fchmod(fd, 0644)) {
+		rc = -errno;
+		close(fd);
+		goto fail;
+	}
 	out = fdopen(fd, "w");
 	if (!out) {
 		rc = -errno;

@@ -198,6 +198,7 @@ static int probe_only, show_version;
 static void parse_args(int argc, char **argv)
 {
 	struct options *o = &app.opt;
+	struct stat st;
 	char err[256];
 	int c, i;
 
@@ -329,6 +330,10 @@ static void parse_args(int argc, char **argv)
 			slash[slash == dir ? 1 : 0] = 0;
 		check_dir("--prometheus", slash ? dir : ".");
 		free(dir);
+		/* rename() over a directory fails at every interval: say so now */
+		if (!stat(o->prom_path, &st) && S_ISDIR(st.st_mode))
+			die_usage("--prometheus: '%s' is a directory: give a file in it, e.g. %s/connecttop.prom",
+				  o->prom_path, o->prom_path);
 	}
 	if (o->export_dir)
 		check_dir("--export-dir", o->export_dir);
@@ -480,6 +485,10 @@ static void on_signal(int sig)
 	app.quit = 1;
 }
 
+/* the last write's error (0: it worked), for saying when writes start
+ * failing and when they work again, not at every interval */
+static int prom_last_err;
+
 static int write_prom(struct app *a, int verbose_errors)
 {
 	int rc;
@@ -487,9 +496,25 @@ static int write_prom(struct app *a, int verbose_errors)
 	if (!a->opt.prom_path || !a->prom)
 		return 0;
 	rc = prom_write_file(a->prom, a->opt.prom_path, a->flows, &a->stats);
-	if (rc && verbose_errors)
-		fprintf(stderr, "connecttop: cannot write %s: %s\n", a->opt.prom_path, strerror(-rc));
+	/* with the view up nothing may write to stderr: the count is in the
+	 * file's connecttop_prometheus_write_errors_total and said at exit */
+	if (verbose_errors && rc && rc != prom_last_err)
+		fprintf(stderr, "connecttop: cannot write %s: %s (trying again every interval)\n", a->opt.prom_path,
+			strerror(-rc));
+	else if (verbose_errors && !rc && prom_last_err)
+		fprintf(stderr, "connecttop: writing %s works again\n", a->opt.prom_path);
+	prom_last_err = rc;
 	return rc;
+}
+
+/* after the view is gone: the writes that failed, in one line */
+static void prom_report(struct app *a)
+{
+	uint64_t n = prom_write_errors(a->prom);
+
+	if (a->opt.prom_path && n)
+		fprintf(stderr, "connecttop: %llu write(s) of %s failed%s%s\n", (unsigned long long)n, a->opt.prom_path,
+			prom_last_err ? ", the last one too: " : "", prom_last_err ? strerror(-prom_last_err) : "");
 }
 
 static int output_error(int rc)
@@ -681,6 +706,8 @@ out_final:
 	write_prom(&app, !ui);
 out:
 	view_free(ui);
+	if (ui)
+		prom_report(&app);
 	batch_free(&app);
 	probe_free(app.probe);
 	prom_free(app.prom);

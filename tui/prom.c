@@ -8,112 +8,334 @@
 
 #include "util.h"
 
-/* the flow's tag (flows_tag_set) says where its counts go */
-enum { TAG_NONE = 0, TAG_SERIES, TAG_FOLDED };
+/*
+ * How counts get from the table to series. Every flow in the table has a
+ * state here (its tag, flows_tag_set, is the state's index + 1) holding what
+ * of its counts was already handed to a series. At each write, and when the
+ * flow leaves the table, only the difference is added to the series the
+ * flow is routed to. Series therefore hold plain 64-bit totals: moving a
+ * flow from one series to another, or a whole series into its process's
+ * "other", never takes anything back from a series, so every exported
+ * counter is monotonic for the life of the process. The table's latency
+ * buckets are 32-bit and wrap; their differences are taken modulo 2^32.
+ *
+ * Series are keyed by the label values as written (the sanitized name), not
+ * by the raw bytes: two names that sanitize alike ("a<newline>b" and the text
+ * "a\x0ab") are one series, never two series with equal labels, and a flow
+ * always lands in the same one. Flows of any protocol to one (comm, daddr,
+ * dport) share a series, with counts by protocol: the histogram has no proto
+ * label, so one series per label set is what keeps its label sets unique.
+ */
+
+enum { KIND_OWN = 0, KIND_OTHER };
+
+#define COMM_CANON 72		     /* ct_sanitize of 16 bytes: at most 4 characters per byte */
+#define PROTOS_MAX 4		     /* protocols counted apart in one series */
+#define PROTO_REST 0xffffffffu	     /* ... the rest, written proto="other" */
+#define DECAY 0.9		     /* a score's weight left after one write */
+#define DEMOTE_MIN 1024		     /* demoted keys remembered: at least this many */
 
 /* histogram bounds: 2^k microseconds, so they fall on the log2 buckets */
 static const int le_pow[] = { 6, 8, 10, 12, 14, 16, 18, 20, 22, 24 };
 
-struct acc {
+struct skey {
+	char comm[COMM_CANON]; /* sanitized, zero-filled: compared and hashed as bytes */
+	uint8_t daddr[16];     /* as in flow_key; zero in a KIND_OTHER key */
+	uint16_t dport;
+	uint8_t family;
+	uint8_t kind;
+	uint8_t pad[4];
+};
+
+struct proto_counts {
+	uint32_t proto; /* flow_key.proto, or PROTO_REST */
 	uint64_t results[RES_MAX]; /* RES_PENDING unused: pending is not a counter */
-	uint64_t lat[CT_LAT_BUCKETS];
-	uint64_t lat_n, lat_sum_ns;
+	struct proto_counts *next;
 };
 
 struct series {
-	struct flow_key key; /* a flow's key, or (comm, proto) for a folded series */
-	struct acc base;     /* counts of incarnations no longer in the table */
-	struct acc live;     /* counts of the ones in it, recomputed at each write */
-	struct series *next;
+	struct skey key;
+	struct proto_counts *protos;
+	unsigned nprotos;
+	uint64_t lat[CT_LAT_BUCKETS];
+	uint64_t lat_n, lat_sum_ns;
+	double score;	   /* connects, each write's weighing DECAY times less */
+	uint64_t score_at; /* the write score was last brought to */
+	/* a demoted series keeps only its key: its flows' counts go to fwd,
+	 * its process's "other" series (or comm="other"), for good */
+	struct series *fwd;
+	struct series *next; /* hash chain */
+};
+
+/* what of a live flow's counts was handed to a series already */
+struct flow_state {
+	uint64_t results[RES_MAX];
+	uint32_t lat[CT_LAT_BUCKETS];
+	uint64_t lat_n, lat_sum_ns, count;
+	struct series *route; /* NULL until placed; may be a demoted series */
+	double score;
+	uint64_t score_at, dcount; /* dcount: connects since the last write */
+	uint32_t next_free;	   /* free list, index + 1 */
+	uint8_t used;
 };
 
 struct prom {
 	struct ct_flows *flows;
 	struct ct_snap *snap; /* the last interval's, brought up to date */
-	size_t max_series;
-	struct series **own, **other; /* hash buckets */
-	size_t nbuckets, n_own, n_other;
-	uint64_t folded_flows;
+	size_t max_series, max_demoted;
+	struct series **tab; /* hash of every series, demoted ones included */
+	size_t nbuckets, n_own, n_other, n_demoted;
+	struct flow_state *st;
+	size_t st_cap, st_used;
+	uint32_t st_free;
+	uint64_t writes, folded_flows, write_errors;
+	struct series **order; /* scratch of prom_write */
+	size_t order_cap;
 };
 
-static size_t bucket(const struct prom *p, const struct flow_key *k)
+static size_t bucket(const struct prom *p, const struct skey *k)
 {
 	return ct_hash(k, sizeof(*k)) & (p->nbuckets - 1);
 }
 
-static struct series *find(struct prom *p, struct series **tab, const struct flow_key *k, int create)
+static struct series *find(struct prom *p, const struct skey *k)
 {
-	size_t b = bucket(p, k);
-
-	for (struct series *s = tab[b]; s; s = s->next)
+	for (struct series *s = p->tab[bucket(p, k)]; s; s = s->next)
 		if (!memcmp(&s->key, k, sizeof(*k)))
 			return s;
-	if (!create)
-		return NULL;
+	return NULL;
+}
+
+static struct series *create(struct prom *p, const struct skey *k)
+{
 	struct series *s = calloc(1, sizeof(*s));
+	size_t b = bucket(p, k);
 
 	if (!s)
 		return NULL;
 	s->key = *k;
-	s->next = tab[b];
-	tab[b] = s;
+	s->score_at = p->writes;
+	s->next = p->tab[b];
+	p->tab[b] = s;
 	return s;
 }
 
-static void other_key(const struct flow_key *in, struct flow_key *out)
+static void own_key(const struct flow_key *in, struct skey *out)
 {
 	memset(out, 0, sizeof(*out));
-	memcpy(out->comm, in->comm, sizeof(out->comm));
-	out->proto = in->proto;
+	ct_sanitize(in->comm, sizeof(in->comm), out->comm, sizeof(out->comm));
+	memcpy(out->daddr, in->daddr, sizeof(out->daddr));
+	out->dport = in->dport;
+	out->family = in->family;
+	out->kind = KIND_OWN;
 }
 
-static void acc_add(struct acc *a, const struct ct_row *r)
+static void other_key(const char *comm, struct skey *out)
 {
-	for (int i = 0; i < RES_MAX; i++)
-		if (i != RES_PENDING)
-			a->results[i] += r->results[i];
-	for (int i = 0; i < CT_LAT_BUCKETS; i++)
-		a->lat[i] += r->more->lat[i];
-	a->lat_n += r->lat_n;
-	a->lat_sum_ns += r->lat_sum_ns;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->comm, sizeof(out->comm), "%s", comm);
+	out->kind = KIND_OTHER;
 }
 
-/* Where a flow's counts belong; NULL only when out of memory. A flow without
- * a place yet (*tag TAG_NONE) gets a series of its own while the cap allows,
- * else it is folded; *tag says which. The callers give new flows their place
- * busiest first at each write, and at eviction a flow that appeared and went
- * between two writes. */
-static struct series *route(struct prom *p, const struct ct_row *r, uint32_t *tag)
+/* where a series that was demoted sends its flows' counts */
+static struct series *target(struct series *s)
 {
-	struct flow_key k;
+	return s && s->fwd ? s->fwd : s;
+}
+
+static double score_now(double score, uint64_t at, uint64_t now)
+{
+	/* no libm in the binary: 0.9^64 is 0.001, near enough to nothing */
+	if (now - at > 64)
+		return 0;
+	for (uint64_t i = at; i < now; i++)
+		score *= DECAY;
+	return score;
+}
+
+/* The "other" series of comm: its own while fewer than max_series processes
+ * have one, else the one comm="other" series (which is also the "other"
+ * series of a process named "other": same labels, so the same series). NULL
+ * when out of memory. */
+static struct series *other_of(struct prom *p, const char *comm)
+{
+	struct skey k;
 	struct series *s;
 
-	if (*tag != TAG_FOLDED) {
-		s = find(p, p->own, &r->key, 0);
-		if (!s && *tag == TAG_NONE && p->n_own < p->max_series && (s = find(p, p->own, &r->key, 1)))
-			p->n_own++;
-		if (s) {
-			*tag = TAG_SERIES;
-			return s;
-		}
-		p->folded_flows++;
-		*tag = TAG_FOLDED;
-	}
-	other_key(&r->key, &k);
-	s = find(p, p->other, &k, 0);
-	if (!s && (s = find(p, p->other, &k, 1)))
+	other_key(comm, &k);
+	if ((s = find(p, &k)))
+		return s;
+	if (strcmp(comm, "other") && p->n_other >= p->max_series)
+		return other_of(p, "other");
+	if ((s = create(p, &k)) && strcmp(comm, "other"))
 		p->n_other++;
 	return s;
+}
+
+static struct proto_counts *proto_of(struct series *s, uint32_t proto)
+{
+	struct proto_counts **pp = &s->protos, *pc;
+
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->proto == proto)
+			return *pp;
+	if (proto != PROTO_REST && s->nprotos >= PROTOS_MAX)
+		return proto_of(s, PROTO_REST);
+	pc = calloc(1, sizeof(*pc));
+	if (!pc)
+		return NULL;
+	pc->proto = proto;
+	*pp = pc; /* appended: the order written stays the order seen */
+	s->nprotos++;
+	return pc;
+}
+
+/* v's totals go to its process's "other" series, v keeps only its key (a
+ * key once demoted stays folded: its own series could only come back lower
+ * than it was written, a counter going down). 0 or -ENOMEM. */
+static int demote(struct prom *p, struct series *v)
+{
+	struct series *o = other_of(p, v->key.comm);
+	struct proto_counts *pc, *next;
+
+	if (!o)
+		return -ENOMEM;
+	for (pc = v->protos; pc; pc = pc->next) {
+		struct proto_counts *to = proto_of(o, pc->proto);
+
+		if (!to)
+			return -ENOMEM;
+		for (int i = 0; i < RES_MAX; i++)
+			to->results[i] += pc->results[i];
+	}
+	for (int i = 0; i < CT_LAT_BUCKETS; i++)
+		o->lat[i] += v->lat[i];
+	o->lat_n += v->lat_n;
+	o->lat_sum_ns += v->lat_sum_ns;
+	for (pc = v->protos; pc; pc = next) {
+		next = pc->next;
+		free(pc);
+	}
+	v->protos = NULL;
+	v->nprotos = 0;
+	memset(v->lat, 0, sizeof(v->lat));
+	v->lat_n = v->lat_sum_ns = 0;
+	v->fwd = o;
+	p->n_own--;
+	p->n_demoted++;
+	return 0;
+}
+
+/* add what r holds beyond st (NULL: nothing handed yet) to s; with score,
+ * the connects to s's score too (a write scores before it places flows) */
+static int account(struct prom *p, struct series *s, const struct ct_row *r, const struct flow_state *st, int score)
+{
+	struct proto_counts *pc = proto_of(s, r->key.proto);
+	uint64_t d;
+
+	if (!pc)
+		return -ENOMEM;
+	for (int i = 0; i < RES_MAX; i++)
+		if (i != RES_PENDING)
+			pc->results[i] += r->results[i] - (st ? st->results[i] : 0);
+	/* the table's buckets are 32-bit: a difference modulo 2^32 is right
+	 * as long as a bucket does not take 2^32 samples between two writes */
+	for (int i = 0; i < CT_LAT_BUCKETS; i++)
+		s->lat[i] += (uint32_t)(r->more->lat[i] - (st ? st->lat[i] : 0));
+	s->lat_n += r->lat_n - (st ? st->lat_n : 0);
+	s->lat_sum_ns += r->lat_sum_ns - (st ? st->lat_sum_ns : 0);
+	d = r->count - (st ? st->count : 0);
+	if (score) {
+		s->score = score_now(s->score, s->score_at, p->writes) + (double)d;
+		s->score_at = p->writes;
+	}
+	return 0;
+}
+
+static void state_take(struct flow_state *st, const struct ct_row *r)
+{
+	memcpy(st->results, r->results, sizeof(st->results));
+	memcpy(st->lat, r->more->lat, sizeof(st->lat));
+	st->lat_n = r->lat_n;
+	st->lat_sum_ns = r->lat_sum_ns;
+	st->count = r->count;
+}
+
+static struct flow_state *state_of(struct prom *p, uint32_t tag)
+{
+	return tag && tag <= p->st_used && p->st[tag - 1].used ? &p->st[tag - 1] : NULL;
+}
+
+/* a new state, its tag in *tag; NULL when out of memory */
+static struct flow_state *state_new(struct prom *p, uint32_t *tag)
+{
+	struct flow_state *st;
+	uint32_t i;
+
+	if (p->st_free) {
+		i = p->st_free - 1;
+		p->st_free = p->st[i].next_free;
+	} else {
+		if (p->st_used == p->st_cap) {
+			size_t cap = p->st_cap ? p->st_cap * 2 : 256;
+			struct flow_state *n = realloc(p->st, cap * sizeof(*n));
+
+			if (!n)
+				return NULL;
+			p->st = n;
+			p->st_cap = cap;
+		}
+		i = (uint32_t)p->st_used++;
+	}
+	st = &p->st[i];
+	memset(st, 0, sizeof(*st));
+	st->used = 1;
+	st->score_at = p->writes;
+	*tag = i + 1;
+	return st;
+}
+
+static void state_free(struct prom *p, uint32_t tag)
+{
+	struct flow_state *st = state_of(p, tag);
+
+	if (!st)
+		return;
+	st->used = 0;
+	st->next_free = p->st_free;
+	p->st_free = tag;
+}
+
+/* A place for a flow seen for the first time: its key's series when there
+ * is one (or, when it was demoted, where that goes), a new series of its own
+ * while the cap allows, else its process's "other". NULL: out of memory. */
+static struct series *place(struct prom *p, const struct flow_key *fk, int may_own)
+{
+	struct skey k;
+	struct series *s;
+
+	own_key(fk, &k);
+	if ((s = find(p, &k)))
+		return s;
+	if (may_own && p->n_own < p->max_series) {
+		if ((s = create(p, &k)))
+			p->n_own++;
+		return s;
+	}
+	p->folded_flows++;
+	return other_of(p, k.comm);
 }
 
 static void on_evict(void *ctx, const struct ct_row *r)
 {
 	struct prom *p = ctx;
-	uint32_t tag = r->tag;
-	struct series *s = route(p, r, &tag);
+	struct flow_state *st = state_of(p, r->tag);
+	struct series *s = st && st->route ? st->route : place(p, &r->key, 1);
 
+	/* out of memory: these counts are lost, the counters stay monotonic */
 	if (s)
-		acc_add(&s->base, r);
+		account(p, target(s), r, st, 1);
+	state_free(p, r->tag);
 }
 
 struct prom *prom_new(struct ct_flows *t, size_t max_series)
@@ -124,12 +346,12 @@ struct prom *prom_new(struct ct_flows *t, size_t max_series)
 		return NULL;
 	p->flows = t;
 	p->max_series = max_series;
+	p->max_demoted = max_series > DEMOTE_MIN ? max_series : DEMOTE_MIN;
 	p->nbuckets = 1024;
-	while (p->nbuckets < max_series)
+	while (p->nbuckets < 2 * max_series)
 		p->nbuckets *= 2;
-	p->own = calloc(p->nbuckets, sizeof(*p->own));
-	p->other = calloc(p->nbuckets, sizeof(*p->other));
-	if (!p->own || !p->other) {
+	p->tab = calloc(p->nbuckets, sizeof(*p->tab));
+	if (!p->tab) {
 		prom_free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -138,17 +360,15 @@ struct prom *prom_new(struct ct_flows *t, size_t max_series)
 	return p;
 }
 
-static void free_tab(struct series **tab, size_t n)
+static void series_free(struct series *s)
 {
-	for (size_t i = 0; tab && i < n; i++) {
-		struct series *s = tab[i], *next;
+	struct proto_counts *pc, *next;
 
-		for (; s; s = next) {
-			next = s->next;
-			free(s);
-		}
+	for (pc = s->protos; pc; pc = next) {
+		next = pc->next;
+		free(pc);
 	}
-	free(tab);
+	free(s);
 }
 
 void prom_free(struct prom *p)
@@ -157,111 +377,220 @@ void prom_free(struct prom *p)
 		return;
 	if (p->flows)
 		flows_set_evict_cb(p->flows, NULL, NULL);
-	free_tab(p->own, p->nbuckets);
-	free_tab(p->other, p->nbuckets);
+	for (size_t i = 0; p->tab && i < p->nbuckets; i++) {
+		struct series *s = p->tab[i], *next;
+
+		for (; s; s = next) {
+			next = s->next;
+			series_free(s);
+		}
+	}
+	free(p->tab);
+	free(p->st);
+	free(p->order);
 	snap_free(p->snap);
 	free(p);
 }
 
-static void label(FILE *out, const char *name, const char *val, size_t len, int first)
+uint64_t prom_write_errors(const struct prom *p)
 {
-	char clean[CT_ADDR_STRLEN];
-
-	/* sanitized: no control characters remain, so only \ and " need
-	 * escaping (a newline is already the text \x0a) */
-	ct_sanitize(val, len, clean, sizeof(clean));
-	fprintf(out, "%s%s=\"", first ? "" : ",", name);
-	for (const char *c = clean; *c; c++) {
-		if (*c == '\\' || *c == '"')
-			fputc('\\', out);
-		fputc(*c, out);
-	}
-	fputc('"', out);
+	return p ? p->write_errors : 0;
 }
 
-static void labels(FILE *out, const struct series *s, int folded, int with_proto)
+/* ---- placing flows: the busiest get series of their own ---- */
+
+struct cand {
+	struct flow_state *st;
+	const struct ct_row *r;
+	double score;
+};
+
+static int by_score_desc(const void *a, const void *b)
 {
-	char buf[CT_ADDR_STRLEN];
+	double x = ((const struct cand *)a)->score, y = ((const struct cand *)b)->score;
 
-	label(out, "comm", s->key.comm, sizeof(s->key.comm), 1);
-	if (folded) {
-		label(out, "daddr", "other", 5, 0);
-		label(out, "dport", "other", 5, 0);
-	} else {
-		ct_addr_str(s->key.family, s->key.daddr, buf, sizeof(buf));
-		label(out, "daddr", buf, strlen(buf), 0);
-		snprintf(buf, sizeof(buf), "%u", s->key.dport);
-		label(out, "dport", buf, strlen(buf), 0);
-	}
-	if (with_proto) {
-		const char *pn = ct_proto_name(s->key.proto, buf, sizeof(buf));
-
-		label(out, "proto", pn, strlen(pn), 0);
-	}
+	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static void each_series(struct prom *p, void (*fn)(FILE *, const struct series *, int), FILE *out)
+static int by_score_asc(const void *a, const void *b)
 {
+	const struct series *x = *(struct series *const *)a, *y = *(struct series *const *)b;
+
+	return x->score < y->score ? -1 : x->score > y->score ? 1 : 0;
+}
+
+/* own series, least busy first (scores brought to this write), in p->order */
+static size_t victims(struct prom *p)
+{
+	size_t n = 0;
+
+	if (p->order_cap < p->n_own) {
+		struct series **o = realloc(p->order, p->n_own * sizeof(*o));
+
+		if (!o)
+			return 0;
+		p->order = o;
+		p->order_cap = p->n_own;
+	}
 	for (size_t i = 0; i < p->nbuckets; i++)
-		for (struct series *s = p->own[i]; s; s = s->next)
-			fn(out, s, 0);
-	for (size_t i = 0; i < p->nbuckets; i++)
-		for (struct series *s = p->other[i]; s; s = s->next)
-			fn(out, s, 1);
+		for (struct series *s = p->tab[i]; s; s = s->next)
+			if (s->key.kind == KIND_OWN && !s->fwd && n < p->n_own) {
+				s->score = score_now(s->score, s->score_at, p->writes);
+				s->score_at = p->writes;
+				p->order[n++] = s;
+			}
+	qsort(p->order, n, sizeof(*p->order), by_score_asc);
+	return n;
 }
 
-static void put_counts(FILE *out, const struct series *s, int folded)
+/*
+ * Flows new since the last write, and folded flows that could earn a series
+ * of their own, by score (recent connects, older ones weighing less), the
+ * busiest first: each takes a free series while the cap allows; then it
+ * takes the slot of the least busy own series when it is more than twice as
+ * busy (the margin keeps two flows of about the same rate from taking turns),
+ * which is demoted into its process's "other". Once max_demoted keys were
+ * demoted, no more are: the own series then keep their slots.
+ */
+static int place_all(struct prom *p, struct cand *c, size_t nc)
 {
-	for (int i = 0; i < RES_MAX; i++) {
-		uint64_t v = s->base.results[i] + s->live.results[i];
+	size_t nv = 0, v = 0;
+	int built = 0;
 
-		if (i == RES_PENDING || !v)
+	qsort(c, nc, sizeof(*c), by_score_desc);
+	for (size_t i = 0; i < nc; i++) {
+		struct flow_state *st = c[i].st;
+		struct skey k;
+		struct series *s = NULL;
+
+		own_key(&c[i].r->key, &k);
+		/* a flow placed earlier in this loop made its key's series */
+		if ((s = find(p, &k))) {
+			st->route = s;
 			continue;
-		fputs("connecttop_connects_total{", out);
-		labels(out, s, folded, 1);
-		fprintf(out, ",result=\"%s\"} %llu\n", ct_result_names[i], (unsigned long long)v);
+		}
+		if (p->n_own >= p->max_series && p->n_demoted < p->max_demoted && c[i].score > 0) {
+			if (!built) {
+				nv = victims(p);
+				built = 1;
+			}
+			if (v < nv && c[i].score > 2 * p->order[v]->score + 1) {
+				if (demote(p, p->order[v++]))
+					return -ENOMEM;
+			}
+		}
+		if (p->n_own < p->max_series) {
+			s = create(p, &k);
+			if (!s)
+				return -ENOMEM;
+			p->n_own++;
+			s->score = c[i].score;
+			st->route = s;
+		} else if (!st->route) {
+			p->folded_flows++;
+			st->route = other_of(p, k.comm);
+			if (!st->route)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* ---- the exposition ---- */
+
+static void put_escaped(FILE *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', out);
+		fputc(*v, out);
 	}
 }
 
-static void put_hist(FILE *out, const struct series *s, int folded)
+static void labels(FILE *out, const struct series *s)
 {
-	uint64_t n = s->base.lat_n + s->live.lat_n, cum = 0;
-	size_t b = 0;
+	char buf[CT_ADDR_STRLEN], clean[CT_ADDR_STRLEN];
 
-	if (!n)
+	/* the comm is sanitized already (no control character is left), so
+	 * only \ and " need escaping */
+	fputs("comm=\"", out);
+	put_escaped(out, s->key.comm);
+	if (s->key.kind == KIND_OTHER) {
+		fputs("\",daddr=\"other\",dport=\"other\"", out);
+		return;
+	}
+	ct_addr_str(s->key.family, s->key.daddr, buf, sizeof(buf));
+	ct_sanitize(buf, strlen(buf), clean, sizeof(clean));
+	fputs("\",daddr=\"", out);
+	put_escaped(out, clean);
+	fprintf(out, "\",dport=\"%u\"", s->key.dport);
+}
+
+static void put_counts(FILE *out, const struct series *s)
+{
+	char buf[32];
+
+	for (const struct proto_counts *pc = s->protos; pc; pc = pc->next)
+		for (int i = 0; i < RES_MAX; i++) {
+			if (i == RES_PENDING || !pc->results[i])
+				continue;
+			fputs("connecttop_connects_total{", out);
+			labels(out, s);
+			fputs(",proto=\"", out);
+			put_escaped(out, pc->proto == PROTO_REST ? "other" : ct_proto_name(pc->proto, buf, sizeof(buf)));
+			fprintf(out, "\",result=\"%s\"} %llu\n", ct_result_names[i], (unsigned long long)pc->results[i]);
+		}
+}
+
+/* 2^k microseconds in seconds, exactly: "0.000064", "1.048576", "16.777216" */
+static void le_str(int k, char *buf, size_t len)
+{
+	unsigned long long us = 1ULL << k;
+	int n = snprintf(buf, len, "%llu.%06llu", us / 1000000, us % 1000000);
+
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = 0;
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = 0;
+}
+
+static void put_hist(FILE *out, const struct series *s)
+{
+	uint64_t cum = 0;
+	size_t b = 0;
+	char le[32];
+
+	if (!s->lat_n)
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(le_pow); i++) {
 		/* a log2 bucket b holds [2^b, 2^(b+1)) us: all of it is below
-		 * 2^k us when b < k */
+		 * 2^k us when b < k. So le="2^k us" counts the handshakes
+		 * shorter than 2^k us; one of exactly 2^k us (to the
+		 * microsecond) falls in the next bound's bucket. */
 		for (; b < (size_t)le_pow[i]; b++)
-			cum += s->base.lat[b] + s->live.lat[b];
+			cum += s->lat[b];
+		le_str(le_pow[i], le, sizeof(le));
 		fputs("connecttop_connect_latency_seconds_bucket{", out);
-		labels(out, s, folded, 0);
-		fprintf(out, ",le=\"%g\"} %llu\n", (double)(1ULL << le_pow[i]) / 1e6, (unsigned long long)cum);
+		labels(out, s);
+		fprintf(out, ",le=\"%s\"} %llu\n", le, (unsigned long long)cum);
 	}
 	fputs("connecttop_connect_latency_seconds_bucket{", out);
-	labels(out, s, folded, 0);
-	fprintf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)n);
+	labels(out, s);
+	fprintf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)s->lat_n);
 	fputs("connecttop_connect_latency_seconds_sum{", out);
-	labels(out, s, folded, 0);
-	fprintf(out, "} %.9f\n", (s->base.lat_sum_ns + s->live.lat_sum_ns) / 1e9);
+	labels(out, s);
+	fprintf(out, "} %.9f\n", s->lat_sum_ns / 1e9);
 	fputs("connecttop_connect_latency_seconds_count{", out);
-	labels(out, s, folded, 0);
-	fprintf(out, "} %llu\n", (unsigned long long)n);
+	labels(out, s);
+	fprintf(out, "} %llu\n", (unsigned long long)s->lat_n);
 }
 
-static void reset_live(FILE *out, const struct series *s, int folded)
+static void each_series(struct prom *p, void (*fn)(FILE *, const struct series *), FILE *out)
 {
-	(void)out;
-	(void)folded;
-	memset((void *)&s->live, 0, sizeof(s->live));
-}
-
-static int by_count_desc(const void *a, const void *b)
-{
-	const struct ct_row *x = *(const struct ct_row *const *)a, *y = *(const struct ct_row *const *)b;
-
-	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+	for (size_t i = 0; i < p->nbuckets; i++)
+		for (struct series *s = p->tab[i]; s; s = s->next)
+			if (!s->fwd)
+				fn(out, s);
 }
 
 static void meta(FILE *out, const char *name, const char *type, const char *help)
@@ -269,47 +598,72 @@ static void meta(FILE *out, const char *name, const char *type, const char *help
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_stats *st)
+int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struct ct_stats *st)
 {
-	/* brought up to date: with many flows an interval costs what changed */
-	struct ct_snap *snap = p->snap = flows_snapshot_reuse(t, 0, p->snap);
-	const struct ct_row **fresh;
+	struct cand *c = malloc((snap->n ? snap->n : 1) * sizeof(*c));
 	uint64_t pending = 0;
-	size_t nfresh = 0;
+	size_t nc = 0;
+	int rc = 0;
 
-	if (!snap)
+	if (!c)
 		return -ENOMEM;
-	fresh = malloc((snap->n ? snap->n : 1) * sizeof(*fresh));
-	if (!fresh)
-		return -ENOMEM;
-	each_series(p, reset_live, NULL);
-	/* flows seen for the first time get series, busiest first, while the
-	 * cap allows; the rest are folded for as long as they live */
+	p->writes++;
+	/* each flow's state; the flows to place */
 	for (size_t i = 0; i < snap->n; i++) {
-		pending += snap->rows[i].results[RES_PENDING];
-		if (snap->rows[i].tag == TAG_NONE)
-			fresh[nfresh++] = &snap->rows[i];
-	}
-	qsort(fresh, nfresh, sizeof(*fresh), by_count_desc);
-	for (size_t i = 0; i < nfresh; i++) {
-		struct ct_row *r = (struct ct_row *)fresh[i];
+		struct ct_row *r = &snap->rows[i];
+		struct flow_state *fs = state_of(p, r->tag);
 
-		route(p, r, &r->tag);
-		flows_tag_set(t, &r->key, r->tag);
+		pending += r->results[RES_PENDING];
+		if (!fs) {
+			fs = state_new(p, &r->tag);
+			if (!fs) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			/* the table's flow too: its next snapshot row, and
+			 * its eviction, carry the tag */
+			if (p->flows)
+				flows_tag_set(p->flows, &r->key, r->tag);
+		}
+		fs->dcount = r->count - fs->count;
+		fs->score = score_now(fs->score, fs->score_at, p->writes) + (double)fs->dcount;
+		fs->score_at = p->writes;
+		if (!fs->route || (fs->route->key.kind == KIND_OTHER)) {
+			struct skey k;
+			struct series *s;
+
+			own_key(&r->key, &k);
+			s = find(p, &k);
+			if (s) /* its key's series (a demoted one: folded for good) */
+				fs->route = s;
+			else
+				c[nc++] = (struct cand){ fs, r, fs->score };
+		}
+		if (fs->route) { /* placed flows score for their series */
+			struct series *s = target(fs->route);
+
+			s->score = score_now(s->score, s->score_at, p->writes) + (double)fs->dcount;
+			s->score_at = p->writes;
+		}
 	}
+	rc = place_all(p, c, nc);
+	if (rc)
+		goto out;
+	/* what each flow did since the last write goes to its series */
 	for (size_t i = 0; i < snap->n; i++) {
-		struct series *s = route(p, &snap->rows[i], &snap->rows[i].tag);
-
-		if (s)
-			acc_add(&s->live, &snap->rows[i]);
+		struct ct_row *r = &snap->rows[i];
+		struct flow_state *fs = state_of(p, r->tag);
+		rc = account(p, target(fs->route), r, fs, 0);
+		if (rc)
+			goto out;
+		state_take(fs, r);
 	}
-	free(fresh);
 
 	meta(out, "connecttop_connects_total", "counter",
 	     "Finished connect() calls by process, destination and result (ok, refused, timeout, unreachable, other).");
 	each_series(p, put_counts, out);
 	meta(out, "connecttop_connect_latency_seconds", "histogram",
-	     "TCP handshake time, from SYN sent to established or failed.");
+	     "TCP handshake time, from SYN sent to established or failed; le=x counts handshakes shorter than x.");
 	each_series(p, put_hist, out);
 	meta(out, "connecttop_connects_pending", "gauge", "TCP connects whose outcome is still to come.");
 	fprintf(out, "connecttop_connects_pending %llu\n", (unsigned long long)pending);
@@ -324,16 +678,38 @@ int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_st
 	fprintf(out, "connecttop_evicted_flows_total %llu\n", (unsigned long long)st->evicted);
 	meta(out, "connecttop_flows", "gauge", "Flows in the table.");
 	fprintf(out, "connecttop_flows %llu\n", (unsigned long long)st->flows);
-	meta(out, "connecttop_series", "gauge", "Flows exported as series of their own (--prometheus-max-series).");
+	meta(out, "connecttop_series", "gauge",
+	     "(comm, daddr, dport) exported as series of their own (at most --prometheus-max-series).");
 	fprintf(out, "connecttop_series %zu\n", p->n_own);
+	meta(out, "connecttop_other_series", "gauge",
+	     "Processes with a daddr=\"other\" series (at most --prometheus-max-series; the rest share comm=\"other\").");
+	fprintf(out, "connecttop_other_series %zu\n", p->n_other);
 	meta(out, "connecttop_folded_flows_total", "counter",
-	     "Flows folded into their process's daddr=\"other\" series because of the series cap.");
+	     "Flows placed in a daddr=\"other\" series when they entered the table (a flow evicted and seen again counts again); demotions are not counted here.");
 	fprintf(out, "connecttop_folded_flows_total %llu\n", (unsigned long long)p->folded_flows);
+	meta(out, "connecttop_demoted_series_total", "counter",
+	     "Series of their own folded into their process's daddr=\"other\" series to make room for a busier flow.");
+	fprintf(out, "connecttop_demoted_series_total %zu\n", p->n_demoted);
+	meta(out, "connecttop_prometheus_write_errors_total", "counter",
+	     "Writes of the --prometheus file that failed (this file shows them once a write succeeds again).");
+	fprintf(out, "connecttop_prometheus_write_errors_total %llu\n", (unsigned long long)p->write_errors);
 	meta(out, "connecttop_last_interval_seconds", "gauge", "Length of the last interval.");
 	fprintf(out, "connecttop_last_interval_seconds %.6f\n", st->interval_s);
 	if (fflush(out) || ferror(out))
-		return -(errno ? errno : EIO);
-	return 0;
+		rc = -(errno ? errno : EIO);
+out:
+	free(c);
+	return rc;
+}
+
+int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_stats *st)
+{
+	/* brought up to date: with many flows an interval costs what changed */
+	struct ct_snap *snap = p->snap = flows_snapshot_reuse(t, 0, p->snap);
+
+	if (!snap)
+		return -ENOMEM;
+	return prom_write_snap(p, out, snap, st);
 }
 
 struct file_ctx {
@@ -352,6 +728,9 @@ static int write_cb(FILE *out, void *ctx)
 int prom_write_file(struct prom *p, const char *path, struct ct_flows *t, const struct ct_stats *st)
 {
 	struct file_ctx c = { p, t, st };
+	int rc = export_atomic(path, write_cb, &c);
 
-	return export_atomic(path, write_cb, &c);
+	if (rc)
+		p->write_errors++;
+	return rc;
 }

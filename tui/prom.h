@@ -2,14 +2,18 @@
 /*
  * The Prometheus text exposition (for node_exporter's textfile collector,
  * or stdout with -o prom). Counters stay monotonic for the life of the
- * process: a flow evicted from the table keeps its series (its counts move
- * to a base), and flows beyond --prometheus-max-series are folded, for good,
- * into one series per process with daddr="other", dport="other".
+ * process: a flow evicted from the table keeps its series. At most
+ * max_series (comm, daddr, dport) have series of their own, the busiest:
+ * the others are folded into their process's daddr="other", dport="other"
+ * series; at most max_series processes have one, the rest share
+ * comm="other". A busier flow takes the slot of the least busy own series,
+ * which is folded into its process's "other" for good.
  */
 #ifndef CT_PROM_H
 #define CT_PROM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "export.h"
@@ -22,7 +26,14 @@ struct prom *prom_new(struct ct_flows *t, size_t max_series);
 void prom_free(struct prom *p);
 /* the exposition of the table now; 0 or -errno of the failed write */
 int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_stats *st);
-/* the same, atomically replacing path */
+/* the same, atomically replacing path; a failure is counted (see
+ * prom_write_errors and the connecttop_prometheus_write_errors_total metric) */
 int prom_write_file(struct prom *p, const char *path, struct ct_flows *t, const struct ct_stats *st);
+/* prom_write from snap, a snapshot of p's table that the caller brought up to
+ * date (prom_write keeps its own). The rows' tags are p's: they are set in
+ * snap (and in the table) when a flow is first seen. Exposed for tests. */
+int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struct ct_stats *st);
+/* failed prom_write_file calls so far */
+uint64_t prom_write_errors(const struct prom *p);
 
 #endif

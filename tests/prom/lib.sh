@@ -392,11 +392,59 @@ prom_file_counter_series() {
 }
 
 # counters_never_decrease OLD NEW: prints each counter/histogram series of
-# both files whose value went down from OLD to NEW.
+# both files whose value went down from OLD to NEW; and, since a series of
+# its own may leave (demoted into its process's daddr="other" series; zero
+# counters are not written, so a reset to 0 also shows as a series leaving),
+# each daddr="other" series that left, and each process (comm) whose
+# connecttop_connects_total summed over all its series went down, unless
+# comm="other" (where processes beyond the cap fold) grew at least as much.
 counters_never_decrease() {
 	LC_ALL=C awk -F'\034' -v old="$1" -v new="$2" '
-	FNR == NR { v[$1] = $2; next }
+	function comm(k,   i, c, v) {
+		i = index(k, "{comm=\"")
+		if (!i)
+			return ""
+		k = substr(k, i + 7)
+		v = ""
+		while (length(k)) {
+			c = substr(k, 1, 1)
+			if (c == "\\") {
+				v = v substr(k, 1, 2)
+				k = substr(k, 3)
+				continue
+			}
+			if (c == "\"")
+				break
+			v = v c
+			k = substr(k, 2)
+		}
+		return v
+	}
+	FNR == NR {
+		v[$1] = $2
+		if ($1 ~ /^connecttop_connects_total\{/)
+			ot[comm($1)] += $2
+		next
+	}
+	{
+		seen[$1] = 1
+		if ($1 ~ /^connecttop_connects_total\{/)
+			nt[comm($1)] += $2
+	}
 	($1 in v) && ($2 + 0 < v[$1] + 0) { printf "%s: %s -> %s (%s -> %s)\n", $1, v[$1], $2, old, new }
+	END {
+		for (k in v)
+			if (!(k in seen) && index(k, "daddr=\"other\""))
+				printf "%s: %s -> gone (%s -> %s)\n", k, v[k], old, new
+		grew = nt["other"] - ot["other"]
+		for (c in ot)
+			if (c != "other" && nt[c] + 0 < ot[c] + 0) {
+				grew -= ot[c] - nt[c]
+				down = down sprintf("comm=\"%s\" total: %s -> %s (%s -> %s)\n", c, ot[c], nt[c] + 0, old, new)
+			}
+		if (grew < 0)
+			printf "%s", down
+	}
 	' <(prom_file_counter_series "$1") <(prom_file_counter_series "$2")
 }
 

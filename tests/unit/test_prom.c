@@ -207,7 +207,10 @@ static void test_basic(void)
 
 	/* the histogram: cumulative, bounds 2^k us */
 #define HL "{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\""
-	check_value("prom.hist.le_64us", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"6.4e-05\"}", 0);
+	check_value("prom.hist.le_64us", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.000064\"}", 0);
+	/* bounds written exactly, not rounded by %g (1.04858) */
+	check_value("prom.hist.le_exact_1s", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"1.048576\"}", 2);
+	check_value("prom.hist.le_exact_16s", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"16.777216\"}", 2);
 	check_value("prom.hist.le_1024us", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.001024\"}", 1);
 	check_value("prom.hist.le_65536us", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.065536\"}", 1);
 	check_value("prom.hist.le_262144us", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.262144\"}", 2);
@@ -298,20 +301,40 @@ static void test_cap(void)
 	check_well_formed("prom.cap.well_formed", out);
 	free(out);
 
-	/* later: a new, busier flow is folded too (the cap is for good), the
-	 * series keep counting, the fold counts once per flow */
+	/* later: a new flow far busier than the least busy own series (.2)
+	 * takes its slot; .2's total moves to curl's "other" (sums never go
+	 * down), the other own series keeps counting */
 	add_n(t, key("curl", "10.0.0.6", 80, P_TCP), 100, T0 + 20, 1, 0);
 	add_n(t, key("curl", "10.0.0.1", 80, P_TCP), 1, T0 + 21, 1, 0);
 	add_n(t, key("wget", "10.0.0.5", 80, P_TCP), 1, T0 + 22, 1, 0);
 	out = expose(p, t, "prom.cap2");
 	check_value("prom.cap2.own_1", out, C("curl", "10.0.0.1", "80"), 11);
-	check_value("prom.cap2.own_2", out, C("curl", "10.0.0.2", "80"), 8);
-	check_value("prom.cap2.folded_curl", out, C("curl", "other", "other"), 106);
+	check_value("prom.cap2.busiest_gets_own", out, C("curl", "10.0.0.6", "80"), 100);
+	ck_lacks("prom.cap2.least_busy_demoted", out, "daddr=\"10.0.0.2\"");
+	check_value("prom.cap2.folded_curl", out, C("curl", "other", "other"), 14);
 	check_value("prom.cap2.folded_wget", out, C("wget", "other", "other"), 7);
-	ck_lacks("prom.cap2.no_own_6", out, "daddr=\"10.0.0.6\"");
 	CHECK_I("prom.cap2.series_lines", 4, count_lines(out, "connecttop_connects_total{"));
 	check_value("prom.cap2.series", out, "connecttop_series", 2);
-	check_value("prom.cap2.folded_flows", out, "connecttop_folded_flows_total", 4);
+	check_value("prom.cap2.folded_flows", out, "connecttop_folded_flows_total", 3);
+	check_value("prom.cap2.demoted", out, "connecttop_demoted_series_total", 1);
+	free(out);
+
+	/* the demoted key gets busier than anything: it stays folded (its own
+	 * series would come back lower than it was written: 8 + 300 < 8) */
+	add_n(t, key("curl", "10.0.0.2", 80, P_TCP), 300, T0 + 30, 1, 0);
+	out = expose(p, t, "prom.cap3");
+	ck_lacks("prom.cap3.demoted_stays_folded", out, "daddr=\"10.0.0.2\"");
+	check_value("prom.cap3.folded_curl", out, C("curl", "other", "other"), 314);
+	check_value("prom.cap3.series", out, "connecttop_series", 2);
+	free(out);
+	/* ... also after it leaves the table and comes back */
+	flows_clear(t);
+	add_n(t, key("curl", "10.0.0.2", 80, P_TCP), 500, T0 + 40, 1, 0);
+	out = expose(p, t, "prom.cap4");
+	ck_lacks("prom.cap4.demoted_stays_folded_after_eviction", out, "daddr=\"10.0.0.2\"");
+	check_value("prom.cap4.folded_curl", out, C("curl", "other", "other"), 814);
+	check_value("prom.cap4.own_1_kept", out, C("curl", "10.0.0.1", "80"), 11);
+	check_value("prom.cap4.own_6_kept", out, C("curl", "10.0.0.6", "80"), 100);
 	free(out);
 #undef C
 	prom_free(p);
@@ -388,6 +411,99 @@ static void check_monotonic(const char *name, const struct sample_line *a, size_
 			return;
 		}
 	}
+	ck(1, name, " ");
+}
+
+/* the comm label's value (as written, escapes kept) of a series, in buf */
+static const char *comm_of(const char *series, char *buf, size_t len)
+{
+	const char *c = strstr(series, "{comm=\"");
+	size_t n = 0;
+
+	buf[0] = 0;
+	if (!c)
+		return buf;
+	for (c += 7; *c && *c != '"' && n + 2 < len; c++) {
+		if (*c == '\\' && c[1])
+			buf[n++] = *c++;
+		buf[n++] = *c;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+/* connecttop_connects_total of comm (as written) summed over its series */
+static double comm_total(const struct sample_line *s, size_t n, const char *comm)
+{
+	char buf[256];
+	double sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(s[i].series, "connecttop_connects_total{", 26) &&
+		    !strcmp(comm_of(s[i].series, buf, sizeof(buf)), comm))
+			sum += s[i].v;
+	return sum;
+}
+
+/* From a to b, with series of their own demoted into their process's
+ * "other": no series present in both goes down; a series that disappears
+ * is one of its own (daddr is not "other"), and no process's total (own and
+ * "other" series summed) goes down. 1 if so, else 0 and why. */
+static int monotonic_folding(const struct sample_line *a, size_t na, const struct sample_line *b, size_t nb,
+			     char *why, size_t whylen)
+{
+	char ca[256];
+
+	for (size_t i = 0; i < na; i++) {
+		size_t j = 0;
+
+		while (j < nb && strcmp(a[i].series, b[j].series))
+			j++;
+		if (j < nb && b[j].v < a[i].v) {
+			snprintf(why, whylen, "%.200s went down from %.9g to %.9g", a[i].series, a[i].v, b[j].v);
+			return 0;
+		}
+		if (j == nb && strstr(a[i].series, "daddr=\"other\"")) {
+			snprintf(why, whylen, "%.200s disappeared", a[i].series);
+			return 0;
+		}
+		comm_of(a[i].series, ca, sizeof(ca));
+		if (comm_total(b, nb, ca) < comm_total(a, na, ca)) {
+			snprintf(why, whylen, "comm \"%.64s\" went down from %.9g to %.9g", ca, comm_total(a, na, ca),
+				 comm_total(b, nb, ca));
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* no two samples with the same name and label set */
+static void check_unique(const char *name, const char *text)
+{
+	static struct sample_line l[4096];
+	size_t n = 0;
+
+	for (const char *c = text; c && *c; c = strchr(c, '\n') ? strchr(c, '\n') + 1 : NULL) {
+		const char *e = strchr(c, '\n'), *sp = e;
+
+		if (*c == '#' || !e)
+			continue;
+		while (sp > c && *sp != ' ')
+			sp--;
+		if (n < ARRAY_SIZE(l) && (size_t)(sp - c) < sizeof(l[n].series)) {
+			memcpy(l[n].series, c, sp - c);
+			l[n++].series[sp - c] = 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (!strcmp(l[i].series, l[j].series)) {
+				char *e = ck_esc(l[i].series, strlen(l[i].series));
+
+				ck(0, name, "duplicate series %s", e);
+				free(e);
+				return;
+			}
 	ck(1, name, " ");
 }
 
@@ -475,6 +591,7 @@ static void test_monotonic(void)
 		static struct sample_line prev[MAXL], cur[MAXL];
 		size_t np = 0, nc;
 		int total = 0, ok = 1;
+		char why[512] = "";
 
 		t = flows_new(4);
 		p = prom_new(t, 5);
@@ -490,22 +607,18 @@ static void test_monotonic(void)
 			if (i % 7 == 6 || i == 299) {
 				out = expose(p, t, nm("prom.churn.write_%d", i));
 				nc = counters(out, cur, MAXL);
-				if (np) {
-					for (size_t a = 0; ok && a < np; a++) {
-						size_t b = 0;
-
-						while (b < nc && strcmp(prev[a].series, cur[b].series))
-							b++;
-						ok = b < nc && cur[b].v >= prev[a].v;
-					}
+				if (np && ok && !monotonic_folding(prev, np, cur, nc, why, sizeof(why)))
+					ok = 0;
+				if (ok && sum_connects(cur, nc) != total) {
+					snprintf(why, sizeof(why), "the sum is %.9g, want %d", sum_connects(cur, nc), total);
+					ok = 0;
 				}
-				ok &= sum_connects(cur, nc) == total;
 				memcpy(prev, cur, sizeof(cur));
 				np = nc;
 				free(out);
 			}
 		}
-		ck(ok, "prom.churn.monotonic_and_complete", "a counter went down or the sum differs from %d", total);
+		ck(ok, "prom.churn.monotonic_and_complete", "%s", why);
 		CHECK("prom.churn.evicted", flows_evicted(t) > 0);
 		prom_free(p);
 		flows_free(t);
@@ -536,6 +649,154 @@ static void test_evicted_before_write(void)
 	check_value("prom.gone.folded_flows", out, "connecttop_folded_flows_total", 2);
 	free(out);
 #undef C
+	prom_free(p);
+	flows_free(t);
+}
+
+/* 5000 processes (any user can name one with prctl) and a cap of 1: one
+ * series of its own, one process's "other", comm="other" for the rest */
+static void test_cardinality(void)
+{
+	struct ct_flows *t = flows_new(100);
+	struct prom *p = prom_new(t, 1);
+	static struct sample_line a[MAXL], b[MAXL];
+	size_t na = 0, nb;
+	char *out, why[512] = "";
+	int total = 0, ok = 1, maxsets = 0;
+
+	for (int i = 0; i < 5000; i++) {
+		char comm[16];
+
+		snprintf(comm, sizeof(comm), "evil%d", i);
+		add_n(t, key(comm, "10.0.0.1", 80, P_TCP), 1 + i % 3, T0 + i, 1, 0);
+		total += 1 + i % 3;
+		if (i % 50 == 49) {
+			out = expose(p, t, nm("prom.card.write_%d", i));
+			nb = counters(out, b, MAXL);
+			if (count_lines(out, "connecttop_connects_total{") > maxsets)
+				maxsets = count_lines(out, "connecttop_connects_total{");
+			if (ok && sum_connects(b, nb) != total) {
+				snprintf(why, sizeof(why), "sum %.9g, want %d", sum_connects(b, nb), total);
+				ok = 0;
+			}
+			/* what leaves a process's total is in comm="other" */
+			if (ok && na && sum_connects(b, nb) < sum_connects(a, na)) {
+				snprintf(why, sizeof(why), "the sum went down");
+				ok = 0;
+			}
+			if (ok && na && comm_total(b, nb, "other") < comm_total(a, na, "other")) {
+				snprintf(why, sizeof(why), "comm=\"other\" went down");
+				ok = 0;
+			}
+			memcpy(a, b, sizeof(b));
+			na = nb;
+			free(out);
+		}
+	}
+	ck(ok, "prom.card.complete_and_monotonic", "%s", why);
+	CHECK("prom.card.at_most_3_series", maxsets <= 3);
+	out = expose(p, t, "prom.card.last");
+	check_value("prom.card.series", out, "connecttop_series", 1);
+	check_value("prom.card.other_series", out, "connecttop_other_series", 1);
+	CHECK("prom.card.catch_all", value(out, "connecttop_connects_total{comm=\"other\",daddr=\"other\",dport="
+					      "\"other\",proto=\"tcp\",result=\"ok\"}") > 0);
+	check_well_formed("prom.card.well_formed", out);
+	free(out);
+	prom_free(p);
+	flows_free(t);
+}
+
+/* names that differ in bytes but are written alike: one series, never two
+ * with the same labels (node_exporter rejects the whole file) */
+static void test_collisions(void)
+{
+	struct ct_flows *t = flows_new(100);
+	struct prom *p = prom_new(t, 100);
+	/* a newline, and the text \x0a; U+0080 (C2 80) and the lone byte 80 */
+	struct flow_key nl = key_raw("a\nb", 3, "10.0.0.1", 80, P_TCP), txt = key_raw("a\\x0ab", 6, "10.0.0.1", 80, P_TCP),
+			c1 = key_raw("c\xc2\x80", 3, "10.0.0.1", 80, P_TCP), raw = key_raw("c\x80", 2, "10.0.0.1", 80, P_TCP);
+	struct flow_key other1 = key_raw("x\ny", 3, "10.0.0.9", 80, P_TCP), other2 = key_raw("x\\x0ay", 6, "10.0.0.8", 80, P_TCP);
+	char *out;
+
+	add_lat(t, nl, T0 + 1, 1, 0, 1000000);
+	add_lat(t, txt, T0 + 2, 2, 0, 2000000);
+	add_lat(t, txt, T0 + 3, 2, 0, 2000000);
+	add_n(t, c1, 2, T0 + 4, 3, 0);
+	add_n(t, raw, 3, T0 + 5, 4, 0);
+	out = expose(p, t, "prom.collide");
+	check_unique("prom.collide.unique", out);
+	check_value("prom.collide.merged_newline", out,
+		    "connecttop_connects_total{comm=\"a\\\\x0ab\",daddr=\"10.0.0.1\",dport=\"80\",proto=\"tcp\",result=\"ok\"}", 3);
+	check_value("prom.collide.merged_hist", out,
+		    "connecttop_connect_latency_seconds_count{comm=\"a\\\\x0ab\",daddr=\"10.0.0.1\",dport=\"80\"}", 3);
+	check_value("prom.collide.merged_c1", out,
+		    "connecttop_connects_total{comm=\"c\\\\x80\",daddr=\"10.0.0.1\",dport=\"80\",proto=\"tcp\",result=\"ok\"}", 5);
+	check_well_formed("prom.collide.well_formed", out);
+	free(out);
+	prom_free(p);
+	flows_free(t);
+
+	/* the same in the folded series: a cap of 1 */
+	t = flows_new(100);
+	p = prom_new(t, 1);
+	add_n(t, key("busy", "10.0.0.1", 80, P_TCP), 50, T0 + 1, 1, 0);
+	add_n(t, other1, 2, T0 + 2, 2, 0);
+	add_lat(t, other1, T0 + 3, 2, 0, 1000000);
+	add_n(t, other2, 4, T0 + 4, 3, 0);
+	add_lat(t, other2, T0 + 5, 3, 0, 1000000);
+	/* and a udp flow: the histogram has no proto label */
+	add_n(t, key_raw("x\ny", 3, "10.0.0.7", 53, P_UDP), 1, T0 + 6, 2, 0);
+	out = expose(p, t, "prom.collide_folded");
+	check_unique("prom.collide_folded.unique", out);
+	CHECK_D("prom.collide_folded.sum", 59, value(out, "connecttop_connects_total{comm=\"x\\\\x0ay\",daddr=\"other\",dport="
+							"\"other\",proto=\"tcp\",result=\"ok\"}") +
+							  value(out, "connecttop_connects_total{comm=\"x\\\\x0ay\",daddr=\"other\",dport="
+							"\"other\",proto=\"udp\",result=\"ok\"}") + 50, 0);
+	check_well_formed("prom.collide_folded.well_formed", out);
+	free(out);
+	prom_free(p);
+	flows_free(t);
+}
+
+/* the table's latency buckets are 32-bit: the exported ones are not */
+static void test_lat_wrap(void)
+{
+	struct ct_flows *t = flows_new(10);
+	struct prom *p = prom_new(t, 10);
+	struct ct_stats st = stats(t);
+	struct ct_snap snap;
+	struct ct_row row;
+	struct ct_row_more more;
+	struct ck_mem m;
+	char *out;
+
+	memset(&snap, 0, sizeof(snap));
+	memset(&row, 0, sizeof(row));
+	memset(&more, 0, sizeof(more));
+	row.key = key("curl", "10.0.0.1", 443, P_TCP);
+	row.more = &more;
+	row.nflows = 1;
+	snap.rows = &row;
+	snap.n = 1;
+	/* 2^32 - 16 samples of 1 ms, then 48 more: the bucket wraps to 32 */
+	more.lat[9] = 0xfffffff0u;
+	row.lat_n = row.count = row.results[RES_OK] = 0xfffffff0u;
+	row.lat_sum_ns = row.lat_n * 1000000;
+	CHECK_I("prom.wrap.1.rc", 0, prom_write_snap(p, mem_open(&m), &snap, &st));
+	free(mem_close(&m));
+	more.lat[9] += 48;
+	row.lat_n += 48;
+	row.count += 48;
+	row.results[RES_OK] += 48;
+	row.lat_sum_ns = row.lat_n * 1000000;
+	CHECK_I("prom.wrap.2.rc", 0, prom_write_snap(p, mem_open(&m), &snap, &st));
+	out = mem_close(&m);
+	check_value("prom.wrap.bucket", out,
+		    "connecttop_connect_latency_seconds_bucket{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",le=\"0.001024\"}",
+		    4294967296.0 + 32);
+	check_value("prom.wrap.count", out,
+		    "connecttop_connect_latency_seconds_count{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\"}", 4294967296.0 + 32);
+	free(out);
 	prom_free(p);
 	flows_free(t);
 }
@@ -608,6 +869,9 @@ int main(void)
 	test_cap();
 	test_monotonic();
 	test_evicted_before_write();
+	test_cardinality();
+	test_collisions();
+	test_lat_wrap();
 	test_file();
 	return ck_done();
 }
