@@ -613,9 +613,12 @@ static __always_inline void sock_daddr(struct sock *sk, struct call *c)
 {
 	c->family = sk->__sk_common.skc_family;
 	c->dport = __builtin_bswap16(sk->__sk_common.skc_dport);
-	if (c->family == AF_INET6)
+	/* skc_v6_daddr exists only in kernels built with IPv6: without
+	 * the check the program would not load on one without (and there
+	 * no socket is AF_INET6) */
+	if (c->family == AF_INET6 && bpf_core_field_exists(sk->__sk_common.skc_v6_daddr))
 		__builtin_memcpy(c->daddr, &sk->__sk_common.skc_v6_daddr, sizeof(c->daddr));
-	else
+	else if (c->family != AF_INET6)
 		__builtin_memcpy(c->daddr, &sk->__sk_common.skc_daddr, 4);
 }
 
