@@ -877,12 +877,15 @@ static void draw_details(struct ct_view_ui *v)
 	ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
 	ct_addr_str(r->key.family, r->key.daddr, tmp, sizeof(tmp));
 	{
-		char port[16];
+		char port[24] = " port *";
 
-		if (r->key.proto)
-			snprintf(port, sizeof(port), "%u", r->key.dport);
-		snprintf(buf, sizeof(buf), "process %s  ->  %s port %s %s   user %s", r->key.comm[0] ? comm : "*",
-			 r->key.family ? tmp : "*", r->key.proto ? port : "*",
+		/* an AF_UNIX destination has no port */
+		if (CT_PROTO_IS_UNIX(r->key.proto))
+			port[0] = 0;
+		else if (r->key.proto)
+			snprintf(port, sizeof(port), " port %u", r->key.dport);
+		snprintf(buf, sizeof(buf), "process %s  ->  %s%s %s   user %s", r->key.comm[0] ? comm : "*",
+			 r->key.family ? tmp : "*", port,
 			 r->key.proto ? ct_proto_name(r->key.proto, t1, sizeof(t1)) : "", resolve_user(v->res, r->uid));
 	}
 	mvaddnstr(1, 1, buf, COLS - 2);

@@ -609,4 +609,20 @@ if wait_val "^${T}acc/" TOTAL 300 4; then
 else
 	fail "vt100: rows shown" "$(head -6 <<<"$SCR" | tr '\n' '|')"
 fi
+# --- --unix: an AF_UNIX path as destination, no port in the details ----------------------------
+tui_session ct3 $W $H || fail "tmux session (unix)" "no prompt"
+tui_start -d 0.5 --unix -f "$T proto:unix" || true
+lg -c "${T}ux" accept "unix:$T_TMP/${T}.sock" 0 12
+lg -c "${T}uxtcp" refuse "$A.2" $((B + 2)) 5
+if wait_val "^${T}ux/" TOTAL 12 4; then
+	check "unix: the path as destination, the type as protocol" "$T_TMP/${T}.sock 0 u_str" "$(val "^${T}ux/" DESTINATION) $(val "^${T}ux/" PORT) $(val "^${T}ux/" PROTO)"
+	check "unix: only AF_UNIX rows with proto:unix" 1 "$(tui_rows "$SCR" | grep -c .)"
+	tui_keys Enter
+	wcheck "unix: details" 0 tui_wait_fixed " details (Esc closes)" 3
+	check "unix: details, the path and type" "process ${T}ux  ->  $T_TMP/${T}.sock u_str" "$(tui_line "$SCR" 1 | sed 's/^ //; s/   user.*//')"
+	tui_keys Escape q
+	check "unix: q: exit 0, terminal restored" "CTEXIT rc=0 tty=same" "$(tui_wait_exit 5)"
+else
+	fail "unix: row shown" "$(head -8 <<<"$SCR" | tr '\n' '|')"
+fi
 echo "# $((SECONDS - T0)) s"
