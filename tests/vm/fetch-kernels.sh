@@ -8,7 +8,9 @@
 # NAME is one of: bullseye (5.10), bookworm (6.1), trixie (6.12);
 # default: $VM_KERNELS or all three.
 # The archive URIs are read from this machine's apt sources at run time;
-# CT_DEBIAN_MIRROR / CT_DEBIAN_SECURITY_MIRROR override them.
+# CT_DEBIAN_MIRROR / CT_DEBIAN_SECURITY_MIRROR override them. Signatures are
+# always verified, against CT_KEYRING (default: debian-archive-keyring's,
+# installed if missing); a suite that does not verify is an error.
 #
 # Result per kernel, in $CT_CACHE/kernels/NAME/:
 #   vmlinuz   the kernel image       config   its /boot/config-*
@@ -78,7 +80,19 @@ pick_mirrors() {
 	SEC_MIRROR=${SEC_MIRROR%/}
 }
 
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+# Every suite is checked against this keyring (bookworm's holds the bullseye,
+# bookworm and trixie archive keys).
+KEYRING=${CT_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
+
+need_keyring() {
+	[ -r "$KEYRING" ] && return 0
+	[ -z "${CT_KEYRING:-}" ] || die "keyring '$KEYRING' (CT_KEYRING) is not readable"
+	[ "$(id -u)" = 0 ] || die "no Debian archive keyring at $KEYRING: apt-get install debian-archive-keyring"
+	note "installing debian-archive-keyring (to verify the archive signatures)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debian-archive-keyring \
+		>"$CT_CACHE/apt-install.log" 2>&1 || die "apt-get install debian-archive-keyring failed; see $CT_CACHE/apt-install.log"
+	[ -r "$KEYRING" ] || die "debian-archive-keyring is installed but $KEYRING is missing"
+}
 
 # apt-get/apt-cache with the private configuration of one kernel's suites.
 papt() {
@@ -96,7 +110,6 @@ papt() {
 		-o APT::Architecture=amd64 -o APT::Architectures=amd64 \
 		-o Acquire::Languages=none \
 		-o APT::Sandbox::User=root \
-		${APT_INSECURE:+-o Acquire::AllowInsecureRepositories=true -o APT::Get::AllowUnauthenticated=true} \
 		"$@"
 }
 
@@ -104,8 +117,7 @@ write_sources() {
 	local dir=$1 main=$2 sec=$3 signed
 	mkdir -p "$dir/sources.list.d" "$dir/empty" "$dir/state" "$dir/lists/partial" "$dir/cache/archives/partial"
 	: >"$dir/status"
-	signed=""
-	[ -r "$KEYRING" ] && signed="Signed-By: $KEYRING"
+	signed="Signed-By: $KEYRING"
 	{
 		printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\n%s\n' "$MIRROR" "$main" "$signed"
 		if [ -n "$sec" ] && [ -n "$SEC_MIRROR" ]; then
@@ -144,20 +156,20 @@ fetch_one() {
 		return 0
 	fi
 	[ -n "${MIRROR:-}" ] || pick_mirrors
+	need_keyring
 	t0=$(now_ms)
 	# the private apt tree is temporary: removed when done (kept logs: on failure)
 	dir=$(mktemp -d "$CT_CACHE/apt.XXXXXX")
 	tmp=$dir
 	write_sources "$dir" "$main" "$sec"
 	note "$name: apt-get update ($MIRROR: $main${SEC_MIRROR:+; $SEC_MIRROR: $sec})"
-	if ! papt apt-get "$dir" -q --error-on=any update >"$dir/update.log" 2>&1 || grep -q '^[WE]:.*\(NO_PUBKEY\|signature\|not signed\)' "$dir/update.log"; then
-		if grep -q 'NO_PUBKEY\|signature\|not signed' "$dir/update.log"; then
-			note "$name: signature check failed ($(grep -m1 'NO_PUBKEY\|signature\|not signed' "$dir/update.log")); retrying without authentication"
-			APT_INSECURE=1
-			papt apt-get "$dir" -q --error-on=any update >"$dir/update.log" 2>&1 || fdie "$name: apt-get update failed" update
-		else
-			fdie "$name: apt-get update failed" update
+	# Signatures are always checked: a release file that does not verify
+	# against the keyring ends the fetch (never a retry without them).
+	if ! papt apt-get "$dir" -q --error-on=any update >"$dir/update.log" 2>&1; then
+		if grep -q 'NO_PUBKEY\|EXPKEYSIG\|BADSIG\|signature\|not signed' "$dir/update.log"; then
+			fdie "$name: the archive signature of $main/$sec does not verify against $KEYRING ($(grep -o 'NO_PUBKEY [0-9A-F]*\|EXPKEYSIG [0-9A-F]*\|BADSIG [0-9A-F]*\|is not signed' "$dir/update.log" | sort -u | tr '\n' ' ' | sed 's/ $//')); a newer debian-archive-keyring may have the key: apt-get install debian-archive-keyring, or take its keyring from a newer Debian release and set CT_KEYRING" update
 		fi
+		fdie "$name: apt-get update failed" update
 	fi
 	# The metapackage's candidate is the newest across the suites; it depends on
 	# the versioned image package (linux-image-<abi>-cloud-amd64).
