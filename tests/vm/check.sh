@@ -91,10 +91,18 @@ if [ "$prc" = 0 ] && [ -n "$probe_out" ]; then
 else
 	fail probe "connecttop --probe exited ${prc:-?}; output: $(echo "$probe_out" | brief)"
 fi
-# the per-thread stash and the BTF reads: task storage from 5.11 on, else
-# the tid hash; the captures below ran on whichever it is
-ts=$(echo "$probe_out" | sed -n 's/^task storage: *\([a-z]*\).*/\1/p')
+# the capture path connecttop took (-v: "attached (MODE) in N ms"): task
+# storage and tp_btf from 5.11 on, else the tid hash and raw_tp; the
+# captures below ran on whichever it is
 kv=$(echo "$rel" | awk -F. '{ print $1 * 1000 + $2 }')
+want_stash="tid hash"
+[ "${kv:-0}" -ge 5011 ] && want_stash="task storage"
+mode=$(section stderr | sed -n 's/^connecttop: attached (\(.*\)) in [0-9.]* ms$/\1/p')
+case $mode in
+"tracepoint, $want_stash") pass "capture-mode ($mode)" ;;
+*) fail capture-mode "connecttop -v says 'attached (${mode:-<no attached line>})' on $rel, expected 'tracepoint, $want_stash'" ;;
+esac
+ts=$(echo "$probe_out" | sed -n 's/^task storage: *\([a-z]*\).*/\1/p')
 want=no
 [ "${kv:-0}" -ge 5011 ] && want=yes
 if [ "$ts" = "$want" ]; then
@@ -155,45 +163,54 @@ r=$(jq -r '
 	| .[:3] | join("; ")' "$tmp/last")
 if [ -z "$r" ]; then pass row-keys; else fail row-keys "$r"; fi
 
-# per-comm expectations, on the LAST line (counts are since start)
+# per-comm expectations, on the LAST line (counts are since start): one
+# row per load, its results and errors objects compared whole
+workdir=$(section connecttop | sed -n 's/^workdir=//p')
 cat >"$tmp/expect.json" <<'EOF'
 [
  {"comm": "vmacc", "count": 50, "proto": "tcp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7001,
-  "results": {"ok": 50}},
+  "results": {"ok": 50}, "errors": {}},
  {"comm": "vmref", "count": 40, "proto": "tcp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7002,
-  "results": {"refused": 40, "ok": 0}, "errors": {"ECONNREFUSED": 40}},
+  "results": {"refused": 40}, "errors": {"ECONNREFUSED": 40}},
  {"comm": "vmnb", "count": 30, "proto": "tcp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7003,
-  "results": {"ok": 30, "pending": 0}},
+  "results": {"ok": 30}, "errors": {}},
  {"comm": "vmudp", "count": 20, "proto": "udp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7004,
-  "results": {"ok": 20}},
+  "results": {"ok": 20}, "errors": {}},
  {"comm": "vmv6", "count": 10, "proto": "tcp", "family": "ipv6", "daddr": "::1", "dport": 7005,
-  "results": {"refused": 10, "ok": 0}, "errors": {"ECONNREFUSED": 10}}
+  "results": {"refused": 10}, "errors": {"ECONNREFUSED": 10}}
 ]
 EOF
-jq -r --slurpfile exp "$tmp/expect.json" '
+# every outcome the JSON has, zero unless named above
+jq -r --slurpfile exp "$tmp/expect.json" --arg w "$workdir" '
 	. as $line
+	| ($exp[0] | map(.daddr |= sub("^WORKDIR"; $w))
+	   | map(.results = ({"ok": 0, "refused": 0, "timeout": 0, "unreachable": 0, "pending": 0, "other": 0} + .results)))
+	  as $e_all
 	| ([$line.rows[].comm] | unique) as $seen
-	| $exp[0][] as $e
-	| [$line.rows[] | select(.comm == $e.comm)] as $rows
-	| ($rows | length) as $n
-	| if $n == 0 then
+	| ($e_all[] as $e
+	   | [$line.rows[] | select(.comm == $e.comm)] as $rows
+	   | ($rows | length) as $n
+	   | if $n == 0 then
 		"FAIL: \($e.comm): no row with comm \"\($e.comm)\" in the last JSON line (comms seen: \($seen | join(",")))"
-	  else
-		[ (($rows | map(.count // 0) | add) as $c
-		   | if $c != $e.count then "count summed over \($n) row(s) is \($c), expected \($e.count)" else empty end),
-		  ($e.results | to_entries[] | .key as $k | .value as $v
-		   | ($rows | map(.results[$k] // 0) | add) as $got
-		   | if $got != $v then "results.\($k) is \($got), expected \($v) (results: \($rows | map(.results) | tostring))" else empty end),
-		  (($e.errors // {}) | to_entries[] | .key as $k | .value as $v
-		   | ($rows | map(.errors[$k] // 0) | add) as $got
-		   | if $got != $v then "errors.\($k) is \($got), expected \($v) (errors: \($rows | map(.errors) | tostring))" else empty end),
-		  ("proto", "family", "daddr", "dport") as $f
-		   | ($rows | map(.[$f]) | unique) as $vals
-		   | if $vals != [$e[$f]] then "\($f) is \($vals | map(tostring) | join(",")), expected \($e[$f])" else empty end
-		] as $problems
+	     elif $n > 1 then
+		"FAIL: \($e.comm): \($n) rows, expected 1: \($rows | map({daddr, dport, proto, family, count}) | tostring)"
+	     else
+		$rows[0] as $r
+		| [ ("count", "proto", "family", "daddr", "dport", "results", "errors") as $f
+		    | if $r[$f] != $e[$f] then "\($f) is \($r[$f] | tojson), expected \($e[$f] | tojson)" else empty end,
+		    (if $r.pids != 1 then "pids is \($r.pids | tojson), expected 1 (one loadgen process)" else empty end)
+		  ] as $problems
 		| if ($problems | length) == 0 then "PASS: \($e.comm)"
 		  else "FAIL: \($e.comm): \($problems | join("; "))" end
-	  end' "$tmp/last" >"$tmp/results" || {
+	     end),
+	  # rows of the load generator (our vm* names, or its own name when
+	  # -c failed) that no load above made
+	  ([$line.rows[] | select((.comm | test("^vm")) or .comm == "loadgen")
+	    | select(.comm as $c | $e_all | map(.comm) | index($c) | not)
+	    | "\(.comm) \(.daddr):\(.dport) \(.proto) count=\(.count)"] as $extra
+	   | if ($extra | length) == 0 then "PASS: no-unexpected-rows"
+	     else "FAIL: no-unexpected-rows: \($extra | join("; "))" end)
+	' "$tmp/last" >"$tmp/results" || {
 	fail comms "jq could not evaluate the last JSON line: $(cut -c1-200 "$tmp/last")"
 	: >"$tmp/results"
 }

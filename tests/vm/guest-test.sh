@@ -4,8 +4,9 @@
 # It prints sections headed "### NAME" that tests/vm/check.sh reads:
 #   ### uname        the kernel release
 #   ### loadgen      one line per load: "COMM rc=N <loadgen's own line>"
-#   ### connecttop   "rc=N" of the JSON run
-#   ### stderr       connecttop's stderr during the JSON run
+#   ### connecttop   "rc=N" of the JSON run, the attach wait, "workdir=DIR"
+#   ### stderr       connecttop's stderr during the JSON run (run with -v:
+#                    its libbpf debug lines only when it failed)
 #   ### probe        `connecttop --probe` output, then "rc=N"
 #   ### json         connecttop's stdout (one JSON object per line)
 #   ### end
@@ -25,7 +26,8 @@ echo "### uname"
 uname -r
 
 # The tool mounts tracefs itself if it needs it: that is part of the test.
-timeout 60 connecttop -b -o json -d 1 -n 5 >"$out" 2>"$err" &
+# -v: the "attached (MODE)" line says which capture path the kernel got
+timeout 60 connecttop -v -b -o json -d 1 -n 5 >"$out" 2>"$err" &
 ct=$!
 
 # Wait until connecttop has attached: its first interval line shows that.
@@ -67,8 +69,11 @@ cat "$lg"
 echo "### connecttop"
 echo "rc=$ctrc"
 echo "attach_wait=${waited}s"
+echo "workdir=$W"
 echo "### stderr"
-cat "$err"
+# -v makes libbpf's debug log hundreds of lines: shown only on failure
+grep -v '^libbpf: ' "$err"
+[ "$ctrc" = 0 ] || grep '^libbpf: ' "$err" | tail -n 40
 echo "### probe"
 timeout 30 connecttop --probe 2>&1
 prc=$?
