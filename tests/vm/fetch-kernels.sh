@@ -11,6 +11,7 @@
 # CT_DEBIAN_MIRROR / CT_DEBIAN_SECURITY_MIRROR override them. Signatures are
 # always verified, against CT_KEYRING (default: debian-archive-keyring's,
 # installed if missing); a suite that does not verify is an error.
+# CT_FETCH_TIMEOUT (900) bounds each apt-get, CT_FETCH_STALL (30) a stall.
 #
 # Result per kernel, in $CT_CACHE/kernels/NAME/:
 #   vmlinuz   the kernel image       config   its /boot/config-*
@@ -25,7 +26,7 @@ for a in "$@"; do
 	case $a in
 	--refresh) refresh=1 ;;
 	-h | --help)
-		sed -n '2,16p' "$0"
+		sed -n '2,19p' "$0"
 		exit 0
 		;;
 	-*) die "unknown option '$a'" ;;
@@ -95,10 +96,15 @@ need_keyring() {
 }
 
 # apt-get/apt-cache with the private configuration of one kernel's suites.
+# Downloads are retried (Acquire::Retries), a stalled connection gives up
+# after CT_FETCH_STALL seconds and a whole apt-get after CT_FETCH_TIMEOUT.
 papt() {
 	local tool=$1 dir=$2
 	shift 2
-	"$tool" \
+	timeout -k 10 "${CT_FETCH_TIMEOUT:-900}" "$tool" \
+		-o Acquire::Retries=3 \
+		-o Acquire::http::Timeout="${CT_FETCH_STALL:-30}" \
+		-o Acquire::https::Timeout="${CT_FETCH_STALL:-30}" \
 		-o Dir::Etc::SourceList=/dev/null \
 		-o Dir::Etc::SourceParts="$dir/sources.list.d" \
 		-o Dir::Etc::Preferences=/dev/null \
@@ -131,18 +137,26 @@ cleanup() { [ -z "$tmp" ] || rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# die, keeping apt's log ($2: update or download) where it can be read
+# die, keeping apt's log ($2: update or download) where it can be read; a
+# network failure is named as one
 fdie() {
+	local why=$1 net
 	mkdir -p "$CT_CACHE/logs"
 	cp "$dir/$2.log" "$CT_CACHE/logs/fetch-$name-$2.log" 2>/dev/null || true
 	grep '^[WE]:' "$dir/$2.log" 2>/dev/null | head -n 4 >&2 || true
-	die "$1; see $CT_CACHE/logs/fetch-$name-$2.log"
+	net=$(grep -m1 -o "Could not resolve '[^']*'\|Temporary failure resolving '[^']*'\|Could not connect to [^ ]*\|Connection timed out\|Connection failed\|Connection refused\|Network is unreachable\|No route to host\|Unable to connect to [^ ]*" "$dir/$2.log" 2>/dev/null || true)
+	if [ -n "$net" ]; then
+		why="$why: network error reaching the mirror ($net; mirror: $MIRROR${SEC_MIRROR:+, $SEC_MIRROR}; set CT_DEBIAN_MIRROR for another)"
+	elif [ "${3:-0}" = 124 ] || [ "${3:-0}" = 137 ]; then
+		why="$why: timed out after ${CT_FETCH_TIMEOUT:-900}s (CT_FETCH_TIMEOUT)"
+	fi
+	die "$why; see $CT_CACHE/logs/fetch-$name-$2.log"
 }
 
 cfg_has() { grep -q "^$2=y" "$1"; }
 
 fetch_one() {
-	local main sec out meta pkg ver deb t0 t1 cfg
+	local main sec out meta pkg ver deb t0 t1 cfg rc
 	name=$1
 	out=$CT_CACHE/kernels/$name
 	case $name in
@@ -165,11 +179,13 @@ fetch_one() {
 	note "$name: apt-get update ($MIRROR: $main${SEC_MIRROR:+; $SEC_MIRROR: $sec})"
 	# Signatures are always checked: a release file that does not verify
 	# against the keyring ends the fetch (never a retry without them).
-	if ! papt apt-get "$dir" -q --error-on=any update >"$dir/update.log" 2>&1; then
+	rc=0
+	papt apt-get "$dir" -q --error-on=any update >"$dir/update.log" 2>&1 || rc=$?
+	if [ "$rc" != 0 ]; then
 		if grep -q 'NO_PUBKEY\|EXPKEYSIG\|BADSIG\|signature\|not signed' "$dir/update.log"; then
 			fdie "$name: the archive signature of $main/$sec does not verify against $KEYRING ($(grep -o 'NO_PUBKEY [0-9A-F]*\|EXPKEYSIG [0-9A-F]*\|BADSIG [0-9A-F]*\|is not signed' "$dir/update.log" | sort -u | tr '\n' ' ' | sed 's/ $//')); a newer debian-archive-keyring may have the key: apt-get install debian-archive-keyring, or take its keyring from a newer Debian release and set CT_KEYRING" update
 		fi
-		fdie "$name: apt-get update failed" update
+		fdie "$name: apt-get update failed" update "$rc"
 	fi
 	# The metapackage's candidate is the newest across the suites; it depends on
 	# the versioned image package (linux-image-<abi>-cloud-amd64).
@@ -182,8 +198,9 @@ fetch_one() {
 	[ -n "$ver" ] || die "$name: package $pkg (from $meta) not found"
 	note "$name: apt-get download $pkg=$ver"
 	mkdir "$tmp/dl"
-	(cd "$tmp/dl" && papt apt-get "$dir" -q download "$pkg=$ver") >"$dir/download.log" 2>&1 ||
-		fdie "$name: apt-get download $pkg=$ver failed" download
+	rc=0
+	(cd "$tmp/dl" && papt apt-get "$dir" -q download "$pkg=$ver") >"$dir/download.log" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || fdie "$name: apt-get download $pkg=$ver failed" download "$rc"
 	deb=$(ls "$tmp"/dl/*.deb 2>/dev/null | head -n1)
 	[ -n "$deb" ] || die "$name: apt-get download left no .deb"
 	mkdir "$tmp/x"
