@@ -4,6 +4,7 @@
 # a kernel already extracted is not fetched again (--refresh re-resolves).
 #
 #   tests/vm/fetch-kernels.sh [--refresh] [NAME...]
+#   tests/vm/fetch-kernels.sh --mirrors    print the two archive URIs and exit
 #
 # NAME is one of: bullseye (5.10), bookworm (6.1), trixie (6.12);
 # default: $VM_KERNELS or all three.
@@ -20,11 +21,12 @@ set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-refresh=0
+refresh=0 mirrors_only=0
 names=""
 for a in "$@"; do
 	case $a in
 	--refresh) refresh=1 ;;
+	--mirrors) mirrors_only=1 ;;
 	-h | --help)
 		sed -n '2,19p' "$0"
 		exit 0
@@ -38,47 +40,72 @@ done
 mkdir -p "$CT_CACHE/kernels"
 
 # --- the archive URIs, from the host's apt sources ---------------------------
-# Prints "URI SUITE" pairs for every 'deb' entry of the host's sources.
+# CT_APT_ETC: the apt configuration folder read (default /etc/apt; the
+# tests point it at fixtures).
+APT_ETC=${CT_APT_ETC:-/etc/apt}
+
+# Prints "URI SUITE" for every 'deb' entry of the host's sources, in apt's
+# order: sources.list, then sources.list.d/*.list and *.sources by name.
 host_sources() {
 	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
+	for f in "$APT_ETC/sources.list" "$APT_ETC"/sources.list.d/*.list "$APT_ETC"/sources.list.d/*.sources; do
 		[ -r "$f" ] || continue
-		# deb822: paragraphs separated by blank lines
-		awk '
-		function flush() {
-			if (types ~ /(^| )deb( |$)/ && enabled != "no")
-				for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++) print u[i], s[j]
-			types = ""; enabled = ""; nu = 0; ns = 0
-		}
-		/^[ \t]*#/ { next }
-		/^[ \t]*$/ { flush(); next }
-		tolower($1) == "types:" { types = ""; for (i = 2; i <= NF; i++) types = types " " $i; types = types " " }
-		tolower($1) == "enabled:" { enabled = tolower($2) }
-		tolower($1) == "uris:" { nu = 0; for (i = 2; i <= NF; i++) u[++nu] = $i }
-		tolower($1) == "suites:" { ns = 0; for (i = 2; i <= NF; i++) s[++ns] = $i }
-		END { flush() }' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		# deb [options] URI SUITE COMPONENTS...
-		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 { print $2, $3 }'
+		case $f in
+		*.sources)
+			# deb822: paragraphs separated by blank lines; a field may go
+			# on over lines that start with a blank
+			awk '
+			function flush() {
+				if (types ~ / deb / && enabled != "no")
+					for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++) print u[i], s[j]
+				types = ""; enabled = ""; nu = 0; ns = 0; key = ""
+			}
+			function add(from) {
+				for (i = from; i <= NF; i++) {
+					if (key == "types") types = types $i " "
+					else if (key == "uris") u[++nu] = $i
+					else if (key == "suites") s[++ns] = $i
+					else if (key == "enabled") enabled = tolower($i)
+				}
+			}
+			/^#/ { next }
+			/^[ \t]*$/ { flush(); next }
+			/^[ \t]/ { add(1); next }
+			{ key = tolower($1); sub(/:.*/, "", key); if (key == "types") types = " "; sub(/^[^:]*:/, ""); add(1) }
+			END { flush() }' "$f"
+			;;
+		*)
+			# deb [options] URI SUITE COMPONENTS...
+			sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 { print $2, $3 }'
+			;;
+		esac
 	done
 }
 
+# Debian's release codenames and aliases: a suite named otherwise (a
+# third-party repository) is never taken for the archive.
+DEBIAN_SUITES="buzz rex bo hamm slink potato woody sarge etch lenny squeeze wheezy jessie stretch
+buster bullseye bookworm trixie forky duke sid oldoldstable oldstable stable testing unstable"
+
 pick_mirrors() {
 	local pairs
-	pairs=$(host_sources | sed 's,/*  *, ,' | sort -u)
-	MIRROR=${CT_DEBIAN_MIRROR:-$(echo "$pairs" | awk '$2 !~ /-security$/ && $2 !~ /\// { print $1; exit }')}
-	SEC_MIRROR=${CT_DEBIAN_SECURITY_MIRROR:-$(echo "$pairs" | awk '$2 ~ /-security$/ { print $1; exit }')}
-	[ -n "$MIRROR" ] || die "no Debian archive URI found in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources (set CT_DEBIAN_MIRROR)"
+	# unique, in the sources' order; "URI/" and "URI" are the same
+	pairs=$(host_sources | awk '{ sub(/\/+$/, "", $1) } !seen[$0]++')
+	# the archive: the first URI with a plain Debian codename as its suite
+	# (else one with its -updates suite); the security archive: the first
+	# URI with a Debian CODENAME-security (or CODENAME/updates) suite
+	MIRROR=${CT_DEBIAN_MIRROR:-$(echo "$pairs" | awk -v names="$DEBIAN_SUITES" '
+		BEGIN { n = split(names, a); for (i = 1; i <= n; i++) deb[a[i]] = 1 }
+		deb[$2] && !main { main = $1 }
+		$2 ~ /-updates$/ && deb[substr($2, 1, length($2) - 8)] && !upd { upd = $1 }
+		END { print main ? main : upd }')}
+	SEC_MIRROR=${CT_DEBIAN_SECURITY_MIRROR:-$(echo "$pairs" | awk -v names="$DEBIAN_SUITES" '
+		BEGIN { n = split(names, a); for (i = 1; i <= n; i++) deb[a[i]] = 1 }
+		($2 ~ /-security$/ && deb[substr($2, 1, length($2) - 9)]) || ($2 ~ /\/updates$/ && deb[substr($2, 1, length($2) - 8)]) { print $1; exit }')}
+	[ -n "$MIRROR" ] || die "no Debian archive URI (a 'deb' entry with a Debian codename as its suite) in $APT_ETC/sources.list or $APT_ETC/sources.list.d/*.{list,sources}; set CT_DEBIAN_MIRROR"
 	MIRROR=${MIRROR%/}
-	if [ -z "$SEC_MIRROR" ]; then
-		case $MIRROR in
-		*/debian) SEC_MIRROR=$MIRROR-security ;;
-		*) note "no security archive URI in the apt sources; security suites are skipped" ;;
-		esac
-	fi
 	SEC_MIRROR=${SEC_MIRROR%/}
+	[ -n "$SEC_MIRROR" ] || note "no Debian security archive URI in the apt sources: the -security suites are skipped (set CT_DEBIAN_SECURITY_MIRROR)"
 }
 
 # Every suite is checked against this keyring (bookworm's holds the bullseye,
@@ -131,6 +158,13 @@ write_sources() {
 		fi
 	} >"$dir/sources.list.d/vm.sources"
 }
+
+if [ "$mirrors_only" = 1 ]; then
+	pick_mirrors
+	echo "mirror=$MIRROR"
+	echo "security=$SEC_MIRROR"
+	exit 0
+fi
 
 tmp=""
 cleanup() { [ -z "$tmp" ] || rm -rf "$tmp"; }
