@@ -6,7 +6,7 @@
 # make run        install missing packages, build, start the tool (sudo if not root)
 # make test       install what the tests need, run every test
 # make bench      the benchmark (prints numbers)
-# make vmtest     the kernel matrix (qemu)
+# make vmtest     the kernel matrix: bullseye, bookworm, trixie (qemu) and the host kernel
 # make V=1        show full commands
 OUTPUT := .output
 CLANG ?= clang
@@ -122,7 +122,7 @@ bench: deps
 
 vmtest: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/vm/run.sh
+	$(Q)tests/vm/run.sh all
 
 screenshots: test-deps
 	$(Q)$(MAKE) --no-print-directory all
