@@ -92,23 +92,44 @@ else
 	fail probe "connecttop --probe exited ${prc:-?}; output: $(echo "$probe_out" | brief)"
 fi
 # the capture path connecttop took (-v: "attached (MODE) in N ms"): task
-# storage and tp_btf from 5.11 on, else the tid hash and raw_tp; the
-# captures below ran on whichever it is
+# storage and tp_btf from 5.11 on, else the tid hash and raw_tp; the syscall
+# tracepoints through tracefs (it mounts tracefs itself in the guest). The
+# captures below ran on whichever it is; --probe must name the same one.
 kv=$(echo "$rel" | awk -F. '{ print $1 * 1000 + $2 }')
-want_stash="tid hash"
-[ "${kv:-0}" -ge 5011 ] && want_stash="task storage"
-mode=$(section stderr | sed -n 's/^connecttop: attached (\(.*\)) in [0-9.]* ms$/\1/p')
-case $mode in
-"tracepoint, $want_stash") pass "capture-mode ($mode)" ;;
-*) fail capture-mode "connecttop -v says 'attached (${mode:-<no attached line>})' on $rel, expected 'tracepoint, $want_stash'" ;;
-esac
-ts=$(echo "$probe_out" | sed -n 's/^task storage: *\([a-z]*\).*/\1/p')
-want=no
-[ "${kv:-0}" -ge 5011 ] && want=yes
-if [ "$ts" = "$want" ]; then
-	pass "task-storage ($ts)"
+if [ "${kv:-0}" -ge 5011 ]; then
+	want_mode="tracepoint, task storage" want_states=tp_btf
 else
-	fail task-storage "--probe says '${ts:-nothing}' on $rel, expected '$want'"
+	want_mode="tracepoint, tid hash" want_states=raw_tp
+fi
+mode=$(section stderr | sed -n 's/^connecttop: attached (\(.*\)) in [0-9.]* ms$/\1/p')
+if [ "$mode" = "$want_mode" ]; then
+	pass "capture-mode ($mode)"
+else
+	fail capture-mode "connecttop -v says 'attached (${mode:-<no attached line>})' on $rel, expected '$want_mode'"
+fi
+ppath=$(echo "$probe_out" | sed -n 's/^capture path: *\(.*\) (as -v prints it when attached)$/\1/p')
+if [ "$ppath" = "$want_mode" ] && [ "$ppath" = "$mode" ]; then
+	pass "probe-path ($ppath)"
+else
+	fail probe-path "--probe says capture path '${ppath:-<none>}', connecttop attached with '${mode:-?}', expected '$want_mode' on $rel"
+fi
+states=$(echo "$probe_out" | sed -n 's/^socket states: *\([a-z_]*\) .*/\1/p')
+unknown=$(echo "$probe_out" | grep -c 'unknown' || true)
+if [ "$states" = "$want_states" ] && [ "$unknown" = 0 ]; then
+	pass "probe-states ($states)"
+else
+	fail probe-states "--probe says socket states '${states:-<none>}' (expected $want_states) with $unknown 'unknown' line(s) as root"
+fi
+
+# --version -v: the version line, then the same features as --probe
+vrc=$(section version | sed -n 's/^rc=//p' | tail -n1)
+section version | sed '$d' >"$tmp/version"
+echo "$probe_out" >"$tmp/probe"
+if [ "$vrc" = 0 ] && head -n1 "$tmp/version" | grep -q '^connecttop [0-9][0-9.]* (BPF event schema [0-9]* bytes, JSON schema [0-9]*)$' &&
+	diff <(sed 1d "$tmp/version") "$tmp/probe" >/dev/null; then
+	pass version-verbose
+else
+	fail version-verbose "connecttop --version -v exited ${vrc:-?}, or its output is not the version line plus --probe's: $(brief <"$tmp/version")"
 fi
 
 # --- the JSON lines -----------------------------------------------------------

@@ -8,6 +8,7 @@
 #   ### stderr       connecttop's stderr during the JSON run (run with -v:
 #                    its libbpf debug lines only when it failed)
 #   ### probe        `connecttop --probe` output, then "rc=N"
+#   ### version      `connecttop --version -v` output, then "rc=N"
 #   ### json         connecttop's stdout (one JSON object per line)
 #   ### end
 # Exits 0 when every program exited 0 (check.sh judges the output itself).
@@ -79,6 +80,11 @@ timeout 30 connecttop --probe 2>&1
 prc=$?
 echo "rc=$prc"
 [ "$prc" = 0 ] || rc=1
+echo "### version"
+timeout 30 connecttop --version -v 2>&1
+vrc=$?
+echo "rc=$vrc"
+[ "$vrc" = 0 ] || rc=1
 echo "### json"
 cat "$out"
 echo "### end"
