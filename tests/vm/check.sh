@@ -71,17 +71,17 @@ fi
 section loadgen >"$tmp/loadgen"
 bad=$(grep -v ' rc=0 ' "$tmp/loadgen" || true)
 n=$(grep -c ' rc=0 ' "$tmp/loadgen" || true)
-if [ -z "$bad" ] && [ "$n" = 5 ]; then
+if [ -z "$bad" ] && [ "$n" = 9 ]; then
 	pass loadgen
 else
-	fail loadgen "expected 5 loadgen runs with rc=0, got $n; others: $(echo "$bad" | brief)"
+	fail loadgen "expected 9 loadgen runs with rc=0, got $n; others: $(echo "$bad" | brief)"
 fi
 
 ctrc=$(section connecttop | sed -n 's/^rc=//p')
 if [ "$ctrc" = 0 ]; then
 	pass connecttop-exit
 else
-	fail connecttop-exit "connecttop -b -o json -d 1 -n 5 exited ${ctrc:-?}; stderr: $(section stderr | brief)"
+	fail connecttop-exit "connecttop -v --unix -b -o json -d 1 -n 5 exited ${ctrc:-?}; stderr: $(section stderr | brief)"
 fi
 
 prc=$(section probe | sed -n 's/^rc=//p' | tail -n1)
@@ -198,7 +198,15 @@ cat >"$tmp/expect.json" <<'EOF'
  {"comm": "vmudp", "count": 20, "proto": "udp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7004,
   "results": {"ok": 20}, "errors": {}},
  {"comm": "vmv6", "count": 10, "proto": "tcp", "family": "ipv6", "daddr": "::1", "dport": 7005,
-  "results": {"refused": 10}, "errors": {"ECONNREFUSED": 10}}
+  "results": {"refused": 10}, "errors": {"ECONNREFUSED": 10}},
+ {"comm": "vmuacc", "count": 12, "proto": "u_str", "family": "unix", "daddr": "WORKDIR/ct-uacc.sock", "dport": 0,
+  "results": {"ok": 12}, "errors": {}},
+ {"comm": "vmuref", "count": 8, "proto": "u_str", "family": "unix", "daddr": "@ct-uref", "dport": 0,
+  "results": {"refused": 8}, "errors": {"ECONNREFUSED": 8}},
+ {"comm": "vmudg", "count": 6, "proto": "u_dgr", "family": "unix", "daddr": "WORKDIR/ct-udg.sock", "dport": 0,
+  "results": {"ok": 6}, "errors": {}},
+ {"comm": "vmuabs", "count": 4, "proto": "u_str", "family": "unix", "daddr": "WORKDIR/ct-uabs.sock", "dport": 0,
+  "results": {"other": 4}, "errors": {"ENOENT": 4}}
 ]
 EOF
 # every outcome the JSON has, zero unless named above

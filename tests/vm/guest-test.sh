@@ -28,7 +28,8 @@ uname -r
 
 # The tool mounts tracefs itself if it needs it: that is part of the test.
 # -v: the "attached (MODE)" line says which capture path the kernel got
-timeout 60 connecttop -v -b -o json -d 1 -n 5 >"$out" 2>"$err" &
+# --unix: AF_UNIX connects too (the BPF path that reads the socket's path)
+timeout 60 connecttop -v --unix -b -o json -d 1 -n 5 >"$out" 2>"$err" &
 ct=$!
 
 # Wait until connecttop has attached: its first interval line shows that.
@@ -57,6 +58,12 @@ if kill -0 "$ct" 2>/dev/null; then
 	load vmnb -N accept 127.0.0.1 7003 30
 	load vmudp udp 127.0.0.1 7004 20
 	load vmv6 refuse ::1 7005 10
+	# AF_UNIX: a path with a listener, an abstract name bound without
+	# listen(), a datagram socket, a path where nothing is bound
+	load vmuacc accept "unix:$W/ct-uacc.sock" 0 12
+	load vmuref refuse unix:@ct-uref 0 8
+	load vmudg udp "unix:$W/ct-udg.sock" 0 6
+	load vmuabs absent "unix:$W/ct-uabs.sock" 0 4
 else
 	echo "guest: connecttop exited before the load started" >>"$lg"
 fi
