@@ -44,6 +44,8 @@ ifeq ($(STATIC),1)
 # gain nothing from -ffunction-sections, and -Os would save 24 KB but makes
 # the view's work a third slower: measured in README.md)
 CT_LDFLAGS := -static -s -Wl,--gc-sections
+# resolve.c: host names through glibc's built-in files and dns only
+CT_CFLAGS += -DCT_STATIC
 LIBS := $(shell $(PKG_CONFIG) --static --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lelf -lz -lncursesw -ltinfo) -lpthread
 else
 CT_LDFLAGS :=
