@@ -12,7 +12,7 @@ fails=0
 # case NAME EXPECTED_MIRROR EXPECTED_SECURITY: run on $t/NAME
 case_ok() {
 	local name=$1 want_m=$2 want_s=$3 out
-	out=$(CT_APT_ETC=$t/$1 CT_CACHE=$t/cache CT_DEBIAN_MIRROR= CT_DEBIAN_SECURITY_MIRROR= \
+	out=$(CT_APT_ETC=$t/$1 CT_CACHE=$t/cache CT_DEBIAN_MIRROR='' CT_DEBIAN_SECURITY_MIRROR='' \
 		bash "$VM/fetch-kernels.sh" --mirrors 2>"$t/$1.err")
 	if [ "$out" = "mirror=$want_m
 security=$want_s" ]; then
@@ -86,7 +86,7 @@ case_ok deb822 http://cont.example/debian http://old.example/debian-security
 src none sources.list <<'S'
 deb http://archive.example/ubuntu jammy main
 S
-if CT_APT_ETC=$t/none CT_CACHE=$t/cache CT_DEBIAN_MIRROR= bash "$VM/fetch-kernels.sh" --mirrors >/dev/null 2>"$t/none.err"; then
+if CT_APT_ETC=$t/none CT_CACHE=$t/cache CT_DEBIAN_MIRROR='' bash "$VM/fetch-kernels.sh" --mirrors >/dev/null 2>"$t/none.err"; then
 	echo "FAIL: mirrors/none: succeeded with no Debian suite in the sources"
 	fails=$((fails + 1))
 elif grep -q 'no Debian archive URI.*set CT_DEBIAN_MIRROR' "$t/none.err"; then

@@ -33,7 +33,7 @@ fi
 st=$(echo "$out" | field "socket states")
 case $st in "$want_states "*) pass "states ($st)" ;; *) fail states "'$st', expected $want_states" ;; esac
 n=$(echo "$out" | grep -c unknown)
-[ "$n" = 0 ] && pass "root-knows-all" || fail root-knows-all "$n 'unknown' line(s) as root"
+if [ "$n" = 0 ]; then pass root-knows-all; else fail root-knows-all "$n 'unknown' line(s) as root"; fi
 
 ver=$("$CONNECTTOP" --version -v 2>&1)
 if echo "$ver" | head -n1 | grep -q '^connecttop [0-9.]* (BPF event schema [0-9]* bytes, JSON schema [0-9]*)$' &&
@@ -43,7 +43,11 @@ else
 	fail version-verbose "not the version line plus --probe's output: $(echo "$ver" | head -n2 | tr '\n' ' ')"
 fi
 ver=$("$CONNECTTOP" --version 2>&1)
-[ "$(echo "$ver" | wc -l)" = 1 ] && pass version-alone || fail version-alone "--version without -v printed $(echo "$ver" | wc -l) lines"
+if [ "$(echo "$ver" | wc -l)" = 1 ]; then
+	pass version-alone
+else
+	fail version-alone "--version without -v printed $(echo "$ver" | wc -l) lines"
+fi
 
 # tracefs not mounted: capture would mount it; --probe says so and leaves
 # neither a mount nor its scratch folder behind
