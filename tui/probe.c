@@ -180,6 +180,71 @@ static const char *perm_hint(void)
 			 : "root but still not permitted: kernel lockdown, seccomp or a container without CAP_BPF?";
 }
 
+/*
+ * The capture's choices. probe_new() and probe_features() (--probe) both
+ * call these, so that --probe reports the very path the capture takes.
+ */
+
+/* 0 if this kernel and these privileges can capture at all; else -errno
+ * with one line in err: -ENOTSUP (the kernel lacks something), -EPERM. */
+static int capture_possible(char *err, size_t errlen)
+{
+	struct utsname u;
+	int rc;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): connecttop needs Linux 5.8+ "
+			 "built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	if (!privileged()) {
+		snprintf(err, errlen, "cannot use BPF: %s", perm_hint());
+		return -EPERM;
+	}
+	rc = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	if (rc == 0) {
+		uname(&u);
+		snprintf(err, errlen, "kernel %s has no BPF ring buffer: connecttop needs Linux 5.8 or later",
+			 u.release);
+		return -ENOTSUP;
+	}
+	if (rc == -EPERM || rc == -EACCES) {
+		snprintf(err, errlen, "cannot use BPF: %s", perm_hint());
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* The per-thread stash in task storage, and with it the socket states read
+ * through BTF (tp_btf): task storage for tracing programs and
+ * bpf_get_current_task_btf() came with 5.11. 1 yes, 0 no, -errno unknown. */
+static int task_storage_usable(void)
+{
+	int r[3] = {
+		libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL),
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get, NULL),
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf, NULL),
+	};
+
+	for (int i = 0; i < 3; i++)
+		if (r[i] == 0)
+			return 0;
+	for (int i = 0; i < 3; i++)
+		if (r[i] < 0)
+			return r[i];
+	return 1;
+}
+
+/* the capture path in words, as -v's "attached (...)" line and --probe
+ * print it (the tests match it): "SYSCALLS, STASH"; the socket states go
+ * with the stash (task storage: tp_btf, tid hash: raw_tp) */
+static void path_name(char *buf, size_t len, int tracefs, int task_calls)
+{
+	snprintf(buf, len, "%s, %s", tracefs ? "tracepoint" : "raw_tp (no tracefs)",
+		 task_calls ? "task storage" : "tid hash");
+}
+
 struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err, size_t errlen)
 {
 	uint64_t t0 = mono_ns();
@@ -189,31 +254,9 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 
 	verbose = o->verbose;
 	libbpf_set_print(libbpf_print);
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		snprintf(err, errlen,
-			 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): connecttop needs Linux 5.8+ "
-			 "built with CONFIG_DEBUG_INFO_BTF=y");
-		errno = ENOTSUP;
-		return NULL;
-	}
-	if (!privileged()) {
-		snprintf(err, errlen, "cannot use BPF: %s", perm_hint());
-		errno = EPERM;
-		return NULL;
-	}
-	rc = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
-	if (rc == 0) {
-		struct utsname u;
-
-		uname(&u);
-		snprintf(err, errlen, "kernel %s has no BPF ring buffer: connecttop needs Linux 5.8 or later",
-			 u.release);
-		errno = ENOTSUP;
-		return NULL;
-	}
-	if (rc < 0 && (rc == -EPERM || rc == -EACCES)) {
-		snprintf(err, errlen, "cannot use BPF: %s", perm_hint());
-		errno = EPERM;
+	rc = capture_possible(err, errlen);
+	if (rc) {
+		errno = -rc;
 		return NULL;
 	}
 	p = calloc(1, sizeof(*p));
@@ -244,10 +287,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	}
 	/* the per-thread stash: task storage where tracing programs may use
 	 * it (5.11+), else a hash keyed by tid */
-	p->task_calls = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1 &&
-			libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get, NULL) == 1 &&
-			libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf, NULL) == 1 &&
-			!o->force_hash;
+	p->task_calls = !o->force_hash && task_storage_usable() == 1;
 	p->skel->rodata->task_calls = p->task_calls;
 	if (!p->task_calls) {
 		bpf_map__set_type(p->skel->maps.calls, BPF_MAP_TYPE_HASH);
@@ -262,8 +302,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	bpf_program__set_autoload(p->skel->progs.raw_exit, tracefs == NULL);
 	bpf_program__set_autoload(p->skel->progs.btf_sock_state, p->task_calls);
 	bpf_program__set_autoload(p->skel->progs.raw_sock_state, !p->task_calls);
-	snprintf(p->mode, sizeof(p->mode), "%s, %s", tracefs ? "tracepoint" : "raw_tp (no tracefs)",
-		 p->task_calls ? "task storage" : "tid hash");
+	path_name(p->mode, sizeof(p->mode), tracefs != NULL, p->task_calls);
 
 	rc = connecttop_bpf__load(p->skel);
 	if (rc) {
@@ -422,28 +461,81 @@ static const char *yes(int v)
 	return v > 0 ? "yes" : v == 0 ? "no" : "unknown (needs privileges)";
 }
 
+/* What find_tracefs() would return, without leaving a mount behind: where
+ * capture would mount tracefs, it is mounted on a scratch folder instead
+ * and taken away again. 1 with *dir set, 0 (the raw syscall tracepoints),
+ * -errno when not known. */
+static int tracefs_would(const char **dir)
+{
+	char tmp[] = "/tmp/connecttop-tracefs.XXXXXX";
+	struct statfs sfs;
+	int ok;
+
+	*dir = visible_tracefs();
+	if (*dir)
+		return 1;
+	if (!privileged())
+		return -EPERM; /* tracefs is root's to read and to mount */
+	if (statfs(tracefs_dirs[0], &sfs) == 0 && sfs.f_type == TRACEFS_MAGIC)
+		return 0; /* mounted, but no syscall tracepoints in this kernel */
+	if (access(tracefs_dirs[0], F_OK) || !mkdtemp(tmp))
+		return 0;
+	ok = mount("tracefs", tmp, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0;
+	if (ok) {
+		ok = tp_id(tmp, "sys_enter_connect") > 0;
+		umount2(tmp, MNT_DETACH);
+	}
+	rmdir(tmp);
+	*dir = tracefs_dirs[0];
+	return ok;
+}
+
 void probe_features(FILE *out)
 {
 	struct utsname u;
-	const char *tracefs = visible_tracefs();
+	const char *tracefs;
+	char why[256], path[96];
+	int priv, can, ts, tf;
 
 	libbpf_set_print(libbpf_print);
 	uname(&u);
+	can = capture_possible(why, sizeof(why));
+	priv = can != -EPERM;
+	ts = priv ? task_storage_usable() : -EPERM;
+	tf = tracefs_would(&tracefs);
 	fprintf(out, "kernel:                  %s %s\n", u.release, u.machine);
 	fprintf(out, "BTF (/sys/kernel/btf):   %s\n", yes(access("/sys/kernel/btf/vmlinux", R_OK) == 0));
 	fprintf(out, "ring buffer map:         %s (required, Linux 5.8+)\n",
-		yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL)));
+		yes(priv ? libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) : -EPERM));
 	fprintf(out, "hash map:                %s (required)\n",
-		yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_HASH, NULL)));
-	fprintf(out, "raw tracepoints:         %s (required: sock/inet_sock_set_state)\n",
-		yes(libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL)));
-	fprintf(out, "tracepoint programs:     %s\n", yes(libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL)));
-	fprintf(out, "task storage:            %s (5.11+; else a hash by thread id)\n",
-		yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1 &&
-		    libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get, NULL) == 1));
-	fprintf(out, "syscall tracepoints:     %s\n",
-		tracefs ? tracefs : "not visible now (tracefs not mounted: connecttop mounts it at start, "
-				    "or falls back to raw_tp sys_enter/sys_exit)");
-	fprintf(out, "capture uses:            syscalls:sys_{enter,exit}_connect (or raw_tp sys_enter/sys_exit), "
-		     "raw_tp inet_sock_set_state, ring buffer with batched wake-ups, per-thread stash\n");
+		yes(priv ? libbpf_probe_bpf_map_type(BPF_MAP_TYPE_HASH, NULL) : -EPERM));
+	fprintf(out, "raw tracepoints:         %s (required: sock/inet_sock_set_state before 5.11)\n",
+		yes(priv ? libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) : -EPERM));
+	fprintf(out, "tracepoint programs:     %s\n",
+		yes(priv ? libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL) : -EPERM));
+	/* the three choices probe_new() makes, with the same checks */
+	if (tf > 0)
+		fprintf(out, "connect syscalls:        tracepoints syscalls:sys_{enter,exit}_connect in %s%s\n",
+			tracefs, visible_tracefs() ? "" : " (not mounted: connecttop mounts it)");
+	else if (tf == 0)
+		fprintf(out, "connect syscalls:        raw_tp sys_enter/sys_exit (no syscall tracepoints in tracefs)\n");
+	else
+		fprintf(out, "connect syscalls:        unknown (needs privileges)\n");
+	if (ts >= 0) {
+		fprintf(out, "per-thread stash:        %s\n",
+			ts ? "task storage (Linux 5.11+)" : "tid hash (no task storage for tracing: before 5.11)");
+		fprintf(out, "socket states:           %s\n",
+			ts ? "tp_btf inet_sock_set_state (BTF reads)" : "raw_tp inet_sock_set_state (probe reads)");
+	} else {
+		fprintf(out, "per-thread stash:        unknown (needs privileges)\n");
+		fprintf(out, "socket states:           unknown (needs privileges)\n");
+	}
+	if (can == 0 && tf >= 0 && ts >= 0) {
+		path_name(path, sizeof(path), tf > 0, ts > 0);
+		fprintf(out, "capture path:            %s (as -v prints it when attached)\n", path);
+	} else if (can == -ENOTSUP) {
+		fprintf(out, "capture path:            none: %s\n", why);
+	} else {
+		fprintf(out, "capture path:            unknown (needs privileges: run as root for the answer)\n");
+	}
 }

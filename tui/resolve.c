@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <nss.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,15 @@ struct resolve *resolve_new(void)
 		return NULL;
 	}
 	load_services(r);
+#if defined(CT_STATIC) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	/* A static glibc still dlopen()s the NSS modules /etc/nsswitch.conf
+	 * names for hosts (myhostname, mdns, resolve, ...) from the host, built
+	 * for the host's glibc and not for the one linked in here: a mismatch
+	 * can crash. files and dns are built into libc since 2.34: host names
+	 * come from /etc/hosts and DNS alone. Before any lookup thread runs
+	 * (the call is not thread-safe). */
+	__nss_configure_lookup("hosts", "files dns");
+#endif
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	return r;

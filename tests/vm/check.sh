@@ -71,17 +71,17 @@ fi
 section loadgen >"$tmp/loadgen"
 bad=$(grep -v ' rc=0 ' "$tmp/loadgen" || true)
 n=$(grep -c ' rc=0 ' "$tmp/loadgen" || true)
-if [ -z "$bad" ] && [ "$n" = 5 ]; then
+if [ -z "$bad" ] && [ "$n" = 9 ]; then
 	pass loadgen
 else
-	fail loadgen "expected 5 loadgen runs with rc=0, got $n; others: $(echo "$bad" | brief)"
+	fail loadgen "expected 9 loadgen runs with rc=0, got $n; others: $(echo "$bad" | brief)"
 fi
 
 ctrc=$(section connecttop | sed -n 's/^rc=//p')
 if [ "$ctrc" = 0 ]; then
 	pass connecttop-exit
 else
-	fail connecttop-exit "connecttop -b -o json -d 1 -n 5 exited ${ctrc:-?}; stderr: $(section stderr | brief)"
+	fail connecttop-exit "connecttop -v --unix -b -o json -d 1 -n 5 exited ${ctrc:-?}; stderr: $(section stderr | brief)"
 fi
 
 prc=$(section probe | sed -n 's/^rc=//p' | tail -n1)
@@ -91,16 +91,45 @@ if [ "$prc" = 0 ] && [ -n "$probe_out" ]; then
 else
 	fail probe "connecttop --probe exited ${prc:-?}; output: $(echo "$probe_out" | brief)"
 fi
-# the per-thread stash and the BTF reads: task storage from 5.11 on, else
-# the tid hash; the captures below ran on whichever it is
-ts=$(echo "$probe_out" | sed -n 's/^task storage: *\([a-z]*\).*/\1/p')
+# the capture path connecttop took (-v: "attached (MODE) in N ms"): task
+# storage and tp_btf from 5.11 on, else the tid hash and raw_tp; the syscall
+# tracepoints through tracefs (it mounts tracefs itself in the guest). The
+# captures below ran on whichever it is; --probe must name the same one.
 kv=$(echo "$rel" | awk -F. '{ print $1 * 1000 + $2 }')
-want=no
-[ "${kv:-0}" -ge 5011 ] && want=yes
-if [ "$ts" = "$want" ]; then
-	pass "task-storage ($ts)"
+if [ "${kv:-0}" -ge 5011 ]; then
+	want_mode="tracepoint, task storage" want_states=tp_btf
 else
-	fail task-storage "--probe says '${ts:-nothing}' on $rel, expected '$want'"
+	want_mode="tracepoint, tid hash" want_states=raw_tp
+fi
+mode=$(section stderr | sed -n 's/^connecttop: attached (\(.*\)) in [0-9.]* ms$/\1/p')
+if [ "$mode" = "$want_mode" ]; then
+	pass "capture-mode ($mode)"
+else
+	fail capture-mode "connecttop -v says 'attached (${mode:-<no attached line>})' on $rel, expected '$want_mode'"
+fi
+ppath=$(echo "$probe_out" | sed -n 's/^capture path: *\(.*\) (as -v prints it when attached)$/\1/p')
+if [ "$ppath" = "$want_mode" ] && [ "$ppath" = "$mode" ]; then
+	pass "probe-path ($ppath)"
+else
+	fail probe-path "--probe says capture path '${ppath:-<none>}', connecttop attached with '${mode:-?}', expected '$want_mode' on $rel"
+fi
+states=$(echo "$probe_out" | sed -n 's/^socket states: *\([a-z_]*\) .*/\1/p')
+unknown=$(echo "$probe_out" | grep -c 'unknown' || true)
+if [ "$states" = "$want_states" ] && [ "$unknown" = 0 ]; then
+	pass "probe-states ($states)"
+else
+	fail probe-states "--probe says socket states '${states:-<none>}' (expected $want_states) with $unknown 'unknown' line(s) as root"
+fi
+
+# --version -v: the version line, then the same features as --probe
+vrc=$(section version | sed -n 's/^rc=//p' | tail -n1)
+section version | sed '$d' >"$tmp/version"
+echo "$probe_out" >"$tmp/probe"
+if [ "$vrc" = 0 ] && head -n1 "$tmp/version" | grep -q '^connecttop [0-9][0-9.]* (BPF event schema [0-9]* bytes, JSON schema [0-9]*)$' &&
+	diff <(sed 1d "$tmp/version") "$tmp/probe" >/dev/null; then
+	pass version-verbose
+else
+	fail version-verbose "connecttop --version -v exited ${vrc:-?}, or its output is not the version line plus --probe's: $(brief <"$tmp/version")"
 fi
 
 # --- the JSON lines -----------------------------------------------------------
@@ -155,45 +184,62 @@ r=$(jq -r '
 	| .[:3] | join("; ")' "$tmp/last")
 if [ -z "$r" ]; then pass row-keys; else fail row-keys "$r"; fi
 
-# per-comm expectations, on the LAST line (counts are since start)
+# per-comm expectations, on the LAST line (counts are since start): one
+# row per load, its results and errors objects compared whole
+workdir=$(section connecttop | sed -n 's/^workdir=//p')
 cat >"$tmp/expect.json" <<'EOF'
 [
  {"comm": "vmacc", "count": 50, "proto": "tcp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7001,
-  "results": {"ok": 50}},
+  "results": {"ok": 50}, "errors": {}},
  {"comm": "vmref", "count": 40, "proto": "tcp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7002,
-  "results": {"refused": 40, "ok": 0}, "errors": {"ECONNREFUSED": 40}},
+  "results": {"refused": 40}, "errors": {"ECONNREFUSED": 40}},
  {"comm": "vmnb", "count": 30, "proto": "tcp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7003,
-  "results": {"ok": 30, "pending": 0}},
+  "results": {"ok": 30}, "errors": {}},
  {"comm": "vmudp", "count": 20, "proto": "udp", "family": "ipv4", "daddr": "127.0.0.1", "dport": 7004,
-  "results": {"ok": 20}},
+  "results": {"ok": 20}, "errors": {}},
  {"comm": "vmv6", "count": 10, "proto": "tcp", "family": "ipv6", "daddr": "::1", "dport": 7005,
-  "results": {"refused": 10, "ok": 0}, "errors": {"ECONNREFUSED": 10}}
+  "results": {"refused": 10}, "errors": {"ECONNREFUSED": 10}},
+ {"comm": "vmuacc", "count": 12, "proto": "u_str", "family": "unix", "daddr": "WORKDIR/ct-uacc.sock", "dport": 0,
+  "results": {"ok": 12}, "errors": {}},
+ {"comm": "vmuref", "count": 8, "proto": "u_str", "family": "unix", "daddr": "@ct-uref", "dport": 0,
+  "results": {"refused": 8}, "errors": {"ECONNREFUSED": 8}},
+ {"comm": "vmudg", "count": 6, "proto": "u_dgr", "family": "unix", "daddr": "WORKDIR/ct-udg.sock", "dport": 0,
+  "results": {"ok": 6}, "errors": {}},
+ {"comm": "vmuabs", "count": 4, "proto": "u_str", "family": "unix", "daddr": "WORKDIR/ct-uabs.sock", "dport": 0,
+  "results": {"other": 4}, "errors": {"ENOENT": 4}}
 ]
 EOF
-jq -r --slurpfile exp "$tmp/expect.json" '
+# every outcome the JSON has, zero unless named above
+jq -r --slurpfile exp "$tmp/expect.json" --arg w "$workdir" '
 	. as $line
+	| ($exp[0] | map(.daddr |= sub("^WORKDIR"; $w))
+	   | map(.results = ({"ok": 0, "refused": 0, "timeout": 0, "unreachable": 0, "pending": 0, "other": 0} + .results)))
+	  as $e_all
 	| ([$line.rows[].comm] | unique) as $seen
-	| $exp[0][] as $e
-	| [$line.rows[] | select(.comm == $e.comm)] as $rows
-	| ($rows | length) as $n
-	| if $n == 0 then
+	| ($e_all[] as $e
+	   | [$line.rows[] | select(.comm == $e.comm)] as $rows
+	   | ($rows | length) as $n
+	   | if $n == 0 then
 		"FAIL: \($e.comm): no row with comm \"\($e.comm)\" in the last JSON line (comms seen: \($seen | join(",")))"
-	  else
-		[ (($rows | map(.count // 0) | add) as $c
-		   | if $c != $e.count then "count summed over \($n) row(s) is \($c), expected \($e.count)" else empty end),
-		  ($e.results | to_entries[] | .key as $k | .value as $v
-		   | ($rows | map(.results[$k] // 0) | add) as $got
-		   | if $got != $v then "results.\($k) is \($got), expected \($v) (results: \($rows | map(.results) | tostring))" else empty end),
-		  (($e.errors // {}) | to_entries[] | .key as $k | .value as $v
-		   | ($rows | map(.errors[$k] // 0) | add) as $got
-		   | if $got != $v then "errors.\($k) is \($got), expected \($v) (errors: \($rows | map(.errors) | tostring))" else empty end),
-		  ("proto", "family", "daddr", "dport") as $f
-		   | ($rows | map(.[$f]) | unique) as $vals
-		   | if $vals != [$e[$f]] then "\($f) is \($vals | map(tostring) | join(",")), expected \($e[$f])" else empty end
-		] as $problems
+	     elif $n > 1 then
+		"FAIL: \($e.comm): \($n) rows, expected 1: \($rows | map({daddr, dport, proto, family, count}) | tostring)"
+	     else
+		$rows[0] as $r
+		| [ ("count", "proto", "family", "daddr", "dport", "results", "errors") as $f
+		    | if $r[$f] != $e[$f] then "\($f) is \($r[$f] | tojson), expected \($e[$f] | tojson)" else empty end,
+		    (if $r.pids != 1 then "pids is \($r.pids | tojson), expected 1 (one loadgen process)" else empty end)
+		  ] as $problems
 		| if ($problems | length) == 0 then "PASS: \($e.comm)"
 		  else "FAIL: \($e.comm): \($problems | join("; "))" end
-	  end' "$tmp/last" >"$tmp/results" || {
+	     end),
+	  # rows of the load generator (our vm* names, or its own name when
+	  # -c failed) that no load above made
+	  ([$line.rows[] | select((.comm | test("^vm")) or .comm == "loadgen")
+	    | select(.comm as $c | $e_all | map(.comm) | index($c) | not)
+	    | "\(.comm) \(.daddr):\(.dport) \(.proto) count=\(.count)"] as $extra
+	   | if ($extra | length) == 0 then "PASS: no-unexpected-rows"
+	     else "FAIL: no-unexpected-rows: \($extra | join("; "))" end)
+	' "$tmp/last" >"$tmp/results" || {
 	fail comms "jq could not evaluate the last JSON line: $(cut -c1-200 "$tmp/last")"
 	: >"$tmp/results"
 }

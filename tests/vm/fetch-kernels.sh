@@ -4,11 +4,15 @@
 # a kernel already extracted is not fetched again (--refresh re-resolves).
 #
 #   tests/vm/fetch-kernels.sh [--refresh] [NAME...]
+#   tests/vm/fetch-kernels.sh --mirrors    print the two archive URIs and exit
 #
 # NAME is one of: bullseye (5.10), bookworm (6.1), trixie (6.12);
 # default: $VM_KERNELS or all three.
 # The archive URIs are read from this machine's apt sources at run time;
-# CT_DEBIAN_MIRROR / CT_DEBIAN_SECURITY_MIRROR override them.
+# CT_DEBIAN_MIRROR / CT_DEBIAN_SECURITY_MIRROR override them. Signatures are
+# always verified, against CT_KEYRING (default: debian-archive-keyring's,
+# installed if missing); a suite that does not verify is an error.
+# CT_FETCH_TIMEOUT (900) bounds each apt-get, CT_FETCH_STALL (30) a stall.
 #
 # Result per kernel, in $CT_CACHE/kernels/NAME/:
 #   vmlinuz   the kernel image       config   its /boot/config-*
@@ -17,13 +21,14 @@ set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-refresh=0
+refresh=0 mirrors_only=0
 names=""
 for a in "$@"; do
 	case $a in
 	--refresh) refresh=1 ;;
+	--mirrors) mirrors_only=1 ;;
 	-h | --help)
-		sed -n '2,16p' "$0"
+		sed -n '2,19p' "$0"
 		exit 0
 		;;
 	-*) die "unknown option '$a'" ;;
@@ -35,56 +40,98 @@ done
 mkdir -p "$CT_CACHE/kernels"
 
 # --- the archive URIs, from the host's apt sources ---------------------------
-# Prints "URI SUITE" pairs for every 'deb' entry of the host's sources.
+# CT_APT_ETC: the apt configuration folder read (default /etc/apt; the
+# tests point it at fixtures).
+APT_ETC=${CT_APT_ETC:-/etc/apt}
+
+# Prints "URI SUITE" for every 'deb' entry of the host's sources, in apt's
+# order: sources.list, then sources.list.d/*.list and *.sources by name.
 host_sources() {
 	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
+	for f in "$APT_ETC/sources.list" "$APT_ETC"/sources.list.d/*.list "$APT_ETC"/sources.list.d/*.sources; do
 		[ -r "$f" ] || continue
-		# deb822: paragraphs separated by blank lines
-		awk '
-		function flush() {
-			if (types ~ /(^| )deb( |$)/ && enabled != "no")
-				for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++) print u[i], s[j]
-			types = ""; enabled = ""; nu = 0; ns = 0
-		}
-		/^[ \t]*#/ { next }
-		/^[ \t]*$/ { flush(); next }
-		tolower($1) == "types:" { types = ""; for (i = 2; i <= NF; i++) types = types " " $i; types = types " " }
-		tolower($1) == "enabled:" { enabled = tolower($2) }
-		tolower($1) == "uris:" { nu = 0; for (i = 2; i <= NF; i++) u[++nu] = $i }
-		tolower($1) == "suites:" { ns = 0; for (i = 2; i <= NF; i++) s[++ns] = $i }
-		END { flush() }' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		# deb [options] URI SUITE COMPONENTS...
-		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 { print $2, $3 }'
+		case $f in
+		*.sources)
+			# deb822: paragraphs separated by blank lines; a field may go
+			# on over lines that start with a blank
+			awk '
+			function flush() {
+				if (types ~ / deb / && enabled != "no")
+					for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++) print u[i], s[j]
+				types = ""; enabled = ""; nu = 0; ns = 0; key = ""
+			}
+			function add(from) {
+				for (i = from; i <= NF; i++) {
+					if (key == "types") types = types $i " "
+					else if (key == "uris") u[++nu] = $i
+					else if (key == "suites") s[++ns] = $i
+					else if (key == "enabled") enabled = tolower($i)
+				}
+			}
+			/^#/ { next }
+			/^[ \t]*$/ { flush(); next }
+			/^[ \t]/ { add(1); next }
+			{ key = tolower($1); sub(/:.*/, "", key); if (key == "types") types = " "; sub(/^[^:]*:/, ""); add(1) }
+			END { flush() }' "$f"
+			;;
+		*)
+			# deb [options] URI SUITE COMPONENTS...
+			sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 { print $2, $3 }'
+			;;
+		esac
 	done
 }
+
+# Debian's release codenames and aliases: a suite named otherwise (a
+# third-party repository) is never taken for the archive.
+DEBIAN_SUITES="buzz rex bo hamm slink potato woody sarge etch lenny squeeze wheezy jessie stretch
+buster bullseye bookworm trixie forky duke sid oldoldstable oldstable stable testing unstable"
 
 pick_mirrors() {
 	local pairs
-	pairs=$(host_sources | sed 's,/*  *, ,' | sort -u)
-	MIRROR=${CT_DEBIAN_MIRROR:-$(echo "$pairs" | awk '$2 !~ /-security$/ && $2 !~ /\// { print $1; exit }')}
-	SEC_MIRROR=${CT_DEBIAN_SECURITY_MIRROR:-$(echo "$pairs" | awk '$2 ~ /-security$/ { print $1; exit }')}
-	[ -n "$MIRROR" ] || die "no Debian archive URI found in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources (set CT_DEBIAN_MIRROR)"
+	# unique, in the sources' order; "URI/" and "URI" are the same
+	pairs=$(host_sources | awk '{ sub(/\/+$/, "", $1) } !seen[$0]++')
+	# the archive: the first URI with a plain Debian codename as its suite
+	# (else one with its -updates suite); the security archive: the first
+	# URI with a Debian CODENAME-security (or CODENAME/updates) suite
+	MIRROR=${CT_DEBIAN_MIRROR:-$(echo "$pairs" | awk -v names="$DEBIAN_SUITES" '
+		BEGIN { n = split(names, a); for (i = 1; i <= n; i++) deb[a[i]] = 1 }
+		deb[$2] && !main { main = $1 }
+		$2 ~ /-updates$/ && deb[substr($2, 1, length($2) - 8)] && !upd { upd = $1 }
+		END { print main ? main : upd }')}
+	SEC_MIRROR=${CT_DEBIAN_SECURITY_MIRROR:-$(echo "$pairs" | awk -v names="$DEBIAN_SUITES" '
+		BEGIN { n = split(names, a); for (i = 1; i <= n; i++) deb[a[i]] = 1 }
+		($2 ~ /-security$/ && deb[substr($2, 1, length($2) - 9)]) || ($2 ~ /\/updates$/ && deb[substr($2, 1, length($2) - 8)]) { print $1; exit }')}
+	[ -n "$MIRROR" ] || die "no Debian archive URI (a 'deb' entry with a Debian codename as its suite) in $APT_ETC/sources.list or $APT_ETC/sources.list.d/*.{list,sources}; set CT_DEBIAN_MIRROR"
 	MIRROR=${MIRROR%/}
-	if [ -z "$SEC_MIRROR" ]; then
-		case $MIRROR in
-		*/debian) SEC_MIRROR=$MIRROR-security ;;
-		*) note "no security archive URI in the apt sources; security suites are skipped" ;;
-		esac
-	fi
 	SEC_MIRROR=${SEC_MIRROR%/}
+	[ -n "$SEC_MIRROR" ] || note "no Debian security archive URI in the apt sources: the -security suites are skipped (set CT_DEBIAN_SECURITY_MIRROR)"
 }
 
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+# Every suite is checked against this keyring (bookworm's holds the bullseye,
+# bookworm and trixie archive keys).
+KEYRING=${CT_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
+
+need_keyring() {
+	[ -r "$KEYRING" ] && return 0
+	[ -z "${CT_KEYRING:-}" ] || die "keyring '$KEYRING' (CT_KEYRING) is not readable"
+	[ "$(id -u)" = 0 ] || die "no Debian archive keyring at $KEYRING: apt-get install debian-archive-keyring"
+	note "installing debian-archive-keyring (to verify the archive signatures)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debian-archive-keyring \
+		>"$CT_CACHE/apt-install.log" 2>&1 || die "apt-get install debian-archive-keyring failed; see $CT_CACHE/apt-install.log"
+	[ -r "$KEYRING" ] || die "debian-archive-keyring is installed but $KEYRING is missing"
+}
 
 # apt-get/apt-cache with the private configuration of one kernel's suites.
+# Downloads are retried (Acquire::Retries), a stalled connection gives up
+# after CT_FETCH_STALL seconds and a whole apt-get after CT_FETCH_TIMEOUT.
 papt() {
 	local tool=$1 dir=$2
 	shift 2
-	"$tool" \
+	timeout -k 10 "${CT_FETCH_TIMEOUT:-900}" "$tool" \
+		-o Acquire::Retries=3 \
+		-o Acquire::http::Timeout="${CT_FETCH_STALL:-30}" \
+		-o Acquire::https::Timeout="${CT_FETCH_STALL:-30}" \
 		-o Dir::Etc::SourceList=/dev/null \
 		-o Dir::Etc::SourceParts="$dir/sources.list.d" \
 		-o Dir::Etc::Preferences=/dev/null \
@@ -96,7 +143,6 @@ papt() {
 		-o APT::Architecture=amd64 -o APT::Architectures=amd64 \
 		-o Acquire::Languages=none \
 		-o APT::Sandbox::User=root \
-		${APT_INSECURE:+-o Acquire::AllowInsecureRepositories=true -o APT::Get::AllowUnauthenticated=true} \
 		"$@"
 }
 
@@ -104,8 +150,7 @@ write_sources() {
 	local dir=$1 main=$2 sec=$3 signed
 	mkdir -p "$dir/sources.list.d" "$dir/empty" "$dir/state" "$dir/lists/partial" "$dir/cache/archives/partial"
 	: >"$dir/status"
-	signed=""
-	[ -r "$KEYRING" ] && signed="Signed-By: $KEYRING"
+	signed="Signed-By: $KEYRING"
 	{
 		printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\n%s\n' "$MIRROR" "$main" "$signed"
 		if [ -n "$sec" ] && [ -n "$SEC_MIRROR" ]; then
@@ -114,23 +159,38 @@ write_sources() {
 	} >"$dir/sources.list.d/vm.sources"
 }
 
+if [ "$mirrors_only" = 1 ]; then
+	pick_mirrors
+	echo "mirror=$MIRROR"
+	echo "security=$SEC_MIRROR"
+	exit 0
+fi
+
 tmp=""
 cleanup() { [ -z "$tmp" ] || rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# die, keeping apt's log ($2: update or download) where it can be read
+# die, keeping apt's log ($2: update or download) where it can be read; a
+# network failure is named as one
 fdie() {
+	local why=$1 net
 	mkdir -p "$CT_CACHE/logs"
 	cp "$dir/$2.log" "$CT_CACHE/logs/fetch-$name-$2.log" 2>/dev/null || true
 	grep '^[WE]:' "$dir/$2.log" 2>/dev/null | head -n 4 >&2 || true
-	die "$1; see $CT_CACHE/logs/fetch-$name-$2.log"
+	net=$(grep -m1 -o "Could not resolve '[^']*'\|Temporary failure resolving '[^']*'\|Could not connect to [^ ]*\|Connection timed out\|Connection failed\|Connection refused\|Network is unreachable\|No route to host\|Unable to connect to [^ ]*" "$dir/$2.log" 2>/dev/null || true)
+	if [ -n "$net" ]; then
+		why="$why: network error reaching the mirror ($net; mirror: $MIRROR${SEC_MIRROR:+, $SEC_MIRROR}; set CT_DEBIAN_MIRROR for another)"
+	elif [ "${3:-0}" = 124 ] || [ "${3:-0}" = 137 ]; then
+		why="$why: timed out after ${CT_FETCH_TIMEOUT:-900}s (CT_FETCH_TIMEOUT)"
+	fi
+	die "$why; see $CT_CACHE/logs/fetch-$name-$2.log"
 }
 
 cfg_has() { grep -q "^$2=y" "$1"; }
 
 fetch_one() {
-	local main sec out meta pkg ver deb t0 t1 cfg
+	local main sec out meta pkg ver deb t0 t1 cfg rc
 	name=$1
 	out=$CT_CACHE/kernels/$name
 	case $name in
@@ -144,20 +204,22 @@ fetch_one() {
 		return 0
 	fi
 	[ -n "${MIRROR:-}" ] || pick_mirrors
+	need_keyring
 	t0=$(now_ms)
 	# the private apt tree is temporary: removed when done (kept logs: on failure)
 	dir=$(mktemp -d "$CT_CACHE/apt.XXXXXX")
 	tmp=$dir
 	write_sources "$dir" "$main" "$sec"
 	note "$name: apt-get update ($MIRROR: $main${SEC_MIRROR:+; $SEC_MIRROR: $sec})"
-	if ! papt apt-get "$dir" -q --error-on=any update >"$dir/update.log" 2>&1 || grep -q '^[WE]:.*\(NO_PUBKEY\|signature\|not signed\)' "$dir/update.log"; then
-		if grep -q 'NO_PUBKEY\|signature\|not signed' "$dir/update.log"; then
-			note "$name: signature check failed ($(grep -m1 'NO_PUBKEY\|signature\|not signed' "$dir/update.log")); retrying without authentication"
-			APT_INSECURE=1
-			papt apt-get "$dir" -q --error-on=any update >"$dir/update.log" 2>&1 || fdie "$name: apt-get update failed" update
-		else
-			fdie "$name: apt-get update failed" update
+	# Signatures are always checked: a release file that does not verify
+	# against the keyring ends the fetch (never a retry without them).
+	rc=0
+	papt apt-get "$dir" -q --error-on=any update >"$dir/update.log" 2>&1 || rc=$?
+	if [ "$rc" != 0 ]; then
+		if grep -q 'NO_PUBKEY\|EXPKEYSIG\|BADSIG\|signature\|not signed' "$dir/update.log"; then
+			fdie "$name: the archive signature of $main/$sec does not verify against $KEYRING ($(grep -o 'NO_PUBKEY [0-9A-F]*\|EXPKEYSIG [0-9A-F]*\|BADSIG [0-9A-F]*\|is not signed' "$dir/update.log" | sort -u | tr '\n' ' ' | sed 's/ $//')); a newer debian-archive-keyring may have the key: apt-get install debian-archive-keyring, or take its keyring from a newer Debian release and set CT_KEYRING" update
 		fi
+		fdie "$name: apt-get update failed" update "$rc"
 	fi
 	# The metapackage's candidate is the newest across the suites; it depends on
 	# the versioned image package (linux-image-<abi>-cloud-amd64).
@@ -170,8 +232,9 @@ fetch_one() {
 	[ -n "$ver" ] || die "$name: package $pkg (from $meta) not found"
 	note "$name: apt-get download $pkg=$ver"
 	mkdir "$tmp/dl"
-	(cd "$tmp/dl" && papt apt-get "$dir" -q download "$pkg=$ver") >"$dir/download.log" 2>&1 ||
-		fdie "$name: apt-get download $pkg=$ver failed" download
+	rc=0
+	(cd "$tmp/dl" && papt apt-get "$dir" -q download "$pkg=$ver") >"$dir/download.log" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || fdie "$name: apt-get download $pkg=$ver failed" download "$rc"
 	deb=$(ls "$tmp"/dl/*.deb 2>/dev/null | head -n1)
 	[ -n "$deb" ] || die "$name: apt-get download left no .deb"
 	mkdir "$tmp/x"

@@ -4,9 +4,11 @@
 # It prints sections headed "### NAME" that tests/vm/check.sh reads:
 #   ### uname        the kernel release
 #   ### loadgen      one line per load: "COMM rc=N <loadgen's own line>"
-#   ### connecttop   "rc=N" of the JSON run
-#   ### stderr       connecttop's stderr during the JSON run
+#   ### connecttop   "rc=N" of the JSON run, the attach wait, "workdir=DIR"
+#   ### stderr       connecttop's stderr during the JSON run (run with -v:
+#                    its libbpf debug lines only when it failed)
 #   ### probe        `connecttop --probe` output, then "rc=N"
+#   ### version      `connecttop --version -v` output, then "rc=N"
 #   ### json         connecttop's stdout (one JSON object per line)
 #   ### end
 # Exits 0 when every program exited 0 (check.sh judges the output itself).
@@ -25,7 +27,9 @@ echo "### uname"
 uname -r
 
 # The tool mounts tracefs itself if it needs it: that is part of the test.
-timeout 60 connecttop -b -o json -d 1 -n 5 >"$out" 2>"$err" &
+# -v: the "attached (MODE)" line says which capture path the kernel got
+# --unix: AF_UNIX connects too (the BPF path that reads the socket's path)
+timeout 60 connecttop -v --unix -b -o json -d 1 -n 5 >"$out" 2>"$err" &
 ct=$!
 
 # Wait until connecttop has attached: its first interval line shows that.
@@ -54,6 +58,12 @@ if kill -0 "$ct" 2>/dev/null; then
 	load vmnb -N accept 127.0.0.1 7003 30
 	load vmudp udp 127.0.0.1 7004 20
 	load vmv6 refuse ::1 7005 10
+	# AF_UNIX: a path with a listener, an abstract name bound without
+	# listen(), a datagram socket, a path where nothing is bound
+	load vmuacc accept "unix:$W/ct-uacc.sock" 0 12
+	load vmuref refuse unix:@ct-uref 0 8
+	load vmudg udp "unix:$W/ct-udg.sock" 0 6
+	load vmuabs absent "unix:$W/ct-uabs.sock" 0 4
 else
 	echo "guest: connecttop exited before the load started" >>"$lg"
 fi
@@ -67,13 +77,21 @@ cat "$lg"
 echo "### connecttop"
 echo "rc=$ctrc"
 echo "attach_wait=${waited}s"
+echo "workdir=$W"
 echo "### stderr"
-cat "$err"
+# -v makes libbpf's debug log hundreds of lines: shown only on failure
+grep -v '^libbpf: ' "$err"
+[ "$ctrc" = 0 ] || grep '^libbpf: ' "$err" | tail -n 40
 echo "### probe"
 timeout 30 connecttop --probe 2>&1
 prc=$?
 echo "rc=$prc"
 [ "$prc" = 0 ] || rc=1
+echo "### version"
+timeout 30 connecttop --version -v 2>&1
+vrc=$?
+echo "rc=$vrc"
+[ "$vrc" = 0 ] || rc=1
 echo "### json"
 cat "$out"
 echo "### end"

@@ -182,7 +182,23 @@ judge() {
 	if [ "$smoke" = 1 ]; then
 		judge_smoke "$name" "$out" "$rc" "$rel"
 	else
-		report < <(EXPECT_RELEASE=$rel bash "$check" "$name" "$out" 2>/dev/null || true)
+		run_check "$name" "$out" "$rel"
+	fi
+}
+
+# The checker's lines are counted; a checker that dies (a shell error under
+# set -e, a jq crash, a usage error) is a FAIL, never a silent pass.
+run_check() {
+	local name=$1 out=$2 rel=$3 crc=0 nfail
+	EXPECT_RELEASE=$rel bash "$check" "$name" "$out" >"$work/check.out" 2>"$work/check.err" || crc=$?
+	report <"$work/check.out"
+	nfail=$(grep -c '^FAIL:' "$work/check.out" || true)
+	if [ "$crc" != 0 ] && [ "$nfail" = 0 ]; then
+		fail "$name/checker" "${check##*/} exited $crc without naming a failed check; stderr: $(tail -n 3 "$work/check.err" | tr '\n' ' ' | cut -c1-300)"
+	elif [ "$crc" = 0 ] && [ "$nfail" != 0 ]; then
+		fail "$name/checker" "${check##*/} exited 0 but reported $nfail failed check(s)"
+	elif ! grep -q '^PASS:' "$work/check.out" && [ "$nfail" = 0 ]; then
+		fail "$name/checker" "${check##*/} reported no check at all"
 	fi
 }
 
