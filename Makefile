@@ -54,7 +54,9 @@ endif
 
 CORE_SRCS := tui/flows.c tui/filter.c tui/export.c tui/util.c tui/prom.c
 APP_SRCS := $(CORE_SRCS) tui/main.c tui/probe.c tui/view.c tui/resolve.c tui/batch.c
-APP_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
+APP_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(APP_SRCS)) $(OUTPUT)/terminfo.o
+# terminfo entries built in, for hosts without a terminfo database
+TERMINFO_BUILTIN := xterm-256color xterm screen-256color screen tmux-256color linux vt100
 CORE_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(wildcard tests/unit/test_*.c))
 
@@ -89,6 +91,14 @@ $(OUTPUT)/ld-flags: FORCE | $(OUTPUT)
 	$(Q)echo '$(LD_CMD)' | cmp -s - $@ || echo '$(LD_CMD)' >$@
 .PHONY: FORCE
 FORCE:
+
+$(OUTPUT)/terminfo.c: tui/embed-terminfo.sh | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)sh tui/embed-terminfo.sh $(TERMINFO_BUILTIN) >$@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/terminfo.o: $(OUTPUT)/terminfo.c $(OUTPUT)/cc-flags
+	$(call msg,CC,$@)
+	$(Q)$(CC_CMD) -c $< -o $@
 
 $(OUTPUT)/%.o: tui/%.c $(OUTPUT)/cc-flags | $(OUTPUT)
 	$(call msg,CC,$@)

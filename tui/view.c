@@ -10,9 +10,11 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -1022,6 +1024,54 @@ static void draw(struct ct_view_ui *v)
 	refresh();
 }
 
+/* The host has no terminfo database at all (a container, an initramfs):
+ * the entries built in, written to a private folder that TERMINFO points
+ * at while the terminal is set up, then removed. TERM itself if it is one
+ * of them, else the first that works. 1 if the terminal is set up. */
+static int newterm_builtin(const char *term)
+{
+	char dir[] = "/tmp/connecttop-terminfo.XXXXXX", path[sizeof(dir) + 80];
+	const struct ct_terminfo *e;
+	int ok = 0;
+
+	if (!mkdtemp(dir))
+		return 0;
+	for (e = ct_terminfos; e->name; e++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%c", dir, e->name[0]);
+		mkdir(path, 0700);
+		snprintf(path, sizeof(path), "%s/%c/%s", dir, e->name[0], e->name);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, e->data, e->len) != (ssize_t)e->len) {
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		close(fd);
+	}
+	setenv("TERMINFO", dir, 1);
+	/* TERM as it is, then each entry in turn */
+	if (term && *term) {
+		setenv("TERM", term, 1);
+		ok = newterm(NULL, stdout, stdin) != NULL;
+	}
+	for (e = ct_terminfos; !ok && e->name; e++) {
+		setenv("TERM", e->name, 1);
+		ok = newterm(NULL, stdout, stdin) != NULL;
+	}
+	unsetenv("TERMINFO");
+out:
+	for (e = ct_terminfos; e->name; e++) {
+		snprintf(path, sizeof(path), "%s/%c/%s", dir, e->name[0], e->name);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%c", dir, e->name[0]);
+		rmdir(path);
+	}
+	rmdir(dir);
+	return ok;
+}
+
 struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 {
 	struct ct_view_ui *v = calloc(1, sizeof(*v));
@@ -1056,6 +1106,8 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 			setenv("TERM", fallbacks[i], 1);
 			ok = newterm(NULL, stdout, stdin) != NULL;
 		}
+		if (!ok)
+			ok = newterm_builtin(term);
 		if (!ok) {
 			snprintf(err, errlen, "cannot initialize the terminal (TERM=%s): no terminfo entry",
 				 term ? term : "");

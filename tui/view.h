@@ -22,4 +22,14 @@ void view_tick(struct ct_view_ui *v);
 /* 1 once after the user changed the refresh interval (app->opt.delay). */
 int view_delay_changed(struct ct_view_ui *v);
 
+/* compiled terminfo entries built in (terminfo.c, made by
+ * tui/embed-terminfo.sh), for hosts without a terminfo database; the list
+ * ends with a NULL name */
+struct ct_terminfo {
+	const char *name;
+	const unsigned char *data;
+	unsigned len;
+};
+extern const struct ct_terminfo ct_terminfos[];
+
 #endif

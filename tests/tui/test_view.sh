@@ -625,4 +625,26 @@ if wait_val "^${T}ux/" TOTAL 12 4; then
 else
 	fail "unix: row shown" "$(head -8 <<<"$SCR" | tr '\n' '|')"
 fi
+# --- no terminfo database at all (a container, an initramfs): the entries built in ---------
+mkdir -p "$T_TMP/noterminfo"
+# the command, in a mount namespace where every terminfo folder is empty
+printf '%s\n' '#!/bin/sh' \
+	"exec unshare -m sh -c 'for d in /etc/terminfo /lib/terminfo /usr/share/terminfo; do [ -d \"\$d\" ] && mount --bind \"$T_TMP/noterminfo\" \"\$d\"; done; exec \"\$@\"' sh \"\$@\"" \
+	>"$T_TMP/noterminfo.sh"
+chmod +x "$T_TMP/noterminfo.sh"
+if tui_session ct4 $W $H "$T_TMP/noterminfo.sh"; then
+	tui_type "ls /etc/terminfo /lib/terminfo /usr/share/terminfo 2>/dev/null | grep -c . ; infocmp xterm-256color >/dev/null 2>&1 || echo no-terminfo"
+	tui_keys Enter
+	wcheck "no terminfo: the host's database is out of sight" 0 tui_wait_re '^no-terminfo' 3
+	if tui_start -d 0.5 -f "$T"; then
+		pass "no terminfo: the view starts"
+		lg -c "${T}noti" refuse "$A.2" $((B + 2)) 4
+		wcheck "no terminfo: rows" 0 wait_val "^${T}noti/" TOTAL 4 4
+		tui_keys q
+		check "no terminfo: q: exit 0, terminal restored" "CTEXIT rc=0 tty=same" "$(tui_wait_exit 5)"
+		check "no terminfo: the entries written for it are gone" "" "$(ls -d /tmp/connecttop-terminfo.* 2>/dev/null)"
+	fi
+else
+	fail "tmux session (no terminfo)" "no prompt"
+fi
 echo "# $((SECONDS - T0)) s"
