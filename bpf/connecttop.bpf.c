@@ -96,7 +96,8 @@ struct call {
 	__u16 family;
 	__u16 dport;  /* host order */
 	__u8 tracked; /* sk is in socks and tokens */
-	__u8 pad[3];
+	__u8 untracked; /* it could not be (a map was full: counted once) */
+	__u8 pad[2];
 	__u32 alen;   /* AF_UNIX: bytes of sun_path passed (addrlen - 2) */
 };
 
@@ -552,7 +553,7 @@ static __always_inline int on_exit(long ret)
 			/* blocking: returned when the handshake resolved */
 			e->lat_ns = now - c.syn_ts;
 			e->flags = CT_F_HANDSHAKE;
-		} else {
+		} else if (!c.untracked) {
 			track_late(e, (struct sock *)c.sk, c.syn_ts, now, ret);
 		}
 	}
@@ -647,6 +648,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 			return 0;
 		if (!track(key, c->syn_ts))
 			c->tracked = 1;
+		else
+			c->untracked = 1;
 		return 0;
 	}
 	if (oldstate == TCP_SYN_SENT) {

@@ -598,6 +598,18 @@ int main(int argc, char **argv)
 	po.force_hash = app.opt.force_hash;
 	po.unix_socks = app.opt.unix_socks;
 	po.verbose = app.opt.verbose;
+	{
+		/* the bound of the map of TCP sockets in SYN_SENT (the tests
+		 * make it small to fill it) */
+		const char *e = getenv("CONNECTTOP_INFLIGHT_MAX");
+		long n;
+
+		if (e && ct_parse_long(e, 1, 1L << 22, &n)) {
+			fprintf(stderr, "connecttop: CONNECTTOP_INFLIGHT_MAX '%s': expected 1..4194304\n", e);
+			return 2;
+		}
+		po.inflight_max = e ? (uint32_t)n : 0;
+	}
 	app.probe = probe_new(&po, on_event, &app, err, sizeof(err));
 	if (!app.probe) {
 		fprintf(stderr, "connecttop: %s\n", err);

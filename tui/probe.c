@@ -285,6 +285,10 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 			 (unsigned long long)o->ringbuf_bytes, strerror(-rc));
 		goto fail;
 	}
+	if (o->inflight_max) {
+		bpf_map__set_max_entries(p->skel->maps.socks, o->inflight_max);
+		bpf_map__set_max_entries(p->skel->maps.tokens, o->inflight_max);
+	}
 	/* the per-thread stash: task storage where tracing programs may use
 	 * it (5.11+), else a hash keyed by tid */
 	p->task_calls = !o->force_hash && task_storage_usable() == 1;
@@ -411,7 +415,7 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 	/* the stale keys first, then each one looked at again and deleted:
 	 * a walk that deletes as it goes starts over from the first key (as
 	 * it does when BPF deletes the key it stands on: hence the bound) */
-	while (steps++ < 2 * 65536 && !bpf_map_get_next_key(fd, cur, &key)) {
+	while (steps++ < 2 * (size_t)bpf_map__max_entries(p->skel->maps.socks) && !bpf_map_get_next_key(fd, cur, &key)) {
 		if (!bpf_map_lookup_elem(fd, &key, &v) && v.syn_ts + max_age_ns < now_ns) {
 			if (n == cap) {
 				uint64_t *more = realloc(stale, (cap = cap ? 2 * cap : 64) * sizeof(*stale));
