@@ -118,11 +118,10 @@ bg lgns -c "${TAG}flood" -T 4 -N -w 1 timeout 127.0.0.1 $P_FLOOD $N_FLOOD
 # unless each one's SO_ERROR is ETIMEDOUT. READYFILE appears once all are
 # connecting. MODE "wait" reads SO_ERROR once they must all have timed out;
 # "spin" reads it over and over until each has its error, as a busy
-# application can. Only "wait" is used: the kernel sets sk_err before the
-# SYN_SENT -> CLOSE state change (tcp_done_with_error()), and a
-# getsockopt(SO_ERROR) in between clears it (without the socket lock), so
-# that connecttop finds sk_err 0 at the state change and reports a timeout
-# as ECONNABORTED: a known connecttop bug, seen now and then with "spin".
+# application can: the kernel sets sk_err before the SYN_SENT -> CLOSE state
+# change (tcp_done_with_error()), and a getsockopt(SO_ERROR) in between
+# clears it (without the socket lock), so that connecttop can find sk_err 0
+# at the state change; it then tells a timeout by the time spent in SYN_SENT.
 syn_sent() {
 	# shellcheck disable=SC2016
 	(ulimit -n $(($3 + 100)) 2>/dev/null; exec ip netns exec "$CT_NS" perl -e '
@@ -273,6 +272,7 @@ bg early "${TAG}shut" $P_SHUT 3 shut
 
 # N_HOLD sockets in SYN_SENT together for 7 s: time enough to look at the map
 bg syn_sent "${TAG}hold" $P_HOLD "$N_HOLD" 2 wait "$T_TMP/ready"
+bg syn_sent "${TAG}spin" $P_HOLD 200 1 spin "$T_TMP/ready-spin"
 # while they are held: each is in the map, once (one dump for all numbers)
 held_socks_total=none held_tokens_total=none
 for _ in $(seq 1 100); do
@@ -357,6 +357,7 @@ echo "note: latency (us) slow p50/p99/max $(lat lat_p50_us slow)/$(lat lat_p99_u
 
 outcome flood "$N_FLOOD" other ECONNABORTED
 outcome hold "$N_HOLD" timeout ETIMEDOUT
+outcome spin 200 timeout ETIMEDOUT
 
 max_socks=$(awk 'BEGIN { m = 0 } $1 > m { m = $1 } END { print m }' "$SAMPLES")
 max_tokens=$(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$SAMPLES")
