@@ -447,6 +447,7 @@ static __always_inline void fill_event(struct ct_event *e, const struct call *c,
 	e->tgid = id >> 32;
 	e->tid = (__u32)id;
 	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->ret = ret;
 	e->family = c->family;
 	e->kind = CT_EV_CONNECT;

@@ -50,6 +50,7 @@ struct app {
 	struct prom *prom;
 	struct resolve *res;		/* names, command lines, cgroups */
 	int interactive;		/* the view is up: read new pids' /proc at once */
+	int pids_early;			/* the same for a batch filter with cgroup: terms */
 	uint64_t events, outcomes;	/* since start */
 	uint64_t events_at_tick;	/* events when the last interval ended */
 	uint64_t start_ns;		/* monotonic */

@@ -392,8 +392,8 @@ static void on_event(void *ctx, const struct ct_event *e)
 		/* read a new pid's command line and cgroup now, while it
 		 * exists: a short-lived process is gone by the time its row is
 		 * looked at (cached per pid, so this is once per process) */
-		if (a->interactive)
-			resolve_pid_seen(a->res, e->tgid, e->comm);
+		if (a->interactive || a->pids_early)
+			resolve_pid_seen(a->res, e->tgid, e->comm, e->cgroup_id);
 	}
 	flows_add(a->flows, &s);
 }
@@ -561,6 +561,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	filter_set_cgroup_fn(app.opt.filter, app_cgroup_of, &app);
+	/* batch mode with a cgroup: term: each process's cgroup is read when
+	 * it connects, not when it may be gone (the view always does) */
+	app.pids_early = !filter_rows_only(app.opt.filter);
 	app.flows = flows_new(app.opt.max_flows);
 	if (!app.flows) {
 		fprintf(stderr, "connecttop: cannot allocate the flow table: %s\n", strerror(errno));

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <nss.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #define PID_SETS 2048 /* of PID_WAYS entries: a pid goes in set pid % PID_SETS */
 #define PID_WAYS 4
 #define HOST_SLOTS 4096
+#define CGID_SLOTS 256 /* cgroup ids: direct-mapped */
 #define USER_SLOTS 256
 #define SERV_MAX 2048
 
@@ -25,6 +27,11 @@ struct pid_entry {
 	char comm[16];	/* the process name it was read for */
 	char cmdline[160];
 	char cgroup[64];
+};
+
+struct cg_entry {
+	uint64_t id; /* 0: empty */
+	char name[64];
 };
 
 struct host_entry {
@@ -44,6 +51,9 @@ struct resolve {
 	uint8_t *pid_next;	 /* by set: the way to replace next */
 	struct pid_entry unknown; /* what a pid used by another process since gets */
 	struct host_entry *hosts;
+	struct cg_entry cgids[CGID_SLOTS];
+	int cg2_fd;	    /* the cgroup2 mount, for cgroup ids; -1 */
+	char cg2_mnt[256];  /* its path */
 	struct { uint32_t uid; int used; char name[40]; } users[USER_SLOTS];
 	struct serv *servs;
 	size_t nservs;
@@ -122,6 +132,24 @@ static void *host_thread(void *arg)
 	return NULL;
 }
 
+/* the cgroup2 mount (on a hybrid host, the "unified" one) */
+static void find_cgroup2(struct resolve *r)
+{
+	FILE *f = fopen("/proc/mounts", "re");
+	char dev[64], dir[256], type[32];
+
+	r->cg2_fd = -1;
+	while (f && fscanf(f, "%63s %255s %31s %*[^\n]", dev, dir, type) == 3) {
+		if (strcmp(type, "cgroup2"))
+			continue;
+		r->cg2_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		snprintf(r->cg2_mnt, sizeof(r->cg2_mnt), "%s", dir);
+		break;
+	}
+	if (f)
+		fclose(f);
+}
+
 struct resolve *resolve_new(void)
 {
 	struct resolve *r = calloc(1, sizeof(*r));
@@ -137,6 +165,7 @@ struct resolve *resolve_new(void)
 		return NULL;
 	}
 	load_services(r);
+	find_cgroup2(r);
 #if defined(CT_STATIC) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
 	/* A static glibc still dlopen()s the NSS modules /etc/nsswitch.conf
 	 * names for hosts (myhostname, mdns, resolve, ...) from the host, built
@@ -155,6 +184,9 @@ void resolve_free(struct resolve *r)
 {
 	if (!r)
 		return;
+	if (r->cg2_fd >= 0)
+		close(r->cg2_fd);
+	r->cg2_fd = -1;
 	if (r->thread_ok) {
 		pthread_mutex_lock(&r->lock);
 		r->stop = 1;
@@ -206,9 +238,33 @@ const char *resolve_service(struct resolve *r, uint16_t port, uint16_t proto)
 	return NULL;
 }
 
+/* What a cgroup path shows: its last part ("nginx.service"), a container's
+ * id cut to 12 ("docker:0123456789ab" from docker-<64 hex>.scope, and so on
+ * for cri-containerd-, libpod-...), sanitized. path is changed. */
+static void cgroup_name(char *path, char *out, size_t len)
+{
+	char *last = strrchr(path, '/'), *dash, id[13];
+	char tmp[128];
+
+	last = last ? last + 1 : path;
+	if (!*last) {
+		snprintf(out, len, "/");
+		return;
+	}
+	dash = strrchr(last, '-');
+	if (dash && strlen(dash + 1) >= 64 + 6 && isxdigit((unsigned char)dash[1])) {
+		memcpy(id, dash + 1, 12);
+		id[12] = 0;
+		*dash = 0;
+		snprintf(tmp, sizeof(tmp), "%.100s:%s", last, id);
+		last = tmp;
+	}
+	ct_sanitize(last, strlen(last), out, len);
+}
+
 static void read_cgroup(uint32_t pid, char *out, size_t len)
 {
-	char path[64], line[512], *p, *last;
+	char path[64], line[512], *p;
 	FILE *f;
 
 	snprintf(out, len, "-");
@@ -222,24 +278,51 @@ static void read_cgroup(uint32_t pid, char *out, size_t len)
 			continue;
 		line[strcspn(line, "\n")] = 0;
 		p = strstr(line, ":/");
-		if (!p || !p[2])
-			break;
-		last = strrchr(p, '/') + 1;
-		/* a container: docker-<64 hex>.scope, cri-containerd-<hex>.scope, libpod-... */
-		char *dash = strrchr(last, '-');
-		if (dash && strlen(dash + 1) >= 64 + 6 && isxdigit((unsigned char)dash[1])) {
-			char id[13];
-
-			memcpy(id, dash + 1, 12);
-			id[12] = 0;
-			*dash = 0;
-			snprintf(line, sizeof(line), "%s:%s", last, id);
-			last = line;
-		}
-		ct_sanitize(last, strlen(last), out, len);
+		if (p && p[2])
+			cgroup_name(p + 1, out, len);
 		break;
 	}
 	fclose(f);
+}
+
+/* The cgroup v2 folder of a cgroup id (what bpf_get_current_cgroup_id()
+ * gives: its inode number), found through a file handle of the cgroup2
+ * file system: it outlives the processes in it. 0, or -1 if unknown. */
+static int cgroup_of_id(struct resolve *r, uint64_t id, char *out, size_t len)
+{
+	struct cg_entry *c = &r->cgids[id % CGID_SLOTS];
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (c->id == id) {
+		snprintf(out, len, "%s", c->name);
+		return 0;
+	}
+	if (r->cg2_fd < 0 || !id)
+		return -1;
+	h.fh.handle_bytes = sizeof(uint64_t);
+	h.fh.handle_type = 0xfe; /* FILEID_KERNFS */
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(r->cg2_fd, &h.fh, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	path[n] = 0;
+	if (!strcmp(path, r->cg2_mnt))
+		snprintf(path, sizeof(path), "/"); /* the root */
+	cgroup_name(path, c->name, sizeof(c->name));
+	c->id = id;
+	snprintf(out, len, "%s", c->name);
+	return 0;
 }
 
 /* 1 if /proc/PID/comm is comm (16 bytes, NUL-padded or not); an empty comm
@@ -274,12 +357,13 @@ static int pid_is(uint32_t pid, char *comm)
  * was reused (or the process ran exec): `fresh` (the process connects right
  * now) reads it again; else (a row's old pid) nothing is known.
  */
-static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const char *comm_in, int fresh)
+static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const char *comm_in, int fresh,
+					 uint64_t cgid)
 {
 	struct pid_entry *set = &r->pids[(size_t)(pid % PID_SETS) * PID_WAYS], *e = NULL;
 	char path[64], buf[512], comm[16] = "";
 	ssize_t n = 0;
-	int fd;
+	int fd, alive;
 
 	memcpy(comm, comm_in, strnlen(comm_in, sizeof(comm)));
 	for (int w = 0; w < PID_WAYS; w++) {
@@ -292,7 +376,8 @@ static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const c
 		e = &set[w];
 		break;
 	}
-	if (!pid || !pid_is(pid, comm))
+	alive = pid && pid_is(pid, comm);
+	if (!alive && !cgid)
 		return &r->unknown;
 	if (!e) {
 		e = &set[r->pid_next[pid % PID_SETS]];
@@ -300,6 +385,15 @@ static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const c
 	}
 	e->pid = pid;
 	memcpy(e->comm, comm, sizeof(e->comm));
+	if (!alive) {
+		/* gone already (a short-lived process, seen when its
+		 * connect is read): its cgroup from the id the event
+		 * carries, no command line */
+		e->cmdline[0] = 0;
+		if (cgroup_of_id(r, cgid, e->cgroup, sizeof(e->cgroup)))
+			snprintf(e->cgroup, sizeof(e->cgroup), "-");
+		return e;
+	}
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -318,19 +412,19 @@ static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const c
 	return e;
 }
 
-void resolve_pid_seen(struct resolve *r, uint32_t pid, const char *comm)
+void resolve_pid_seen(struct resolve *r, uint32_t pid, const char *comm, uint64_t cgroup_id)
 {
-	pid_info(r, pid, comm, 1);
+	pid_info(r, pid, comm, 1, cgroup_id);
 }
 
 const char *resolve_cmdline(struct resolve *r, uint32_t pid, const char *comm)
 {
-	return pid_info(r, pid, comm, 0)->cmdline;
+	return pid_info(r, pid, comm, 0, 0)->cmdline;
 }
 
 const char *resolve_cgroup(struct resolve *r, uint32_t pid, const char *comm)
 {
-	return pid_info(r, pid, comm, 0)->cgroup;
+	return pid_info(r, pid, comm, 0, 0)->cgroup;
 }
 
 const char *resolve_host(struct resolve *r, int family, const uint8_t addr[16])

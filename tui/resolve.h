@@ -22,10 +22,11 @@ void resolve_free(struct resolve *r);
 const char *resolve_user(struct resolve *r, uint32_t uid);
 /* "https" for 443/tcp, or NULL */
 const char *resolve_service(struct resolve *r, uint16_t port, uint16_t proto);
-/* pid, running as comm (16 bytes), just made a connect: read its command
- * line and cgroup now if they are not known (a new pid, or one that another
- * program had before) */
-void resolve_pid_seen(struct resolve *r, uint32_t pid, const char *comm);
+/* pid, running as comm (16 bytes), in the cgroup v2 cgroup_id (0: unknown)
+ * made a connect: read its command line and cgroup now if they are not
+ * known (a new pid, or one that another program had before). A process
+ * gone already gets its cgroup from cgroup_id and no command line. */
+void resolve_pid_seen(struct resolve *r, uint32_t pid, const char *comm, uint64_t cgroup_id);
 /* command line of pid when it ran as comm: "" if it was gone, or its pid
  * was another program's, before it was first read */
 const char *resolve_cmdline(struct resolve *r, uint32_t pid, const char *comm);

@@ -5,8 +5,15 @@ set -u
 : "${CONNECTTOP:?}" "${LOADGEN:?}"
 T_TMP=$(mktemp -d /tmp/ct-e2e.XXXXXX)
 T_PIDS=""
+CG_DIRS="" # cgroups made by cg_make
 t_cleanup() {
+	local d
 	for p in $T_PIDS; do kill -KILL "$p" 2>/dev/null; done
+	for d in $CG_DIRS; do
+		# its processes are gone (or going): move what is left to the parent
+		while read -r p; do echo "$p" >"$(dirname "$d")/cgroup.procs"; done <"$d/cgroup.procs" 2>/dev/null
+		rmdir "$d" 2>/dev/null
+	done
 	rm -rf "$T_TMP"
 }
 trap t_cleanup EXIT
@@ -67,6 +74,28 @@ ct_stop() {
 	wait "$CT_PID" || rc=$?
 	return $rc
 }
+
+# cg_make NAME: a cgroup NAME in each hierarchy connecttop reads a
+# process's unit from (cgroup v2, and v1's name=systemd where mounted);
+# removed on exit
+cg_make() {
+	local m
+	for m in $(awk '$3 == "cgroup2" || ($3 == "cgroup" && $4 ~ /(^|,)name=systemd(,|$)/) { print $2 }' /proc/mounts); do
+		mkdir -p "$m/$1" && CG_DIRS="$CG_DIRS $m/$1"
+	done
+	case $CG_DIRS in *"/$1"*) return 0 ;; esac
+	fail "cgroup $1" "no cgroup2 or name=systemd hierarchy to make it in"
+	return 1
+}
+# cg_exec NAME CMD...: become CMD inside the cgroup NAME (made by cg_make);
+# "cg_exec ... &" gives CMD's pid in $!. cg_run: the same in a subshell.
+cg_exec() {
+	local name=$1 dirs="" d
+	shift
+	for d in $CG_DIRS; do case $d in */"$name") dirs="$dirs $d" ;; esac; done
+	exec bash -c 'for d in $0; do echo $$ >"$d/cgroup.procs" || exit 1; done; exec "$@"' "$dirs" "$@"
+}
+cg_run() { (cg_exec "$@"); }
 
 # jq on the last JSON line of a file
 last_json() { tail -n 1 "$1"; }

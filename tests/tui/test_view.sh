@@ -146,7 +146,9 @@ disown $!
 # then a wait of at most 100 s (a builtin: no child is left behind)
 ln -s "$(command -v bash)" "$T_TMP/${T}sh"
 mkfifo "$T_TMP/fifo"
-"$T_TMP/${T}sh" -c "for i in 1 2 3 4 5 6 7 8 9 10; do : 3<>/dev/tcp/$A.5/$((B + 7)); done 2>/dev/null; read -t 100 <>$T_TMP/fifo" &
+# in a cgroup of its own, as a systemd unit would be
+cg_make "ct-${T}.service" || exit 1
+cg_exec "ct-${T}.service" "$T_TMP/${T}sh" -c "for i in 1 2 3 4 5 6 7 8 9 10; do : 3<>/dev/tcp/$A.5/$((B + 7)); done 2>/dev/null; read -t 100 <>$T_TMP/fifo" &
 SH_PID=$!
 T_PIDS="$T_PIDS $SH_PID"
 disown $SH_PID
@@ -467,7 +469,7 @@ if tui_wait_re '^PROCESS.*LAST' 3; then
 	check "200x50: the same rows" "$rows_before" "$(tui_colv "$SCR" PROCESS | sed 's,/.*,,' | tr '\n' ' ')"
 	tui_keys C
 	wcheck "C: the CGROUP column (200 columns)" 3 tui_wait_re '^PROCESS.? +USER +CGROUP +DESTINATION' 3
-	check "C: a cgroup for the live bash" yes "$(val "^${T}sh/" CGROUP | grep -qE '^[^ ]+$' && echo yes)"
+	check "C: the cgroup of the live bash" "ct-${T}.service" "$(val "^${T}sh/" CGROUP)"
 	tui_keys C
 	wcheck "C again: no CGROUP column" 3 tui_wait_re '^PROCESS.? +USER +DESTINATION' 3
 else

@@ -5,6 +5,7 @@
  * (reused, or exec) gives nothing rather than the wrong command line.
  */
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +28,42 @@ static void comm_of(pid_t pid, char out[16])
 	}
 }
 
+/* a process gone before it was seen gets its cgroup from the id its event
+ * carries: this process's own cgroup v2 folder, by its inode number */
+static void test_cgroup_id(struct resolve *r)
+{
+	char line[512], mnt[256] = "", path[1024], dev[64], type[32], me[16];
+	FILE *f = fopen("/proc/mounts", "r");
+	struct stat st;
+	const char *want;
+
+	while (f && fscanf(f, "%63s %255s %31s %*[^\n]", dev, mnt, type) == 3 && strcmp(type, "cgroup2"))
+		mnt[0] = 0;
+	if (f)
+		fclose(f);
+	f = fopen("/proc/self/cgroup", "r");
+	path[0] = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(path, sizeof(path), "%s%s", mnt, line + 3);
+		}
+	if (f)
+		fclose(f);
+	if (!mnt[0] || !path[0] || stat(path, &st)) {
+		printf("SKIP: cgroup_id: no cgroup v2 here\n");
+		return;
+	}
+	comm_of(getpid(), me);
+	/* the name connecttop shows: the last part of the path ("/" for the root) */
+	want = strrchr(path, '/')[1] ? strrchr(path, '/') + 1 : "/";
+	resolve_pid_seen(r, 0x7ffffff0, "gone", st.st_ino);
+	CHECK_S("cgroup_id.gone_process", want, resolve_cgroup(r, 0x7ffffff0, "gone"));
+	CHECK_S("cgroup_id.no_cmdline", "", resolve_cmdline(r, 0x7ffffff0, "gone"));
+	resolve_pid_seen(r, 0x7ffffff1, "gone2", 1ULL << 62);
+	CHECK_S("cgroup_id.unknown_id", "-", resolve_cgroup(r, 0x7ffffff1, "gone2"));
+}
+
 int main(void)
 {
 	struct resolve *r = resolve_new();
@@ -40,7 +77,7 @@ int main(void)
 	comm_of(getpid(), me);
 	CHECK("self.cmdline", strstr(resolve_cmdline(r, getpid(), me), "test_resolve") != NULL);
 	CHECK_S("self.other_comm_unknown", "", resolve_cmdline(r, getpid(), "someother"));
-	resolve_pid_seen(r, getpid(), "someother"); /* /proc says otherwise: ignored */
+	resolve_pid_seen(r, getpid(), "someother", 0); /* /proc says otherwise: ignored */
 	CHECK("self.still_known", strstr(resolve_cmdline(r, getpid(), me), "test_resolve") != NULL);
 	CHECK("self.any_comm", strstr(resolve_cmdline(r, getpid(), ""), "test_resolve") != NULL);
 	CHECK_S("user.root", "root", resolve_user(r, 0));
@@ -66,18 +103,19 @@ int main(void)
 		if (read(p[0], &c, 1) != 1)
 			return 1;
 	}
-	resolve_pid_seen(r, child, comm);
+	resolve_pid_seen(r, child, comm, 0);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	CHECK("child.kept_after_exit", strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
 	CHECK_S("child.cgroup_kept", resolve_cgroup(r, getpid(), me), resolve_cgroup(r, child, comm));
 	/* a new program at that pid cannot be read now; what was read stays */
-	resolve_pid_seen(r, child, "newprog");
+	resolve_pid_seen(r, child, "newprog", 0);
 	CHECK_S("child.reused_pid_not_read", "", resolve_cmdline(r, child, "newprog"));
 	CHECK("child.first_still_kept", strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
 	/* never seen while it ran: nothing, and no guess */
 	CHECK_S("gone.never_seen", "", resolve_cmdline(r, child + 0x40000000, "x"));
 	CHECK_S("gone.cgroup_dash", "-", resolve_cgroup(r, child + 0x40000000, "x"));
+	test_cgroup_id(r);
 	resolve_free(r);
 	return ck_done();
 }
