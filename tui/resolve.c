@@ -251,6 +251,17 @@ static void cgroup_name(char *path, char *out, size_t len)
 		snprintf(out, len, "/");
 		return;
 	}
+	if (strlen(last) == 64 && strspn(last, "0123456789abcdef") == 64 && last > path + 1) {
+		/* docker's cgroupfs driver: /docker/<64 hex> */
+		char *parent;
+
+		last[-1] = 0;
+		parent = strrchr(path, '/');
+		parent = parent ? parent + 1 : path;
+		snprintf(tmp, sizeof(tmp), "%.60s:%.12s", parent, last);
+		ct_sanitize(tmp, strlen(tmp), out, len);
+		return;
+	}
 	dash = strrchr(last, '-');
 	if (dash && strlen(dash + 1) >= 64 + 6 && isxdigit((unsigned char)dash[1])) {
 		memcpy(id, dash + 1, 12);

@@ -9,7 +9,7 @@ CG_DIRS="" # cgroups made by cg_make
 t_cleanup() {
 	local d
 	for p in $T_PIDS; do kill -KILL "$p" 2>/dev/null; done
-	for d in $CG_DIRS; do
+	for d in $(printf '%s\n' $CG_DIRS | tac); do # children first
 		# its processes are gone (or going): move what is left to the parent
 		while read -r p; do echo "$p" >"$(dirname "$d")/cgroup.procs"; done <"$d/cgroup.procs" 2>/dev/null
 		rmdir "$d" 2>/dev/null
