@@ -16,17 +16,20 @@ log=$(mktemp -d /tmp/connecttop-tests.XXXXXX)
 trap 'rm -rf "$log"' EXIT
 pass=0 fail=0
 
-run() { # name command...
-	local name=$1 out=$log/out
-	shift
+run() { # name seconds command...: a test that takes longer is stopped, a failure
+	local name=$1 limit=$2 out=$log/out
+	shift 2
 	echo "== $name"
-	"$@" >"$out" 2>&1
+	timeout --kill-after=10 "$limit" "$@" >"$out" 2>&1
 	local rc=$?
 	cat "$out"
 	local p f
 	p=$(grep -c '^PASS: ' "$out")
 	f=$(grep -c '^FAIL: ' "$out")
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "FAIL: $name: stopped after $limit s (hung?)"
+		f=$((f + 1))
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL: $name: exited with status $rc without naming a failed check"
 		f=1
 	fi
@@ -38,12 +41,14 @@ for g in $groups; do
 	case $g in
 	unit)
 		for t in .output/unit/test_*; do
-			[ -x "$t" ] && run "unit/$(basename "$t")" "$t"
+			[ -x "$t" ] && run "unit/$(basename "$t")" 300 "$t"
 		done
 		;;
 	e2e | tui | prom | vm)
 		for t in tests/$g/test_*.sh; do
-			[ -f "$t" ] && run "$g/$(basename "$t")" bash "$t"
+			# the kernel matrix may download kernels first (bounded in
+			# tests/vm/run.sh); the others take seconds to a minute
+			[ -f "$t" ] && run "$g/$(basename "$t")" "$([ "$g" = vm ] && echo 3000 || echo 600)" bash "$t"
 		done
 		;;
 	esac

@@ -336,20 +336,29 @@ static int cgroup_of_id(struct resolve *r, uint64_t id, char *out, size_t len)
 	return 0;
 }
 
+/* the first len bytes of /proc/PID/NAME: how many, or -1 */
+static ssize_t read_proc(uint32_t pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/%s", pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, len);
+		close(fd);
+	}
+	return n;
+}
+
 /* 1 if /proc/PID/comm is comm (16 bytes, NUL-padded or not); an empty comm
  * (a row of a grouping without process names) takes it as it is */
 static int pid_is(uint32_t pid, char *comm)
 {
-	char path[64], buf[32];
-	ssize_t n = -1;
-	int fd;
+	char buf[32];
+	ssize_t n = read_proc(pid, "comm", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
 	if (n <= 0)
 		return 0;
 	if (buf[n - 1] == '\n')
@@ -372,9 +381,9 @@ static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const c
 					 uint64_t cgid)
 {
 	struct pid_entry *set = &r->pids[(size_t)(pid % PID_SETS) * PID_WAYS], *e = NULL;
-	char path[64], buf[512], comm[16] = "";
+	char buf[512], comm[16] = "";
 	ssize_t n = 0;
-	int fd, alive;
+	int alive;
 
 	memcpy(comm, comm_in, strnlen(comm_in, sizeof(comm)));
 	for (int w = 0; w < PID_WAYS; w++) {
@@ -405,12 +414,7 @@ static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const c
 			snprintf(e->cgroup, sizeof(e->cgroup), "-");
 		return e;
 	}
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
+	n = read_proc(pid, "cmdline", buf, sizeof(buf) - 1);
 	if (n < 0)
 		n = 0;
 	for (ssize_t i = 0; i < n; i++)
