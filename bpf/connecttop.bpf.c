@@ -53,6 +53,8 @@
 #define EINTR 4
 #define ETIMEDOUT 110
 #define EALREADY 114
+#define EISCONN 106
+#define ENOTSOCK 88
 #define ECONNREFUSED 111
 #define SHUTDOWN_MASK 3
 #define SS_DISCONNECTING 4
@@ -136,12 +138,27 @@ struct {
  * the error), and a blocking connect() interrupted by a signal is restarted
  * by the kernel: those calls are the same connect, not new ones. LRU: an
  * entry lost to eviction only means a repeat counted as a connect. */
+struct counted_val {
+	__u64 ino; /* the socket's inode */
+	__s32 err; /* the result counted, or ERR_ANY when it was not followed */
+	__u32 pad;
+};
+#define ERR_ANY 0x7fffffff
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, __u64);   /* struct sock * */
-	__type(value, __u64); /* its inode */
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct counted_val);
 } counted SEC(".maps");
+
+/* the connect on socket key (inode ino) was counted with result err */
+static __always_inline void note_counted(__u64 key, __u64 ino, __s32 err)
+{
+	struct counted_val v = { .ino = ino, .err = err };
+
+	bpf_map_update_elem(&counted, &key, &v, BPF_ANY);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -273,15 +290,20 @@ static __always_inline __u64 sock_ino(struct sock *sk)
  * already counted on this very socket (still under way, or resolved)? */
 static __always_inline int repeated(struct sock *sk, long ret)
 {
-	__u64 key = (__u64)sk, ino = sock_ino(sk), *v;
+	__u64 key = (__u64)sk, ino = sock_ino(sk);
 	struct ct_inflight *inf = bpf_map_lookup_elem(&socks, &key);
+	struct counted_val *v;
 
 	if (!ino)
 		return 0;
 	if (inf && inf->ino == ino)
 		return 1; /* its outcome is still to come */
 	v = bpf_map_lookup_elem(&counted, &key);
-	if (!v || *v != ino)
+	if (!v || v->ino != ino)
+		return 0;
+	/* the answers a program gets for that same connect: a new attempt
+	 * on the socket that fails before SYN_SENT is counted */
+	if (ret != -EALREADY && ret != -EISCONN && ret != v->err && v->err != ERR_ANY)
 		return 0;
 	if (ret != -EALREADY)
 		bpf_map_delete_elem(&counted, &key); /* the program has its answer */
@@ -380,21 +402,53 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflig
 			e->lat_ns = inf->lat_ns;
 			e->flags = CT_F_HANDSHAKE;
 		}
-		bpf_map_update_elem(&counted, &sk, &inf->ino, BPF_ANY);
+		note_counted(sk, inf->ino, inf->err);
 		forget(sk);
 	}
 }
 
 /* put a socket in socks and tokens: 0, or -1 (counted) when a map is full */
+/* An entry left at a socket address by a socket whose resolution was
+ * missed, found when a new socket there is tracked: a connect counted as
+ * pending gets the outcome "not seen" (-EINPROGRESS), as the sweep gives. */
+static __always_inline void settle_stale(__u64 key)
+{
+	struct ct_inflight *old = bpf_map_lookup_elem(&socks, &key);
+	struct ct_event *e;
+
+	if (!old)
+		return;
+	e = old->ev.kind ? bpf_ringbuf_reserve(&events, sizeof(*e), 0) : NULL;
+	if (e) {
+		__builtin_memcpy(e, &old->ev, sizeof(*e));
+		e->kind = CT_EV_OUTCOME;
+		e->flags = 0;
+		e->ret = -EINPROGRESS;
+		e->ts_ns = bpf_ktime_get_ns();
+	}
+	/* the delete decides against the user-space sweep */
+	if (bpf_map_delete_elem(&socks, &key)) {
+		if (e)
+			bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	bpf_map_delete_elem(&tokens, &key);
+	if (e)
+		bpf_ringbuf_submit(e, wake_flags());
+}
+
 static __always_inline int track(__u64 key, __u64 syn_ts)
 {
 	struct ct_inflight fresh = {};
 	__u8 one = 1;
 
 	fresh.syn_ts = syn_ts;
-	if (bpf_map_update_elem(&socks, &key, &fresh, BPF_ANY)) {
-		count(CT_CNT_SOCK_DROP);
-		return -1;
+	if (bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST)) {
+		settle_stale(key);
+		if (bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST)) {
+			count(CT_CNT_SOCK_DROP);
+			return -1;
+		}
 	}
 	if (bpf_map_update_elem(&tokens, &key, &one, BPF_ANY)) {
 		bpf_map_delete_elem(&socks, &key);
@@ -412,7 +466,7 @@ static __always_inline int track(__u64 key, __u64 syn_ts)
  * still miss it, and the socket's move to CLOSE resolves it then. */
 static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u64 syn_ts, __u64 now, long ret)
 {
-	__u64 key = (__u64)sk;
+	__u64 key = (__u64)sk, ino;
 	struct ct_inflight *inf;
 	int state;
 
@@ -427,12 +481,16 @@ static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u6
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	if (state == TCP_SYN_SENT)
 		return;
-	/* resolved before it was tracked: this is the resolution; a
-	 * restarted connect() will return it again */
+	/* resolved before it was tracked: this is the resolution, unless
+	 * one ran meanwhile and took the entry (then it emits the outcome);
+	 * a restarted connect() will return it again */
+	ino = inf->ino;
+	if (bpf_map_delete_elem(&socks, &key))
+		return;
+	bpf_map_delete_elem(&tokens, &key);
 	e->ret = handshake_err(sk, state, now - syn_ts, 0);
 	e->flags = 0;
-	bpf_map_update_elem(&counted, &key, &inf->ino, BPF_ANY);
-	forget(key);
+	note_counted(key, ino, e->ret);
 }
 
 /* what every CT_EV_CONNECT says: the caller and the call */
@@ -530,7 +588,8 @@ static __always_inline int on_exit(long ret)
 		sk = (__u64)s;
 		/* sk_protocol was a bitfield before 5.6 (commit
 		 * bf9765145b85): read it in a way that works for both */
-		proto = s ? BPF_CORE_READ_BITFIELD_PROBED(s, sk_protocol) : 0;
+		/* (a file that is no socket has no struct socket to read) */
+		proto = s && ret != -ENOTSOCK ? BPF_CORE_READ_BITFIELD_PROBED(s, sk_protocol) : 0;
 		if (proto == IPPROTO_TCP && repeated(s, ret))
 			return 0;
 	}
@@ -556,6 +615,10 @@ static __always_inline int on_exit(long ret)
 			e->flags = CT_F_HANDSHAKE;
 		} else if (!c.untracked) {
 			track_late(e, (struct sock *)c.sk, c.syn_ts, now, ret);
+		} else {
+			/* not followed: later calls for its result are not
+			 * new connects either */
+			note_counted(sk, sock_ino((struct sock *)sk), ERR_ANY);
 		}
 	}
 	bpf_ringbuf_submit(e, wake_flags());
@@ -566,6 +629,7 @@ static __always_inline int on_exit(long ret)
 static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns, __u32 how)
 {
 	struct ct_event *e;
+	__u64 ino;
 
 	inf->lat_ns = lat_ns;
 	inf->err = err;
@@ -573,8 +637,9 @@ static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err,
 	if (bpf_map_delete_elem(&tokens, &key) == 0)
 		return; /* first: sys_exit_connect will emit the final result */
 
-	/* second: connect() already returned and was counted as pending */
-	bpf_map_update_elem(&counted, &key, &inf->ino, BPF_ANY);
+	/* second: connect() already returned and was counted as pending.
+	 * Whoever deletes the entry emits its outcome: this, the exit that
+	 * tracked the socket late, or the user-space sweep of old entries. */
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (e) {
 		__builtin_memcpy(e, &inf->ev, sizeof(*e));
@@ -583,12 +648,32 @@ static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err,
 		e->ret = err;
 		e->lat_ns = lat_ns;
 		e->ts_ns = bpf_ktime_get_ns();
+	}
+	ino = inf->ino; /* inf may be reused once deleted */
+	if (bpf_map_delete_elem(&socks, &key)) {
+		if (e)
+			bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	note_counted(key, ino, err);
+	if (e) {
 		bpf_ringbuf_submit(e, wake_flags());
 		count(CT_CNT_OUTCOMES);
 	} else {
 		count(CT_CNT_RB_DROP);
 	}
-	forget(key);
+}
+
+/* 0 if inf was left at sk's address by another socket, whose resolution
+ * was missed: left to the sweep (or to the next socket tracked there) */
+static __always_inline int same_socket(const struct ct_inflight *inf, struct sock *sk)
+{
+	__u64 ino;
+
+	if (!inf->ino)
+		return 1; /* not claimed yet: the socket's own exit is to come */
+	ino = sock_ino(sk);
+	return !ino || ino == inf->ino; /* no file any more: cannot tell */
 }
 
 /* connect() on this socket may return before the handshake resolves.
@@ -659,13 +744,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		inf = bpf_map_lookup_elem(&socks, &key);
 		if (!inf)
 			return 0;
-		if (inf->ev.kind &&
-		    inf->ev.dport != __builtin_bswap16(btf ? sk->__sk_common.skc_dport : BPF_CORE_READ(sk, __sk_common.skc_dport))) {
-			/* left by a socket whose resolution was missed, at
-			 * an address now used by another socket */
-			forget(key);
+		if (!same_socket(inf, sk))
 			return 0;
-		}
 		lat = bpf_ktime_get_ns() - inf->syn_ts;
 		resolve(key, inf, handshake_err(sk, newstate, lat, btf), lat, RESOLVED_LAT);
 		return 0;
@@ -676,7 +756,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	 * SYN_SENT unseen (a skipped run, or the race in track_late) for a
 	 * state other than CLOSE: it was established. */
 	inf = bpf_map_lookup_elem(&socks, &key);
-	if (inf && !inf->resolved)
+	if (inf && !inf->resolved && same_socket(inf, sk))
 		resolve(key, inf, 0, 0, RESOLVED_NOLAT);
 	return 0;
 }

@@ -72,7 +72,7 @@ struct ct_inflight {
  * proto is the socket type (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET). */
 struct ct_path {
 	__u32 len;		 /* bytes of sun_path the caller passed (addrlen - 2), at most CT_PATH_LEN */
-	char path[CT_PATH_LEN];	 /* an abstract name starts with a NUL byte */
+	char path[CT_PATH_LEN];	 /* an abstract name starts with a NUL byte; bytes past len are undefined */
 };
 
 #endif /* CONNECTTOP_H */

@@ -27,6 +27,8 @@
  *   -P N      fork N processes, each doing COUNT connects (default 1)
  *   -T N      N threads per process, COUNT split between them (default 1)
  *   -N        non-blocking connects (EINPROGRESS, then poll for the result)
+ *   -R        with -N: learn the result by calling connect() again until it
+ *             says (EALREADY while under way), instead of SO_ERROR
  *   -d SECS   with COUNT 0: run for SECS seconds instead of a count
  *   -w MS     wait MS milliseconds for each non-blocking or timeout connect
  *             (default 5000)
@@ -61,7 +63,7 @@ static struct {
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	long count;
-	int procs, threads, nonblock, quiet, netns_ok;
+	int procs, threads, nonblock, reconnect, quiet, netns_ok;
 	double seconds;
 	int wait_ms;
 	const char *comm;
@@ -87,7 +89,7 @@ static double now_s(void)
 
 static void usage(const char *why)
 {
-	fprintf(stderr, "loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N] [-d SECS] [-w MS] [-q] "
+	fprintf(stderr, "loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-q] "
 			"accept|refuse|udp|timeout|absent|none ADDR PORT COUNT\n", why);
 	exit(2);
 }
@@ -144,7 +146,25 @@ static int one_connect(void)
 	rc = connect(fd, (struct sockaddr *)&opt.sa, opt.salen);
 	if (rc < 0)
 		err = errno;
-	if (rc < 0 && err == EINPROGRESS) {
+	if (rc < 0 && err == EINPROGRESS && opt.reconnect) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		double end = now_s() + opt.wait_ms / 1000.0;
+
+		for (;;) {
+			poll(&p, 1, 50);
+			if (connect(fd, (struct sockaddr *)&opt.sa, opt.salen) == 0 || errno == EISCONN) {
+				err = 0;
+				break;
+			}
+			err = errno;
+			if (err != EALREADY && err != EINPROGRESS)
+				break;
+			if (now_s() > end) {
+				err = ETIMEDOUT;
+				break;
+			}
+		}
+	} else if (rc < 0 && err == EINPROGRESS) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
 		socklen_t len = sizeof(err);
 
@@ -241,7 +261,7 @@ int main(int argc, char **argv)
 
 	main_pid = getpid();
 
-	while ((c = getopt(argc, argv, "c:P:T:Nd:w:qx")) != -1) {
+	while ((c = getopt(argc, argv, "c:P:T:NRd:w:qx")) != -1) {
 		switch (c) {
 		case 'c':
 			opt.comm = optarg;
@@ -254,6 +274,9 @@ int main(int argc, char **argv)
 			break;
 		case 'N':
 			opt.nonblock = 1;
+			break;
+		case 'R':
+			opt.reconnect = 1;
 			break;
 		case 'd':
 			opt.seconds = parse_num(optarg, 1, 3600, "duration");

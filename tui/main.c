@@ -613,6 +613,17 @@ int main(int argc, char **argv)
 		}
 		po.inflight_max = e ? (uint32_t)n : 0;
 	}
+	{
+		/* for tests: sweep more often */
+		const char *e = getenv("CONNECTTOP_SWEEP_SECS");
+		double secs = 10;
+
+		if (e && ct_parse_double(e, 0.1, 3600, &secs)) {
+			fprintf(stderr, "connecttop: CONNECTTOP_SWEEP_SECS '%s': expected 0.1..3600\n", e);
+			return 2;
+		}
+		app.sweep_every_ns = secs * 1e9;
+	}
 	app.probe = probe_new(&po, on_event, &app, err, sizeof(err));
 	if (!app.probe) {
 		fprintf(stderr, "connecttop: %s\n", err);
@@ -626,16 +637,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	app.start_ns = mt.tv_sec * 1000000000ULL + mt.tv_nsec;
 	app.sweep_ns = app.start_ns;
-	app.sweep_every_ns = 10000000000ULL;
 	app.sweep_age_ns = syn_age_limit_ns();
-	{
-		/* for tests: sweep more often */
-		const char *e = getenv("CONNECTTOP_SWEEP_SECS");
-		double secs;
-
-		if (e && !ct_parse_double(e, 0.1, 3600, &secs))
-			app.sweep_every_ns = secs * 1e9;
-	}
 	app.mono_to_unix_ns = (int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)app.start_ns;
 	flows_tick(app.flows, app.start_ns);
 

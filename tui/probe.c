@@ -430,7 +430,9 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 		cur = &prev;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fd, &stale[i], &v) || v.syn_ts + max_age_ns >= now_ns ||
+		/* one resolved is being taken out by BPF right now; else the
+		 * delete decides: BPF emits only when its own delete succeeds */
+		if (bpf_map_lookup_elem(fd, &stale[i], &v) || v.syn_ts + max_age_ns >= now_ns || v.resolved ||
 		    bpf_map_delete_elem(fd, &stale[i]))
 			continue;
 		bpf_map_delete_elem(tfd, &stale[i]);

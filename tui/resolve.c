@@ -156,6 +156,7 @@ struct resolve *resolve_new(void)
 
 	if (!r)
 		return NULL;
+	r->cg2_fd = -1; /* resolve_free() closes it */
 	r->pids = calloc(PID_SETS * PID_WAYS, sizeof(*r->pids));
 	r->pid_next = calloc(PID_SETS, 1);
 	r->hosts = calloc(HOST_SLOTS, sizeof(*r->hosts));
@@ -380,29 +381,28 @@ static int pid_is(uint32_t pid, char *comm)
 static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const char *comm_in, int fresh,
 					 uint64_t cgid)
 {
-	struct pid_entry *set = &r->pids[(size_t)(pid % PID_SETS) * PID_WAYS], *e = NULL;
+	struct pid_entry *set = &r->pids[(size_t)(pid % PID_SETS) * PID_WAYS], *e;
 	char buf[512], comm[16] = "";
 	ssize_t n = 0;
-	int alive;
+	int alive, other = 0;
 
 	memcpy(comm, comm_in, strnlen(comm_in, sizeof(comm)));
+	/* every way: a pid reused by another program has an entry per
+	 * program, so that the first one's rows keep what was read for it */
 	for (int w = 0; w < PID_WAYS; w++) {
 		if (set[w].pid != pid)
 			continue;
 		if (!comm[0] || !strncmp(set[w].comm, comm, sizeof(set[w].comm)))
 			return &set[w];
-		if (!fresh)
-			return &r->unknown;
-		e = &set[w];
-		break;
+		other = 1;
 	}
+	if (other && !fresh)
+		return &r->unknown; /* an old row's: its program was not read */
 	alive = pid && pid_is(pid, comm);
 	if (!alive && !cgid)
 		return &r->unknown;
-	if (!e) {
-		e = &set[r->pid_next[pid % PID_SETS]];
-		r->pid_next[pid % PID_SETS] = (r->pid_next[pid % PID_SETS] + 1) % PID_WAYS;
-	}
+	e = &set[r->pid_next[pid % PID_SETS]];
+	r->pid_next[pid % PID_SETS] = (r->pid_next[pid % PID_SETS] + 1) % PID_WAYS;
 	e->pid = pid;
 	memcpy(e->comm, comm, sizeof(e->comm));
 	if (!alive) {

@@ -49,7 +49,7 @@ size_t ct_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
  * CT_UNIX_PATHS_MAX of them: further ones all get CT_UNIX_PATH_FULL, shown
  * as "(path table full)". Not thread-safe: the main thread's.
  */
-#define CT_UNIX_PATHS_MAX 65536
+#define CT_UNIX_PATHS_MAX 16384 /* at most about 7 MB of hostile paths */
 #define CT_UNIX_PATH_FULL UINT32_MAX
 uint32_t ct_unix_path_id(const char *path, size_t len);
 /* the display form of a path id (sanitized, printable): never NULL */

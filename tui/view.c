@@ -535,7 +535,7 @@ static void layout(struct ct_view_ui *v, int width)
 	 * the next), not the whole table: a wide address far down does not
 	 * widen it */
 	for (size_t i = 0; v->rows_valid && i < v->rows.sorted && i < 256; i++) {
-		char buf[64];
+		char buf[CT_ADDR_STRLEN];
 		size_t b;
 		int w = text_fit(row_dest(v, v->rows.rows[i], buf, sizeof(buf)), 200, &b);
 
@@ -641,7 +641,7 @@ static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int se
 	attrset(base);
 	for (int i = 0; gc[i] != C_END; i++) {
 		enum col c = gc[i];
-		char buf[192], tmp[64];
+		char buf[192], tmp[CT_ADDR_STRLEN];
 		const char *s = buf;
 		int w = col_width(v, c);
 

@@ -4,10 +4,11 @@
 # message naming the option; other refusals say what is missing.
 . "$(dirname "$0")/lib.sh"
 
-bad() { # expected-text args...
+bad() { # expected-text args... (BAD_ENV=VAR=VALUE: in the environment too)
 	local want=$1 rc=0
 	shift
-	"$CONNECTTOP" "$@" >"$T_TMP/o" 2>"$T_TMP/e" </dev/null || rc=$?
+	env ${BAD_ENV:+"$BAD_ENV"} "$CONNECTTOP" "$@" >"$T_TMP/o" 2>"$T_TMP/e" </dev/null || rc=$?
+	set -- ${BAD_ENV:+"$BAD_ENV"} "$@"
 	if [ "$rc" != 2 ]; then
 		fail "usage error: $*" "exit status $rc, expected 2"
 	elif ! grep -qF -- "$want" "$T_TMP/e"; then
@@ -38,6 +39,13 @@ bad "--max-flows '0'" -b --max-flows 0
 bad "--ringbuf-size '3M'" -b --ringbuf-size 3M
 bad "--ringbuf-size '1k'" -b --ringbuf-size 1k
 bad "--wakeup-bytes" -b --wakeup-bytes 8M --ringbuf-size 8M
+# the environment's knobs too (as root: checked before the programs load)
+if [ "$(id -u)" = 0 ]; then
+	BAD_ENV=CONNECTTOP_INFLIGHT_MAX=0 bad "CONNECTTOP_INFLIGHT_MAX '0'" -b -n 1
+	BAD_ENV=CONNECTTOP_INFLIGHT_MAX=lots bad "CONNECTTOP_INFLIGHT_MAX 'lots'" -b -n 1
+	BAD_ENV=CONNECTTOP_SWEEP_SECS=0 bad "CONNECTTOP_SWEEP_SECS '0'" -b -n 1
+	BAD_ENV=CONNECTTOP_SWEEP_SECS=x bad "CONNECTTOP_SWEEP_SECS 'x'" -b -n 1
+fi
 bad "--prometheus-max-series 'many'" -b --prometheus-max-series many
 bad "--prometheus: directory '/nonexistent/dir'" --prometheus /nonexistent/dir/x.prom -q
 bad "--export-dir: directory '/nonexistent'" --export-dir /nonexistent
