@@ -418,23 +418,34 @@ static __always_inline void settle_stale(__u64 key)
 
 	if (!old)
 		return;
-	e = old->ev.kind ? bpf_ringbuf_reserve(&events, sizeof(*e), 0) : NULL;
-	if (e) {
-		__builtin_memcpy(e, &old->ev, sizeof(*e));
-		e->kind = CT_EV_OUTCOME;
-		e->flags = 0;
-		e->ret = -EINPROGRESS;
-		e->ts_ns = bpf_ktime_get_ns();
+	/* the delete decides against the user-space sweep. Each path
+	 * reserves and releases in one block: older verifiers lose a
+	 * reservation tested for NULL twice. */
+	if (!old->ev.kind) {
+		/* its connect() was never counted */
+		if (!bpf_map_delete_elem(&socks, &key))
+			bpf_map_delete_elem(&tokens, &key);
+		return;
 	}
-	/* the delete decides against the user-space sweep */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		if (!bpf_map_delete_elem(&socks, &key)) {
+			bpf_map_delete_elem(&tokens, &key);
+			count(CT_CNT_RB_DROP);
+		}
+		return;
+	}
+	__builtin_memcpy(e, &old->ev, sizeof(*e));
+	e->kind = CT_EV_OUTCOME;
+	e->flags = 0;
+	e->ret = -EINPROGRESS;
+	e->ts_ns = bpf_ktime_get_ns();
 	if (bpf_map_delete_elem(&socks, &key)) {
-		if (e)
-			bpf_ringbuf_discard(e, 0);
+		bpf_ringbuf_discard(e, 0);
 		return;
 	}
 	bpf_map_delete_elem(&tokens, &key);
-	if (e)
-		bpf_ringbuf_submit(e, wake_flags());
+	bpf_ringbuf_submit(e, wake_flags());
 }
 
 static __always_inline int track(__u64 key, __u64 syn_ts)
@@ -640,28 +651,28 @@ static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err,
 	/* second: connect() already returned and was counted as pending.
 	 * Whoever deletes the entry emits its outcome: this, the exit that
 	 * tracked the socket late, or the user-space sweep of old entries. */
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (e) {
-		__builtin_memcpy(e, &inf->ev, sizeof(*e));
-		e->kind = CT_EV_OUTCOME;
-		e->flags = how == RESOLVED_LAT ? CT_F_HANDSHAKE : 0;
-		e->ret = err;
-		e->lat_ns = lat_ns;
-		e->ts_ns = bpf_ktime_get_ns();
-	}
 	ino = inf->ino; /* inf may be reused once deleted */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		if (!bpf_map_delete_elem(&socks, &key)) {
+			note_counted(key, ino, err);
+			count(CT_CNT_RB_DROP);
+		}
+		return;
+	}
+	__builtin_memcpy(e, &inf->ev, sizeof(*e));
+	e->kind = CT_EV_OUTCOME;
+	e->flags = how == RESOLVED_LAT ? CT_F_HANDSHAKE : 0;
+	e->ret = err;
+	e->lat_ns = lat_ns;
+	e->ts_ns = bpf_ktime_get_ns();
 	if (bpf_map_delete_elem(&socks, &key)) {
-		if (e)
-			bpf_ringbuf_discard(e, 0);
+		bpf_ringbuf_discard(e, 0);
 		return;
 	}
 	note_counted(key, ino, err);
-	if (e) {
-		bpf_ringbuf_submit(e, wake_flags());
-		count(CT_CNT_OUTCOMES);
-	} else {
-		count(CT_CNT_RB_DROP);
-	}
+	bpf_ringbuf_submit(e, wake_flags());
+	count(CT_CNT_OUTCOMES);
 }
 
 /* 0 if inf was left at sk's address by another socket, whose resolution
