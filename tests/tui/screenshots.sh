@@ -104,6 +104,10 @@ service metrics-agent udp 127.0.0.1 8125 5
 # shellcheck disable=SC2016 # expanded by that bash
 bg bash -c 'for i in $(seq 1 30); do "$0" -q -c worker -P 4 refuse 127.0.0.2 "$1" 12; sleep 2; done' "$LOADGEN" "$REDIS"
 bg "$LOADGEN" -q -c backup-agent -T 3 -w 60000 timeout 127.0.0.1 "$RSYNC" 12
+# a local database reached through its AF_UNIX socket (--unix)
+mkdir -p "$T_TMP/run"
+# shellcheck disable=SC2016 # expanded by that bash
+bg bash -c 'for i in $(seq 1 45); do "$0" -q -c psql accept "unix:$1" 0 3; sleep 1; done' "$LOADGEN" "$T_TMP/run/.s.PGSQL.5432"
 
 # shot NAME TITLE: the pane, as it is, to screenshots/NAME.png
 shot() {
@@ -169,5 +173,14 @@ tui_wait_fixed " connecttop help" 3 || echo "screenshots: no help screen" >&2
 shot help "connecttop: the help screen (h)"
 
 tui_keys Escape q
+tui_wait_exit 5 >/dev/null || echo "screenshots: connecttop did not exit" >&2
+
+# --unix, only the AF_UNIX rows: the database above, and what else this
+# machine's processes dial locally (glibc asking nscd, tmux's own socket)
+tui_start --unix -f proto:unix || exit 1
+sleep 4
+tick
+shot unix "connecttop --unix -f proto:unix: local sockets by path"
+tui_keys q
 tui_wait_exit 5 >/dev/null || echo "screenshots: connecttop did not exit" >&2
 exit $failed
