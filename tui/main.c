@@ -117,7 +117,7 @@ static void usage(FILE *out)
 		"  -4, --ipv4 / -6, --ipv6  trace only this family\n"
 		"  -q, --quiet              no table output (with --prometheus: headless)\n"
 		"      --prometheus FILE    write the Prometheus exposition to FILE every interval\n"
-		"      --prometheus-max-series N  cap on series of their own (default 1000)\n"
+		"      --prometheus-max-series N  at most N series of their own and N processes' other series (default 1000)\n"
 		"      --max-flows N        flows kept; the least recently seen is evicted (default 32768)\n"
 		"      --ringbuf-size SIZE  BPF ring buffer, power of two (default 8M)\n"
 		"      --wakeup-bytes SIZE  wake up when this much is queued (default 64K)\n"
