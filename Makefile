@@ -27,7 +27,7 @@ endif
 
 # Debian bookworm's packages: clang 14, libbpf 1.1.2, bpftool 7.1
 DEPS_BUILD := clang libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool make gcc
-DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc
+DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl
 
 # CFLAGS, CPPFLAGS and LDFLAGS are the user's (make CFLAGS=...); what the
 # build needs is kept apart, so that flags given on the command line (which
