@@ -387,10 +387,10 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflig
 		bpf_map_delete_elem(&socks, &sk); /* its token went at resolution */
 		return;
 	}
-	/* the event is copied before the token goes: the resolution reads
-	 * it as soon as it finds the token gone */
-	__builtin_memcpy(&inf->ev, e, sizeof(*e));
+	/* the event (and the inode) are written before the token goes: the
+	 * resolution reads them as soon as it finds the token gone */
 	inf->ino = sock_ino((struct sock *)sk);
+	__builtin_memcpy(&inf->ev, e, sizeof(*e));
 	if (bpf_map_delete_elem(&tokens, &sk) == 0) {
 		/* first: the handshake is still under way, its resolution
 		 * will emit CT_EV_OUTCOME */
@@ -598,8 +598,8 @@ static __always_inline int on_exit(long ret)
 
 		sk = (__u64)s;
 		/* sk_protocol was a bitfield before 5.6 (commit
-		 * bf9765145b85): read it in a way that works for both */
-		/* (a file that is no socket has no struct socket to read) */
+		 * bf9765145b85): read it in a way that works for both. A
+		 * file that is no socket has no struct socket to read. */
 		proto = s && ret != -ENOTSOCK ? BPF_CORE_READ_BITFIELD_PROBED(s, sk_protocol) : 0;
 		if (proto == IPPROTO_TCP && repeated(s, ret))
 			return 0;
