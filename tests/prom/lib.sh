@@ -490,7 +490,7 @@ wait_file() {
 
 # sigint_and_wait NAME PID TIMEOUT_S: SIGINT, then asserts PID exits 0 in time.
 sigint_and_wait() {
-	local name=$1 pid=$2 timeout=$3 i rc=0
+	local name=$1 pid=$2 timeout=$3 rc=0
 
 	if ! kill -0 "$pid" 2>/dev/null; then
 		wait "$pid" || rc=$?
@@ -499,12 +499,20 @@ sigint_and_wait() {
 		return 0
 	fi
 	kill -INT "$pid"
+	wait_exit_0 "$name" "$pid" "$timeout" "after SIGINT"
+}
+
+# wait_exit_0 NAME PID TIMEOUT_S WHEN: asserts PID exits 0 within TIMEOUT_S
+# (WHEN says after what, for the message)
+wait_exit_0() {
+	local name=$1 pid=$2 timeout=$3 when=$4 i rc=0
+
 	for i in $(seq $((timeout * 10))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		fail "$name" "still running ${timeout}s after SIGINT"
+		fail "$name" "still running ${timeout}s $when"
 		return 0
 	fi
 	wait "$pid" || rc=$?
@@ -512,6 +520,6 @@ sigint_and_wait() {
 	if [ "$rc" = 0 ]; then
 		pass "$name"
 	else
-		fail "$name" "exit status $rc after SIGINT, want 0"
+		fail "$name" "exit status $rc $when, want 0"
 	fi
 }

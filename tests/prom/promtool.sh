@@ -482,18 +482,7 @@ start_bg "$TMP/both.json" "$CONNECTTOP" -b -o json -n 4 -d 1 --prometheus "$BF"
 CT_PID=$BG_PID
 if wait_file "$BF" 20 "$CT_PID"; then
 	"$LOADGEN" -q -c prombatch refuse 127.0.0.1 "$P_HOST" 7 || fail "both-loadgen" "loadgen failed"
-	rc=0
-	for i in $(seq 100); do
-		kill -0 "$CT_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$CT_PID" || rc=$?
-	forget_pid "$CT_PID"
-	if [ "$rc" = 0 ]; then
-		pass "both-exit-0"
-	else
-		fail "both-exit-0" "connecttop -b -o json -n 4 --prometheus exited $rc"
-	fi
+	wait_exit_0 "both-exit-0" "$CT_PID" 10 "after -n 4 intervals"
 	j=$(grep '^{' "$TMP/both.json" | tail -n 1 | jq -r '[.rows[] | select(.comm == "prombatch") | .results.refused] | add // 0' 2>/dev/null || echo "bad json")
 	if [ "$j" = 7 ]; then
 		pass "both-json-counts"
