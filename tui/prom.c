@@ -598,6 +598,13 @@ static void meta(FILE *out, const char *name, const char *type, const char *help
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* a metric without labels: its HELP and TYPE, then its one value */
+static void scalar(FILE *out, const char *name, const char *type, const char *help, unsigned long long v)
+{
+	meta(out, name, type, help);
+	fprintf(out, "%s %llu\n", name, v);
+}
+
 int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struct ct_stats *st)
 {
 	struct cand *c = malloc((snap->n ? snap->n : 1) * sizeof(*c));
@@ -665,34 +672,23 @@ int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struc
 	meta(out, "connecttop_connect_latency_seconds", "histogram",
 	     "TCP handshake time, from SYN sent to established or failed; le=x counts handshakes shorter than x.");
 	each_series(p, put_hist, out);
-	meta(out, "connecttop_connects_pending", "gauge", "TCP connects whose outcome is still to come.");
-	fprintf(out, "connecttop_connects_pending %llu\n", (unsigned long long)pending);
-	meta(out, "connecttop_events_total", "counter", "connect() calls seen.");
-	fprintf(out, "connecttop_events_total %llu\n", (unsigned long long)st->events);
-	meta(out, "connecttop_drops_total", "counter", "Events lost (ring buffer or BPF maps full).");
-	fprintf(out, "connecttop_drops_total %llu\n", (unsigned long long)st->drops);
-	meta(out, "connecttop_missed_total", "counter",
-	     "BPF program runs the kernel skipped because another was running on that CPU.");
-	fprintf(out, "connecttop_missed_total %llu\n", (unsigned long long)st->missed);
-	meta(out, "connecttop_evicted_flows_total", "counter", "Flows evicted from the table (--max-flows).");
-	fprintf(out, "connecttop_evicted_flows_total %llu\n", (unsigned long long)st->evicted);
-	meta(out, "connecttop_flows", "gauge", "Flows in the table.");
-	fprintf(out, "connecttop_flows %llu\n", (unsigned long long)st->flows);
-	meta(out, "connecttop_series", "gauge",
-	     "(comm, daddr, dport) exported as series of their own (at most --prometheus-max-series).");
-	fprintf(out, "connecttop_series %zu\n", p->n_own);
-	meta(out, "connecttop_other_series", "gauge",
-	     "Processes with a daddr=\"other\" series (at most --prometheus-max-series; the rest share comm=\"other\").");
-	fprintf(out, "connecttop_other_series %zu\n", p->n_other);
-	meta(out, "connecttop_folded_flows_total", "counter",
-	     "Flows placed in a daddr=\"other\" series when they entered the table (a flow evicted and seen again counts again); demotions are not counted here.");
-	fprintf(out, "connecttop_folded_flows_total %llu\n", (unsigned long long)p->folded_flows);
-	meta(out, "connecttop_demoted_series_total", "counter",
-	     "Series of their own folded into their process's daddr=\"other\" series to make room for a busier flow.");
-	fprintf(out, "connecttop_demoted_series_total %zu\n", p->n_demoted);
-	meta(out, "connecttop_prometheus_write_errors_total", "counter",
-	     "Writes of the --prometheus file that failed (this file shows them once a write succeeds again).");
-	fprintf(out, "connecttop_prometheus_write_errors_total %llu\n", (unsigned long long)p->write_errors);
+	scalar(out, "connecttop_connects_pending", "gauge", "TCP connects whose outcome is still to come.", pending);
+	scalar(out, "connecttop_events_total", "counter", "connect() calls seen.", st->events);
+	scalar(out, "connecttop_drops_total", "counter", "Events lost (ring buffer or BPF maps full).", st->drops);
+	scalar(out, "connecttop_missed_total", "counter",
+	     "BPF program runs the kernel skipped because another was running on that CPU.", st->missed);
+	scalar(out, "connecttop_evicted_flows_total", "counter", "Flows evicted from the table (--max-flows).", st->evicted);
+	scalar(out, "connecttop_flows", "gauge", "Flows in the table.", st->flows);
+	scalar(out, "connecttop_series", "gauge",
+	     "(comm, daddr, dport) exported as series of their own (at most --prometheus-max-series).", p->n_own);
+	scalar(out, "connecttop_other_series", "gauge",
+	     "Processes with a daddr=\"other\" series (at most --prometheus-max-series; the rest share comm=\"other\").", p->n_other);
+	scalar(out, "connecttop_folded_flows_total", "counter",
+	     "Flows placed in a daddr=\"other\" series when they entered the table (a flow evicted and seen again counts again); demotions are not counted here.", p->folded_flows);
+	scalar(out, "connecttop_demoted_series_total", "counter",
+	     "Series of their own folded into their process's daddr=\"other\" series to make room for a busier flow.", p->n_demoted);
+	scalar(out, "connecttop_prometheus_write_errors_total", "counter",
+	     "Writes of the --prometheus file that failed (this file shows them once a write succeeds again).", p->write_errors);
 	meta(out, "connecttop_last_interval_seconds", "gauge", "Length of the last interval.");
 	fprintf(out, "connecttop_last_interval_seconds %.6f\n", st->interval_s);
 	if (fflush(out) || ferror(out))
