@@ -408,44 +408,55 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflig
 }
 
 /* put a socket in socks and tokens: 0, or -1 (counted) when a map is full */
+/* Take the entry of socket key out of socks and emit the outcome of the
+ * connect counted as pending from it (ret err). Whoever deletes the entry
+ * emits: the resolution, the exit that tracked the socket late, a new
+ * socket tracked at the same address, or the user-space sweep of old
+ * entries; so an outcome is never emitted twice. 0 if this took it, -1 if
+ * another one did. The record is reserved and released in one block:
+ * older verifiers (5.10, 6.1) lose a reservation tested for NULL twice. */
+static __always_inline int take_outcome(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns, __u8 flags)
+{
+	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		if (bpf_map_delete_elem(&socks, &key))
+			return -1;
+		count(CT_CNT_RB_DROP);
+		return 0;
+	}
+	__builtin_memcpy(e, &inf->ev, sizeof(*e)); /* before the delete: inf may be reused after */
+	e->kind = CT_EV_OUTCOME;
+	e->flags = flags;
+	e->ret = err;
+	e->lat_ns = lat_ns;
+	e->ts_ns = bpf_ktime_get_ns();
+	if (bpf_map_delete_elem(&socks, &key)) {
+		bpf_ringbuf_discard(e, 0);
+		return -1;
+	}
+	bpf_ringbuf_submit(e, wake_flags());
+	count(CT_CNT_OUTCOMES);
+	return 0;
+}
+
 /* An entry left at a socket address by a socket whose resolution was
  * missed, found when a new socket there is tracked: a connect counted as
  * pending gets the outcome "not seen" (-EINPROGRESS), as the sweep gives. */
 static __always_inline void settle_stale(__u64 key)
 {
 	struct ct_inflight *old = bpf_map_lookup_elem(&socks, &key);
-	struct ct_event *e;
+
+	int taken;
 
 	if (!old)
 		return;
-	/* the delete decides against the user-space sweep. Each path
-	 * reserves and releases in one block: older verifiers lose a
-	 * reservation tested for NULL twice. */
-	if (!old->ev.kind) {
-		/* its connect() was never counted */
-		if (!bpf_map_delete_elem(&socks, &key))
-			bpf_map_delete_elem(&tokens, &key);
-		return;
-	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		if (!bpf_map_delete_elem(&socks, &key)) {
-			bpf_map_delete_elem(&tokens, &key);
-			count(CT_CNT_RB_DROP);
-		}
-		return;
-	}
-	__builtin_memcpy(e, &old->ev, sizeof(*e));
-	e->kind = CT_EV_OUTCOME;
-	e->flags = 0;
-	e->ret = -EINPROGRESS;
-	e->ts_ns = bpf_ktime_get_ns();
-	if (bpf_map_delete_elem(&socks, &key)) {
-		bpf_ringbuf_discard(e, 0);
-		return;
-	}
-	bpf_map_delete_elem(&tokens, &key);
-	bpf_ringbuf_submit(e, wake_flags());
+	if (old->ev.kind)
+		taken = !take_outcome(key, old, -EINPROGRESS, 0, 0);
+	else /* its connect() was never counted */
+		taken = !bpf_map_delete_elem(&socks, &key);
+	if (taken)
+		bpf_map_delete_elem(&tokens, &key);
 }
 
 static __always_inline int track(__u64 key, __u64 syn_ts)
@@ -639,7 +650,6 @@ static __always_inline int on_exit(long ret)
 /* a tracked socket's handshake resolved: whoever comes second emits */
 static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns, __u32 how)
 {
-	struct ct_event *e;
 	__u64 ino;
 
 	inf->lat_ns = lat_ns;
@@ -648,31 +658,10 @@ static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err,
 	if (bpf_map_delete_elem(&tokens, &key) == 0)
 		return; /* first: sys_exit_connect will emit the final result */
 
-	/* second: connect() already returned and was counted as pending.
-	 * Whoever deletes the entry emits its outcome: this, the exit that
-	 * tracked the socket late, or the user-space sweep of old entries. */
+	/* second: connect() already returned and was counted as pending */
 	ino = inf->ino; /* inf may be reused once deleted */
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		if (!bpf_map_delete_elem(&socks, &key)) {
-			note_counted(key, ino, err);
-			count(CT_CNT_RB_DROP);
-		}
-		return;
-	}
-	__builtin_memcpy(e, &inf->ev, sizeof(*e));
-	e->kind = CT_EV_OUTCOME;
-	e->flags = how == RESOLVED_LAT ? CT_F_HANDSHAKE : 0;
-	e->ret = err;
-	e->lat_ns = lat_ns;
-	e->ts_ns = bpf_ktime_get_ns();
-	if (bpf_map_delete_elem(&socks, &key)) {
-		bpf_ringbuf_discard(e, 0);
-		return;
-	}
-	note_counted(key, ino, err);
-	bpf_ringbuf_submit(e, wake_flags());
-	count(CT_CNT_OUTCOMES);
+	if (!take_outcome(key, inf, err, lat_ns, how == RESOLVED_LAT ? CT_F_HANDSHAKE : 0))
+		note_counted(key, ino, err);
 }
 
 /* 0 if inf was left at sk's address by another socket, whose resolution
