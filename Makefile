@@ -27,7 +27,7 @@ endif
 
 # Debian bookworm's packages: clang 14, libbpf 1.1.2, bpftool 7.1
 DEPS_BUILD := clang libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool make gcc
-DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl
+DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clang-format
 
 # CFLAGS, CPPFLAGS and LDFLAGS are the user's (make CFLAGS=...); what the
 # build needs is kept apart, so that flags given on the command line (which
@@ -60,7 +60,7 @@ TERMINFO_BUILTIN := xterm-256color xterm screen-256color screen tmux-256color li
 CORE_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all static run test unit bench vmtest screenshots clean install deps test-deps vmlinux format
+.PHONY: all static run test unit bench vmtest screenshots clean install deps test-deps vmlinux format format-check
 all: $(OUTPUT)/connecttop $(OUTPUT)/loadgen
 static: all
 
@@ -171,8 +171,16 @@ install: all
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
 
+# kernel style, .clang-format (clang-format 14, as bookworm ships it)
+FORMAT_SRCS = $(wildcard tui/*.c tui/*.h bpf/*.c bpf/*.h tests/*.c tests/unit/*.c tests/unit/*.h tests/bench/*.c)
 format:
-	clang-format -i tui/*.c tui/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/loadgen.c
+	clang-format -i $(FORMAT_SRCS)
+
+# make test fails on a file left unformatted
+format-check:
+	$(Q)bad=$$(for f in $(FORMAT_SRCS); do clang-format $$f | cmp -s - $$f || echo $$f; done); \
+	if [ -n "$$bad" ]; then echo "FAIL: format: not formatted (make format):" $$bad; exit 1; \
+	else echo "PASS: format: every source file as .clang-format says"; fi
 
 clean:
 	rm -rf $(OUTPUT)

@@ -68,12 +68,12 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* load-time configuration, set by user space before load */
-const volatile __u32 self_tgid = 0;	/* never trace this process (the tool itself) */
-const volatile __u32 filter_tgid = 0;	/* 0: all processes */
-const volatile __u16 filter_port = 0;	/* 0: all ports */
-const volatile __u16 filter_family = 0; /* 0: both, else AF_INET or AF_INET6 */
+const volatile __u32 self_tgid = 0;	   /* never trace this process (the tool itself) */
+const volatile __u32 filter_tgid = 0;	   /* 0: all processes */
+const volatile __u16 filter_port = 0;	   /* 0: all ports */
+const volatile __u16 filter_family = 0;	   /* 0: both, else AF_INET or AF_INET6 */
 const volatile __u64 wakeup_bytes = 65536; /* wake user space when this much is queued */
-const volatile __s64 connect_nr = 42;	/* __NR_connect, for the raw_tp fallback */
+const volatile __s64 connect_nr = 42;	   /* __NR_connect, for the raw_tp fallback */
 /* 5.11+: "calls" is task storage, the current task is read through BTF
  * (bpf_get_current_task_btf), and the socket's state changes come through
  * tp_btf with the socket as a BTF pointer: plain loads instead of probe
@@ -89,18 +89,18 @@ struct {
 
 /* a connect() in progress, per thread */
 struct call {
-	__u64 ts;     /* ns, entry time; 0 when no connect() is in progress */
-	__u64 sk;     /* socket that went to SYN_SENT inside this call, or 0 */
-	__u64 syn_ts; /* ns, when it did */
-	__u64 uaddr;  /* user pointer to the sockaddr */
+	__u64 ts;		 /* ns, entry time; 0 when no connect() is in progress */
+	__u64 sk;		 /* socket that went to SYN_SENT inside this call, or 0 */
+	__u64 syn_ts;		 /* ns, when it did */
+	__u64 uaddr;		 /* user pointer to the sockaddr */
 	__u8 daddr[CT_ADDR_LEN]; /* valid once family is set */
 	__u32 fd;
 	__u16 family;
-	__u16 dport;  /* host order */
-	__u8 tracked; /* sk is in socks and tokens */
+	__u16 dport;	/* host order */
+	__u8 tracked;	/* sk is in socks and tokens */
 	__u8 untracked; /* it could not be (a map was full: counted once) */
 	__u8 pad[2];
-	__u32 alen;   /* AF_UNIX: bytes of sun_path passed (addrlen - 2) */
+	__u32 alen; /* AF_UNIX: bytes of sun_path passed (addrlen - 2) */
 };
 
 /* Task storage where the kernel has it: found through the task itself, no
@@ -120,7 +120,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__type(key, __u64); /* struct sock * */
+	__type(key, __u64);		   /* struct sock * */
 	__type(value, struct ct_inflight); /* connecttop.h */
 } socks SEC(".maps");
 
@@ -178,8 +178,8 @@ static __always_inline void count(__u32 which)
 static __always_inline __u64 wake_flags(void)
 {
 	/* Batch wake-ups: waking user space per event costs more than the event. */
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									    : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
+									       BPF_RB_NO_WAKEUP;
 }
 
 /* the current thread's connect() in progress, or NULL */
@@ -220,7 +220,8 @@ static __always_inline int read_sockaddr(struct call *c)
 /* the load-time filters on the destination */
 static __always_inline int filtered_out(const struct call *c)
 {
-	return (filter_family && c->family != filter_family) || (filter_port && c->dport != filter_port);
+	return (filter_family && c->family != filter_family) ||
+	       (filter_port && c->dport != filter_port);
 }
 
 static __always_inline int on_enter(__u64 fd, __u64 uaddr, __u64 addrlen)
@@ -353,8 +354,8 @@ static __always_inline int handshake_err(struct sock *sk, int newstate, __u64 la
 		struct socket *so = btf ? sk->sk_socket : BPF_CORE_READ(sk, sk_socket);
 		int ss = !so ? 0 : btf ? so->state : BPF_CORE_READ(so, state);
 
-		if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_shutdown) : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown)) ==
-			    SHUTDOWN_MASK ||
+		if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_shutdown) :
+			   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown)) == SHUTDOWN_MASK ||
 		    ss == SS_DISCONNECTING)
 			err = ECONNABORTED;
 		else
@@ -415,7 +416,8 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflig
  * entries; so an outcome is never emitted twice. 0 if this took it, -1 if
  * another one did. The record is reserved and released in one block:
  * older verifiers (5.10, 6.1) lose a reservation tested for NULL twice. */
-static __always_inline int take_outcome(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns, __u8 flags)
+static __always_inline int take_outcome(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns,
+					__u8 flags)
 {
 	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -486,7 +488,8 @@ static __always_inline int track(__u64 key, __u64 syn_ts)
  * existed has already changed the state, which the state read after the
  * token delete sees; one running at the very moment of the insert may
  * still miss it, and the socket's move to CLOSE resolves it then. */
-static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u64 syn_ts, __u64 now, long ret)
+static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u64 syn_ts, __u64 now,
+				       long ret)
 {
 	__u64 key = (__u64)sk, ino;
 	struct ct_inflight *inf;
@@ -516,7 +519,8 @@ static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u6
 }
 
 /* what every CT_EV_CONNECT says: the caller and the call */
-static __always_inline void fill_event(struct ct_event *e, const struct call *c, __u64 id, long ret, __u64 now)
+static __always_inline void fill_event(struct ct_event *e, const struct call *c, __u64 id, long ret,
+				       __u64 now)
 {
 	struct task_struct *task;
 
@@ -648,7 +652,8 @@ static __always_inline int on_exit(long ret)
 }
 
 /* a tracked socket's handshake resolved: whoever comes second emits */
-static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns, __u32 how)
+static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns,
+				    __u32 how)
 {
 	__u64 ino;
 
@@ -720,8 +725,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 
 		if (!c)
 			return 0; /* not a traced connect() (e.g. TCP Fast Open via sendto) */
-		if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_protocol) : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) !=
-		    IPPROTO_TCP)
+		if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_protocol) :
+			   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) != IPPROTO_TCP)
 			return 0;
 		c->sk = key;
 		c->syn_ts = bpf_ktime_get_ns();

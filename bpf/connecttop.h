@@ -27,10 +27,10 @@ enum ct_event_kind {
 
 /* per-CPU counters (map "counters"), summed by user space */
 enum ct_counter {
-	CT_CNT_RB_DROP = 0,  /* event could not be reserved in the ring buffer */
-	CT_CNT_CALL_DROP,    /* connect() entry could not be stashed (map full) */
-	CT_CNT_SOCK_DROP,    /* TCP socket could not be tracked (map full) */
-	CT_CNT_OUTCOMES,     /* CT_EV_OUTCOME events submitted */
+	CT_CNT_RB_DROP = 0, /* event could not be reserved in the ring buffer */
+	CT_CNT_CALL_DROP,   /* connect() entry could not be stashed (map full) */
+	CT_CNT_SOCK_DROP,   /* TCP socket could not be tracked (map full) */
+	CT_CNT_OUTCOMES,    /* CT_EV_OUTCOME events submitted */
 	CT_CNT_MAX,
 };
 
@@ -71,8 +71,8 @@ struct ct_inflight {
  * followed in the same ring buffer record by its destination. dport is 0,
  * proto is the socket type (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET). */
 struct ct_path {
-	__u32 len;		 /* bytes of sun_path the caller passed (addrlen - 2), at most CT_PATH_LEN */
-	char path[CT_PATH_LEN];	 /* an abstract name starts with a NUL byte; bytes past len are undefined */
+	__u32 len; /* bytes of sun_path the caller passed (addrlen - 2), at most CT_PATH_LEN */
+	char path[CT_PATH_LEN]; /* an abstract name starts with a NUL byte; bytes past len are undefined */
 };
 
 #endif /* CONNECTTOP_H */

@@ -89,8 +89,10 @@ static double now_s(void)
 
 static void usage(const char *why)
 {
-	fprintf(stderr, "loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-q] "
-			"accept|refuse|udp|timeout|absent|none ADDR PORT COUNT\n", why);
+	fprintf(stderr,
+		"loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-q] "
+		"accept|refuse|udp|timeout|absent|none ADDR PORT COUNT\n",
+		why);
 	exit(2);
 }
 
@@ -152,7 +154,8 @@ static int one_connect(void)
 
 		for (;;) {
 			poll(&p, 1, 50);
-			if (connect(fd, (struct sockaddr *)&opt.sa, opt.salen) == 0 || errno == EISCONN) {
+			if (connect(fd, (struct sockaddr *)&opt.sa, opt.salen) == 0 ||
+			    errno == EISCONN) {
 				err = 0;
 				break;
 			}
@@ -185,7 +188,8 @@ static int one_connect(void)
 		good = err == ETIMEDOUT;
 		break;
 	case K_ABSENT:
-		good = err == (((struct sockaddr_un *)&opt.sa)->sun_path[0] ? ENOENT : ECONNREFUSED);
+		good = err ==
+		       (((struct sockaddr_un *)&opt.sa)->sun_path[0] ? ENOENT : ECONNREFUSED);
 		break;
 	default:
 		good = 0;
@@ -249,8 +253,8 @@ static int run_process(void)
 	long ok = atomic_load(&n_ok), fail = atomic_load(&n_fail);
 
 	if (!opt.quiet)
-		printf("connects=%ld ok=%ld failed=%ld seconds=%.3f rate=%.0f/s\n", ok + fail, ok, fail, dt,
-		       dt > 0 ? (ok + fail) / dt : 0.0);
+		printf("connects=%ld ok=%ld failed=%ld seconds=%.3f rate=%.0f/s\n", ok + fail, ok,
+		       fail, dt, dt > 0 ? (ok + fail) / dt : 0.0);
 	fflush(stdout);
 	return fail ? 1 : 0;
 }
@@ -355,7 +359,8 @@ int main(int argc, char **argv)
 	if (unix_addr && (opt.kind == K_ACCEPT || opt.kind == K_REFUSE || opt.kind == K_UDP)) {
 		/* bind the peer: a listener, a socket that does not listen, or
 		 * a datagram socket */
-		int fd = socket(AF_UNIX, (opt.kind == K_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+		int fd = socket(AF_UNIX,
+				(opt.kind == K_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 
 		if (un->sun_path[0])
 			unlink(un->sun_path);

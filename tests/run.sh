@@ -5,13 +5,13 @@
 # the line "N passed, N failed". Exit status 1 if anything failed.
 #
 # CI=true: a test that needs BPF and cannot load it fails (never skips).
-# TESTS="unit e2e" limits the groups run (unit, e2e, tui, prom, vm).
+# TESTS="unit e2e" limits the groups run (format, unit, e2e, tui, prom, vm).
 set -u
 cd "$(dirname "$0")/.."
 export ROOT=$PWD
 export CONNECTTOP=${CONNECTTOP:-$ROOT/.output/connecttop}
 export LOADGEN=${LOADGEN:-$ROOT/.output/loadgen}
-groups=${TESTS:-unit e2e tui prom vm}
+groups=${TESTS:-format unit e2e tui prom vm}
 log=$(mktemp -d /tmp/connecttop-tests.XXXXXX)
 trap 'rm -rf "$log"' EXIT
 pass=0 fail=0
@@ -39,6 +39,9 @@ run() { # name seconds command...: a test that takes longer is stopped, a failur
 
 for g in $groups; do
 	case $g in
+	format)
+		run format 120 make -s --no-print-directory format-check
+		;;
 	unit)
 		for t in .output/unit/test_*; do
 			[ -x "$t" ] && run "unit/$(basename "$t")" 300 "$t"

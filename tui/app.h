@@ -14,32 +14,32 @@
 #include "flows.h"
 
 struct options {
-	int batch;		/* -b */
-	int quiet;		/* -q: no table output (with --prometheus) */
-	double delay;		/* -d, seconds */
-	long iterations;	/* -n, 0: forever */
-	enum ct_format format;	/* -o */
-	enum ct_group group;	/* -g */
-	enum ct_sort sort;	/* -s */
-	int reverse;		/* -r: the other order than the column's natural one */
+	int batch;		 /* -b */
+	int quiet;		 /* -q: no table output (with --prometheus) */
+	double delay;		 /* -d, seconds */
+	long iterations;	 /* -n, 0: forever */
+	enum ct_format format;	 /* -o */
+	enum ct_group group;	 /* -g */
+	enum ct_sort sort;	 /* -s */
+	int reverse;		 /* -r: the other order than the column's natural one */
 	const char *filter_expr; /* -f */
 	struct ct_filter *filter;
-	uint32_t pid;		/* -p: kernel-side tgid filter */
-	uint16_t port;		/* -P: kernel-side port filter */
-	int family;		/* -4 / -6 */
+	uint32_t pid;  /* -p: kernel-side tgid filter */
+	uint16_t port; /* -P: kernel-side port filter */
+	int family;    /* -4 / -6 */
 	int include_self;
 	long max_flows;
-	long max_rows;		/* -m: rows per interval in batch mode, 0: all */
+	long max_rows; /* -m: rows per interval in batch mode, 0: all */
 	uint64_t ringbuf_bytes;
 	uint64_t wakeup_bytes;
 	const char *prom_path;
 	long prom_max_series;
 	const char *export_dir;
-	int names;		/* start with reverse DNS and service names on */
+	int names; /* start with reverse DNS and service names on */
 	int no_color;
 	int force_raw;
 	int force_hash;
-	int unix_socks;	/* --unix */
+	int unix_socks; /* --unix */
 	int verbose;
 };
 
@@ -48,17 +48,17 @@ struct app {
 	struct ct_flows *flows;
 	struct probe *probe;
 	struct prom *prom;
-	struct resolve *res;		/* names, command lines, cgroups */
-	int interactive;		/* the view is up: read new pids' /proc at once */
-	int pids_early;			/* the same for a batch filter with cgroup: terms */
-	uint64_t events, outcomes;	/* since start */
-	uint64_t events_at_tick;	/* events when the last interval ended */
-	uint64_t start_ns;		/* monotonic */
+	struct resolve *res;	   /* names, command lines, cgroups */
+	int interactive;	   /* the view is up: read new pids' /proc at once */
+	int pids_early;		   /* the same for a batch filter with cgroup: terms */
+	uint64_t events, outcomes; /* since start */
+	uint64_t events_at_tick;   /* events when the last interval ended */
+	uint64_t start_ns;	   /* monotonic */
 	/* in-flight sockets whose resolution was missed: looked for every
 	 * sweep_every_ns, those older than sweep_age_ns deleted */
 	uint64_t sweep_ns, sweep_every_ns, sweep_age_ns;
 	int64_t mono_to_unix_ns;
-	struct ct_stats stats;		/* as of the last tick */
+	struct ct_stats stats; /* as of the last tick */
 	volatile sig_atomic_t quit;
 	/* batch mode's snapshot and rows, brought up to date each interval */
 	struct ct_snap *batch_snap;
@@ -68,8 +68,8 @@ struct app {
 /* a sort column's natural order: numbers descending, names ascending */
 int ct_sort_default_desc(enum ct_sort s);
 
-uint64_t app_now_ns(void);	/* CLOCK_MONOTONIC */
-void app_drain(struct app *a);	/* pull every queued event into the flow table */
+uint64_t app_now_ns(void);     /* CLOCK_MONOTONIC */
+void app_drain(struct app *a); /* pull every queued event into the flow table */
 /* the stats header of the current moment (without ending the interval) */
 void app_stats(struct app *a, struct ct_stats *st);
 

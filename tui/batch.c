@@ -24,8 +24,8 @@ int batch_print(struct app *a)
 	if (!snap)
 		return -ENOMEM;
 	snap->keep_old = o->group != GROUP_FLOW; /* groups update by the rows' differences */
-	rc = snap_view_reuse(snap, o->group, o->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse,
-			     (size_t)o->max_rows, v);
+	rc = snap_view_reuse(snap, o->group, o->filter, o->sort,
+			     ct_sort_default_desc(o->sort) ^ o->reverse, (size_t)o->max_rows, v);
 	if (rc)
 		return rc;
 	/* the formats print v->n rows: at most -m of them */

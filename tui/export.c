@@ -36,14 +36,17 @@ enum field {
 };
 
 static const char *const field_names[F_END] = {
-	"comm",	  "pid",	    "pids", "uid",     "daddr",	     "dport",	   "proto",
-	"family", "flows",	    "count", "interval_count", "rate", "results", "errors",
-	"lat_p50_us", "lat_p99_us", "lat_max_us", "first_seen", "last_seen",
+	"comm",		  "pid",	"pids",	      "uid",	   "daddr",
+	"dport",	  "proto",	"family",     "flows",	   "count",
+	"interval_count", "rate",	"results",    "errors",	   "lat_p50_us",
+	"lat_p99_us",	  "lat_max_us", "first_seen", "last_seen",
 };
 
-#define COMMON F_COUNT, F_ICOUNT, F_RATE, F_RESULTS, F_ERRORS, F_P50, F_P99, F_MAX, F_FIRST, F_LAST, F_END
+#define COMMON \
+	F_COUNT, F_ICOUNT, F_RATE, F_RESULTS, F_ERRORS, F_P50, F_P99, F_MAX, F_FIRST, F_LAST, F_END
 static const enum field group_fields[GROUP_MAX][20] = {
-	[GROUP_FLOW] = { F_COMM, F_PID, F_PIDS, F_UID, F_DADDR, F_DPORT, F_PROTO, F_FAMILY, COMMON },
+	[GROUP_FLOW] = { F_COMM, F_PID, F_PIDS, F_UID, F_DADDR, F_DPORT, F_PROTO, F_FAMILY,
+			 COMMON },
 	[GROUP_PROCESS] = { F_COMM, F_PID, F_PIDS, F_UID, F_FLOWS, COMMON },
 	[GROUP_DEST] = { F_DADDR, F_FAMILY, F_FLOWS, F_PIDS, COMMON },
 	[GROUP_PORT] = { F_DPORT, F_PROTO, F_FLOWS, F_PIDS, COMMON },
@@ -154,7 +157,8 @@ static void put_lat(FILE *out, double us, int json)
 		fprintf(out, "%.0f", us);
 }
 
-static void put_field(FILE *out, enum field f, const struct ct_row *r, const struct ct_stats *st, int json)
+static void put_field(FILE *out, enum field f, const struct ct_row *r, const struct ct_stats *st,
+		      int json)
 {
 	char buf[64];
 
@@ -209,7 +213,8 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 				fprintf(out, "%s\"%s\":%llu", i ? "," : "{", ct_result_names[i],
 					(unsigned long long)r->results[i]);
 			else
-				fprintf(out, "%s%llu", i ? "," : "", (unsigned long long)r->results[i]);
+				fprintf(out, "%s%llu", i ? "," : "",
+					(unsigned long long)r->results[i]);
 		}
 		if (json)
 			fputc('}', out);
@@ -222,10 +227,11 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 			fputc('{', out);
 		for (int i = 0; i < CT_FLOW_ERRS && r->more->errs[i].err; i++, n++)
 			fprintf(out, json ? "%s\"%s\":%u" : "%s%s=%u", n ? (json ? "," : ";") : "",
-				ct_errno_name(r->more->errs[i].err, buf, sizeof(buf)), r->more->errs[i].count);
+				ct_errno_name(r->more->errs[i].err, buf, sizeof(buf)),
+				r->more->errs[i].count);
 		if (r->errs_other)
-			fprintf(out, json ? "%s\"other\":%llu" : "%sother=%llu", n ? (json ? "," : ";") : "",
-				(unsigned long long)r->errs_other);
+			fprintf(out, json ? "%s\"other\":%llu" : "%sother=%llu",
+				n ? (json ? "," : ";") : "", (unsigned long long)r->errs_other);
 		if (json)
 			fputc('}', out);
 		break;
@@ -265,10 +271,10 @@ int export_json(FILE *out, const struct ct_view *v, enum ct_group g, const struc
 	fprintf(out,
 		"{\"version\":%d,\"time\":\"%s\",\"interval_s\":%.3f,\"group\":\"%s\",\"events\":%llu,"
 		"\"outcomes\":%llu,\"drops\":%llu,\"missed\":%llu,\"evicted\":%llu,\"flows\":%llu,\"rows\":[",
-		CT_SCHEMA_VERSION, now, st->interval_s, ct_group_names[g], (unsigned long long)st->events,
-		(unsigned long long)st->outcomes, (unsigned long long)st->drops, (unsigned long long)st->missed,
-		(unsigned long long)st->evicted,
-		(unsigned long long)st->flows);
+		CT_SCHEMA_VERSION, now, st->interval_s, ct_group_names[g],
+		(unsigned long long)st->events, (unsigned long long)st->outcomes,
+		(unsigned long long)st->drops, (unsigned long long)st->missed,
+		(unsigned long long)st->evicted, (unsigned long long)st->flows);
 	for (size_t i = 0; i < v->n; i++) {
 		fputs(i ? ",{" : "{", out);
 		for (int k = 0; group_fields[g][k] != F_END; k++) {
@@ -333,14 +339,15 @@ int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const stru
 	size_t n = max_rows && max_rows < v->n ? max_rows : v->n;
 
 	ct_rfc3339(st->now_unix_ns, now, sizeof(now));
-	fprintf(out, "%s  events/s %.1f  events %llu  drops %llu  missed %llu  evicted %llu  flows %llu  group %s\n",
+	fprintf(out,
+		"%s  events/s %.1f  events %llu  drops %llu  missed %llu  evicted %llu  flows %llu  group %s\n",
 		now, st->events_rate, (unsigned long long)st->events, (unsigned long long)st->drops,
-		(unsigned long long)st->missed,
-		(unsigned long long)st->evicted, (unsigned long long)st->flows, ct_group_names[g]);
+		(unsigned long long)st->missed, (unsigned long long)st->evicted,
+		(unsigned long long)st->flows, ct_group_names[g]);
 	switch (g) {
 	case GROUP_FLOW:
-		fprintf(out, "%-16s %7s %5s %-39s %5s %-5s", "PROCESS", "PID", "PIDS", "DESTINATION", "PORT",
-			"PROTO");
+		fprintf(out, "%-16s %7s %5s %-39s %5s %-5s", "PROCESS", "PID", "PIDS",
+			"DESTINATION", "PORT", "PROTO");
 		break;
 	case GROUP_PROCESS:
 		fprintf(out, "%-16s %7s %5s %5s", "PROCESS", "PID", "PIDS", "FLOWS");
@@ -351,8 +358,8 @@ int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const stru
 	default:
 		fprintf(out, "%5s %-5s %5s %5s", "PORT", "PROTO", "FLOWS", "PIDS");
 	}
-	fprintf(out, " %9s %9s %7s %5s %-14s %8s %8s\n", "RATE/s", "TOTAL", "FAIL", "FAIL%", "ERROR", "P50ms",
-		"P99ms");
+	fprintf(out, " %9s %9s %7s %5s %-14s %8s %8s\n", "RATE/s", "TOTAL", "FAIL", "FAIL%",
+		"ERROR", "P50ms", "P99ms");
 	for (size_t i = 0; i < n; i++) {
 		const struct ct_row *r = v->rows[i];
 		char comm[80], addr[CT_ADDR_STRLEN], p50[16], p99[16], err[32];
@@ -362,8 +369,8 @@ int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const stru
 		ct_addr_str(r->key.family, r->key.daddr, addr, sizeof(addr));
 		switch (g) {
 		case GROUP_FLOW:
-			fprintf(out, "%-16s %7u %5u %-39s %5u %-5s", comm, r->pid, r->npids, addr, r->key.dport,
-				ct_proto_name(r->key.proto, buf, sizeof(buf)));
+			fprintf(out, "%-16s %7u %5u %-39s %5u %-5s", comm, r->pid, r->npids, addr,
+				r->key.dport, ct_proto_name(r->key.proto, buf, sizeof(buf)));
 			break;
 		case GROUP_PROCESS:
 			fprintf(out, "%-16s %7u %5u %5u", comm, r->pid, r->npids, r->nflows);
@@ -372,14 +379,15 @@ int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const stru
 			fprintf(out, "%-39s %5u %5u", addr, r->nflows, r->npids);
 			break;
 		default:
-			fprintf(out, "%5u %-5s %5u %5u", r->key.dport, ct_proto_name(r->key.proto, buf, sizeof(buf)),
-				r->nflows, r->npids);
+			fprintf(out, "%5u %-5s %5u %5u", r->key.dport,
+				ct_proto_name(r->key.proto, buf, sizeof(buf)), r->nflows, r->npids);
 		}
 		ct_fmt_ms(ct_row_lat_pct(r, 0.5), p50, sizeof(p50));
 		ct_fmt_ms(ct_row_lat_pct(r, 0.99), p99, sizeof(p99));
-		fprintf(out, " %9.1f %9llu %7llu %5.1f %-14s %8s %8s\n", r->rate, (unsigned long long)r->count,
-			(unsigned long long)fails, done ? 100.0 * fails / done : 0.0,
-			ct_row_top_error(r, err, sizeof(err)), p50, p99);
+		fprintf(out, " %9.1f %9llu %7llu %5.1f %-14s %8s %8s\n", r->rate,
+			(unsigned long long)r->count, (unsigned long long)fails,
+			done ? 100.0 * fails / done : 0.0, ct_row_top_error(r, err, sizeof(err)),
+			p50, p99);
 	}
 	if (n < v->n)
 		fprintf(out, "(%zu more rows)\n", v->n - n);

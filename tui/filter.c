@@ -114,7 +114,8 @@ static int parse_term(const char *w, struct term *t, char *err, size_t errlen)
 			goto bad_port;
 		return 0;
 bad_port:
-		snprintf(err, errlen, "bad port in '%s': expected port:N or port:N-M with 0..65535", w);
+		snprintf(err, errlen, "bad port in '%s': expected port:N or port:N-M with 0..65535",
+			 w);
 		return -1;
 	}
 	if (!strncmp(w, "proto:", 6)) {
@@ -132,8 +133,10 @@ bad_port:
 		else if (!strcasecmp(v, "u_seq"))
 			t->lo = CT_PROTO_UNIX | 5;
 		else {
-			snprintf(err, errlen,
-				 "bad protocol in '%s': expected proto:tcp, udp, unix, u_str, u_dgr or u_seq", w);
+			snprintf(
+				err, errlen,
+				"bad protocol in '%s': expected proto:tcp, udp, unix, u_str, u_dgr or u_seq",
+				w);
 			return -1;
 		}
 		return 0;
@@ -141,7 +144,8 @@ bad_port:
 	if (!strncmp(w, "net:", 4)) {
 		t->type = T_NET;
 		if (parse_net(v, t)) {
-			snprintf(err, errlen, "bad network in '%s': expected net:ADDR or net:ADDR/PREFIX", w);
+			snprintf(err, errlen,
+				 "bad network in '%s': expected net:ADDR or net:ADDR/PREFIX", w);
 			return -1;
 		}
 		return 0;
@@ -149,7 +153,8 @@ bad_port:
 	if (!strncmp(w, "pid:", 4)) {
 		t->type = T_PID;
 		if (ct_parse_long(v, 1, 4194304, &t->lo)) {
-			snprintf(err, errlen, "bad pid in '%s': expected pid:N with N 1..4194304", w);
+			snprintf(err, errlen, "bad pid in '%s': expected pid:N with N 1..4194304",
+				 w);
 			return -1;
 		}
 		return 0;
@@ -167,7 +172,8 @@ bad_port:
 
 		t->type = T_CGROUP;
 		if (!n || n >= sizeof(t->text)) {
-			snprintf(err, errlen, "bad cgroup in '%s': expected cgroup:TEXT (1..%zu characters)", w,
+			snprintf(err, errlen,
+				 "bad cgroup in '%s': expected cgroup:TEXT (1..%zu characters)", w,
 				 sizeof(t->text) - 1);
 			return -1;
 		}
@@ -175,9 +181,10 @@ bad_port:
 			t->text[i] = (v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i];
 		return 0;
 	}
-	snprintf(err, errlen,
-		 "unknown filter '%.*s': use port:, proto:, net:, pid:, uid:, cgroup:, fail, pending or text",
-		 (int)(v - w), w);
+	snprintf(
+		err, errlen,
+		"unknown filter '%.*s': use port:, proto:, net:, pid:, uid:, cgroup:, fail, pending or text",
+		(int)(v - w), w);
 	return -1;
 }
 
@@ -203,7 +210,8 @@ struct ct_filter *filter_new(const char *expr, char *err, size_t errlen)
 	char word[128];
 
 	for (size_t i = 0; i < len; i++)
-		if (expr[i] != ' ' && expr[i] != '\t' && (i == 0 || expr[i - 1] == ' ' || expr[i - 1] == '\t'))
+		if (expr[i] != ' ' && expr[i] != '\t' &&
+		    (i == 0 || expr[i - 1] == ' ' || expr[i - 1] == '\t'))
 			cap++;
 	f = calloc(1, sizeof(*f) + cap * sizeof(f->terms[0]));
 	if (!f) {
@@ -220,7 +228,8 @@ struct ct_filter *filter_new(const char *expr, char *err, size_t errlen)
 		if (!n)
 			break;
 		if (n >= sizeof(word)) {
-			snprintf(err, errlen, "filter term too long (max %zu characters)", sizeof(word) - 1);
+			snprintf(err, errlen, "filter term too long (max %zu characters)",
+				 sizeof(word) - 1);
 			goto fail;
 		}
 		memcpy(word, p, n);
@@ -328,7 +337,8 @@ static int term_match(const struct ct_filter *f, const struct term *t, const str
 	case T_PENDING:
 		return r->results[RES_PENDING] > 0;
 	case T_CGROUP: {
-		const char *cg = f->cgroup_fn ? f->cgroup_fn(f->cgroup_ctx, r->pid, r->key.comm) : NULL;
+		const char *cg = f->cgroup_fn ? f->cgroup_fn(f->cgroup_ctx, r->pid, r->key.comm) :
+						NULL;
 
 		return cg && contains_ci(cg, strlen(cg), t->text);
 	}

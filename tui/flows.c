@@ -15,9 +15,10 @@
 #define ENETUNREACH_ 101
 #define EHOSTUNREACH_ 113
 
-const char *const ct_result_names[RES_MAX] = { "ok", "refused", "timeout", "unreachable", "pending", "other" };
+const char *const ct_result_names[RES_MAX] = { "ok",	      "refused", "timeout",
+					       "unreachable", "pending", "other" };
 const char *const ct_group_names[GROUP_MAX] = { "flow", "process", "dest", "port" };
-const char *const ct_sort_names[SORT_MAX] = { "comm", "pid",  "daddr",	 "dport", "proto", "rate",
+const char *const ct_sort_names[SORT_MAX] = { "comm",  "pid",  "daddr",	  "dport", "proto", "rate",
 					      "count", "fail", "failpct", "lat",   "last" };
 
 struct ct_flow {
@@ -34,7 +35,7 @@ struct ct_flow {
 	uint32_t hist[CT_HIST + 1];
 	struct ct_errcount errs[CT_FLOW_ERRS];
 	uint32_t uid, pid, tag;
-	uint32_t row; /* its row in snapshots, stable while it lives */
+	uint32_t row;		/* its row in snapshots, stable while it lives */
 	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */
 	uint32_t pid_inline[2];
 	uint32_t *pidtab; /* open addressing, pidcap slots, 0 = empty */
@@ -48,8 +49,8 @@ struct ct_flows {
 	struct ct_flow *free_list;   /* evicted flows kept for reuse */
 	uint64_t evicted;
 	size_t pids_total; /* sum of the flows' npids */
-	uint64_t epoch;	  /* current (incomplete) interval */
-	uint64_t tick_ns; /* when the current interval started */
+	uint64_t epoch;	   /* current (incomplete) interval */
+	uint64_t tick_ns;  /* when the current interval started */
 	uint64_t last_interval_ns;
 	flows_evict_fn evict_fn;
 	void *evict_ctx;
@@ -64,7 +65,7 @@ struct ct_flows {
 		struct ct_flow *f;
 		uint64_t clock; /* of its last change */
 		uint64_t epoch; /* of its last connect */
-	} *rows;
+	} * rows;
 	size_t rows_cap;
 	uint64_t id, gen, clock;
 };
@@ -196,7 +197,8 @@ static void lru_push_head(struct ct_flows *t, struct ct_flow *f)
 		t->tail = f;
 }
 
-static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k, struct ct_flow ***slot)
+static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k,
+			      struct ct_flow ***slot)
 {
 	struct ct_flow **pp = &t->buckets[bucket_of(t, k)];
 
@@ -217,7 +219,8 @@ static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k
  * ring_epoch - CT_HIST <= e <= ring_epoch), as seen in the interval `epoch`:
  * the most recent complete interval first. ring_epoch may be the current
  * interval, which is not shown. */
-static void ring_history(const uint32_t *ring, uint64_t ring_epoch, uint64_t epoch, uint32_t out[CT_HIST])
+static void ring_history(const uint32_t *ring, uint64_t ring_epoch, uint64_t epoch,
+			 uint32_t out[CT_HIST])
 {
 	uint64_t newest = epoch - 1; /* the last complete interval */
 	uint64_t skip, n, slot;
@@ -289,8 +292,8 @@ static double rate_of(uint64_t count, double interval_s)
 }
 
 /* f into the row r and its more m (whose pids the caller sets) */
-static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r, struct ct_row_more *m,
-			double interval_s)
+static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r,
+			struct ct_row_more *m, double interval_s)
 {
 	/* every field is written: no memset of the whole row first */
 	r->key = f->key;
@@ -304,7 +307,8 @@ static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struc
 	r->lat_max_ns = f->lat_max_ns;
 	r->hist_epoch = (uint32_t)f->epoch;
 	/* the last complete interval, when the ring has it */
-	r->interval_count = t->epoch && f->epoch + 1 >= t->epoch ? f->hist[(t->epoch - 1) % (CT_HIST + 1)] : 0;
+	r->interval_count =
+		t->epoch && f->epoch + 1 >= t->epoch ? f->hist[(t->epoch - 1) % (CT_HIST + 1)] : 0;
 	r->rate = rate_of(r->interval_count, interval_s);
 	r->uid = f->uid;
 	r->pid = f->pid;
@@ -815,8 +819,8 @@ struct ct_snap *flows_snapshot_reuse(struct ct_flows *t, uint64_t now_ns, struct
 	s->taken_ns = now_ns;
 	s->interval_s = t->last_interval_ns / 1e9;
 	s->has_old = 0;
-	s->full = !(reuse && s->table_id == t->id && s->gen == t->gen && s->rows && s->rows_cap >= t->n &&
-		    s->epoch <= t->epoch && !snap_update(t, s));
+	s->full = !(reuse && s->table_id == t->id && s->gen == t->gen && s->rows &&
+		    s->rows_cap >= t->n && s->epoch <= t->epoch && !snap_update(t, s));
 	if (s->full && snap_fill(t, s, reuse)) {
 		snap_free(s);
 		errno = ENOMEM;
@@ -875,7 +879,8 @@ static int addr_cmp(const struct flow_key *a, const struct flow_key *b)
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
 	if (a->family == CT_FAMILY_UNIX)
-		return strcmp(ct_unix_path(ct_unix_key_id(a->daddr)), ct_unix_path(ct_unix_key_id(b->daddr)));
+		return strcmp(ct_unix_path(ct_unix_key_id(a->daddr)),
+			      ct_unix_path(ct_unix_key_id(b->daddr)));
 	return memcmp(a->daddr, b->daddr, sizeof(a->daddr));
 }
 
@@ -953,8 +958,8 @@ static int qsort_desc;
 
 static int qsort_cmp(const void *a, const void *b)
 {
-	return ct_row_cmp(*(const struct ct_row *const *)a, *(const struct ct_row *const *)b, qsort_key,
-			  qsort_desc);
+	return ct_row_cmp(*(const struct ct_row *const *)a, *(const struct ct_row *const *)b,
+			  qsort_key, qsort_desc);
 }
 
 static void group_key(enum ct_group g, const struct flow_key *in, struct flow_key *out)
@@ -1009,7 +1014,8 @@ static void merge_light(struct ct_row *g, const struct ct_row *r)
 /* gm, g's more, gets r's: g's history ring ends at interval epoch - 1,
  * the last complete one; its slot of interval `epoch` is cleared when
  * every member is in */
-static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct ct_row *r, uint64_t epoch)
+static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct ct_row *r,
+			uint64_t epoch)
 {
 	const struct ct_row_more *rm = r->more;
 
@@ -1124,8 +1130,8 @@ struct ct_view_work {
 	uint32_t *list;		 /* the rows of the groups to fill */
 	uint64_t *set;		 /* (group + 1, pid) pairs seen: open addressing */
 	uint64_t *cand;		 /* (group, pid) pairs to keep, in order */
-	size_t row_gid_cap, slot_cap, filled_cap, want_cap, pid_off_cap, list_cap, set_cap, set_n, cand_cap,
-		pool_used, pids_live;
+	size_t row_gid_cap, slot_cap, filled_cap, want_cap, pid_off_cap, list_cap, set_cap, set_n,
+		cand_cap, pool_used, pids_live;
 	size_t nsel, ngroups;
 	int lat_all; /* every group's more has its latency buckets (sort by latency) */
 	/* what the rows were derived from */
@@ -1188,12 +1194,15 @@ static uint32_t group_of(enum ct_group g, const struct flow_key *k, uint32_t hk,
 	size_t h = hk & (w->slot_cap - 1);
 	struct ct_row *n;
 
-	while (w->slot[h].idx1 && (w->slot[h].hash != hk || !group_has(g, &v->agg[w->slot[h].idx1 - 1].key, k)))
+	while (w->slot[h].idx1 &&
+	       (w->slot[h].hash != hk || !group_has(g, &v->agg[w->slot[h].idx1 - 1].key, k)))
 		h = (h + 1) & (w->slot_cap - 1);
 	if (w->slot[h].idx1)
 		return w->slot[h].idx1 - 1;
-	if (GROW(v->agg, v->agg_cap, w->ngroups + 1) || GROW(w->filled, w->filled_cap, w->ngroups + 1) ||
-	    GROW(w->want, w->want_cap, w->ngroups + 1) || GROW(w->pid_off, w->pid_off_cap, w->ngroups + 1))
+	if (GROW(v->agg, v->agg_cap, w->ngroups + 1) ||
+	    GROW(w->filled, w->filled_cap, w->ngroups + 1) ||
+	    GROW(w->want, w->want_cap, w->ngroups + 1) ||
+	    GROW(w->pid_off, w->pid_off_cap, w->ngroups + 1))
 		return NO_GROUP;
 	n = &v->agg[w->ngroups];
 	memset(n, 0, sizeof(*n));
@@ -1281,18 +1290,20 @@ static void point_groups(struct ct_view *v)
  * members: the counters add up, the maxima only grow. -1 when the result
  * could differ from making the group again (its latest member or its list
  * of errors or pids depends on its members' order): then it is. */
-static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi, const struct ct_row *o,
-		       const struct ct_row_more *om, const struct ct_row *r)
+static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi,
+		       const struct ct_row *o, const struct ct_row_more *om, const struct ct_row *r)
 {
 	struct ct_view_work *w = v->work;
 	struct ct_row *g = &v->agg[gi];
-	struct ct_row_more *gm = w->filled[gi] ? &v->agg_more[gi] : NULL; /* only a filled group has one */
+	struct ct_row_more *gm = w->filled[gi] ? &v->agg_more[gi] :
+						 NULL; /* only a filled group has one */
 	const struct ct_row_more *rm = r->more;
 	uint64_t e = s->epoch, e_was = w->epoch; /* now, and when the group last took o */
 
 	/* the latest member's pid: a tie with another member is settled by
 	 * their order */
-	if (r->last_ns == g->last_ns && (r->last_ns != o->last_ns || r->pid != o->pid || r->uid != o->uid))
+	if (r->last_ns == g->last_ns &&
+	    (r->last_ns != o->last_ns || r->pid != o->pid || r->uid != o->uid))
 		return -1;
 	if (gm) {
 		if (r->npids != o->npids)
@@ -1301,7 +1312,8 @@ static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi, co
 		for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++) {
 			int k = 0;
 
-			while (k < CT_FLOW_ERRS && gm->errs[k].err && gm->errs[k].err != rm->errs[i].err)
+			while (k < CT_FLOW_ERRS && gm->errs[k].err &&
+			       gm->errs[k].err != rm->errs[i].err)
 				k++;
 			if (k == CT_FLOW_ERRS || gm->errs[k].err != rm->errs[i].err)
 				return -1;
@@ -1367,7 +1379,8 @@ static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi, co
  * moves on, which the group's ring does by itself). -1 when a group would
  * be left empty or the filter can change its mind without a row changing:
  * then everything is made again. */
-static int update_groups(enum ct_group g, const struct ct_snap *s, const struct ct_filter *f, struct ct_view *v)
+static int update_groups(enum ct_group g, const struct ct_snap *s, const struct ct_filter *f,
+			 struct ct_view *v)
 {
 	struct ct_view_work *w = v->work;
 	int remake = 0; /* some group is made again from all its members */
@@ -1384,13 +1397,15 @@ static int update_groups(enum ct_group g, const struct ct_snap *s, const struct 
 		const struct ct_row *r = &s->rows[row], *o = s->has_old ? &s->old_rows[k] : NULL;
 		uint32_t old = w->row_gid[row], now = NO_GROUP;
 
-		if (filter_match(f, r) && (now = group_of(g, &r->key, group_hash(g, &r->key), v)) == NO_GROUP)
+		if (filter_match(f, r) &&
+		    (now = group_of(g, &r->key, group_hash(g, &r->key), v)) == NO_GROUP)
 			return -1;
 		if (old == NO_GROUP && now == NO_GROUP)
 			continue;
 		/* the same flow in the same group: its difference only */
-		if (o && o->nflows && now == old && w->want[now] != 1 && o->first_ns == r->first_ns &&
-		    !memcmp(&o->key, &r->key, sizeof(r->key)) && !group_delta(s, v, now, o, &s->old_more[k], r)) {
+		if (o && o->nflows && now == old && w->want[now] != 1 &&
+		    o->first_ns == r->first_ns && !memcmp(&o->key, &r->key, sizeof(r->key)) &&
+		    !group_delta(s, v, now, o, &s->old_more[k], r)) {
 			w->want[now] = 2;
 			continue;
 		}
@@ -1408,8 +1423,10 @@ static int update_groups(enum ct_group g, const struct ct_snap *s, const struct 
 		if (w->want[gi] != 1)
 			continue;
 		if (w->filled[gi]) /* its pids in the pool are stale now */
-			w->pids_live -= v->agg[gi].npids < w->pids_live ? v->agg[gi].npids : w->pids_live;
-		memset(&v->agg[gi].count, 0, sizeof(struct ct_row) - offsetof(struct ct_row, count));
+			w->pids_live -= v->agg[gi].npids < w->pids_live ? v->agg[gi].npids :
+									  w->pids_live;
+		memset(&v->agg[gi].count, 0,
+		       sizeof(struct ct_row) - offsetof(struct ct_row, count));
 		v->agg[gi].more = &empty_more;
 		w->filled[gi] = 0;
 	}
@@ -1637,8 +1654,8 @@ static int derived_from_now(const struct ct_view_work *w, const struct ct_snap *
 	return derived_from(w, s, g, f) && w->clock == s->clock && w->snap_n == s->n;
 }
 
-int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort,
-		    int desc, size_t limit, struct ct_view *out)
+int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
+		    enum ct_sort sort, int desc, size_t limit, struct ct_view *out)
 {
 	struct ct_view_work *w = out->work;
 	int rc, same, next;
@@ -1647,7 +1664,8 @@ int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_fi
 		return -ENOMEM;
 	/* the snapshot as derived, or brought up to date once since */
 	same = derived_from_now(w, s, g, f);
-	next = derived_from(w, s, g, f) && !s->full && s->prev_clock == w->clock && s->n >= w->snap_n;
+	next = derived_from(w, s, g, f) && !s->full && s->prev_clock == w->clock &&
+	       s->n >= w->snap_n;
 	w->valid = 0;
 	out->sorted = 0;
 	out->total = s->n;
@@ -1697,17 +1715,19 @@ int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_fi
 	return 0;
 }
 
-int snap_view_ready(const struct ct_view *out, const struct ct_snap *s, enum ct_group g, const struct ct_filter *f)
+int snap_view_ready(const struct ct_view *out, const struct ct_snap *s, enum ct_group g,
+		    const struct ct_filter *f)
 {
 	return derived_from_now(out->work, s, g, f);
 }
 
-void snap_view_follow(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, struct ct_view *out)
+void snap_view_follow(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
+		      struct ct_view *out)
 {
 	struct ct_view_work *w = out->work;
 
 	if (!w || !w->valid || derived_from_now(w, s, g, f))
-		return; /* nothing to follow, or up to date already */
+		return;		  /* nothing to follow, or up to date already */
 	out->n = out->sorted = 0; /* not in order: snap_view_reuse puts it */
 	if (g == GROUP_FLOW || !derived_from(w, s, g, f) || s->full || s->prev_clock != w->clock ||
 	    s->n < w->snap_n || update_groups(g, s, f, out)) {
@@ -1721,8 +1741,8 @@ void snap_view_follow(const struct ct_snap *s, enum ct_group g, const struct ct_
 	out->epoch = s->epoch;
 }
 
-int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort sort, int desc,
-	      size_t limit, struct ct_view *out)
+int snap_view(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
+	      enum ct_sort sort, int desc, size_t limit, struct ct_view *out)
 {
 	int rc;
 

@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define CT_HIST 60	   /* per-interval counts kept per flow */
-#define CT_LAT_BUCKETS 27  /* log2 buckets of microseconds: [2^b, 2^(b+1)), b=0 is [0,2) */
-#define CT_FLOW_ERRS 4	   /* distinct errnos kept per flow; more go to errs_other */
-#define CT_MAX_PIDS 1024   /* distinct pids kept per flow; the count saturates there */
+#define CT_HIST 60	  /* per-interval counts kept per flow */
+#define CT_LAT_BUCKETS 27 /* log2 buckets of microseconds: [2^b, 2^(b+1)), b=0 is [0,2) */
+#define CT_FLOW_ERRS 4	  /* distinct errnos kept per flow; more go to errs_other */
+#define CT_MAX_PIDS 1024  /* distinct pids kept per flow; the count saturates there */
 
 enum ct_result {
 	RES_OK = 0,
@@ -36,17 +36,17 @@ enum ct_result ct_classify(int ret);
 extern const char *const ct_result_names[RES_MAX]; /* "ok", "refused", ... */
 
 struct flow_key {
-	char comm[16];	  /* not necessarily NUL-terminated */
+	char comm[16];	   /* not necessarily NUL-terminated */
 	uint8_t daddr[16]; /* network order, IPv4 in the first 4 bytes */
-	uint16_t dport;	  /* host order */
-	uint16_t proto;	  /* IPPROTO_*, or CT_PROTO_UNIX | socket type */
-	uint8_t family;	  /* 4 or 6, or CT_FAMILY_UNIX (util.h) */
-	uint8_t pad[3];	  /* always zero: keys are compared and hashed as bytes */
+	uint16_t dport;	   /* host order */
+	uint16_t proto;	   /* IPPROTO_*, or CT_PROTO_UNIX | socket type */
+	uint8_t family;	   /* 4 or 6, or CT_FAMILY_UNIX (util.h) */
+	uint8_t pad[3];	   /* always zero: keys are compared and hashed as bytes */
 };
 
 /* flow_key.proto of an AF_UNIX flow: this | SOCK_STREAM, SOCK_DGRAM, ... */
 #define CT_PROTO_UNIX 0x8000
-#define CT_PROTO_IS_UNIX(p) (((p) & 0xff00) == CT_PROTO_UNIX)
+#define CT_PROTO_IS_UNIX(p) (((p)&0xff00) == CT_PROTO_UNIX)
 
 /* one connect event, already decoded from the BPF record */
 struct ct_sample {
@@ -55,11 +55,11 @@ struct ct_sample {
 	uint64_t lat_ns; /* handshake latency, 0 if none */
 	uint32_t pid;
 	uint32_t uid;
-	int32_t ret;	  /* final result 0/-errno; -EINPROGRESS while pending, or when the
+	int32_t ret;	 /* final result 0/-errno; -EINPROGRESS while pending, or when the
 			   * outcome could not be followed ("other") */
-	uint8_t pending;  /* a CT_EV_OUTCOME will follow */
-	uint8_t outcome;  /* this is that CT_EV_OUTCOME (resolves one pending) */
-	uint8_t has_lat;  /* lat_ns is a handshake latency */
+	uint8_t pending; /* a CT_EV_OUTCOME will follow */
+	uint8_t outcome; /* this is that CT_EV_OUTCOME (resolves one pending) */
+	uint8_t has_lat; /* lat_ns is a handshake latency */
 	uint8_t pad;
 };
 
@@ -87,18 +87,18 @@ struct ct_row_more {
 /* a row of a snapshot or of a view: one flow, or a group of flows. What
  * sorting, filtering and grouping read, in three cache lines. */
 struct ct_row {
-	struct flow_key key; /* fields that do not apply to the grouping are zero */
-	uint64_t count;	     /* connects since start (or since cleared) */
+	struct flow_key key;	 /* fields that do not apply to the grouping are zero */
+	uint64_t count;		 /* connects since start (or since cleared) */
 	uint64_t interval_count; /* connects in the last complete interval */
-	double rate;	      /* per second over the last complete interval */
+	double rate;		 /* per second over the last complete interval */
 	uint64_t results[RES_MAX];
 	uint64_t first_ns, last_ns; /* monotonic */
 	uint64_t lat_n, lat_sum_ns, lat_max_ns;
 	uint64_t errs_other; /* failures with an errno beyond CT_FLOW_ERRS distinct ones */
-	uint32_t uid, pid; /* last */
-	uint32_t npids;	   /* distinct pids (saturates at CT_MAX_PIDS) */
-	uint32_t nflows;   /* flows in this row (1 in the flow grouping) */
-	uint32_t tag;	   /* exporter's mark on the flow (flows_tag_set), 0 by default */
+	uint32_t uid, pid;   /* last */
+	uint32_t npids;	     /* distinct pids (saturates at CT_MAX_PIDS) */
+	uint32_t nflows;     /* flows in this row (1 in the flow grouping) */
+	uint32_t tag;	     /* exporter's mark on the flow (flows_tag_set), 0 by default */
 	uint32_t hist_epoch; /* the newest interval more->hist_ring holds, modulo 2^32 */
 	const struct ct_row_more *more; /* never NULL; owned by the snapshot or view */
 };
@@ -123,7 +123,7 @@ void flows_clear(struct ct_flows *t);
 
 size_t flows_count(const struct ct_flows *t);
 uint64_t flows_evicted(const struct ct_flows *t);
-uint64_t flows_interval(const struct ct_flows *t); /* intervals ended so far */
+uint64_t flows_interval(const struct ct_flows *t);	/* intervals ended so far */
 double flows_last_interval_s(const struct ct_flows *t); /* length of the last one */
 
 /* Set the exporter's mark on a live flow (the Prometheus exposition marks the
@@ -145,15 +145,15 @@ void ct_row_history(const struct ct_row *r, uint64_t epoch, uint32_t out[CT_HIST
 struct ct_snap {
 	struct ct_row *rows;
 	size_t n;
-	uint64_t taken_ns;	/* monotonic time of the snapshot */
-	double interval_s;	/* length of the last complete interval */
-	uint64_t epoch;		/* the table's current interval (flows_interval) */
+	uint64_t taken_ns; /* monotonic time of the snapshot */
+	double interval_s; /* length of the last complete interval */
+	uint64_t epoch;	   /* the table's current interval (flows_interval) */
 	/* private: the buffers and what an update of this snapshot needs */
 	struct ct_row_more *more; /* by row */
-	uint32_t *pid_pool;	/* backing store of the rows' pids */
+	uint32_t *pid_pool;	  /* backing store of the rows' pids */
 	size_t rows_cap, pids_cap, pids_used;
 	uint32_t *pid_off, *pid_room; /* by row: where its pids are, room there */
-	uint32_t *todo;		/* the rows the last update wrote (ntodo), in order */
+	uint32_t *todo;		      /* the rows the last update wrote (ntodo), in order */
 	size_t ntodo;
 	/* what those rows held before (old_rows[k] for todo[k]; nflows 0: a
 	 * new row), when keep_old asked for it and few rows changed (has_old):
@@ -163,8 +163,8 @@ struct ct_snap {
 	struct ct_row_more *old_more;
 	size_t old_cap;
 	uint64_t table_id, gen, clock;
-	uint64_t prev_clock;	/* the clock of the state the last update started from */
-	unsigned full;		/* 1 if the last refresh copied every flow */
+	uint64_t prev_clock; /* the clock of the state the last update started from */
+	unsigned full;	     /* 1 if the last refresh copied every flow */
 };
 struct ct_snap *flows_snapshot(struct ct_flows *t, uint64_t now_ns);
 /* The same, reusing old (which is consumed, and may be NULL). When old is
@@ -198,13 +198,13 @@ struct ct_view_work;
 struct ct_view {
 	const struct ct_row **rows; /* point into the snapshot or into agg */
 	size_t n;
-	size_t sorted;	     /* rows[0..sorted) are in order; the rest are not */
-	size_t total;	     /* flows in the snapshot, before filtering */
-	uint64_t epoch;	     /* the snapshot's, for ct_row_history() */
-	struct ct_row *agg;  /* the group rows (groupings other than flow) */
+	size_t sorted;	    /* rows[0..sorted) are in order; the rest are not */
+	size_t total;	    /* flows in the snapshot, before filtering */
+	uint64_t epoch;	    /* the snapshot's, for ct_row_history() */
+	struct ct_row *agg; /* the group rows (groupings other than flow) */
 	/* private: buffers kept for the next snap_view_reuse */
 	struct ct_row_more *agg_more; /* by group, for those that need it */
-	uint32_t *pid_pool;  /* the group rows' pids */
+	uint32_t *pid_pool;	      /* the group rows' pids */
 	size_t rows_cap, agg_cap, more_cap, pool_cap;
 	struct ct_view_work *work;
 };
@@ -230,10 +230,12 @@ int snap_view_reuse(const struct ct_snap *s, enum ct_group g, const struct ct_fi
  * the one shown) then costs what changed, and is ready when shown again
  * (snap_view_reuse orders it). When it cannot be (s copied whole, updated
  * twice since, another filter), its next snap_view_reuse derives it anew. */
-void snap_view_follow(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, struct ct_view *out);
+void snap_view_follow(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
+		      struct ct_view *out);
 /* 1 if out holds what it derived from s as it is now, in grouping g with
  * filter f: a snap_view_reuse of it then only orders */
-int snap_view_ready(const struct ct_view *out, const struct ct_snap *s, enum ct_group g, const struct ct_filter *f);
+int snap_view_ready(const struct ct_view *out, const struct ct_snap *s, enum ct_group g,
+		    const struct ct_filter *f);
 void view_rows_free(struct ct_view *v);
 /* compare two rows the way snap_view sorts them (exposed for tests) */
 int ct_row_cmp(const struct ct_row *a, const struct ct_row *b, enum ct_sort sort, int desc);

@@ -149,7 +149,8 @@ static void die_usage(const char *fmt, ...)
 
 int ct_sort_default_desc(enum ct_sort s)
 {
-	return !(s == SORT_COMM || s == SORT_PID || s == SORT_DADDR || s == SORT_DPORT || s == SORT_PROTO);
+	return !(s == SORT_COMM || s == SORT_PID || s == SORT_DADDR || s == SORT_DPORT ||
+		 s == SORT_PROTO);
 }
 
 static int parse_enum(const char *v, const char *const *names, int n)
@@ -176,8 +177,9 @@ static uint64_t size_arg(const char *opt, const char *v, uint64_t lo, uint64_t h
 	uint64_t n;
 
 	if (ct_parse_size(v, lo, hi, &n))
-		die_usage("%s '%s': expected a size from %llu to %llu bytes, with an optional K, M or G", opt, v,
-			  (unsigned long long)lo, (unsigned long long)hi);
+		die_usage(
+			"%s '%s': expected a size from %llu to %llu bytes, with an optional K, M or G",
+			opt, v, (unsigned long long)lo, (unsigned long long)hi);
 	return n;
 }
 
@@ -203,7 +205,8 @@ static void parse_args(int argc, char **argv)
 	int c, i;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":bd:n:o:g:s:rf:p:P:46m:qvVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":bd:n:o:g:s:rf:p:P:46m:qvVh", long_opts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'b':
 			o->batch = 1;
@@ -227,9 +230,10 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 's':
 			if ((i = ct_sort_parse(optarg)) < 0)
-				die_usage("-s '%s': expected comm, pid, daddr, dport, proto, rate, count, fail, "
-					  "failpct, lat or last",
-					  optarg);
+				die_usage(
+					"-s '%s': expected comm, pid, daddr, dport, proto, rate, count, fail, "
+					"failpct, lat or last",
+					optarg);
 			o->sort = i;
 			break;
 		case 'r':
@@ -271,7 +275,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_RINGBUF:
 			o->ringbuf_bytes = size_arg("--ringbuf-size", optarg, 64 << 10, 1ULL << 30);
 			if (o->ringbuf_bytes & (o->ringbuf_bytes - 1))
-				die_usage("--ringbuf-size '%s': must be a power of two (e.g. 4M, 8M, 16M)", optarg);
+				die_usage(
+					"--ringbuf-size '%s': must be a power of two (e.g. 4M, 8M, 16M)",
+					optarg);
 			break;
 		case OPT_WAKEUP:
 			o->wakeup_bytes = size_arg("--wakeup-bytes", optarg, 1, 1ULL << 29);
@@ -332,8 +338,9 @@ static void parse_args(int argc, char **argv)
 		free(dir);
 		/* rename() over a directory fails at every interval: say so now */
 		if (!stat(o->prom_path, &st) && S_ISDIR(st.st_mode))
-			die_usage("--prometheus: '%s' is a directory: give a file in it, e.g. %s/connecttop.prom",
-				  o->prom_path, o->prom_path);
+			die_usage(
+				"--prometheus: '%s' is a directory: give a file in it, e.g. %s/connecttop.prom",
+				o->prom_path, o->prom_path);
 	}
 	if (o->export_dir)
 		check_dir("--export-dir", o->export_dir);
@@ -463,7 +470,8 @@ static void end_interval(struct app *a)
 	flows_tick(a->flows, app_now_ns());
 	app_stats(a, &a->stats);
 	a->stats.interval_s = flows_last_interval_s(a->flows);
-	a->stats.events_rate = a->stats.interval_s > 0 ? (a->events - a->events_at_tick) / a->stats.interval_s : 0;
+	a->stats.events_rate =
+		a->stats.interval_s > 0 ? (a->events - a->events_at_tick) / a->stats.interval_s : 0;
 	a->events_at_tick = a->events;
 }
 
@@ -499,8 +507,8 @@ static int write_prom(struct app *a, int verbose_errors)
 	/* with the view up nothing may write to stderr: the count is in the
 	 * file's connecttop_prometheus_write_errors_total and said at exit */
 	if (verbose_errors && rc && rc != prom_last_err)
-		fprintf(stderr, "connecttop: cannot write %s: %s (trying again every interval)\n", a->opt.prom_path,
-			strerror(-rc));
+		fprintf(stderr, "connecttop: cannot write %s: %s (trying again every interval)\n",
+			a->opt.prom_path, strerror(-rc));
 	else if (verbose_errors && !rc && prom_last_err)
 		fprintf(stderr, "connecttop: writing %s works again\n", a->opt.prom_path);
 	prom_last_err = rc;
@@ -513,8 +521,10 @@ static void prom_report(struct app *a)
 	uint64_t n = prom_write_errors(a->prom);
 
 	if (a->opt.prom_path && n)
-		fprintf(stderr, "connecttop: %llu write(s) of %s failed%s%s\n", (unsigned long long)n, a->opt.prom_path,
-			prom_last_err ? ", the last one too: " : "", prom_last_err ? strerror(-prom_last_err) : "");
+		fprintf(stderr, "connecttop: %llu write(s) of %s failed%s%s\n",
+			(unsigned long long)n, a->opt.prom_path,
+			prom_last_err ? ", the last one too: " : "",
+			prom_last_err ? strerror(-prom_last_err) : "");
 }
 
 static int output_error(int rc)
@@ -566,7 +576,8 @@ int main(int argc, char **argv)
 	app.pids_early = !filter_rows_only(app.opt.filter);
 	app.flows = flows_new(app.opt.max_flows);
 	if (!app.flows) {
-		fprintf(stderr, "connecttop: cannot allocate the flow table: %s\n", strerror(errno));
+		fprintf(stderr, "connecttop: cannot allocate the flow table: %s\n",
+			strerror(errno));
 		return 1;
 	}
 	if (app.opt.prom_path || app.opt.format == FMT_PROM) {
@@ -608,7 +619,9 @@ int main(int argc, char **argv)
 		long n;
 
 		if (e && ct_parse_long(e, 1, 1L << 22, &n)) {
-			fprintf(stderr, "connecttop: CONNECTTOP_INFLIGHT_MAX '%s': expected 1..4194304\n", e);
+			fprintf(stderr,
+				"connecttop: CONNECTTOP_INFLIGHT_MAX '%s': expected 1..4194304\n",
+				e);
 			return 2;
 		}
 		po.inflight_max = e ? (uint32_t)n : 0;
@@ -619,7 +632,8 @@ int main(int argc, char **argv)
 		double secs = 10;
 
 		if (e && ct_parse_double(e, 0.1, 3600, &secs)) {
-			fprintf(stderr, "connecttop: CONNECTTOP_SWEEP_SECS '%s': expected 0.1..3600\n", e);
+			fprintf(stderr,
+				"connecttop: CONNECTTOP_SWEEP_SECS '%s': expected 0.1..3600\n", e);
 			return 2;
 		}
 		app.sweep_every_ns = secs * 1e9;
@@ -638,7 +652,8 @@ int main(int argc, char **argv)
 	app.start_ns = mt.tv_sec * 1000000000ULL + mt.tv_nsec;
 	app.sweep_ns = app.start_ns;
 	app.sweep_age_ns = syn_age_limit_ns();
-	app.mono_to_unix_ns = (int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)app.start_ns;
+	app.mono_to_unix_ns =
+		(int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)app.start_ns;
 	flows_tick(app.flows, app.start_ns);
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);

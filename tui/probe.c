@@ -30,7 +30,7 @@ struct probe {
 	void *ctx;
 	char mode[64];
 	int task_calls; /* the per-thread stash is task storage */
-	uint64_t swept;	/* stale entries of socks deleted by probe_sweep */
+	uint64_t swept; /* stale entries of socks deleted by probe_sweep */
 	uint64_t attach_ns;
 	int ncpus;
 };
@@ -116,7 +116,8 @@ static const char *find_tracefs(void)
 
 /* Attach a tp/ program through perf_event_open ourselves, so the tracefs we
  * found (or mounted) is the one used whatever libbpf would look for. */
-static struct bpf_link *attach_syscall_tp(struct bpf_program *prog, const char *dir, const char *event)
+static struct bpf_link *attach_syscall_tp(struct bpf_program *prog, const char *dir,
+					  const char *event)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_TRACEPOINT,
@@ -176,8 +177,9 @@ static int privileged(void)
 
 static const char *perm_hint(void)
 {
-	return geteuid() ? "needs root or CAP_BPF+CAP_PERFMON: try sudo"
-			 : "root but still not permitted: kernel lockdown, seccomp or a container without CAP_BPF?";
+	return geteuid() ?
+		       "needs root or CAP_BPF+CAP_PERFMON: try sudo" :
+		       "root but still not permitted: kernel lockdown, seccomp or a container without CAP_BPF?";
 }
 
 /*
@@ -193,9 +195,10 @@ static int capture_possible(char *err, size_t errlen)
 	int rc;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		snprintf(err, errlen,
-			 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): connecttop needs Linux 5.8+ "
-			 "built with CONFIG_DEBUG_INFO_BTF=y");
+		snprintf(
+			err, errlen,
+			"this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): connecttop needs Linux 5.8+ "
+			"built with CONFIG_DEBUG_INFO_BTF=y");
 		return -ENOTSUP;
 	}
 	if (!privileged()) {
@@ -205,7 +208,8 @@ static int capture_possible(char *err, size_t errlen)
 	rc = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	if (rc == 0) {
 		uname(&u);
-		snprintf(err, errlen, "kernel %s has no BPF ring buffer: connecttop needs Linux 5.8 or later",
+		snprintf(err, errlen,
+			 "kernel %s has no BPF ring buffer: connecttop needs Linux 5.8 or later",
 			 u.release);
 		return -ENOTSUP;
 	}
@@ -224,7 +228,8 @@ static int task_storage_usable(void)
 	int r[3] = {
 		libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL),
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get, NULL),
-		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf, NULL),
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf,
+					NULL),
 	};
 
 	for (int i = 0; i < 3; i++)
@@ -245,7 +250,8 @@ static void path_name(char *buf, size_t len, int tracefs, int task_calls)
 		 task_calls ? "task storage" : "tid hash");
 }
 
-struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err, size_t errlen)
+struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err,
+			size_t errlen)
 {
 	uint64_t t0 = mono_ns();
 	struct probe *p;
@@ -318,17 +324,18 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 		goto fail;
 	}
 	if (tracefs) {
-		p->links[0] = attach_syscall_tp(p->skel->progs.tp_enter_connect, tracefs, "sys_enter_connect");
-		p->links[1] = p->links[0] ? attach_syscall_tp(p->skel->progs.tp_exit_connect, tracefs,
-							      "sys_exit_connect")
-					  : NULL;
+		p->links[0] = attach_syscall_tp(p->skel->progs.tp_enter_connect, tracefs,
+						"sys_enter_connect");
+		p->links[1] = p->links[0] ? attach_syscall_tp(p->skel->progs.tp_exit_connect,
+							      tracefs, "sys_exit_connect") :
+					    NULL;
 	} else {
 		p->links[0] = bpf_program__attach(p->skel->progs.raw_enter);
 		p->links[1] = p->links[0] ? bpf_program__attach(p->skel->progs.raw_exit) : NULL;
 	}
 	if (p->links[1])
-		p->links[2] = bpf_program__attach(p->task_calls ? p->skel->progs.btf_sock_state
-								: p->skel->progs.raw_sock_state);
+		p->links[2] = bpf_program__attach(p->task_calls ? p->skel->progs.btf_sock_state :
+								  p->skel->progs.raw_sock_state);
 	p->progs[0] = tracefs ? p->skel->progs.tp_enter_connect : p->skel->progs.raw_enter;
 	p->progs[1] = tracefs ? p->skel->progs.tp_exit_connect : p->skel->progs.raw_exit;
 	p->progs[2] = p->task_calls ? p->skel->progs.btf_sock_state : p->skel->progs.raw_sock_state;
@@ -415,10 +422,12 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 	/* the stale keys first, then each one looked at again and deleted:
 	 * a walk that deletes as it goes starts over from the first key (as
 	 * it does when BPF deletes the key it stands on: hence the bound) */
-	while (steps++ < 2 * (size_t)bpf_map__max_entries(p->skel->maps.socks) && !bpf_map_get_next_key(fd, cur, &key)) {
+	while (steps++ < 2 * (size_t)bpf_map__max_entries(p->skel->maps.socks) &&
+	       !bpf_map_get_next_key(fd, cur, &key)) {
 		if (!bpf_map_lookup_elem(fd, &key, &v) && v.syn_ts + max_age_ns < now_ns) {
 			if (n == cap) {
-				uint64_t *more = realloc(stale, (cap = cap ? 2 * cap : 64) * sizeof(*stale));
+				uint64_t *more =
+					realloc(stale, (cap = cap ? 2 * cap : 64) * sizeof(*stale));
 
 				if (!more)
 					break;
@@ -432,8 +441,8 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 	for (size_t i = 0; i < n; i++) {
 		/* one resolved is being taken out by BPF right now; else the
 		 * delete decides: BPF emits only when its own delete succeeds */
-		if (bpf_map_lookup_elem(fd, &stale[i], &v) || v.syn_ts + max_age_ns >= now_ns || v.resolved ||
-		    bpf_map_delete_elem(fd, &stale[i]))
+		if (bpf_map_lookup_elem(fd, &stale[i], &v) || v.syn_ts + max_age_ns >= now_ns ||
+		    v.resolved || bpf_map_delete_elem(fd, &stale[i]))
 			continue;
 		bpf_map_delete_elem(tfd, &stale[i]);
 		swept++;
@@ -510,28 +519,35 @@ void probe_features(FILE *out)
 	ts = priv ? task_storage_usable() : -EPERM;
 	tf = tracefs_would(&tracefs);
 	fprintf(out, "kernel:                  %s %s\n", u.release, u.machine);
-	fprintf(out, "BTF (/sys/kernel/btf):   %s\n", yes(access("/sys/kernel/btf/vmlinux", R_OK) == 0));
+	fprintf(out, "BTF (/sys/kernel/btf):   %s\n",
+		yes(access("/sys/kernel/btf/vmlinux", R_OK) == 0));
 	fprintf(out, "ring buffer map:         %s (required, Linux 5.8+)\n",
 		yes(priv ? libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) : -EPERM));
 	fprintf(out, "hash map:                %s (required)\n",
 		yes(priv ? libbpf_probe_bpf_map_type(BPF_MAP_TYPE_HASH, NULL) : -EPERM));
-	fprintf(out, "raw tracepoints:         %s (required: sock/inet_sock_set_state before 5.11)\n",
-		yes(priv ? libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) : -EPERM));
+	fprintf(out,
+		"raw tracepoints:         %s (required: sock/inet_sock_set_state before 5.11)\n",
+		yes(priv ? libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) :
+			   -EPERM));
 	fprintf(out, "tracepoint programs:     %s\n",
 		yes(priv ? libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL) : -EPERM));
 	/* the three choices probe_new() makes, with the same checks */
 	if (tf > 0)
-		fprintf(out, "connect syscalls:        tracepoints syscalls:sys_{enter,exit}_connect in %s%s\n",
+		fprintf(out,
+			"connect syscalls:        tracepoints syscalls:sys_{enter,exit}_connect in %s%s\n",
 			tracefs, visible_tracefs() ? "" : " (not mounted: connecttop mounts it)");
 	else if (tf == 0)
-		fprintf(out, "connect syscalls:        raw_tp sys_enter/sys_exit (no syscall tracepoints in tracefs)\n");
+		fprintf(out,
+			"connect syscalls:        raw_tp sys_enter/sys_exit (no syscall tracepoints in tracefs)\n");
 	else
 		fprintf(out, "connect syscalls:        unknown (needs privileges)\n");
 	if (ts >= 0) {
 		fprintf(out, "per-thread stash:        %s\n",
-			ts ? "task storage (Linux 5.11+)" : "tid hash (no task storage for tracing: before 5.11)");
+			ts ? "task storage (Linux 5.11+)" :
+			     "tid hash (no task storage for tracing: before 5.11)");
 		fprintf(out, "socket states:           %s\n",
-			ts ? "tp_btf inet_sock_set_state (BTF reads)" : "raw_tp inet_sock_set_state (probe reads)");
+			ts ? "tp_btf inet_sock_set_state (BTF reads)" :
+			     "raw_tp inet_sock_set_state (probe reads)");
 	} else {
 		fprintf(out, "per-thread stash:        unknown (needs privileges)\n");
 		fprintf(out, "socket states:           unknown (needs privileges)\n");
@@ -542,6 +558,7 @@ void probe_features(FILE *out)
 	} else if (can == -ENOTSUP) {
 		fprintf(out, "capture path:            none: %s\n", why);
 	} else {
-		fprintf(out, "capture path:            unknown (needs privileges: run as root for the answer)\n");
+		fprintf(out,
+			"capture path:            unknown (needs privileges: run as root for the answer)\n");
 	}
 }

@@ -22,8 +22,8 @@ struct probe_opts {
 	int force_raw;		/* use the raw syscall tracepoints even with tracefs */
 	int force_hash;		/* stash calls in a hash by tid even where task storage works */
 	int unix_socks;		/* AF_UNIX connects too (each event followed by a struct ct_path) */
-	uint32_t inflight_max;	/* TCP sockets followed through their handshake at once (0: 65536) */
-	int verbose;		/* libbpf's debug output to stderr (before the screen is up) */
+	uint32_t inflight_max; /* TCP sockets followed through their handshake at once (0: 65536) */
+	int verbose;	       /* libbpf's debug output to stderr (before the screen is up) */
 };
 
 /* called for each event, with its size already checked */
@@ -33,7 +33,8 @@ struct probe;
 
 /* Check the kernel, load and attach. NULL on failure with errno set and one
  * line in err saying what is missing and what to do. */
-struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err, size_t errlen);
+struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err,
+			size_t errlen);
 void probe_free(struct probe *p);
 /* fd to wait on (epoll) for queued events */
 int probe_fd(const struct probe *p);

@@ -29,11 +29,11 @@
 
 enum { KIND_OWN = 0, KIND_OTHER };
 
-#define COMM_CANON 72		     /* ct_sanitize of 16 bytes: at most 4 characters per byte */
-#define PROTOS_MAX 4		     /* protocols counted apart in one series */
-#define PROTO_REST 0xffffffffu	     /* ... the rest, written proto="other" */
-#define DECAY 0.9		     /* a score's weight left after one write */
-#define DEMOTE_MIN 1024		     /* demoted keys remembered: at least this many */
+#define COMM_CANON 72	       /* ct_sanitize of 16 bytes: at most 4 characters per byte */
+#define PROTOS_MAX 4	       /* protocols counted apart in one series */
+#define PROTO_REST 0xffffffffu /* ... the rest, written proto="other" */
+#define DECAY 0.9	       /* a score's weight left after one write */
+#define DEMOTE_MIN 1024	       /* demoted keys remembered: at least this many */
 
 /* histogram bounds: 2^k microseconds, so they fall on the log2 buckets */
 static const int le_pow[] = { 6, 8, 10, 12, 14, 16, 18, 20, 22, 24 };
@@ -48,7 +48,7 @@ struct skey {
 };
 
 struct proto_counts {
-	uint32_t proto; /* flow_key.proto, or PROTO_REST */
+	uint32_t proto;		   /* flow_key.proto, or PROTO_REST */
 	uint64_t results[RES_MAX]; /* RES_PENDING unused: pending is not a counter */
 	struct proto_counts *next;
 };
@@ -228,7 +228,8 @@ static int demote(struct prom *p, struct series *v)
 
 /* add what r holds beyond st (NULL: nothing handed yet) to s; with score,
  * the connects to s's score too (a write scores before it places flows) */
-static int account(struct prom *p, struct series *s, const struct ct_row *r, const struct flow_state *st, int score)
+static int account(struct prom *p, struct series *s, const struct ct_row *r,
+		   const struct flow_state *st, int score)
 {
 	struct proto_counts *pc = proto_of(s, r->key.proto);
 	uint64_t d;
@@ -537,8 +538,11 @@ static void put_counts(FILE *out, const struct series *s)
 			fputs("connecttop_connects_total{", out);
 			labels(out, s);
 			fputs(",proto=\"", out);
-			put_escaped(out, pc->proto == PROTO_REST ? "other" : ct_proto_name(pc->proto, buf, sizeof(buf)));
-			fprintf(out, "\",result=\"%s\"} %llu\n", ct_result_names[i], (unsigned long long)pc->results[i]);
+			put_escaped(out, pc->proto == PROTO_REST ?
+						 "other" :
+						 ct_proto_name(pc->proto, buf, sizeof(buf)));
+			fprintf(out, "\",result=\"%s\"} %llu\n", ct_result_names[i],
+				(unsigned long long)pc->results[i]);
 		}
 }
 
@@ -599,7 +603,8 @@ static void meta(FILE *out, const char *name, const char *type, const char *help
 }
 
 /* a metric without labels: its HELP and TYPE, then its one value */
-static void scalar(FILE *out, const char *name, const char *type, const char *help, unsigned long long v)
+static void scalar(FILE *out, const char *name, const char *type, const char *help,
+		   unsigned long long v)
 {
 	meta(out, name, type, help);
 	fprintf(out, "%s %llu\n", name, v);
@@ -672,23 +677,32 @@ int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struc
 	meta(out, "connecttop_connect_latency_seconds", "histogram",
 	     "TCP handshake time, from SYN sent to established or failed; le=x counts handshakes shorter than x.");
 	each_series(p, put_hist, out);
-	scalar(out, "connecttop_connects_pending", "gauge", "TCP connects whose outcome is still to come.", pending);
+	scalar(out, "connecttop_connects_pending", "gauge",
+	       "TCP connects whose outcome is still to come.", pending);
 	scalar(out, "connecttop_events_total", "counter", "connect() calls seen.", st->events);
-	scalar(out, "connecttop_drops_total", "counter", "Events lost (ring buffer or BPF maps full).", st->drops);
+	scalar(out, "connecttop_drops_total", "counter",
+	       "Events lost (ring buffer or BPF maps full).", st->drops);
 	scalar(out, "connecttop_missed_total", "counter",
-	     "BPF program runs the kernel skipped because another was running on that CPU.", st->missed);
-	scalar(out, "connecttop_evicted_flows_total", "counter", "Flows evicted from the table (--max-flows).", st->evicted);
+	       "BPF program runs the kernel skipped because another was running on that CPU.",
+	       st->missed);
+	scalar(out, "connecttop_evicted_flows_total", "counter",
+	       "Flows evicted from the table (--max-flows).", st->evicted);
 	scalar(out, "connecttop_flows", "gauge", "Flows in the table.", st->flows);
 	scalar(out, "connecttop_series", "gauge",
-	     "(comm, daddr, dport) exported as series of their own (at most --prometheus-max-series).", p->n_own);
+	       "(comm, daddr, dport) exported as series of their own (at most --prometheus-max-series).",
+	       p->n_own);
 	scalar(out, "connecttop_other_series", "gauge",
-	     "Processes with a daddr=\"other\" series (at most --prometheus-max-series; the rest share comm=\"other\").", p->n_other);
+	       "Processes with a daddr=\"other\" series (at most --prometheus-max-series; the rest share comm=\"other\").",
+	       p->n_other);
 	scalar(out, "connecttop_folded_flows_total", "counter",
-	     "Flows placed in a daddr=\"other\" series when they entered the table (a flow evicted and seen again counts again); demotions are not counted here.", p->folded_flows);
+	       "Flows placed in a daddr=\"other\" series when they entered the table (a flow evicted and seen again counts again); demotions are not counted here.",
+	       p->folded_flows);
 	scalar(out, "connecttop_demoted_series_total", "counter",
-	     "Series of their own folded into their process's daddr=\"other\" series to make room for a busier flow.", p->n_demoted);
+	       "Series of their own folded into their process's daddr=\"other\" series to make room for a busier flow.",
+	       p->n_demoted);
 	scalar(out, "connecttop_prometheus_write_errors_total", "counter",
-	     "Writes of the --prometheus file that failed (this file shows them once a write succeeds again).", p->write_errors);
+	       "Writes of the --prometheus file that failed (this file shows them once a write succeeds again).",
+	       p->write_errors);
 	meta(out, "connecttop_last_interval_seconds", "gauge", "Length of the last interval.");
 	fprintf(out, "connecttop_last_interval_seconds %.6f\n", st->interval_s);
 	if (fflush(out) || ferror(out))

@@ -28,7 +28,8 @@ void prom_free(struct prom *p);
 int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_stats *st);
 /* the same, atomically replacing path; a failure is counted (see
  * prom_write_errors and the connecttop_prometheus_write_errors_total metric) */
-int prom_write_file(struct prom *p, const char *path, struct ct_flows *t, const struct ct_stats *st);
+int prom_write_file(struct prom *p, const char *path, struct ct_flows *t,
+		    const struct ct_stats *st);
 /* prom_write from snap, a snapshot of p's table that the caller brought up to
  * date (prom_write keeps its own). The rows' tags are p's: they are set in
  * snap (and in the table) when a flow is first seen. Exposed for tests. */

@@ -23,8 +23,8 @@
 #define SERV_MAX 2048
 
 struct pid_entry {
-	uint32_t pid;	/* 0: empty */
-	char comm[16];	/* the process name it was read for */
+	uint32_t pid;  /* 0: empty */
+	char comm[16]; /* the process name it was read for */
 	char cmdline[160];
 	char cgroup[64];
 };
@@ -47,14 +47,18 @@ struct serv {
 };
 
 struct resolve {
-	struct pid_entry *pids;	 /* PID_SETS x PID_WAYS */
-	uint8_t *pid_next;	 /* by set: the way to replace next */
+	struct pid_entry *pids;	  /* PID_SETS x PID_WAYS */
+	uint8_t *pid_next;	  /* by set: the way to replace next */
 	struct pid_entry unknown; /* what a pid used by another process since gets */
 	struct host_entry *hosts;
 	struct cg_entry cgids[CGID_SLOTS];
-	int cg2_fd;	    /* the cgroup2 mount, for cgroup ids; -1 */
-	char cg2_mnt[256];  /* its path */
-	struct { uint32_t uid; int used; char name[40]; } users[USER_SLOTS];
+	int cg2_fd;	   /* the cgroup2 mount, for cgroup ids; -1 */
+	char cg2_mnt[256]; /* its path */
+	struct {
+		uint32_t uid;
+		int used;
+		char name[40];
+	} users[USER_SLOTS];
 	struct serv *servs;
 	size_t nservs;
 	char numbuf[16];
@@ -78,7 +82,8 @@ static void load_services(struct resolve *r)
 		return;
 	}
 	while (r->nservs < SERV_MAX && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %u/%15s", name, &port, proto) != 3 || name[0] == '#' || port > 65535)
+		if (sscanf(line, "%63s %u/%15s", name, &port, proto) != 3 || name[0] == '#' ||
+		    port > 65535)
 			continue;
 		struct serv *s = &r->servs[r->nservs++];
 
@@ -119,12 +124,14 @@ static void *host_thread(void *arg)
 			memcpy(&in6->sin6_addr, e.addr, 16);
 			len = sizeof(*in6);
 		}
-		if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0, NI_NAMEREQD))
+		if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0,
+				NI_NAMEREQD))
 			host[0] = 0;
 		pthread_mutex_lock(&r->lock);
 		/* the slot may have been taken over by another address meanwhile */
 		if (r->hosts[slot].family == e.family && !memcmp(r->hosts[slot].addr, e.addr, 16)) {
-			ct_sanitize(host, strlen(host), r->hosts[slot].name, sizeof(r->hosts[slot].name));
+			ct_sanitize(host, strlen(host), r->hosts[slot].name,
+				    sizeof(r->hosts[slot].name));
 			r->hosts[slot].state = 1;
 		}
 	}
@@ -167,7 +174,8 @@ struct resolve *resolve_new(void)
 	}
 	load_services(r);
 	find_cgroup2(r);
-#if defined(CT_STATIC) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+#if defined(CT_STATIC) && defined(__GLIBC__) && \
+	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
 	/* A static glibc still dlopen()s the NSS modules /etc/nsswitch.conf
 	 * names for hosts (myhostname, mdns, resolve, ...) from the host, built
 	 * for the host's glibc and not for the one linked in here: a mismatch
@@ -220,8 +228,10 @@ const char *resolve_user(struct resolve *r, uint32_t uid)
 		while (f && fgets(line, sizeof(line), f)) {
 			char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 
-			if (c2 && strtoul(c2 + 1, NULL, 10) == uid && isdigit((unsigned char)c2[1])) {
-				ct_sanitize(line, c1 - line, r->users[slot].name, sizeof(r->users[slot].name));
+			if (c2 && strtoul(c2 + 1, NULL, 10) == uid &&
+			    isdigit((unsigned char)c2[1])) {
+				ct_sanitize(line, c1 - line, r->users[slot].name,
+					    sizeof(r->users[slot].name));
 				break;
 			}
 		}
@@ -378,8 +388,8 @@ static int pid_is(uint32_t pid, char *comm)
  * was reused (or the process ran exec): `fresh` (the process connects right
  * now) reads it again; else (a row's old pid) nothing is known.
  */
-static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const char *comm_in, int fresh,
-					 uint64_t cgid)
+static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const char *comm_in,
+					int fresh, uint64_t cgid)
 {
 	struct pid_entry *set = &r->pids[(size_t)(pid % PID_SETS) * PID_WAYS], *e;
 	char buf[512], comm[16] = "";

@@ -70,7 +70,8 @@ int ct_parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	}
 	if (mult != 1)
 		num[n - 1] = 0;
-	rc = ct_parse_long(num, 0, hi / mult >= (uint64_t)LONG_MAX ? LONG_MAX : (long)(hi / mult) + 1, &v);
+	rc = ct_parse_long(num, 0,
+			   hi / mult >= (uint64_t)LONG_MAX ? LONG_MAX : (long)(hi / mult) + 1, &v);
 	if (rc)
 		return rc;
 	if ((uint64_t)v * mult < lo || (uint64_t)v * mult > hi)
@@ -83,24 +84,42 @@ static const struct {
 	int err;
 	const char *name;
 } errnames[] = {
-	{ EPERM, "EPERM" },		{ ENOENT, "ENOENT" },
-	{ EINTR, "EINTR" },		{ EBADF, "EBADF" },
-	{ EAGAIN, "EAGAIN" },		{ ENOMEM, "ENOMEM" },
-	{ EACCES, "EACCES" },		{ EFAULT, "EFAULT" },
-	{ EINVAL, "EINVAL" },		{ EMFILE, "EMFILE" },
-	{ ENFILE, "ENFILE" },		{ ENOTSOCK, "ENOTSOCK" },
-	{ EPROTOTYPE, "EPROTOTYPE" },	{ EAFNOSUPPORT, "EAFNOSUPPORT" },
-	{ EADDRINUSE, "EADDRINUSE" },	{ EADDRNOTAVAIL, "EADDRNOTAVAIL" },
-	{ ENETDOWN, "ENETDOWN" },	{ ENETUNREACH, "ENETUNREACH" },
-	{ ENETRESET, "ENETRESET" },	{ ECONNABORTED, "ECONNABORTED" },
-	{ ECONNRESET, "ECONNRESET" },	{ ENOBUFS, "ENOBUFS" },
-	{ EISCONN, "EISCONN" },		{ ETIMEDOUT, "ETIMEDOUT" },
-	{ ECONNREFUSED, "ECONNREFUSED" }, { EHOSTDOWN, "EHOSTDOWN" },
-	{ EHOSTUNREACH, "EHOSTUNREACH" }, { EALREADY, "EALREADY" },
-	{ EINPROGRESS, "EINPROGRESS" }, { EPROTO, "EPROTO" },
-	{ EOPNOTSUPP, "EOPNOTSUPP" },	{ ENOPROTOOPT, "ENOPROTOOPT" },
-	{ ENONET, "ENONET" },		{ ERESTART, "ERESTART" },
-	{ 512, "ERESTARTSYS" },		{ 513, "ERESTARTNOINTR" },
+	{ EPERM, "EPERM" },
+	{ ENOENT, "ENOENT" },
+	{ EINTR, "EINTR" },
+	{ EBADF, "EBADF" },
+	{ EAGAIN, "EAGAIN" },
+	{ ENOMEM, "ENOMEM" },
+	{ EACCES, "EACCES" },
+	{ EFAULT, "EFAULT" },
+	{ EINVAL, "EINVAL" },
+	{ EMFILE, "EMFILE" },
+	{ ENFILE, "ENFILE" },
+	{ ENOTSOCK, "ENOTSOCK" },
+	{ EPROTOTYPE, "EPROTOTYPE" },
+	{ EAFNOSUPPORT, "EAFNOSUPPORT" },
+	{ EADDRINUSE, "EADDRINUSE" },
+	{ EADDRNOTAVAIL, "EADDRNOTAVAIL" },
+	{ ENETDOWN, "ENETDOWN" },
+	{ ENETUNREACH, "ENETUNREACH" },
+	{ ENETRESET, "ENETRESET" },
+	{ ECONNABORTED, "ECONNABORTED" },
+	{ ECONNRESET, "ECONNRESET" },
+	{ ENOBUFS, "ENOBUFS" },
+	{ EISCONN, "EISCONN" },
+	{ ETIMEDOUT, "ETIMEDOUT" },
+	{ ECONNREFUSED, "ECONNREFUSED" },
+	{ EHOSTDOWN, "EHOSTDOWN" },
+	{ EHOSTUNREACH, "EHOSTUNREACH" },
+	{ EALREADY, "EALREADY" },
+	{ EINPROGRESS, "EINPROGRESS" },
+	{ EPROTO, "EPROTO" },
+	{ EOPNOTSUPP, "EOPNOTSUPP" },
+	{ ENOPROTOOPT, "ENOPROTOOPT" },
+	{ ENONET, "ENONET" },
+	{ ERESTART, "ERESTART" },
+	{ 512, "ERESTARTSYS" },
+	{ 513, "ERESTARTNOINTR" },
 };
 
 const char *ct_errno_name(int err, char *buf, size_t len)

@@ -97,7 +97,8 @@ static const struct binding {
 	{ 'F', "F", ACT_SORT_FAIL, "sort by failures" },
 	{ 'T', "T", ACT_SORT_COUNT, "sort by total connects" },
 	{ 'L', "L", ACT_SORT_LAT, "sort by latency (p99)" },
-	{ '/', "/ \\ F4", ACT_FILTER, "filter: text, port:N, proto:udp, net:CIDR, pid:N, uid:N, cgroup:T, fail, !term" },
+	{ '/', "/ \\ F4", ACT_FILTER,
+	  "filter: text, port:N, proto:udp, net:CIDR, pid:N, uid:N, cgroup:T, fail, !term" },
 	{ '\\', NULL, ACT_FILTER, NULL },
 	{ KEY_F(4), NULL, ACT_FILTER, NULL },
 	{ ' ', "Space Z", ACT_FREEZE, "freeze / unfreeze the display (capture goes on)" },
@@ -150,9 +151,9 @@ enum col {
 
 static const struct colspec {
 	const char *title;
-	int width;	/* 0: computed */
-	int right;	/* right-aligned */
-	int prio;	/* lower goes first when the terminal is narrow */
+	int width;	   /* 0: computed */
+	int right;	   /* right-aligned */
+	int prio;	   /* lower goes first when the terminal is narrow */
 	enum ct_sort sort; /* the sort it selects (SORT_MAX: none) */
 } cols[C_END] = {
 	[C_PROC] = { "PROCESS", 22, 0, 0, SORT_COMM },
@@ -176,14 +177,14 @@ static const struct colspec {
 };
 
 static const enum col group_cols[GROUP_MAX][C_END + 1] = {
-	[GROUP_FLOW] = { C_PROC, C_USER, C_CGROUP, C_DEST, C_PORT, C_PROTO, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT,
+	[GROUP_FLOW] = { C_PROC, C_USER, C_CGROUP, C_DEST, C_PORT, C_PROTO, C_RATE, C_TOTAL, C_FAIL,
+			 C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
+	[GROUP_PROCESS] = { C_PROC, C_PIDS, C_FLOWS, C_USER, C_CGROUP, C_RATE, C_TOTAL, C_FAIL,
+			    C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
+	[GROUP_DEST] = { C_DEST, C_FLOWS, C_PIDS, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT, C_ERROR,
+			 C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
+	[GROUP_PORT] = { C_PORT, C_PROTO, C_FLOWS, C_PIDS, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT,
 			 C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
-	[GROUP_PROCESS] = { C_PROC, C_PIDS, C_FLOWS, C_USER, C_CGROUP, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT,
-			    C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
-	[GROUP_DEST] = { C_DEST, C_FLOWS, C_PIDS, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT, C_ERROR, C_P50, C_P99,
-			 C_MAX, C_SPARK, C_LAST, C_END },
-	[GROUP_PORT] = { C_PORT, C_PROTO, C_FLOWS, C_PIDS, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT, C_ERROR, C_P50,
-			 C_P99, C_MAX, C_SPARK, C_LAST, C_END },
 };
 
 enum mode { M_TABLE, M_HELP, M_DETAILS, M_FILTER, M_SORTMENU };
@@ -212,7 +213,7 @@ struct ct_view_ui {
 	size_t limit; /* rows put in order (snap_view), 0: all */
 	char host[64], kernel[80];
 	struct flow_key detail_key; /* the row the details pane shows */
-	int shown[C_END];	   /* columns that fit, this frame */
+	int shown[C_END];	    /* columns that fit, this frame */
 	int dest_w;
 	/* CONNECTTOP_TIMING: how long each refresh took (ms), for make bench */
 	const char *timing_path;
@@ -264,15 +265,17 @@ static void timing_write(struct ct_view_ui *v)
 
 		if (t->n)
 			qsort(t->ms, t->n, sizeof(*t->ms), cmp_double);
-		fprintf(f, "%s %zu %.3f %.3f %.3f %zu\n", names[i], t->n, t->n ? t->ms[t->n / 2] : 0,
-			t->n ? t->ms[t->n * 9 / 10] : 0, t->n ? t->ms[t->n - 1] : 0, t->rows_max);
+		fprintf(f, "%s %zu %.3f %.3f %.3f %zu\n", names[i], t->n,
+			t->n ? t->ms[t->n / 2] : 0, t->n ? t->ms[t->n * 9 / 10] : 0,
+			t->n ? t->ms[t->n - 1] : 0, t->rows_max);
 	}
 	fclose(f);
 }
 
 static const double delays[] = { 0.2, 0.5, 1, 2, 3, 5, 10, 30, 60 };
 
-static void set_status(struct ct_view_ui *v, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_status(struct ct_view_ui *v, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static void set_status(struct ct_view_ui *v, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -384,7 +387,7 @@ static void fmt_ago(uint64_t last_mono, uint64_t now_mono, char *buf, size_t len
 
 static void sparkline(struct ct_view_ui *v, const struct ct_row *r, int w)
 {
-	static const char *const blocks[] = { " ", "\u2581", "\u2582", "\u2583", "\u2584",
+	static const char *const blocks[] = { " ",	"\u2581", "\u2582", "\u2583", "\u2584",
 					      "\u2585", "\u2586", "\u2587", "\u2588" };
 	static const char ascii[] = " .:-=+*#%@";
 	uint32_t max = 0, hist[CT_HIST];
@@ -416,7 +419,8 @@ static const char *row_dest(struct ct_view_ui *v, const struct ct_row *r, char *
 	const char *name;
 
 	ct_addr_str(r->key.family, r->key.daddr, buf, len);
-	if (v->names && r->key.family != CT_FAMILY_UNIX && (name = resolve_host(v->res, r->key.family, r->key.daddr)))
+	if (v->names && r->key.family != CT_FAMILY_UNIX &&
+	    (name = resolve_host(v->res, r->key.family, r->key.daddr)))
 		return name;
 	return buf;
 }
@@ -474,7 +478,8 @@ static void rebuild(struct ct_view_ui *v)
 		v->limit = v->sel + (size_t)LINES;
 	/* into the buffers of the last view: nothing to fault in each refresh */
 	if (snap_view_reuse(v->snap, o->group, v->filter, o->sort, desc, v->limit, &v->rows) ||
-	    (detail_unfilled(v) && snap_view_reuse(v->snap, o->group, v->filter, o->sort, desc, 0, &v->rows))) {
+	    (detail_unfilled(v) &&
+	     snap_view_reuse(v->snap, o->group, v->filter, o->sort, desc, 0, &v->rows))) {
 		set_status(v, 1, "out of memory building the view");
 		return;
 	}
@@ -588,14 +593,16 @@ static void draw_header(struct ct_view_ui *v)
 
 	attrset(attr_of(v, P_HEADER));
 	move(0, 0);
-	snprintf(line, sizeof(line), " connecttop  %s  %s  up %llu:%02llu:%02llu", v->host, v->kernel,
-		 (unsigned long long)up / 3600, (unsigned long long)up / 60 % 60, (unsigned long long)up % 60);
+	snprintf(line, sizeof(line), " connecttop  %s  %s  up %llu:%02llu:%02llu", v->host,
+		 v->kernel, (unsigned long long)up / 3600, (unsigned long long)up / 60 % 60,
+		 (unsigned long long)up % 60);
 	addnstr(line, COLS);
 	for (x = getcurx(stdscr); x < COLS; x++)
 		addch(' ');
 	attrset(A_NORMAL);
 	move(1, 0);
-	snprintf(line, sizeof(line), " events/s %.0f  total %llu  ", st->events_rate, (unsigned long long)st->events);
+	snprintf(line, sizeof(line), " events/s %.0f  total %llu  ", st->events_rate,
+		 (unsigned long long)st->events);
 	addnstr(line, COLS - 1);
 	attrset(st->drops ? attr_of(v, P_ALERT) : A_NORMAL);
 	snprintf(line, sizeof(line), "drops %llu", (unsigned long long)st->drops);
@@ -605,14 +612,16 @@ static void draw_header(struct ct_view_ui *v)
 		snprintf(line, sizeof(line), "  missed %llu", (unsigned long long)st->missed);
 		addnstr(line, COLS - getcurx(stdscr));
 	}
-	snprintf(line, sizeof(line), "  evicted %llu  flows %zu/%zu", (unsigned long long)st->evicted,
-		 v->rows_valid ? v->rows.n : 0, v->snap ? v->snap->n : 0);
+	snprintf(line, sizeof(line), "  evicted %llu  flows %zu/%zu",
+		 (unsigned long long)st->evicted, v->rows_valid ? v->rows.n : 0,
+		 v->snap ? v->snap->n : 0);
 	addnstr(line, COLS - getcurx(stdscr));
 	move(2, 0);
-	snprintf(line, sizeof(line), " view %s  sort %s %s  filter %s", ct_group_names[a->opt.group],
-		 ct_sort_names[a->opt.sort],
-		 (ct_sort_default_desc(a->opt.sort) ^ a->opt.reverse) ? (v->utf8 ? "\u25bc" : "desc")
-								       : (v->utf8 ? "\u25b2" : "asc"),
+	snprintf(line, sizeof(line), " view %s  sort %s %s  filter %s",
+		 ct_group_names[a->opt.group], ct_sort_names[a->opt.sort],
+		 (ct_sort_default_desc(a->opt.sort) ^ a->opt.reverse) ?
+			 (v->utf8 ? "\u25bc" : "desc") :
+			 (v->utf8 ? "\u25b2" : "asc"),
 		 v->filter_text[0] ? "" : "-");
 	addnstr(line, COLS - 1);
 	if (v->filter_text[0]) {
@@ -774,7 +783,8 @@ static void draw_table(struct ct_view_ui *v)
 		draw_row(v, first + i, v->rows.rows[v->top + i], v->top + i == v->sel);
 	if (!v->rows.n) {
 		move(first + 1, 2);
-		addstr(v->snap && v->snap->n ? "no row matches the filter" : "no connect() seen yet");
+		addstr(v->snap && v->snap->n ? "no row matches the filter" :
+					       "no connect() seen yet");
 	}
 }
 
@@ -782,9 +792,9 @@ static void draw_bottom(struct ct_view_ui *v)
 {
 	static const struct {
 		const char *key, *label;
-	} bar[] = { { "F1", "Help" }, { "/", "Filter" }, { "Tab", "View" }, { "F6", "Sort" },
-		    { "Spc", "Freeze" }, { "e", "Export" }, { "Ent", "Details" }, { "n", "Names" },
-		    { "q", "Quit" } };
+	} bar[] = { { "F1", "Help" },	  { "/", "Filter" },   { "Tab", "View" },
+		    { "F6", "Sort" },	  { "Spc", "Freeze" }, { "e", "Export" },
+		    { "Ent", "Details" }, { "n", "Names" },    { "q", "Quit" } };
 	int y = LINES - 1;
 
 	move(LINES - 2, 0);
@@ -815,7 +825,8 @@ static void draw_bottom(struct ct_view_ui *v)
 	}
 	move(y, 0);
 	for (size_t i = 0; i < ARRAY_SIZE(bar); i++) {
-		if (getcurx(stdscr) + (int)strlen(bar[i].key) + (int)strlen(bar[i].label) + 1 >= COLS)
+		if (getcurx(stdscr) + (int)strlen(bar[i].key) + (int)strlen(bar[i].label) + 1 >=
+		    COLS)
 			break;
 		attrset(A_BOLD);
 		addstr(bar[i].key);
@@ -825,7 +836,9 @@ static void draw_bottom(struct ct_view_ui *v)
 		addch(' ');
 	}
 	if (v->mode == M_FILTER)
-		move(LINES - 2, 8 + (int)strlen(v->filter_edit) < COLS ? 8 + (int)strlen(v->filter_edit) : COLS - 1);
+		move(LINES - 2, 8 + (int)strlen(v->filter_edit) < COLS ?
+					8 + (int)strlen(v->filter_edit) :
+					COLS - 1);
 }
 
 static void draw_help(struct ct_view_ui *v)
@@ -847,10 +860,11 @@ static void draw_help(struct ct_view_ui *v)
 		addnstr(bindings[i].help, COLS - 16 > 0 ? COLS - 16 : 0);
 	}
 	if (y < LINES - 1)
-		mvaddnstr(y + 1 < LINES - 1 ? y + 1 : y, 1,
-			  "Columns: RATE/s last interval, FAIL refused+timeout+unreachable+other, P50/P99/MAX TCP "
-			  "handshake ms, HISTORY one mark per interval",
-			  COLS - 2);
+		mvaddnstr(
+			y + 1 < LINES - 1 ? y + 1 : y, 1,
+			"Columns: RATE/s last interval, FAIL refused+timeout+unreachable+other, P50/P99/MAX TCP "
+			"handshake ms, HISTORY one mark per interval",
+			COLS - 2);
 }
 
 static const struct ct_row *find_detail(struct ct_view_ui *v)
@@ -886,25 +900,29 @@ static void draw_details(struct ct_view_ui *v)
 			port[0] = 0;
 		else if (r->key.proto)
 			snprintf(port, sizeof(port), " port %u", r->key.dport);
-		snprintf(buf, sizeof(buf), "process %s  ->  %s%s %s   user %s", r->key.comm[0] ? comm : "*",
-			 r->key.family ? tmp : "*", port,
-			 r->key.proto ? ct_proto_name(r->key.proto, t1, sizeof(t1)) : "", resolve_user(v->res, r->uid));
+		snprintf(buf, sizeof(buf), "process %s  ->  %s%s %s   user %s",
+			 r->key.comm[0] ? comm : "*", r->key.family ? tmp : "*", port,
+			 r->key.proto ? ct_proto_name(r->key.proto, t1, sizeof(t1)) : "",
+			 resolve_user(v->res, r->uid));
 	}
 	mvaddnstr(1, 1, buf, COLS - 2);
 	ct_rfc3339(r->first_ns + v->a->mono_to_unix_ns, t1, sizeof(t1));
 	ct_rfc3339(r->last_ns + v->a->mono_to_unix_ns, t2, sizeof(t2));
-	snprintf(buf, sizeof(buf), "connects %llu  first %s  last %s  flows %u", (unsigned long long)r->count, t1,
-		 t2, r->nflows);
+	snprintf(buf, sizeof(buf), "connects %llu  first %s  last %s  flows %u",
+		 (unsigned long long)r->count, t1, t2, r->nflows);
 	mvaddnstr(y++, 1, buf, COLS - 2);
 	move(y++, 1);
 	for (int i = 0; i < RES_MAX; i++) {
-		snprintf(buf, sizeof(buf), "%s %llu  ", ct_result_names[i], (unsigned long long)r->results[i]);
+		snprintf(buf, sizeof(buf), "%s %llu  ", ct_result_names[i],
+			 (unsigned long long)r->results[i]);
 		addnstr(buf, COLS - getcurx(stdscr) - 1);
 	}
 	move(y++, 1);
 	addstr("errors: ");
 	for (int i = 0; i < CT_FLOW_ERRS && r->more->errs[i].err; i++) {
-		snprintf(buf, sizeof(buf), "%s %u  ", ct_errno_name(r->more->errs[i].err, tmp, sizeof(tmp)), r->more->errs[i].count);
+		snprintf(buf, sizeof(buf), "%s %u  ",
+			 ct_errno_name(r->more->errs[i].err, tmp, sizeof(tmp)),
+			 r->more->errs[i].count);
 		addnstr(buf, COLS - getcurx(stdscr) - 1);
 	}
 	if (r->errs_other) {
@@ -951,30 +969,35 @@ static void draw_details(struct ct_view_ui *v)
 		ct_fmt_ms(ct_row_lat_pct(r, 0.5), t1, sizeof(t1));
 		ct_fmt_ms(ct_row_lat_pct(r, 0.99), t2, sizeof(t2));
 		ct_fmt_ms(r->lat_max_ns / 1000.0, tmp, sizeof(tmp));
-		snprintf(buf, sizeof(buf), "TCP handshake (ms): p50 %s  p99 %s  max %s  n %llu", t1, t2, tmp,
-			 (unsigned long long)r->lat_n);
+		snprintf(buf, sizeof(buf), "TCP handshake (ms): p50 %s  p99 %s  max %s  n %llu", t1,
+			 t2, tmp, (unsigned long long)r->lat_n);
 		mvaddnstr(++y, 1, buf, COLS - 2);
 		y++;
 		for (int b = b0; b <= b1 && y < LINES - 3; b++, y++) {
 			int bw = COLS - 30 > 40 ? 40 : COLS - 30;
 
-			snprintf(buf, sizeof(buf), "%9.3f-%-9.3f %7u ", (b ? (1ULL << b) : 0) / 1000.0,
-				 (1ULL << (b + 1)) / 1000.0, r->more->lat[b]);
+			snprintf(buf, sizeof(buf), "%9.3f-%-9.3f %7u ",
+				 (b ? (1ULL << b) : 0) / 1000.0, (1ULL << (b + 1)) / 1000.0,
+				 r->more->lat[b]);
 			mvaddnstr(y, 1, buf, COLS - 2);
-			for (int i = 0; bw > 0 && i < (int)((uint64_t)r->more->lat[b] * bw / max); i++)
+			for (int i = 0; bw > 0 && i < (int)((uint64_t)r->more->lat[b] * bw / max);
+			     i++)
 				addstr(v->utf8 ? "\u2588" : "#");
 		}
 	}
 	/* pids and their command lines */
 	if (y < LINES - 2) {
-		snprintf(buf, sizeof(buf), "pids (%u%s):", r->npids, r->npids >= CT_MAX_PIDS ? "+" : "");
+		snprintf(buf, sizeof(buf), "pids (%u%s):", r->npids,
+			 r->npids >= CT_MAX_PIDS ? "+" : "");
 		mvaddnstr(++y, 1, buf, COLS - 2);
 		y++;
 	}
 	for (uint32_t i = 0; r->more->pids && i < r->npids && y < LINES - 1; i++, y++) {
-		snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i], resolve_cgroup(v->res, r->more->pids[i], r->key.comm));
+		snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i],
+			 resolve_cgroup(v->res, r->more->pids[i], r->key.comm));
 		mvaddnstr(y, 1, buf, COLS - 2);
-		put_field(resolve_cmdline(v->res, r->more->pids[i], r->key.comm), COLS - getcurx(stdscr) - 1, 0);
+		put_field(resolve_cmdline(v->res, r->more->pids[i], r->key.comm),
+			  COLS - getcurx(stdscr) - 1, 0);
 	}
 }
 
@@ -984,7 +1007,9 @@ static void draw_sort_menu(struct ct_view_ui *v)
 
 	for (int i = 0; i < h && y0 + i < LINES - 1; i++) {
 		move(y0 + i, x0);
-		attrset(i == 0 ? attr_of(v, P_HEADER) : i - 1 == v->sort_menu_sel ? attr_of(v, P_SELECT) : A_NORMAL);
+		attrset(i == 0			  ? attr_of(v, P_HEADER) :
+			i - 1 == v->sort_menu_sel ? attr_of(v, P_SELECT) :
+						    A_NORMAL);
 		if (i == 0)
 			put_field(" sort by", w, 0);
 		else if (i <= SORT_MAX)
@@ -1109,7 +1134,8 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 		if (!ok)
 			ok = newterm_builtin(term);
 		if (!ok) {
-			snprintf(err, errlen, "cannot initialize the terminal (TERM=%s): no terminfo entry",
+			snprintf(err, errlen,
+				 "cannot initialize the terminal (TERM=%s): no terminfo entry",
 				 term ? term : "");
 			free(v);
 			return NULL;
@@ -1181,8 +1207,9 @@ static void prepare_kept(struct ct_view_ui *v)
 
 		if (g == GROUP_FLOW || snap_view_ready(&v->kept[g], v->snap, g, v->filter))
 			continue;
-		snap_view_reuse(v->snap, g, v->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse,
-				(size_t)LINES, &v->kept[g]);
+		snap_view_reuse(v->snap, g, v->filter, o->sort,
+				ct_sort_default_desc(o->sort) ^ o->reverse, (size_t)LINES,
+				&v->kept[g]);
 		timing_add(v, &v->prep_ms, t0);
 		return;
 	}
@@ -1242,7 +1269,8 @@ static void do_export(struct ct_view_ui *v)
 	}
 	/* the screen's rows are put in order only as far as it reaches (and
 	 * grouped rows are complete only that far): the file gets them all */
-	if (snap_view(v->snap, o->group, v->filter, o->sort, ct_sort_default_desc(o->sort) ^ o->reverse, 0, &all)) {
+	if (snap_view(v->snap, o->group, v->filter, o->sort,
+		      ct_sort_default_desc(o->sort) ^ o->reverse, 0, &all)) {
 		set_status(v, 1, "out of memory exporting");
 		return;
 	}
@@ -1250,15 +1278,16 @@ static void do_export(struct ct_view_ui *v)
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	for (int i = 0; i < 2 && !rc; i++) {
-		snprintf(path[i], sizeof(path[i]), "%s/connecttop-%s-%s.%s", dir, stamp, ct_group_names[v->a->opt.group],
-			 i ? "csv" : "json");
+		snprintf(path[i], sizeof(path[i]), "%s/connecttop-%s-%s.%s", dir, stamp,
+			 ct_group_names[v->a->opt.group], i ? "csv" : "json");
 		ctx.csv = i;
 		rc = export_atomic(path[i], export_cb, &ctx);
 		if (rc)
 			set_status(v, 1, "export to %s failed: %s", path[i], strerror(-rc));
 	}
 	if (!rc)
-		set_status(v, 0, "exported %zu rows%s to %s and .csv", all.n, v->frozen ? " (frozen)" : "", path[0]);
+		set_status(v, 0, "exported %zu rows%s to %s and .csv", all.n,
+			   v->frozen ? " (frozen)" : "", path[0]);
 	view_rows_free(&all);
 }
 
@@ -1493,7 +1522,8 @@ static int table_key(struct ct_view_ui *v, int ch)
 		v->frozen = !v->frozen;
 		if (!v->frozen)
 			take_snapshot(v); /* unfreezing jumps to live */
-		set_status(v, 0, v->frozen ? "frozen: the display holds still, capture goes on" : "live");
+		set_status(v, 0,
+			   v->frozen ? "frozen: the display holds still, capture goes on" : "live");
 		break;
 	case ACT_EXPORT:
 		do_export(v);

@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 			sync = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: flowgen [-s] [-p BASEPORT] [-n PORTS] [-r RATE] COUNT\n");
+			fprintf(stderr,
+				"usage: flowgen [-s] [-p BASEPORT] [-n PORTS] [-r RATE] COUNT\n");
 			return 2;
 		}
 	}
@@ -119,7 +120,8 @@ int main(int argc, char **argv)
 			double ahead = (i + 1) / (double)rate - (now_s() - t0);
 
 			if (ahead > 0) {
-				struct timespec ts = { (time_t)ahead, (long)((ahead - (time_t)ahead) * 1e9) };
+				struct timespec ts = { (time_t)ahead,
+						       (long)((ahead - (time_t)ahead) * 1e9) };
 
 				nanosleep(&ts, NULL);
 			}
@@ -128,6 +130,7 @@ int main(int argc, char **argv)
 	dt = now_s() - t0;
 	if (fd >= 0)
 		close(fd);
-	printf("connects=%ld failed=%ld seconds=%.3f rate=%.0f/s\n", count, fails, dt, dt > 0 ? count / dt : 0.0);
+	printf("connects=%ld failed=%ld seconds=%.3f rate=%.0f/s\n", count, fails, dt,
+	       dt > 0 ? count / dt : 0.0);
 	return fails ? 1 : 0;
 }

@@ -83,11 +83,13 @@ static void interval(struct ct_flows *t, long n, long step, long phase, int scan
 }
 
 #define NVIEWS 6
-static const char *const what[NVIEWS] = { "flow, sort rate",     "flow, sort comm",  "flow, filter port:443",
-					  "process, sort count", "dest, sort count", "port, sort fail" };
+static const char *const what[NVIEWS] = { "flow, sort rate",	   "flow, sort comm",
+					  "flow, filter port:443", "process, sort count",
+					  "dest, sort count",	   "port, sort fail" };
 static const enum ct_group vg[NVIEWS] = { GROUP_FLOW,	 GROUP_FLOW, GROUP_FLOW,
 					  GROUP_PROCESS, GROUP_DEST, GROUP_PORT };
-static const enum ct_sort vs[NVIEWS] = { SORT_RATE, SORT_COMM, SORT_RATE, SORT_COUNT, SORT_COUNT, SORT_FAIL };
+static const enum ct_sort vs[NVIEWS] = { SORT_RATE,  SORT_COMM,	 SORT_RATE,
+					 SORT_COUNT, SORT_COUNT, SORT_FAIL };
 
 static void table(long n, int scan, int snaps)
 {
@@ -121,7 +123,8 @@ static void table(long n, int scan, int snaps)
 			ms[r] = now_ms() - t0;
 			snap_free(fresh);
 		}
-		printf("  snapshot, a full copy of the table            %8.2f ms\n", median(ms, ROUNDS));
+		printf("  snapshot, a full copy of the table            %8.2f ms\n",
+		       median(ms, ROUNDS));
 		/* the screen refreshes its snapshot once per interval: what that
 		 * costs depends on how many flows had connects since */
 		snap = flows_snapshot_reuse(t, now, NULL);
@@ -134,8 +137,8 @@ static void table(long n, int scan, int snaps)
 				if (r >= 2)
 					ms[r - 2] = now_ms() - t0;
 			}
-			printf("  snapshot refresh, %3d%% of the flows active    %8.2f ms\n", active_pct[a],
-			       median(ms, ROUNDS));
+			printf("  snapshot refresh, %3d%% of the flows active    %8.2f ms\n",
+			       active_pct[a], median(ms, ROUNDS));
 		}
 		snap_free(snap);
 		filter_free(f);
@@ -196,7 +199,8 @@ int main(int argc, char **argv)
 	       SCREEN);
 	printf("   %ld flows of 500 processes:\n", n);
 	table(n, 0, 0);
-	printf("   %ld flows of one process, to %ld addresses x 1000 ports (a scan):\n", n, (n + 999) / 1000);
+	printf("   %ld flows of one process, to %ld addresses x 1000 ports (a scan):\n", n,
+	       (n + 999) / 1000);
 	table(n, 1, 0);
 	return 0;
 }

@@ -31,7 +31,8 @@ __attribute__((constructor)) static void ck_init(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-__attribute__((format(printf, 3, 4))) CK_UNUSED static int ck(int ok, const char *name, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) CK_UNUSED static int ck(int ok, const char *name,
+							      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -131,21 +132,21 @@ CK_UNUSED static int ck_lacks(const char *name, const char *hay, const char *nee
 }
 
 #define CHECK(name, cond) ck(!!(cond), (name), "expected %s", #cond)
-#define CHECK_U(name, exp, act)                                                                                \
-	do {                                                                                                   \
-		unsigned long long e_ = (unsigned long long)(exp), a_ = (unsigned long long)(act);            \
-		ck(e_ == a_, (name), "expected %s == %llu, got %llu", #act, e_, a_);                           \
+#define CHECK_U(name, exp, act)                                                                    \
+	do {                                                                                       \
+		unsigned long long e_ = (unsigned long long)(exp), a_ = (unsigned long long)(act); \
+		ck(e_ == a_, (name), "expected %s == %llu, got %llu", #act, e_, a_);               \
 	} while (0)
-#define CHECK_I(name, exp, act)                                                                                \
-	do {                                                                                                   \
-		long long e_ = (long long)(exp), a_ = (long long)(act);                                        \
-		ck(e_ == a_, (name), "expected %s == %lld, got %lld", #act, e_, a_);                           \
+#define CHECK_I(name, exp, act)                                                      \
+	do {                                                                         \
+		long long e_ = (long long)(exp), a_ = (long long)(act);              \
+		ck(e_ == a_, (name), "expected %s == %lld, got %lld", #act, e_, a_); \
 	} while (0)
-#define CHECK_D(name, exp, act, eps)                                                                           \
-	do {                                                                                                   \
-		double e_ = (exp), a_ = (act);                                                                 \
-		ck(fabs(e_ - a_) <= (eps), (name), "expected %s == %.9g (+-%g), got %.9g", #act, e_,          \
-		   (double)(eps), a_);                                                                         \
+#define CHECK_D(name, exp, act, eps)                                                             \
+	do {                                                                                     \
+		double e_ = (exp), a_ = (act);                                                   \
+		ck(fabs(e_ - a_) <= (eps), (name), "expected %s == %.9g (+-%g), got %.9g", #act, \
+		   e_, (double)(eps), a_);                                                       \
 	} while (0)
 #define CHECK_S(name, exp, act) ck_str((name), (exp), (act))
 
@@ -243,8 +244,8 @@ CK_UNUSED static size_t ck_count_char(const char *s, char c)
 
 /* comm is copied up to 16 bytes (no NUL needed); addr is IPv4 or IPv6 text,
  * IPv4-mapped IPv6 is normalized to IPv4 as the app does */
-CK_UNUSED static struct flow_key key_raw(const char *comm, size_t commlen, const char *addr, unsigned dport,
-					 unsigned proto)
+CK_UNUSED static struct flow_key key_raw(const char *comm, size_t commlen, const char *addr,
+					 unsigned dport, unsigned proto)
 {
 	struct flow_key k;
 
@@ -263,7 +264,8 @@ CK_UNUSED static struct flow_key key_raw(const char *comm, size_t commlen, const
 	return k;
 }
 
-CK_UNUSED static struct flow_key key(const char *comm, const char *addr, unsigned dport, unsigned proto)
+CK_UNUSED static struct flow_key key(const char *comm, const char *addr, unsigned dport,
+				     unsigned proto)
 {
 	return key_raw(comm, strlen(comm), addr, dport, proto);
 }
@@ -282,7 +284,8 @@ CK_UNUSED static struct ct_sample sample(struct flow_key k, uint64_t ts, uint32_
 }
 
 /* add n connects of k at ts with result ret from pid (uid 1000) */
-CK_UNUSED static void add_n(struct ct_flows *t, struct flow_key k, int n, uint64_t ts, uint32_t pid, int ret)
+CK_UNUSED static void add_n(struct ct_flows *t, struct flow_key k, int n, uint64_t ts, uint32_t pid,
+			    int ret)
 {
 	struct ct_sample s = sample(k, ts, pid, ret);
 
@@ -291,8 +294,8 @@ CK_UNUSED static void add_n(struct ct_flows *t, struct flow_key k, int n, uint64
 }
 
 /* add one connect with a handshake latency */
-CK_UNUSED static void add_lat(struct ct_flows *t, struct flow_key k, uint64_t ts, uint32_t pid, int ret,
-			      uint64_t lat_ns)
+CK_UNUSED static void add_lat(struct ct_flows *t, struct flow_key k, uint64_t ts, uint32_t pid,
+			      int ret, uint64_t lat_ns)
 {
 	struct ct_sample s = sample(k, ts, pid, ret);
 
@@ -301,7 +304,8 @@ CK_UNUSED static void add_lat(struct ct_flows *t, struct flow_key k, uint64_t ts
 	flows_add(t, &s);
 }
 
-CK_UNUSED static const struct ct_row *find_row(const struct ct_row *rows, size_t n, const struct flow_key *k)
+CK_UNUSED static const struct ct_row *find_row(const struct ct_row *rows, size_t n,
+					       const struct flow_key *k)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!memcmp(&rows[i].key, k, sizeof(*k)))
@@ -309,7 +313,8 @@ CK_UNUSED static const struct ct_row *find_row(const struct ct_row *rows, size_t
 	return NULL;
 }
 
-CK_UNUSED static const struct ct_row *find_view_row(const struct ct_view *v, const struct flow_key *k)
+CK_UNUSED static const struct ct_row *find_view_row(const struct ct_view *v,
+						    const struct flow_key *k)
 {
 	for (size_t i = 0; i < v->n; i++)
 		if (!memcmp(&v->rows[i]->key, k, sizeof(*k)))

@@ -35,11 +35,14 @@ static const struct {
 	const char *name;
 	size_t off, size, want_off, want_size;
 } fields[] = {
-#define F(f, o, s) { #f, offsetof(struct ct_event, f), FIELD_SIZE(struct ct_event, f), o, s }
-	F(ts_ns, 0, 8),	  F(lat_ns, 8, 8), F(sock_id, 16, 8), F(cgroup_id, 24, 8), F(tgid, 32, 4),
-	F(tid, 36, 4),	  F(uid, 40, 4),   F(ret, 44, 4),     F(dport, 48, 2),	   F(family, 50, 2),
-	F(proto, 52, 2),  F(kind, 54, 1),  F(flags, 55, 1),   F(daddr, 56, 16),    F(comm, 72, 16),
-	F(tcomm, 88, 16),
+#define F(f, o, s)                                                                     \
+	{                                                                              \
+#f, offsetof(struct ct_event, f), FIELD_SIZE(struct ct_event, f), o, s \
+	}
+	F(ts_ns, 0, 8),	 F(lat_ns, 8, 8),  F(sock_id, 16, 8), F(cgroup_id, 24, 8),
+	F(tgid, 32, 4),	 F(tid, 36, 4),	   F(uid, 40, 4),     F(ret, 44, 4),
+	F(dport, 48, 2), F(family, 50, 2), F(proto, 52, 2),   F(kind, 54, 1),
+	F(flags, 55, 1), F(daddr, 56, 16), F(comm, 72, 16),   F(tcomm, 88, 16),
 #undef F
 };
 

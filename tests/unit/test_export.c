@@ -71,13 +71,17 @@ static struct out render(const char *curl_comm, size_t curl_len, enum ct_group g
 
 	calls++;
 	snap_view(s, g, NULL, SORT_COUNT, 1, 0, &v);
-	CHECK_I(nm("render.%d.%s.json_rc", calls, ct_group_names[g]), 0, export_json(mem_open(&m), &v, g, &st));
+	CHECK_I(nm("render.%d.%s.json_rc", calls, ct_group_names[g]), 0,
+		export_json(mem_open(&m), &v, g, &st));
 	o.json = mem_close(&m);
 	mem_open(&m);
-	CHECK_I(nm("render.%d.%s.csv_header_rc", calls, ct_group_names[g]), 0, export_csv_header(m.f, g));
-	CHECK_I(nm("render.%d.%s.csv_rc", calls, ct_group_names[g]), 0, export_csv(m.f, &v, g, &st));
+	CHECK_I(nm("render.%d.%s.csv_header_rc", calls, ct_group_names[g]), 0,
+		export_csv_header(m.f, g));
+	CHECK_I(nm("render.%d.%s.csv_rc", calls, ct_group_names[g]), 0,
+		export_csv(m.f, &v, g, &st));
 	o.csv = mem_close(&m);
-	CHECK_I(nm("render.%d.%s.table_rc", calls, ct_group_names[g]), 0, export_table(mem_open(&m), &v, g, &st, 0));
+	CHECK_I(nm("render.%d.%s.table_rc", calls, ct_group_names[g]), 0,
+		export_table(mem_open(&m), &v, g, &st, 0));
 	o.table = mem_close(&m);
 	view_rows_free(&v);
 	snap_free(s);
@@ -102,7 +106,8 @@ static void test_json_csv(void)
 	struct out o = render("curl", 4, GROUP_FLOW);
 
 	CHECK_S("json.flow_bytes",
-		"{\"version\":1,\"time\":\"" TIME_NOW "\",\"interval_s\":2.000,\"group\":\"flow\",\"events\":4,"
+		"{\"version\":1,\"time\":\"" TIME_NOW
+		"\",\"interval_s\":2.000,\"group\":\"flow\",\"events\":4,"
 		"\"outcomes\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"daddr\":\"10.0.0.1\",\"dport\":443,"
 		"\"proto\":\"tcp\",\"family\":\"ipv4\",\"count\":3,\"interval_count\":3,\"rate\":1.50,"
@@ -128,7 +133,8 @@ static void test_json_csv(void)
 
 	/* a comm with a comma and a quote is quoted, the quote doubled */
 	o = render("a,b\"c", 5, GROUP_FLOW);
-	ck_contains("csv.quoted_comm", o.csv, "\n" TIME_NOW ",\"a,b\"\"c\",4242,1,1000,10.0.0.1,443,");
+	ck_contains("csv.quoted_comm", o.csv,
+		    "\n" TIME_NOW ",\"a,b\"\"c\",4242,1,1000,10.0.0.1,443,");
 	ck_contains("json.quoted_comm", o.json, "{\"comm\":\"a,b\\\"c\",\"pid\":4242,");
 	out_free(&o);
 	o = render("my app", 6, GROUP_FLOW);
@@ -137,8 +143,10 @@ static void test_json_csv(void)
 	/* names a spreadsheet would run as a formula are written as text */
 	{
 		static const char *const formulas[][2] = {
-			{ "=cmd|'/c x'!A", "\"'=cmd|'/c x'!A\"" }, { "+1+1", "\"'+1+1\"" },
-			{ "-bash", "\"'-bash\"" },		   { "@SUM(A1)", "\"'@SUM(A1)\"" },
+			{ "=cmd|'/c x'!A", "\"'=cmd|'/c x'!A\"" },
+			{ "+1+1", "\"'+1+1\"" },
+			{ "-bash", "\"'-bash\"" },
+			{ "@SUM(A1)", "\"'@SUM(A1)\"" },
 			{ "=a,\"b", "\"'=a,\"\"b\"" },
 		};
 
@@ -177,23 +185,28 @@ static void test_json_csv(void)
 		CHECK_S("csv.header_flow", csv_header_flow, h);
 		free(h);
 		for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
-			size_t hl, common = strlen("count,interval_count,rate,results.ok,results.refused,"
-						   "results.timeout,results.unreachable,results.pending,"
-						   "results.other,errors,lat_p50_us,lat_p99_us,lat_max_us,"
-						   "first_seen,last_seen\n");
+			size_t hl, common = strlen(
+					   "count,interval_count,rate,results.ok,results.refused,"
+					   "results.timeout,results.unreachable,results.pending,"
+					   "results.other,errors,lat_p50_us,lat_p99_us,lat_max_us,"
+					   "first_seen,last_seen\n");
 
 			export_csv_header(mem_open(&m), g);
 			h = mem_close(&m);
 			hl = strlen(h);
-			CHECK(nm("csv.header_%s_start", ct_group_names[g]), !strncmp(h, hdr[g], strlen(hdr[g])));
+			CHECK(nm("csv.header_%s_start", ct_group_names[g]),
+			      !strncmp(h, hdr[g], strlen(hdr[g])));
 			CHECK(nm("csv.header_%s_end", ct_group_names[g]),
-			      hl > common && !strcmp(h + hl - common, csv_header_flow + strlen(csv_header_flow) - common));
+			      hl > common &&
+				      !strcmp(h + hl - common,
+					      csv_header_flow + strlen(csv_header_flow) - common));
 			free(h);
 		}
 	}
 	o = render("curl", 4, GROUP_PROCESS);
 	CHECK_S("json.process_bytes",
-		"{\"version\":1,\"time\":\"" TIME_NOW "\",\"interval_s\":2.000,\"group\":\"process\",\"events\":4,"
+		"{\"version\":1,\"time\":\"" TIME_NOW
+		"\",\"interval_s\":2.000,\"group\":\"process\",\"events\":4,"
 		"\"outcomes\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"flows\":1,\"count\":3,"
 		"\"interval_count\":3,\"rate\":1.50,"
@@ -208,12 +221,16 @@ static void test_json_csv(void)
 		o.json);
 	out_free(&o);
 	o = render("curl", 4, GROUP_DEST);
-	ck_contains("json.dest_row", o.json,
-		    "\"rows\":[{\"daddr\":\"10.0.0.1\",\"family\":\"ipv4\",\"flows\":1,\"pids\":1,\"count\":3,");
-	ck_contains("csv.dest_row", o.csv, "\n" TIME_NOW ",fd00::1,ipv6,1,1,1,1,0.50,0,0,1,0,0,0,ETIMEDOUT=1,,,,");
+	ck_contains(
+		"json.dest_row", o.json,
+		"\"rows\":[{\"daddr\":\"10.0.0.1\",\"family\":\"ipv4\",\"flows\":1,\"pids\":1,\"count\":3,");
+	ck_contains("csv.dest_row", o.csv,
+		    "\n" TIME_NOW ",fd00::1,ipv6,1,1,1,1,0.50,0,0,1,0,0,0,ETIMEDOUT=1,,,,");
 	out_free(&o);
 	o = render("curl", 4, GROUP_PORT);
-	ck_contains("json.port_row", o.json, "\"rows\":[{\"dport\":443,\"proto\":\"tcp\",\"flows\":1,\"pids\":1,\"count\":3,");
+	ck_contains(
+		"json.port_row", o.json,
+		"\"rows\":[{\"dport\":443,\"proto\":\"tcp\",\"flows\":1,\"pids\":1,\"count\":3,");
 	out_free(&o);
 }
 
@@ -287,11 +304,13 @@ static void test_parse_with_jq(void)
 	int fields;
 
 	if (!have_jq()) {
-		ck(0, "json.jq", "jq is not installed: cannot validate the JSON (apt-get install jq)");
+		ck(0, "json.jq",
+		   "jq is not installed: cannot validate the JSON (apt-get install jq)");
 		out_free(&o);
 		return;
 	}
-	r = jq(".rows[0].comm + \" \" + (.rows[1].lat_p50_us|tostring) + \" \" + (.rows|length|tostring)", o.json);
+	r = jq(".rows[0].comm + \" \" + (.rows[1].lat_p50_us|tostring) + \" \" + (.rows|length|tostring)",
+	       o.json);
 	CHECK_S("json.jq_parses", "curl null 2\n", r);
 	free(r);
 	r = jq("[.rows[0]|keys_unsorted[]]|join(\",\")", o.json);
@@ -306,7 +325,8 @@ static void test_parse_with_jq(void)
 	for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
 		o = render("curl", 4, g);
 		r = jq(".group + \" \" + (.rows|length|tostring)", o.json);
-		CHECK_S(nm("json.jq_parses_%s", ct_group_names[g]), nm("%s 2\n", ct_group_names[g]), r);
+		CHECK_S(nm("json.jq_parses_%s", ct_group_names[g]), nm("%s 2\n", ct_group_names[g]),
+			r);
 		free(r);
 		CHECK(nm("csv.rectangular_%s", ct_group_names[g]), csv_rectangular(o.csv, &fields));
 		out_free(&o);
@@ -320,8 +340,10 @@ static void safe_text(const char *name, const char *s, size_t lines)
 {
 	long c = ck_first_control(s, strlen(s));
 
-	ck(c < 0, nm("hostile.%s.no_controls", name), "control byte 0x%02x at %ld", c < 0 ? 0 : (unsigned char)s[c], c);
-	CHECK(nm("hostile.%s.valid_utf8", name), ck_utf8_valid((const unsigned char *)s, strlen(s)));
+	ck(c < 0, nm("hostile.%s.no_controls", name), "control byte 0x%02x at %ld",
+	   c < 0 ? 0 : (unsigned char)s[c], c);
+	CHECK(nm("hostile.%s.valid_utf8", name),
+	      ck_utf8_valid((const unsigned char *)s, strlen(s)));
 	ck_lacks(nm("hostile.%s.no_raw_rlo", name), s, "\xe2\x80\xae");
 	CHECK_U(nm("hostile.%s.lines", name), lines, ck_count_char(s, '\n'));
 }
@@ -334,8 +356,12 @@ static void test_hostile(void)
 	safe_text("json", o.json, 1);
 	safe_text("csv", o.csv, 3);
 	safe_text("table", o.table, 5);
-	ck_contains("hostile.json.escaped", o.json, "\"comm\":\"\\\\x1b[31mX\\\\x0a\\\\xff\\\\u202e\"");
-	ck_contains("hostile.csv.escaped", o.csv, "," "\\x1b[31mX\\x0a\\xff\\u202e" ",4242,");
+	ck_contains("hostile.json.escaped", o.json,
+		    "\"comm\":\"\\\\x1b[31mX\\\\x0a\\\\xff\\\\u202e\"");
+	ck_contains("hostile.csv.escaped", o.csv,
+		    ","
+		    "\\x1b[31mX\\x0a\\xff\\u202e"
+		    ",4242,");
 	ck_contains("hostile.table.escaped", o.table, "\\x1b[31mX\\x0a\\xff\\u202e");
 	if (have_jq()) {
 		/* decoded, the JSON string still holds no control and no U+202E */
@@ -371,26 +397,33 @@ static void test_table(void)
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), ln++) {
 		if (ln == 0)
 			CHECK_S("table.header",
-				TIME_NOW "  events/s 2.0  events 4  drops 5  missed 0  evicted 0  flows 2  group flow", line);
+				TIME_NOW
+				"  events/s 2.0  events 4  drops 5  missed 0  evicted 0  flows 2  group flow",
+				line);
 		if (ln == 1) {
-			CHECK("table.columns", !strncmp(line, "PROCESS", 7) && strstr(line, " DESTINATION ") &&
-						       strstr(line, " RATE/s ") && strstr(line, "P99ms"));
+			CHECK("table.columns",
+			      !strncmp(line, "PROCESS", 7) && strstr(line, " DESTINATION ") &&
+				      strstr(line, " RATE/s ") && strstr(line, "P99ms"));
 		}
 		if (ln == 2 || ln == 3) {
 			char *p, *sv;
 			char joined[256] = "";
 
 			n = 0;
-			for (p = strtok_r(line, " ", &sv); p && n < 20; p = strtok_r(NULL, " ", &sv))
+			for (p = strtok_r(line, " ", &sv); p && n < 20;
+			     p = strtok_r(NULL, " ", &sv))
 				tok[n++] = p;
 			for (int i = 0; i < n; i++)
-				snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s%s", i ? "|" : "",
-					 tok[i]);
+				snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined),
+					 "%s%s", i ? "|" : "", tok[i]);
 			if (ln == 2)
-				CHECK_S("table.row_curl", "curl|4242|1|10.0.0.1|443|tcp|1.5|3|1|33.3|ECONNREFUSED|0.77|1.00",
+				CHECK_S("table.row_curl",
+					"curl|4242|1|10.0.0.1|443|tcp|1.5|3|1|33.3|ECONNREFUSED|0.77|1.00",
 					joined);
 			else
-				CHECK_S("table.row_wget", "wget|77|1|fd00::1|80|tcp|0.5|1|1|100.0|ETIMEDOUT|-|-", joined);
+				CHECK_S("table.row_wget",
+					"wget|77|1|fd00::1|80|tcp|0.5|1|1|100.0|ETIMEDOUT|-|-",
+					joined);
 		}
 	}
 	CHECK_I("table.lines", 4, ln);
@@ -430,12 +463,14 @@ static void test_table(void)
 		m.errs[1].count = 5;
 		m.errs[2].err = 4242;
 		m.errs[2].count = 2;
-		CHECK_S("top_error.most_frequent", "ECONNREFUSED", ct_row_top_error(&r, buf, sizeof(buf)));
+		CHECK_S("top_error.most_frequent", "ECONNREFUSED",
+			ct_row_top_error(&r, buf, sizeof(buf)));
 		m.errs[2].count = 9;
 		CHECK_S("top_error.unknown_errno", "E4242", ct_row_top_error(&r, buf, sizeof(buf)));
 	}
 	CHECK_S("format_names", "table csv json prom",
-		nm("%s %s %s %s", ct_format_names[0], ct_format_names[1], ct_format_names[2], ct_format_names[3]));
+		nm("%s %s %s %s", ct_format_names[0], ct_format_names[1], ct_format_names[2],
+		   ct_format_names[3]));
 }
 
 static void test_write_errors(void)
@@ -454,7 +489,8 @@ static void test_write_errors(void)
 		clearerr(full);
 		CHECK_I("write_error.csv_enospc", -ENOSPC, export_csv(full, &v, GROUP_FLOW, &st));
 		clearerr(full);
-		CHECK_I("write_error.table_enospc", -ENOSPC, export_table(full, &v, GROUP_FLOW, &st, 0));
+		CHECK_I("write_error.table_enospc", -ENOSPC,
+			export_table(full, &v, GROUP_FLOW, &st, 0));
 		fclose(full);
 	}
 	view_rows_free(&v);
@@ -514,8 +550,8 @@ static const char *listing(void)
 	buf[0] = 0;
 	for (int i = 0; i < n; i++) {
 		if (strcmp(ents[i]->d_name, ".") && strcmp(ents[i]->d_name, ".."))
-			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", *buf ? " " : "",
-				 ents[i]->d_name);
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+				 *buf ? " " : "", ents[i]->d_name);
 		free(ents[i]);
 	}
 	free(ents);
@@ -552,57 +588,70 @@ static void test_atomic(void)
 		ck(0, "atomic.mkdtemp", "%s", strerror(errno));
 		return;
 	}
-	CHECK_I("atomic.new_rc", 0, export_atomic(path_in("out.txt"), write_text, (void *)"hello\n"));
+	CHECK_I("atomic.new_rc", 0,
+		export_atomic(path_in("out.txt"), write_text, (void *)"hello\n"));
 	b = slurp(path_in("out.txt"));
 	CHECK_S("atomic.new_content", "hello\n", b);
 	free(b);
 	CHECK_S("atomic.new_no_temp_left", "out.txt", listing());
-	CHECK("atomic.new_mode_0644", !stat(path_in("out.txt"), &st) && (st.st_mode & 07777) == 0644);
+	CHECK("atomic.new_mode_0644",
+	      !stat(path_in("out.txt"), &st) && (st.st_mode & 07777) == 0644);
 
-	CHECK_I("atomic.replace_rc", 0, export_atomic(path_in("out.txt"), write_text, (void *)"second\n"));
+	CHECK_I("atomic.replace_rc", 0,
+		export_atomic(path_in("out.txt"), write_text, (void *)"second\n"));
 	b = slurp(path_in("out.txt"));
 	CHECK_S("atomic.replace_content", "second\n", b);
 	free(b);
 	CHECK_S("atomic.replace_no_temp_left", "out.txt", listing());
 
 	/* the writer fails: file untouched, no temporary left, its error returned */
-	CHECK_I("atomic.writer_fails_rc", -ENOSPC, export_atomic(path_in("out.txt"), write_then_fail, (void *)"partial"));
+	CHECK_I("atomic.writer_fails_rc", -ENOSPC,
+		export_atomic(path_in("out.txt"), write_then_fail, (void *)"partial"));
 	b = slurp(path_in("out.txt"));
 	CHECK_S("atomic.writer_fails_untouched", "second\n", b);
 	free(b);
 	CHECK_S("atomic.writer_fails_no_temp_left", "out.txt", listing());
-	CHECK_I("atomic.writer_fails_new_rc", -ENOSPC, export_atomic(path_in("new.txt"), write_then_fail, (void *)"x"));
+	CHECK_I("atomic.writer_fails_new_rc", -ENOSPC,
+		export_atomic(path_in("new.txt"), write_then_fail, (void *)"x"));
 	CHECK_S("atomic.writer_fails_not_created", "out.txt", listing());
 
 	/* a symlink planted at the path is replaced, never written through */
 	put(path_in("target"), "secret\n");
 	CHECK_I("atomic.symlink_planted", 0, symlink(path_in("target"), path_in("link.prom")));
-	CHECK_I("atomic.symlink_rc", 0, export_atomic(path_in("link.prom"), write_text, (void *)"metrics\n"));
+	CHECK_I("atomic.symlink_rc", 0,
+		export_atomic(path_in("link.prom"), write_text, (void *)"metrics\n"));
 	b = slurp(path_in("target"));
 	CHECK_S("atomic.symlink_target_unchanged", "secret\n", b);
 	free(b);
-	CHECK("atomic.symlink_replaced_by_file", !lstat(path_in("link.prom"), &st) && S_ISREG(st.st_mode));
+	CHECK("atomic.symlink_replaced_by_file",
+	      !lstat(path_in("link.prom"), &st) && S_ISREG(st.st_mode));
 	b = slurp(path_in("link.prom"));
 	CHECK_S("atomic.symlink_path_content", "metrics\n", b);
 	free(b);
 	CHECK_S("atomic.symlink_no_temp_left", "link.prom out.txt target", listing());
 
 	/* a dangling symlink to a file that does not exist: not created */
-	CHECK_I("atomic.dangling_planted", 0, symlink(path_in("created-by-attacker"), path_in("d.prom")));
-	CHECK_I("atomic.dangling_rc", 0, export_atomic(path_in("d.prom"), write_text, (void *)"x\n"));
-	CHECK("atomic.dangling_target_not_created", access(path_in("created-by-attacker"), F_OK) != 0);
+	CHECK_I("atomic.dangling_planted", 0,
+		symlink(path_in("created-by-attacker"), path_in("d.prom")));
+	CHECK_I("atomic.dangling_rc", 0,
+		export_atomic(path_in("d.prom"), write_text, (void *)"x\n"));
+	CHECK("atomic.dangling_target_not_created",
+	      access(path_in("created-by-attacker"), F_OK) != 0);
 	CHECK("atomic.dangling_replaced", !lstat(path_in("d.prom"), &st) && S_ISREG(st.st_mode));
 
 	/* no such directory */
-	CHECK_I("atomic.no_dir", -ENOENT, export_atomic(path_in("nodir/x.prom"), write_text, (void *)"x\n"));
+	CHECK_I("atomic.no_dir", -ENOENT,
+		export_atomic(path_in("nodir/x.prom"), write_text, (void *)"x\n"));
 
 	/* a relative path without a directory part */
 	if (getcwd(cwd, sizeof(cwd)) && !chdir(dir)) {
-		CHECK_I("atomic.relative_rc", 0, export_atomic("rel.txt", write_text, (void *)"rel\n"));
+		CHECK_I("atomic.relative_rc", 0,
+			export_atomic("rel.txt", write_text, (void *)"rel\n"));
 		b = slurp("rel.txt");
 		CHECK_S("atomic.relative_content", "rel\n", b);
 		free(b);
-		CHECK_S("atomic.relative_no_temp_left", "d.prom link.prom out.txt rel.txt target", listing());
+		CHECK_S("atomic.relative_no_temp_left", "d.prom link.prom out.txt rel.txt target",
+			listing());
 		if (chdir(cwd))
 			ck(0, "atomic.chdir_back", "%s", strerror(errno));
 	} else {
@@ -618,7 +667,8 @@ static void test_atomic(void)
 		snap_view(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
 		CHECK_I("atomic.json_rc", 0, export_atomic(path_in("out.json"), write_json, &v));
 		b = slurp(path_in("out.json"));
-		CHECK("atomic.json_content", b && !strncmp(b, "{\"version\":1,", 13) && b[strlen(b) - 1] == '\n');
+		CHECK("atomic.json_content",
+		      b && !strncmp(b, "{\"version\":1,", 13) && b[strlen(b) - 1] == '\n');
 		free(b);
 		view_rows_free(&v);
 		snap_free(s);
@@ -627,7 +677,8 @@ static void test_atomic(void)
 
 	/* clean up */
 	{
-		static const char *const names[] = { "out.txt", "target", "link.prom", "d.prom", "rel.txt", "out.json" };
+		static const char *const names[] = { "out.txt", "target",  "link.prom",
+						     "d.prom",	"rel.txt", "out.json" };
 
 		for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 			unlink(path_in(names[i]));

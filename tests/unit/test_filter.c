@@ -10,8 +10,8 @@ static struct ct_row rows[NROWS];
 static struct ct_row_more more[NROWS];
 static const uint32_t pids_r1[] = { 100, 150 };
 
-static void row(int i, const char *comm, const char *addr, unsigned dport, unsigned proto, uint32_t pid,
-		uint32_t uid)
+static void row(int i, const char *comm, const char *addr, unsigned dport, unsigned proto,
+		uint32_t pid, uint32_t uid)
 {
 	struct ct_row *r = &rows[i];
 
@@ -35,9 +35,9 @@ static void setup(void)
 	rows[1].results[RES_REFUSED] = 1;
 	row(2, "dig", "fd00::53", 53, P_UDP, 300, 53); /* r3 */
 	rows[2].results[RES_PENDING] = 1;
-	row(3, "ssh", "::1", 22, P_TCP, 400, 1000);	  /* r4 */
-	row(4, "app", "1.2.3.4", 80, P_TCP, 500, 33);	  /* r5 */
-	row(5, "app", "1.2.3.5", 80, P_TCP, 501, 33);	  /* r6 */
+	row(3, "ssh", "::1", 22, P_TCP, 400, 1000);	   /* r4 */
+	row(4, "app", "1.2.3.4", 80, P_TCP, 500, 33);	   /* r5 */
+	row(5, "app", "1.2.3.5", 80, P_TCP, 501, 33);	   /* r6 */
 	row(6, "web", "2001:db8::80", 80, P_TCP, 600, 33); /* r7 */
 	rows[6].results[RES_TIMEOUT] = 1;
 }
@@ -71,14 +71,17 @@ static void matches(const char *expr, const char *want)
 		filter_set_cgroup_fn(f, cgroup_fn, &cgroup_calls);
 
 	if (!f) {
-		ck(0, nm("filter.match[%s]%s", e, cgroup_fn ? ".hooked" : ""), "filter_new failed: %s", err);
+		ck(0, nm("filter.match[%s]%s", e, cgroup_fn ? ".hooked" : ""),
+		   "filter_new failed: %s", err);
 		free(e);
 		return;
 	}
 	for (int i = 0; i < NROWS; i++)
 		if (filter_match(f, &rows[i]))
-			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%d", *got ? " " : "", i + 1);
-	ck(!strcmp(got, want), nm("filter.match[%s]%s", e, cgroup_fn ? ".hooked" : ""), "expected rows \"%s\", got \"%s\"", want, got);
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%d",
+				 *got ? " " : "", i + 1);
+	ck(!strcmp(got, want), nm("filter.match[%s]%s", e, cgroup_fn ? ".hooked" : ""),
+	   "expected rows \"%s\", got \"%s\"", want, got);
 	free(e);
 	filter_free(f);
 }
@@ -93,7 +96,8 @@ static void invalid(const char *expr, const char *mention)
 	errno = 0;
 	f = filter_new(expr, err, sizeof(err));
 	ck(!f, nm("filter.invalid[%s].null", e), "expected NULL, got a filter");
-	ck(errno == EINVAL, nm("filter.invalid[%s].errno", e), "expected errno EINVAL (%d), got %d", EINVAL, errno);
+	ck(errno == EINVAL, nm("filter.invalid[%s].errno", e), "expected errno EINVAL (%d), got %d",
+	   EINVAL, errno);
 	ck(strstr(err, mention) != NULL, nm("filter.invalid[%s].message", e),
 	   "expected the message to name \"%s\", got \"%s\"", mention, err);
 	filter_free(f);
@@ -107,10 +111,12 @@ static void test_unix(void)
 		const char *expr;
 		int want[3]; /* stream /run/db.sock, dgram @ns, tcp */
 	} cases[] = {
-		{ "proto:unix", { 1, 1, 0 } },	 { "proto:UNIX", { 1, 1, 0 } }, { "proto:u_str", { 1, 0, 0 } },
-		{ "proto:u_dgr", { 0, 1, 0 } },	 { "proto:u_seq", { 0, 0, 0 } }, { "!proto:unix", { 0, 0, 1 } },
-		{ "db.sock", { 1, 0, 0 } },	 { "@ns", { 0, 1, 0 } },		{ "proto:tcp", { 0, 0, 1 } },
-		{ "net:0.0.0.0/0", { 0, 0, 1 } }, { "port:0", { 1, 1, 0 } },
+		{ "proto:unix", { 1, 1, 0 } },	{ "proto:UNIX", { 1, 1, 0 } },
+		{ "proto:u_str", { 1, 0, 0 } }, { "proto:u_dgr", { 0, 1, 0 } },
+		{ "proto:u_seq", { 0, 0, 0 } }, { "!proto:unix", { 0, 0, 1 } },
+		{ "db.sock", { 1, 0, 0 } },	{ "@ns", { 0, 1, 0 } },
+		{ "proto:tcp", { 0, 0, 1 } },	{ "net:0.0.0.0/0", { 0, 0, 1 } },
+		{ "port:0", { 1, 1, 0 } },
 	};
 	struct ct_row_more m[3] = {};
 	struct ct_row r[3] = {};
@@ -280,6 +286,7 @@ int main(void)
 	invalid("!", "'!'");
 	invalid("curl port:99999 fail", "port:99999");
 	invalid("curl !", "'!'");
-	invalid("0123456789012345678901234567890123456789012345678901234567890123456789", "too long");
+	invalid("0123456789012345678901234567890123456789012345678901234567890123456789",
+		"too long");
 	return ck_done();
 }

@@ -32,7 +32,8 @@ static const char *pids_str(const struct ct_row *r)
 	memcpy(tmp, r->more->pids, n * sizeof(*tmp));
 	qsort(tmp, n, sizeof(*tmp), cmp_u32);
 	for (size_t i = 0; i < n; i++)
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u", i ? " " : "", tmp[i]);
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u", i ? " " : "",
+			 tmp[i]);
 	return buf;
 }
 
@@ -45,7 +46,8 @@ static uint32_t hist_at(const struct ct_row *r, uint64_t epoch, int i)
 	return h[i];
 }
 
-static void check_hist(const char *name, const struct ct_row *r, uint64_t epoch, const uint32_t want[CT_HIST])
+static void check_hist(const char *name, const struct ct_row *r, uint64_t epoch,
+		       const uint32_t want[CT_HIST])
 {
 	uint32_t h[CT_HIST];
 
@@ -64,9 +66,12 @@ static void check_hist(const char *name, const struct ct_row *r, uint64_t epoch,
 static void test_counts(void)
 {
 	struct ct_flows *t = flows_new(100);
-	struct flow_key a = key("curl", "10.0.0.1", 80, P_TCP), b = key("curl", "10.0.0.1", 443, P_TCP),
-			c = key("wget", "10.0.0.1", 80, P_TCP), d = key("curl", "10.0.0.1", 80, P_UDP),
-			e = key("curl", "fd00::1", 80, P_TCP), f = key("curl", "10.0.0.2", 80, P_TCP);
+	struct flow_key a = key("curl", "10.0.0.1", 80, P_TCP),
+			b = key("curl", "10.0.0.1", 443, P_TCP),
+			c = key("wget", "10.0.0.1", 80, P_TCP),
+			d = key("curl", "10.0.0.1", 80, P_UDP),
+			e = key("curl", "fd00::1", 80, P_TCP),
+			f = key("curl", "10.0.0.2", 80, P_TCP);
 	struct ct_snap *s;
 	const struct ct_row *r;
 
@@ -202,9 +207,12 @@ static void test_pids(void)
 static void test_results(void)
 {
 	struct ct_flows *t = flows_new(10);
-	struct flow_key k = key("curl", "10.0.0.1", 80, P_TCP), k2 = key("nc", "10.0.0.1", 81, P_TCP);
-	static const int rets[] = { 0, -ECONNREFUSED, 0, -ECONNREFUSED, -ETIMEDOUT, -ENETUNREACH, -EHOSTUNREACH,
-				    -EACCES, -ECONNREFUSED };
+	struct flow_key k = key("curl", "10.0.0.1", 80, P_TCP),
+			k2 = key("nc", "10.0.0.1", 81, P_TCP);
+	static const int rets[] = {
+		0,	 -ECONNREFUSED, 0, -ECONNREFUSED, -ETIMEDOUT, -ENETUNREACH, -EHOSTUNREACH,
+		-EACCES, -ECONNREFUSED
+	};
 	struct ct_snap *s;
 	const struct ct_row *r;
 
@@ -270,7 +278,8 @@ static void test_results(void)
 static void test_pending(void)
 {
 	struct ct_flows *t = flows_new(10);
-	struct flow_key k = key("curl", "10.0.0.1", 443, P_TCP), k2 = key("curl", "10.0.0.9", 443, P_TCP);
+	struct flow_key k = key("curl", "10.0.0.1", 443, P_TCP),
+			k2 = key("curl", "10.0.0.9", 443, P_TCP);
 	struct ct_sample p, o;
 	struct ct_snap *s;
 
@@ -563,7 +572,8 @@ static void test_eviction(void)
 	CHECK("evict.b_gone", !find_row(s->rows, s->n, &b));
 	CHECK("evict.c_kept", find_row(s->rows, s->n, &c));
 	CHECK("evict.d_kept", find_row(s->rows, s->n, &d));
-	CHECK_U("evict.a_count_kept", 2, find_row(s->rows, s->n, &a) ? find_row(s->rows, s->n, &a)->count : 0);
+	CHECK_U("evict.a_count_kept", 2,
+		find_row(s->rows, s->n, &a) ? find_row(s->rows, s->n, &a)->count : 0);
 	snap_free(s);
 
 	add_n(t, e, 1, T0 + 8, 5, 0); /* now c is the oldest */
@@ -573,9 +583,11 @@ static void test_eviction(void)
 	/* b comes back: a new flow, counted from zero */
 	add_n(t, b, 1, T0 + 9, 2, 0);
 	s = flows_snapshot(t, T0 + 10);
-	CHECK_U("evict.b_back_count", 1, find_row(s->rows, s->n, &b) ? find_row(s->rows, s->n, &b)->count : 0);
+	CHECK_U("evict.b_back_count", 1,
+		find_row(s->rows, s->n, &b) ? find_row(s->rows, s->n, &b)->count : 0);
 	CHECK_U("evict.b_back_refused", 0,
-		find_row(s->rows, s->n, &b) ? find_row(s->rows, s->n, &b)->results[RES_REFUSED] : 1);
+		find_row(s->rows, s->n, &b) ? find_row(s->rows, s->n, &b)->results[RES_REFUSED] :
+					      1);
 	CHECK("evict.third_is_a", log.n == 3 && !memcmp(&log.rows[2].key, &a, sizeof(a)));
 	snap_free(s);
 
@@ -683,7 +695,7 @@ static void test_latency(void)
 
 		r = lat_row(l, n, 2);
 		CHECK_U("lat.bucket_1000us", 100, r.more->lat[9]); /* [512, 1024) */
-		CHECK_U("lat.bucket_1s", 1, r.more->lat[19]);	     /* [524288, 1048576) */
+		CHECK_U("lat.bucket_1s", 1, r.more->lat[19]);	   /* [524288, 1048576) */
 		CHECK_U("lat.n", 101, r.lat_n);
 		CHECK_U("lat.sum", 1100000000ULL, r.lat_sum_ns);
 		CHECK_U("lat.max_ns", 1000000000ULL, r.lat_max_ns);
@@ -904,7 +916,8 @@ static void test_grouping(void)
 		char err[128];
 		struct ct_filter *f = filter_new("port:80", err, sizeof(err));
 
-		CHECK_I("group.filtered.rc", 0, snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v));
+		CHECK_I("group.filtered.rc", 0,
+			snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v));
 		CHECK_U("group.filtered.n", 2, v.n);
 		CHECK_U("group.filtered.total", 4, v.total);
 		if (v.n == 2) {
@@ -943,7 +956,8 @@ static void test_grouping(void)
 		filter_free(f);
 
 		f = filter_new("nothing-matches-this", err, sizeof(err));
-		CHECK_I("group.filtered_none.rc", 0, snap_view(s, GROUP_PORT, f, SORT_COUNT, 1, 0, &v));
+		CHECK_I("group.filtered_none.rc", 0,
+			snap_view(s, GROUP_PORT, f, SORT_COUNT, 1, 0, &v));
 		CHECK_U("group.filtered_none.n", 0, v.n);
 		view_rows_free(&v);
 		filter_free(f);
@@ -966,8 +980,10 @@ static void test_grouping(void)
 	g = key("nope", "10.0.0.1", 1, P_TCP);
 	CHECK_I("tag.missing", -ENOENT, flows_tag_set(t, &g, 7));
 	s = flows_snapshot(t, T0 + 4 * NS_PER_S);
-	CHECK_U("tag.in_snapshot", 7, find_row(s->rows, s->n, &F2) ? find_row(s->rows, s->n, &F2)->tag : 0);
-	CHECK_U("tag.default_zero", 0, find_row(s->rows, s->n, &F1) ? find_row(s->rows, s->n, &F1)->tag : 1);
+	CHECK_U("tag.in_snapshot", 7,
+		find_row(s->rows, s->n, &F2) ? find_row(s->rows, s->n, &F2)->tag : 0);
+	CHECK_U("tag.default_zero", 0,
+		find_row(s->rows, s->n, &F1) ? find_row(s->rows, s->n, &F1)->tag : 1);
 	snap_free(s);
 	flows_free(t);
 }
@@ -1020,8 +1036,9 @@ static struct ct_flows *sort_table(int reverse)
 
 		for (int n = 0; n < R[i].last; n++) {
 			int final = n == R[i].last - 1;
-			struct ct_sample s = sample(k, final ? T0 + R[i].last_ms * NS_PER_MS : T0 + 1100 * NS_PER_MS,
-						    R[i].pid, n < R[i].fail ? -ECONNREFUSED : 0);
+			struct ct_sample s = sample(
+				k, final ? T0 + R[i].last_ms * NS_PER_MS : T0 + 1100 * NS_PER_MS,
+				R[i].pid, n < R[i].fail ? -ECONNREFUSED : 0);
 
 			s.uid = i + 1;
 			if (n == 0 && R[i].lat_ns) {
@@ -1047,20 +1064,24 @@ static const char *order(const struct ct_view *v)
 
 static void test_sort(void)
 {
-	static const char *const names[SORT_MAX] = { "comm", "pid",  "daddr",   "dport", "proto", "rate",
-						     "count", "fail", "failpct", "lat",   "last" };
+	static const char *const names[SORT_MAX] = { "comm",	"pid",	"daddr", "dport",
+						     "proto",	"rate", "count", "fail",
+						     "failpct", "lat",	"last" };
 	static const char *const asc[SORT_MAX] = {
-		[SORT_COMM] = "12435",	  [SORT_PID] = "25413",	 [SORT_DADDR] = "14325", [SORT_DPORT] = "41253",
-		[SORT_PROTO] = "12354",	  [SORT_RATE] = "13524", [SORT_COUNT] = "43125", [SORT_FAIL] = "24135",
-		[SORT_FAILPCT] = "24153", [SORT_LAT] = "24135",	 [SORT_LAST] = "13245",
+		[SORT_COMM] = "12435",	[SORT_PID] = "25413",	[SORT_DADDR] = "14325",
+		[SORT_DPORT] = "41253", [SORT_PROTO] = "12354", [SORT_RATE] = "13524",
+		[SORT_COUNT] = "43125", [SORT_FAIL] = "24135",	[SORT_FAILPCT] = "24153",
+		[SORT_LAT] = "24135",	[SORT_LAST] = "13245",
 	};
 	static const char *const desc[SORT_MAX] = {
-		[SORT_COMM] = "54312",	  [SORT_PID] = "13425",	 [SORT_DADDR] = "52143", [SORT_DPORT] = "31254",
-		[SORT_PROTO] = "41235",	  [SORT_RATE] = "24135", [SORT_COUNT] = "12543", [SORT_FAIL] = "13524",
-		[SORT_FAILPCT] = "31524", [SORT_LAT] = "51324",	 [SORT_LAST] = "52413",
+		[SORT_COMM] = "54312",	[SORT_PID] = "13425",	[SORT_DADDR] = "52143",
+		[SORT_DPORT] = "31254", [SORT_PROTO] = "41235", [SORT_RATE] = "24135",
+		[SORT_COUNT] = "12543", [SORT_FAIL] = "13524",	[SORT_FAILPCT] = "31524",
+		[SORT_LAT] = "51324",	[SORT_LAST] = "52413",
 	};
 	struct ct_flows *t = sort_table(0), *t2 = sort_table(1);
-	struct ct_snap *s = flows_snapshot(t, T0 + 2 * NS_PER_S), *s2 = flows_snapshot(t2, T0 + 2 * NS_PER_S);
+	struct ct_snap *s = flows_snapshot(t, T0 + 2 * NS_PER_S),
+		       *s2 = flows_snapshot(t2, T0 + 2 * NS_PER_S);
 	struct ct_view v, v2;
 
 	for (int i = 0; i < SORT_MAX; i++) {
@@ -1106,7 +1127,8 @@ static void test_sort(void)
 			CHECK_S(nm("sort.%s.%s", names[i], d ? "desc" : "asc"), want, order(&v));
 			/* the same flows seen in another order sort the same */
 			snap_view(s2, GROUP_FLOW, NULL, i, d, 0, &v2);
-			CHECK_S(nm("sort.%s.%s.stable", names[i], d ? "desc" : "asc"), want, order(&v2));
+			CHECK_S(nm("sort.%s.%s.stable", names[i], d ? "desc" : "asc"), want,
+				order(&v2));
 			view_rows_free(&v);
 			view_rows_free(&v2);
 		}
@@ -1228,7 +1250,8 @@ static int rows_same(const struct ct_row *a, const struct ct_row *b, uint64_t ep
 	struct ct_row_more xm = *a->more, ym = *b->more;
 	uint32_t pa[CT_MAX_PIDS], pb[CT_MAX_PIDS], ha[CT_HIST], hb[CT_HIST];
 
-	if (a->npids != b->npids || a->npids > CT_MAX_PIDS || (a->npids && (!a->more->pids || !b->more->pids)))
+	if (a->npids != b->npids || a->npids > CT_MAX_PIDS ||
+	    (a->npids && (!a->more->pids || !b->more->pids)))
 		return 0;
 	memcpy(pa, a->more->pids, a->npids * sizeof(*pa));
 	memcpy(pb, b->more->pids, b->npids * sizeof(*pb));
@@ -1241,17 +1264,17 @@ static int rows_same(const struct ct_row *a, const struct ct_row *b, uint64_t ep
 	xm.pids = ym.pids = NULL;
 	memset(xm.hist_ring, 0, sizeof(xm.hist_ring));
 	memset(ym.hist_ring, 0, sizeof(ym.hist_ring));
-	return !memcmp(&x, &y, sizeof(x)) && !memcmp(&xm, &ym, sizeof(xm)) && !memcmp(pa, pb, a->npids * sizeof(*pa)) &&
-	       !memcmp(ha, hb, sizeof(ha));
+	return !memcmp(&x, &y, sizeof(x)) && !memcmp(&xm, &ym, sizeof(xm)) &&
+	       !memcmp(pa, pb, a->npids * sizeof(*pa)) && !memcmp(ha, hb, sizeof(ha));
 }
 
 /* the rows a view derived put in order are those of a fresh view of s */
-static int same_as_fresh(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f, enum ct_sort so, int desc,
-			 size_t lim, const struct ct_view *kept)
+static int same_as_fresh(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
+			 enum ct_sort so, int desc, size_t lim, const struct ct_view *kept)
 {
 	struct ct_view v;
-	int ok = !snap_view(s, g, f, so, desc, lim, &v) && kept->n == v.n && kept->sorted == v.sorted &&
-		 kept->total == v.total;
+	int ok = !snap_view(s, g, f, so, desc, lim, &v) && kept->n == v.n &&
+		 kept->sorted == v.sorted && kept->total == v.total;
 
 	for (size_t i = 0; ok && i < v.sorted; i++)
 		ok = rows_same(kept->rows[i], v.rows[i], v.epoch);
@@ -1280,10 +1303,11 @@ static void test_limit(void)
 
 				snap_view(s, GROUP_FLOW, NULL, i, d, lim, &v);
 				snprintf(got, sizeof(got), "%s", order(&v));
-				ck(v.n == 5 && v.sorted == k && !strncmp(got, want, k) && all_rows_once(&v, s),
+				ck(v.n == 5 && v.sorted == k && !strncmp(got, want, k) &&
+					   all_rows_once(&v, s),
 				   nm("limit.%s.%s.%zu", ct_sort_names[i], d ? "desc" : "asc", lim),
-				   "expected n 5, sorted %zu, prefix of \"%s\"; got n %zu, sorted %zu, order \"%s\"", k,
-				   want, v.n, v.sorted, got);
+				   "expected n 5, sorted %zu, prefix of \"%s\"; got n %zu, sorted %zu, order \"%s\"",
+				   k, want, v.n, v.sorted, got);
 				view_rows_free(&v);
 			}
 			view_rows_free(&full);
@@ -1332,10 +1356,11 @@ static void test_limit(void)
 					if (ok && g == GROUP_FLOW)
 						ok = all_rows_once(&v, s);
 					if (!ok && bad++ < 5)
-						ck(0, nm("limit.many.%s.%s.%s.%zu", ct_group_names[g], ct_sort_names[i],
-							 d ? "desc" : "asc", lim),
-						   "the first %zu rows differ from the full sort (n %zu, sorted %zu)", k, v.n,
-						   v.sorted);
+						ck(0,
+						   nm("limit.many.%s.%s.%s.%zu", ct_group_names[g],
+						      ct_sort_names[i], d ? "desc" : "asc", lim),
+						   "the first %zu rows differ from the full sort (n %zu, sorted %zu)",
+						   k, v.n, v.sorted);
 					view_rows_free(&v);
 				}
 				view_rows_free(&full);
@@ -1416,7 +1441,8 @@ static int snaps_same(const struct ct_snap *a, const struct ct_snap *b, size_t *
 		ct_row_history(&a->rows[i], a->epoch, ha);
 		ct_row_history(&b->rows[i], b->epoch, hb);
 		if (!rows_same(&a->rows[i], &b->rows[i], a->epoch) || memcmp(ha, hb, sizeof(ha)) ||
-		    memcmp(a->rows[i].more->hist_ring, b->rows[i].more->hist_ring, sizeof(a->rows[i].more->hist_ring)) ||
+		    memcmp(a->rows[i].more->hist_ring, b->rows[i].more->hist_ring,
+			   sizeof(a->rows[i].more->hist_ring)) ||
 		    a->rows[i].hist_epoch != b->rows[i].hist_epoch) {
 			*bad_row = i;
 			return 0;
@@ -1459,10 +1485,14 @@ static void test_snapshot_update(void)
 
 			x = x * 1103515245u + 12345u;
 			snprintf(comm, sizeof(comm), "p%u", (x >> 8) % 7);
-			k = key(comm, "10.0.0.1", 1 + (x >> 12) % 15, (x >> 20) % 2 ? P_TCP : P_UDP);
-			ret = (x >> 22) % 4 == 0 ? -ECONNREFUSED : (x >> 22) % 4 == 1 ? -ETIMEDOUT : 0;
+			k = key(comm, "10.0.0.1", 1 + (x >> 12) % 15,
+				(x >> 20) % 2 ? P_TCP : P_UDP);
+			ret = (x >> 22) % 4 == 0 ? -ECONNREFUSED :
+			      (x >> 22) % 4 == 1 ? -ETIMEDOUT :
+						   0;
 			if ((x >> 24) % 3)
-				add_lat(t, k, now + i, 100 + (x >> 26) % 5, ret, 1000 + (x >> 6) % 100000);
+				add_lat(t, k, now + i, 100 + (x >> 26) % 5, ret,
+					1000 + (x >> 6) % 100000);
 			else
 				add_n(t, k, 1, now + i, 100 + (x >> 26) % 5, ret);
 		}
@@ -1491,8 +1521,8 @@ static void test_snapshot_update(void)
 				inc->keep_old = 1;
 			if (!inc || !fresh || !snaps_same(inc, fresh, &row)) {
 				if (bad++ < 3)
-					ck(0, nm("snap_update.round_%d", round), "op %d: row %zu differs from a fresh snapshot",
-					   op, row);
+					ck(0, nm("snap_update.round_%d", round),
+					   "op %d: row %zu differs from a fresh snapshot", op, row);
 			}
 			if (inc && !inc->full)
 				updated++;
@@ -1500,11 +1530,13 @@ static void test_snapshot_update(void)
 				enum ct_sort so = (enum ct_sort)((round + g) % SORT_MAX);
 				const struct ct_filter *ff = round % 50 < 25 ? NULL : filt;
 				size_t lim = (size_t)(round % 4) * 3;
-				int ok = !snap_view_reuse(inc, g, ff, so, round % 2, lim, &views[g]) &&
+				int ok = !snap_view_reuse(inc, g, ff, so, round % 2, lim,
+							  &views[g]) &&
 					 same_as_fresh(inc, g, ff, so, round % 2, lim, &views[g]);
 
 				if (!ok && vbad++ < 3)
-					ck(0, nm("snap_update.view.%d.%s", round, ct_group_names[g]),
+					ck(0,
+					   nm("snap_update.view.%d.%s", round, ct_group_names[g]),
 					   "the view kept up to date differs from a fresh one");
 				vn++;
 			}
@@ -1518,7 +1550,8 @@ static void test_snapshot_update(void)
 				if ((snap_view_reuse(inc, g, ff, SORT_COUNT, 1, 6, &kept[g]) ||
 				     !same_as_fresh(inc, g, ff, SORT_COUNT, 1, 6, &kept[g])) &&
 				    kbad++ < 3)
-					ck(0, nm("snap_update.kept.%d.%s", round, ct_group_names[g]),
+					ck(0,
+					   nm("snap_update.kept.%d.%s", round, ct_group_names[g]),
 					   "a view kept aside differs from a fresh one");
 				kn++;
 			}
@@ -1528,15 +1561,19 @@ static void test_snapshot_update(void)
 			steps++;
 		}
 	}
-	ck(!bad, "snap_update.equals_fresh", "%d of %d refreshes differ from a fresh snapshot", bad, steps);
-	ck(!vbad, "snap_update.views_equal_fresh", "%d of %d views differ from fresh ones", vbad, vn);
-	ck(!kbad, "snap_update.kept_views_equal_fresh", "%d of %d views kept aside differ from fresh ones", kbad, kn);
+	ck(!bad, "snap_update.equals_fresh", "%d of %d refreshes differ from a fresh snapshot", bad,
+	   steps);
+	ck(!vbad, "snap_update.views_equal_fresh", "%d of %d views differ from fresh ones", vbad,
+	   vn);
+	ck(!kbad, "snap_update.kept_views_equal_fresh",
+	   "%d of %d views kept aside differ from fresh ones", kbad, kn);
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++) {
 		view_rows_free(&views[g]);
 		view_rows_free(&kept[g]);
 	}
 	filter_free(filt);
-	ck(updated > steps / 2, "snap_update.mostly_updated", "only %d of %d refreshes were updates", updated, steps);
+	ck(updated > steps / 2, "snap_update.mostly_updated",
+	   "only %d of %d refreshes were updates", updated, steps);
 	CHECK("snap_update.full_after_clear", full_after_clear);
 	snap_free(inc);
 	snap_free(other);
@@ -1555,7 +1592,8 @@ static void test_snapshot_update(void)
 		size_t row = 0;
 
 		for (int i = 0; i < 300; i++)
-			add_n(t, key("loop", "10.0.0.3", 1 + i, P_UDP), 1, T0 + round, 1000 + round * 7 + i % 7, 0);
+			add_n(t, key("loop", "10.0.0.3", 1 + i, P_UDP), 1, T0 + round,
+			      1000 + round * 7 + i % 7, 0);
 		inc = flows_snapshot_reuse(t, T0 + round + 1, inc);
 		fresh = flows_snapshot(t, T0 + round + 1);
 		if (!inc || !fresh || !snaps_same(inc, fresh, &row))
@@ -1608,8 +1646,8 @@ static void test_view_reuse(void)
 		char comm[8];
 
 		snprintf(comm, sizeof(comm), "q%d", i % 13);
-		add_lat(t, key(comm, i % 2 ? "10.9.0.1" : "fd00::9", 1 + i % 40, P_TCP), T0 + i, 50 + i % 9,
-			i % 5 ? 0 : -ECONNREFUSED, 1000 + 777 * i);
+		add_lat(t, key(comm, i % 2 ? "10.9.0.1" : "fd00::9", 1 + i % 40, P_TCP), T0 + i,
+			50 + i % 9, i % 5 ? 0 : -ECONNREFUSED, 1000 + 777 * i);
 	}
 	flows_tick(t, T0 + NS_PER_S);
 	s = flows_snapshot(t, T0 + NS_PER_S);
@@ -1622,7 +1660,9 @@ static void test_view_reuse(void)
 				if ((snap_view_reuse(s, g, ff, so, so % 2, lim, &reused) ||
 				     !same_as_fresh(s, g, ff, so, so % 2, lim, &reused)) &&
 				    bad++ < 3)
-					ck(0, nm("view_reuse.%s.%s.%zu", ct_group_names[g], ct_sort_names[so], lim),
+					ck(0,
+					   nm("view_reuse.%s.%s.%zu", ct_group_names[g],
+					      ct_sort_names[so], lim),
 					   "a reused view differs from a fresh one");
 				n++;
 			}
@@ -1639,7 +1679,8 @@ static void test_view_reuse(void)
 		s = flows_snapshot_reuse(t, T0 + NS_PER_S + 3, s);
 		ok = ok && !snap_view_reuse(s, g, NULL, SORT_COUNT, 1, 5, &reused) &&
 		     same_as_fresh(s, g, NULL, SORT_COUNT, 1, 5, &reused);
-		ck(ok, nm("view_reuse.refreshed.%s", ct_group_names[g]), "a view of the refreshed snapshot is stale");
+		ck(ok, nm("view_reuse.refreshed.%s", ct_group_names[g]),
+		   "a view of the refreshed snapshot is stale");
 	}
 	view_rows_free(&reused);
 	filter_free(f);

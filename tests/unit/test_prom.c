@@ -82,7 +82,8 @@ static int well_formed(const char *text, char *why, size_t whylen)
 		const char *e = strchr(l, '\n'), *sp;
 		int q = 0;
 
-		if (!strncmp(l, "# HELP connecttop_", 18) || !strncmp(l, "# TYPE connecttop_", 18)) {
+		if (!strncmp(l, "# HELP connecttop_", 18) ||
+		    !strncmp(l, "# TYPE connecttop_", 18)) {
 			l = e + 1;
 			continue;
 		}
@@ -131,7 +132,8 @@ static void test_basic(void)
 {
 	struct ct_flows *t = flows_new(100);
 	struct prom *p = prom_new(t, 100);
-	struct flow_key k = key("curl", "10.0.0.1", 443, P_TCP), k6 = key("curl", "fd00::1", 80, P_TCP);
+	struct flow_key k = key("curl", "10.0.0.1", 443, P_TCP),
+			k6 = key("curl", "fd00::1", 80, P_TCP);
 	struct ct_sample s;
 	char *out;
 	static const char *const families[][2] = {
@@ -150,7 +152,8 @@ static void test_basic(void)
 	/* an empty table still says what it exports */
 	out = expose(p, t, "prom.empty");
 	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-		ck_contains(nm("prom.empty.help.%s", families[i][0]), out, nm("# HELP %s ", families[i][0]));
+		ck_contains(nm("prom.empty.help.%s", families[i][0]), out,
+			    nm("# HELP %s ", families[i][0]));
 		ck_contains(nm("prom.empty.type.%s", families[i][0]), out,
 			    nm("# TYPE %s %s\n", families[i][0], families[i][1]));
 	}
@@ -171,28 +174,34 @@ static void test_basic(void)
 	flows_add(t, &s);
 	add_n(t, k6, 1, T0 + 9, 11, 0);
 	out = expose(p, t, "prom.basic");
-	check_value("prom.counter.ok", out,
-		    "connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",proto=\"tcp\",result=\"ok\"}",
-		    3);
-	check_value("prom.counter.refused", out,
-		    "connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",proto=\"tcp\","
-		    "result=\"refused\"}",
-		    1);
-	check_value("prom.counter.timeout", out,
-		    "connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",proto=\"tcp\","
-		    "result=\"timeout\"}",
-		    1);
-	check_value("prom.counter.unreachable", out,
-		    "connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",proto=\"tcp\","
-		    "result=\"unreachable\"}",
-		    2);
-	check_value("prom.counter.other", out,
-		    "connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",proto=\"tcp\","
-		    "result=\"other\"}",
-		    1);
-	check_value("prom.counter.v6", out,
-		    "connecttop_connects_total{comm=\"curl\",daddr=\"fd00::1\",dport=\"80\",proto=\"tcp\",result=\"ok\"}",
-		    1);
+	check_value(
+		"prom.counter.ok", out,
+		"connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",proto=\"tcp\",result=\"ok\"}",
+		3);
+	check_value(
+		"prom.counter.refused", out,
+		"connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",proto=\"tcp\","
+		"result=\"refused\"}",
+		1);
+	check_value(
+		"prom.counter.timeout", out,
+		"connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",proto=\"tcp\","
+		"result=\"timeout\"}",
+		1);
+	check_value(
+		"prom.counter.unreachable", out,
+		"connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",proto=\"tcp\","
+		"result=\"unreachable\"}",
+		2);
+	check_value(
+		"prom.counter.other", out,
+		"connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",proto=\"tcp\","
+		"result=\"other\"}",
+		1);
+	check_value(
+		"prom.counter.v6", out,
+		"connecttop_connects_total{comm=\"curl\",daddr=\"fd00::1\",dport=\"80\",proto=\"tcp\",result=\"ok\"}",
+		1);
 	ck_lacks("prom.counter.no_pending_result", out, "result=\"pending\"");
 	ck_lacks("prom.counter.no_zero_series", out,
 		 "daddr=\"fd00::1\",dport=\"80\",proto=\"tcp\",result=\"refused\"");
@@ -207,18 +216,27 @@ static void test_basic(void)
 
 	/* the histogram: cumulative, bounds 2^k us */
 #define HL "{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\""
-	check_value("prom.hist.le_64us", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.000064\"}", 0);
+	check_value("prom.hist.le_64us", out,
+		    "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.000064\"}", 0);
 	/* bounds written exactly, not rounded by %g (1.04858) */
-	check_value("prom.hist.le_exact_1s", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"1.048576\"}", 2);
-	check_value("prom.hist.le_exact_16s", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"16.777216\"}", 2);
-	check_value("prom.hist.le_1024us", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.001024\"}", 1);
-	check_value("prom.hist.le_65536us", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.065536\"}", 1);
-	check_value("prom.hist.le_262144us", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.262144\"}", 2);
-	check_value("prom.hist.le_inf", out, "connecttop_connect_latency_seconds_bucket" HL ",le=\"+Inf\"}", 2);
+	check_value("prom.hist.le_exact_1s", out,
+		    "connecttop_connect_latency_seconds_bucket" HL ",le=\"1.048576\"}", 2);
+	check_value("prom.hist.le_exact_16s", out,
+		    "connecttop_connect_latency_seconds_bucket" HL ",le=\"16.777216\"}", 2);
+	check_value("prom.hist.le_1024us", out,
+		    "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.001024\"}", 1);
+	check_value("prom.hist.le_65536us", out,
+		    "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.065536\"}", 1);
+	check_value("prom.hist.le_262144us", out,
+		    "connecttop_connect_latency_seconds_bucket" HL ",le=\"0.262144\"}", 2);
+	check_value("prom.hist.le_inf", out,
+		    "connecttop_connect_latency_seconds_bucket" HL ",le=\"+Inf\"}", 2);
 	check_value("prom.hist.sum", out, "connecttop_connect_latency_seconds_sum" HL "}", 0.101);
 	check_value("prom.hist.count", out, "connecttop_connect_latency_seconds_count" HL "}", 2);
-	CHECK_I("prom.hist.buckets", 11, count_lines(out, "connecttop_connect_latency_seconds_bucket" HL));
-	ck_lacks("prom.hist.none_without_latency", out, "connecttop_connect_latency_seconds_count{comm=\"curl\",daddr=\"fd00::1\"");
+	CHECK_I("prom.hist.buckets", 11,
+		count_lines(out, "connecttop_connect_latency_seconds_bucket" HL));
+	ck_lacks("prom.hist.none_without_latency", out,
+		 "connecttop_connect_latency_seconds_count{comm=\"curl\",daddr=\"fd00::1\"");
 #undef HL
 	check_well_formed("prom.basic.well_formed", out);
 
@@ -227,11 +245,13 @@ static void test_basic(void)
 		const char *type = strstr(out, nm("# TYPE %s ", families[i][0]));
 		const char *first = strstr(out, nm("\n%s", families[i][0]));
 
-		while (first && first[1 + strlen(families[i][0])] != '{' && first[1 + strlen(families[i][0])] != ' ' &&
+		while (first && first[1 + strlen(families[i][0])] != '{' &&
+		       first[1 + strlen(families[i][0])] != ' ' &&
 		       first[1 + strlen(families[i][0])] != '_')
 			first = strstr(first + 1, nm("\n%s", families[i][0]));
-		ck(type && first && type < first, nm("prom.type_before_samples.%s", families[i][0]), "TYPE at %ld, first sample at %ld",
-		   type ? (long)(type - out) : -1L, first ? (long)(first - out) : -1L);
+		ck(type && first && type < first, nm("prom.type_before_samples.%s", families[i][0]),
+		   "TYPE at %ld, first sample at %ld", type ? (long)(type - out) : -1L,
+		   first ? (long)(first - out) : -1L);
 	}
 	free(out);
 	prom_free(p);
@@ -251,13 +271,16 @@ static void test_escaping(void)
 	add_lat(t, k, T0 + 2, 1, 0, 1000000);
 	add_n(t, h, 1, T0 + 3, 2, 0);
 	out = expose(p, t, "prom.escape");
-	check_value("prom.escape.counter", out,
-		    "connecttop_connects_total{comm=\"a\\\"b\\\\c\\\\x0ad\",daddr=\"10.0.0.1\",dport=\"80\",proto=\"tcp\","
-		    "result=\"ok\"}",
-		    3);
-	ck_contains("prom.escape.histogram", out,
-		    "connecttop_connect_latency_seconds_count{comm=\"a\\\"b\\\\c\\\\x0ad\",daddr=\"10.0.0.1\",dport=\"80\"} 1\n");
-	ck_contains("prom.escape.hostile", out, "{comm=\"\\\\x1b[31m\\\\xff\\\\u202e\",daddr=\"10.0.0.2\"");
+	check_value(
+		"prom.escape.counter", out,
+		"connecttop_connects_total{comm=\"a\\\"b\\\\c\\\\x0ad\",daddr=\"10.0.0.1\",dport=\"80\",proto=\"tcp\","
+		"result=\"ok\"}",
+		3);
+	ck_contains(
+		"prom.escape.histogram", out,
+		"connecttop_connect_latency_seconds_count{comm=\"a\\\"b\\\\c\\\\x0ad\",daddr=\"10.0.0.1\",dport=\"80\"} 1\n");
+	ck_contains("prom.escape.hostile", out,
+		    "{comm=\"\\\\x1b[31m\\\\xff\\\\u202e\",daddr=\"10.0.0.2\"");
 	ck_lacks("prom.escape.no_raw_rlo", out, "\xe2\x80\xae");
 	CHECK("prom.escape.valid_utf8", ck_utf8_valid((const unsigned char *)out, strlen(out)));
 	ck(ck_first_control(out, strlen(out)) < 0, "prom.escape.no_controls", "control byte at %ld",
@@ -286,7 +309,9 @@ static void test_cap(void)
 	for (int i = 4; i >= 0; i--)
 		add_n(t, key(F[i].comm, F[i].addr, 80, P_TCP), F[i].n, T0 + 10 - i, 1, 0);
 	out = expose(p, t, "prom.cap");
-#define C(comm, addr, port) "connecttop_connects_total{comm=\"" comm "\",daddr=\"" addr "\",dport=\"" port "\",proto=\"tcp\",result=\"ok\"}"
+#define C(comm, addr, port)                                                            \
+	"connecttop_connects_total{comm=\"" comm "\",daddr=\"" addr "\",dport=\"" port \
+	"\",proto=\"tcp\",result=\"ok\"}"
 	check_value("prom.cap.own_1", out, C("curl", "10.0.0.1", "80"), 10);
 	check_value("prom.cap.own_2", out, C("curl", "10.0.0.2", "80"), 8);
 	check_value("prom.cap.folded_curl", out, C("curl", "other", "other"), 6);
@@ -295,7 +320,8 @@ static void test_cap(void)
 	ck_lacks("prom.cap.no_own_4", out, "daddr=\"10.0.0.4\"");
 	ck_lacks("prom.cap.no_own_5", out, "daddr=\"10.0.0.5\"");
 	CHECK_I("prom.cap.series_lines", 4, count_lines(out, "connecttop_connects_total{"));
-	CHECK_I("prom.cap.own_lines", 2, count_lines(out, "connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0."));
+	CHECK_I("prom.cap.own_lines", 2,
+		count_lines(out, "connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0."));
 	check_value("prom.cap.series", out, "connecttop_series", 2);
 	check_value("prom.cap.folded_flows", out, "connecttop_folded_flows_total", 3);
 	check_well_formed("prom.cap.well_formed", out);
@@ -388,8 +414,8 @@ static double sum_connects(const struct sample_line *s, size_t n)
 }
 
 /* no series of a is missing or lower in b */
-static void check_monotonic(const char *name, const struct sample_line *a, size_t na, const struct sample_line *b,
-			    size_t nb)
+static void check_monotonic(const char *name, const struct sample_line *a, size_t na,
+			    const struct sample_line *b, size_t nb)
 {
 	for (size_t i = 0; i < na; i++) {
 		size_t j = 0;
@@ -449,8 +475,8 @@ static double comm_total(const struct sample_line *s, size_t n, const char *comm
  * "other": no series present in both goes down; a series that disappears
  * is one of its own (daddr is not "other"), and no process's total (own and
  * "other" series summed) goes down. 1 if so, else 0 and why. */
-static int monotonic_folding(const struct sample_line *a, size_t na, const struct sample_line *b, size_t nb,
-			     char *why, size_t whylen)
+static int monotonic_folding(const struct sample_line *a, size_t na, const struct sample_line *b,
+			     size_t nb, char *why, size_t whylen)
 {
 	char ca[256];
 
@@ -460,7 +486,8 @@ static int monotonic_folding(const struct sample_line *a, size_t na, const struc
 		while (j < nb && strcmp(a[i].series, b[j].series))
 			j++;
 		if (j < nb && b[j].v < a[i].v) {
-			snprintf(why, whylen, "%.200s went down from %.9g to %.9g", a[i].series, a[i].v, b[j].v);
+			snprintf(why, whylen, "%.200s went down from %.9g to %.9g", a[i].series,
+				 a[i].v, b[j].v);
 			return 0;
 		}
 		if (j == nb && strstr(a[i].series, "daddr=\"other\"")) {
@@ -469,8 +496,8 @@ static int monotonic_folding(const struct sample_line *a, size_t na, const struc
 		}
 		comm_of(a[i].series, ca, sizeof(ca));
 		if (comm_total(b, nb, ca) < comm_total(a, na, ca)) {
-			snprintf(why, whylen, "comm \"%.64s\" went down from %.9g to %.9g", ca, comm_total(a, na, ca),
-				 comm_total(b, nb, ca));
+			snprintf(why, whylen, "comm \"%.64s\" went down from %.9g to %.9g", ca,
+				 comm_total(a, na, ca), comm_total(b, nb, ca));
 			return 0;
 		}
 	}
@@ -513,9 +540,10 @@ static void test_monotonic(void)
 {
 	struct ct_flows *t = flows_new(2);
 	struct prom *p = prom_new(t, 10);
-	struct flow_key A = key("curl", "10.0.0.1", 80, P_TCP), B = key("curl", "10.0.0.2", 80, P_TCP),
-			C = key("wget", "10.0.0.3", 80, P_TCP), D = key("wget", "10.0.0.4", 80, P_TCP),
-			E = key("nc", "10.0.0.5", 9, P_TCP);
+	struct flow_key A = key("curl", "10.0.0.1", 80, P_TCP),
+			B = key("curl", "10.0.0.2", 80, P_TCP),
+			C = key("wget", "10.0.0.3", 80, P_TCP),
+			D = key("wget", "10.0.0.4", 80, P_TCP), E = key("nc", "10.0.0.5", 9, P_TCP);
 	static struct sample_line w1[MAXL], w2[MAXL], w3[MAXL], w4[MAXL];
 	size_t n1, n2, n3, n4;
 	struct ct_sample s;
@@ -546,15 +574,19 @@ static void test_monotonic(void)
 	n2 = counters(out, w2, MAXL);
 	check_monotonic("prom.mono.2.never_down", w1, n1, w2, n2);
 	CHECK_D("prom.mono.2.sum", fed, sum_connects(w2, n2), 0);
-	check_value("prom.mono.2.a_ok", out,
-		    "connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"80\",proto=\"tcp\",result=\"ok\"}",
-		    8);
-	check_value("prom.mono.2.a_latency_count", out,
-		    "connecttop_connect_latency_seconds_count{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"80\"}", 2);
-	check_value("prom.mono.2.b_refused", out,
-		    "connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.2\",dport=\"80\",proto=\"tcp\","
-		    "result=\"refused\"}",
-		    3);
+	check_value(
+		"prom.mono.2.a_ok", out,
+		"connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"80\",proto=\"tcp\",result=\"ok\"}",
+		8);
+	check_value(
+		"prom.mono.2.a_latency_count", out,
+		"connecttop_connect_latency_seconds_count{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"80\"}",
+		2);
+	check_value(
+		"prom.mono.2.b_refused", out,
+		"connecttop_connects_total{comm=\"curl\",daddr=\"10.0.0.2\",dport=\"80\",proto=\"tcp\","
+		"result=\"refused\"}",
+		3);
 	check_value("prom.mono.2.pending", out, "connecttop_connects_pending", 1);
 	check_well_formed("prom.mono.2.well_formed", out);
 	free(out);
@@ -607,10 +639,12 @@ static void test_monotonic(void)
 			if (i % 7 == 6 || i == 299) {
 				out = expose(p, t, nm("prom.churn.write_%d", i));
 				nc = counters(out, cur, MAXL);
-				if (np && ok && !monotonic_folding(prev, np, cur, nc, why, sizeof(why)))
+				if (np && ok &&
+				    !monotonic_folding(prev, np, cur, nc, why, sizeof(why)))
 					ok = 0;
 				if (ok && sum_connects(cur, nc) != total) {
-					snprintf(why, sizeof(why), "the sum is %.9g, want %d", sum_connects(cur, nc), total);
+					snprintf(why, sizeof(why), "the sum is %.9g, want %d",
+						 sum_connects(cur, nc), total);
 					ok = 0;
 				}
 				memcpy(prev, cur, sizeof(cur));
@@ -633,7 +667,9 @@ static void test_evicted_before_write(void)
 	struct prom *p = prom_new(t, 2);
 	char *out;
 
-#define C(addr, port) "connecttop_connects_total{comm=\"curl\",daddr=\"" addr "\",dport=\"" port "\",proto=\"tcp\",result=\"ok\"}"
+#define C(addr, port)                                                              \
+	"connecttop_connects_total{comm=\"curl\",daddr=\"" addr "\",dport=\"" port \
+	"\",proto=\"tcp\",result=\"ok\"}"
 	add_n(t, key("curl", "10.0.0.1", 80, P_TCP), 3, T0 + 1, 1, 0);
 	add_n(t, key("curl", "10.0.0.2", 80, P_TCP), 2, T0 + 2, 1, 0); /* evicts .1 */
 	add_n(t, key("curl", "10.0.0.3", 80, P_TCP), 1, T0 + 3, 1, 0); /* evicts .2 */
@@ -676,7 +712,8 @@ static void test_cardinality(void)
 			if (count_lines(out, "connecttop_connects_total{") > maxsets)
 				maxsets = count_lines(out, "connecttop_connects_total{");
 			if (ok && sum_connects(b, nb) != total) {
-				snprintf(why, sizeof(why), "sum %.9g, want %d", sum_connects(b, nb), total);
+				snprintf(why, sizeof(why), "sum %.9g, want %d", sum_connects(b, nb),
+					 total);
 				ok = 0;
 			}
 			/* what leaves a process's total is in comm="other" */
@@ -698,8 +735,9 @@ static void test_cardinality(void)
 	out = expose(p, t, "prom.card.last");
 	check_value("prom.card.series", out, "connecttop_series", 1);
 	check_value("prom.card.other_series", out, "connecttop_other_series", 1);
-	CHECK("prom.card.catch_all", value(out, "connecttop_connects_total{comm=\"other\",daddr=\"other\",dport="
-					      "\"other\",proto=\"tcp\",result=\"ok\"}") > 0);
+	CHECK("prom.card.catch_all",
+	      value(out, "connecttop_connects_total{comm=\"other\",daddr=\"other\",dport="
+			 "\"other\",proto=\"tcp\",result=\"ok\"}") > 0);
 	check_well_formed("prom.card.well_formed", out);
 	free(out);
 	prom_free(p);
@@ -713,9 +751,12 @@ static void test_collisions(void)
 	struct ct_flows *t = flows_new(100);
 	struct prom *p = prom_new(t, 100);
 	/* a newline, and the text \x0a; U+0080 (C2 80) and the lone byte 80 */
-	struct flow_key nl = key_raw("a\nb", 3, "10.0.0.1", 80, P_TCP), txt = key_raw("a\\x0ab", 6, "10.0.0.1", 80, P_TCP),
-			c1 = key_raw("c\xc2\x80", 3, "10.0.0.1", 80, P_TCP), raw = key_raw("c\x80", 2, "10.0.0.1", 80, P_TCP);
-	struct flow_key other1 = key_raw("x\ny", 3, "10.0.0.9", 80, P_TCP), other2 = key_raw("x\\x0ay", 6, "10.0.0.8", 80, P_TCP);
+	struct flow_key nl = key_raw("a\nb", 3, "10.0.0.1", 80, P_TCP),
+			txt = key_raw("a\\x0ab", 6, "10.0.0.1", 80, P_TCP),
+			c1 = key_raw("c\xc2\x80", 3, "10.0.0.1", 80, P_TCP),
+			raw = key_raw("c\x80", 2, "10.0.0.1", 80, P_TCP);
+	struct flow_key other1 = key_raw("x\ny", 3, "10.0.0.9", 80, P_TCP),
+			other2 = key_raw("x\\x0ay", 6, "10.0.0.8", 80, P_TCP);
 	char *out;
 
 	add_lat(t, nl, T0 + 1, 1, 0, 1000000);
@@ -725,12 +766,18 @@ static void test_collisions(void)
 	add_n(t, raw, 3, T0 + 5, 4, 0);
 	out = expose(p, t, "prom.collide");
 	check_unique("prom.collide.unique", out);
-	check_value("prom.collide.merged_newline", out,
-		    "connecttop_connects_total{comm=\"a\\\\x0ab\",daddr=\"10.0.0.1\",dport=\"80\",proto=\"tcp\",result=\"ok\"}", 3);
-	check_value("prom.collide.merged_hist", out,
-		    "connecttop_connect_latency_seconds_count{comm=\"a\\\\x0ab\",daddr=\"10.0.0.1\",dport=\"80\"}", 3);
-	check_value("prom.collide.merged_c1", out,
-		    "connecttop_connects_total{comm=\"c\\\\x80\",daddr=\"10.0.0.1\",dport=\"80\",proto=\"tcp\",result=\"ok\"}", 5);
+	check_value(
+		"prom.collide.merged_newline", out,
+		"connecttop_connects_total{comm=\"a\\\\x0ab\",daddr=\"10.0.0.1\",dport=\"80\",proto=\"tcp\",result=\"ok\"}",
+		3);
+	check_value(
+		"prom.collide.merged_hist", out,
+		"connecttop_connect_latency_seconds_count{comm=\"a\\\\x0ab\",daddr=\"10.0.0.1\",dport=\"80\"}",
+		3);
+	check_value(
+		"prom.collide.merged_c1", out,
+		"connecttop_connects_total{comm=\"c\\\\x80\",daddr=\"10.0.0.1\",dport=\"80\",proto=\"tcp\",result=\"ok\"}",
+		5);
 	check_well_formed("prom.collide.well_formed", out);
 	free(out);
 	prom_free(p);
@@ -748,10 +795,14 @@ static void test_collisions(void)
 	add_n(t, key_raw("x\ny", 3, "10.0.0.7", 53, P_UDP), 1, T0 + 6, 2, 0);
 	out = expose(p, t, "prom.collide_folded");
 	check_unique("prom.collide_folded.unique", out);
-	CHECK_D("prom.collide_folded.sum", 59, value(out, "connecttop_connects_total{comm=\"x\\\\x0ay\",daddr=\"other\",dport="
-							"\"other\",proto=\"tcp\",result=\"ok\"}") +
-							  value(out, "connecttop_connects_total{comm=\"x\\\\x0ay\",daddr=\"other\",dport="
-							"\"other\",proto=\"udp\",result=\"ok\"}") + 50, 0);
+	CHECK_D("prom.collide_folded.sum", 59,
+		value(out, "connecttop_connects_total{comm=\"x\\\\x0ay\",daddr=\"other\",dport="
+			   "\"other\",proto=\"tcp\",result=\"ok\"}") +
+			value(out,
+			      "connecttop_connects_total{comm=\"x\\\\x0ay\",daddr=\"other\",dport="
+			      "\"other\",proto=\"udp\",result=\"ok\"}") +
+			50,
+		0);
 	check_well_formed("prom.collide_folded.well_formed", out);
 	free(out);
 	prom_free(p);
@@ -791,11 +842,14 @@ static void test_lat_wrap(void)
 	row.lat_sum_ns = row.lat_n * 1000000;
 	CHECK_I("prom.wrap.2.rc", 0, prom_write_snap(p, mem_open(&m), &snap, &st));
 	out = mem_close(&m);
-	check_value("prom.wrap.bucket", out,
-		    "connecttop_connect_latency_seconds_bucket{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",le=\"0.001024\"}",
-		    4294967296.0 + 32);
-	check_value("prom.wrap.count", out,
-		    "connecttop_connect_latency_seconds_count{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\"}", 4294967296.0 + 32);
+	check_value(
+		"prom.wrap.bucket", out,
+		"connecttop_connect_latency_seconds_bucket{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\",le=\"0.001024\"}",
+		4294967296.0 + 32);
+	check_value(
+		"prom.wrap.count", out,
+		"connecttop_connect_latency_seconds_count{comm=\"curl\",daddr=\"10.0.0.1\",dport=\"443\"}",
+		4294967296.0 + 32);
 	free(out);
 	prom_free(p);
 	flows_free(t);
@@ -839,12 +893,14 @@ static void test_file(void)
 
 		d = opendir(dir);
 		while (d && (de = readdir(d)))
-			hidden += de->d_name[0] == '.' && strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+			hidden += de->d_name[0] == '.' && strcmp(de->d_name, ".") &&
+				  strcmp(de->d_name, "..");
 		if (d)
 			closedir(d);
 		CHECK_I("prom.file.no_temp_left", 0, hidden);
 	}
-	CHECK_I("prom.file.no_dir", -ENOENT, prom_write_file(p, "/nonexistent-dir-ct/x.prom", t, &st));
+	CHECK_I("prom.file.no_dir", -ENOENT,
+		prom_write_file(p, "/nonexistent-dir-ct/x.prom", t, &st));
 	unlink(path);
 	rmdir(dir);
 

@@ -37,7 +37,8 @@ static void test_cgroup_id(struct resolve *r)
 	struct stat st;
 	const char *want;
 
-	while (f && fscanf(f, "%63s %255s %31s %*[^\n]", dev, mnt, type) == 3 && strcmp(type, "cgroup2"))
+	while (f && fscanf(f, "%63s %255s %31s %*[^\n]", dev, mnt, type) == 3 &&
+	       strcmp(type, "cgroup2"))
 		mnt[0] = 0;
 	if (f)
 		fclose(f);
@@ -103,16 +104,20 @@ int main(void)
 	resolve_pid_seen(r, child, comm, 0);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	CHECK("child.kept_after_exit", strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
-	CHECK_S("child.cgroup_kept", resolve_cgroup(r, getpid(), me), resolve_cgroup(r, child, comm));
+	CHECK("child.kept_after_exit",
+	      strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
+	CHECK_S("child.cgroup_kept", resolve_cgroup(r, getpid(), me),
+		resolve_cgroup(r, child, comm));
 	/* a new program at that pid, gone too: its cgroup from the event's
 	 * id; what was read for the first one stays */
 	resolve_pid_seen(r, child, "newprog", 0);
 	CHECK_S("child.reused_pid_not_read", "", resolve_cmdline(r, child, "newprog"));
-	CHECK("child.first_still_kept", strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
+	CHECK("child.first_still_kept",
+	      strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
 	resolve_pid_seen(r, child, "newprog2", 12345);
 	CHECK_S("child.reused_pid_with_id", "", resolve_cmdline(r, child, "newprog2"));
-	CHECK("child.first_kept_beside_it", strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
+	CHECK("child.first_kept_beside_it",
+	      strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
 	/* never seen while it ran: nothing, and no guess */
 	CHECK_S("gone.never_seen", "", resolve_cmdline(r, child + 0x40000000, "x"));
 	CHECK_S("gone.cgroup_dash", "-", resolve_cgroup(r, child + 0x40000000, "x"));

@@ -24,8 +24,10 @@ static void test_parse_long(void)
 	CHECK_I("parse_long.sign_only", -EINVAL, ct_parse_long("-", -10, 100, &v));
 	CHECK_I("parse_long.hex_is_not_decimal", -EINVAL, ct_parse_long("0x10", 0, 100, &v));
 	CHECK_I("parse_long.fraction", -EINVAL, ct_parse_long("1.5", 0, 100, &v));
-	CHECK_I("parse_long.overflow", -ERANGE, ct_parse_long("99999999999999999999", 0, LONG_MAX, &v));
-	CHECK_I("parse_long.underflow", -ERANGE, ct_parse_long("-99999999999999999999", LONG_MIN, 0, &v));
+	CHECK_I("parse_long.overflow", -ERANGE,
+		ct_parse_long("99999999999999999999", 0, LONG_MAX, &v));
+	CHECK_I("parse_long.underflow", -ERANGE,
+		ct_parse_long("-99999999999999999999", LONG_MIN, 0, &v));
 	CHECK_I("parse_long.overflow_leaves_out", 77, v);
 	CHECK_I("parse_long.below_range", -ERANGE, ct_parse_long("-1", 0, 10, &v));
 	CHECK_I("parse_long.above_range", -ERANGE, ct_parse_long("11", 0, 10, &v));
@@ -35,7 +37,8 @@ static void test_parse_long(void)
 	CHECK_I("parse_long.lo_inclusive_value", -3, v);
 	CHECK_I("parse_long.long_max_rc", 0, ct_parse_long("9223372036854775807", 0, LONG_MAX, &v));
 	CHECK_I("parse_long.long_max_value", LONG_MAX, v);
-	CHECK_I("parse_long.long_min_rc", 0, ct_parse_long("-9223372036854775808", LONG_MIN, 0, &v));
+	CHECK_I("parse_long.long_min_rc", 0,
+		ct_parse_long("-9223372036854775808", LONG_MIN, 0, &v));
 	CHECK_I("parse_long.long_min_value", LONG_MIN, v);
 	CHECK_I("parse_long.port_range", -ERANGE, ct_parse_long("65536", 0, 65535, &v));
 }
@@ -89,10 +92,13 @@ static void test_parse_size(void)
 	v = 77;
 	CHECK_I("parse_size.below_lo", -ERANGE, ct_parse_size("63K", 64 << 10, 1ULL << 30, &v));
 	CHECK_I("parse_size.above_hi", -ERANGE, ct_parse_size("2G", 64 << 10, 1ULL << 30, &v));
-	CHECK_I("parse_size.above_hi_by_one_unit", -ERANGE, ct_parse_size("1025M", 0, 1ULL << 30, &v));
-	CHECK_I("parse_size.above_hi_bytes", -ERANGE, ct_parse_size("1073741825", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.above_hi_by_one_unit", -ERANGE,
+		ct_parse_size("1025M", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.above_hi_bytes", -ERANGE,
+		ct_parse_size("1073741825", 0, 1ULL << 30, &v));
 	CHECK_I("parse_size.negative", -ERANGE, ct_parse_size("-1", 0, 1ULL << 30, &v));
-	CHECK_I("parse_size.overflow", -ERANGE, ct_parse_size("99999999999999999999G", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.overflow", -ERANGE,
+		ct_parse_size("99999999999999999999G", 0, 1ULL << 30, &v));
 	CHECK_I("parse_size.range_errors_leave_out", 77, v);
 	/* the whole uint64_t range is a legitimate [lo, hi] */
 	CHECK_I("parse_size.hi_uint64_max_rc", 0, ct_parse_size("5", 0, UINT64_MAX, &v));
@@ -109,12 +115,16 @@ static void test_errno_name(void)
 	CHECK_S("errno_name.econnrefused", "ECONNREFUSED", ct_errno_name(111, buf, sizeof(buf)));
 	CHECK_S("errno_name.negative", "ECONNREFUSED", ct_errno_name(-111, buf, sizeof(buf)));
 	CHECK_S("errno_name.etimedout", "ETIMEDOUT", ct_errno_name(ETIMEDOUT, buf, sizeof(buf)));
-	CHECK_S("errno_name.enetunreach", "ENETUNREACH", ct_errno_name(ENETUNREACH, buf, sizeof(buf)));
-	CHECK_S("errno_name.ehostunreach", "EHOSTUNREACH", ct_errno_name(EHOSTUNREACH, buf, sizeof(buf)));
-	CHECK_S("errno_name.einprogress", "EINPROGRESS", ct_errno_name(EINPROGRESS, buf, sizeof(buf)));
+	CHECK_S("errno_name.enetunreach", "ENETUNREACH",
+		ct_errno_name(ENETUNREACH, buf, sizeof(buf)));
+	CHECK_S("errno_name.ehostunreach", "EHOSTUNREACH",
+		ct_errno_name(EHOSTUNREACH, buf, sizeof(buf)));
+	CHECK_S("errno_name.einprogress", "EINPROGRESS",
+		ct_errno_name(EINPROGRESS, buf, sizeof(buf)));
 	CHECK_S("errno_name.eacces", "EACCES", ct_errno_name(EACCES, buf, sizeof(buf)));
 	CHECK_S("errno_name.eperm", "EPERM", ct_errno_name(EPERM, buf, sizeof(buf)));
-	CHECK_S("errno_name.eaddrnotavail", "EADDRNOTAVAIL", ct_errno_name(EADDRNOTAVAIL, buf, sizeof(buf)));
+	CHECK_S("errno_name.eaddrnotavail", "EADDRNOTAVAIL",
+		ct_errno_name(EADDRNOTAVAIL, buf, sizeof(buf)));
 	CHECK_S("errno_name.erestartsys", "ERESTARTSYS", ct_errno_name(512, buf, sizeof(buf)));
 	buf[0] = 0;
 	s = ct_errno_name(9999, buf, sizeof(buf));
@@ -124,7 +134,8 @@ static void test_errno_name(void)
 	{
 		char small[4] = "zzz";
 
-		CHECK_S("errno_name.unknown_truncated", "E99", ct_errno_name(99999, small, sizeof(small)));
+		CHECK_S("errno_name.unknown_truncated", "E99",
+			ct_errno_name(99999, small, sizeof(small)));
 	}
 }
 
@@ -190,15 +201,24 @@ static void test_sanitize(void)
 	san("esc", "\x1b[31mred", 8, 64, "\\x1b[31mred");
 	san("newline_tab_cr", "a\nb\tc\r", 6, 64, "a\\x0ab\\x09c\\x0d");
 	san("del", "a\x7f", 2, 64, "a\\x7f");
-	san("invalid_byte", "a\xff" "b", 3, 64, "a\\xffb");
-	san("rlo", "a\xe2\x80\xae" "b", 5, 64, "a\\u202eb");
+	san("invalid_byte",
+	    "a\xff"
+	    "b",
+	    3, 64, "a\\xffb");
+	san("rlo",
+	    "a\xe2\x80\xae"
+	    "b",
+	    5, 64, "a\\u202eb");
 	san("lro", "\xe2\x80\xad", 3, 64, "\\u202d");
 	san("lri", "\xe2\x81\xa6", 3, 64, "\\u2066");
 	san("pdi", "\xe2\x81\xa9", 3, 64, "\\u2069");
 	san("lrm", "\xe2\x80\x8e", 3, 64, "\\u200e");
 	san("alm", "\xd8\x9c", 2, 64, "\\u061c");
 	san("c1_control", "\xc2\x85", 2, 64, "\\x85");
-	san("c1_csi", "\xc2\x9b" "31m", 5, 64, "\\x9b31m");
+	san("c1_csi",
+	    "\xc2\x9b"
+	    "31m",
+	    5, 64, "\\x9b31m");
 	san("latin1_kept", "caf\xc3\xa9", 5, 64, "caf\xc3\xa9");
 	san("nbsp_kept", "\xc2\xa0", 2, 64, "\xc2\xa0");
 	san("cjk_kept", "\xe6\x97\xa5\xe6\x9c\xac", 6, 64, "\xe6\x97\xa5\xe6\x9c\xac");
@@ -233,7 +253,8 @@ static void test_sanitize(void)
 			char in[1] = { (char)c }, o[16];
 			size_t n = ct_sanitize(in, 1, o, sizeof(o));
 
-			if (ck_first_control(o, n) >= 0 || memchr(o, '\n', n) || !ck_utf8_valid((unsigned char *)o, n))
+			if (ck_first_control(o, n) >= 0 || memchr(o, '\n', n) ||
+			    !ck_utf8_valid((unsigned char *)o, n))
 				bad = c;
 		}
 		ck(bad < 0, "sanitize.every_byte_safe", "byte 0x%02x comes out unsafe", bad);
@@ -277,10 +298,12 @@ static void test_unix_paths(void)
 	CHECK_S("unix.abstract_at", "@abs@x", ct_unix_path(b));
 	CHECK("unix.distinct_ids", a != b);
 	CHECK_S("unix.unnamed", "(unnamed)", ct_unix_path(ct_unix_path_id("", 0)));
-	CHECK_S("unix.sanitized", "/tmp/a\\x0ab\\x1b[2J", ct_unix_path(ct_unix_path_id("/tmp/a\nb\x1b[2J", 13)));
+	CHECK_S("unix.sanitized", "/tmp/a\\x0ab\\x1b[2J",
+		ct_unix_path(ct_unix_path_id("/tmp/a\nb\x1b[2J", 13)));
 	memset(big, 'z', sizeof(big));
 	big[0] = '/';
-	CHECK_U("unix.at_most_sun_path", 108, strlen(ct_unix_path(ct_unix_path_id(big, sizeof(big)))));
+	CHECK_U("unix.at_most_sun_path", 108,
+		strlen(ct_unix_path(ct_unix_path_id(big, sizeof(big)))));
 	ct_unix_key_set(key, b);
 	CHECK_U("unix.key_round_trip", b, ct_unix_key_id(key));
 	ct_addr_str(CT_FAMILY_UNIX, key, buf, sizeof(buf));
@@ -294,7 +317,8 @@ static void test_unix_paths(void)
 		if (id == CT_UNIX_PATH_FULL && !first_full)
 			first_full = i;
 	}
-	CHECK("unix.full_after_max", first_full > CT_UNIX_PATHS_MAX - 10 && first_full <= CT_UNIX_PATHS_MAX);
+	CHECK("unix.full_after_max",
+	      first_full > CT_UNIX_PATHS_MAX - 10 && first_full <= CT_UNIX_PATHS_MAX);
 	CHECK_S("unix.full_shown", "(path table full)", ct_unix_path(id));
 	CHECK_U("unix.known_still_found", a, ct_unix_path_id("/run/x.sock", 11));
 	CHECK_S("unix.first_still_there", "/run/x.sock", ct_unix_path(a));
