@@ -18,6 +18,7 @@
 
 #include "filter.h"
 #include "flows.h"
+#include "rows.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define ROUNDS 9
@@ -98,7 +99,7 @@ static void table(long n, int scan, int snaps)
 	struct ct_flows *t = flows_new(n);
 	struct ct_sample s;
 	struct ct_snap *snap = NULL;
-	struct ct_view v = { 0 };
+	struct ct_rows v = { 0 };
 	char err[128];
 	struct ct_filter *f = filter_new("port:443", err, sizeof(err));
 	uint64_t now = 1;
@@ -122,7 +123,7 @@ static void table(long n, int scan, int snaps)
 			struct ct_snap *fresh;
 
 			t0 = now_ms();
-			fresh = flows_snapshot(t, now);
+			fresh = snap_new(t, now);
 			ms[r] = now_ms() - t0;
 			snap_free(fresh);
 		}
@@ -130,12 +131,12 @@ static void table(long n, int scan, int snaps)
 		       median(ms, ROUNDS));
 		/* the screen refreshes its snapshot once per interval: what that
 		 * costs depends on how many flows had connects since */
-		snap = flows_snapshot_reuse(t, now, NULL);
+		snap = snap_refresh(t, now, NULL);
 		for (size_t a = 0; a < ARRAY_LEN(active_pct); a++) {
 			for (int r = 0; r < ROUNDS + 2; r++) {
 				interval(t, n, 100 / active_pct[a], r, scan, &now);
 				t0 = now_ms();
-				snap = flows_snapshot_reuse(t, now, snap);
+				snap = snap_refresh(t, now, snap);
 				/* the first two rounds catch up with the previous setting */
 				if (r >= 2)
 					ms[r - 2] = now_ms() - t0;
@@ -151,49 +152,49 @@ static void table(long n, int scan, int snaps)
 	/* the rows: after each refresh (1% of the flows active), and after a
 	 * key that reverses the order of the same snapshot, into one view
 	 * reused throughout, as the screen does */
-	snap = flows_snapshot_reuse(t, now, snap);
+	snap = snap_refresh(t, now, snap);
 	for (int k = 0; k < NVIEWS; k++) {
 		const struct ct_filter *kf = k == 2 ? f : NULL;
 		double km[ROUNDS], fm[ROUNDS], sm[ROUNDS], pm[ROUNDS], fw[ROUNDS];
-		struct ct_view other = { 0 }, aside = { 0 };
+		struct ct_rows other = { 0 }, aside = { 0 };
 		enum ct_group og = (vg[k] + 1) % GROUP_MAX;
 
 		/* the first display of a view: derived from nothing */
 		for (int r = 0; r < ROUNDS; r++) {
-			struct ct_view fresh = { 0 };
+			struct ct_rows fresh = { 0 };
 
 			t0 = now_ms();
-			snap_view_reuse(snap, vg[k], kf, vs[k], 1, SCREEN, &fresh);
+			rows_refresh(snap, vg[k], kf, vs[k], 1, SCREEN, &fresh);
 			fm[r] = now_ms() - t0;
-			view_rows_free(&fresh);
+			rows_free(&fresh);
 		}
 		first[k] = median(fm, ROUNDS);
 		/* a view of this grouping kept aside, as the screen keeps the
 		 * groupings not shown */
-		snap_view_reuse(snap, vg[k], kf, vs[k], 1, SCREEN, &aside);
+		rows_refresh(snap, vg[k], kf, vs[k], 1, SCREEN, &aside);
 		for (int r = 0; r < ROUNDS; r++) {
 			interval(t, n, 100, r, scan, &now);
-			snap = flows_snapshot_reuse(t, now, snap);
+			snap = snap_refresh(t, now, snap);
 			/* as the screen: grouped views take the rows' differences */
 			snap->keep_old = vg[k] != GROUP_FLOW;
 			t0 = now_ms();
-			snap_view_follow(snap, vg[k], kf, &aside);
+			rows_follow(snap, vg[k], kf, &aside);
 			fw[r] = now_ms() - t0;
 			t0 = now_ms();
-			snap_view_reuse(snap, vg[k], kf, vs[k], 1, SCREEN, &v);
+			rows_refresh(snap, vg[k], kf, vs[k], 1, SCREEN, &v);
 			ms[r] = now_ms() - t0;
 			t0 = now_ms();
-			snap_view_reuse(snap, vg[k], kf, vs[k], r % 2, SCREEN, &v);
+			rows_refresh(snap, vg[k], kf, vs[k], r % 2, SCREEN, &v);
 			km[r] = now_ms() - t0;
 			/* a key that switches to this grouping from another, in
 			 * the buffers that other one used */
-			snap_view_reuse(snap, og, NULL, vs[k], 1, SCREEN, &other);
+			rows_refresh(snap, og, NULL, vs[k], 1, SCREEN, &other);
 			t0 = now_ms();
-			snap_view_reuse(snap, vg[k], kf, vs[k], 1, SCREEN, &other);
+			rows_refresh(snap, vg[k], kf, vs[k], 1, SCREEN, &other);
 			sm[r] = now_ms() - t0;
 			/* the same key to the view kept aside */
 			t0 = now_ms();
-			snap_view_reuse(snap, vg[k], kf, vs[k], 1, SCREEN, &aside);
+			rows_refresh(snap, vg[k], kf, vs[k], 1, SCREEN, &aside);
 			pm[r] = now_ms() - t0;
 		}
 		tick[k] = median(ms, ROUNDS);
@@ -201,13 +202,13 @@ static void table(long n, int scan, int snaps)
 		sw[k] = median(sm, ROUNDS);
 		kept[k] = median(pm, ROUNDS);
 		follow[k] = median(fw, ROUNDS);
-		view_rows_free(&other);
-		view_rows_free(&aside);
+		rows_free(&other);
+		rows_free(&aside);
 	}
 	for (int k = 0; k < NVIEWS; k++)
 		printf("    %-24s %7.2f %7.2f %7.2f %7.2f %7.2f %7.2f ms\n", what[k], first[k],
 		       tick[k], key[k], sw[k], kept[k], follow[k]);
-	view_rows_free(&v);
+	rows_free(&v);
 	snap_free(snap);
 	filter_free(f);
 	flows_free(t);
