@@ -36,23 +36,6 @@ static void *rows_alloc(size_t n, size_t size)
 	return p;
 }
 
-/* Rows are written at random places from flows at random places: asking
- * for the lines of a few rows ahead keeps several misses in flight. */
-#define SNAP_AHEAD 6
-
-static inline void prefetch_flow_row(const struct ct_flows *t, struct ct_snap *s, size_t row)
-{
-	const char *f = (const char *)t->rows[row].f;
-	char *r = (char *)&s->rows[row], *m = (char *)&s->more[row];
-
-	for (size_t o = 0; o < sizeof(struct ct_flow); o += 64)
-		__builtin_prefetch(f + o);
-	for (size_t o = 0; o < sizeof(struct ct_row); o += 64)
-		__builtin_prefetch(r + o, 1);
-	for (size_t o = 0; o < sizeof(struct ct_row_more); o += 64)
-		__builtin_prefetch(m + o, 1);
-}
-
 /* The pid pool of s has no room left for `need` more: make it twice as
  * large and point the rows' pids into the new one (the rows written so far:
  * those with room; rows for flows to come have none). -1 when out of
@@ -129,8 +112,6 @@ static int snap_catch_up(const struct ct_flows *t, struct ct_snap *s)
 		s->has_old = s->old_cap > 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (i + SNAP_AHEAD < n)
-			prefetch_flow_row(t, s, todo[i + SNAP_AHEAD]);
 		if (s->has_old) {
 			if (todo[i] < s->n) {
 				s->old_rows[i] = s->rows[todo[i]];
@@ -187,8 +168,6 @@ static int snap_fill(const struct ct_flows *t, struct ct_snap *s, int room)
 	/* rows for flows to come have no pids yet */
 	memset(s->pid_room + t->n, 0, (s->rows_cap - t->n) * sizeof(*s->pid_room));
 	for (size_t i = 0; i < t->n; i++) {
-		if (i + SNAP_AHEAD < t->n)
-			prefetch_flow_row(t, s, i + SNAP_AHEAD);
 		snap_write_row(t, s, i); /* cannot fail: the room is there */
 	}
 	return 0;
