@@ -52,7 +52,13 @@ int rows_derive(const struct ct_snap *s, enum ct_group g, const struct ct_filter
  * still needs rows_free. */
 int rows_refresh(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
 		 enum ct_sort sort, int desc, size_t limit, struct ct_rows *out);
-/* Bring out, rows of s as it was one refresh ago (s->prev_clock), up to
+/* Kept rows. Figure (viewbench -O2, 2 cores, a key switching to a grouping,
+ * 100,000 flows): 0.0-1.3 ms to rows kept aside and followed, 2.3-6.9 ms
+ * derived anew (dest 6.3, one process's flows by process 6.9); following
+ * costs 0.3-0.8 ms per kept grouping per refresh. 32,768 flows: at most
+ * 0.6 against 1.1-4.3 ms.
+ *
+ * Bring out, rows of s as it was one refresh ago (s->prev_clock), up to
  * date with s without putting them in order: grouped rows kept aside (not
  * the ones shown) then cost what changed, and are ready when shown again
  * (rows_refresh orders them). When they cannot be (s copied whole, refreshed
