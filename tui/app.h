@@ -12,6 +12,7 @@
 #include "export.h"
 #include "filter.h"
 #include "flows.h"
+#include "rows.h"
 
 struct options {
 	int batch;		 /* -b */
@@ -62,7 +63,7 @@ struct app {
 	volatile sig_atomic_t quit;
 	/* batch mode's snapshot and rows, brought up to date each interval */
 	struct ct_snap *batch_snap;
-	struct ct_view batch_view;
+	struct ct_rows batch_view;
 };
 
 /* a sort column's natural order: numbers descending, names ascending */

@@ -11,7 +11,7 @@ int batch_print(struct app *a)
 	static int csv_header_done;
 	const struct options *o = &a->opt;
 	struct ct_snap *snap;
-	struct ct_view *v = &a->batch_view;
+	struct ct_rows *v = &a->batch_view;
 	size_t n;
 	int rc;
 
@@ -19,13 +19,13 @@ int batch_print(struct app *a)
 		return prom_write(a->prom, stdout, a->flows, &a->stats);
 	/* the last interval's snapshot and rows, brought up to date: with many
 	 * flows an interval costs what changed, not a copy of the table */
-	snap = flows_snapshot_reuse(a->flows, app_now_ns(), a->batch_snap);
+	snap = snap_refresh(a->flows, app_now_ns(), a->batch_snap);
 	a->batch_snap = snap;
 	if (!snap)
 		return -ENOMEM;
 	snap->keep_old = o->group != GROUP_FLOW; /* groups update by the rows' differences */
-	rc = snap_view_reuse(snap, o->group, o->filter, o->sort,
-			     ct_sort_default_desc(o->sort) ^ o->reverse, (size_t)o->max_rows, v);
+	rc = rows_refresh(snap, o->group, o->filter, o->sort,
+			  ct_sort_default_desc(o->sort) ^ o->reverse, (size_t)o->max_rows, v);
 	if (rc)
 		return rc;
 	/* the formats print v->n rows: at most -m of them */
@@ -54,7 +54,7 @@ int batch_print(struct app *a)
 
 void batch_free(struct app *a)
 {
-	view_rows_free(&a->batch_view);
+	rows_free(&a->batch_view);
 	snap_free(a->batch_snap);
 	a->batch_snap = NULL;
 }

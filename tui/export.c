@@ -263,7 +263,7 @@ static int stream_status(FILE *out)
 	return 0;
 }
 
-int export_json(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st)
+int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st)
 {
 	char now[40];
 
@@ -306,7 +306,7 @@ int export_csv_header(FILE *out, enum ct_group g)
 	return stream_status(out);
 }
 
-int export_csv(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st)
+int export_csv(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st)
 {
 	char now[40];
 
@@ -332,7 +332,7 @@ void ct_fmt_ms(double us, char *buf, size_t len)
 		snprintf(buf, len, "%.0f", us / 1000);
 }
 
-int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st,
+int export_table(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st,
 		 size_t max_rows)
 {
 	char now[40], buf[64];

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "flows.h"
+#include "rows.h"
 
 #define CT_SCHEMA_VERSION 1
 
@@ -33,11 +33,11 @@ enum ct_format { FMT_TABLE = 0, FMT_CSV, FMT_JSON, FMT_PROM, FMT_MAX };
 extern const char *const ct_format_names[FMT_MAX];
 
 /* Return 0 or -errno of the failed write (e.g. -EPIPE, -ENOSPC). */
-int export_json(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st);
+int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st);
 int export_csv_header(FILE *out, enum ct_group g);
-int export_csv(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st);
+int export_csv(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st);
 /* max_rows 0: all rows */
-int export_table(FILE *out, const struct ct_view *v, enum ct_group g, const struct ct_stats *st,
+int export_table(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st,
 		 size_t max_rows);
 
 /* Short text forms shared by the table, the view and the exporters. */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "flows.h"
+#include "row.h"
 #include "util.h"
 
 enum term_type { T_TEXT, T_PORT, T_PROTO, T_NET, T_PID, T_UID, T_FAIL, T_PENDING, T_CGROUP };

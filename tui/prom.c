@@ -715,7 +715,7 @@ out:
 int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_stats *st)
 {
 	/* brought up to date: with many flows an interval costs what changed */
-	struct ct_snap *snap = p->snap = flows_snapshot_reuse(t, 0, p->snap);
+	struct ct_snap *snap = p->snap = snap_refresh(t, 0, p->snap);
 
 	if (!snap)
 		return -ENOMEM;

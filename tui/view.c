@@ -193,10 +193,10 @@ struct ct_view_ui {
 	struct app *a;
 	struct resolve *res;
 	struct ct_snap *snap; /* what is shown: the latest, or the frozen one */
-	struct ct_view rows;  /* derived from snap in the grouping shown (rows_group) */
+	struct ct_rows rows;  /* derived from snap in the grouping shown (rows_group) */
 	/* the other groupings once shown, kept up to date with each refresh
-	 * (snap_view_follow): switching back to one only orders it */
-	struct ct_view kept[GROUP_MAX];
+	 * (rows_follow): switching back to one only orders it */
+	struct ct_rows kept[GROUP_MAX];
 	enum ct_group rows_group;
 	int rows_valid;
 	int frozen;
@@ -210,7 +210,7 @@ struct ct_view_ui {
 	int status_err;
 	time_t status_until;
 	int sort_menu_sel;
-	size_t limit; /* rows put in order (snap_view), 0: all */
+	size_t limit; /* rows put in order (rows_derive), 0: all */
 	char host[64], kernel[80];
 	struct flow_key detail_key; /* the row the details pane shows */
 	int shown[C_END];	    /* columns that fit, this frame */
@@ -450,7 +450,7 @@ static int detail_unfilled(const struct ct_view_ui *v)
 /* v->rows in grouping g: the kept view of g becomes the one shown */
 static void use_group(struct ct_view_ui *v, enum ct_group g)
 {
-	struct ct_view t;
+	struct ct_rows t;
 
 	if (g == v->rows_group)
 		return;
@@ -477,9 +477,9 @@ static void rebuild(struct ct_view_ui *v)
 	if (v->limit)
 		v->limit = v->sel + (size_t)LINES;
 	/* into the buffers of the last view: nothing to fault in each refresh */
-	if (snap_view_reuse(v->snap, o->group, v->filter, o->sort, desc, v->limit, &v->rows) ||
+	if (rows_refresh(v->snap, o->group, v->filter, o->sort, desc, v->limit, &v->rows) ||
 	    (detail_unfilled(v) &&
-	     snap_view_reuse(v->snap, o->group, v->filter, o->sort, desc, 0, &v->rows))) {
+	     rows_refresh(v->snap, o->group, v->filter, o->sort, desc, 0, &v->rows))) {
 		set_status(v, 1, "out of memory building the view");
 		return;
 	}
@@ -495,7 +495,7 @@ static void take_snapshot(struct ct_view_ui *v)
 	/* the rows point into the snapshot whose buffers are about to be reused */
 	v->rows.n = v->rows.sorted = 0;
 	v->rows_valid = 0;
-	s = flows_snapshot_reuse(v->a->flows, app_now_ns(), v->frozen ? NULL : v->snap);
+	s = snap_refresh(v->a->flows, app_now_ns(), v->frozen ? NULL : v->snap);
 	if (!v->frozen)
 		v->snap = NULL;
 
@@ -510,7 +510,7 @@ static void take_snapshot(struct ct_view_ui *v)
 	s->keep_old = 1;
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
 		if (g != (int)v->rows_group)
-			snap_view_follow(s, g, v->filter, &v->kept[g]);
+			rows_follow(s, g, v->filter, &v->kept[g]);
 	rebuild(v);
 }
 
@@ -1182,9 +1182,9 @@ void view_free(struct ct_view_ui *v)
 	free(v->tick_ms.ms);
 	free(v->key_ms.ms);
 	free(v->prep_ms.ms);
-	view_rows_free(&v->rows);
+	rows_free(&v->rows);
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
-		view_rows_free(&v->kept[g]);
+		rows_free(&v->kept[g]);
 	snap_free(v->snap);
 	filter_free(v->filter);
 	free(v);
@@ -1205,11 +1205,11 @@ static void prepare_kept(struct ct_view_ui *v)
 	for (int i = 1; i < GROUP_MAX; i++) {
 		enum ct_group g = (enum ct_group)((v->rows_group + i) % GROUP_MAX);
 
-		if (g == GROUP_FLOW || snap_view_ready(&v->kept[g], v->snap, g, v->filter))
+		if (g == GROUP_FLOW || rows_ready(&v->kept[g], v->snap, g, v->filter))
 			continue;
-		snap_view_reuse(v->snap, g, v->filter, o->sort,
-				ct_sort_default_desc(o->sort) ^ o->reverse, (size_t)LINES,
-				&v->kept[g]);
+		rows_refresh(v->snap, g, v->filter, o->sort,
+			     ct_sort_default_desc(o->sort) ^ o->reverse, (size_t)LINES,
+			     &v->kept[g]);
 		timing_add(v, &v->prep_ms, t0);
 		return;
 	}
@@ -1236,7 +1236,7 @@ int view_delay_changed(struct ct_view_ui *v)
 
 struct export_ctx {
 	struct ct_view_ui *v;
-	const struct ct_view *rows; /* every row, in order and complete */
+	const struct ct_rows *rows; /* every row, in order and complete */
 	int csv;
 };
 
@@ -1258,7 +1258,7 @@ static void do_export(struct ct_view_ui *v)
 	char stamp[32], path[2][4096];
 	struct options *o = &v->a->opt;
 	struct export_ctx ctx = { v, NULL, 0 };
-	struct ct_view all;
+	struct ct_rows all;
 	time_t now = time(NULL);
 	struct tm tm;
 	int rc = 0;
@@ -1269,8 +1269,8 @@ static void do_export(struct ct_view_ui *v)
 	}
 	/* the screen's rows are put in order only as far as it reaches (and
 	 * grouped rows are complete only that far): the file gets them all */
-	if (snap_view(v->snap, o->group, v->filter, o->sort,
-		      ct_sort_default_desc(o->sort) ^ o->reverse, 0, &all)) {
+	if (rows_derive(v->snap, o->group, v->filter, o->sort,
+			ct_sort_default_desc(o->sort) ^ o->reverse, 0, &all)) {
 		set_status(v, 1, "out of memory exporting");
 		return;
 	}
@@ -1288,7 +1288,7 @@ static void do_export(struct ct_view_ui *v)
 	if (!rc)
 		set_status(v, 0, "exported %zu rows%s to %s and .csv", all.n,
 			   v->frozen ? " (frozen)" : "", path[0]);
-	view_rows_free(&all);
+	rows_free(&all);
 }
 
 static void set_sort(struct ct_view_ui *v, enum ct_sort s)

@@ -3,8 +3,10 @@
  * How long the view's work takes with N flows, with the real core code: the
  * snapshot of the table (a full copy, and the refresh each interval brings up
  * to date), and deriving the rows shown (filter, group, sort) from it, both
- * after a refresh (once per interval) and after a key that re-sorts the same
- * snapshot. Two tables: many processes with a few flows each, and one
+ * after a refresh (once per interval), after a key that re-sorts the same
+ * snapshot, and after a key that switches to the grouping from another one
+ * (derived anew in that one's buffers, or ready in a view kept aside and
+ * followed at each refresh, whose following is timed too). Two tables: many processes with a few flows each, and one
  * process with every flow (as a scan looks: the grouped views then have to
  * merge every flow into the rows shown). Prints medians in ms.
  *   viewbench [N]
@@ -16,6 +18,7 @@
 
 #include "filter.h"
 #include "flows.h"
+#include "rows.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define ROUNDS 9
@@ -96,11 +99,12 @@ static void table(long n, int scan, int snaps)
 	struct ct_flows *t = flows_new(n);
 	struct ct_sample s;
 	struct ct_snap *snap = NULL;
-	struct ct_view v = { 0 };
+	struct ct_rows v = { 0 };
 	char err[128];
 	struct ct_filter *f = filter_new("port:443", err, sizeof(err));
 	uint64_t now = 1;
-	double ms[ROUNDS], first[NVIEWS], tick[NVIEWS], key[NVIEWS], t0;
+	double ms[ROUNDS], first[NVIEWS], tick[NVIEWS], key[NVIEWS], sw[NVIEWS], kept[NVIEWS],
+		follow[NVIEWS], t0;
 
 	flows_tick(t, now);
 	for (long i = 0; i < n; i++) {
@@ -119,7 +123,7 @@ static void table(long n, int scan, int snaps)
 			struct ct_snap *fresh;
 
 			t0 = now_ms();
-			fresh = flows_snapshot(t, now);
+			fresh = snap_new(t, now);
 			ms[r] = now_ms() - t0;
 			snap_free(fresh);
 		}
@@ -127,12 +131,12 @@ static void table(long n, int scan, int snaps)
 		       median(ms, ROUNDS));
 		/* the screen refreshes its snapshot once per interval: what that
 		 * costs depends on how many flows had connects since */
-		snap = flows_snapshot_reuse(t, now, NULL);
+		snap = snap_refresh(t, now, NULL);
 		for (size_t a = 0; a < ARRAY_LEN(active_pct); a++) {
 			for (int r = 0; r < ROUNDS + 2; r++) {
 				interval(t, n, 100 / active_pct[a], r, scan, &now);
 				t0 = now_ms();
-				snap = flows_snapshot_reuse(t, now, snap);
+				snap = snap_refresh(t, now, snap);
 				/* the first two rounds catch up with the previous setting */
 				if (r >= 2)
 					ms[r - 2] = now_ms() - t0;
@@ -148,38 +152,63 @@ static void table(long n, int scan, int snaps)
 	/* the rows: after each refresh (1% of the flows active), and after a
 	 * key that reverses the order of the same snapshot, into one view
 	 * reused throughout, as the screen does */
-	snap = flows_snapshot_reuse(t, now, snap);
+	snap = snap_refresh(t, now, snap);
 	for (int k = 0; k < NVIEWS; k++) {
-		double km[ROUNDS], fm[ROUNDS];
+		const struct ct_filter *kf = k == 2 ? f : NULL;
+		double km[ROUNDS], fm[ROUNDS], sm[ROUNDS], pm[ROUNDS], fw[ROUNDS];
+		struct ct_rows other = { 0 }, aside = { 0 };
+		enum ct_group og = (vg[k] + 1) % GROUP_MAX;
 
 		/* the first display of a view: derived from nothing */
 		for (int r = 0; r < ROUNDS; r++) {
-			struct ct_view fresh = { 0 };
+			struct ct_rows fresh = { 0 };
 
 			t0 = now_ms();
-			snap_view_reuse(snap, vg[k], k == 2 ? f : NULL, vs[k], 1, SCREEN, &fresh);
+			rows_refresh(snap, vg[k], kf, vs[k], 1, SCREEN, &fresh);
 			fm[r] = now_ms() - t0;
-			view_rows_free(&fresh);
+			rows_free(&fresh);
 		}
 		first[k] = median(fm, ROUNDS);
+		/* a view of this grouping kept aside, as the screen keeps the
+		 * groupings not shown */
+		rows_refresh(snap, vg[k], kf, vs[k], 1, SCREEN, &aside);
 		for (int r = 0; r < ROUNDS; r++) {
 			interval(t, n, 100, r, scan, &now);
-			snap = flows_snapshot_reuse(t, now, snap);
+			snap = snap_refresh(t, now, snap);
 			/* as the screen: grouped views take the rows' differences */
 			snap->keep_old = vg[k] != GROUP_FLOW;
 			t0 = now_ms();
-			snap_view_reuse(snap, vg[k], k == 2 ? f : NULL, vs[k], 1, SCREEN, &v);
+			rows_follow(snap, vg[k], kf, &aside);
+			fw[r] = now_ms() - t0;
+			t0 = now_ms();
+			rows_refresh(snap, vg[k], kf, vs[k], 1, SCREEN, &v);
 			ms[r] = now_ms() - t0;
 			t0 = now_ms();
-			snap_view_reuse(snap, vg[k], k == 2 ? f : NULL, vs[k], r % 2, SCREEN, &v);
+			rows_refresh(snap, vg[k], kf, vs[k], r % 2, SCREEN, &v);
 			km[r] = now_ms() - t0;
+			/* a key that switches to this grouping from another, in
+			 * the buffers that other one used */
+			rows_refresh(snap, og, NULL, vs[k], 1, SCREEN, &other);
+			t0 = now_ms();
+			rows_refresh(snap, vg[k], kf, vs[k], 1, SCREEN, &other);
+			sm[r] = now_ms() - t0;
+			/* the same key to the view kept aside */
+			t0 = now_ms();
+			rows_refresh(snap, vg[k], kf, vs[k], 1, SCREEN, &aside);
+			pm[r] = now_ms() - t0;
 		}
 		tick[k] = median(ms, ROUNDS);
 		key[k] = median(km, ROUNDS);
+		sw[k] = median(sm, ROUNDS);
+		kept[k] = median(pm, ROUNDS);
+		follow[k] = median(fw, ROUNDS);
+		rows_free(&other);
+		rows_free(&aside);
 	}
 	for (int k = 0; k < NVIEWS; k++)
-		printf("    %-34s %8.2f %8.2f %8.2f ms\n", what[k], first[k], tick[k], key[k]);
-	view_rows_free(&v);
+		printf("    %-24s %7.2f %7.2f %7.2f %7.2f %7.2f %7.2f ms\n", what[k], first[k],
+		       tick[k], key[k], sw[k], kept[k], follow[k]);
+	rows_free(&v);
 	snap_free(snap);
 	filter_free(f);
 	flows_free(t);
@@ -195,7 +224,8 @@ int main(int argc, char **argv)
 	}
 	printf("view work with %ld flows (medians of %d rounds)\n", n, ROUNDS);
 	table(n, 0, 1);
-	printf("  rows (filter, group, the %d first put in order): first display / after a refresh / after a key\n",
+	printf("  rows (filter, group, the %d first put in order): first display / after a refresh /\n"
+	       "  after a key / a key switching to it / the same to a kept view / following a kept view\n",
 	       SCREEN);
 	printf("   %ld flows of 500 processes:\n", n);
 	table(n, 0, 0);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "flows.h"
+#include "rows.h"
 #include "util.h"
 
 #define CK_UNUSED __attribute__((unused))
@@ -313,7 +314,7 @@ CK_UNUSED static const struct ct_row *find_row(const struct ct_row *rows, size_t
 	return NULL;
 }
 
-CK_UNUSED static const struct ct_row *find_view_row(const struct ct_view *v,
+CK_UNUSED static const struct ct_row *find_view_row(const struct ct_rows *v,
 						    const struct flow_key *k)
 {
 	for (size_t i = 0; i < v->n; i++)

@@ -62,15 +62,15 @@ struct out {
 static struct out render(const char *curl_comm, size_t curl_len, enum ct_group g)
 {
 	struct ct_flows *t = table(curl_comm, curl_len);
-	struct ct_snap *s = flows_snapshot(t, T0 + 2 * NS_PER_S);
+	struct ct_snap *s = snap_new(t, T0 + 2 * NS_PER_S);
 	struct ct_stats st = stats();
-	struct ct_view v;
+	struct ct_rows v;
 	struct ck_mem m;
 	struct out o;
 	static int calls;
 
 	calls++;
-	snap_view(s, g, NULL, SORT_COUNT, 1, 0, &v);
+	rows_derive(s, g, NULL, SORT_COUNT, 1, 0, &v);
 	CHECK_I(nm("render.%d.%s.json_rc", calls, ct_group_names[g]), 0,
 		export_json(mem_open(&m), &v, g, &st));
 	o.json = mem_close(&m);
@@ -83,7 +83,7 @@ static struct out render(const char *curl_comm, size_t curl_len, enum ct_group g
 	CHECK_I(nm("render.%d.%s.table_rc", calls, ct_group_names[g]), 0,
 		export_table(mem_open(&m), &v, g, &st, 0));
 	o.table = mem_close(&m);
-	view_rows_free(&v);
+	rows_free(&v);
 	snap_free(s);
 	flows_free(t);
 	return o;
@@ -383,15 +383,15 @@ static void test_hostile(void)
 static void test_table(void)
 {
 	struct ct_flows *t = table("curl", 4);
-	struct ct_snap *s = flows_snapshot(t, T0 + 2 * NS_PER_S);
+	struct ct_snap *s = snap_new(t, T0 + 2 * NS_PER_S);
 	struct ct_stats st = stats();
-	struct ct_view v;
+	struct ct_rows v;
 	struct ck_mem m;
 	char *out, *line, *save, *tok[20];
 	int n = 0, ln = 0;
 	char buf[32];
 
-	snap_view(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
 	CHECK_I("table.rc", 0, export_table(mem_open(&m), &v, GROUP_FLOW, &st, 0));
 	out = mem_close(&m);
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), ln++) {
@@ -434,14 +434,14 @@ static void test_table(void)
 	ck_contains("table.max_rows_more", out, "\n(1 more rows)\n\n");
 	ck_lacks("table.max_rows_cut", out, "wget");
 	free(out);
-	view_rows_free(&v);
+	rows_free(&v);
 
-	snap_view(s, GROUP_PORT, NULL, SORT_COUNT, 1, 0, &v);
+	rows_derive(s, GROUP_PORT, NULL, SORT_COUNT, 1, 0, &v);
 	export_table(mem_open(&m), &v, GROUP_PORT, &st, 0);
 	out = mem_close(&m);
 	ck_contains("table.port_header", out, "group port\n PORT PROTO FLOWS  PIDS ");
 	free(out);
-	view_rows_free(&v);
+	rows_free(&v);
 	snap_free(s);
 	flows_free(t);
 
@@ -477,11 +477,11 @@ static void test_write_errors(void)
 {
 	FILE *full = fopen("/dev/full", "w");
 	struct ct_flows *t = table("curl", 4);
-	struct ct_snap *s = flows_snapshot(t, T0 + 2 * NS_PER_S);
+	struct ct_snap *s = snap_new(t, T0 + 2 * NS_PER_S);
 	struct ct_stats st = stats();
-	struct ct_view v;
+	struct ct_rows v;
 
-	snap_view(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
 	if (!full) {
 		ck(0, "write_error.json_enospc", "cannot open /dev/full: %s", strerror(errno));
 	} else {
@@ -493,7 +493,7 @@ static void test_write_errors(void)
 			export_table(full, &v, GROUP_FLOW, &st, 0));
 		fclose(full);
 	}
-	view_rows_free(&v);
+	rows_free(&v);
 	snap_free(s);
 	flows_free(t);
 }
@@ -661,16 +661,16 @@ static void test_atomic(void)
 	/* a real export through it */
 	{
 		struct ct_flows *t = table("curl", 4);
-		struct ct_snap *s = flows_snapshot(t, T0 + 2 * NS_PER_S);
-		struct ct_view v;
+		struct ct_snap *s = snap_new(t, T0 + 2 * NS_PER_S);
+		struct ct_rows v;
 
-		snap_view(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
+		rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
 		CHECK_I("atomic.json_rc", 0, export_atomic(path_in("out.json"), write_json, &v));
 		b = slurp(path_in("out.json"));
 		CHECK("atomic.json_content",
 		      b && !strncmp(b, "{\"version\":1,", 13) && b[strlen(b) - 1] == '\n');
 		free(b);
-		view_rows_free(&v);
+		rows_free(&v);
 		snap_free(s);
 		flows_free(t);
 	}

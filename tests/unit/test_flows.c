@@ -85,7 +85,7 @@ static void test_counts(void)
 	add_n(t, f, 4, T0 + 8, 10, 0);
 	CHECK_U("counts.flows", 6, flows_count(t));
 	CHECK_U("counts.evicted", 0, flows_evicted(t));
-	s = flows_snapshot(t, T0 + 9);
+	s = snap_new(t, T0 + 9);
 	CHECK_U("counts.snap_n", 6, s->n);
 	CHECK_U("counts.snap_taken", T0 + 9, s->taken_ns);
 	r = find_row(s->rows, s->n, &a);
@@ -126,7 +126,7 @@ static void test_pids(void)
 	for (uint32_t pid = 1000; pid < 2000; pid++)
 		add_n(t, k, 1, T0 + pid, pid, 0);
 	CHECK_U("pids.shell_loop_one_flow", 1, flows_count(t));
-	s = flows_snapshot(t, T0 + 5000);
+	s = snap_new(t, T0 + 5000);
 	CHECK_U("pids.shell_loop_count", 1000, s->rows[0].count);
 	CHECK_U("pids.shell_loop_npids", 1000, s->rows[0].npids);
 	CHECK_U("pids.shell_loop_last_pid", 1999, s->rows[0].pid);
@@ -145,7 +145,7 @@ static void test_pids(void)
 
 	/* a pid seen again is not a new pid */
 	add_n(t, k, 3, T0 + 6000, 1500, 0);
-	s = flows_snapshot(t, T0 + 6001);
+	s = snap_new(t, T0 + 6001);
 	CHECK_U("pids.repeat_count", 1003, s->rows[0].count);
 	CHECK_U("pids.repeat_npids", 1000, s->rows[0].npids);
 	snap_free(s);
@@ -153,7 +153,7 @@ static void test_pids(void)
 	/* saturation at CT_MAX_PIDS */
 	for (uint32_t pid = 2000; pid < 3000; pid++)
 		add_n(t, k, 1, T0 + 7000 + pid, pid, 0);
-	s = flows_snapshot(t, T0 + 20000);
+	s = snap_new(t, T0 + 20000);
 	CHECK_U("pids.saturated_count", 2003, s->rows[0].count);
 	CHECK_U("pids.saturated_npids", CT_MAX_PIDS, s->rows[0].npids);
 	CHECK_U("pids.saturated_last_pid", 2999, s->rows[0].pid);
@@ -176,7 +176,7 @@ static void test_pids(void)
 	t = flows_new(10);
 	for (uint32_t pid = 1; pid <= 2000; pid++)
 		add_n(t, k, 1, T0 + pid, pid, 0);
-	s = flows_snapshot(t, T0 + 3000);
+	s = snap_new(t, T0 + 3000);
 	CHECK_U("pids.2000_count", 2000, s->rows[0].count);
 	CHECK_U("pids.2000_npids", 1024, s->rows[0].npids);
 	snap_free(s);
@@ -188,13 +188,13 @@ static void test_pids(void)
 	add_n(t, k, 1, T0 + 2, 6, 0);
 	add_n(t, k, 1, T0 + 3, 5, 0);
 	add_n(t, k, 1, T0 + 4, 6, 0);
-	s = flows_snapshot(t, T0 + 5);
+	s = snap_new(t, T0 + 5);
 	CHECK_U("pids.two_npids", 2, s->rows[0].npids);
 	CHECK_S("pids.two_list", "5 6", pids_str(&s->rows[0]));
 	snap_free(s);
 	add_n(t, k, 1, T0 + 5, 7, 0);
 	add_n(t, k, 1, T0 + 6, 5, 0);
-	s = flows_snapshot(t, T0 + 7);
+	s = snap_new(t, T0 + 7);
 	CHECK_U("pids.three_npids", 3, s->rows[0].npids);
 	CHECK_S("pids.three_list", "5 6 7", pids_str(&s->rows[0]));
 	CHECK_U("pids.three_last", 5, s->rows[0].pid);
@@ -237,7 +237,7 @@ static void test_results(void)
 		add_n(t, k, 1, T0 + i, 1, rets[i]);
 	add_n(t, k2, 2, T0 + 20, 1, -EACCES);
 	add_n(t, k2, 1, T0 + 21, 1, -EPERM);
-	s = flows_snapshot(t, T0 + 100);
+	s = snap_new(t, T0 + 100);
 	r = find_row(s->rows, s->n, &k);
 	if (!CHECK("results.found", r)) {
 		snap_free(s);
@@ -287,7 +287,7 @@ static void test_pending(void)
 	p = sample(k, T0 + 1 * NS_PER_MS, 7, -EINPROGRESS);
 	p.pending = 1;
 	flows_add(t, &p);
-	s = flows_snapshot(t, T0 + 2 * NS_PER_MS);
+	s = snap_new(t, T0 + 2 * NS_PER_MS);
 	CHECK_U("pending.count", 1, s->rows[0].count);
 	CHECK_U("pending.pending", 1, s->rows[0].results[RES_PENDING]);
 	CHECK_U("pending.ok", 0, s->rows[0].results[RES_OK]);
@@ -301,7 +301,7 @@ static void test_pending(void)
 	o.has_lat = 1;
 	o.lat_ns = 1500000; /* 1500 us: bucket [1024, 2048) */
 	flows_add(t, &o);
-	s = flows_snapshot(t, T0 + 6 * NS_PER_MS);
+	s = snap_new(t, T0 + 6 * NS_PER_MS);
 	CHECK_U("outcome.count_stays", 1, s->rows[0].count);
 	CHECK_U("outcome.pending_0", 0, s->rows[0].results[RES_PENDING]);
 	CHECK_U("outcome.ok_1", 1, s->rows[0].results[RES_OK]);
@@ -320,7 +320,7 @@ static void test_pending(void)
 	o.outcome = 1;
 	flows_add(t, &o);
 	flows_tick(t, T0 + NS_PER_S);
-	s = flows_snapshot(t, T0 + NS_PER_S);
+	s = snap_new(t, T0 + NS_PER_S);
 	CHECK_U("outcome_refused.count", 2, s->rows[0].count);
 	CHECK_U("outcome_refused.pending", 0, s->rows[0].results[RES_PENDING]);
 	CHECK_U("outcome_refused.refused", 1, s->rows[0].results[RES_REFUSED]);
@@ -338,7 +338,7 @@ static void test_pending(void)
 	o.outcome = 1;
 	flows_add(t, &o);
 	flows_tick(t, T0 + 3 * NS_PER_S);
-	s = flows_snapshot(t, T0 + 3 * NS_PER_S);
+	s = snap_new(t, T0 + 3 * NS_PER_S);
 	CHECK_U("outcome_later.count", 3, s->rows[0].count);
 	CHECK_U("outcome_later.hist0", 0, hist_at(&s->rows[0], s->epoch, 0));
 	CHECK_U("outcome_later.hist1", 1, hist_at(&s->rows[0], s->epoch, 1));
@@ -350,7 +350,7 @@ static void test_pending(void)
 	o = sample(k2, T0 + 4 * NS_PER_S, 8, 0);
 	o.outcome = 1;
 	flows_add(t, &o);
-	s = flows_snapshot(t, T0 + 4 * NS_PER_S);
+	s = snap_new(t, T0 + 4 * NS_PER_S);
 	{
 		const struct ct_row *r = find_row(s->rows, s->n, &k2);
 
@@ -364,7 +364,7 @@ static void test_pending(void)
 	/* an outcome on a flow with nothing pending: also a new connect */
 	o.ret = -ETIMEDOUT;
 	flows_add(t, &o);
-	s = flows_snapshot(t, T0 + 4 * NS_PER_S);
+	s = snap_new(t, T0 + 4 * NS_PER_S);
 	{
 		const struct ct_row *r = find_row(s->rows, s->n, &k2);
 
@@ -391,7 +391,7 @@ static void test_history(void)
 	flows_tick(t, T0 + 2 * NS_PER_S);
 	CHECK_U("history.interval_1", 1, flows_interval(t));
 	CHECK_D("history.last_interval_s", 2.0, flows_last_interval_s(t), 1e-12);
-	s = flows_snapshot(t, T0 + 2 * NS_PER_S);
+	s = snap_new(t, T0 + 2 * NS_PER_S);
 	CHECK_D("rate.snap_interval_s", 2.0, s->interval_s, 1e-12);
 	CHECK_D("rate.10_in_2s", 5.0, s->rows[0].rate, 1e-12);
 	CHECK_U("rate.interval_count", 10, s->rows[0].interval_count);
@@ -402,7 +402,7 @@ static void test_history(void)
 
 	add_n(t, k, 4, T0 + 2 * NS_PER_S + NS_PER_S / 2, 1, 0);
 	flows_tick(t, T0 + 3 * NS_PER_S);
-	s = flows_snapshot(t, T0 + 3 * NS_PER_S);
+	s = snap_new(t, T0 + 3 * NS_PER_S);
 	CHECK_D("rate.4_in_1s", 4.0, s->rows[0].rate, 1e-12);
 	want[0] = 4;
 	want[1] = 10;
@@ -410,7 +410,7 @@ static void test_history(void)
 	snap_free(s);
 
 	flows_tick(t, T0 + 4 * NS_PER_S); /* idle */
-	s = flows_snapshot(t, T0 + 4 * NS_PER_S);
+	s = snap_new(t, T0 + 4 * NS_PER_S);
 	CHECK_D("rate.idle", 0.0, s->rows[0].rate, 0);
 	CHECK_U("rate.idle_interval_count", 0, s->rows[0].interval_count);
 	CHECK_U("history.idle_count", 14, s->rows[0].count);
@@ -424,20 +424,20 @@ static void test_history(void)
 	now = T0 + 4 * NS_PER_S;
 	while (flows_interval(t) < 60)
 		flows_tick(t, now += NS_PER_S);
-	s = flows_snapshot(t, now);
+	s = snap_new(t, now);
 	memset(want, 0, sizeof(want));
 	want[58] = 4;
 	want[59] = 10;
 	check_hist("history.interval_60", &s->rows[0], s->epoch, want);
 	snap_free(s);
 	flows_tick(t, now += NS_PER_S);
-	s = flows_snapshot(t, now);
+	s = snap_new(t, now);
 	memset(want, 0, sizeof(want));
 	want[59] = 4; /* 59 idle intervals after the last busy one */
 	check_hist("history.interval_61", &s->rows[0], s->epoch, want);
 	snap_free(s);
 	flows_tick(t, now += NS_PER_S);
-	s = flows_snapshot(t, now);
+	s = snap_new(t, now);
 	memset(want, 0, sizeof(want));
 	check_hist("history.60_idle_clears", &s->rows[0], s->epoch, want);
 	CHECK_U("history.cleared_count_stays", 14, s->rows[0].count);
@@ -445,7 +445,7 @@ static void test_history(void)
 	/* busy again: stale slots of the ring must not come back */
 	add_n(t, k, 1, now + 1, 1, 0);
 	flows_tick(t, now += NS_PER_S);
-	s = flows_snapshot(t, now);
+	s = snap_new(t, now);
 	memset(want, 0, sizeof(want));
 	want[0] = 1;
 	check_hist("history.reuse_after_long_idle", &s->rows[0], s->epoch, want);
@@ -460,7 +460,7 @@ static void test_history(void)
 		flows_tick(t, T0 + i * NS_PER_S);
 	add_n(t, k, 3, T0 + 5 * NS_PER_S + 1, 1, 0);
 	flows_tick(t, T0 + 6 * NS_PER_S);
-	s = flows_snapshot(t, T0 + 6 * NS_PER_S);
+	s = snap_new(t, T0 + 6 * NS_PER_S);
 	memset(want, 0, sizeof(want));
 	want[0] = 3;
 	want[5] = 10;
@@ -479,7 +479,7 @@ static void test_history(void)
 		flows_tick(t, now += NS_PER_S);
 	add_n(t, k, 2, now + 1, 1, 0); /* interval 60: the slot of interval 0 */
 	flows_tick(t, now += NS_PER_S);
-	s = flows_snapshot(t, now);
+	s = snap_new(t, now);
 	memset(want, 0, sizeof(want));
 	want[0] = 2;
 	want[59] = 4;
@@ -497,13 +497,13 @@ static void test_history(void)
 		add_n(t, k, 1, now + 1, 1, 0);
 		flows_tick(t, now += NS_PER_S);
 	}
-	s = flows_snapshot(t, now);
+	s = snap_new(t, now);
 	for (int i = 0; i < CT_HIST; i++)
 		want[i] = 1;
 	check_hist("history.busy_all_60", &s->rows[0], s->epoch, want);
 	snap_free(s);
 	add_n(t, k, 5, now + 1, 1, 0); /* the current interval */
-	s = flows_snapshot(t, now + 2);
+	s = snap_new(t, now + 2);
 	check_hist("history.busy_all_60_with_current", &s->rows[0], s->epoch, want);
 	CHECK_U("history.busy_current_not_shown", 1, s->rows[0].interval_count);
 	snap_free(s);
@@ -514,7 +514,7 @@ static void test_history(void)
 	flows_tick(t, T0);
 	add_n(t, k, 5, T0, 1, 0);
 	flows_tick(t, T0);
-	s = flows_snapshot(t, T0);
+	s = snap_new(t, T0);
 	CHECK_D("rate.zero_interval", 0.0, s->rows[0].rate, 0);
 	CHECK_U("rate.zero_interval_count", 5, s->rows[0].interval_count);
 	snap_free(s);
@@ -567,7 +567,7 @@ static void test_eviction(void)
 	CHECK_I("evict.callback_b_errno", ECONNREFUSED, log.rows[0].more->errs[0].err);
 	CHECK_U("evict.callback_b_last_ns", T0 + 3, log.rows[0].last_ns);
 	CHECK_U("evict.callback_b_pid", 2, log.rows[0].pid);
-	s = flows_snapshot(t, T0 + 7);
+	s = snap_new(t, T0 + 7);
 	CHECK("evict.a_kept", find_row(s->rows, s->n, &a));
 	CHECK("evict.b_gone", !find_row(s->rows, s->n, &b));
 	CHECK("evict.c_kept", find_row(s->rows, s->n, &c));
@@ -582,7 +582,7 @@ static void test_eviction(void)
 
 	/* b comes back: a new flow, counted from zero */
 	add_n(t, b, 1, T0 + 9, 2, 0);
-	s = flows_snapshot(t, T0 + 10);
+	s = snap_new(t, T0 + 10);
 	CHECK_U("evict.b_back_count", 1,
 		find_row(s->rows, s->n, &b) ? find_row(s->rows, s->n, &b)->count : 0);
 	CHECK_U("evict.b_back_refused", 0,
@@ -599,11 +599,11 @@ static void test_eviction(void)
 	CHECK_U("clear.callback_counts", 3, log.total_count);
 	CHECK_U("clear.empty", 0, flows_count(t));
 	CHECK_U("clear.evicted_unchanged", 3, flows_evicted(t));
-	s = flows_snapshot(t, T0 + 11);
+	s = snap_new(t, T0 + 11);
 	CHECK_U("clear.snap_empty", 0, s->n);
 	snap_free(s);
 	add_n(t, g, 2, T0 + 12, 9, -ETIMEDOUT);
-	s = flows_snapshot(t, T0 + 13);
+	s = snap_new(t, T0 + 13);
 	CHECK_U("clear.reuse_n", 1, s->n);
 	CHECK_U("clear.reuse_count", 2, s->n ? s->rows[0].count : 0);
 	CHECK_U("clear.reuse_ok_zero", 0, s->n ? s->rows[0].results[RES_OK] : 1);
@@ -643,7 +643,7 @@ static void test_port_scan(void)
 	CHECK_U("scan.evicted", 99000, flows_evicted(t));
 	CHECK_U("scan.callbacks", 99000, seen[0]);
 	CHECK_U("scan.callback_connects", 99000, seen[1]);
-	s = flows_snapshot(t, T0 + 100000);
+	s = snap_new(t, T0 + 100000);
 	CHECK_U("scan.snap_n", 1000, s->n);
 	for (size_t i = 0; i < s->n; i++) {
 		uint32_t id = ((uint32_t)s->rows[i].key.daddr[3] << 16) | s->rows[i].key.dport;
@@ -674,7 +674,7 @@ static struct ct_row lat_row(const uint64_t *lat_ns, const int *times, int n)
 			add_lat(t, k, T0 + 1, 1, 0, lat_ns[i]);
 	static struct ct_row_more m; /* outlives the snapshot: the caller's row points to it */
 
-	s = flows_snapshot(t, T0 + 2);
+	s = snap_new(t, T0 + 2);
 	r = s->rows[0];
 	m = *r.more;
 	m.pids = NULL;
@@ -794,8 +794,8 @@ static struct ct_flows *group_table(void)
 static void test_grouping(void)
 {
 	struct ct_flows *t = group_table();
-	struct ct_snap *s = flows_snapshot(t, T0 + 2 * NS_PER_S);
-	struct ct_view v;
+	struct ct_snap *s = snap_new(t, T0 + 2 * NS_PER_S);
+	struct ct_rows v;
 	struct flow_key g;
 	const struct ct_row *r;
 
@@ -803,7 +803,7 @@ static void test_grouping(void)
 		strcmp(ct_group_names[0], "flow") | strcmp(ct_group_names[1], "process") |
 			strcmp(ct_group_names[2], "dest") | strcmp(ct_group_names[3], "port"));
 
-	CHECK_I("group.flow.rc", 0, snap_view(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v));
+	CHECK_I("group.flow.rc", 0, rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v));
 	CHECK_U("group.flow.n", 4, v.n);
 	CHECK_U("group.flow.total", 4, v.total);
 	r = find_view_row(&v, &F1);
@@ -812,10 +812,10 @@ static void test_grouping(void)
 	CHECK_U("group.flow.f1_hist1", 2, r ? hist_at(r, v.epoch, 1) : 0);
 	CHECK_S("group.flow.f1_pids", "100 101", r ? pids_str(r) : "");
 	CHECK_U("group.flow.f1_nflows", 1, r ? r->nflows : 0);
-	view_rows_free(&v);
+	rows_free(&v);
 
 	/* process */
-	CHECK_I("group.process.rc", 0, snap_view(s, GROUP_PROCESS, NULL, SORT_COMM, 0, 0, &v));
+	CHECK_I("group.process.rc", 0, rows_derive(s, GROUP_PROCESS, NULL, SORT_COMM, 0, 0, &v));
 	CHECK_U("group.process.n", 2, v.n);
 	CHECK_U("group.process.total", 4, v.total);
 	memset(&g, 0, sizeof(g));
@@ -856,10 +856,10 @@ static void test_grouping(void)
 		CHECK_U("group.process.wget_first_ns", T0 + 400 * NS_PER_MS, r->first_ns);
 		CHECK_U("group.process.wget_last_ns", T0 + 1600 * NS_PER_MS, r->last_ns);
 	}
-	view_rows_free(&v);
+	rows_free(&v);
 
 	/* destination */
-	CHECK_I("group.dest.rc", 0, snap_view(s, GROUP_DEST, NULL, SORT_DADDR, 0, 0, &v));
+	CHECK_I("group.dest.rc", 0, rows_derive(s, GROUP_DEST, NULL, SORT_DADDR, 0, 0, &v));
 	CHECK_U("group.dest.n", 2, v.n);
 	memset(&g, 0, sizeof(g));
 	g.family = 4;
@@ -889,10 +889,10 @@ static void test_grouping(void)
 		CHECK_U("group.dest.2_hist1", 1, hist_at(r, v.epoch, 1));
 		CHECK_D("group.dest.2_rate", 5.0, r->rate, 1e-12);
 	}
-	view_rows_free(&v);
+	rows_free(&v);
 
 	/* port */
-	CHECK_I("group.port.rc", 0, snap_view(s, GROUP_PORT, NULL, SORT_DPORT, 0, 0, &v));
+	CHECK_I("group.port.rc", 0, rows_derive(s, GROUP_PORT, NULL, SORT_DPORT, 0, 0, &v));
 	CHECK_U("group.port.n", 3, v.n);
 	if (v.n == 3) {
 		CHECK_U("group.port.0_dport", 53, v.rows[0]->key.dport);
@@ -909,7 +909,7 @@ static void test_grouping(void)
 		CHECK_U("group.port.2_count", 2, v.rows[2]->count);
 		CHECK_U("group.port.2_nflows", 1, v.rows[2]->nflows);
 	}
-	view_rows_free(&v);
+	rows_free(&v);
 
 	/* filters apply to the flows, before grouping */
 	{
@@ -917,7 +917,7 @@ static void test_grouping(void)
 		struct ct_filter *f = filter_new("port:80", err, sizeof(err));
 
 		CHECK_I("group.filtered.rc", 0,
-			snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v));
+			rows_derive(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v));
 		CHECK_U("group.filtered.n", 2, v.n);
 		CHECK_U("group.filtered.total", 4, v.total);
 		if (v.n == 2) {
@@ -927,39 +927,39 @@ static void test_grouping(void)
 			CHECK_U("group.filtered.curl_refused", 0, v.rows[0]->results[RES_REFUSED]);
 			CHECK_U("group.filtered.wget_count", 1, v.rows[1]->count);
 		}
-		view_rows_free(&v);
+		rows_free(&v);
 		filter_free(f);
 
 		f = filter_new("fail", err, sizeof(err));
-		snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v);
+		rows_derive(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v);
 		CHECK_U("group.filtered_fail.n", 2, v.n);
 		if (v.n == 2) {
 			CHECK_U("group.filtered_fail.curl_count", 2, v.rows[0]->count);
 			CHECK_U("group.filtered_fail.curl_npids", 1, v.rows[0]->npids);
 			CHECK_U("group.filtered_fail.wget_count", 1, v.rows[1]->count);
 		}
-		view_rows_free(&v);
+		rows_free(&v);
 		filter_free(f);
 
 		f = filter_new("proto:udp", err, sizeof(err));
-		snap_view(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v);
+		rows_derive(s, GROUP_PROCESS, f, SORT_COMM, 0, 0, &v);
 		CHECK_U("group.filtered_udp.n", 1, v.n);
 		CHECK_U("group.filtered_udp.wget_count", 4, v.n ? v.rows[0]->count : 0);
-		view_rows_free(&v);
+		rows_free(&v);
 		filter_free(f);
 
 		f = filter_new("pid:101", err, sizeof(err));
-		snap_view(s, GROUP_DEST, f, SORT_COUNT, 1, 0, &v);
+		rows_derive(s, GROUP_DEST, f, SORT_COUNT, 1, 0, &v);
 		CHECK_U("group.filtered_pid.n", 1, v.n);
 		CHECK_U("group.filtered_pid.count", 3, v.n ? v.rows[0]->count : 0);
-		view_rows_free(&v);
+		rows_free(&v);
 		filter_free(f);
 
 		f = filter_new("nothing-matches-this", err, sizeof(err));
 		CHECK_I("group.filtered_none.rc", 0,
-			snap_view(s, GROUP_PORT, f, SORT_COUNT, 1, 0, &v));
+			rows_derive(s, GROUP_PORT, f, SORT_COUNT, 1, 0, &v));
 		CHECK_U("group.filtered_none.n", 0, v.n);
-		view_rows_free(&v);
+		rows_free(&v);
 		filter_free(f);
 	}
 
@@ -970,7 +970,7 @@ static void test_grouping(void)
 	CHECK_U("snap.unchanged_count", 3, r ? r->count : 0);
 	CHECK_S("snap.unchanged_pids", "100 101", r ? pids_str(r) : "");
 	snap_free(s);
-	s = flows_snapshot(t, T0 + 4 * NS_PER_S);
+	s = snap_new(t, T0 + 4 * NS_PER_S);
 	r = find_row(s->rows, s->n, &F1);
 	CHECK_U("snap.new_count", 53, r ? r->count : 0);
 	snap_free(s);
@@ -979,7 +979,7 @@ static void test_grouping(void)
 	CHECK_I("tag.set", 0, flows_tag_set(t, &F2, 7));
 	g = key("nope", "10.0.0.1", 1, P_TCP);
 	CHECK_I("tag.missing", -ENOENT, flows_tag_set(t, &g, 7));
-	s = flows_snapshot(t, T0 + 4 * NS_PER_S);
+	s = snap_new(t, T0 + 4 * NS_PER_S);
 	CHECK_U("tag.in_snapshot", 7,
 		find_row(s->rows, s->n, &F2) ? find_row(s->rows, s->n, &F2)->tag : 0);
 	CHECK_U("tag.default_zero", 0,
@@ -1052,7 +1052,7 @@ static struct ct_flows *sort_table(int reverse)
 	return t;
 }
 
-static const char *order(const struct ct_view *v)
+static const char *order(const struct ct_rows *v)
 {
 	static char buf[32];
 
@@ -1080,9 +1080,8 @@ static void test_sort(void)
 		[SORT_LAT] = "51324",	[SORT_LAST] = "52413",
 	};
 	struct ct_flows *t = sort_table(0), *t2 = sort_table(1);
-	struct ct_snap *s = flows_snapshot(t, T0 + 2 * NS_PER_S),
-		       *s2 = flows_snapshot(t2, T0 + 2 * NS_PER_S);
-	struct ct_view v, v2;
+	struct ct_snap *s = snap_new(t, T0 + 2 * NS_PER_S), *s2 = snap_new(t2, T0 + 2 * NS_PER_S);
+	struct ct_rows v, v2;
 
 	for (int i = 0; i < SORT_MAX; i++) {
 		CHECK_S(nm("sort.name.%d", i), names[i], ct_sort_names[i]);
@@ -1092,7 +1091,7 @@ static void test_sort(void)
 	CHECK_I("sort.parse.case_sensitive", -1, ct_sort_parse("RATE"));
 
 	/* sanity of the data set */
-	snap_view(s, GROUP_FLOW, NULL, SORT_COMM, 0, 0, &v);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COMM, 0, 0, &v);
 	CHECK_U("sort.rows", 5, v.n);
 	if (v.n == 5) {
 		const struct ct_row *r1 = NULL, *r3 = NULL, *r5 = NULL;
@@ -1117,32 +1116,32 @@ static void test_sort(void)
 			CHECK_I("sort.cmp_self", 0, ct_row_cmp(r1, r1, SORT_RATE, 1));
 		}
 	}
-	view_rows_free(&v);
+	rows_free(&v);
 
 	for (int i = 0; i < SORT_MAX; i++) {
 		for (int d = 0; d <= 1; d++) {
 			const char *want = d ? desc[i] : asc[i];
 
-			snap_view(s, GROUP_FLOW, NULL, i, d, 0, &v);
+			rows_derive(s, GROUP_FLOW, NULL, i, d, 0, &v);
 			CHECK_S(nm("sort.%s.%s", names[i], d ? "desc" : "asc"), want, order(&v));
 			/* the same flows seen in another order sort the same */
-			snap_view(s2, GROUP_FLOW, NULL, i, d, 0, &v2);
+			rows_derive(s2, GROUP_FLOW, NULL, i, d, 0, &v2);
 			CHECK_S(nm("sort.%s.%s.stable", names[i], d ? "desc" : "asc"), want,
 				order(&v2));
-			view_rows_free(&v);
-			view_rows_free(&v2);
+			rows_free(&v);
+			rows_free(&v2);
 		}
 	}
 
 	/* groups sort and tie-break the same way: process rows a (5+5=10),
 	 * b (4+4=8), c (5): by count descending; port rows 80/tcp (15 connects),
 	 * 443/tcp (4) and 53/udp (4) tie on count and go by key: 53 first */
-	snap_view(s, GROUP_PROCESS, NULL, SORT_COUNT, 1, 0, &v);
+	rows_derive(s, GROUP_PROCESS, NULL, SORT_COUNT, 1, 0, &v);
 	CHECK_U("sort.group_process.n", 3, v.n);
 	CHECK_S("sort.group_process.first", "a", v.n == 3 ? v.rows[0]->key.comm : "");
 	CHECK_S("sort.group_process.last", "c", v.n == 3 ? v.rows[2]->key.comm : "");
-	view_rows_free(&v);
-	snap_view(s, GROUP_PORT, NULL, SORT_COUNT, 1, 0, &v);
+	rows_free(&v);
+	rows_derive(s, GROUP_PORT, NULL, SORT_COUNT, 1, 0, &v);
 	CHECK_U("sort.group_port.n", 3, v.n);
 	if (v.n == 3) {
 		CHECK_U("sort.group_port.0", 80, v.rows[0]->key.dport);
@@ -1150,7 +1149,7 @@ static void test_sort(void)
 		CHECK_U("sort.group_port.1_tie_by_key", 53, v.rows[1]->key.dport);
 		CHECK_U("sort.group_port.2_tie_by_key", 443, v.rows[2]->key.dport);
 	}
-	view_rows_free(&v);
+	rows_free(&v);
 
 	snap_free(s);
 	snap_free(s2);
@@ -1165,7 +1164,7 @@ static void test_failpct_pending(void)
 	struct flow_key x = key("x", "10.0.0.1", 80, P_TCP), y = key("y", "10.0.0.1", 80, P_TCP);
 	struct ct_sample s;
 	struct ct_snap *sn;
-	struct ct_view v;
+	struct ct_rows v;
 
 	/* x: 1 refused, 3 ok, 1 pending: 1/4; y: 1 refused, 4 ok: 1/5 */
 	add_n(t, x, 1, T0 + 1, 1, -ECONNREFUSED);
@@ -1175,15 +1174,15 @@ static void test_failpct_pending(void)
 	flows_add(t, &s);
 	add_n(t, y, 1, T0 + 4, 2, -ECONNREFUSED);
 	add_n(t, y, 4, T0 + 5, 2, 0);
-	sn = flows_snapshot(t, T0 + 6);
-	snap_view(sn, GROUP_FLOW, NULL, SORT_FAILPCT, 0, 0, &v);
+	sn = snap_new(t, T0 + 6);
+	rows_derive(sn, GROUP_FLOW, NULL, SORT_FAILPCT, 0, 0, &v);
 	CHECK_S("failpct.pending_excluded_asc", "y",
 		v.n == 2 ? nm("%.1s", v.rows[0]->key.comm) : "");
-	view_rows_free(&v);
-	snap_view(sn, GROUP_FLOW, NULL, SORT_FAILPCT, 1, 0, &v);
+	rows_free(&v);
+	rows_derive(sn, GROUP_FLOW, NULL, SORT_FAILPCT, 1, 0, &v);
 	CHECK_S("failpct.pending_excluded_desc", "x",
 		v.n == 2 ? nm("%.1s", v.rows[0]->key.comm) : "");
-	view_rows_free(&v);
+	rows_free(&v);
 	snap_free(sn);
 	flows_free(t);
 }
@@ -1196,7 +1195,7 @@ static void test_group_latest(void)
 	struct flow_key x1 = key("x", "10.0.0.1", 80, P_TCP), x2 = key("x", "10.0.0.2", 80, P_TCP);
 	struct ct_sample s;
 	struct ct_snap *sn;
-	struct ct_view v;
+	struct ct_rows v;
 
 	s = sample(x1, T0 + 5 * NS_PER_S, 11, 0);
 	s.uid = 111;
@@ -1204,8 +1203,8 @@ static void test_group_latest(void)
 	s = sample(x2, T0 + 1 * NS_PER_S, 22, 0);
 	s.uid = 222;
 	flows_add(t, &s); /* touched last, but the older connect */
-	sn = flows_snapshot(t, T0 + 6 * NS_PER_S);
-	snap_view(sn, GROUP_PROCESS, NULL, SORT_COUNT, 1, 0, &v);
+	sn = snap_new(t, T0 + 6 * NS_PER_S);
+	rows_derive(sn, GROUP_PROCESS, NULL, SORT_COUNT, 1, 0, &v);
 	CHECK_U("group_latest.n", 1, v.n);
 	if (v.n == 1) {
 		CHECK_U("group_latest.pid", 11, v.rows[0]->pid);
@@ -1214,10 +1213,10 @@ static void test_group_latest(void)
 		CHECK_U("group_latest.last_ns", T0 + 5 * NS_PER_S, v.rows[0]->last_ns);
 		CHECK_U("group_latest.npids", 2, v.rows[0]->npids);
 	}
-	view_rows_free(&v);
-	snap_view(sn, GROUP_PORT, NULL, SORT_COUNT, 1, 0, &v);
+	rows_free(&v);
+	rows_derive(sn, GROUP_PORT, NULL, SORT_COUNT, 1, 0, &v);
 	CHECK_U("group_latest.port_pid", 11, v.n == 1 ? v.rows[0]->pid : 0);
-	view_rows_free(&v);
+	rows_free(&v);
 	snap_free(sn);
 	flows_free(t);
 }
@@ -1225,7 +1224,7 @@ static void test_group_latest(void)
 /* ---- a limit: only the first rows put in order ---- */
 
 /* a view's rows are a permutation of the snapshot's (or group) rows */
-static int all_rows_once(const struct ct_view *v, const struct ct_snap *s)
+static int all_rows_once(const struct ct_rows *v, const struct ct_snap *s)
 {
 	char *seen = calloc(s->n ? s->n : 1, 1);
 	int ok = v->n == s->n;
@@ -1270,23 +1269,23 @@ static int rows_same(const struct ct_row *a, const struct ct_row *b, uint64_t ep
 
 /* the rows a view derived put in order are those of a fresh view of s */
 static int same_as_fresh(const struct ct_snap *s, enum ct_group g, const struct ct_filter *f,
-			 enum ct_sort so, int desc, size_t lim, const struct ct_view *kept)
+			 enum ct_sort so, int desc, size_t lim, const struct ct_rows *kept)
 {
-	struct ct_view v;
-	int ok = !snap_view(s, g, f, so, desc, lim, &v) && kept->n == v.n &&
+	struct ct_rows v;
+	int ok = !rows_derive(s, g, f, so, desc, lim, &v) && kept->n == v.n &&
 		 kept->sorted == v.sorted && kept->total == v.total;
 
 	for (size_t i = 0; ok && i < v.sorted; i++)
 		ok = rows_same(kept->rows[i], v.rows[i], v.epoch);
-	view_rows_free(&v);
+	rows_free(&v);
 	return ok;
 }
 
 static void test_limit(void)
 {
 	struct ct_flows *t = sort_table(0);
-	struct ct_snap *s = flows_snapshot(t, T0 + 2 * NS_PER_S);
-	struct ct_view full, v;
+	struct ct_snap *s = snap_new(t, T0 + 2 * NS_PER_S);
+	struct ct_rows full, v;
 	int bad = 0;
 
 	/* the five rows of the sort test: every limit gives the prefix of the full order */
@@ -1294,23 +1293,23 @@ static void test_limit(void)
 		for (int d = 0; d <= 1; d++) {
 			char want[8];
 
-			snap_view(s, GROUP_FLOW, NULL, i, d, 0, &full);
+			rows_derive(s, GROUP_FLOW, NULL, i, d, 0, &full);
 			CHECK_U(nm("limit.%s.%d.full_sorted", ct_sort_names[i], d), 5, full.sorted);
 			snprintf(want, sizeof(want), "%s", order(&full));
 			for (size_t lim = 1; lim <= 6; lim++) {
 				char got[8];
 				size_t k = lim < 5 ? lim : 5;
 
-				snap_view(s, GROUP_FLOW, NULL, i, d, lim, &v);
+				rows_derive(s, GROUP_FLOW, NULL, i, d, lim, &v);
 				snprintf(got, sizeof(got), "%s", order(&v));
 				ck(v.n == 5 && v.sorted == k && !strncmp(got, want, k) &&
 					   all_rows_once(&v, s),
 				   nm("limit.%s.%s.%zu", ct_sort_names[i], d ? "desc" : "asc", lim),
 				   "expected n 5, sorted %zu, prefix of \"%s\"; got n %zu, sorted %zu, order \"%s\"",
 				   k, want, v.n, v.sorted, got);
-				view_rows_free(&v);
+				rows_free(&v);
 			}
-			view_rows_free(&full);
+			rows_free(&full);
 		}
 	}
 	snap_free(s);
@@ -1336,18 +1335,18 @@ static void test_limit(void)
 		}
 	}
 	flows_tick(t, T0 + NS_PER_S);
-	s = flows_snapshot(t, T0 + NS_PER_S);
+	s = snap_new(t, T0 + NS_PER_S);
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++) {
 		for (int i = 0; i < SORT_MAX; i++) {
 			for (int d = 0; d <= 1; d++) {
 				static const size_t lims[] = { 1, 2, 7, 50, 299, 599, 600, 601 };
 
-				snap_view(s, g, NULL, i, d, 0, &full);
+				rows_derive(s, g, NULL, i, d, 0, &full);
 				for (size_t li = 0; li < ARRAY_SIZE(lims); li++) {
 					size_t lim = lims[li], k = lim < full.n ? lim : full.n;
 					int ok;
 
-					snap_view(s, g, NULL, i, d, lim, &v);
+					rows_derive(s, g, NULL, i, d, lim, &v);
 					ok = v.n == full.n && v.sorted == k;
 					/* the rows put in order are complete: all that a
 					 * full view has, history and pids included */
@@ -1361,9 +1360,9 @@ static void test_limit(void)
 						      ct_sort_names[i], d ? "desc" : "asc", lim),
 						   "the first %zu rows differ from the full sort (n %zu, sorted %zu)",
 						   k, v.n, v.sorted);
-					view_rows_free(&v);
+					rows_free(&v);
 				}
-				view_rows_free(&full);
+				rows_free(&full);
 			}
 		}
 	}
@@ -1382,7 +1381,7 @@ static void test_snapshot_reuse(void)
 	const struct ct_row *r;
 
 	add_n(t, a, 1, T0 + 1, 1, 0);
-	s = flows_snapshot_reuse(t, T0 + 2, NULL);
+	s = snap_refresh(t, T0 + 2, NULL);
 	CHECK_U("reuse.null_old_n", 1, s ? s->n : 0);
 	/* more flows and pids than the old buffers hold */
 	for (uint32_t pid = 10; pid < 60; pid++)
@@ -1393,7 +1392,7 @@ static void test_snapshot_reuse(void)
 		add_n(t, k, 2, T0 + 4, 70 + i, 0);
 		add_n(t, k, 1, T0 + 4, 170 + i, 0);
 	}
-	s = flows_snapshot_reuse(t, T0 + 5, s);
+	s = snap_refresh(t, T0 + 5, s);
 	CHECK_U("reuse.grown_n", 22, s->n);
 	CHECK_U("reuse.taken", T0 + 5, s->taken_ns);
 	r = find_row(s->rows, s->n, &b);
@@ -1418,13 +1417,13 @@ static void test_snapshot_reuse(void)
 	/* fewer flows than the buffers hold */
 	flows_clear(t);
 	add_n(t, a, 3, T0 + 6, 5, 0);
-	s = flows_snapshot_reuse(t, T0 + 7, s);
+	s = snap_refresh(t, T0 + 7, s);
 	CHECK_U("reuse.shrunk_n", 1, s->n);
 	CHECK_U("reuse.shrunk_count", 3, s->n ? s->rows[0].count : 0);
 	CHECK_S("reuse.shrunk_pids", "5", s->n ? pids_str(&s->rows[0]) : "");
 	/* and an empty table */
 	flows_clear(t);
-	s = flows_snapshot_reuse(t, T0 + 8, s);
+	s = snap_refresh(t, T0 + 8, s);
 	CHECK_U("reuse.empty_n", 0, s->n);
 	snap_free(s);
 	flows_free(t);
@@ -1463,9 +1462,9 @@ static void test_snapshot_update(void)
 	uint32_t x = 777;
 	int steps = 0, bad = 0, updated = 0, full_after_clear = 1, vbad = 0, vn = 0;
 	/* a view per grouping follows the snapshot, as the screen does; and
-	 * another per grouping is only kept up to date (snap_view_follow),
+	 * another per grouping is only kept up to date (rows_follow),
 	 * shown one refresh in four */
-	struct ct_view views[GROUP_MAX] = { 0 }, kept[GROUP_MAX] = { 0 };
+	struct ct_rows views[GROUP_MAX] = { 0 }, kept[GROUP_MAX] = { 0 };
 	int kbad = 0, kn = 0;
 	char err[128];
 	struct ct_filter *filt = filter_new("!port:3 !refused", err, sizeof(err));
@@ -1509,14 +1508,14 @@ static void test_snapshot_update(void)
 			flows_clear(t);
 		} else if (op == 99) { /* another reader's snapshot in between */
 			snap_free(other);
-			other = flows_snapshot(t, now);
+			other = snap_new(t, now);
 		}
 		now += 1000;
 		{
-			struct ct_snap *fresh = flows_snapshot(t, now);
+			struct ct_snap *fresh = snap_new(t, now);
 			size_t row = 0;
 
-			inc = flows_snapshot_reuse(t, now, inc);
+			inc = snap_refresh(t, now, inc);
 			if (inc) /* the grouped views below take the rows' differences */
 				inc->keep_old = 1;
 			if (!inc || !fresh || !snaps_same(inc, fresh, &row)) {
@@ -1530,8 +1529,7 @@ static void test_snapshot_update(void)
 				enum ct_sort so = (enum ct_sort)((round + g) % SORT_MAX);
 				const struct ct_filter *ff = round % 50 < 25 ? NULL : filt;
 				size_t lim = (size_t)(round % 4) * 3;
-				int ok = !snap_view_reuse(inc, g, ff, so, round % 2, lim,
-							  &views[g]) &&
+				int ok = !rows_refresh(inc, g, ff, so, round % 2, lim, &views[g]) &&
 					 same_as_fresh(inc, g, ff, so, round % 2, lim, &views[g]);
 
 				if (!ok && vbad++ < 3)
@@ -1544,10 +1542,10 @@ static void test_snapshot_update(void)
 				const struct ct_filter *ff = round % 50 < 25 ? NULL : filt;
 
 				if ((round + g) % 4) {
-					snap_view_follow(inc, g, ff, &kept[g]);
+					rows_follow(inc, g, ff, &kept[g]);
 					continue;
 				}
-				if ((snap_view_reuse(inc, g, ff, SORT_COUNT, 1, 6, &kept[g]) ||
+				if ((rows_refresh(inc, g, ff, SORT_COUNT, 1, 6, &kept[g]) ||
 				     !same_as_fresh(inc, g, ff, SORT_COUNT, 1, 6, &kept[g])) &&
 				    kbad++ < 3)
 					ck(0,
@@ -1568,8 +1566,8 @@ static void test_snapshot_update(void)
 	ck(!kbad, "snap_update.kept_views_equal_fresh",
 	   "%d of %d views kept aside differ from fresh ones", kbad, kn);
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++) {
-		view_rows_free(&views[g]);
-		view_rows_free(&kept[g]);
+		rows_free(&views[g]);
+		rows_free(&kept[g]);
 	}
 	filter_free(filt);
 	ck(updated > steps / 2, "snap_update.mostly_updated",
@@ -1594,8 +1592,8 @@ static void test_snapshot_update(void)
 		for (int i = 0; i < 300; i++)
 			add_n(t, key("loop", "10.0.0.3", 1 + i, P_UDP), 1, T0 + round,
 			      1000 + round * 7 + i % 7, 0);
-		inc = flows_snapshot_reuse(t, T0 + round + 1, inc);
-		fresh = flows_snapshot(t, T0 + round + 1);
+		inc = snap_refresh(t, T0 + round + 1, inc);
+		fresh = snap_new(t, T0 + round + 1);
 		if (!inc || !fresh || !snaps_same(inc, fresh, &row))
 			bad++;
 		if (inc && !inc->full)
@@ -1614,10 +1612,10 @@ static void test_snapshot_update(void)
 		add_n(t, key("idle", "10.0.0.2", 1 + i, P_TCP), 1, T0 + i, 9, 0);
 	flows_tick(t, T0 + NS_PER_S);
 	flows_tick(t, T0 + 2 * NS_PER_S);
-	inc = flows_snapshot_reuse(t, T0 + 2 * NS_PER_S, NULL);
+	inc = snap_refresh(t, T0 + 2 * NS_PER_S, NULL);
 	flows_tick(t, T0 + 3 * NS_PER_S);
 	add_n(t, key("idle", "10.0.0.2", 7, P_TCP), 1, T0 + 3 * NS_PER_S + 1, 9, 0);
-	inc = flows_snapshot_reuse(t, T0 + 3 * NS_PER_S + 2, inc);
+	inc = snap_refresh(t, T0 + 3 * NS_PER_S + 2, inc);
 	CHECK_U("snap_update.idle.updated", 0, inc->full);
 	{
 		const struct flow_key k = key("idle", "10.0.0.2", 7, P_TCP);
@@ -1636,7 +1634,7 @@ static void test_view_reuse(void)
 {
 	struct ct_flows *t = sort_table(0);
 	struct ct_snap *s;
-	struct ct_view reused = { 0 };
+	struct ct_rows reused = { 0 };
 	char err[128];
 	struct ct_filter *f = filter_new("!port:2", err, sizeof(err));
 	int bad = 0, n = 0;
@@ -1650,14 +1648,14 @@ static void test_view_reuse(void)
 			50 + i % 9, i % 5 ? 0 : -ECONNREFUSED, 1000 + 777 * i);
 	}
 	flows_tick(t, T0 + NS_PER_S);
-	s = flows_snapshot(t, T0 + NS_PER_S);
+	s = snap_new(t, T0 + NS_PER_S);
 	for (int round = 0; round < 3; round++) {
 		for (int g = GROUP_MAX - 1; g >= GROUP_FLOW; g--) {
 			for (int so = 0; so < SORT_MAX; so++) {
 				size_t lim = (size_t)((so * 7 + g * 3 + round) % 5) * 10;
 				const struct ct_filter *ff = (so + round) % 3 ? NULL : f;
 
-				if ((snap_view_reuse(s, g, ff, so, so % 2, lim, &reused) ||
+				if ((rows_refresh(s, g, ff, so, so % 2, lim, &reused) ||
 				     !same_as_fresh(s, g, ff, so, so % 2, lim, &reused)) &&
 				    bad++ < 3)
 					ck(0,
@@ -1673,16 +1671,16 @@ static void test_view_reuse(void)
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++) {
 		int ok;
 
-		s = flows_snapshot_reuse(t, T0 + NS_PER_S + 1, s);
-		ok = !snap_view_reuse(s, g, NULL, SORT_COUNT, 1, 5, &reused);
+		s = snap_refresh(t, T0 + NS_PER_S + 1, s);
+		ok = !rows_refresh(s, g, NULL, SORT_COUNT, 1, 5, &reused);
 		add_n(t, key("q3", "10.9.0.1", 3, P_TCP), 1000 + g, T0 + NS_PER_S + 2, 77, 0);
-		s = flows_snapshot_reuse(t, T0 + NS_PER_S + 3, s);
-		ok = ok && !snap_view_reuse(s, g, NULL, SORT_COUNT, 1, 5, &reused) &&
+		s = snap_refresh(t, T0 + NS_PER_S + 3, s);
+		ok = ok && !rows_refresh(s, g, NULL, SORT_COUNT, 1, 5, &reused) &&
 		     same_as_fresh(s, g, NULL, SORT_COUNT, 1, 5, &reused);
 		ck(ok, nm("view_reuse.refreshed.%s", ct_group_names[g]),
 		   "a view of the refreshed snapshot is stale");
 	}
-	view_rows_free(&reused);
+	rows_free(&reused);
 	filter_free(f);
 	snap_free(s);
 	flows_free(t);
@@ -1698,7 +1696,7 @@ static void test_untracked(void)
 	struct ct_snap *s;
 
 	flows_add(t, &p);
-	s = flows_snapshot(t, T0 + 2);
+	s = snap_new(t, T0 + 2);
 	CHECK_U("untracked.count", 1, s->rows[0].count);
 	CHECK_U("untracked.not_pending", 0, s->rows[0].results[RES_PENDING]);
 	CHECK_U("untracked.other", 1, s->rows[0].results[RES_OTHER]);

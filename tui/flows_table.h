@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The flow table's insides, for the two modules that read them: the table
+ * itself (flows.c) and its snapshots (snap.c), which copy rows straight out
+ * of it. Nothing else includes this.
+ */
+#ifndef CT_FLOWS_TABLE_H
+#define CT_FLOWS_TABLE_H
+
+#include "flows.h"
+
+struct ct_flow {
+	struct flow_key key;
+	struct ct_flow *hnext;	     /* hash chain */
+	struct ct_flow *prev, *next; /* recency list: head is the most recently seen */
+	uint64_t count, errs_other;
+	uint64_t results[RES_MAX];
+	uint64_t first_ns, last_ns;
+	uint64_t lat_n, lat_sum_ns, lat_max_ns;
+	uint64_t epoch; /* the interval hist[epoch % CT_RING] counts */
+	uint32_t lat[CT_LAT_BUCKETS];
+	/* the current interval and CT_HIST complete ones */
+	uint32_t hist[CT_RING];
+	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint32_t uid, pid, tag;
+	uint32_t row;		/* its row in snapshots, stable while it lives */
+	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */
+	uint32_t pid_inline[2];
+	uint32_t *pidtab; /* open addressing, pidcap slots, 0 = empty */
+};
+
+/* a flow's place in snapshots: rows[f->row].f == f */
+struct flow_row {
+	struct ct_flow *f;
+	uint64_t clock; /* of its last change */
+	uint64_t epoch; /* of its last connect */
+};
+
+struct ct_flows {
+	struct ct_flow **buckets;
+	size_t nbuckets; /* power of two */
+	size_t n, max;
+	struct ct_flow *head, *tail; /* recency list */
+	struct ct_flow *free_list;   /* evicted flows kept for reuse */
+	uint64_t evicted;
+	size_t pids_total; /* sum of the flows' npids */
+	uint64_t epoch;	   /* current (incomplete) interval */
+	uint64_t tick_ns;  /* when the current interval started */
+	uint64_t last_interval_ns;
+	flows_evict_fn evict_fn;
+	void *evict_ctx;
+	/* What lets a snapshot be brought up to date instead of copied again.
+	 * A flow keeps its row; a new flow takes the row of the flow it
+	 * evicts, or the next one. clock counts snapshots; a change to a flow
+	 * stamps its row with the clock (and a connect with the interval), so
+	 * that finding the rows changed since a snapshot is a walk of this
+	 * compact array. gen changes when rows are given out again from 0
+	 * (flows_clear). id tells tables apart. */
+	struct flow_row *rows;
+	size_t rows_cap;
+	uint64_t id, gen, clock;
+};
+
+/* f into the row r and its more m; m->pids is left NULL (flows_pids) */
+void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r,
+		  struct ct_row_more *m, double interval_s);
+/* f's distinct pids into out (room for f->npids): how many */
+size_t flows_pids(const struct ct_flow *f, uint32_t *out);
+
+#endif

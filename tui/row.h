@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A row: one flow, or a group of flows, as the flow table hands it out and
+ * as snapshots, derived rows, the exporters and the screen read it. Plain
+ * types and the small functions that read them; no allocation here.
+ */
+#ifndef CT_ROW_H
+#define CT_ROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CT_HIST 60	      /* per-interval counts kept per flow */
+#define CT_RING (CT_HIST + 1) /* slots of a history ring: the current interval too */
+#define CT_LAT_BUCKETS 27     /* log2 buckets of microseconds: [2^b, 2^(b+1)), b=0 is [0,2) */
+#define CT_FLOW_ERRS 4	      /* distinct errnos kept per flow; more go to errs_other */
+#define CT_MAX_PIDS 1024      /* distinct pids kept per flow; the count saturates there */
+
+enum ct_result {
+	RES_OK = 0,
+	RES_REFUSED,
+	RES_TIMEOUT,
+	RES_UNREACH,
+	RES_PENDING, /* connects whose outcome is still to come (goes down again) */
+	RES_OTHER,
+	RES_MAX,
+};
+
+/* result class of a final connect result (0 or -errno) */
+enum ct_result ct_classify(int ret);
+extern const char *const ct_result_names[RES_MAX]; /* "ok", "refused", ... */
+
+struct flow_key {
+	char comm[16];	   /* not necessarily NUL-terminated */
+	uint8_t daddr[16]; /* network order, IPv4 in the first 4 bytes */
+	uint16_t dport;	   /* host order */
+	uint16_t proto;	   /* IPPROTO_*, or CT_PROTO_UNIX | socket type */
+	uint8_t family;	   /* 4 or 6, or CT_FAMILY_UNIX (util.h) */
+	uint8_t pad[3];	   /* always zero: keys are compared and hashed as bytes */
+};
+
+/* flow_key.proto of an AF_UNIX flow: this | SOCK_STREAM, SOCK_DGRAM, ... */
+#define CT_PROTO_UNIX 0x8000
+#define CT_PROTO_IS_UNIX(p) (((p)&0xff00) == CT_PROTO_UNIX)
+
+struct ct_errcount {
+	int32_t err; /* positive errno */
+	uint32_t count;
+};
+
+enum ct_group { GROUP_FLOW = 0, GROUP_PROCESS, GROUP_DEST, GROUP_PORT, GROUP_MAX };
+extern const char *const ct_group_names[GROUP_MAX]; /* "flow", "process", "dest", "port" */
+
+/* What only a shown row needs, kept apart from the row: derived rows walk
+ * 100,000 rows of 192 bytes, not of 576. */
+struct ct_row_more {
+	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), or NULL */
+	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint32_t lat[CT_LAT_BUCKETS];
+	/* connects per interval: interval e is in hist_ring[e % CT_RING]
+	 * for hist_epoch - CT_HIST <= e <= hist_epoch. A ring, not a list
+	 * ordered from now, so that a flow idle since the last snapshot keeps
+	 * the same row: read it with ct_row_history(). */
+	uint32_t hist_ring[CT_RING];
+};
+
+/* a row of a snapshot or of derived rows: one flow, or a group of flows.
+ * What sorting, filtering and grouping read, in three cache lines. */
+struct ct_row {
+	struct flow_key key;	 /* fields that do not apply to the grouping are zero */
+	uint64_t count;		 /* connects since start (or since cleared) */
+	uint64_t interval_count; /* connects in the last complete interval */
+	double rate;		 /* per second over the last complete interval */
+	uint64_t results[RES_MAX];
+	uint64_t first_ns, last_ns; /* monotonic */
+	uint64_t lat_n, lat_sum_ns, lat_max_ns;
+	uint64_t errs_other; /* failures with an errno beyond CT_FLOW_ERRS distinct ones */
+	uint32_t uid, pid;   /* last */
+	uint32_t npids;	     /* distinct pids (saturates at CT_MAX_PIDS) */
+	uint32_t nflows;     /* flows in this row (1 in the flow grouping) */
+	uint32_t tag;	     /* exporter's mark on the flow (flows_tag_set), 0 by default */
+	uint32_t hist_epoch; /* the newest interval more->hist_ring holds, modulo 2^32 */
+	const struct ct_row_more *more; /* never NULL; owned by the snapshot or the rows */
+};
+
+/* latency percentile (0 < p <= 1) in microseconds from the log2 buckets,
+ * linearly interpolated inside the bucket and capped at the maximum. Returns
+ * -1 when the row has no latency sample. */
+double ct_row_lat_pct(const struct ct_row *r, double p);
+uint64_t ct_row_failures(const struct ct_row *r); /* refused+timeout+unreach+other */
+/* The row's connects per complete interval as seen from interval `epoch`
+ * (the snapshot's or the rows' epoch): out[0] is the last complete interval
+ * (epoch - 1), out[1] the one before, ... */
+void ct_row_history(const struct ct_row *r, uint64_t epoch, uint32_t out[CT_HIST]);
+/* the full interval number of r's newest history slot, seen from `epoch` */
+uint64_t ct_row_hist_epoch(const struct ct_row *r, uint64_t epoch);
+
+/* connects per second over an interval of interval_s (0 if none ended yet) */
+double ct_rate(uint64_t count, double interval_s);
+/* count n failures with errno err in a list of CT_FLOW_ERRS (the first
+ * distinct ones keep their place; the others go to *other) */
+void ct_errs_add(struct ct_errcount *errs, uint64_t *other, int err, uint64_t n);
+
+/* History rings (CT_RING per-interval counts, interval e in slot e %
+ * CT_RING), shared by flows, snapshots and groups. */
+/* the ring whose newest interval is ring_epoch as seen in interval `epoch`:
+ * out[0] the last complete interval, ... (ring_epoch may be the current
+ * interval, which is not shown) */
+void ct_ring_read(const uint32_t *ring, uint64_t ring_epoch, uint64_t epoch, uint32_t out[CT_HIST]);
+/* the ring's newest interval moves on from `from` to `to`: the slots of the
+ * intervals in between saw nothing */
+void ct_ring_advance(uint32_t *ring, uint64_t from, uint64_t to);
+/* add (sign 1) or take away (-1) n intervals of a history h[] (h[0] the
+ * interval `newest`, h[1] the one before, ...) into a ring */
+void ct_ring_add(uint32_t *ring, uint64_t newest, const uint32_t *h, size_t n, int sign);
+
+#endif
