@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "filter.h"
+#include "pending.h"
 #include "util.h"
 
 #define ECONNREFUSED_ 111
@@ -38,7 +39,8 @@ struct ct_flow {
 	uint32_t row;		/* its row in snapshots, stable while it lives */
 	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */
 	uint32_t pid_inline[2];
-	uint32_t *pidtab; /* open addressing, pidcap slots, 0 = empty */
+	uint32_t *pidtab;	     /* open addressing, pidcap slots, 0 = empty */
+	struct pending_starts *pend; /* start times of its connects in flight */
 };
 
 struct ct_flows {
@@ -120,6 +122,7 @@ struct ct_flows *flows_new(size_t max_flows)
 static void flow_release(struct ct_flow *f)
 {
 	free(f->pidtab);
+	pending_free(&f->pend);
 }
 
 void flows_free(struct ct_flows *t)
@@ -320,6 +323,7 @@ static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struc
 	memcpy(m->lat, f->lat, sizeof(m->lat));
 	memcpy(m->errs, f->errs, sizeof(m->errs));
 	memcpy(m->hist_ring, f->hist, sizeof(m->hist_ring));
+	m->pending_since_ns = pending_oldest(f->pend);
 }
 
 static size_t flow_pids(const struct ct_flow *f, uint32_t *out)
@@ -549,6 +553,7 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	if (s->outcome && f->results[RES_PENDING]) {
 		/* resolves a connect already counted as pending */
 		f->results[RES_PENDING]--;
+		pending_del(&f->pend, s->start_ns);
 	} else {
 		/* a connect (or the outcome of one whose flow was evicted since) */
 		f->count++;
@@ -559,8 +564,11 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 		f->pid = s->pid;
 		f->uid = s->uid;
 	}
-	if (s->pending)
+	if (s->pending) {
 		res = RES_PENDING;
+		/* out of memory: the age shown is that of the others */
+		pending_add(&f->pend, s->start_ns);
+	}
 	f->results[res]++;
 	if (res != RES_OK && res != RES_PENDING)
 		add_err(f->errs, &f->errs_other, -s->ret, 1);
@@ -1023,6 +1031,9 @@ static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct c
 		add_err(gm->errs, &g->errs_other, rm->errs[i].err, rm->errs[i].count);
 	for (int i = 0; i < CT_LAT_BUCKETS && r->lat_n; i++)
 		gm->lat[i] += rm->lat[i];
+	if (rm->pending_since_ns &&
+	    (!gm->pending_since_ns || rm->pending_since_ns < gm->pending_since_ns))
+		gm->pending_since_ns = rm->pending_since_ns;
 	if (!epoch)
 		return;
 	if (row_hist_epoch(r, epoch) + 1 >= epoch) {
@@ -1308,6 +1319,10 @@ static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi,
 	if (gm) {
 		if (r->npids != o->npids)
 			return -1;
+		/* the group's oldest connect in flight may have been the member's */
+		if (om->pending_since_ns && om->pending_since_ns == gm->pending_since_ns &&
+		    rm->pending_since_ns != om->pending_since_ns)
+			return -1;
 		/* an errno new to the group would take its place by order */
 		for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++) {
 			int k = 0;
@@ -1349,6 +1364,9 @@ static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi,
 	}
 	for (int b = 0; b < CT_LAT_BUCKETS && (r->lat_n || o->lat_n); b++)
 		gm->lat[b] += rm->lat[b] - om->lat[b];
+	if (rm->pending_since_ns &&
+	    (!gm->pending_since_ns || rm->pending_since_ns < gm->pending_since_ns))
+		gm->pending_since_ns = rm->pending_since_ns;
 	if (e) {
 		/* The group's ring moves on to the last complete interval (its
 		 * other members had no connect since: those that did changed).

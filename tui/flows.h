@@ -51,8 +51,9 @@ struct flow_key {
 /* one connect event, already decoded from the BPF record */
 struct ct_sample {
 	struct flow_key key;
-	uint64_t ts_ns;	 /* monotonic */
-	uint64_t lat_ns; /* handshake latency, 0 if none */
+	uint64_t ts_ns;	   /* monotonic */
+	uint64_t lat_ns;   /* handshake latency, 0 if none */
+	uint64_t start_ns; /* monotonic: when its connect began (pending and outcome alike) */
 	uint32_t pid;
 	uint32_t uid;
 	int32_t ret;	 /* final result 0/-errno; -EINPROGRESS while pending, or when the
@@ -82,6 +83,11 @@ struct ct_row_more {
 	 * ordered from now, so that a flow idle since the last snapshot keeps
 	 * the same row: read it with ct_row_history(). */
 	uint32_t hist_ring[CT_HIST + 1];
+	/* monotonic start of the oldest of the row's connects in flight
+	 * (results[RES_PENDING] of them, each counted when it began: a
+	 * non-blocking one at connect(), a blocking one while it waits), 0
+	 * when none: its age is taken_ns minus this */
+	uint64_t pending_since_ns;
 };
 
 /* a row of a snapshot or of a view: one flow, or a group of flows. What
