@@ -829,9 +829,23 @@ static __always_inline int may_return_early(struct sock *sk, const int btf)
 	return (f_flags & O_NONBLOCK) || timeo != MAX_SCHEDULE_TIMEOUT;
 }
 
-/* the destination from a socket in SYN_SENT (BTF pointer) into c */
-static __always_inline void sock_daddr(struct sock *sk, struct call *c)
+/* the destination from a socket in SYN_SENT into c. btf: sk is a BTF
+ * pointer, read with plain loads. */
+static __always_inline void sock_daddr(struct sock *sk, struct call *c, const int btf)
 {
+	__u32 a4;
+
+	if (!btf) {
+		c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		c->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (c->family == AF_INET6 && bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
+			BPF_CORE_READ_INTO(&c->daddr, sk, __sk_common.skc_v6_daddr);
+		} else if (c->family != AF_INET6) {
+			a4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+			__builtin_memcpy(c->daddr, &a4, 4);
+		}
+		return;
+	}
 	c->family = sk->__sk_common.skc_family;
 	c->dport = __builtin_bswap16(sk->__sk_common.skc_dport);
 	/* skc_v6_daddr exists only in kernels built with IPv6: without
@@ -843,6 +857,54 @@ static __always_inline void sock_daddr(struct sock *sk, struct call *c)
 		__builtin_memcpy(c->daddr, &sk->__sk_common.skc_daddr, 4);
 }
 
+/* TCP Fast Open by sendto()/sendmsg() with MSG_FASTOPEN: the socket goes to
+ * SYN_SENT in the caller's context too, inside tcp_sendmsg_fastopen(), which
+ * has set its fastopen_req; there is no connect() and no stash (hooking the
+ * send syscalls would cost every send on the host). Counted as a pending
+ * connect from now, the socket tracked with its event already claimed (no
+ * token): its resolution emits the outcome. The record is reserved before
+ * the socket is tracked, so that the outcome, which a resolution on
+ * another CPU may emit at once, comes after it in the ring buffer. */
+static __always_inline void tfo_sent(struct sock *sk, __u64 key, const int btf)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct ct_inflight fresh = {};
+	struct call c = {};
+	struct ct_event *e;
+
+	if (tgid == self_tgid || (filter_tgid && tgid != filter_tgid))
+		return;
+	/* not TFO: a kernel socket (NFS, ...) or an io_uring connect */
+	if (!BPF_CORE_READ((struct tcp_sock *)sk, fastopen_req))
+		return;
+	sock_daddr(sk, &c, btf);
+	if (filtered_out(&c))
+		return;
+	c.ts = bpf_ktime_get_ns();
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(CT_CNT_RB_DROP);
+		return;
+	}
+	fill_event(e, &c, id, -EINPROGRESS, c.ts);
+	e->proto = IPPROTO_TCP;
+	e->sock_id = key;
+	e->flags = CT_F_PENDING;
+	__builtin_memcpy(&fresh.ev, e, sizeof(*e));
+	fresh.syn_ts = c.ts;
+	fresh.ino = sock_ino(sk);
+	if (bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST)) {
+		settle_stale(key);
+		if (bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST)) {
+			bpf_ringbuf_discard(e, 0);
+			count(CT_CNT_SOCK_DROP);
+			return;
+		}
+	}
+	bpf_ringbuf_submit(e, wake_flags());
+}
+
 static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, const int btf)
 {
 	__u64 key = (__u64)sk, lat;
@@ -852,15 +914,17 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		/* inside connect(), in the caller's context */
 		struct call *c = call_cur((__u32)bpf_get_current_pid_tgid());
 
-		if (!c)
-			return 0; /* not a traced connect() (e.g. TCP Fast Open via sendto) */
 		if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_protocol) :
 			   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) != IPPROTO_TCP)
 			return 0;
+		if (!c) {
+			tfo_sent(sk, key, btf); /* or no traced call at all */
+			return 0;
+		}
 		c->sk = key;
 		c->syn_ts = bpf_ktime_get_ns();
 		if (btf) {
-			sock_daddr(sk, c);
+			sock_daddr(sk, c, btf);
 			if (filtered_out(c))
 				return 0; /* its exit drops it */
 		}
