@@ -11,16 +11,20 @@
  *                     context: note the socket in the stash, and track it
  *                     in "socks" (keyed by its address) if connect() may
  *                     return before the handshake resolves (O_NONBLOCK or
- *                     a send timeout)
+ *                     a send timeout); else (blocking) emit the connect as
+ *                     pending now, so that it is seen while it waits
  *  inet_sock_set_state SYN_SENT->ESTABLISHED/CLOSE may run in softirq
  *                     context, so `current` means nothing there: everything
  *                     about the caller comes from the entry made at SYN_SENT
  *  sys_exit_connect   read the sockaddr, emit one CT_EV_CONNECT
  *
  * A blocking connect() returns once the handshake resolved, so its result
- * and its exit time are the final word: nothing but the stash is touched
+ * and its exit time are the final word: its exit emits the outcome of the
+ * pending connect emitted at SYN_SENT, and nothing but the stash is touched
  * (each map update or delete costs about as much as the ring buffer event,
- * and the refused-connect rate on loopback shows every one of them).
+ * and the refused-connect rate on loopback shows every one of them). Only
+ * one that returns with the handshake still under way (a signal) has its
+ * socket tracked then, as a non-blocking one is.
  *
  * A tracked socket's handshake resolves either before connect() returns
  * (often on loopback) or after it returned EINPROGRESS. The exit and the
@@ -99,7 +103,8 @@ struct call {
 	__u16 dport;	/* host order */
 	__u8 tracked;	/* sk is in socks and tokens */
 	__u8 untracked; /* it could not be (a map was full: counted once) */
-	__u8 pad[2];
+	__u8 announced; /* blocking: counted as pending at SYN_SENT, outcome at exit */
+	__u8 pad;
 	__u32 alen; /* AF_UNIX: bytes of sun_path passed (addrlen - 2) */
 };
 
@@ -319,6 +324,19 @@ static __always_inline int still_connecting(long ret)
 	return ret == -EINPROGRESS || ret == -EINTR || (ret <= -512 && ret >= -516);
 }
 
+/* The handshake of socket sk (in SYN_SENT inside this connect()) goes on
+ * after connect() returned ret: still_connecting(), or TCP_FASTOPEN_CONNECT
+ * with a cookie, where connect() returns 0 at once and the SYN goes out
+ * with the first write (tcp_fastopen_defer_connect()): the socket is then
+ * still in SYN_SENT. The state is read only for a 0 (a connect() that
+ * returned established: the state is read once, 80-170 ns). */
+static __always_inline int goes_on(long ret, __u64 sk)
+{
+	if (still_connecting(ret))
+		return 1;
+	return !ret && BPF_CORE_READ((struct sock *)sk, __sk_common.skc_state) == TCP_SYN_SENT;
+}
+
 /* drop what is tracked of a socket whose connect() user space never saw, so
  * that its resolution emits no outcome */
 static __always_inline void forget(__u64 sk)
@@ -366,9 +384,9 @@ static __always_inline int handshake_err(struct sock *sk, int newstate, __u64 la
 
 /* The exit's side of the arbitration for a tracked socket: e is the event
  * about to be submitted. */
-static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflight *inf, long ret)
+static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflight *inf, int on)
 {
-	if (!still_connecting(ret)) {
+	if (!on) {
 		/* connect() returned with the handshake resolved (a socket
 		 * with a send timeout that did not expire, or a race with
 		 * fcntl): its result is the final word. This does not depend
@@ -488,8 +506,7 @@ static __always_inline int track(__u64 key, __u64 syn_ts)
  * existed has already changed the state, which the state read after the
  * token delete sees; one running at the very moment of the insert may
  * still miss it, and the socket's move to CLOSE resolves it then. */
-static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u64 syn_ts, __u64 now,
-				       long ret)
+static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u64 syn_ts, __u64 now)
 {
 	__u64 key = (__u64)sk, ino;
 	struct ct_inflight *inf;
@@ -500,7 +517,7 @@ static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u6
 	inf = bpf_map_lookup_elem(&socks, &key);
 	if (!inf)
 		return;
-	claim(e, key, inf, ret);
+	claim(e, key, inf, 1);
 	if (!(e->flags & CT_F_PENDING))
 		return;
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
@@ -532,6 +549,7 @@ static __always_inline void fill_event(struct ct_event *e, const struct call *c,
 	e->tid = (__u32)id;
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->start_ns = c->ts;
 	e->ret = ret;
 	e->family = c->family;
 	e->kind = CT_EV_CONNECT;
@@ -575,6 +593,111 @@ static __always_inline void emit_unix(const struct call *c, __u64 id, long ret, 
 	bpf_ringbuf_submit(r, wake_flags());
 }
 
+/* A blocking connect() whose socket just went to SYN_SENT (c->sk): counted
+ * now as pending, so that it is seen while it waits (up to 127 s with the
+ * default tcp_syn_retries, like a non-blocking one); its exit emits the
+ * outcome. No map is touched: the stash has all the exit needs. With the
+ * ring buffer full it is counted at its exit instead, as before. */
+static __always_inline void announce(struct call *c, __u64 now)
+{
+	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		return;
+	fill_event(e, c, bpf_get_current_pid_tgid(), -EINPROGRESS, now);
+	e->proto = IPPROTO_TCP;
+	e->sock_id = c->sk;
+	e->flags = CT_F_PENDING;
+	bpf_ringbuf_submit(e, wake_flags());
+	c->announced = 1;
+}
+
+/* An announced connect() returned with its handshake still under way (a
+ * signal: EINTR or a restart; O_NONBLOCK or a send timeout set by another
+ * thread meanwhile; TCP_FASTOPEN_CONNECT): its socket is tracked now, with
+ * its event claimed, so that the resolution emits the outcome. A restarted
+ * connect() is then a repeat (repeated()). As in track_late(), a resolution
+ * that ran before the entry existed is seen in the state read after the
+ * token delete. */
+static __always_inline void follow_announced(const struct call *c, __u64 id, long ret, __u64 now)
+{
+	__u64 key = c->sk, ino;
+	struct sock *sk = (struct sock *)key;
+	struct ct_inflight *inf = NULL;
+	struct ct_event *e;
+	int state, err;
+
+	if (!track(key, c->syn_ts))
+		inf = bpf_map_lookup_elem(&socks, &key);
+	if (!inf) {
+		/* not followed (a full map, counted): the outcome is "not
+		 * seen" now rather than never, and the calls for its result
+		 * are no new connects */
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (e) {
+			fill_event(e, c, id, ret, now);
+			e->kind = CT_EV_OUTCOME;
+			e->proto = IPPROTO_TCP;
+			e->sock_id = key;
+			bpf_ringbuf_submit(e, wake_flags());
+			count(CT_CNT_OUTCOMES);
+		} else {
+			count(CT_CNT_RB_DROP);
+		}
+		note_counted(key, sock_ino(sk), ERR_ANY);
+		return;
+	}
+	fill_event(&inf->ev, c, id, -EINPROGRESS, now);
+	inf->ev.proto = IPPROTO_TCP;
+	inf->ev.sock_id = key;
+	inf->ev.flags = CT_F_PENDING;
+	inf->ino = ino = sock_ino(sk);
+	if (bpf_map_delete_elem(&tokens, &key)) {
+		/* second: it resolved between track() and here */
+		err = inf->err;
+		if (!take_outcome(key, inf, err, inf->lat_ns,
+				  inf->resolved == RESOLVED_LAT ? CT_F_HANDSHAKE : 0))
+			note_counted(key, ino, err);
+		return;
+	}
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_SYN_SENT)
+		return;
+	/* resolved before it was tracked: this is the resolution, unless
+	 * one ran meanwhile and took the entry */
+	err = handshake_err(sk, state, now - c->syn_ts, 0);
+	if (!take_outcome(key, inf, err, 0, 0))
+		note_counted(key, ino, err);
+}
+
+/* the exit of an announced connect(): its outcome. on: the handshake goes
+ * on (goes_on()). */
+static __always_inline void finish_announced(const struct call *c, __u64 id, long ret, int on,
+					     __u64 now)
+{
+	struct ct_event *e;
+
+	if (on) {
+		follow_announced(c, id, ret, now);
+		return;
+	}
+	/* returned with the handshake resolved: what it returned, and the
+	 * time in SYN_SENT, as for any blocking connect */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(CT_CNT_RB_DROP);
+		return;
+	}
+	fill_event(e, c, id, ret, now);
+	e->kind = CT_EV_OUTCOME;
+	e->proto = IPPROTO_TCP;
+	e->sock_id = c->sk;
+	e->lat_ns = now - c->syn_ts;
+	e->flags = CT_F_HANDSHAKE;
+	bpf_ringbuf_submit(e, wake_flags());
+	count(CT_CNT_OUTCOMES);
+}
+
 static __always_inline int on_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -583,6 +706,7 @@ static __always_inline int on_exit(long ret)
 	struct ct_event *e;
 	__u64 now, sk = 0;
 	__u16 proto;
+	int on = 0;
 
 	cp = call_cur(tid);
 	if (!cp)
@@ -608,6 +732,11 @@ static __always_inline int on_exit(long ret)
 	if (c.sk) {
 		sk = c.sk;
 		proto = IPPROTO_TCP;
+		on = goes_on(ret, sk);
+		if (c.announced) {
+			finish_announced(&c, id, ret, on, now);
+			return 0;
+		}
 	} else {
 		struct sock *s = fd_sock(c.fd);
 
@@ -633,14 +762,14 @@ static __always_inline int on_exit(long ret)
 		struct ct_inflight *inf = bpf_map_lookup_elem(&socks, &sk);
 
 		if (inf)
-			claim(e, sk, inf, ret);
+			claim(e, sk, inf, on);
 	} else if (c.sk) {
-		if (!still_connecting(ret)) {
+		if (!on) {
 			/* blocking: returned when the handshake resolved */
 			e->lat_ns = now - c.syn_ts;
 			e->flags = CT_F_HANDSHAKE;
 		} else if (!c.untracked) {
-			track_late(e, (struct sock *)c.sk, c.syn_ts, now, ret);
+			track_late(e, (struct sock *)c.sk, c.syn_ts, now);
 		} else {
 			/* not followed: later calls for its result are not
 			 * new connects either */
@@ -700,9 +829,23 @@ static __always_inline int may_return_early(struct sock *sk, const int btf)
 	return (f_flags & O_NONBLOCK) || timeo != MAX_SCHEDULE_TIMEOUT;
 }
 
-/* the destination from a socket in SYN_SENT (BTF pointer) into c */
-static __always_inline void sock_daddr(struct sock *sk, struct call *c)
+/* the destination from a socket in SYN_SENT into c. btf: sk is a BTF
+ * pointer, read with plain loads. */
+static __always_inline void sock_daddr(struct sock *sk, struct call *c, const int btf)
 {
+	__u32 a4;
+
+	if (!btf) {
+		c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		c->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (c->family == AF_INET6 && bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
+			BPF_CORE_READ_INTO(&c->daddr, sk, __sk_common.skc_v6_daddr);
+		} else if (c->family != AF_INET6) {
+			a4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+			__builtin_memcpy(c->daddr, &a4, 4);
+		}
+		return;
+	}
 	c->family = sk->__sk_common.skc_family;
 	c->dport = __builtin_bswap16(sk->__sk_common.skc_dport);
 	/* skc_v6_daddr exists only in kernels built with IPv6: without
@@ -714,6 +857,54 @@ static __always_inline void sock_daddr(struct sock *sk, struct call *c)
 		__builtin_memcpy(c->daddr, &sk->__sk_common.skc_daddr, 4);
 }
 
+/* TCP Fast Open by sendto()/sendmsg() with MSG_FASTOPEN: the socket goes to
+ * SYN_SENT in the caller's context too, inside tcp_sendmsg_fastopen(), which
+ * has set its fastopen_req; there is no connect() and no stash (hooking the
+ * send syscalls would cost every send on the host). Counted as a pending
+ * connect from now, the socket tracked with its event already claimed (no
+ * token): its resolution emits the outcome. The record is reserved before
+ * the socket is tracked, so that the outcome, which a resolution on
+ * another CPU may emit at once, comes after it in the ring buffer. */
+static __always_inline void tfo_sent(struct sock *sk, __u64 key, const int btf)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct ct_inflight fresh = {};
+	struct call c = {};
+	struct ct_event *e;
+
+	if (tgid == self_tgid || (filter_tgid && tgid != filter_tgid))
+		return;
+	/* not TFO: a kernel socket (NFS, ...) or an io_uring connect */
+	if (!BPF_CORE_READ((struct tcp_sock *)sk, fastopen_req))
+		return;
+	sock_daddr(sk, &c, btf);
+	if (filtered_out(&c))
+		return;
+	c.ts = bpf_ktime_get_ns();
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(CT_CNT_RB_DROP);
+		return;
+	}
+	fill_event(e, &c, id, -EINPROGRESS, c.ts);
+	e->proto = IPPROTO_TCP;
+	e->sock_id = key;
+	e->flags = CT_F_PENDING;
+	__builtin_memcpy(&fresh.ev, e, sizeof(*e));
+	fresh.syn_ts = c.ts;
+	fresh.ino = sock_ino(sk);
+	if (bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST)) {
+		settle_stale(key);
+		if (bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST)) {
+			bpf_ringbuf_discard(e, 0);
+			count(CT_CNT_SOCK_DROP);
+			return;
+		}
+	}
+	bpf_ringbuf_submit(e, wake_flags());
+}
+
 static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, const int btf)
 {
 	__u64 key = (__u64)sk, lat;
@@ -723,20 +914,24 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		/* inside connect(), in the caller's context */
 		struct call *c = call_cur((__u32)bpf_get_current_pid_tgid());
 
-		if (!c)
-			return 0; /* not a traced connect() (e.g. TCP Fast Open via sendto) */
 		if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_protocol) :
 			   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) != IPPROTO_TCP)
 			return 0;
+		if (!c) {
+			tfo_sent(sk, key, btf); /* or no traced call at all */
+			return 0;
+		}
 		c->sk = key;
 		c->syn_ts = bpf_ktime_get_ns();
 		if (btf) {
-			sock_daddr(sk, c);
+			sock_daddr(sk, c, btf);
 			if (filtered_out(c))
 				return 0; /* its exit drops it */
 		}
-		if (!may_return_early(sk, btf))
+		if (!may_return_early(sk, btf)) {
+			announce(c, c->syn_ts);
 			return 0;
+		}
 		if (!track(key, c->syn_ts))
 			c->tracked = 1;
 		else

@@ -14,10 +14,14 @@
 /* ct_event.kind */
 enum ct_event_kind {
 	/* connect() returned; ret is its result, or the handshake's final
-	 * result when the handshake finished before the syscall returned */
+	 * result when the handshake finished before the syscall returned.
+	 * Or, with CT_F_PENDING, a TCP connect whose handshake is under way:
+	 * a non-blocking one that returned, a blocking one that is waiting
+	 * (sent when its socket went to SYN_SENT), a TCP Fast Open by
+	 * sendto/sendmsg */
 	CT_EV_CONNECT = 1,
-	/* a TCP connect() that returned while its handshake was still under
-	 * way (CT_F_PENDING) has now resolved: ret is 0 or -errno */
+	/* a connect counted as pending (CT_F_PENDING) has now resolved: ret
+	 * is 0 or -errno (a blocking connect's: what connect() returned) */
 	CT_EV_OUTCOME = 2,
 };
 
@@ -39,6 +43,10 @@ struct ct_event {
 	__u64 lat_ns;	 /* ns: handshake time with CT_F_HANDSHAKE, else time in connect() */
 	__u64 sock_id;	 /* kernel socket address, only to tell sockets apart; 0 when unknown */
 	__u64 cgroup_id; /* the caller's cgroup v2 id (its folder's inode number) */
+	__u64 start_ns;	 /* bpf_ktime_get_ns() when connect() was entered (TCP Fast Open
+			  * by sendto/sendmsg: when the socket went to SYN_SENT); an
+			  * outcome carries its connect's, which tells the connects in
+			  * flight apart and gives their age */
 	__u32 tgid;	 /* process id */
 	__u32 tid;	 /* thread id */
 	__u32 uid;	 /* real uid of the caller */

@@ -32,6 +32,10 @@
  *   -d SECS   with COUNT 0: run for SECS seconds instead of a count
  *   -w MS     wait MS milliseconds for each non-blocking or timeout connect
  *             (default 5000)
+ *   -S N      timeout: TCP_SYNCNT N (default 1: given up after 3 s; N: after
+ *             2^(N+1)-1 s, the time a blocking connect waits)
+ *   -U        udp: after each connect, connect() again with AF_UNSPEC (a
+ *             UDP "disconnect", which is no connect)
  *   -q        print nothing
  *
  * Prints one line: "connects=N ok=N failed=N seconds=S rate=R/s".
@@ -65,9 +69,9 @@ static struct {
 	long count;
 	int procs, threads, nonblock, reconnect, quiet, netns_ok;
 	double seconds;
-	int wait_ms;
+	int wait_ms, syncnt, unspec;
 	const char *comm;
-} opt = { .procs = 1, .threads = 1, .wait_ms = 5000 };
+} opt = { .procs = 1, .threads = 1, .wait_ms = 5000, .syncnt = 1 };
 
 static atomic_long n_ok, n_fail;
 static pid_t main_pid;
@@ -90,7 +94,7 @@ static double now_s(void)
 static void usage(const char *why)
 {
 	fprintf(stderr,
-		"loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-q] "
+		"loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-S N] [-U] [-q] "
 		"accept|refuse|udp|timeout|absent|none ADDR PORT COUNT\n",
 		why);
 	exit(2);
@@ -140,8 +144,8 @@ static int one_connect(void)
 		exit(1);
 	}
 	if (opt.kind == K_TIMEOUT) {
-		/* keep timeouts short: one SYN retransmit at most */
-		int syn = 1;
+		/* keep timeouts short: one SYN retransmit at most (-S) */
+		int syn = opt.syncnt;
 
 		setsockopt(fd, IPPROTO_TCP, 7 /* TCP_SYNCNT */, &syn, sizeof(syn));
 	}
@@ -175,6 +179,12 @@ static int one_connect(void)
 			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		else
 			err = ETIMEDOUT;
+	}
+	if (opt.unspec && opt.kind == K_UDP && !err) {
+		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+
+		if (connect(fd, &unspec, sizeof(unspec)))
+			err = errno;
 	}
 	switch (opt.kind) {
 	case K_ACCEPT:
@@ -265,7 +275,7 @@ int main(int argc, char **argv)
 
 	main_pid = getpid();
 
-	while ((c = getopt(argc, argv, "c:P:T:NRd:w:qx")) != -1) {
+	while ((c = getopt(argc, argv, "c:P:T:NRd:w:S:Uqx")) != -1) {
 		switch (c) {
 		case 'c':
 			opt.comm = optarg;
@@ -287,6 +297,12 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			opt.wait_ms = parse_num(optarg, 1, 600000, "wait");
+			break;
+		case 'S':
+			opt.syncnt = parse_num(optarg, 1, 127, "SYN count");
+			break;
+		case 'U':
+			opt.unspec = 1;
 			break;
 		case 'q':
 			opt.quiet = 1;

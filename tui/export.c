@@ -263,6 +263,19 @@ static int stream_status(FILE *out)
 	return 0;
 }
 
+/* JSON: the age in seconds of the row's oldest connect in flight, as the
+ * last key of a row that has any. Against the same clocks as first_seen
+ * and last_seen. */
+static void pending_age(FILE *out, const struct ct_row *r, const struct ct_stats *st)
+{
+	int64_t now_mono = (int64_t)st->now_unix_ns - st->mono_to_unix_ns;
+	int64_t age = now_mono - (int64_t)r->more->pending_since_ns;
+
+	if (!r->results[RES_PENDING] || !r->more->pending_since_ns)
+		return;
+	fprintf(out, ",\"pending_oldest_s\":%.3f", age > 0 ? age / 1e9 : 0.0);
+}
+
 int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st)
 {
 	char now[40];
@@ -283,6 +296,7 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 			fprintf(out, "%s\"%s\":", k ? "," : "", field_names[f]);
 			put_field(out, f, v->rows[i], st, 1);
 		}
+		pending_age(out, v->rows[i], st);
 		fputc('}', out);
 	}
 	fputs("]}\n", out);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "flows_table.h"
+#include "pending.h"
 #include "util.h"
 
 #define BUCKETS_MIN 1024     /* hash buckets of an empty table; doubled as it fills */
@@ -42,6 +43,7 @@ struct ct_flows *flows_new(size_t max_flows)
 static void flow_release(struct ct_flow *f)
 {
 	free(f->pidtab);
+	pending_free(&f->pend);
 }
 
 void flows_free(struct ct_flows *t)
@@ -164,6 +166,7 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	memcpy(m->lat, f->lat, sizeof(m->lat));
 	memcpy(m->errs, f->errs, sizeof(m->errs));
 	memcpy(m->hist_ring, f->hist, sizeof(m->hist_ring));
+	m->pending_since_ns = pending_oldest(f->pend);
 }
 
 size_t flows_pids(const struct ct_flow *f, uint32_t *out)
@@ -376,6 +379,7 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	if (s->outcome && f->results[RES_PENDING]) {
 		/* resolves a connect already counted as pending */
 		f->results[RES_PENDING]--;
+		pending_del(&f->pend, s->start_ns);
 	} else {
 		/* a connect (or the outcome of one whose flow was evicted since) */
 		f->count++;
@@ -386,8 +390,11 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 		f->pid = s->pid;
 		f->uid = s->uid;
 	}
-	if (s->pending)
+	if (s->pending) {
 		res = RES_PENDING;
+		/* out of memory: the age shown is that of the others */
+		pending_add(&f->pend, s->start_ns);
+	}
 	f->results[res]++;
 	if (res != RES_OK && res != RES_PENDING)
 		ct_errs_add(f->errs, &f->errs_other, -s->ret, 1);

@@ -20,8 +20,9 @@
 /* one connect event, already decoded from the BPF record */
 struct ct_sample {
 	struct flow_key key;
-	uint64_t ts_ns;	 /* monotonic */
-	uint64_t lat_ns; /* handshake latency, 0 if none */
+	uint64_t ts_ns;	   /* monotonic */
+	uint64_t lat_ns;   /* handshake latency, 0 if none */
+	uint64_t start_ns; /* monotonic: when its connect began (pending and outcome alike) */
 	uint32_t pid;
 	uint32_t uid;
 	int32_t ret;	 /* final result 0/-errno; -EINPROGRESS while pending, or when the

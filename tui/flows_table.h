@@ -26,7 +26,8 @@ struct ct_flow {
 	uint32_t row;		/* its row in snapshots, stable while it lives */
 	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */
 	uint32_t pid_inline[2];
-	uint32_t *pidtab; /* open addressing, pidcap slots, 0 = empty */
+	uint32_t *pidtab;	     /* open addressing, pidcap slots, 0 = empty */
+	struct pending_starts *pend; /* start times of its connects in flight */
 };
 
 /* a flow's place in snapshots: rows[f->row].f == f */

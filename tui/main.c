@@ -386,6 +386,7 @@ static void on_event(void *ctx, const struct ct_event *e)
 	s.key.proto = e_proto;
 	s.ts_ns = e->ts_ns;
 	s.lat_ns = e->lat_ns;
+	s.start_ns = e->start_ns;
 	s.pid = e->tgid;
 	s.uid = e->uid;
 	s.ret = e->ret;

@@ -62,6 +62,11 @@ struct ct_row_more {
 	 * ordered from now, so that a flow idle since the last snapshot keeps
 	 * the same row: read it with ct_row_history(). */
 	uint32_t hist_ring[CT_RING];
+	/* monotonic start of the oldest of the row's connects in flight
+	 * (results[RES_PENDING] of them, each counted when it began: a
+	 * non-blocking one at connect(), a blocking one while it waits), 0
+	 * when none: its age is taken_ns minus this */
+	uint64_t pending_since_ns;
 };
 
 /* a row of a snapshot or of derived rows: one flow, or a group of flows.

@@ -68,6 +68,9 @@ static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct c
 		ct_errs_add(gm->errs, &g->errs_other, rm->errs[i].err, rm->errs[i].count);
 	for (int i = 0; i < CT_LAT_BUCKETS && r->lat_n; i++)
 		gm->lat[i] += rm->lat[i];
+	if (rm->pending_since_ns &&
+	    (!gm->pending_since_ns || rm->pending_since_ns < gm->pending_since_ns))
+		gm->pending_since_ns = rm->pending_since_ns;
 	if (!epoch)
 		return;
 	if (ct_row_hist_epoch(r, epoch) + 1 >= epoch) {
@@ -363,6 +366,10 @@ static int group_delta(const struct ct_snap *s, struct ct_rows *v, size_t gi,
 	if (gm) {
 		if (r->npids != o->npids)
 			return -1;
+		/* the group's oldest connect in flight may have been the member's */
+		if (om->pending_since_ns && om->pending_since_ns == gm->pending_since_ns &&
+		    rm->pending_since_ns != om->pending_since_ns)
+			return -1;
 		/* an errno new to the group would take its place by order */
 		for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++) {
 			int k = 0;
@@ -404,6 +411,9 @@ static int group_delta(const struct ct_snap *s, struct ct_rows *v, size_t gi,
 	}
 	for (int b = 0; b < CT_LAT_BUCKETS && (r->lat_n || o->lat_n); b++)
 		gm->lat[b] += rm->lat[b] - om->lat[b];
+	if (rm->pending_since_ns &&
+	    (!gm->pending_since_ns || rm->pending_since_ns < gm->pending_since_ns))
+		gm->pending_since_ns = rm->pending_since_ns;
 	if (e) {
 		/* The group's ring moves on to the last complete interval (its
 		 * other members had no connect since: those that did changed).

@@ -687,9 +687,48 @@ static void test_atomic(void)
 	}
 }
 
+/* a row with connects in flight: the age of its oldest, last in the row
+ * (JSON only: the CSV columns stay as they are) */
+static void test_pending_age(void)
+{
+	struct ct_flows *t = flows_new(10);
+	struct flow_key k = key("svc", "10.0.0.1", 443, P_TCP);
+	struct ct_sample p = sample(k, T0 + 100 * NS_PER_MS, 9, -EINPROGRESS);
+	struct ct_stats st = stats();
+	struct ct_snap *s;
+	struct ct_rows v;
+	struct ck_mem m;
+	char *json;
+
+	flows_tick(t, T0);
+	p.pending = 1;
+	p.start_ns = T0 - 1500 * NS_PER_MS; /* 1.623 s before the output */
+	flows_add(t, &p);
+	p.start_ns = T0 - 500 * NS_PER_MS;
+	flows_add(t, &p);
+	s = snap_new(t, T0 + 123 * NS_PER_MS);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
+	export_json(mem_open(&m), &v, GROUP_FLOW, &st);
+	json = mem_close(&m);
+	CHECK("pending_age.results", strstr(json, "\"pending\":2,") != NULL);
+	CHECK_S("pending_age.key_last", ",\"pending_oldest_s\":1.623}]}\n",
+		strstr(json, ",\"pending_oldest_s\"") ? strstr(json, ",\"pending_oldest_s\"") :
+							json);
+	free(json);
+	mem_open(&m);
+	export_csv(m.f, &v, GROUP_FLOW, &st);
+	json = mem_close(&m);
+	CHECK("pending_age.not_in_csv", strstr(json, "1.623") == NULL);
+	free(json);
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t);
+}
+
 int main(void)
 {
 	test_json_csv();
+	test_pending_age();
 	test_parse_with_jq();
 	test_hostile();
 	test_table();

@@ -375,6 +375,76 @@ static void test_pending(void)
 	flows_free(t);
 }
 
+/* ---- the age of the connects in flight ---- */
+
+/* a connect of k that began at start, pending or (outcome) its outcome */
+static void add_flight(struct ct_flows *t, struct flow_key k, uint64_t ts, uint64_t start,
+		       int outcome, int ret)
+{
+	struct ct_sample s = sample(k, ts, 7, ret);
+
+	s.start_ns = start;
+	s.pending = !outcome;
+	s.outcome = (uint8_t)outcome;
+	flows_add(t, &s);
+}
+
+static void test_pending_age(void)
+{
+	struct ct_flows *t = flows_new(10);
+	struct flow_key a = key("svc", "10.0.0.1", 443, P_TCP),
+			b = key("svc", "10.0.0.2", 443, P_TCP);
+	struct ct_rows v = { 0 };
+	struct ct_snap *s;
+	const struct ct_row *r;
+
+	flows_tick(t, T0);
+	/* three in flight on a, begun at 1, 2 and 3 s; one on b at 5 s */
+	add_flight(t, a, T0 + 1 * NS_PER_S, T0 + 1 * NS_PER_S, 0, -EINPROGRESS);
+	add_flight(t, a, T0 + 2 * NS_PER_S, T0 + 2 * NS_PER_S, 0, -EINPROGRESS);
+	add_flight(t, a, T0 + 3 * NS_PER_S, T0 + 3 * NS_PER_S, 0, -EINPROGRESS);
+	add_flight(t, b, T0 + 5 * NS_PER_S, T0 + 5 * NS_PER_S, 0, -EINPROGRESS);
+	s = snap_new(t, T0 + 6 * NS_PER_S);
+	r = find_row(s->rows, s->n, &a);
+	CHECK_U("age.pending", 3, r ? r->results[RES_PENDING] : 0);
+	CHECK_U("age.oldest", T0 + 1 * NS_PER_S, r ? r->more->pending_since_ns : 0);
+	/* the process group: its oldest of all */
+	CHECK_I("age.group_view", 0, rows_refresh(s, GROUP_PROCESS, NULL, SORT_COUNT, 1, 0, &v));
+	CHECK_U("age.group_oldest", T0 + 1 * NS_PER_S, v.n ? v.rows[0]->more->pending_since_ns : 0);
+
+	/* the oldest resolves (its outcome carries its start): the next one
+	 * is the oldest; the group, updated by difference, follows */
+	add_flight(t, a, T0 + 7 * NS_PER_S, T0 + 1 * NS_PER_S, 1, -ETIMEDOUT);
+	s->keep_old = 1;
+	s = snap_refresh(t, T0 + 8 * NS_PER_S, s);
+	r = find_row(s->rows, s->n, &a);
+	CHECK_U("age.after_outcome.pending", 2, r ? r->results[RES_PENDING] : 0);
+	CHECK_U("age.after_outcome.oldest", T0 + 2 * NS_PER_S, r ? r->more->pending_since_ns : 0);
+	CHECK_I("age.group_view2", 0, rows_refresh(s, GROUP_PROCESS, NULL, SORT_COUNT, 1, 0, &v));
+	CHECK_U("age.group_oldest2", T0 + 2 * NS_PER_S,
+		v.n ? v.rows[0]->more->pending_since_ns : 0);
+
+	/* one in the middle resolves: the oldest stays */
+	add_flight(t, a, T0 + 8 * NS_PER_S, T0 + 3 * NS_PER_S, 1, 0);
+	s = snap_refresh(t, T0 + 9 * NS_PER_S, s);
+	r = find_row(s->rows, s->n, &a);
+	CHECK_U("age.middle.oldest", T0 + 2 * NS_PER_S, r ? r->more->pending_since_ns : 0);
+
+	/* all of a resolved: none there; the group's oldest is b's */
+	add_flight(t, a, T0 + 9 * NS_PER_S, T0 + 2 * NS_PER_S, 1, 0);
+	s = snap_refresh(t, T0 + 10 * NS_PER_S, s);
+	r = find_row(s->rows, s->n, &a);
+	CHECK_U("age.none.pending", 0, r ? r->results[RES_PENDING] : 1);
+	CHECK_U("age.none.since", 0, r ? r->more->pending_since_ns : 1);
+	CHECK_I("age.group_view3", 0, rows_refresh(s, GROUP_PROCESS, NULL, SORT_COUNT, 1, 0, &v));
+	CHECK_U("age.group_oldest3", T0 + 5 * NS_PER_S,
+		v.n ? v.rows[0]->more->pending_since_ns : 0);
+	CHECK_U("age.group_pending3", 1, v.n ? v.rows[0]->results[RES_PENDING] : 0);
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t); /* b's set is freed with it (ASan) */
+}
+
 /* ---- rates and history ---- */
 
 static void test_history(void)
@@ -1494,6 +1564,12 @@ static void test_snapshot_update(void)
 					1000 + (x >> 6) % 100000);
 			else
 				add_n(t, k, 1, now + i, 100 + (x >> 26) % 5, ret);
+			/* connects in flight, and outcomes of some (begun up
+			 * to 3 us before: there or not) */
+			if ((x >> 3) % 8 == 0)
+				add_flight(t, k, now + i, now + i, 0, -EINPROGRESS);
+			else if ((x >> 3) % 8 == 1)
+				add_flight(t, k, now + i, now + i - (x >> 9) % 4 * 1000, 1, ret);
 		}
 		if (op >= 75 && op < 90) { /* intervals end, sometimes many */
 			int ticks = op < 87 ? 1 : 30 + (x >> 9) % 50;
@@ -1711,6 +1787,7 @@ int main(void)
 	test_pids();
 	test_results();
 	test_pending();
+	test_pending_age();
 	test_untracked();
 	test_history();
 	test_eviction();
