@@ -9,6 +9,7 @@
 # make bench      the benchmark (prints numbers)
 # make vmtest     the kernel matrix: bullseye, bookworm, trixie (qemu) and the host kernel
 # make V=1        show full commands
+# make WERROR=1   warnings are errors (C and BPF); the default when CI=true
 # make ARCH=arm64 the BPF target's arch (default: from uname -m), whose
 #                 vmlinux/$(ARCH)/vmlinux.h is used
 OUTPUT := .output
@@ -39,7 +40,10 @@ DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clan
 # build needs is kept apart, so that flags given on the command line (which
 # replace a makefile's +=) cannot drop it
 CFLAGS ?= -O2 -g
-CT_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -D_GNU_SOURCE
+# CI builds (.ci/run sets CI=true) fail on a warning; WERROR=0 or 1 overrides
+WERROR ?= $(if $(filter true,$(CI)),1,0)
+WERROR_FLAGS := $(if $(filter 1,$(WERROR)),-Werror)
+CT_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -D_GNU_SOURCE $(WERROR_FLAGS)
 CT_CPPFLAGS := -I$(OUTPUT) -Ibpf -Itui -MMD -MP
 # The BPF target has no system headers of its own: those of the host, in
 # the order clang searches them (the arch's asm/ folder included, wherever
@@ -47,7 +51,7 @@ CT_CPPFLAGS := -I$(OUTPUT) -Ibpf -Itui -MMD -MP
 # a missing clang's complaint out of make's output (make deps installs it).
 CLANG_BPF_SYS_INCLUDES ?= $(shell { $(CLANG) -v -E - </dev/null; } 2>&1 | \
 	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function $(WERROR_FLAGS) \
 	-I$(OUTPUT) -Ibpf -Ivmlinux/$(ARCH) $(CLANG_BPF_SYS_INCLUDES)
 
 ifeq ($(STATIC),1)
@@ -93,7 +97,7 @@ $(OUTPUT)/connecttop.skel.h: $(OUTPUT)/connecttop.bpf.o
 $(OUTPUT)/probe.o: $(OUTPUT)/connecttop.skel.h
 
 # The flags the objects and the binary are made with, each in a file that
-# is rewritten only when they change: switching STATIC=0/1, ARCH,
+# is rewritten only when they change: switching STATIC=0/1, WERROR, ARCH,
 # CFLAGS or LDFLAGS rebuilds and relinks (make re-reads a file's time after
 # its recipe)
 CC_CMD = $(CC) $(CT_CPPFLAGS) $(CPPFLAGS) $(CT_CFLAGS) $(CFLAGS)
@@ -127,11 +131,11 @@ $(OUTPUT)/connecttop: $(APP_OBJS) $(OUTPUT)/ld-flags
 
 $(OUTPUT)/loadgen: tests/loadgen.c | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -Wall -Wextra -static -pthread $< -o $@
+	$(Q)$(CC) -O2 -Wall -Wextra $(WERROR_FLAGS) -static -pthread $< -o $@
 
 # unit tests: the pure core, built with ASan and UBSan
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-$(OUTPUT)/asan/%.o: tui/%.c | $(OUTPUT)/asan
+$(OUTPUT)/asan/%.o: tui/%.c $(OUTPUT)/cc-flags | $(OUTPUT)/asan
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(CT_CPPFLAGS) $(CPPFLAGS) $(CT_CFLAGS) $(CFLAGS) -O1 $(SAN) -c $< -o $@
 
