@@ -1,19 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# make            build .output/connecttop (static: runs on any x86_64 kernel
-#                 with BTF and ring buffers, no libraries needed there)
+# make            build .output/connecttop (static: runs on any kernel of the
+#                 build host's arch with BTF and ring buffers, no libraries
+#                 needed there)
 # make STATIC=0   link against the shared libraries instead
 # make run        install missing packages, build, start the tool (sudo if not root)
 # make test       install what the tests need, run every test
 # make bench      the benchmark (prints numbers)
 # make vmtest     the kernel matrix: bullseye, bookworm, trixie (qemu) and the host kernel
 # make V=1        show full commands
+# make WERROR=1   warnings are errors (C and BPF); the default when CI=true
+# make ARCH=arm64 the BPF target's arch (default: from uname -m), whose
+#                 vmlinux/$(ARCH)/vmlinux.h is used
 OUTPUT := .output
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-ARCH := x86
+# the kernel's name for the build host's arch, as libbpf-bootstrap derives it
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/arm.*/arm/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/mips.*/mips/' -e 's/riscv64/riscv/' -e 's/loongarch64/loongarch/')
+ARCH := $(ARCH)
 STATIC ?= 1
 PREFIX ?= /usr/local
 
@@ -33,10 +40,19 @@ DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clan
 # build needs is kept apart, so that flags given on the command line (which
 # replace a makefile's +=) cannot drop it
 CFLAGS ?= -O2 -g
-CT_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -D_GNU_SOURCE
+# CI builds (.ci/run sets CI=true) fail on a warning; WERROR=0 or 1 overrides
+WERROR ?= $(if $(filter true,$(CI)),1,0)
+WERROR_FLAGS := $(if $(filter 1,$(WERROR)),-Werror)
+CT_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -D_GNU_SOURCE $(WERROR_FLAGS)
 CT_CPPFLAGS := -I$(OUTPUT) -Ibpf -Itui -MMD -MP
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
-	-I$(OUTPUT) -Ibpf -Ivmlinux/$(ARCH) -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
+# The BPF target has no system headers of its own: those of the host, in
+# the order clang searches them (the arch's asm/ folder included, wherever
+# the distribution puts it), as libbpf-bootstrap finds them. The braces keep
+# a missing clang's complaint out of make's output (make deps installs it).
+CLANG_BPF_SYS_INCLUDES ?= $(shell { $(CLANG) -v -E - </dev/null; } 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function $(WERROR_FLAGS) \
+	-I$(OUTPUT) -Ibpf -Ivmlinux/$(ARCH) $(CLANG_BPF_SYS_INCLUDES)
 
 ifeq ($(STATIC),1)
 # the binary to copy to other hosts: static and stripped; --gc-sections
@@ -68,9 +84,9 @@ $(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
 	$(Q)mkdir -p $@
 
 # bpftool's linker keeps BTF (needed for CO-RE) and drops the DWARF: 64K instead of 700K
-$(OUTPUT)/connecttop.bpf.o: bpf/connecttop.bpf.c bpf/connecttop.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/connecttop.bpf.o: bpf/connecttop.bpf.c bpf/connecttop.h vmlinux/$(ARCH)/vmlinux.h $(OUTPUT)/bpf-flags | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(@:.o=.dbg.o)
+	$(Q)$(BPF_CMD) -c $< -o $(@:.o=.dbg.o)
 	$(Q)$(BPFTOOL) gen object $@ $(@:.o=.dbg.o)
 
 $(OUTPUT)/connecttop.skel.h: $(OUTPUT)/connecttop.bpf.o
@@ -81,12 +97,16 @@ $(OUTPUT)/connecttop.skel.h: $(OUTPUT)/connecttop.bpf.o
 $(OUTPUT)/probe.o: $(OUTPUT)/connecttop.skel.h
 
 # The flags the objects and the binary are made with, each in a file that
-# is rewritten only when they change: switching STATIC=0/1, CFLAGS or
-# LDFLAGS rebuilds and relinks (make re-reads a file's time after its recipe)
+# is rewritten only when they change: switching STATIC=0/1, WERROR, ARCH,
+# CFLAGS or LDFLAGS rebuilds and relinks (make re-reads a file's time after
+# its recipe)
 CC_CMD = $(CC) $(CT_CPPFLAGS) $(CPPFLAGS) $(CT_CFLAGS) $(CFLAGS)
 LD_CMD = $(CC) $(CT_CFLAGS) $(CFLAGS) $(CT_LDFLAGS) $(LDFLAGS) $(LIBS)
+BPF_CMD = $(CLANG) $(BPF_CFLAGS)
 $(OUTPUT)/cc-flags: FORCE | $(OUTPUT)
 	$(Q)echo '$(CC_CMD)' | cmp -s - $@ || echo '$(CC_CMD)' >$@
+$(OUTPUT)/bpf-flags: FORCE | $(OUTPUT)
+	$(Q)echo '$(BPF_CMD)' | cmp -s - $@ || echo '$(BPF_CMD)' >$@
 $(OUTPUT)/ld-flags: FORCE | $(OUTPUT)
 	$(Q)echo '$(LD_CMD)' | cmp -s - $@ || echo '$(LD_CMD)' >$@
 .PHONY: FORCE
@@ -111,11 +131,11 @@ $(OUTPUT)/connecttop: $(APP_OBJS) $(OUTPUT)/ld-flags
 
 $(OUTPUT)/loadgen: tests/loadgen.c | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -Wall -Wextra -static -pthread $< -o $@
+	$(Q)$(CC) -O2 -Wall -Wextra $(WERROR_FLAGS) -static -pthread $< -o $@
 
 # unit tests: the pure core, built with ASan and UBSan
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-$(OUTPUT)/asan/%.o: tui/%.c | $(OUTPUT)/asan
+$(OUTPUT)/asan/%.o: tui/%.c $(OUTPUT)/cc-flags | $(OUTPUT)/asan
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(CT_CPPFLAGS) $(CPPFLAGS) $(CT_CFLAGS) $(CFLAGS) -O1 $(SAN) -c $< -o $@
 

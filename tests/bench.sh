@@ -89,6 +89,8 @@ if [ ! -x "$FG" ] || [ tests/bench/flowgen.c -nt "$FG" ]; then
 fi
 
 # ---- helpers ---------------------------------------------------------------
+# tests/lib.sh: ct_wait_attached (sourcing it defines functions only)
+. tests/lib.sh
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
 # median of the arguments (mean of the two middle ones for an even count)
@@ -108,20 +110,17 @@ vm_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # ct_start OUT ERR ARGS...: start connecttop -v in the background, wait
-# until it has attached; sets CT_PID
+# until it has attached (tests/lib.sh's ct_wait_attached); sets CT_PID. The
+# tests' own ct_start reports a failed check; a benchmark stops instead.
 ct_start() {
-	local out=$1 err=$2 i
+	local out=$1 err=$2
 	shift 2
 	# a previous run's "attached" line must not be taken for this one's
 	rm -f "$out" "$err"
 	"$CT" -v "$@" >"$out" 2>"$err" &
 	CT_PID=$!
 	track "$CT_PID"
-	for i in $(seq 1 500); do
-		grep -q '^connecttop: attached' "$err" 2>/dev/null && return 0
-		kill -0 "$CT_PID" 2>/dev/null || break
-		sleep 0.02
-	done
+	ct_wait_attached "$err" "$CT_PID" 10 && return 0
 	echo "bench: connecttop $* did not attach:" >&2
 	grep -v '^libbpf: ' "$err" | tail -3 >&2
 	exit 1

@@ -26,22 +26,10 @@ ns_cleanup() {
 	CT_NS=""
 }
 
-# lib.sh's trap ends T_PIDS and removes its temporary files: end T_PIDS (the
-# test's background jobs too) before the namespace, so that none of them
-# reports the end of its load generator as a failure
-trap 'for p in $T_PIDS; do kill -KILL "$p" 2>/dev/null; done; ns_cleanup; t_cleanup' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-
-# the tools a namespace test needs: a skip outside CI, a failure in CI
-need_tools() {
-	local t missing=""
-	for t in "$@"; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
-	[ -z "$missing" ] && return 0
-	if [ "${CI:-}" = true ]; then fail "tools available" "missing:$missing"; exit 1; fi
-	echo "SKIP: missing:$missing"
-	exit 0
-}
+# the exit trap (tests/lib.sh) ends T_PIDS (the test's background jobs too)
+# before its hooks remove the namespace, so that none of them reports the end
+# of its load generator as a failure
+t_on_exit ns_cleanup
 
 ns_create() {
 	local name=ct-test-$$ err

@@ -4,87 +4,35 @@
 # tests/prom/lib.sh: shared helpers of chain.sh and promtool.sh (sourced, not
 # run). Everything here talks to 127.0.0.1 only.
 #
-# After sourcing: REPO_ROOT, CONNECTTOP, LOADGEN, TMP (a fresh temp dir that
-# the EXIT trap removes), pass/fail/finish, start_bg (processes the EXIT trap
-# stops), free_port, wait_http, prom_* query helpers, prom_file_* checks.
+# After sourcing: tests/lib.sh (REPO_ROOT, CONNECTTOP, LOADGEN, pass/fail,
+# t_track, t_stop, t_wait, now_ms, need_tools), TMP (T_TMP: a fresh temp dir
+# that the EXIT trap removes, kept with KEEP_TMP=1), finish, start_bg
+# (processes the EXIT trap stops, newest first: connecttop before prometheus
+# before node_exporter), free_port, wait_http, prom_* query helpers,
+# prom_file_* checks.
 
 PROM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$PROM_DIR/../.." && pwd)
-CONNECTTOP=${CONNECTTOP:-$REPO_ROOT/.output/connecttop}
-LOADGEN=${LOADGEN:-$REPO_ROOT/.output/loadgen}
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$PROM_DIR/../lib.sh"
+t_init connecttop-prom
+TMP=$T_TMP
+# shellcheck disable=SC2034 # read by need_tools (tests/lib.sh)
+T_TOOLS_HINT="run tests/prom/setup.sh"
 # shellcheck disable=SC2034 # used by the scripts that source this
 FIXTURE=$PROM_DIR/fixture.prom
 SCRIPT_NAME=$(basename "$0")
-
-N_PASS=0
-N_FAIL=0
-BG_PIDS=()
-TMP=$(mktemp -d "/tmp/connecttop-prom.XXXXXX")
-
-pass() {
-	echo "PASS: $1"
-	N_PASS=$((N_PASS + 1))
-}
-
-fail() {
-	echo "FAIL: $1: $2"
-	N_FAIL=$((N_FAIL + 1))
-}
 
 info() {
 	echo "info: $*"
 }
 
-# Prints the closing line ("NAME: N passed, N failed") and exits 1 if any check failed.
-finish() {
-	echo "$SCRIPT_NAME: $N_PASS passed, $N_FAIL failed"
-	if [ "$N_FAIL" -gt 0 ] || [ "$N_PASS" -eq 0 ]; then
-		exit 1
-	fi
-	exit 0
-}
-
-# Stop one process we started: SIGTERM, up to 5 s, then SIGKILL; reaps it.
-stop_pid() {
-	local pid=$1 i
-
-	kill -0 "$pid" 2>/dev/null || {
-		wait "$pid" 2>/dev/null || true
-		return 0
-	}
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	local rc=$? i
-
-	trap - EXIT INT TERM
-	# newest first: connecttop before prometheus before node_exporter
-	for ((i = ${#BG_PIDS[@]} - 1; i >= 0; i--)); do
-		stop_pid "${BG_PIDS[$i]}"
-	done
-	if [ -n "${KEEP_TMP:-}" ]; then
-		echo "info: kept $TMP" >&2
-	else
-		rm -rf "$TMP"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Prints the closing line ("NAME: N passed, N failed") and exits 1 if a
+# check failed or none passed.
+finish() { t_finish "$SCRIPT_NAME"; }
 
 # start_bg LOGFILE CMD ARGS...: runs CMD in the background, stdin from
 # /dev/null, stdout+stderr to LOGFILE; sets BG_PID and remembers it for the
-# EXIT trap. SIGINT is reset to its default in the child (a non-interactive
+# EXIT trap (t_track). SIGINT is reset to its default in the child (a non-interactive
 # shell starts background jobs with SIGINT ignored), so `kill -INT` acts as a
 # Ctrl-C would.
 start_bg() {
@@ -93,7 +41,7 @@ start_bg() {
 	shift
 	env --default-signal=INT "$@" </dev/null >"$log" 2>&1 &
 	BG_PID=$!
-	BG_PIDS+=("$BG_PID")
+	t_track "$BG_PID"
 }
 
 # daemon_up NAME LOG URL SECS CMD ARGS...: start CMD in the background
@@ -105,8 +53,8 @@ daemon_up() {
 	shift 4
 	start_bg "$log" "$@"
 	wait_http "$url" "$secs" "$BG_PID" && return 0
-	stop_pid "$BG_PID"
-	forget_pid "$BG_PID"
+	t_stop "$BG_PID"
+	t_untrack "$BG_PID"
 	info "$name at $url did not come up: $(tail -n 3 "$log" | tr '\n' ' ')"
 	return 1
 }
@@ -123,20 +71,6 @@ parse_mode() {
 		exit 2
 		;;
 	esac
-}
-
-# forget_pid PID: the caller has reaped PID itself.
-forget_pid() {
-	local p keep=()
-
-	for p in "${BG_PIDS[@]}"; do
-		[ "$p" = "$1" ] || keep+=("$p")
-	done
-	BG_PIDS=("${keep[@]+"${keep[@]}"}")
-}
-
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
 }
 
 port_listening() {
@@ -174,23 +108,10 @@ http_get() {
 	curl -fsS --noproxy '*' --max-time 5 "$1"
 }
 
-# wait_http URL TIMEOUT_S PID: waits until URL answers 2xx; fails early if
-# PID died.
+# wait_http URL TIMEOUT_S PID: waits until URL answers 2xx: 0; 1 on time-out,
+# 2 as soon as PID has died.
 wait_http() {
-	local url=$1 timeout=$2 pid=$3 t0 deadline
-
-	t0=$(now_ms)
-	deadline=$((t0 + timeout * 1000))
-	while [ "$(now_ms)" -lt "$deadline" ]; do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			return 2
-		fi
-		if http_get "$url" >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
+	t_wait_pid "$3" "$2" http_get "$1" >/dev/null 2>&1
 }
 
 # --- Prometheus HTTP API ---------------------------------------------------
@@ -462,30 +383,10 @@ ensure_loadgen() {
 	return 1
 }
 
-# need_tools: the commands these tests use (setup.sh installs them).
-need_tools() {
-	local t missing=""
-
-	for t in "$@"; do
-		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
-	done
-	if [ -n "$missing" ]; then
-		fail "tools" "missing:$missing (run tests/prom/setup.sh)"
-		finish
-	fi
-}
-
-# wait_file FILE TIMEOUT_S PID: waits until FILE exists and is non-empty.
+# wait_file FILE TIMEOUT_S PID: waits until FILE exists and is non-empty: 0;
+# 1 on time-out, 2 as soon as PID has died.
 wait_file() {
-	local f=$1 timeout=$2 pid=$3 deadline
-
-	deadline=$(($(now_ms) + timeout * 1000))
-	while [ "$(now_ms)" -lt "$deadline" ]; do
-		[ -s "$f" ] && return 0
-		kill -0 "$pid" 2>/dev/null || return 2
-		sleep 0.1
-	done
-	return 1
+	t_wait_pid "$3" "$2" test -s "$1"
 }
 
 # sigint_and_wait NAME PID TIMEOUT_S: SIGINT, then asserts PID exits 0 in time.
@@ -494,7 +395,7 @@ sigint_and_wait() {
 
 	if ! kill -0 "$pid" 2>/dev/null; then
 		wait "$pid" || rc=$?
-		forget_pid "$pid"
+		t_untrack "$pid"
 		fail "$name" "exited before SIGINT (rc=$rc)"
 		return 0
 	fi
@@ -505,18 +406,14 @@ sigint_and_wait() {
 # wait_exit_0 NAME PID TIMEOUT_S WHEN: asserts PID exits 0 within TIMEOUT_S
 # (WHEN says after what, for the message)
 wait_exit_0() {
-	local name=$1 pid=$2 timeout=$3 when=$4 i rc=0
+	local name=$1 pid=$2 timeout=$3 when=$4 rc=0
 
-	for i in $(seq $((timeout * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! t_wait "$timeout" t_gone "$pid"; then
 		fail "$name" "still running ${timeout}s $when"
 		return 0
 	fi
 	wait "$pid" || rc=$?
-	forget_pid "$pid"
+	t_untrack "$pid"
 	if [ "$rc" = 0 ]; then
 		pass "$name"
 	else

@@ -289,7 +289,7 @@ snapshots_start() {
 		done
 	) &
 	SNAP_PID=$!
-	BG_PIDS+=("$SNAP_PID")
+	t_track "$SNAP_PID"
 }
 
 # snapshots_stop FILE DIR: stops the copier, adds FILE as the last snapshot
@@ -299,7 +299,7 @@ snapshots_stop() {
 
 	touch "$dir.stop"
 	wait "$SNAP_PID" || true
-	forget_pid "$SNAP_PID"
+	t_untrack "$SNAP_PID"
 	cp "$f" "$dir/9999.prom"
 	NSNAP=$(find "$dir" -name '*.prom' | wc -l)
 	for s in "$dir"/*.prom; do
@@ -493,8 +493,8 @@ if wait_file "$BF" 20 "$CT_PID"; then
 	expect_sum "both-prom-counts" "$BF" 'comm="prombatch"' 7
 else
 	fail "both-writes-file" "no $BF within 20 s; log: $(tail -n 5 "$TMP/both.json" | tr '\n' ' ')"
-	stop_pid "$CT_PID"
-	forget_pid "$CT_PID"
+	t_stop "$CT_PID"
+	t_untrack "$CT_PID"
 fi
 
 # --- 5. write errors ---------------------------------------------------------------
@@ -525,8 +525,8 @@ if wait_file "$WF" 20 "$CT_PID"; then
 	fi
 else
 	fail "werr-writes-file" "no $WF within 20 s"
-	stop_pid "$CT_PID"
-	forget_pid "$CT_PID"
+	t_stop "$CT_PID"
+	t_untrack "$CT_PID"
 fi
 
 finish

@@ -16,6 +16,8 @@
 #
 # Exits 0 when everything is installed and answers --version, 1 otherwise.
 set -eu
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh" # pass, fail
 
 PKGS_WANTED="prometheus prometheus-node-exporter curl jq iproute2"
 POLICY=/usr/sbin/policy-rc.d
@@ -31,7 +33,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ "$(id -u)" != 0 ]; then
-	echo "FAIL: setup: must run as root (apt-get install)" >&2
+	fail setup "must run as root (apt-get install)"
 	exit 1
 fi
 
@@ -108,13 +110,13 @@ for p in $PKGS_WANTED; do
 	if pkg_installed "$p"; then
 		echo "setup: package $p $(dpkg-query -W -f='${Version}' "$p")"
 	else
-		echo "FAIL: setup: package $p is not installed"
+		fail setup "package $p is not installed"
 		rc=1
 	fi
 done
 for b in prometheus promtool prometheus-node-exporter curl jq; do
 	if ! command -v "$b" >/dev/null; then
-		echo "FAIL: setup: $b not found in PATH"
+		fail setup "$b not found in PATH"
 		rc=1
 		continue
 	fi
@@ -126,6 +128,6 @@ for b in prometheus promtool prometheus-node-exporter curl jq; do
 	echo "setup: $b: $v"
 done
 if [ "$rc" = 0 ]; then
-	echo "PASS: setup"
+	pass setup
 fi
 exit "$rc"

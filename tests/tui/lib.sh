@@ -1,28 +1,24 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # Shared helpers of the terminal tests and of screenshots.sh (sourced).
 # The real tool runs in a shell inside a tmux pane of a pinned size, on a
 # private tmux server (its own socket) that is killed on exit; keys go in with
 # send-keys, the screen comes back with capture-pane.
-# Checks print "PASS: name" / "FAIL: name: why" (tests/e2e/lib.sh).
+# Checks, need_bpf, port_base, lg, test cgroups, T_TMP, T_PIDS and the exit
+# trap: tests/lib.sh.
 set -u
 TUI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=${ROOT:-$(cd "$TUI_DIR/../.." && pwd)}
-export CONNECTTOP=${CONNECTTOP:-$ROOT/.output/connecttop}
-export LOADGEN=${LOADGEN:-$ROOT/.output/loadgen}
 # bash counts string lengths and offsets in characters only in a UTF-8 locale:
 # the column helpers below rely on it (the screen has ▼, ↕ and block marks)
 export LC_ALL=C.UTF-8
-. "$TUI_DIR/../e2e/lib.sh" # pass fail check need_bpf port_base lg, T_TMP, T_PIDS
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$TUI_DIR/../lib.sh"
+t_init ct-tui
 
 TM_SOCK=$T_TMP/tmux.sock # a private server, its socket removed with T_TMP
 TUI_S=""                 # the current session
 tm() { tmux -S "$TM_SOCK" -f /dev/null "$@"; }
-
-tui_cleanup() {
-	tm kill-server 2>/dev/null
-	t_cleanup
-}
-trap tui_cleanup EXIT
+t_on_exit 'tm kill-server 2>/dev/null'
 
 # A tag of letters g..z only (never hex, so that a text filter on it does not
 # also match an IPv6 address), to name this run's processes.
@@ -71,35 +67,14 @@ tui_settle() {
 
 # tui_wait_re REGEX [SECS]: wait until a line of the screen matches (grep -E);
 # leaves the screen (settled) in SCR. Status 1 on time-out.
-tui_wait_re() {
-	local re=$1 secs=${2:-5} i
-	for ((i = 0; i < secs * 20; i++)); do
-		SCR=$(tui_screen)
-		grep -qE -- "$re" <<<"$SCR" && tui_settle && return 0
-		sleep 0.05
-	done
-	return 1
-}
+tui_wait_re() { t_wait "${2:-5}" tui_has -E "$1" && tui_settle; }
 # tui_wait_fixed TEXT [SECS]: the same with a fixed string
-tui_wait_fixed() {
-	local s=$1 secs=${2:-5} i
-	for ((i = 0; i < secs * 20; i++)); do
-		SCR=$(tui_screen)
-		grep -qF -- "$s" <<<"$SCR" && tui_settle && return 0
-		sleep 0.05
-	done
-	return 1
-}
+tui_wait_fixed() { t_wait "${2:-5}" tui_has -F "$1" && tui_settle; }
 # tui_wait_gone TEXT [SECS]: until no line has TEXT
-tui_wait_gone() {
-	local s=$1 secs=${2:-5} i
-	for ((i = 0; i < secs * 20; i++)); do
-		SCR=$(tui_screen)
-		grep -qF -- "$s" <<<"$SCR" || { tui_settle; return 0; }
-		sleep 0.05
-	done
-	return 1
-}
+tui_wait_gone() { t_wait "${2:-5}" tui_lacks "$1" && tui_settle; }
+# tui_has -E|-F PATTERN, tui_lacks TEXT: SCR = the screen, then the test
+tui_has() { SCR=$(tui_screen) && grep -q "$1" -- "$2" <<<"$SCR"; }
+tui_lacks() { SCR=$(tui_screen) && ! grep -qF -- "$1" <<<"$SCR"; }
 
 # tui_start ARGS...: type, at the pane's shell prompt, the command that runs
 # connecttop with ARGS and then prints "CTEXIT rc=N tty=same|changed" (the

@@ -39,7 +39,7 @@ for f in "$CONNECTTOP" "$LOADGEN"; do
 done
 mkdir -p "$OUT"
 BIN=$(mktemp -d /tmp/svc.XXXXXX) # short: it shows in the command lines
-trap 'tui_cleanup; rm -rf "$BIN"' EXIT
+t_on_exit 'rm -rf "$BIN"'
 mkdir -p "$T_TMP/exports"
 failed=0
 

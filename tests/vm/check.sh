@@ -24,12 +24,10 @@ command -v jq >/dev/null || {
 	exit 2
 }
 
-fails=0
-pass() { echo "PASS: $name/$1"; }
-fail() {
-	echo "FAIL: $name/$1: $2"
-	fails=$((fails + 1))
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh" # pass, fail (T_FAILED counts them)
+# shellcheck disable=SC2034 # read by pass and fail (tests/lib.sh)
+T_PREFIX=$name/
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ct-check.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -145,11 +143,11 @@ while IFS= read -r line; do
 done <"$tmp/json"
 if [ "$nl" = 0 ]; then
 	fail json "connecttop printed no JSON line; stderr: $(section stderr | brief)"
-	echo "$name: $fails check(s) failed" >&2
+	echo "$name: $T_FAILED check(s) failed" >&2
 	exit 1
 elif [ -n "$badjson" ]; then
 	fail json "$badjson"
-	echo "$name: $fails check(s) failed" >&2
+	echo "$name: $T_FAILED check(s) failed" >&2
 	exit 1
 elif [ "$nl" != 5 ]; then
 	fail json "expected 5 JSON lines (-n 5), got $nl"
@@ -253,8 +251,8 @@ while IFS= read -r l; do
 	esac
 done <"$tmp/results"
 
-[ "$fails" = 0 ] || {
-	echo "$name: $fails check(s) failed" >&2
+[ "$T_FAILED" = 0 ] || {
+	echo "$name: $T_FAILED check(s) failed" >&2
 	exit 1
 }
 exit 0

@@ -1,9 +1,12 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# Shared helpers for the tests/vm scripts. Sourced, not run.
+# Shared helpers for the tests/vm scripts. Sourced, not run: tests/lib.sh
+# (pass, fail, t_relay, t_finish, now_ms; REPO_ROOT) and the kernel matrix's
+# own: die, note, need_cmd.
 
-# The repository root, from this file's location (not a fixed path).
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$VM_DIR/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$VM_DIR/../lib.sh"
 CT_CACHE=${CT_CACHE:-$REPO_ROOT/.cache/vm}
 
 # The kernel matrix: name and the suites its kernel is looked for in.
@@ -34,9 +37,4 @@ need_cmd() {
 			die "apt-get install $* failed; see $CT_CACHE/apt-install.log"
 	fi
 	command -v "$cmd" >/dev/null 2>&1 || die "installed $* but '$cmd' is still not found"
-}
-
-# Milliseconds since the epoch (for timings).
-now_ms() {
-	date +%s%3N
 }

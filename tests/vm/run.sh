@@ -70,24 +70,8 @@ done
 VM_TIMEOUT=${VM_TIMEOUT:-180}
 mkdir -p "$CT_CACHE/logs"
 
-passes=0 fails=0
-report() { # the checker's and our PASS/FAIL lines, counted
-	local l
-	while IFS= read -r l; do
-		echo "$l"
-		case $l in
-		PASS:*) passes=$((passes + 1)) ;;
-		FAIL:*) fails=$((fails + 1)) ;;
-		esac
-	done
-}
-pass() { report <<<"PASS: $1"; }
-fail() { report <<<"FAIL: $1: $2"; }
-finish() {
-	echo "$passes passed, $fails failed"
-	[ "$fails" = 0 ] && exit 0
-	exit 1
-}
+# pass, fail, t_relay (the checker's lines counted as ours) and t_finish
+# ("N passed, N failed"; exit status 1 if a check failed): tests/lib.sh
 secs() { echo "$(($1 / 1000)).$(($1 % 1000 / 100))"; }
 
 # --- cleanup ------------------------------------------------------------------
@@ -115,19 +99,19 @@ if [ -z "${LOADGEN:-}" ]; then
 		if [ ! -x "$LOADGEN" ] || [ "$REPO_ROOT/tests/loadgen.c" -nt "$LOADGEN" ]; then
 			note "building $LOADGEN from tests/loadgen.c"
 			gcc -O2 -static -pthread "$REPO_ROOT/tests/loadgen.c" -o "$LOADGEN" ||
-				{ fail setup "cannot build loadgen (gcc -O2 -static -pthread tests/loadgen.c)"; finish; }
+				{ fail setup "cannot build loadgen (gcc -O2 -static -pthread tests/loadgen.c)"; t_finish; }
 		fi
 	fi
 fi
-[ -x "$LOADGEN" ] || { fail setup "loadgen not found at '$LOADGEN' (set LOADGEN=)"; finish; }
+[ -x "$LOADGEN" ] || { fail setup "loadgen not found at '$LOADGEN' (set LOADGEN=)"; t_finish; }
 bins=$LOADGEN
 if [ "$smoke" = 0 ]; then
-	[ -x "$CONNECTTOP" ] || { fail setup "connecttop not found at '$CONNECTTOP' (build it first, or set CONNECTTOP=; --smoke runs without it)"; finish; }
+	[ -x "$CONNECTTOP" ] || { fail setup "connecttop not found at '$CONNECTTOP' (build it first, or set CONNECTTOP=; --smoke runs without it)"; t_finish; }
 	bins="$CONNECTTOP $LOADGEN"
 	for b in $bins; do
 		if readelf -l "$b" 2>/dev/null | grep -q 'program interpreter'; then
 			fail setup "'$b' is dynamically linked; the VMs need a static binary"
-			finish
+			t_finish
 		fi
 	done
 fi
@@ -141,7 +125,7 @@ if [ -n "$vms" ]; then
 	# shellcheck disable=SC2086
 	if ! bash "$VM_DIR/fetch-kernels.sh" $vms >"$CT_CACHE/logs/fetch.log" 2>&1; then
 		fail setup "fetching the kernels failed: $(grep -i error "$CT_CACHE/logs/fetch.log" | tail -n 2 | tr '\n' ' ')(log: $CT_CACHE/logs/fetch.log)"
-		finish
+		t_finish
 	fi
 	t_fetch=$(($(now_ms) - t0))
 	grep -E '^(cached|fetched):' "$CT_CACHE/logs/fetch.log" | sed 's/^/kernel /' >&2
@@ -154,7 +138,7 @@ if [ -n "$vms" ]; then
 	# shellcheck disable=SC2086
 	if ! bash "$VM_DIR/mkinitramfs.sh" -o "$work/initrd.gz" -t "$test" $bins >"$work/mkinitramfs.log" 2>&1; then
 		fail setup "building the initramfs failed: $(tail -n 2 "$work/mkinitramfs.log" | tr '\n' ' ')"
-		finish
+		t_finish
 	fi
 fi
 t_initrd=$(($(now_ms) - t0))
@@ -191,7 +175,7 @@ judge() {
 run_check() {
 	local name=$1 out=$2 rel=$3 crc=0 nfail
 	EXPECT_RELEASE=$rel bash "$check" "$name" "$out" >"$work/check.out" 2>"$work/check.err" || crc=$?
-	report <"$work/check.out"
+	t_relay <"$work/check.out"
 	nfail=$(grep -c '^FAIL:' "$work/check.out" || true)
 	if [ "$crc" != 0 ] && [ "$nfail" = 0 ]; then
 		fail "$name/checker" "${check##*/} exited $crc without naming a failed check; stderr: $(tail -n 3 "$work/check.err" | tr '\n' ' ' | cut -c1-300)"
@@ -290,4 +274,4 @@ for n in $names; do
 done
 
 echo "timings: $timings, total $(secs $(($(now_ms) - t_all)))s" >&2
-finish
+t_finish

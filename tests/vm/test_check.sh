@@ -5,11 +5,14 @@
 # capture path or broken output in a copy of it is a named FAIL.
 set -u
 VM=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$VM/lib.sh" # pass, fail (T_FAILED counts them), t_init
+t_init ct-checktest
+t=$T_TMP
+# shellcheck disable=SC2034 # read by pass and fail (tests/lib.sh)
+T_PREFIX=check/
 FIX=$VM/fixtures/bullseye-5.10.out
 REL=5.10.0-46-cloud-amd64
-t=$(mktemp -d /tmp/ct-checktest.XXXXXX)
-trap 'rm -rf "$t"' EXIT
-fails=0
 
 run_check() { # FILE: check.sh's output in $t/out, its status in $rc
 	rc=0
@@ -18,10 +21,9 @@ run_check() { # FILE: check.sh's output in $t/out, its status in $rc
 
 run_check "$FIX"
 if [ "$rc" = 0 ] && ! grep -q '^FAIL' "$t/out" && [ "$(grep -c '^PASS' "$t/out")" = 23 ]; then
-	echo "PASS: check/recorded-run ($(grep -c '^PASS' "$t/out") checks)"
+	pass "recorded-run ($(grep -c '^PASS' "$t/out") checks)"
 else
-	echo "FAIL: check/recorded-run: rc=$rc, $(grep '^FAIL' "$t/out" | head -n 3 | tr '\n' ' ')"
-	fails=$((fails + 1))
+	fail recorded-run "rc=$rc, $(grep '^FAIL' "$t/out" | head -n 3 | tr '\n' ' ')"
 fi
 
 # mutate NAME EXPECTED_FAIL HOW: HOW is "jq:FILTER" (applied to the last
@@ -41,16 +43,14 @@ mutate() {
 	*) sed "$how" "$FIX" >"$t/m.out" ;;
 	esac
 	if cmp -s "$FIX" "$t/m.out"; then
-		echo "FAIL: check/$name: the mutation changed nothing (fixture out of date?)"
-		fails=$((fails + 1))
+		fail "$name" "the mutation changed nothing (fixture out of date?)"
 		return
 	fi
 	run_check "$t/m.out"
 	if [ "$rc" = 1 ] && grep -q "^FAIL: fx/$want" "$t/out"; then
-		echo "PASS: check/$name"
+		pass "$name"
 	else
-		echo "FAIL: check/$name: expected 'FAIL: fx/$want' and status 1, got status $rc: $(grep '^FAIL' "$t/out" | head -n 3 | tr '\n' ' ')"
-		fails=$((fails + 1))
+		fail "$name" "expected 'FAIL: fx/$want' and status 1, got status $rc: $(grep '^FAIL' "$t/out" | head -n 3 | tr '\n' ' ')"
 	fi
 }
 row() { echo ".rows |= map(if .comm == \"$1\" then $2 else . end)"; }
@@ -76,4 +76,4 @@ mutate loadgen-rc loadgen 's/^vmudg rc=0 /vmudg rc=1 /'
 mutate broken-json json '/^### end$/i {"version":'
 mutate unfinished complete '/^### end$/d'
 mutate kernel kernel '2s/.*/5.10.0-99-cloud-amd64/'
-[ "$fails" = 0 ]
+[ "$T_FAILED" = 0 ]

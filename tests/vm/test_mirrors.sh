@@ -5,9 +5,12 @@
 # third-party repositories listed first, no security entry, none at all.
 set -u
 VM=$(cd "$(dirname "$0")" && pwd)
-t=$(mktemp -d /tmp/ct-mirrors.XXXXXX)
-trap 'rm -rf "$t"' EXIT
-fails=0
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$VM/lib.sh" # pass, fail (T_FAILED counts them), t_init
+t_init ct-mirrors
+t=$T_TMP
+# shellcheck disable=SC2034 # read by pass and fail (tests/lib.sh)
+T_PREFIX=mirrors/
 
 # case NAME EXPECTED_MIRROR EXPECTED_SECURITY: run on $t/NAME
 case_ok() {
@@ -16,10 +19,9 @@ case_ok() {
 		bash "$VM/fetch-kernels.sh" --mirrors 2>"$t/$1.err")
 	if [ "$out" = "mirror=$want_m
 security=$want_s" ]; then
-		echo "PASS: mirrors/$name"
+		pass "$name"
 	else
-		echo "FAIL: mirrors/$name: got '$(echo "$out" | tr '\n' ' ')' ($(head -c 200 "$t/$1.err")), expected mirror=$want_m security=$want_s"
-		fails=$((fails + 1))
+		fail "$name" "got '$(echo "$out" | tr '\n' ' ')' ($(head -c 200 "$t/$1.err")), expected mirror=$want_m security=$want_s"
 	fi
 }
 src() { # NAME FILE: stdin into $t/NAME/FILE
@@ -87,22 +89,19 @@ src none sources.list <<'S'
 deb http://archive.example/ubuntu jammy main
 S
 if CT_APT_ETC=$t/none CT_CACHE=$t/cache CT_DEBIAN_MIRROR='' bash "$VM/fetch-kernels.sh" --mirrors >/dev/null 2>"$t/none.err"; then
-	echo "FAIL: mirrors/none: succeeded with no Debian suite in the sources"
-	fails=$((fails + 1))
+	fail none "succeeded with no Debian suite in the sources"
 elif grep -q 'no Debian archive URI.*set CT_DEBIAN_MIRROR' "$t/none.err"; then
-	echo "PASS: mirrors/none"
+	pass none
 else
-	echo "FAIL: mirrors/none: unclear message: $(head -c 200 "$t/none.err")"
-	fails=$((fails + 1))
+	fail none "unclear message: $(head -c 200 "$t/none.err")"
 fi
 
 # the overrides win
 out=$(CT_APT_ETC=$t/none CT_CACHE=$t/cache CT_DEBIAN_MIRROR=http://o.example/debian CT_DEBIAN_SECURITY_MIRROR=http://s.example/ds \
 	bash "$VM/fetch-kernels.sh" --mirrors 2>/dev/null | tr '\n' ' ')
 if [ "$out" = "mirror=http://o.example/debian security=http://s.example/ds " ]; then
-	echo "PASS: mirrors/override"
+	pass override
 else
-	echo "FAIL: mirrors/override: got '$out'"
-	fails=$((fails + 1))
+	fail override "got '$out'"
 fi
-[ "$fails" = 0 ]
+[ "$T_FAILED" = 0 ]

@@ -6,13 +6,11 @@
 # never "no", for what only root can find out. The capture's own choice
 # ("attached (...)") is compared with --probe by run.sh host / check.sh.
 set -u
-CONNECTTOP=${CONNECTTOP:-$(cd "$(dirname "$0")/../.." && pwd)/.output/connecttop}
-fails=0
-pass() { echo "PASS: probe/$1"; }
-fail() {
-	echo "FAIL: probe/$1: $2"
-	fails=$((fails + 1))
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh" # pass, fail (T_FAILED counts them)
+CONNECTTOP=${CONNECTTOP:-$REPO_ROOT/.output/connecttop}
+# shellcheck disable=SC2034 # read by pass and fail (tests/lib.sh)
+T_PREFIX=probe/
 field() { sed -n "s/^$1: *//p"; }
 
 [ "$(id -u)" = 0 ] || {
@@ -80,4 +78,4 @@ if command -v setpriv >/dev/null; then
 else
 	fail unprivileged-unknown "setpriv (util-linux) is missing"
 fi
-[ "$fails" = 0 ]
+[ "$T_FAILED" = 0 ]
