@@ -35,6 +35,8 @@ endif
 # Debian bookworm's packages: clang 14, libbpf 1.1.2, bpftool 7.1
 DEPS_BUILD := clang libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool make gcc
 DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clang-format
+# the peers make bench runs beside connecttop on the same loads
+DEPS_BENCH := jq iproute2 procps tmux bpftrace libbpf-tools
 
 # CFLAGS, CPPFLAGS and LDFLAGS are the user's (make CFLAGS=...); what the
 # build needs is kept apart, so that flags given on the command line (which
@@ -172,6 +174,7 @@ test: test-deps
 	$(Q)tests/run.sh
 
 bench: deps
+	$(Q)tests/install-deps.sh $(DEPS_BENCH)
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench
 	$(Q)tests/bench.sh
 

@@ -4,13 +4,17 @@
 # (127.0.0.0/8), every step bounded in time. Needs root (BPF).
 #
 #   1. overhead: loadgen's loopback connect rate alone vs with connecttop
-#      attached, in alternating rounds (TCP refused, TCP accepted, UDP)
+#      attached, in alternating rounds (TCP refused, TCP accepted, UDP with
+#      a socket per connect, UDP connect() storm on one socket per thread),
+#      and with the peers bpftrace and tcpstates in the same rounds when
+#      installed; each tool's BPF run time per program (bpf_stats)
 #   2. connecttop's own CPU during those rounds
 #   3. highest event rate seen with zero drops; a small ring buffer and
 #      other --wakeup-bytes at that load
 #   4. peak RSS with 1,000,000 distinct flows (default --max-flows and
 #      --max-flows 1000000)
-#   5. start-up: exec to attached, and to the first connect captured
+#   5. start-up: exec to attached, and to the first connect captured; exec
+#      to attached and SIGINT to exit as a wrapper sees them, with the peers
 #   6. the view's work with 100,000 flows (viewbench: the core code alone)
 #   7. the real screen with 100,000 flows: connecttop in tmux, keys sent,
 #      every refresh timed by the tool itself (CONNECTTOP_TIMING)
@@ -19,6 +23,8 @@
 #   BENCH_ROUNDS [7]      alternating alone/attached rounds per kind
 #   BENCH_SECS [3]        seconds per round
 #   BENCH_THREADS [2]     loadgen threads
+#   BENCH_BPF_STATS [1]   section 1 with kernel.bpf_stats_enabled=1 (the BPF
+#                         ns per program; costs every tool's programs alike)
 #   BENCH_PORT [random 12000..12490]  base port: refuse, accept, udp, start-up use
 #                         base..base+3 (below the ephemeral range)
 #   BENCH_SMALL_RB [256K] the small ring buffer of sections 3 and 4
@@ -45,6 +51,7 @@ FG=$ROOT/.output/flowgen
 ROUNDS=${BENCH_ROUNDS:-7}
 SECS=${BENCH_SECS:-3}
 THREADS=${BENCH_THREADS:-2}
+BPF_STATS=${BENCH_BPF_STATS:-1}
 SMALL_RB=${BENCH_SMALL_RB:-256K}
 WAKEUPS=${BENCH_WAKEUPS-4K 16K 256K 1M}
 NFLOWS=${BENCH_FLOWS:-1000000}
@@ -61,7 +68,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (BPF): run 'sudo make bench' or 'sudo tests/bench.sh'"
 [ -x "$CT" ] && [ -x "$LG" ] || die "build first: make (missing $CT or $LG)"
 for t in jq ss awk; do command -v $t >/dev/null || die "needs $t"; done
-for v in ROUNDS SECS THREADS NFLOWS FLOW_RATE STARTS IDLE_SECS SCREEN_FLOWS; do
+for v in ROUNDS SECS THREADS BPF_STATS NFLOWS FLOW_RATE STARTS IDLE_SECS SCREEN_FLOWS; do
 	case ${!v} in '' | *[!0-9]*) die "$v='${!v}' (from BENCH_*): expected a whole number" ;; esac
 done
 [ "$ROUNDS" -ge 1 ] && [ "$SECS" -ge 1 ] && [ "$THREADS" -ge 1 ] || die "BENCH_ROUNDS, BENCH_SECS and BENCH_THREADS must be >= 1"
@@ -69,12 +76,14 @@ done
 
 TMP=$(mktemp -d /tmp/ct-bench.XXXXXX)
 PIDS=""
+STATS_WAS=""
 cleanup() {
 	local p
 	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
 	sleep 0.2
 	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	[ -z "$STATS_WAS" ] || sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -83,10 +92,14 @@ trap 'exit 143' TERM
 track() { PIDS="$PIDS $1"; }
 untrack() { PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '); }
 
-# flowgen: the benchmark's own generator of many distinct flows
-if [ ! -x "$FG" ] || [ tests/bench/flowgen.c -nt "$FG" ]; then
-	gcc -O2 -Wall -Wextra tests/bench/flowgen.c -o "$FG" || die "cannot build $FG"
-fi
+# flowgen: the benchmark's own generator of many distinct flows; launch:
+# a tool's start-up and shut-down as a wrapper sees them
+LAUNCH=$ROOT/.output/launch
+for b in "$FG:tests/bench/flowgen.c" "$LAUNCH:tests/bench/launch.c"; do
+	if [ ! -x "${b%%:*}" ] || [ "${b#*:}" -nt "${b%%:*}" ]; then
+		gcc -O2 -Wall -Wextra "${b#*:}" -o "${b%%:*}" || die "cannot build ${b%%:*}"
+	fi
+done
 
 # ---- helpers ---------------------------------------------------------------
 # tests/lib.sh: ct_wait_attached (sourcing it defines functions only)
@@ -141,7 +154,9 @@ last_json() { grep '^{' "$1" | tail -n 1; }
 # lg_run KIND PORT COMM: loadgen for SECS seconds; sets LG_N (connects),
 # LG_FAIL, LG_S (seconds), LG_RATE
 lg_run() {
-	"$LG" -T "$THREADS" -d "$SECS" -c "$3" "$1" 127.0.0.1 "$2" 0 >"$TMP/lg.out" 2>&1 &
+	local -a args=("$1")
+	[ "$1" = udp-reuse ] && args=(-r udp)
+	"$LG" -T "$THREADS" -d "$SECS" -c "$3" "${args[@]}" 127.0.0.1 "$2" 0 >"$TMP/lg.out" 2>&1 &
 	local p=$!
 	track $p
 	wait $p
@@ -219,65 +234,272 @@ fi
 echo
 
 on() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
-KINDS="refuse accept udp"
-port_of() { case $1 in refuse) echo $P_REFUSE ;; accept) echo $P_ACCEPT ;; udp) echo $P_UDP ;; esac; }
+KINDS="refuse accept udp udp-reuse"
+port_of() { case $1 in refuse) echo $P_REFUSE ;; accept) echo $P_ACCEPT ;; udp | udp-reuse) echo $P_UDP ;; esac; }
 pct() { calc "100 * $1 / 1e9 / $2"; } # NS WALL_S -> % of a core
 
 # ---- 1. overhead -----------------------------------------------------------
 
+# The peers, run on the same loads in the same rounds when installed: a
+# bpftrace script that counts connects keyed as connecttop's flows are
+# (comm, family, port, address: it reads the sockaddr at exit, as
+# connecttop does; it has no result nor latency), and libbpf-tools'
+# tcpstates (TCP only: it sees state changes, not connect() calls)
+BT=$(command -v bpftrace)
+TS=$(command -v tcpstates || { [ -x /usr/sbin/tcpstates ] && echo /usr/sbin/tcpstates; })
+cat >"$TMP/peer.bt" <<'EOF_BT'
+tracepoint:syscalls:sys_enter_connect { @sa[tid] = args->uservaddr; }
+tracepoint:syscalls:sys_exit_connect /@sa[tid]/ {
+	$s = (struct sockaddr_in *)@sa[tid];
+	@c[comm, $s->sin_family, bswap($s->sin_port), ntop($s->sin_addr.s_addr)] = count();
+	delete(@sa[tid]);
+}
+BEGIN { printf("ready\n"); }
+END { clear(@sa); }
+EOF_BT
+# bpftrace's maps hold 4096 keys by default: a shared host's other flows
+# fill that, after which the script counts nothing (connecttop's socket
+# maps hold 65536)
+BT_KEYS=65536
+tools_of() { # KIND: the tools run on that load
+	local t="ct"
+	[ -n "$BT" ] && t+=" bt"
+	case $1 in refuse | accept) [ -n "$TS" ] && t+=" ts" ;; esac
+	echo "$t"
+}
+tool_name() { case $1 in ct) echo connecttop ;; bt) echo bpftrace ;; ts) echo tcpstates ;; esac; }
+
+# the BPF programs a process holds (by their fds), with their run time and
+# run count (kernel.bpf_stats_enabled): lines "ID NAME NS COUNT"
+prog_ids() { cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" {print $2}' | sort -un; }
+bpf_snap() {
+	local id
+	for id in $(prog_ids "$1"); do
+		bpftool prog show id "$id" -j 2>/dev/null | jq -r '"\(.id) \(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+	done
+}
+# tool_wait PID FILE TEXT | tool_wait PID fd LINK: until FILE has TEXT, or
+# the process holds an fd whose link reads LINK (tcpstates: its stdout to
+# a file is block-buffered, its header comes late)
+tool_wait() {
+	local pid=$1 i
+	for i in $(seq 1 500); do
+		if [ "$2" = fd ]; then
+			find "/proc/$pid/fd" -lname "$3" 2>/dev/null | grep -q . && return 0
+		else
+			grep -q "$3" "$2" 2>/dev/null && return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	return 1
+}
+tool_stop() { # PID: SIGINT, at most 5 s for it to exit
+	kill -INT "$1" 2>/dev/null
+	for _ in $(seq 1 250); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.02
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	untrack "$1"
+}
+
+# attached TOOL KIND PORT COMM: one attached run of the load. Sets T_RATE,
+# T_N, FAILS, CAPT (connects the tool counted for COMM), GOOD (connecttop:
+# of those, the ones with the result KIND gives), DROPS (connecttop: its
+# drops; tcpstates: events it reports lost; bpftrace: "-"), TICKS (the
+# tool's CPU, all threads), NS and EVENTS (connecttop), WALL_S, and adds
+# the tool's BPF run time to BNS/BCNT
+attached() {
+	local tool=$1 kind=$2 port=$3 comm=$4 pid t0 t1 n0 n1 w0 w1 j before after
+	case $tool in
+	ct)
+		ct_start "$TMP/ct.json" "$TMP/ct.err" -b -o json -d 1
+		pid=$CT_PID
+		;;
+	bt)
+		rm -f "$TMP/bt.out"
+		BPFTRACE_MAP_KEYS_MAX=$BT_KEYS "$BT" "$TMP/peer.bt" >"$TMP/bt.out" 2>"$TMP/bt.err" &
+		pid=$!
+		track $pid
+		tool_wait $pid "$TMP/bt.out" '^ready' || die "bpftrace did not attach: $(tail -2 "$TMP/bt.err")"
+		;;
+	ts)
+		"$TS" >"$TMP/ts.out" 2>"$TMP/ts.err" &
+		pid=$!
+		track $pid
+		tool_wait $pid fd 'anon_inode:bpf_link' || die "tcpstates did not attach: $(tail -2 "$TMP/ts.err")"
+		sleep 0.2 # its SIGINT handler comes after the attach
+		;;
+	esac
+	before=$(bpf_snap $pid)
+	t0=$(cpu_ticks $pid) n0=$(cpu_ns $pid)
+	w0=$(now_us)
+	lg_run "$kind" "$port" "$comm"
+	w1=$(now_us)
+	t1=$(cpu_ticks $pid) n1=$(cpu_ns $pid)
+	after=$(bpf_snap $pid)
+	tool_stop $pid
+	T_RATE=$LG_RATE T_N=$LG_N FAILS=$LG_FAIL
+	TICKS=$((t1 - t0)) NS=$((n1 - n0))
+	WALL_S=$(calc "($w1 - $w0) / 1e6")
+	GOOD=- EVENTS=0
+	case $tool in
+	ct)
+		j=$(last_json "$TMP/ct.json")
+		[ -n "$j" ] || die "connecttop printed no JSON line"
+		DROPS=$(echo "$j" | jq -r '.drops')
+		EVENTS=$(echo "$j" | jq -r '(.events // 0) + (.outcomes // 0)')
+		CAPT=$(echo "$j" | jq -r --arg c "$comm" '[.rows[] | select(.comm == $c) | .count] | add // 0')
+		GOOD=$(echo "$j" | jq -r --arg c "$comm" --arg r "$(case $kind in refuse) echo refused ;; *) echo ok ;; esac)" \
+			'[.rows[] | select(.comm == $c) | .results[$r]] | add // 0')
+		;;
+	bt)
+		DROPS=-
+		CAPT=$(awk -v k="@c[$comm, " 'index($0, k) == 1 {n += $NF} END {print n + 0}' "$TMP/bt.out")
+		;;
+	ts)
+		DROPS=$(grep -o 'lost [0-9]*' "$TMP/ts.err" | awk '{n += $2} END {print n + 0}')
+		# one CLOSE -> SYN_SENT per connect, to the port
+		CAPT=$(awk -v p="$port" '$7 == p && $10 == "SYN_SENT" {n++} END {print n + 0}' "$TMP/ts.out")
+		rm -f "$TMP/ts.out"
+		;;
+	esac
+	# the BPF run time and runs of each program during the load
+	while read -r id name ns cnt; do
+		read -r ns0 cnt0 < <(echo "$before" | awk -v i="$id" '$1 == i {print $3, $4}')
+		local k="$kind/$tool/$name"
+		case " ${BNAMES[$kind/$tool]:-} " in *" $name "*) ;; *) BNAMES[$kind/$tool]+=" $name" ;; esac
+		BNS[$k]=$((${BNS[$k]:-0} + ns - ${ns0:-0}))
+		BCNT[$k]=$((${BCNT[$k]:-0} + cnt - ${cnt0:-0}))
+	done <<<"$after"
+	BCONN[$kind/$tool]=$((${BCONN[$kind/$tool]:-0} + T_N))
+}
+
 declare -A SUM_A SUM_T SUM_R SUM_DROPS SUM_CAPT SUM_N SUM_TICKS SUM_NS SUM_WALL SUM_EV SUM_FAIL BEST_RATE
+declare -A BNS BCNT BNAMES BCONN RLIST TCAPT TGOOD TN TDROPS TTICKS TWALL
 if on 1; then
-	echo "== 1. Overhead: loopback connects/s of loadgen alone vs with 'connecttop -b -o json -d 1 >FILE' attached (FILE: for the drops)"
-	printf '  %-7s %5s %11s %11s %7s %6s %15s %8s %8s\n' kind round alone/s attached/s ratio drops captured/made missing ct-cpu%
+	if [ "$BPF_STATS" = 1 ]; then
+		STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+		sysctl -qw kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"
+	fi
+	echo "== 1. Overhead: loopback connects/s of loadgen alone vs with a tracer attached, in the same rounds"
+	echo "  tools: connecttop -b -o json -d 1 >FILE$([ -n "$BT" ] && echo ", bpftrace (count by comm, family, port, address; $BT_KEYS keys)")$([ -n "$TS" ] &&
+		echo ", tcpstates >FILE (TCP loads)")$([ -n "$BT$TS" ] || echo " (no peer installed: bpftrace, libbpf-tools)")"
+	echo "  each round: alone, then every tool in turn (the order rotates), each attached run divided by the round's alone run"
+	[ "$BPF_STATS" = 1 ] && echo "  kernel.bpf_stats_enabled=1 during the section (every tool's programs pay for the two clock reads per run)"
+	printf '  %-9s %5s %-10s %11s %11s %7s %6s %17s %12s %7s %6s\n' kind round tool alone/s attached/s ratio drops captured/made with-result cpu% others
 	for kind in $KINDS; do
 		SUM_A[$kind]="" SUM_T[$kind]="" SUM_R[$kind]="" SUM_WALL[$kind]=0 BEST_RATE[$kind]=0
 		SUM_DROPS[$kind]=0 SUM_CAPT[$kind]=0 SUM_N[$kind]=0 SUM_TICKS[$kind]=0 SUM_NS[$kind]=0 SUM_EV[$kind]=0
 		SUM_FAIL[$kind]=0
+		read -ra tools <<<"$(tools_of "$kind")"
 		for r in $(seq 1 "$ROUNDS"); do
-			pair "$kind" "$(port_of $kind)" "ctb-$kind"
-			SUM_A[$kind]+=" $A_RATE" SUM_T[$kind]+=" $T_RATE" SUM_R[$kind]+=" $RATIO"
-			SUM_DROPS[$kind]=$((SUM_DROPS[$kind] + DROPS))
-			SUM_CAPT[$kind]=$((SUM_CAPT[$kind] + CAPT))
-			SUM_N[$kind]=$((SUM_N[$kind] + T_N))
-			SUM_TICKS[$kind]=$((SUM_TICKS[$kind] + TICKS))
-			SUM_NS[$kind]=$((SUM_NS[$kind] + NS))
-			SUM_WALL[$kind]=$(calc "${SUM_WALL[$kind]} + $WALL_S")
-			SUM_EV[$kind]=$((SUM_EV[$kind] + EVENTS))
-			SUM_FAIL[$kind]=$((SUM_FAIL[$kind] + FAILS))
-			# events/s of a round that lost nothing (section 3)
-			if [ "$DROPS" = 0 ] && [ "$CAPT" = "$T_N" ]; then
-				BEST_RATE[$kind]=$(calc "$CAPT / $LG_S > ${BEST_RATE[$kind]} ? $CAPT / $LG_S : ${BEST_RATE[$kind]}")
-			fi
-			printf '  %-7s %5s %11.0f %11.0f %7.3f %6s %15s %8s %8.1f\n' "$kind" "$r" "$A_RATE" "$T_RATE" "$RATIO" \
-				"$DROPS" "$CAPT/$T_N" $((T_N - CAPT)) "$(pct "$NS" "$WALL_S")"
+			# other tracers' processes at the round's start (shared hosts)
+			others=$(($(pgrep -xc connecttop) + $(pgrep -xc bpftrace) + $(pgrep -xc tcpstates)))
+			lg_run "$kind" "$(port_of "$kind")" "ctb-$kind"
+			A_RATE=$LG_RATE
+			SUM_A[$kind]+=" $A_RATE"
+			SUM_FAIL[$kind]=$((SUM_FAIL[$kind] + LG_FAIL))
+			for i in $(seq 0 $((${#tools[@]} - 1))); do
+				tool=${tools[$(((i + r - 1) % ${#tools[@]}))]}
+				k=$kind/$tool
+				attached "$tool" "$kind" "$(port_of "$kind")" "ctb-$kind"
+				RATIO=$(calc "$T_RATE / $A_RATE")
+				RLIST[$k]+=" $RATIO"
+				TCAPT[$k]=$((${TCAPT[$k]:-0} + CAPT)) TN[$k]=$((${TN[$k]:-0} + T_N))
+				[ "$GOOD" = - ] || TGOOD[$k]=$((${TGOOD[$k]:-0} + GOOD))
+				[ "$DROPS" = - ] || TDROPS[$k]=$((${TDROPS[$k]:-0} + DROPS))
+				TTICKS[$k]=$((${TTICKS[$k]:-0} + TICKS))
+				TWALL[$k]=$(calc "${TWALL[$k]:-0} + $WALL_S")
+				SUM_FAIL[$kind]=$((SUM_FAIL[$kind] + FAILS))
+				printf '  %-9s %5s %-10s %11.0f %11.0f %7.3f %6s %17s %12s %7.1f %6s\n' "$kind" "$r" "$(tool_name "$tool")" \
+					"$A_RATE" "$T_RATE" "$RATIO" "$DROPS" "$CAPT/$T_N" "$GOOD" "$(calc "100 * $TICKS / $HZ / $WALL_S")" "$others"
+				[ "$tool" = ct ] || continue
+				SUM_T[$kind]+=" $T_RATE" SUM_R[$kind]+=" $RATIO"
+				SUM_DROPS[$kind]=$((SUM_DROPS[$kind] + DROPS))
+				SUM_CAPT[$kind]=$((SUM_CAPT[$kind] + CAPT))
+				SUM_N[$kind]=$((SUM_N[$kind] + T_N))
+				SUM_TICKS[$kind]=$((SUM_TICKS[$kind] + TICKS))
+				SUM_NS[$kind]=$((SUM_NS[$kind] + NS))
+				SUM_WALL[$kind]=$(calc "${SUM_WALL[$kind]} + $WALL_S")
+				SUM_EV[$kind]=$((SUM_EV[$kind] + EVENTS))
+				# events/s of a round that lost nothing (section 3)
+				if [ "$DROPS" = 0 ] && [ "$CAPT" = "$T_N" ]; then
+					BEST_RATE[$kind]=$(calc "$CAPT / $LG_S > ${BEST_RATE[$kind]} ? $CAPT / $LG_S : ${BEST_RATE[$kind]}")
+				fi
+			done
 		done
 	done
-	echo "  summary: medians over the rounds; drops, captured, made and missing summed over the attached rounds"
-	printf '  %-7s %11s %11s %7s %6s %15s %8s\n' kind alone/s attached/s ratio drops captured/made missing
+	echo "  summary: attached/alone, median over the $ROUNDS rounds (1.000 = no slowdown)"
+	printf '  %-9s %11s %11s %11s %11s\n' kind alone/s connecttop bpftrace tcpstates
 	for kind in $KINDS; do
-		printf '  %-7s %11.0f %11.0f %7.3f %6s %15s %8s\n' "$kind" "$(median ${SUM_A[$kind]})" "$(median ${SUM_T[$kind]})" \
-			"$(median ${SUM_R[$kind]})" "${SUM_DROPS[$kind]}" "${SUM_CAPT[$kind]}/${SUM_N[$kind]}" \
-			$((SUM_N[$kind] - SUM_CAPT[$kind]))
+		row=""
+		for tool in ct bt ts; do
+			if [ -n "${RLIST[$kind/$tool]:-}" ]; then
+				row+=$(printf ' %11.3f' "$(median ${RLIST[$kind/$tool]})")
+			else
+				row+=$(printf ' %11s' -)
+			fi
+		done
+		printf '  %-9s %11.0f%s\n' "$kind" "$(median ${SUM_A[$kind]})" "$row"
 		[ "${SUM_FAIL[$kind]}" = 0 ] || echo "  ($kind: loadgen saw ${SUM_FAIL[$kind]} connects end otherwise than asked)"
 	done
-	echo "  alone/s, attached/s: loadgen's (-T $THREADS) loopback connect() calls per second without / with connecttop attached"
-	echo "  ratio: attached/alone of each round's pair (1.000 = no slowdown), median over the rounds"
-	echo "  drops: connecttop's own JSON 'drops' (ring buffer full, map full; skipped BPF runs are its "missed")"
-	echo "  captured/made: connects connecttop counted for loadgen's comm / connects loadgen reported; missing: the difference"
-	echo "  ct-cpu%: connecttop's CPU during the round's load, % of one core (/proc/PID/schedstat)"
+	echo "  what each tool got, summed over its attached runs:"
+	printf '  %-9s %-10s %8s %19s %8s %12s %7s\n' kind tool drops captured/made missing with-result cpu%
+	for kind in $KINDS; do
+		for tool in $(tools_of "$kind"); do
+			k=$kind/$tool
+			printf '  %-9s %-10s %8s %19s %8s %12s %7.1f\n' "$kind" "$(tool_name "$tool")" "${TDROPS[$k]:--}" "${TCAPT[$k]}/${TN[$k]}" \
+				$((TN[$k] - TCAPT[$k])) "${TGOOD[$k]:--}" "$(calc "100 * ${TTICKS[$k]} / $HZ / ${TWALL[$k]}")"
+		done
+	done
+	echo "  alone/s, attached/s: loadgen's (-T $THREADS) loopback connect() calls per second without / with the tool attached"
+	echo "  (udp: socket + connect + close per call; udp-reuse: connect() again and again on one UDP socket per thread)"
+	echo "  drops: connecttop's JSON 'drops' (ring buffer full, map full); tcpstates: the events it reported lost"
+	echo "  captured/made: connects the tool counted for loadgen's comm (tcpstates: CLOSE -> SYN_SENT lines to the port)"
+	echo "  / connects loadgen reported; with-result: connecttop's count with the result the load gives (refused / ok)"
+	echo "  cpu%: the tool's own CPU during the load, % of one core (/proc/PID/stat, 1/$HZ s ticks); the BPF programs"
+	echo "  run in the connecting threads and show in the ratio instead; others: other tracers' processes at the round's start"
 	echo
+	if [ "$BPF_STATS" = 1 ]; then
+		echo "== 1b. BPF run time per program during the attached runs (bpftool prog show: run_time_ns / run_cnt)"
+		printf '  %-9s %-10s %-16s %9s %12s %12s\n' kind tool program ns/run runs/connect ns/connect
+		for kind in $KINDS; do
+			for tool in $(tools_of "$kind"); do
+				k=$kind/$tool tot=0
+				for name in ${BNAMES[$k]:-}; do
+					c=${BCNT[$k/$name]} n=${BNS[$k/$name]}
+					[ "$c" -gt 0 ] || continue
+					printf '  %-9s %-10s %-16s %9.0f %12.2f %12.0f\n' "$kind" "$(tool_name "$tool")" "$name" "$(calc "$n / $c")" \
+						"$(calc "$c / ${BCONN[$k]}")" "$(calc "$n / ${BCONN[$k]}")"
+					tot=$((tot + n))
+				done
+				printf '  %-9s %-10s %-16s %9s %12s %12.0f\n' "$kind" "$(tool_name "$tool")" "(all)" "" "" "$(calc "$tot / ${BCONN[$k]}")"
+			done
+		done
+		echo "  ns/run: mean run time of one program run; runs/connect: its runs per connect loadgen made (above 1: other"
+		echo "  processes' connects and state changes on the host, or a program that runs more than once per connect)"
+		echo "  ns/connect: the program's run time over loadgen's connects; (all): the tool's programs together"
+		echo
+	fi
+	if [ "$BPF_STATS" = 1 ]; then
+		sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
+		STATS_WAS=""
+	fi
 fi
 
 # ---- 2. connecttop's CPU ---------------------------------------------------
 
 if on 1 && on 2; then
 	echo "== 2. connecttop's own CPU during the attached rounds' load (section 1)"
-	printf '  %-7s %10s %10s %8s %11s %15s %15s\n' kind cpu-s/stat cpu-s/sched %core events/s ms/M-ev/stat ms/M-ev/sched
+	printf '  %-9s %10s %10s %8s %11s %15s %15s\n' kind cpu-s/stat cpu-s/sched %core events/s ms/M-ev/stat ms/M-ev/sched
 	tt=0 tn=0 tw=0 te=0
 	row2() { # NAME TICKS NS WALL EVENTS
 		local cs cn
 		cs=$(calc "$2 / $HZ") cn=$(calc "$3 / 1e9")
-		printf '  %-7s %10.2f %10.3f %8.1f %11.0f %15.1f %15.1f\n' "$1" "$cs" "$cn" "$(calc "100 * $cs / $4")" \
+		printf '  %-9s %10.2f %10.3f %8.1f %11.0f %15.1f %15.1f\n' "$1" "$cs" "$cn" "$(calc "100 * $cs / $4")" \
 			"$(calc "$5 / $4")" "$(calc "$5 > 0 ? 1000 * $cs / ($5 / 1e6) : 0")" \
 			"$(calc "$5 > 0 ? 1000 * $cn / ($5 / 1e6) : 0")"
 	}
@@ -434,6 +656,25 @@ if on 5; then
 	echo "  attach-ms: connecttop's own 'attached (MODE) in X ms' on stderr (BPF open, load, attach, ring buffer mapped)"
 	echo "  first-capture-ms: exec to the kernel time of the first loadgen connect captured (10 ms polling, 1 ms clock)"
 	echo "  visible-ms: exec until that connect was in a JSON line (adds up to one -d $START_DELAY interval)"
+	echo "  as a wrapper sees it (tests/bench/launch.c): fork+exec until attached, then 0.2 s, SIGINT until exit"
+	printf '  %-10s %6s %10s %8s %s\n' tool starts ready-ms exit-ms statuses
+	launch_row() { # NAME LAUNCH-ARGS...
+		local name=$1 out rs="" es="" sts="" i
+		shift
+		for i in $(seq 1 "$STARTS"); do
+			out=$("$LAUNCH" -h 200 "$@")
+			rs+=" $(echo "$out" | sed -n 's/.*ready_ms=\([^ ]*\).*/\1/p')"
+			es+=" $(echo "$out" | sed -n 's/.*exit_ms=\([^ ]*\).*/\1/p')"
+			sts+=" $(echo "$out" | sed -n 's/.*status=\([^ ]*\).*/\1/p')"
+		done
+		printf '  %-10s %6s %10.1f %8.1f %s\n' "$name" "$STARTS" "$(median $rs)" "$(median $es)" "$(echo "$sts" | tr ' ' '\n' | grep . |
+			sort | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}')"
+	}
+	launch_row connecttop 'connecttop: attached' "$CT" -v -b -o json -d 1
+	[ -z "$BT" ] || launch_row bpftrace ready env BPFTRACE_MAP_KEYS_MAX=$BT_KEYS "$BT" "$TMP/peer.bt"
+	[ -z "$TS" ] || launch_row tcpstates -l anon_inode:bpf_link "$TS"
+	echo "  ready-ms: connecttop: its 'attached' line; bpftrace: its BEGIN probe's line (after every probe is attached);"
+	echo "  tcpstates: it holds its bpf_link (attached; its header is block-buffered); medians; statuses: exit codes"
 	echo
 fi
 

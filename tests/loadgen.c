@@ -36,6 +36,9 @@
  *             2^(N+1)-1 s, the time a blocking connect waits)
  *   -U        udp: after each connect, connect() again with AF_UNSPEC (a
  *             UDP "disconnect", which is no connect)
+ *   -r        udp: each thread makes one socket and connect()s it again and
+ *             again (a UDP connect() may be repeated on a socket): the
+ *             connect() storm alone, without socket() and close() per call
  *   -q        print nothing
  *
  * Prints one line: "connects=N ok=N failed=N seconds=S rate=R/s".
@@ -69,11 +72,13 @@ static struct {
 	long count;
 	int procs, threads, nonblock, reconnect, quiet, netns_ok;
 	double seconds;
-	int wait_ms, syncnt, unspec;
+	int wait_ms, syncnt, unspec, reuse;
 	const char *comm;
 } opt = { .procs = 1, .threads = 1, .wait_ms = 5000, .syncnt = 1 };
 
 static atomic_long n_ok, n_fail;
+/* -r: this thread's UDP socket, made at its first connect */
+static __thread int reuse_fd = -1;
 static pid_t main_pid;
 
 static void unlink_path(void)
@@ -94,7 +99,7 @@ static double now_s(void)
 static void usage(const char *why)
 {
 	fprintf(stderr,
-		"loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-S N] [-U] [-q] "
+		"loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-S N] [-U] [-r] [-q] "
 		"accept|refuse|udp|timeout|absent|none ADDR PORT COUNT\n",
 		why);
 	exit(2);
@@ -138,7 +143,11 @@ static int one_connect(void)
 	int type = opt.kind == K_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	int fd, rc, err = 0, good;
 
-	fd = socket(opt.sa.ss_family, type | SOCK_CLOEXEC | (opt.nonblock ? SOCK_NONBLOCK : 0), 0);
+	if (opt.reuse && reuse_fd >= 0)
+		fd = reuse_fd;
+	else
+		fd = socket(opt.sa.ss_family,
+			    type | SOCK_CLOEXEC | (opt.nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0) {
 		perror("loadgen: socket");
 		exit(1);
@@ -204,7 +213,10 @@ static int one_connect(void)
 	default:
 		good = 0;
 	}
-	close(fd);
+	if (opt.reuse)
+		reuse_fd = fd;
+	else
+		close(fd);
 	atomic_fetch_add(good ? &n_ok : &n_fail, 1);
 	return good;
 }
@@ -275,7 +287,7 @@ int main(int argc, char **argv)
 
 	main_pid = getpid();
 
-	while ((c = getopt(argc, argv, "c:P:T:NRd:w:S:Uqx")) != -1) {
+	while ((c = getopt(argc, argv, "c:P:T:NRd:w:S:Urqx")) != -1) {
 		switch (c) {
 		case 'c':
 			opt.comm = optarg;
@@ -303,6 +315,9 @@ int main(int argc, char **argv)
 			break;
 		case 'U':
 			opt.unspec = 1;
+			break;
+		case 'r':
+			opt.reuse = 1;
 			break;
 		case 'q':
 			opt.quiet = 1;
@@ -371,6 +386,8 @@ int main(int argc, char **argv)
 	opt.count = parse_num(argv[optind + 3], 0, 1000000000L, "count");
 	if (opt.count == 0 && opt.seconds == 0 && opt.kind != K_NONE)
 		usage("COUNT 0 needs -d SECS");
+	if (opt.reuse && (opt.kind != K_UDP || unix_addr))
+		usage("-r is for udp to an IPv4 or IPv6 address");
 
 	if (unix_addr && (opt.kind == K_ACCEPT || opt.kind == K_REFUSE || opt.kind == K_UDP)) {
 		/* bind the peer: a listener, a socket that does not listen, or
