@@ -85,6 +85,8 @@ struct prom {
 	size_t max_series, max_demoted;
 	struct series **tab; /* hash of every series, demoted ones included */
 	size_t nbuckets, n_own, n_other, n_demoted;
+	/* by tag - 1. It moves when it grows (state_new): what must outlive
+	 * a state_new holds a tag, never a struct flow_state pointer */
 	struct flow_state *st;
 	size_t st_cap, st_used;
 	uint32_t st_free;
@@ -267,7 +269,8 @@ static struct flow_state *state_of(struct prom *p, uint32_t tag)
 	return tag && tag <= p->st_used && p->st[tag - 1].used ? &p->st[tag - 1] : NULL;
 }
 
-/* a new state, its tag in *tag; NULL when out of memory */
+/* a new state, its tag in *tag; NULL when out of memory. It may move every
+ * state: pointers from state_of() before it are stale after it. */
 static struct flow_state *state_new(struct prom *p, uint32_t *tag)
 {
 	struct flow_state *st;
@@ -400,9 +403,10 @@ uint64_t prom_write_errors(const struct prom *p)
 
 /* ---- placing flows: the busiest get series of their own ---- */
 
+/* a flow to place: its state by tag (p->st may move while they are gathered) */
 struct cand {
-	struct flow_state *st;
-	const struct ct_row *r;
+	uint32_t tag;
+	const struct ct_row *r; /* the snapshot's row: the snapshot does not move */
 	double score;
 };
 
@@ -460,7 +464,7 @@ static int place_all(struct prom *p, struct cand *c, size_t nc)
 
 	qsort(c, nc, sizeof(*c), by_score_desc);
 	for (size_t i = 0; i < nc; i++) {
-		struct flow_state *st = c[i].st;
+		struct flow_state *st = state_of(p, c[i].tag);
 		struct skey k;
 		struct series *s = NULL;
 
@@ -649,7 +653,7 @@ int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struc
 			if (s) /* its key's series (a demoted one: folded for good) */
 				fs->route = s;
 			else
-				c[nc++] = (struct cand){ fs, r, fs->score };
+				c[nc++] = (struct cand){ r->tag, r, fs->score };
 		}
 		if (fs->route) { /* placed flows score for their series */
 			struct series *s = target(fs->route);

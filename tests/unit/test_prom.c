@@ -918,6 +918,43 @@ static void test_file(void)
 	flows_free(t);
 }
 
+/* ---- flow churn: many new flows in one write ---- */
+
+/* A port scan: thousands of flows the exporter has not seen, all in one
+ * write. Each needs a state, so the states' array grows (and moves) while
+ * the flows to place are being gathered: nothing may still point into the
+ * old one (issue 12: a heap-use-after-free, SIGSEGV in the exporter). The
+ * table holds them all: eviction is the fuzz's (test_fuzz). */
+static void test_churn(void)
+{
+	static const int waves[] = { 5000, 20000, 300 };
+	struct ct_flows *t = flows_new(30000);
+	struct prom *p = prom_new(t, 1000);
+	uint64_t total = 0;
+	int port = 10000;
+
+	for (size_t w = 0; w < ARRAY_SIZE(waves); w++) {
+		char *out;
+
+		for (int i = 0; i < waves[w]; i++, port++) {
+			add_n(t, key("scan", "127.0.0.99", 10000 + port % 50000, P_UDP), 1,
+			      T0 + port, 7, 0);
+			total++;
+		}
+		out = expose(p, t, nm("prom.churn_scan.%zu", w));
+		check_value(
+			nm("prom.churn_scan.%zu.sum", w), out,
+			"connecttop_connects_total{comm=\"scan\",daddr=\"other\",dport=\"other\","
+			"proto=\"udp\",result=\"ok\"}",
+			(double)total - value(out, "connecttop_series"));
+		check_value(nm("prom.churn_scan.%zu.series", w), out, "connecttop_series", 1000);
+		check_well_formed(nm("prom.churn_scan.%zu.well_formed", w), out);
+		free(out);
+	}
+	prom_free(p);
+	flows_free(t);
+}
+
 int main(void)
 {
 	test_basic();
@@ -929,5 +966,6 @@ int main(void)
 	test_collisions();
 	test_lat_wrap();
 	test_file();
+	test_churn();
 	return ck_done();
 }
