@@ -2,9 +2,11 @@
 #include "prom.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -737,6 +739,62 @@ static int write_cb(FILE *out, void *ctx)
 	struct file_ctx *c = ctx;
 
 	return prom_write(c->p, out, c->t, c->st);
+}
+
+/* what export_atomic's temporary name ("." NAME ".XXXXXX", in FILE's
+ * directory) adds to the name and to the path */
+#define TMP_NAME_EXTRA 8
+
+int prom_check_path(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	size_t len = strlen(path), namelen = strlen(name);
+	long name_max = NAME_MAX;
+
+	if (!len) {
+		snprintf(err, errlen,
+			 "an empty file name: give the file to write, e.g. "
+			 "/var/lib/prometheus/node-exporter/connecttop.prom");
+		return -EINVAL;
+	}
+	if (!namelen) {
+		snprintf(
+			err, errlen,
+			"'%.80s' ends in '/': give a file in that directory, e.g. %.80sconnecttop.prom",
+			path, path);
+		return -EINVAL;
+	}
+	/* the directory's file system may allow fewer than NAME_MAX bytes */
+	if (slash) {
+		char *dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+		long n = dir ? pathconf(dir, _PC_NAME_MAX) : -1;
+
+		free(dir);
+		if (n > 0 && n < name_max)
+			name_max = n;
+	} else {
+		long n = pathconf(".", _PC_NAME_MAX);
+
+		if (n > 0 && n < name_max)
+			name_max = n;
+	}
+	if (namelen + TMP_NAME_EXTRA > (size_t)name_max) {
+		snprintf(err, errlen,
+			 "the file name '%.32s...' is %zu bytes, at most %ld are possible: each "
+			 "write goes to a temporary file .NAME.XXXXXX first, and a name in that "
+			 "directory may have %ld bytes",
+			 name, namelen, name_max - TMP_NAME_EXTRA, name_max);
+		return -ENAMETOOLONG;
+	}
+	if (len + TMP_NAME_EXTRA >= PATH_MAX) {
+		snprintf(err, errlen,
+			 "the path '%.32s...' is %zu bytes, at most %d are possible: each write "
+			 "goes to a temporary file .NAME.XXXXXX next to it first, and a path may "
+			 "have %d bytes (PATH_MAX, its final NUL included)",
+			 path, len, PATH_MAX - TMP_NAME_EXTRA - 1, PATH_MAX);
+		return -ENAMETOOLONG;
+	}
+	return 0;
 }
 
 int prom_write_file(struct prom *p, const char *path, struct ct_flows *t, const struct ct_stats *st)

@@ -1444,6 +1444,34 @@ static void test_fuzz(uint64_t base)
 	   seen.max_demoted, seen.max_folded, seen.max_evicted, seen.max_new_in_write, seen.clears);
 }
 
+/* --prometheus names that no write could ever use are refused up front */
+static void test_check_path(void)
+{
+	char err[256], name[300], path[4200];
+
+	CHECK_I("prom.path.plain", 0, prom_check_path("/tmp/connecttop.prom", err, sizeof(err)));
+	CHECK_I("prom.path.relative", 0, prom_check_path("connecttop.prom", err, sizeof(err)));
+	CHECK_I("prom.path.empty", -EINVAL, prom_check_path("", err, sizeof(err)));
+	ck_contains("prom.path.empty.why", err, "an empty file name");
+	CHECK_I("prom.path.dir", -EINVAL, prom_check_path("/tmp/", err, sizeof(err)));
+	ck_contains("prom.path.dir.why", err, "ends in '/'");
+	/* ".NAME.XXXXXX" must fit in NAME_MAX (255 on /tmp's file systems) */
+	memset(name, 'x', sizeof(name));
+	snprintf(path, sizeof(path), "/tmp/%.*s", 247, name);
+	CHECK_I("prom.path.name_247", 0, prom_check_path(path, err, sizeof(err)));
+	snprintf(path, sizeof(path), "/tmp/%.*s", 248, name);
+	CHECK_I("prom.path.name_248", -ENAMETOOLONG, prom_check_path(path, err, sizeof(err)));
+	ck_contains("prom.path.name_248.why", err, "is 248 bytes, at most 247");
+	/* and the temporary file's path, with its NUL, in PATH_MAX */
+	for (size_t i = 0; i < 4087; i += 2)
+		memcpy(path + i, "./", 2);
+	memcpy(path + 4087 - 1, "x", 2);
+	CHECK_I("prom.path.path_4087", 0, prom_check_path(path, err, sizeof(err)));
+	memcpy(path + 4087 - 1, "xy", 3);
+	CHECK_I("prom.path.path_4088", -ENAMETOOLONG, prom_check_path(path, err, sizeof(err)));
+	ck_contains("prom.path.path_4088.why", err, "is 4088 bytes, at most 4087");
+}
+
 /* test_prom SEED: the fuzz alone, from another seed */
 int main(int argc, char **argv)
 {
@@ -1461,6 +1489,7 @@ int main(int argc, char **argv)
 	test_lat_wrap();
 	test_file();
 	test_churn();
+	test_check_path();
 	test_fuzz(0x5eed0c0ffee);
 	return ck_done();
 }
