@@ -329,6 +329,8 @@ static void parse_args(int argc, char **argv)
 		if (!o->filter)
 			die_usage("-f: %s", err);
 	}
+	if (o->prom_path && prom_check_path(o->prom_path, err, sizeof(err)))
+		die_usage("--prometheus: %s", err);
 	if (o->prom_path) {
 		char *dir = strdup(o->prom_path), *slash = strrchr(dir, '/');
 

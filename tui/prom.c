@@ -2,9 +2,11 @@
 #include "prom.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -85,6 +87,8 @@ struct prom {
 	size_t max_series, max_demoted;
 	struct series **tab; /* hash of every series, demoted ones included */
 	size_t nbuckets, n_own, n_other, n_demoted;
+	/* by tag - 1. It moves when it grows (state_new): what must outlive
+	 * a state_new holds a tag, never a struct flow_state pointer */
 	struct flow_state *st;
 	size_t st_cap, st_used;
 	uint32_t st_free;
@@ -267,7 +271,8 @@ static struct flow_state *state_of(struct prom *p, uint32_t tag)
 	return tag && tag <= p->st_used && p->st[tag - 1].used ? &p->st[tag - 1] : NULL;
 }
 
-/* a new state, its tag in *tag; NULL when out of memory */
+/* a new state, its tag in *tag; NULL when out of memory. It may move every
+ * state: pointers from state_of() before it are stale after it. */
 static struct flow_state *state_new(struct prom *p, uint32_t *tag)
 {
 	struct flow_state *st;
@@ -400,9 +405,10 @@ uint64_t prom_write_errors(const struct prom *p)
 
 /* ---- placing flows: the busiest get series of their own ---- */
 
+/* a flow to place: its state by tag (p->st may move while they are gathered) */
 struct cand {
-	struct flow_state *st;
-	const struct ct_row *r;
+	uint32_t tag;
+	const struct ct_row *r; /* the snapshot's row: the snapshot does not move */
 	double score;
 };
 
@@ -460,7 +466,7 @@ static int place_all(struct prom *p, struct cand *c, size_t nc)
 
 	qsort(c, nc, sizeof(*c), by_score_desc);
 	for (size_t i = 0; i < nc; i++) {
-		struct flow_state *st = c[i].st;
+		struct flow_state *st = state_of(p, c[i].tag);
 		struct skey k;
 		struct series *s = NULL;
 
@@ -649,7 +655,7 @@ int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struc
 			if (s) /* its key's series (a demoted one: folded for good) */
 				fs->route = s;
 			else
-				c[nc++] = (struct cand){ fs, r, fs->score };
+				c[nc++] = (struct cand){ r->tag, r, fs->score };
 		}
 		if (fs->route) { /* placed flows score for their series */
 			struct series *s = target(fs->route);
@@ -733,6 +739,62 @@ static int write_cb(FILE *out, void *ctx)
 	struct file_ctx *c = ctx;
 
 	return prom_write(c->p, out, c->t, c->st);
+}
+
+/* what export_atomic's temporary name ("." NAME ".XXXXXX", in FILE's
+ * directory) adds to the name and to the path */
+#define TMP_NAME_EXTRA 8
+
+int prom_check_path(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	size_t len = strlen(path), namelen = strlen(name);
+	long name_max = NAME_MAX;
+
+	if (!len) {
+		snprintf(err, errlen,
+			 "an empty file name: give the file to write, e.g. "
+			 "/var/lib/prometheus/node-exporter/connecttop.prom");
+		return -EINVAL;
+	}
+	if (!namelen) {
+		snprintf(
+			err, errlen,
+			"'%.80s' ends in '/': give a file in that directory, e.g. %.80sconnecttop.prom",
+			path, path);
+		return -EINVAL;
+	}
+	/* the directory's file system may allow fewer than NAME_MAX bytes */
+	if (slash) {
+		char *dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+		long n = dir ? pathconf(dir, _PC_NAME_MAX) : -1;
+
+		free(dir);
+		if (n > 0 && n < name_max)
+			name_max = n;
+	} else {
+		long n = pathconf(".", _PC_NAME_MAX);
+
+		if (n > 0 && n < name_max)
+			name_max = n;
+	}
+	if (namelen + TMP_NAME_EXTRA > (size_t)name_max) {
+		snprintf(err, errlen,
+			 "the file name '%.32s...' is %zu bytes, at most %ld are possible: each "
+			 "write goes to a temporary file .NAME.XXXXXX first, and a name in that "
+			 "directory may have %ld bytes",
+			 name, namelen, name_max - TMP_NAME_EXTRA, name_max);
+		return -ENAMETOOLONG;
+	}
+	if (len + TMP_NAME_EXTRA >= PATH_MAX) {
+		snprintf(err, errlen,
+			 "the path '%.32s...' is %zu bytes, at most %d are possible: each write "
+			 "goes to a temporary file .NAME.XXXXXX next to it first, and a path may "
+			 "have %d bytes (PATH_MAX, its final NUL included)",
+			 path, len, PATH_MAX - TMP_NAME_EXTRA - 1, PATH_MAX);
+		return -ENAMETOOLONG;
+	}
+	return 0;
 }
 
 int prom_write_file(struct prom *p, const char *path, struct ct_flows *t, const struct ct_stats *st)

@@ -34,6 +34,11 @@ int prom_write_file(struct prom *p, const char *path, struct ct_flows *t,
  * date (prom_write keeps its own). The rows' tags are p's: they are set in
  * snap (and in the table) when a flow is first seen. Exposed for tests. */
 int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struct ct_stats *st);
+/* Can prom_write_file write path at all (a file name, not too long for its
+ * temporary name)? 0, or -EINVAL or -ENAMETOOLONG with what and why in err
+ * (one line, without the option's name). Whether the directory exists and
+ * is writable is the caller's to check. */
+int prom_check_path(const char *path, char *err, size_t errlen);
 /* failed prom_write_file calls so far */
 uint64_t prom_write_errors(const struct prom *p);
 

@@ -918,8 +918,567 @@ static void test_file(void)
 	flows_free(t);
 }
 
-int main(void)
+/* ---- flow churn: many new flows in one write ---- */
+
+/* A port scan: thousands of flows the exporter has not seen, all in one
+ * write. Each needs a state, so the states' array grows (and moves) while
+ * the flows to place are being gathered: nothing may still point into the
+ * old one (issue 12: a heap-use-after-free, SIGSEGV in the exporter). The
+ * table holds them all: eviction is the fuzz's (test_fuzz). */
+static void test_churn(void)
 {
+	static const int waves[] = { 5000, 20000, 300 };
+	struct ct_flows *t = flows_new(30000);
+	struct prom *p = prom_new(t, 1000);
+	uint64_t total = 0;
+	int port = 10000;
+
+	for (size_t w = 0; w < ARRAY_SIZE(waves); w++) {
+		char *out;
+
+		for (int i = 0; i < waves[w]; i++, port++) {
+			add_n(t, key("scan", "127.0.0.99", 10000 + port % 50000, P_UDP), 1,
+			      T0 + port, 7, 0);
+			total++;
+		}
+		out = expose(p, t, nm("prom.churn_scan.%zu", w));
+		check_value(
+			nm("prom.churn_scan.%zu.sum", w), out,
+			"connecttop_connects_total{comm=\"scan\",daddr=\"other\",dport=\"other\","
+			"proto=\"udp\",result=\"ok\"}",
+			(double)total - value(out, "connecttop_series"));
+		check_value(nm("prom.churn_scan.%zu.series", w), out, "connecttop_series", 1000);
+		check_well_formed(nm("prom.churn_scan.%zu.well_formed", w), out);
+		free(out);
+	}
+	prom_free(p);
+	flows_free(t);
+}
+
+/* ---- a fuzz of the state handling: random churn ---- */
+
+/* one sample line of an exposition: the series (name and labels), its value */
+struct fz_line {
+	char *series;
+	double v;
+};
+
+struct fz_expo {
+	struct fz_line *l;
+	size_t n;
+};
+
+/* what was fed since the round began, and what a round exercised */
+struct fz_model {
+	uint64_t connects;  /* finished connects (a pending one counts at its outcome) */
+	uint64_t latencies; /* finished connects with a handshake time (ok, refused) */
+	uint64_t samples;
+};
+
+struct fz_seen {
+	double max_demoted, max_folded, max_evicted, max_new_in_write;
+	unsigned clears;
+};
+
+static uint64_t fz_rand(uint64_t *s)
+{
+	/* xorshift64*: small, and the same sequence on every machine */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+static unsigned fz_below(uint64_t *s, unsigned n)
+{
+	return (unsigned)(fz_rand(s) % n);
+}
+
+static int fz_line_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct fz_line *)a)->series, ((const struct fz_line *)b)->series);
+}
+
+static void fz_expo_free(struct fz_expo *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->l[i].series);
+	free(e->l);
+	e->l = NULL;
+	e->n = 0;
+}
+
+/* every sample line of text, sorted by series */
+static void fz_parse(const char *text, struct fz_expo *e)
+{
+	size_t cap = 0;
+
+	e->l = NULL;
+	e->n = 0;
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *end = strchr(l, '\n'), *sp;
+
+		if (*l == '#' || !end)
+			continue;
+		for (sp = end; sp > l && *sp != ' ';)
+			sp--;
+		if (e->n == cap) {
+			cap = cap ? 2 * cap : 256;
+			e->l = realloc(e->l, cap * sizeof(*e->l));
+			if (!e->l)
+				abort();
+		}
+		e->l[e->n].series = strndup(l, sp - l);
+		e->l[e->n].v = strtod(sp + 1, NULL);
+		if (!e->l[e->n].series)
+			abort();
+		e->n++;
+	}
+	qsort(e->l, e->n, sizeof(*e->l), fz_line_cmp);
+}
+
+static const struct fz_line *fz_find(const struct fz_expo *e, const char *series)
+{
+	struct fz_line k = { (char *)series, 0 };
+
+	return bsearch(&k, e->l, e->n, sizeof(*e->l), fz_line_cmp);
+}
+
+static double fz_value(const struct fz_expo *e, const char *series)
+{
+	const struct fz_line *l = fz_find(e, series);
+
+	return l ? l->v : -1;
+}
+
+/* a counter or a histogram's sample: what may never go down */
+static int fz_is_counter(const char *series)
+{
+	static const char *const sfx[] = { "_total", "_bucket", "_sum", "_count" };
+	size_t n = strcspn(series, "{");
+
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
+		size_t k = strlen(sfx[i]);
+
+		if (n > k && !strncmp(series + n - k, sfx[i], k))
+			return 1;
+	}
+	return 0;
+}
+
+static int fz_starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* the (comm, daddr, dport) labels of a series: "{comm=...,dport=\"..\"", in buf */
+static const char *fz_labels(const char *series, char *buf, size_t len)
+{
+	const char *b = strchr(series, '{'), *d = b ? strstr(b, "\",dport=\"") : NULL, *e;
+
+	buf[0] = 0;
+	if (!d || !(e = strchr(d + 9, '"')))
+		return buf;
+	snprintf(buf, len, "%.*s", (int)(e + 1 - b), b);
+	return buf;
+}
+
+static int fz_str_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+struct fz_comm {
+	char comm[128];
+	double before, after;
+};
+
+/* the invariants of one write (cur), against the one before (prev, n 0 for
+ * none): 1 if they hold, else 0 and why */
+static int fz_check(const struct fz_expo *prev, const struct fz_expo *cur, const struct fz_model *m,
+		    size_t cap, char *why, size_t whylen)
+{
+	struct fz_comm comms[64];
+	size_t ncomms = 0, nown = 0, nother = 0;
+	char(*own)[256] = calloc(cur->n + 1, sizeof(*own));
+	double connects = 0, lat = 0, down = 0, grew = 0;
+	int ok = 0;
+
+	if (!own)
+		abort();
+	for (size_t i = 0; i + 1 < cur->n; i++)
+		if (!strcmp(cur->l[i].series, cur->l[i + 1].series)) {
+			snprintf(why, whylen, "duplicate series %.200s", cur->l[i].series);
+			goto out;
+		}
+	/* counters: never down; a series may leave only when it had one
+	 * (comm, daddr, dport) of its own, demoted into its process's "other" */
+	for (size_t i = 0; i < prev->n; i++) {
+		const struct fz_line *a = &prev->l[i], *b = fz_find(cur, a->series);
+
+		if (!fz_is_counter(a->series))
+			continue;
+		if (b && b->v < a->v) {
+			snprintf(why, whylen, "%.200s went down from %.17g to %.17g", a->series,
+				 a->v, b->v);
+			goto out;
+		}
+		if (!b && (!strchr(a->series, '{') || strstr(a->series, "daddr=\"other\""))) {
+			snprintf(why, whylen, "%.200s (%.17g) is gone", a->series, a->v);
+			goto out;
+		}
+	}
+	/* the totals: every finished connect is in exactly one series */
+	for (int w = 0; w < 2; w++) {
+		const struct fz_expo *e = w ? cur : prev;
+
+		for (size_t i = 0; i < e->n; i++) {
+			char c[256];
+			size_t j;
+
+			if (!fz_starts(e->l[i].series, "connecttop_connects_total{"))
+				continue;
+			comm_of(e->l[i].series, c, sizeof(c));
+			for (j = 0; j < ncomms && strcmp(comms[j].comm, c); j++)
+				;
+			if (j == ncomms) {
+				if (ncomms == ARRAY_SIZE(comms))
+					abort(); /* a test bug: more names than the fuzz makes */
+				snprintf(comms[j].comm, sizeof(comms[j].comm), "%.127s", c);
+				comms[j].before = comms[j].after = 0;
+				ncomms++;
+			}
+			*(w ? &comms[j].after : &comms[j].before) += e->l[i].v;
+		}
+	}
+	for (size_t j = 0; j < ncomms; j++) {
+		if (!strcmp(comms[j].comm, "other"))
+			grew = comms[j].after - comms[j].before;
+		else if (comms[j].after < comms[j].before)
+			down += comms[j].before - comms[j].after;
+	}
+	/* a process's total goes down only by what its demoted series took to
+	 * comm="other" (its own "other" series were not to be had) */
+	if (down > grew) {
+		snprintf(why, whylen, "processes lost %.17g connects, comm=\"other\" gained %.17g",
+			 down, grew);
+		goto out;
+	}
+	for (size_t i = 0; i < cur->n; i++) {
+		const char *s = cur->l[i].series;
+		int other = strstr(s, "daddr=\"other\"") != NULL;
+
+		if (fz_starts(s, "connecttop_connects_total{"))
+			connects += cur->l[i].v;
+		else if (fz_starts(s, "connecttop_connect_latency_seconds_count{"))
+			lat += cur->l[i].v;
+		else
+			continue;
+		if (!other)
+			fz_labels(s, own[nown++], sizeof(own[0]));
+	}
+	if (connects != (double)m->connects || lat != (double)m->latencies) {
+		snprintf(why, whylen,
+			 "%.17g connects and %.17g latencies written, %llu and %llu fed", connects,
+			 lat, (unsigned long long)m->connects, (unsigned long long)m->latencies);
+		goto out;
+	}
+	/* the cap: at most cap label sets of their own, cap processes' "other" */
+	qsort(own, nown, sizeof(*own), fz_str_cmp);
+	{
+		size_t distinct = 0;
+
+		for (size_t i = 0; i < nown; i++)
+			distinct += !i || strcmp(own[i], own[i - 1]);
+		nown = distinct;
+	}
+	/* processes with a daddr="other" series written (comm="other" aside) */
+	for (size_t j = 0; j < ncomms; j++) {
+		char k[160];
+
+		snprintf(k, sizeof(k), "{comm=\"%s\",daddr=\"other\"", comms[j].comm);
+		if (strcmp(comms[j].comm, "other"))
+			for (size_t i = 0; i < cur->n; i++)
+				if (fz_starts(cur->l[i].series, "connecttop_connects_total") &&
+				    strstr(cur->l[i].series, k)) {
+					nother++;
+					break;
+				}
+	}
+	if (nown > cap || fz_value(cur, "connecttop_series") > (double)cap ||
+	    fz_value(cur, "connecttop_series") < (double)nown || nother > cap ||
+	    fz_value(cur, "connecttop_other_series") > (double)cap ||
+	    fz_value(cur, "connecttop_other_series") < (double)nother) {
+		snprintf(why, whylen,
+			 "cap %zu: %zu label sets of their own written, connecttop_series %.17g; "
+			 "%zu processes' other written, connecttop_other_series %.17g",
+			 cap, nown, fz_value(cur, "connecttop_series"), nother,
+			 fz_value(cur, "connecttop_other_series"));
+		goto out;
+	}
+	ok = 1;
+out:
+	free(own);
+	return ok;
+}
+
+/* names that sanitize alike, "other" itself, 16 bytes with no NUL */
+static const struct {
+	const char *s;
+	size_t len;
+} fz_comms[] = {
+	{ "curl", 4 },
+	{ "wget", 4 },
+	{ "a\nb", 3 },
+	{ "a\\x0ab", 6 },
+	{ "other", 5 },
+	{ "c\x80", 2 },
+	{ "0123456789abcdef", 16 },
+	{ "scan", 4 },
+	{ "a\"b\\c", 5 },
+	{ "nginx", 5 },
+};
+static const uint16_t fz_protos[] = { P_TCP, P_UDP, 132, 33, 136, 1 };
+
+static struct flow_key fz_key(uint64_t *rs, unsigned ncomm, unsigned naddr, unsigned nport)
+{
+	struct flow_key k;
+	unsigned c = fz_below(rs, ncomm), a = fz_below(rs, naddr);
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.comm, fz_comms[c].s, fz_comms[c].len);
+	if (fz_below(rs, 8)) {
+		k.family = 4;
+		k.daddr[0] = 10;
+		k.daddr[1] = (uint8_t)(a >> 16);
+		k.daddr[2] = (uint8_t)(a >> 8);
+		k.daddr[3] = (uint8_t)a;
+	} else {
+		k.family = 6;
+		k.daddr[0] = 0xfd;
+		k.daddr[13] = (uint8_t)(a >> 16);
+		k.daddr[14] = (uint8_t)(a >> 8);
+		k.daddr[15] = (uint8_t)a;
+	}
+	k.dport = (uint16_t)(1 + fz_below(rs, nport));
+	k.proto = fz_protos[fz_below(rs, fz_below(rs, 4) ? 2 : ARRAY_SIZE(fz_protos))];
+	return k;
+}
+
+static void fz_feed(struct ct_flows *t, struct fz_model *m, uint64_t *rs, struct flow_key k,
+		    uint64_t *now, int pending, int outcome)
+{
+	static const int rets[] = { 0, 0, 0, -ECONNREFUSED, -ETIMEDOUT, -ENETUNREACH, -EACCES };
+	struct ct_sample s = sample(k, (*now)++, 1 + fz_below(rs, 5), rets[fz_below(rs, 7)]);
+
+	s.pending = (uint8_t)pending;
+	s.outcome = (uint8_t)outcome;
+	if (pending)
+		s.ret = -EINPROGRESS;
+	if (fz_below(rs, 2)) {
+		s.has_lat = 1;
+		s.lat_ns = fz_rand(rs) % (1ULL << fz_below(rs, 40));
+	}
+	flows_add(t, &s);
+	m->samples++;
+	if (!pending) {
+		m->connects++;
+		m->latencies += s.has_lat && (s.ret == 0 || s.ret == -ECONNREFUSED);
+	}
+}
+
+/* One round: a table and an exporter of random sizes, random churn, a
+ * check after every write. 1 if every write held, else 0 and why. */
+static int fz_round(uint64_t seed, struct fz_seen *seen, char *why, size_t whylen)
+{
+	static const size_t tables[] = { 1, 2, 5, 50, 300, 1000 };
+	/* a large cap only costs time here: the states grow with flows, not series */
+	static const size_t caps[] = { 1, 2, 3, 5, 10, 40 };
+	static const unsigned addrs[] = { 3, 50, 2000, 100000 };
+	uint64_t rs = seed | 1, now = T0;
+	size_t max_flows = tables[fz_below(&rs, ARRAY_SIZE(tables))],
+	       cap = caps[fz_below(&rs, ARRAY_SIZE(caps))];
+	unsigned ncomm = 1 + fz_below(&rs, ARRAY_SIZE(fz_comms)),
+		 naddr = addrs[fz_below(&rs, ARRAY_SIZE(addrs))], nport = 1 + fz_below(&rs, 40),
+		 steps = 100 + fz_below(&rs, 600), writes = 0;
+	struct ct_flows *t = flows_new(max_flows);
+	struct prom *p = prom_new(t, cap);
+	struct fz_expo prev = { NULL, 0 }, cur;
+	struct fz_model m = { 0, 0, 0 };
+	struct flow_key pend[64], hot[3];
+	size_t npend = 0, flows_before = 0;
+	int ok = 1;
+
+	if (!t || !p)
+		abort();
+	for (size_t i = 0; i < ARRAY_SIZE(hot); i++)
+		hot[i] = fz_key(&rs, ncomm, naddr, nport);
+	for (unsigned step = 0; ok && step <= steps; step++) {
+		unsigned op = step == steps ? 99 : fz_below(&rs, 100);
+
+		if (op < 50) { /* a few connects of some flow */
+			struct flow_key k = fz_key(&rs, ncomm, naddr, nport);
+
+			for (unsigned n = 1 + fz_below(&rs, 5); n; n--)
+				fz_feed(t, &m, &rs, k, &now, 0, 0);
+		} else if (op < 56) { /* a scan: many flows, most of them new */
+			unsigned n = 1 + fz_below(&rs, fz_below(&rs, 3) ? 100 : 1500);
+
+			for (; n; n--)
+				fz_feed(t, &m, &rs, fz_key(&rs, ncomm, naddr, nport), &now, 0, 0);
+		} else if (op < 62) { /* a busy flow */
+			unsigned h = fz_below(&rs, ARRAY_SIZE(hot));
+
+			for (unsigned n = 5 + fz_below(&rs, 60); n; n--)
+				fz_feed(t, &m, &rs, hot[h], &now, 0, 0);
+		} else if (op < 64) { /* the busy flows change */
+			hot[fz_below(&rs, ARRAY_SIZE(hot))] = fz_key(&rs, ncomm, naddr, nport);
+		} else if (op < 70) { /* a connect whose outcome comes later */
+			struct flow_key k = fz_below(&rs, 2) && npend ?
+						    pend[fz_below(&rs, npend)] :
+						    fz_key(&rs, ncomm, naddr, nport);
+
+			fz_feed(t, &m, &rs, k, &now, 1, 0);
+			if (npend < ARRAY_SIZE(pend))
+				pend[npend++] = k;
+		} else if (op < 76) { /* an outcome, maybe after its flow was evicted */
+			if (npend) {
+				size_t i = fz_below(&rs, npend);
+
+				fz_feed(t, &m, &rs, pend[i], &now, 0, 1);
+				pend[i] = pend[--npend];
+			}
+		} else if (op < 80) {
+			now += NS_PER_S;
+			flows_tick(t, now);
+		} else if (op < 81) {
+			flows_clear(t);
+			flows_before = 0;
+			seen->clears++;
+		} else if (op < 90) { /* one connect of a busy flow */
+			fz_feed(t, &m, &rs, hot[fz_below(&rs, ARRAY_SIZE(hot))], &now, 0, 0);
+		} else { /* a write */
+			struct ct_stats st = stats(t);
+			struct ck_mem mem;
+			char *out;
+			int rc;
+
+			st.events = m.samples;
+			rc = prom_write(p, mem_open(&mem), t, &st);
+			out = mem_close(&mem);
+			writes++;
+			if (rc) {
+				snprintf(why, whylen, "write %u: %s", writes, strerror(-rc));
+				ok = 0;
+			} else {
+				fz_parse(out, &cur);
+				if (!fz_check(&prev, &cur, &m, cap, why, whylen))
+					ok = 0;
+				if (fz_value(&cur, "connecttop_demoted_series_total") >
+				    seen->max_demoted)
+					seen->max_demoted =
+						fz_value(&cur, "connecttop_demoted_series_total");
+				if (fz_value(&cur, "connecttop_folded_flows_total") >
+				    seen->max_folded)
+					seen->max_folded =
+						fz_value(&cur, "connecttop_folded_flows_total");
+				if (fz_value(&cur, "connecttop_evicted_flows_total") >
+				    seen->max_evicted)
+					seen->max_evicted =
+						fz_value(&cur, "connecttop_evicted_flows_total");
+				/* at least this many flows are new to the exporter */
+				if (flows_count(t) > flows_before &&
+				    (double)(flows_count(t) - flows_before) >
+					    seen->max_new_in_write)
+					seen->max_new_in_write =
+						(double)(flows_count(t) - flows_before);
+				fz_expo_free(&prev);
+				prev = cur;
+			}
+			free(out);
+			flows_before = flows_count(t);
+			if (!ok) {
+				char tmp[512];
+
+				snprintf(tmp, sizeof(tmp),
+					 "table %zu, cap %zu, %u names, %u addresses, %u ports, "
+					 "write %u: %.400s",
+					 max_flows, cap, ncomm, naddr, nport, writes, why);
+				snprintf(why, whylen, "%s", tmp);
+			}
+		}
+	}
+	fz_expo_free(&prev);
+	prom_free(p);
+	flows_free(t);
+	return ok;
+}
+
+/* Random churn under ASan: flows appear, grow, are evicted and cleared,
+ * with random caps; after every write the invariants hold (fz_check). The
+ * seeds are fixed: a failure names its round, and test_prom SEED runs
+ * other ones. */
+static void test_fuzz(uint64_t base)
+{
+	struct fz_seen seen = { 0, 0, 0, 0, 0 };
+	char why[512] = "";
+	int failed = 0;
+
+	for (unsigned round = 0; round < 40; round++) {
+		uint64_t seed = base + round * 0x9e3779b97f4a7c15ULL;
+
+		if (!fz_round(seed, &seen, why, sizeof(why))) {
+			ck(0, nm("prom.fuzz.round_%u", round), "seed 0x%llx: %s",
+			   (unsigned long long)seed, why);
+			failed = 1;
+			break;
+		}
+	}
+	if (!failed)
+		ck(1, "prom.fuzz.invariants", " ");
+	/* the fuzz reached what it is for: a test that cannot fail is a defect */
+	ck(seen.max_demoted > 0 && seen.max_folded > 0 && seen.max_evicted > 0 &&
+		   seen.max_new_in_write > 256 && seen.clears > 0,
+	   "prom.fuzz.coverage",
+	   "demoted %.0f, folded %.0f, evicted %.0f, new flows in a write %.0f, clears %u",
+	   seen.max_demoted, seen.max_folded, seen.max_evicted, seen.max_new_in_write, seen.clears);
+}
+
+/* --prometheus names that no write could ever use are refused up front */
+static void test_check_path(void)
+{
+	char err[256], name[300], path[4200];
+
+	CHECK_I("prom.path.plain", 0, prom_check_path("/tmp/connecttop.prom", err, sizeof(err)));
+	CHECK_I("prom.path.relative", 0, prom_check_path("connecttop.prom", err, sizeof(err)));
+	CHECK_I("prom.path.empty", -EINVAL, prom_check_path("", err, sizeof(err)));
+	ck_contains("prom.path.empty.why", err, "an empty file name");
+	CHECK_I("prom.path.dir", -EINVAL, prom_check_path("/tmp/", err, sizeof(err)));
+	ck_contains("prom.path.dir.why", err, "ends in '/'");
+	/* ".NAME.XXXXXX" must fit in NAME_MAX (255 on /tmp's file systems) */
+	memset(name, 'x', sizeof(name));
+	snprintf(path, sizeof(path), "/tmp/%.*s", 247, name);
+	CHECK_I("prom.path.name_247", 0, prom_check_path(path, err, sizeof(err)));
+	snprintf(path, sizeof(path), "/tmp/%.*s", 248, name);
+	CHECK_I("prom.path.name_248", -ENAMETOOLONG, prom_check_path(path, err, sizeof(err)));
+	ck_contains("prom.path.name_248.why", err, "is 248 bytes, at most 247");
+	/* and the temporary file's path, with its NUL, in PATH_MAX */
+	for (size_t i = 0; i < 4087; i += 2)
+		memcpy(path + i, "./", 2);
+	memcpy(path + 4087 - 1, "x", 2);
+	CHECK_I("prom.path.path_4087", 0, prom_check_path(path, err, sizeof(err)));
+	memcpy(path + 4087 - 1, "xy", 3);
+	CHECK_I("prom.path.path_4088", -ENAMETOOLONG, prom_check_path(path, err, sizeof(err)));
+	ck_contains("prom.path.path_4088.why", err, "is 4088 bytes, at most 4087");
+}
+
+/* test_prom SEED: the fuzz alone, from another seed */
+int main(int argc, char **argv)
+{
+	if (argc > 1) {
+		test_fuzz(strtoull(argv[1], NULL, 0));
+		return ck_done();
+	}
 	test_basic();
 	test_escaping();
 	test_cap();
@@ -929,5 +1488,8 @@ int main(void)
 	test_collisions();
 	test_lat_wrap();
 	test_file();
+	test_churn();
+	test_check_path();
+	test_fuzz(0x5eed0c0ffee);
 	return ck_done();
 }
