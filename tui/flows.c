@@ -13,7 +13,6 @@
 #define ROWS_MIN 1024	     /* rows array of an empty table; doubled as it fills */
 #define PIDTAB_MIN 8	     /* a flow's pid table when a third distinct pid comes */
 #define PID_HASH 2654435761u /* Knuth's multiplicative hash (2^32 / golden ratio) */
-#define NS_PER_US 1000
 
 static uint64_t next_table_id;
 
@@ -44,6 +43,7 @@ static void flow_release(struct ct_flow *f)
 {
 	free(f->pidtab);
 	pending_free(&f->pend);
+	free(f->lat);
 }
 
 void flows_free(struct ct_flows *t)
@@ -163,10 +163,14 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	r->tag = f->tag;
 	r->more = m;
 	m->pids = NULL;
-	memcpy(m->lat, f->lat, sizeof(m->lat));
+	if (f->lat)
+		m->lat = *f->lat;
+	else
+		memset(&m->lat, 0, sizeof(m->lat));
 	memcpy(m->errs, f->errs, sizeof(m->errs));
 	memcpy(m->hist_ring, f->hist, sizeof(m->hist_ring));
 	m->pending_since_ns = pending_oldest(f->pend);
+	m->pad = 0;
 }
 
 size_t flows_pids(const struct ct_flow *f, uint32_t *out)
@@ -348,18 +352,6 @@ static void flow_add_pid(struct ct_flow *f, uint32_t pid)
 	f->npids++;
 }
 
-static unsigned lat_bucket(uint64_t lat_ns)
-{
-	uint64_t us = lat_ns / NS_PER_US;
-	unsigned b = 0;
-
-	while (us > 1 && b < CT_LAT_BUCKETS - 1) {
-		us >>= 1;
-		b++;
-	}
-	return b;
-}
-
 void flows_add(struct ct_flows *t, const struct ct_sample *s)
 {
 	struct ct_flow *f = flow_get(t, &s->key, s->ts_ns);
@@ -399,9 +391,12 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	if (res != RES_OK && res != RES_PENDING)
 		ct_errs_add(f->errs, &f->errs_other, -s->ret, 1);
 	/* handshake time of connects that were established or refused: a
-	 * timeout's "latency" would only measure the kernel's SYN timeout */
-	if (s->has_lat && (res == RES_OK || res == RES_REFUSED)) {
-		f->lat[lat_bucket(s->lat_ns)]++;
+	 * timeout's "latency" would only measure the kernel's SYN timeout
+	 * (without memory for the histogram the sample is not counted at all:
+	 * lat_n stays the histogram's sum) */
+	if (s->has_lat && (res == RES_OK || res == RES_REFUSED) &&
+	    (f->lat || (f->lat = calloc(1, sizeof(*f->lat))))) {
+		ct_lat_add(f->lat, s->lat_ns, 1);
 		f->lat_n++;
 		f->lat_sum_ns += s->lat_ns;
 		if (s->lat_ns > f->lat_max_ns)

@@ -18,7 +18,9 @@ struct ct_flow {
 	uint64_t first_ns, last_ns;
 	uint64_t lat_n, lat_sum_ns, lat_max_ns;
 	uint64_t epoch; /* the interval hist[epoch % CT_RING] counts */
-	uint32_t lat[CT_LAT_BUCKETS];
+	/* NULL until the first latency sample: UDP and AF_UNIX flows never
+	 * have one, and a TCP flow's 208 bytes are not in every flow */
+	struct ct_lat *lat;
 	/* the current interval and CT_HIST complete ones */
 	uint32_t hist[CT_RING];
 	struct ct_errcount errs[CT_FLOW_ERRS];

@@ -18,8 +18,9 @@
  * flow is routed to. Series therefore hold plain 64-bit totals: moving a
  * flow from one series to another, or a whole series into its process's
  * "other", never takes anything back from a series, so every exported
- * counter is monotonic for the life of the process. The table's latency
- * buckets are 32-bit and wrap; their differences are taken modulo 2^32.
+ * counter is monotonic for the life of the process. The histogram's
+ * counts below each bound come from the table's 32-bit bucket counts, which
+ * wrap; their differences are taken modulo 2^32.
  *
  * Series are keyed by the label values as written (the sanitized name), not
  * by the raw bytes: two names that sanitize alike ("a<newline>b" and the text
@@ -37,8 +38,10 @@ enum { KIND_OWN = 0, KIND_OTHER };
 #define DECAY 0.9	       /* a score's weight left after one write */
 #define DEMOTE_MIN 1024	       /* demoted keys remembered: at least this many */
 
-/* histogram bounds: 2^k microseconds, so they fall on the log2 buckets */
+/* histogram bounds: 2^k microseconds, bucket boundaries of the table's
+ * histograms at any resolution (row.h), so that the counts are exact */
 static const int le_pow[] = { 6, 8, 10, 12, 14, 16, 18, 20, 22, 24 };
+#define LE_N ARRAY_SIZE(le_pow)
 
 struct skey {
 	char comm[COMM_CANON]; /* sanitized, zero-filled: compared and hashed as bytes */
@@ -59,7 +62,7 @@ struct series {
 	struct skey key;
 	struct proto_counts *protos;
 	unsigned nprotos;
-	uint64_t lat[CT_LAT_BUCKETS];
+	uint64_t lat[LE_N]; /* handshakes shorter than 2^le_pow[i] us */
 	uint64_t lat_n, lat_sum_ns;
 	double score;	   /* connects, each write's weighing DECAY times less */
 	uint64_t score_at; /* the write score was last brought to */
@@ -72,7 +75,7 @@ struct series {
 /* what of a live flow's counts was handed to a series already */
 struct flow_state {
 	uint64_t results[RES_MAX];
-	uint32_t lat[CT_LAT_BUCKETS];
+	uint32_t lat[LE_N]; /* as series.lat, modulo 2^32 */
 	uint64_t lat_n, lat_sum_ns, count;
 	struct series *route; /* NULL until placed; may be a demoted series */
 	double score;
@@ -212,7 +215,7 @@ static int demote(struct prom *p, struct series *v)
 		for (int i = 0; i < RES_MAX; i++)
 			to->results[i] += pc->results[i];
 	}
-	for (int i = 0; i < CT_LAT_BUCKETS; i++)
+	for (size_t i = 0; i < LE_N; i++)
 		o->lat[i] += v->lat[i];
 	o->lat_n += v->lat_n;
 	o->lat_sum_ns += v->lat_sum_ns;
@@ -244,9 +247,10 @@ static int account(struct prom *p, struct series *s, const struct ct_row *r,
 		if (i != RES_PENDING)
 			pc->results[i] += r->results[i] - (st ? st->results[i] : 0);
 	/* the table's buckets are 32-bit: a difference modulo 2^32 is right
-	 * as long as a bucket does not take 2^32 samples between two writes */
-	for (int i = 0; i < CT_LAT_BUCKETS; i++)
-		s->lat[i] += (uint32_t)(r->more->lat[i] - (st ? st->lat[i] : 0));
+	 * as long as a flow does not take 2^32 samples between two writes */
+	for (size_t i = 0; i < LE_N; i++)
+		s->lat[i] +=
+			(uint32_t)(ct_lat_below(&r->more->lat, le_pow[i]) - (st ? st->lat[i] : 0));
 	s->lat_n += r->lat_n - (st ? st->lat_n : 0);
 	s->lat_sum_ns += r->lat_sum_ns - (st ? st->lat_sum_ns : 0);
 	d = r->count - (st ? st->count : 0);
@@ -260,7 +264,8 @@ static int account(struct prom *p, struct series *s, const struct ct_row *r,
 static void state_take(struct flow_state *st, const struct ct_row *r)
 {
 	memcpy(st->results, r->results, sizeof(st->results));
-	memcpy(st->lat, r->more->lat, sizeof(st->lat));
+	for (size_t i = 0; i < LE_N; i++)
+		st->lat[i] = (uint32_t)ct_lat_below(&r->more->lat, le_pow[i]);
 	st->lat_n = r->lat_n;
 	st->lat_sum_ns = r->lat_sum_ns;
 	st->count = r->count;
@@ -566,23 +571,18 @@ static void le_str(int k, char *buf, size_t len)
 
 static void put_hist(FILE *out, const struct series *s)
 {
-	uint64_t cum = 0;
-	size_t b = 0;
 	char le[32];
 
 	if (!s->lat_n)
 		return;
-	for (size_t i = 0; i < ARRAY_SIZE(le_pow); i++) {
-		/* a log2 bucket b holds [2^b, 2^(b+1)) us: all of it is below
-		 * 2^k us when b < k. So le="2^k us" counts the handshakes
-		 * shorter than 2^k us; one of exactly 2^k us (to the
-		 * microsecond) falls in the next bound's bucket. */
-		for (; b < (size_t)le_pow[i]; b++)
-			cum += s->lat[b];
+	for (size_t i = 0; i < LE_N; i++) {
+		/* le="2^k us" counts the handshakes shorter than 2^k us; one
+		 * of exactly 2^k us (to the microsecond) falls in the next
+		 * bound's bucket */
 		le_str(le_pow[i], le, sizeof(le));
 		fputs("connecttop_connect_latency_seconds_bucket{", out);
 		labels(out, s);
-		fprintf(out, ",le=\"%s\"} %llu\n", le, (unsigned long long)cum);
+		fprintf(out, ",le=\"%s\"} %llu\n", le, (unsigned long long)s->lat[i]);
 	}
 	fputs("connecttop_connect_latency_seconds_bucket{", out);
 	labels(out, s);

@@ -119,13 +119,207 @@ uint64_t ct_row_failures(const struct ct_row *r)
 	       r->results[RES_OTHER];
 }
 
-#define NS_PER_US 1000.0
+#define NS_PER_US 1000
 /* p * n samples rounded up, but not past a whole number float error put
  * a hair above it */
 #define PCT_ROUND_UP 0.999999
+#define LAT_TOP_US ((1ULL << CT_LAT_OCTAVES) - 1) /* longer ones go here */
+
+static unsigned lat_res(const struct ct_lat *h)
+{
+	return CT_LAT_RES_MAX - h->coarse;
+}
+
+/* the bucket of us at resolution res */
+static unsigned lat_index(uint64_t us, unsigned res)
+{
+	unsigned k;
+
+	if (us > LAT_TOP_US)
+		us = LAT_TOP_US;
+	if (us < (1ULL << res))
+		return (unsigned)us;
+	k = 63 - __builtin_clzll(us); /* us in [2^k, 2^(k+1)), k >= res */
+	return ((k - res + 1) << res) + (unsigned)((us >> (k - res)) - (1ULL << res));
+}
+
+/* bucket i at resolution res, at resolution res - 1: below 2^res the
+ * buckets of one microsecond stay, above two neighbours become one */
+static unsigned lat_index_coarser(unsigned i, unsigned res)
+{
+	return i < (1u << res) ? i : (i >> 1) + (1u << (res - 1));
+}
+
+void ct_lat_bounds(const struct ct_lat *h, unsigned i, uint64_t *lo_us, uint64_t *hi_us)
+{
+	unsigned res = lat_res(h), b = h->b[i], q = b >> res;
+
+	if (b < (1u << res)) {
+		*lo_us = b;
+		*hi_us = b + 1ULL;
+		return;
+	}
+	*lo_us = (uint64_t)((1u << res) + (b & ((1u << res) - 1))) << (q - 1);
+	*hi_us = *lo_us + (1ULL << (q - 1));
+}
+
+/* buckets from..to are not in use: zero, so that one content has one form
+ * (histograms compare as bytes) */
+static void lat_cells_clear(uint16_t *b, uint32_t *count, unsigned from, unsigned to)
+{
+	if (from < to) {
+		memset(b + from, 0, (to - from) * sizeof(*b));
+		memset(count + from, 0, (to - from) * sizeof(*count));
+	}
+}
+
+/* buckets b[0..*n) (ascending, with their counts) one resolution coarser,
+ * from res: neighbours that become one bucket add up */
+static void lat_cells_coarsen(uint16_t *b, uint32_t *count, unsigned *n, unsigned res)
+{
+	unsigned o = 0;
+
+	for (unsigned i = 0; i < *n; i++) {
+		unsigned nb = lat_index_coarser(b[i], res);
+
+		if (o && b[o - 1] == nb) {
+			count[o - 1] += count[i];
+		} else {
+			b[o] = (uint16_t)nb;
+			count[o++] = count[i];
+		}
+	}
+	lat_cells_clear(b, count, o, *n);
+	*n = o;
+}
+
+int ct_lat_coarsen(struct ct_lat *h)
+{
+	unsigned n = h->n;
+
+	if (!lat_res(h))
+		return -1;
+	lat_cells_coarsen(h->b, h->count, &n, lat_res(h));
+	h->n = (uint8_t)n;
+	h->coarse++;
+	return 0;
+}
+
+void ct_lat_add(struct ct_lat *h, uint64_t lat_ns, uint32_t n)
+{
+	uint64_t us = lat_ns / NS_PER_US;
+
+	if (!h->n || lat_ns < h->min_ns)
+		h->min_ns = lat_ns;
+	for (;;) {
+		unsigned b = lat_index(us, lat_res(h)), i = 0;
+
+		while (i < h->n && h->b[i] < b)
+			i++;
+		if (i < h->n && h->b[i] == b) {
+			h->count[i] += n;
+			return;
+		}
+		if (h->n < CT_LAT_CELLS) {
+			memmove(h->b + i + 1, h->b + i, (h->n - i) * sizeof(*h->b));
+			memmove(h->count + i + 1, h->count + i, (h->n - i) * sizeof(*h->count));
+			h->b[i] = (uint16_t)b;
+			h->count[i] = n;
+			h->n++;
+			return;
+		}
+		ct_lat_coarsen(h); /* cannot fail: log2 buckets all fit */
+	}
+}
+
+/* src's bucket i at dst's resolution (src's is finer or the same) */
+static unsigned lat_index_at(const struct ct_lat *src, unsigned i, const struct ct_lat *dst)
+{
+	unsigned b = src->b[i];
+
+	for (unsigned res = lat_res(src); res > lat_res(dst); res--)
+		b = lat_index_coarser(b, res);
+	return b;
+}
+
+void ct_lat_merge(struct ct_lat *dst, const struct ct_lat *src)
+{
+	uint16_t b[2 * CT_LAT_CELLS];
+	uint32_t count[2 * CT_LAT_CELLS];
+	unsigned n = 0, i = 0, j = 0;
+
+	if (!src->n)
+		return;
+	if (!dst->n || src->min_ns < dst->min_ns)
+		dst->min_ns = src->min_ns;
+	while (dst->coarse < src->coarse)
+		ct_lat_coarsen(dst);
+	while (i < dst->n || j < src->n) {
+		unsigned sb = j < src->n ? lat_index_at(src, j, dst) : UINT16_MAX + 1u;
+
+		if (i < dst->n && dst->b[i] <= sb) {
+			b[n] = dst->b[i];
+			count[n] = dst->count[i++];
+		} else {
+			b[n] = (uint16_t)sb;
+			count[n] = src->count[j++];
+		}
+		/* src's buckets can become one at dst's resolution */
+		if (n && b[n - 1] == b[n])
+			count[n - 1] += count[n];
+		else
+			n++;
+	}
+	while (n > CT_LAT_CELLS) {
+		lat_cells_coarsen(b, count, &n, lat_res(dst));
+		dst->coarse++;
+	}
+	/* n is at least dst->n: no bucket of dst is left behind */
+	memcpy(dst->b, b, n * sizeof(*b));
+	memcpy(dst->count, count, n * sizeof(*count));
+	dst->n = (uint8_t)n;
+}
+
+void ct_lat_sub(struct ct_lat *dst, const struct ct_lat *src)
+{
+	unsigned i = 0, o = 0;
+
+	for (unsigned j = 0; j < src->n; j++) {
+		unsigned sb = lat_index_at(src, j, dst);
+
+		while (i < dst->n && dst->b[i] < sb)
+			i++;
+		if (i < dst->n && dst->b[i] == sb)
+			dst->count[i] -= src->count[j];
+	}
+	/* the buckets left empty go */
+	for (i = 0; i < dst->n; i++) {
+		if (!dst->count[i])
+			continue;
+		dst->b[o] = dst->b[i];
+		dst->count[o++] = dst->count[i];
+	}
+	lat_cells_clear(dst->b, dst->count, o, dst->n);
+	dst->n = (uint8_t)o;
+}
+
+uint64_t ct_lat_below(const struct ct_lat *h, unsigned k)
+{
+	uint64_t n = 0, lo, hi;
+
+	for (unsigned i = 0; i < h->n; i++) {
+		ct_lat_bounds(h, i, &lo, &hi);
+		if (hi > 1ULL << k)
+			break;
+		n += h->count[i];
+	}
+	return n;
+}
 
 double ct_row_lat_pct(const struct ct_row *r, double p)
 {
+	const struct ct_lat *h = &r->more->lat;
+	double max_us = (double)r->lat_max_ns / NS_PER_US;
 	uint64_t want, seen = 0;
 
 	if (!r->lat_n)
@@ -133,18 +327,29 @@ double ct_row_lat_pct(const struct ct_row *r, double p)
 	want = (uint64_t)(p * r->lat_n + PCT_ROUND_UP);
 	if (want < 1)
 		want = 1;
-	for (int b = 0; b < CT_LAT_BUCKETS; b++) {
-		double lo = b ? (double)(1ULL << b) : 0, hi = (double)(1ULL << (b + 1)), v;
+	for (unsigned i = 0; i < h->n; i++) {
+		uint64_t lo_us, hi_us, j = want - seen, c = h->count[i];
+		double a, z, v;
+		int first = i == 0, last = i + 1 == h->n;
 
-		if (!r->more->lat[b])
+		if (seen + c < want) {
+			seen += c;
 			continue;
-		if (seen + r->more->lat[b] >= want) {
-			v = lo + (hi - lo) * (double)(want - seen) / r->more->lat[b];
-			if (v > r->lat_max_ns / NS_PER_US)
-				v = r->lat_max_ns / NS_PER_US;
-			return v;
 		}
-		seen += r->more->lat[b];
+		ct_lat_bounds(h, i, &lo_us, &hi_us);
+		/* the first bucket starts at the minimum, the last ends at the
+		 * maximum: both are samples */
+		a = first ? (double)h->min_ns / NS_PER_US : (double)lo_us;
+		z = last ? max_us : (double)hi_us;
+		if (first && last)
+			v = c > 1 ? a + (z - a) * (double)(j - 1) / (double)(c - 1) : a;
+		else if (first)
+			v = a + (z - a) * (double)(j - 1) / (double)c;
+		else if (last)
+			v = a + (z - a) * (double)j / (double)c;
+		else
+			v = a + (z - a) * ((double)j - 0.5) / (double)c;
+		return v > max_us ? max_us : v;
 	}
-	return r->lat_max_ns / NS_PER_US;
+	return max_us;
 }

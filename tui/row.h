@@ -12,7 +12,6 @@
 
 #define CT_HIST 60	      /* per-interval counts kept per flow */
 #define CT_RING (CT_HIST + 1) /* slots of a history ring: the current interval too */
-#define CT_LAT_BUCKETS 27     /* log2 buckets of microseconds: [2^b, 2^(b+1)), b=0 is [0,2) */
 #define CT_FLOW_ERRS 4	      /* distinct errnos kept per flow; more go to errs_other */
 #define CT_MAX_PIDS 1024      /* distinct pids kept per flow; the count saturates there */
 
@@ -43,6 +42,53 @@ struct flow_key {
 #define CT_PROTO_UNIX 0x8000
 #define CT_PROTO_IS_UNIX(p) (((p)&0xff00) == CT_PROTO_UNIX)
 
+/*
+ * A latency histogram, log-linear as HDR histograms are: of microseconds; at
+ * resolution s (2^s buckets per octave) a value below 2^s us has a bucket of
+ * its own, and each octave [2^k, 2^(k+1)) above is cut into 2^s buckets of
+ * equal width: 1.6-3.1 % of the value at the finest, s = CT_LAT_RES_MAX.
+ * Every power of two is a bucket boundary at any resolution (the Prometheus
+ * histogram's bounds are, prom.c). Values from 2^CT_LAT_OCTAVES us (134 s)
+ * on share the last bucket.
+ *
+ * Only the buckets in use are kept, in order: at most CT_LAT_CELLS. A sample
+ * that needs one more halves the resolution (buckets merge in pairs) until
+ * it fits; samples within 1 octave keep 32 buckets per octave, within 2
+ * octaves 16, within 4 octaves 8. What comes out depends on the samples
+ * alone, not on their order: a histogram's resolution is the finest at
+ * which its samples fit, so that merging histograms gives what one with
+ * all the samples would have. At s = 0 (log2 buckets) there are at most
+ * CT_LAT_OCTAVES + 1 buckets: everything fits.
+ * Size: 208 bytes (27 log2 buckets took 108; 8 dense buckets per octave
+ * would take 864).
+ */
+#define CT_LAT_RES_MAX 5  /* 32 buckets per octave */
+#define CT_LAT_OCTAVES 27 /* 2^27 us: 134 s */
+#define CT_LAT_CELLS 32	  /* buckets in use kept; at least CT_LAT_OCTAVES + 1 */
+
+struct ct_lat {
+	uint64_t min_ns; /* the shortest sample, exact (0 while n is 0) */
+	uint8_t n;	 /* buckets in use: b[0..n), ascending, each count > 0 */
+	uint8_t coarse;	 /* resolution CT_LAT_RES_MAX - coarse: all-zero is empty */
+	uint8_t pad[6];
+	uint16_t b[CT_LAT_CELLS];     /* bucket numbers at that resolution */
+	uint32_t count[CT_LAT_CELLS]; /* samples in each; wraps at 2^32 */
+};
+
+/* add n samples of lat_ns */
+void ct_lat_add(struct ct_lat *h, uint64_t lat_ns, uint32_t n);
+/* dst gets src's samples too */
+void ct_lat_merge(struct ct_lat *dst, const struct ct_lat *src);
+/* dst loses src's samples, which it has (src is an earlier state of one of
+ * the histograms merged into dst): dst's min_ns stays */
+void ct_lat_sub(struct ct_lat *dst, const struct ct_lat *src);
+/* halve the resolution (for a shorter display); 0, or -1 at log2 already */
+int ct_lat_coarsen(struct ct_lat *h);
+/* the bounds of its bucket i in microseconds: [*lo_us, *hi_us) */
+void ct_lat_bounds(const struct ct_lat *h, unsigned i, uint64_t *lo_us, uint64_t *hi_us);
+/* samples below 2^k microseconds (exact: a bucket boundary), k <= CT_LAT_OCTAVES */
+uint64_t ct_lat_below(const struct ct_lat *h, unsigned k);
+
 struct ct_errcount {
 	int32_t err; /* positive errno */
 	uint32_t count;
@@ -52,16 +98,18 @@ enum ct_group { GROUP_FLOW = 0, GROUP_PROCESS, GROUP_DEST, GROUP_PORT, GROUP_MAX
 extern const char *const ct_group_names[GROUP_MAX]; /* "flow", "process", "dest", "port" */
 
 /* What only a shown row needs, kept apart from the row: derived rows walk
- * 100,000 rows of 192 bytes, not of 576. */
+ * 100,000 rows of 192 bytes, not of 688. */
 struct ct_row_more {
 	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), or NULL */
 	struct ct_errcount errs[CT_FLOW_ERRS];
-	uint32_t lat[CT_LAT_BUCKETS];
+	struct ct_lat lat; /* empty when the row's lat_n is 0 */
 	/* connects per interval: interval e is in hist_ring[e % CT_RING]
 	 * for hist_epoch - CT_HIST <= e <= hist_epoch. A ring, not a list
 	 * ordered from now, so that a flow idle since the last snapshot keeps
 	 * the same row: read it with ct_row_history(). */
 	uint32_t hist_ring[CT_RING];
+	uint32_t pad; /* always zero: rows compare as bytes (and the histogram
+		       * is 8-byte aligned) */
 	/* monotonic start of the oldest of the row's connects in flight
 	 * (results[RES_PENDING] of them, each counted when it began: a
 	 * non-blocking one at connect(), a blocking one while it waits), 0
@@ -88,9 +136,12 @@ struct ct_row {
 	const struct ct_row_more *more; /* never NULL; owned by the snapshot or the rows */
 };
 
-/* latency percentile (0 < p <= 1) in microseconds from the log2 buckets,
- * linearly interpolated inside the bucket and capped at the maximum. Returns
- * -1 when the row has no latency sample. */
+/* latency percentile (0 < p <= 1) in microseconds from the histogram: the
+ * samples of a bucket taken as spread evenly over it, the first bucket
+ * starting at the exact minimum and the last ending at the exact maximum
+ * (so that a single sample, or one bucket's worth, comes out exact). -1 when
+ * the row has no latency sample; the maximum when it has but its more holds
+ * no histogram (a group row not filled, rows.h). */
 double ct_row_lat_pct(const struct ct_row *r, double p);
 uint64_t ct_row_failures(const struct ct_row *r); /* refused+timeout+unreach+other */
 /* The row's connects per complete interval as seen from interval `epoch`

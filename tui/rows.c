@@ -66,8 +66,8 @@ static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct c
 
 	for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++)
 		ct_errs_add(gm->errs, &g->errs_other, rm->errs[i].err, rm->errs[i].count);
-	for (int i = 0; i < CT_LAT_BUCKETS && r->lat_n; i++)
-		gm->lat[i] += rm->lat[i];
+	if (r->lat_n)
+		ct_lat_merge(&gm->lat, &rm->lat);
 	if (rm->pending_since_ns &&
 	    (!gm->pending_since_ns || rm->pending_since_ns < gm->pending_since_ns))
 		gm->pending_since_ns = rm->pending_since_ns;
@@ -409,8 +409,13 @@ static int group_delta(const struct ct_snap *s, struct ct_rows *v, size_t gi,
 			k++;
 		gm->errs[k].count += rm->errs[i].count - was;
 	}
-	for (int b = 0; b < CT_LAT_BUCKETS && (r->lat_n || o->lat_n); b++)
-		gm->lat[b] += rm->lat[b] - om->lat[b];
+	/* the member's samples as the group took them go, as they are now
+	 * come in: the group ends at the resolution its samples fit in, as
+	 * when made again (the member's samples only grew) */
+	if (r->lat_n != o->lat_n) {
+		ct_lat_sub(&gm->lat, &om->lat);
+		ct_lat_merge(&gm->lat, &rm->lat);
+	}
 	if (rm->pending_since_ns &&
 	    (!gm->pending_since_ns || rm->pending_since_ns < gm->pending_since_ns))
 		gm->pending_since_ns = rm->pending_since_ns;
@@ -538,15 +543,14 @@ static int group_latency(const struct ct_snap *s, struct ct_rows *v)
 		return -ENOMEM;
 	for (size_t gi = 0; gi < w->ngroups; gi++)
 		if (!w->filled[gi])
-			memset(v->agg_more[gi].lat, 0, sizeof(v->agg_more[gi].lat));
+			memset(&v->agg_more[gi].lat, 0, sizeof(v->agg_more[gi].lat));
 	for (size_t row = 0; row < s->n; row++) {
 		const struct ct_row *m = &s->rows[row];
 		uint32_t gi = w->row_gid[row];
 
 		if (gi == NO_GROUP || w->filled[gi] || !m->lat_n)
 			continue;
-		for (int b = 0; b < CT_LAT_BUCKETS; b++)
-			v->agg_more[gi].lat[b] += m->more->lat[b];
+		ct_lat_merge(&v->agg_more[gi].lat, &m->more->lat);
 	}
 	w->lat_all = 1;
 	point_groups(v);

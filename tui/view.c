@@ -953,19 +953,17 @@ static void draw_details(struct ct_view_ui *v)
 			}
 		}
 	}
-	/* latency histogram */
+	/* latency histogram: its buckets in use, at a coarser resolution when
+	 * they would not fit on the screen (the last lines stay for the pids) */
 	if (r->lat_n && y < LINES - 4) {
+		struct ct_lat h = r->more->lat;
 		uint32_t max = 1;
-		int b0 = -1, b1 = 0;
 
-		for (int b = 0; b < CT_LAT_BUCKETS; b++)
-			if (r->more->lat[b]) {
-				if (b0 < 0)
-					b0 = b;
-				b1 = b;
-				if (r->more->lat[b] > max)
-					max = r->more->lat[b];
-			}
+		while (h.n > LINES - 5 - y && !ct_lat_coarsen(&h))
+			;
+		for (unsigned i = 0; i < h.n; i++)
+			if (h.count[i] > max)
+				max = h.count[i];
 		ct_fmt_ms(ct_row_lat_pct(r, 0.5), t1, sizeof(t1));
 		ct_fmt_ms(ct_row_lat_pct(r, 0.99), t2, sizeof(t2));
 		ct_fmt_ms(r->lat_max_ns / 1000.0, tmp, sizeof(tmp));
@@ -973,15 +971,15 @@ static void draw_details(struct ct_view_ui *v)
 			 t2, tmp, (unsigned long long)r->lat_n);
 		mvaddnstr(++y, 1, buf, COLS - 2);
 		y++;
-		for (int b = b0; b <= b1 && y < LINES - 3; b++, y++) {
+		for (unsigned i = 0; i < h.n && y < LINES - 3; i++, y++) {
 			int bw = COLS - 30 > 40 ? 40 : COLS - 30;
+			uint64_t lo, hi;
 
-			snprintf(buf, sizeof(buf), "%9.3f-%-9.3f %7u ",
-				 (b ? (1ULL << b) : 0) / 1000.0, (1ULL << (b + 1)) / 1000.0,
-				 r->more->lat[b]);
+			ct_lat_bounds(&h, i, &lo, &hi);
+			snprintf(buf, sizeof(buf), "%9.3f-%-9.3f %7u ", lo / 1000.0, hi / 1000.0,
+				 h.count[i]);
 			mvaddnstr(y, 1, buf, COLS - 2);
-			for (int i = 0; bw > 0 && i < (int)((uint64_t)r->more->lat[b] * bw / max);
-			     i++)
+			for (int k = 0; bw > 0 && k < (int)((uint64_t)h.count[i] * bw / max); k++)
 				addstr(v->utf8 ? "\u2588" : "#");
 		}
 	}

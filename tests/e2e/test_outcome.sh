@@ -342,9 +342,10 @@ outcome rpl 3 timeout ETIMEDOUT
 outcome shut 3 other ECONNABORTED
 outcome nbslow 8 ok
 outcome nbrst 8 refused ECONNREFUSED
-# (percentiles come from log2 buckets: ~1 s is in [0.52 s, 1.05 s))
+# (every first SYN dropped: each resolved ~1 s later; test_latency.sh
+# compares the percentiles with the clients' own)
 for c in nbslow nbrst; do
-	check_num "$c: resolved on the SYN retransmit: lat_p50_us >= 524288" '. >= 524288' "$(lat lat_p50_us $c)"
+	check_num "$c: resolved on the SYN retransmit: lat_p50_us >= 950000" '. >= 950000' "$(lat lat_p50_us $c)"
 	check_num "$c: resolved on the SYN retransmit: lat_max_us >= 900000" '. >= 900000' "$(lat lat_max_us $c)"
 done
 outcome slow 10 ok

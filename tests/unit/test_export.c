@@ -112,7 +112,7 @@ static void test_json_csv(void)
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"daddr\":\"10.0.0.1\",\"dport\":443,"
 		"\"proto\":\"tcp\",\"family\":\"ipv4\",\"count\":3,\"interval_count\":3,\"rate\":1.50,"
 		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0},"
-		"\"errors\":{\"ECONNREFUSED\":1},\"lat_p50_us\":768,\"lat_p99_us\":1000,\"lat_max_us\":1000,"
+		"\"errors\":{\"ECONNREFUSED\":1},\"lat_p50_us\":1000,\"lat_p99_us\":1000,\"lat_max_us\":1000,"
 		"\"first_seen\":\"2023-11-14T22:13:20.500Z\",\"last_seen\":\"2023-11-14T22:13:20.700Z\"},"
 		"{\"comm\":\"wget\",\"pid\":77,\"pids\":1,\"uid\":0,\"daddr\":\"fd00::1\",\"dport\":80,"
 		"\"proto\":\"tcp\",\"family\":\"ipv6\",\"count\":1,\"interval_count\":1,\"rate\":0.50,"
@@ -124,7 +124,7 @@ static void test_json_csv(void)
 		"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,"
 		"results.refused,results.timeout,results.unreachable,results.pending,results.other,errors,"
 		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen\n" TIME_NOW
-		",curl,4242,1,1000,10.0.0.1,443,tcp,ipv4,3,3,1.50,2,1,0,0,0,0,ECONNREFUSED=1,768,1000,1000,"
+		",curl,4242,1,1000,10.0.0.1,443,tcp,ipv4,3,3,1.50,2,1,0,0,0,0,ECONNREFUSED=1,1000,1000,1000,"
 		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z\n" TIME_NOW
 		",wget,77,1,0,fd00::1,80,tcp,ipv6,1,1,0.50,0,0,1,0,0,0,ETIMEDOUT=1,,,,"
 		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z\n",
@@ -211,7 +211,7 @@ static void test_json_csv(void)
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"flows\":1,\"count\":3,"
 		"\"interval_count\":3,\"rate\":1.50,"
 		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0},"
-		"\"errors\":{\"ECONNREFUSED\":1},\"lat_p50_us\":768,\"lat_p99_us\":1000,\"lat_max_us\":1000,"
+		"\"errors\":{\"ECONNREFUSED\":1},\"lat_p50_us\":1000,\"lat_p99_us\":1000,\"lat_max_us\":1000,"
 		"\"first_seen\":\"2023-11-14T22:13:20.500Z\",\"last_seen\":\"2023-11-14T22:13:20.700Z\"},"
 		"{\"comm\":\"wget\",\"pid\":77,\"pids\":1,\"uid\":0,\"flows\":1,\"count\":1,"
 		"\"interval_count\":1,\"rate\":0.50,"
@@ -418,7 +418,7 @@ static void test_table(void)
 					 "%s%s", i ? "|" : "", tok[i]);
 			if (ln == 2)
 				CHECK_S("table.row_curl",
-					"curl|4242|1|10.0.0.1|443|tcp|1.5|3|1|33.3|ECONNREFUSED|0.77|1.00",
+					"curl|4242|1|10.0.0.1|443|tcp|1.5|3|1|33.3|ECONNREFUSED|1.00|1.00",
 					joined);
 			else
 				CHECK_S("table.row_wget",

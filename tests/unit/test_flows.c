@@ -63,6 +63,19 @@ static void check_hist(const char *name, const struct ct_row *r, uint64_t epoch,
 
 /* ---- counts per key ---- */
 
+/* the samples' count in the bucket of h that holds us (0: none holds it) */
+static uint32_t lat_at(const struct ct_lat *h, uint64_t us)
+{
+	uint64_t lo, hi;
+
+	for (unsigned i = 0; i < h->n; i++) {
+		ct_lat_bounds(h, i, &lo, &hi);
+		if (lo <= us && us < hi)
+			return h->count[i];
+	}
+	return 0;
+}
+
 static void test_counts(void)
 {
 	struct ct_flows *t = flows_new(100);
@@ -308,7 +321,7 @@ static void test_pending(void)
 	CHECK_U("outcome.lat_n", 1, s->rows[0].lat_n);
 	CHECK_U("outcome.lat_sum", 1500000, s->rows[0].lat_sum_ns);
 	CHECK_U("outcome.lat_max", 1500000, s->rows[0].lat_max_ns);
-	CHECK_U("outcome.lat_bucket_10", 1, s->rows[0].more->lat[10]);
+	CHECK_U("outcome.lat_bucket_1500us", 1, lat_at(&s->rows[0].more->lat, 1500));
 	CHECK_U("outcome.last_ns", T0 + 5 * NS_PER_MS, s->rows[0].last_ns);
 	CHECK_U("outcome.npids", 1, s->rows[0].npids);
 	snap_free(s);
@@ -764,62 +777,74 @@ static void test_latency(void)
 		static const int n[] = { 100, 1 };
 
 		r = lat_row(l, n, 2);
-		CHECK_U("lat.bucket_1000us", 100, r.more->lat[9]); /* [512, 1024) */
-		CHECK_U("lat.bucket_1s", 1, r.more->lat[19]);	   /* [524288, 1048576) */
+		CHECK_U("lat.bucket_1000us", 100, lat_at(&r.more->lat, 1000)); /* [992, 1008) */
+		CHECK_U("lat.bucket_1s", 1, lat_at(&r.more->lat, 1000000)); /* [999424, 1015808) */
+		CHECK_U("lat.buckets", 2, r.more->lat.n);
+		CHECK_U("lat.finest", 0, r.more->lat.coarse);
+		CHECK_U("lat.min", 1000000, r.more->lat.min_ns);
 		CHECK_U("lat.n", 101, r.lat_n);
 		CHECK_U("lat.sum", 1100000000ULL, r.lat_sum_ns);
 		CHECK_U("lat.max_ns", 1000000000ULL, r.lat_max_ns);
-		/* rank ceil(0.5 * 101) = 51 of 100 in [512, 1024): 512 + 512 * 51 / 100 */
-		CHECK_D("lat.p50", 773.12, ct_row_lat_pct(&r, 0.5), 1e-9);
-		/* rank 100: the top of the bucket */
-		CHECK_D("lat.p99", 1024.0, ct_row_lat_pct(&r, 0.99), 1e-9);
-		/* rank 101: in [524288, 1048576), capped at the maximum */
+		/* rank 51 of the 100 in [992, 1008), which starts at the
+		 * minimum: 1000 + 8 * (51 - 1) / 100 */
+		CHECK_D("lat.p50", 1004.0, ct_row_lat_pct(&r, 0.5), 1e-9);
+		CHECK_D("lat.p99", 1000 + 8 * 99 / 100.0, ct_row_lat_pct(&r, 0.99), 1e-9);
+		/* rank 101: the last bucket ends at the maximum */
 		CHECK_D("lat.p999", 1000000.0, ct_row_lat_pct(&r, 0.999), 1e-9);
 		CHECK_D("lat.p100_is_max", 1000000.0, ct_row_lat_pct(&r, 1.0), 1e-9);
-		CHECK_D("lat.p_tiny", 512 + 512 * 1 / 100.0, ct_row_lat_pct(&r, 0.001), 1e-9);
+		CHECK_D("lat.p_tiny_is_min", 1000.0, ct_row_lat_pct(&r, 0.001), 1e-9);
 	}
 	{
-		static const uint64_t l[] = { 100000ULL }; /* 100 us: [64, 128) */
+		/* 100 us x 4: one bucket, [100, 102), from the minimum to the
+		 * maximum: each rank is 100 */
+		static const uint64_t l[] = { 100000ULL };
 		static const int n[] = { 4 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat4.bucket", 4, r.more->lat[6]);
-		CHECK_D("lat4.p25", 80.0, ct_row_lat_pct(&r, 0.25), 1e-9);
-		CHECK_D("lat4.p50", 96.0, ct_row_lat_pct(&r, 0.5), 1e-9);
-		CHECK_D("lat4.p75_capped", 100.0, ct_row_lat_pct(&r, 0.75), 1e-9);
+		CHECK_U("lat4.bucket", 4, lat_at(&r.more->lat, 100));
+		CHECK_D("lat4.p25", 100.0, ct_row_lat_pct(&r, 0.25), 1e-9);
+		CHECK_D("lat4.p50", 100.0, ct_row_lat_pct(&r, 0.5), 1e-9);
+		CHECK_D("lat4.p75", 100.0, ct_row_lat_pct(&r, 0.75), 1e-9);
 	}
 	{
-		/* the rank is ceil(p * n): p25 of 5 is the 2nd sample */
-		static const uint64_t l[] = { 100000ULL };
-		static const int n[] = { 5 };
+		/* the rank is ceil(p * n): p25 of 100, 110, 120, 130, 140 us is
+		 * the 2nd; 5 buckets [100, 102) ... [140, 142) */
+		static const uint64_t l[] = { 100000ULL, 110000ULL, 120000ULL, 130000ULL,
+					      140000ULL };
+		static const int n[] = { 1, 1, 1, 1, 1 };
 
-		r = lat_row(l, n, 1);
-		CHECK_D("lat5.p25_rank_ceil", 64 + 64 * 2 / 5.0, ct_row_lat_pct(&r, 0.25), 1e-9);
-		CHECK_D("lat5.p10_rank_1", 64 + 64 * 1 / 5.0, ct_row_lat_pct(&r, 0.1), 1e-9);
+		r = lat_row(l, n, 5);
+		CHECK_U("lat5.buckets", 5, r.more->lat.n);
+		/* a bucket neither first nor last: its middle */
+		CHECK_D("lat5.p25_rank_ceil", 111.0, ct_row_lat_pct(&r, 0.25), 1e-9);
+		CHECK_D("lat5.p10_rank_1_min", 100.0, ct_row_lat_pct(&r, 0.1), 1e-9);
+		CHECK_D("lat5.p100_max", 140.0, ct_row_lat_pct(&r, 1), 1e-9);
 	}
 	{
 		static const uint64_t l[] = { 3000ULL };
 		static const int n[] = { 1 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat_3us.bucket", 1, r.more->lat[1]); /* [2, 4) */
-		CHECK_D("lat_3us.p50_capped", 3.0, ct_row_lat_pct(&r, 0.5), 1e-9);
+		CHECK_U("lat_3us.bucket", 1, lat_at(&r.more->lat, 3)); /* [3, 4) */
+		CHECK_D("lat_3us.p50", 3.0, ct_row_lat_pct(&r, 0.5), 1e-9);
 	}
 	{
 		static const uint64_t l[] = { 500ULL };
 		static const int n[] = { 1 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat_sub_us.bucket0", 1, r.more->lat[0]);
+		CHECK_U("lat_sub_us.bucket0", 1, lat_at(&r.more->lat, 0));
 		CHECK_D("lat_sub_us.p50", 0.5, ct_row_lat_pct(&r, 0.5), 1e-9);
 	}
 	{
-		static const uint64_t l[] = { 100ULL * NS_PER_S };
+		static const uint64_t l[] = { 200ULL * NS_PER_S };
 		static const int n[] = { 1 };
+		uint64_t lo, hi;
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat_huge.last_bucket", 1, r.more->lat[CT_LAT_BUCKETS - 1]);
-		CHECK_D("lat_huge.p50", 100e6, ct_row_lat_pct(&r, 0.5), 1e-6);
+		ct_lat_bounds(&r.more->lat, 0, &lo, &hi);
+		CHECK_U("lat_huge.last_bucket_end", 1ULL << CT_LAT_OCTAVES, hi);
+		CHECK_D("lat_huge.p50", 200e6, ct_row_lat_pct(&r, 0.5), 1e-6);
 	}
 	{
 		static const uint64_t l[] = { 1000000ULL };
@@ -829,6 +854,259 @@ static void test_latency(void)
 		CHECK_D("lat_none.p50", -1.0, ct_row_lat_pct(&r, 0.5), 0);
 		CHECK_D("lat_none.p99", -1.0, ct_row_lat_pct(&r, 0.99), 0);
 	}
+}
+
+/* ---- latency of SYN retransmits (issue 12 bug 7) ---- */
+
+static const double pcts[] = { 0.01, 0.1, 0.25, 0.5, 0.7, 0.75, 0.9, 0.95, 0.99, 1.0 };
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* what a client computes from its own n samples: the ceil(p * n)-th */
+static double true_pct(const uint64_t *sorted_ns, size_t n, double p)
+{
+	size_t rank = (size_t)(p * n + 0.999999);
+
+	return sorted_ns[(rank ? rank : 1) - 1] / 1000.0;
+}
+
+/* a flow with the handshakes lat_ns[0..n), in that order */
+static struct ct_row lat_row_of(const uint64_t *lat_ns, size_t n)
+{
+	struct ct_flows *t = flows_new(1);
+	struct flow_key k = key("lat", "10.0.0.1", 80, P_TCP);
+	static struct ct_row_more m;
+	struct ct_snap *s;
+	struct ct_row r;
+
+	for (size_t i = 0; i < n; i++)
+		add_lat(t, k, T0 + i, 1, 0, lat_ns[i]);
+	s = snap_new(t, T0 + n);
+	r = s->rows[0];
+	m = *r.more;
+	m.pids = NULL;
+	r.more = &m;
+	snap_free(s);
+	flows_free(t);
+	return r;
+}
+
+/* n samples: `slow` of them at base_ns + i * step_ns (the SYN retransmit's
+ * wait and a little), the others at 2-5 ms; mixed up as connects come */
+static size_t retx_samples(uint64_t *out, size_t n, size_t slow, uint64_t base_ns, uint64_t step_ns)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = i < slow ? base_ns + i * step_ns :
+				    2000000 + (i - slow) * 3000000 / (n - slow);
+	for (size_t i = 0; i + 1 < n; i += 2) { /* slow, fast, slow, fast, ... */
+		uint64_t x = out[i];
+
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = x;
+	}
+	return n;
+}
+
+static void check_pcts(const char *name, const uint64_t *lat_ns, size_t n, double tol)
+{
+	uint64_t sorted[256];
+	struct ct_row r = lat_row_of(lat_ns, n);
+
+	memcpy(sorted, lat_ns, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	for (size_t i = 0; i < ARRAY_SIZE(pcts); i++) {
+		double want = true_pct(sorted, n, pcts[i]), got = ct_row_lat_pct(&r, pcts[i]);
+
+		ck(fabs(got - want) <= tol * want, nm("%s.p%g", name, pcts[i] * 100),
+		   "expected %.1f us within %g%%, got %.1f (%+.2f%%)", want, tol * 100, got,
+		   (got / want - 1) * 100);
+	}
+	CHECK_U(nm("%s.max_exact", name), sorted[n - 1], r.lat_max_ns);
+	CHECK_D(nm("%s.p100_is_max", name), sorted[n - 1] / 1000.0, ct_row_lat_pct(&r, 1), 0);
+	CHECK_D(nm("%s.p0_is_min", name), sorted[0] / 1000.0, ct_row_lat_pct(&r, 1e-9), 0);
+}
+
+static void test_latency_retransmit(void)
+{
+	uint64_t l[64];
+
+	/* the report: 20 connects, 14 of them finished on the SYN
+	 * retransmit; the clients' p50 1.024 s, connecttop's 0.674 s (the
+	 * middle of the log2 bucket [0.52 s, 1.05 s)) */
+	retx_samples(l, 20, 14, 1020000000, 700000);
+	check_pcts("retx.14_of_20", l, 20, 0.02);
+	/* half of them: p50 is the slowest fast one, p90 and p99 ~1.03 s */
+	retx_samples(l, 20, 10, 1020000000, 1000000);
+	check_pcts("retx.10_of_20", l, 20, 0.02);
+	/* a SYN dropped twice: 1 s + 2 s */
+	retx_samples(l, 20, 14, 3000000000, 6000000);
+	check_pcts("retx.3s_14_of_20", l, 20, 0.02);
+	retx_samples(l, 20, 10, 3000000000, 9000000);
+	check_pcts("retx.3s_10_of_20", l, 20, 0.02);
+	/* and both, with more fast ones: 40 at 2-5 ms, 10 at 1.01-1.02 s,
+	 * 10 at 3.01-3.03 s */
+	retx_samples(l, 60, 20, 1010000000, 1000000);
+	for (int i = 0; i < 60; i++)
+		if (l[i] >= 1015000000)
+			l[i] += 2000000000 + (l[i] - 1015000000) * 3;
+	check_pcts("retx.1s_3s", l, 60, 0.02);
+	/* a single sample: every percentile is it */
+	{
+		static const uint64_t one[] = { 500,	    3000,	100000,
+						1024000000, 3001000000, 200 * NS_PER_S };
+
+		for (size_t i = 0; i < ARRAY_SIZE(one); i++) {
+			struct ct_row r = lat_row_of(&one[i], 1);
+
+			for (size_t j = 0; j < ARRAY_SIZE(pcts); j++)
+				CHECK_D(nm("retx.single_%llu.p%g", (unsigned long long)one[i],
+					   pcts[j] * 100),
+					one[i] / 1000.0, ct_row_lat_pct(&r, pcts[j]), 0);
+		}
+	}
+}
+
+/* the percentiles of group rows equal those of one flow with all the
+ * samples: derived anew, and updated by differences (group_delta) */
+static void test_latency_groups(void)
+{
+	struct ct_flows *t = flows_new(100);
+	struct flow_key a = key("grp", "10.0.0.1", 80, P_TCP),
+			b = key("grp", "10.0.0.2", 80, P_TCP);
+	struct flow_key all = key("all", "10.0.0.9", 80, P_TCP);
+	struct ct_snap *s = NULL;
+	struct ct_rows v = { 0 };
+	uint64_t ts = T0;
+	const struct ct_row *g, *one;
+
+	flows_tick(t, T0);
+	/* round 0: a few samples; round 1: a few more; round 2: samples over
+	 * 8 octaves, more buckets than a histogram keeps at the finest */
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 40; i++) {
+			uint64_t ns = round < 2 ? 2000000 + (uint64_t)(i * 7 + round) * 91000 :
+						  30000 + (uint64_t)i * i * i * 4111;
+
+			add_lat(t, i % 3 ? a : b, ++ts, 1, 0, ns);
+			add_lat(t, all, ++ts, 1, 0, ns);
+		}
+		if (round == 1) { /* a retransmit in flow b only */
+			add_lat(t, b, ++ts, 1, 0, 1031000000);
+			add_lat(t, all, ++ts, 1, 0, 1031000000);
+		}
+		flows_tick(t, ts + NS_PER_S);
+		s = snap_refresh(t, ts + NS_PER_S, s);
+		s->keep_old = 1;
+		if (round)
+			CHECK(nm("lat_groups.%d.incremental", round), !s->full);
+		CHECK_I(nm("lat_groups.%d.rc", round), 0,
+			rows_refresh(s, GROUP_PROCESS, NULL, SORT_LAT, 1, 0, &v));
+		g = NULL;
+		one = NULL;
+		for (size_t i = 0; i < v.n; i++) {
+			if (!strcmp(v.rows[i]->key.comm, "grp"))
+				g = v.rows[i];
+			if (!strcmp(v.rows[i]->key.comm, "all"))
+				one = v.rows[i];
+		}
+		if (!CHECK(nm("lat_groups.%d.rows", round), g && one))
+			break;
+		CHECK_U(nm("lat_groups.%d.n", round), one->lat_n, g->lat_n);
+		CHECK_U(nm("lat_groups.%d.nflows", round), 2, g->nflows);
+		for (size_t i = 0; i < ARRAY_SIZE(pcts); i++)
+			CHECK_D(nm("lat_groups.%d.p%g", round, pcts[i] * 100),
+				ct_row_lat_pct(one, pcts[i]), ct_row_lat_pct(g, pcts[i]), 0);
+	}
+	if (g && one) {
+		CHECK(nm("lat_groups.coarser"), one->more->lat.coarse > 0);
+		CHECK_U("lat_groups.same_resolution", one->more->lat.coarse, g->more->lat.coarse);
+		CHECK_U("lat_groups.same_buckets", one->more->lat.n, g->more->lat.n);
+		CHECK_U("lat_groups.same_min", one->more->lat.min_ns, g->more->lat.min_ns);
+	}
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t);
+}
+
+static int lat_eq(const struct ct_lat *a, const struct ct_lat *b)
+{
+	return !memcmp(a, b, sizeof(*a)); /* unused buckets are zero: one form per content */
+}
+
+/* the histogram itself: the same samples in any order give the same
+ * histogram; merging gives what one histogram of them all has; taking a
+ * merged one away gives back the rest */
+static void test_lat_hist(void)
+{
+	struct ct_lat up, down, x, y, m, a;
+	uint64_t lo, hi, total = 0;
+	int ok = 1;
+
+	memset(&up, 0, sizeof(up));
+	memset(&down, 0, sizeof(down));
+	memset(&x, 0, sizeof(x));
+	memset(&y, 0, sizeof(y));
+	for (int i = 0; i < 500; i++) {
+		uint64_t ns = 1000 + (uint64_t)i * i * i * 997;
+
+		ct_lat_add(&up, ns, 1);
+		ct_lat_add(i % 2 ? &x : &y, ns, 1);
+	}
+	for (int i = 499; i >= 0; i--)
+		ct_lat_add(&down, 1000 + (uint64_t)i * i * i * 997, 1);
+	CHECK("lat_hist.order_alike", lat_eq(&up, &down));
+	CHECK("lat_hist.coarsened", up.coarse > 0 && up.n <= CT_LAT_CELLS);
+	m = x;
+	ct_lat_merge(&m, &y);
+	CHECK("lat_hist.merge_alike", lat_eq(&m, &up));
+	for (unsigned i = 0; i < up.n; i++) {
+		total += up.count[i];
+		ct_lat_bounds(&up, i, &lo, &hi);
+		ok &= up.count[i] > 0 && lo < hi && (!i || up.b[i - 1] < up.b[i]);
+	}
+	CHECK("lat_hist.buckets_ordered", ok);
+	CHECK_U("lat_hist.total", 500, total);
+	CHECK_U("lat_hist.min", 1000, up.min_ns);
+	/* x and y at the finest they fit, then y taken away again */
+	memset(&x, 0, sizeof(x));
+	memset(&y, 0, sizeof(y));
+	for (int i = 0; i < 10; i++) {
+		ct_lat_add(&x, 2000000 + (uint64_t)i * 100000, 1);
+		ct_lat_add(&y, 1020000000 + (uint64_t)i * 1000000, 2);
+	}
+	a = x;
+	ct_lat_merge(&a, &y);
+	ct_lat_sub(&a, &y);
+	a.min_ns = x.min_ns;
+	CHECK("lat_hist.sub", lat_eq(&a, &x));
+	/* powers of two (prom.c's bounds) are boundaries at every
+	 * resolution: of 2^k - 1, 2^k and 2^k + 1 us, one is below 2^k */
+	for (unsigned k = 1; k < CT_LAT_OCTAVES; k++) {
+		int res_ok = 1, nres = 0;
+
+		memset(&x, 0, sizeof(x));
+		for (int d = -1; d <= 1; d++)
+			ct_lat_add(&x, ((1ULL << k) + d) * 1000, 1);
+		do {
+			res_ok &= ct_lat_below(&x, k) == 1 && ct_lat_below(&x, k + 1) == 3;
+			nres++;
+		} while (!ct_lat_coarsen(&x));
+		CHECK(nm("lat_hist.below_exact.2^%u", k), res_ok && nres == CT_LAT_RES_MAX + 1);
+	}
+	/* at log2, every bucket fits */
+	memset(&x, 0, sizeof(x));
+	ct_lat_add(&x, 0, 1);
+	for (unsigned k = 0; k < CT_LAT_OCTAVES; k++) {
+		ct_lat_add(&x, (1ULL << k) * 1000, 1);
+		ct_lat_add(&x, (3ULL << k) * 500, 1); /* the middle of the octave */
+	}
+	CHECK_U("lat_hist.log2_res", CT_LAT_RES_MAX, x.coarse);
+	CHECK_U("lat_hist.log2_fits", CT_LAT_OCTAVES + 1, x.n);
 }
 
 /* ---- grouping ---- */
@@ -910,7 +1188,7 @@ static void test_grouping(void)
 		CHECK_U("group.process.curl_last_ns", T0 + 1200 * NS_PER_MS, r->last_ns);
 		CHECK_U("group.process.curl_pid_of_latest", 100, r->pid);
 		CHECK_U("group.process.curl_lat_n", 1, r->lat_n);
-		CHECK_U("group.process.curl_lat_bucket", 1, r->more->lat[9]);
+		CHECK_U("group.process.curl_lat_bucket", 1, lat_at(&r->more->lat, 1000));
 	}
 	r = v.n == 2 ? v.rows[1] : NULL;
 	if (r) {
@@ -1793,6 +2071,9 @@ int main(void)
 	test_eviction();
 	test_port_scan();
 	test_latency();
+	test_latency_retransmit();
+	test_latency_groups();
+	test_lat_hist();
 	test_grouping();
 	test_sort();
 	test_failpct_pending();

@@ -809,6 +809,54 @@ static void test_collisions(void)
 	flows_free(t);
 }
 
+/* Known samples, at and just below every bound and over many octaves, so
+ * that the flows' histograms are coarser than the finest: each le count is
+ * exactly the samples below it, as they are written and after more come
+ * (the differences), and for a flow that leaves the table. */
+static void test_hist_bounds(void)
+{
+	static const int le[] = { 6, 8, 10, 12, 14, 16, 18, 20, 22, 24 };
+	struct ct_flows *t = flows_new(10);
+	struct prom *p = prom_new(t, 10);
+	struct flow_key k = key("curl", "10.0.0.1", 443, P_TCP);
+	struct flow_key k2 = key("curl", "10.0.0.1", 443, P_UDP); /* another flow, same series */
+	uint64_t below[ARRAY_SIZE(le)] = { 0 }, n = 0;
+	char *out;
+
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 300; i++) {
+			uint64_t ns = 900 + (uint64_t)i * i * i * (round + 1) * 311;
+
+			if (i < 2 * 25) /* 2^k - 1 and 2^k us for k < 25 */
+				ns = ((1ULL << (i / 2)) - !(i % 2)) * 1000 + round * 7;
+			add_lat(t, i % 5 ? k : k2, T0 + n, 10, 0, ns);
+			n++;
+			for (size_t j = 0; j < ARRAY_SIZE(le); j++)
+				below[j] += ns / 1000 < 1ULL << le[j];
+		}
+		if (round == 2)
+			flows_clear(t); /* the flows leave the table: their counts stay */
+		out = expose(p, t, nm("prom.bounds.%d", round));
+		for (size_t j = 0; j < ARRAY_SIZE(le); j++)
+			check_value(nm("prom.bounds.%d.le_2^%d", round, le[j]), out,
+				    nm("connecttop_connect_latency_seconds_bucket{comm=\"curl\","
+				       "daddr=\"10.0.0.1\",dport=\"443\",le=\"%s\"}",
+				       (const char *[]){ "0.000064", "0.000256", "0.001024",
+							 "0.004096", "0.016384", "0.065536",
+							 "0.262144", "1.048576", "4.194304",
+							 "16.777216" }[j]),
+				    (double)below[j]);
+		check_value(
+			nm("prom.bounds.%d.count", round), out,
+			"connecttop_connect_latency_seconds_count{comm=\"curl\",daddr=\"10.0.0.1\","
+			"dport=\"443\"}",
+			(double)n);
+		free(out);
+	}
+	prom_free(p);
+	flows_free(t);
+}
+
 /* the table's latency buckets are 32-bit: the exported ones are not */
 static void test_lat_wrap(void)
 {
@@ -830,12 +878,12 @@ static void test_lat_wrap(void)
 	snap.rows = &row;
 	snap.n = 1;
 	/* 2^32 - 16 samples of 1 ms, then 48 more: the bucket wraps to 32 */
-	more.lat[9] = 0xfffffff0u;
+	ct_lat_add(&more.lat, 1000000, 0xfffffff0u);
 	row.lat_n = row.count = row.results[RES_OK] = 0xfffffff0u;
 	row.lat_sum_ns = row.lat_n * 1000000;
 	CHECK_I("prom.wrap.1.rc", 0, prom_write_snap(p, mem_open(&m), &snap, &st));
 	free(mem_close(&m));
-	more.lat[9] += 48;
+	more.lat.count[0] += 48;
 	row.lat_n += 48;
 	row.count += 48;
 	row.results[RES_OK] += 48;
@@ -1487,6 +1535,7 @@ int main(int argc, char **argv)
 	test_cardinality();
 	test_collisions();
 	test_lat_wrap();
+	test_hist_bounds();
 	test_file();
 	test_churn();
 	test_check_path();
