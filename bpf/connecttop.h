@@ -24,6 +24,11 @@ enum ct_event_kind {
 /* ct_event.flags */
 #define CT_F_PENDING 0x1   /* CT_EV_CONNECT: outcome follows as CT_EV_OUTCOME */
 #define CT_F_HANDSHAKE 0x2 /* lat_ns is the TCP handshake time (SYN_SENT to ESTABLISHED or CLOSE) */
+/* The application gave up on the connect: it closed or shut down the socket
+ * in SYN_SENT before any error was reported to it. lat_ns is how long it
+ * waited (SYN_SENT to the close); ret is -ECONNABORTED, which no application
+ * saw: readers go by this flag. */
+#define CT_F_ABANDONED 0x4
 
 /* per-CPU counters (map "counters"), summed by user space */
 enum ct_counter {
@@ -60,7 +65,9 @@ struct ct_inflight {
 	struct ct_event ev; /* the event as sys_exit_connect emitted it; kind 0 until then */
 	__u64 syn_ts;	    /* bpf_ktime_get_ns() when it went to SYN_SENT */
 	__u64 lat_ns;	    /* handshake time, set at resolution */
-	__s32 err;	    /* 0 (established) or -errno, set at resolution */
+	__s32 err;	    /* 0 (established) or -errno, set at resolution;
+			     * before it, an error reported to the
+			     * application (inet_sk_error_report), or 0 */
 	__u32 resolved;	    /* 0 until resolved; then how (BPF side) */
 	__u64 ino;	    /* the socket's inode, set with ev: tells a later
 			     * connect() on this very socket from one on a new

@@ -89,6 +89,17 @@ const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len)
 	for (int i = 0; i < CT_FLOW_ERRS && r->more->errs[i].err; i++)
 		if (!best || r->more->errs[i].count > best->count)
 			best = &r->more->errs[i];
+	/* a connect the application gave up on has no errno: its own timeout
+	 * (a grouped row not shown has no more: just "app timeout") */
+	if (r->results[RES_ABANDONED] && (!best || r->results[RES_ABANDONED] >= best->count)) {
+		if (!r->more->abandon_max_ns)
+			snprintf(buf, len, "app timeout");
+		else if (r->more->abandon_max_ns < 1000000000ULL)
+			snprintf(buf, len, "app timeout %.0fms", r->more->abandon_max_ns / 1e6);
+		else
+			snprintf(buf, len, "app timeout %.1fs", r->more->abandon_max_ns / 1e9);
+		return buf;
+	}
 	if (!best)
 		return "";
 	return ct_errno_name(best->err, buf, len);

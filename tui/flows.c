@@ -15,8 +15,8 @@
 #define ENETUNREACH_ 101
 #define EHOSTUNREACH_ 113
 
-const char *const ct_result_names[RES_MAX] = { "ok",	      "refused", "timeout",
-					       "unreachable", "pending", "other" };
+const char *const ct_result_names[RES_MAX] = { "ok",	  "refused", "timeout",	 "unreachable",
+					       "pending", "other",   "abandoned" };
 const char *const ct_group_names[GROUP_MAX] = { "flow", "process", "dest", "port" };
 const char *const ct_sort_names[SORT_MAX] = { "comm",  "pid",  "daddr",	  "dport", "proto", "rate",
 					      "count", "fail", "failpct", "lat",   "last" };
@@ -25,7 +25,7 @@ struct ct_flow {
 	struct flow_key key;
 	struct ct_flow *hnext;	     /* hash chain */
 	struct ct_flow *prev, *next; /* recency list: head is the most recently seen */
-	uint64_t count, errs_other;
+	uint64_t count;
 	uint64_t results[RES_MAX];
 	uint64_t first_ns, last_ns;
 	uint64_t lat_n, lat_sum_ns, lat_max_ns;
@@ -34,6 +34,8 @@ struct ct_flow {
 	/* the current interval and CT_HIST complete ones */
 	uint32_t hist[CT_HIST + 1];
 	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint64_t abandon_max_ns;
+	uint32_t errs_other;
 	uint32_t uid, pid, tag;
 	uint32_t row;		/* its row in snapshots, stable while it lives */
 	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */
@@ -319,6 +321,7 @@ static void flow_to_row(const struct ct_flows *t, const struct ct_flow *f, struc
 	m->pids = NULL;
 	memcpy(m->lat, f->lat, sizeof(m->lat));
 	memcpy(m->errs, f->errs, sizeof(m->errs));
+	m->abandon_max_ns = f->abandon_max_ns;
 	memcpy(m->hist_ring, f->hist, sizeof(m->hist_ring));
 }
 
@@ -502,7 +505,7 @@ static void flow_add_pid(struct ct_flow *f, uint32_t pid)
 	f->npids++;
 }
 
-static void add_err(struct ct_errcount *errs, uint64_t *other, int err, uint64_t n)
+static void add_err(struct ct_errcount *errs, uint32_t *other, int err, uint64_t n)
 {
 	for (int i = 0; i < CT_FLOW_ERRS; i++) {
 		if (errs[i].err == err) {
@@ -561,8 +564,12 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	}
 	if (s->pending)
 		res = RES_PENDING;
+	else if (s->abandoned)
+		res = RES_ABANDONED;
 	f->results[res]++;
-	if (res != RES_OK && res != RES_PENDING)
+	if (res == RES_ABANDONED && s->lat_ns > f->abandon_max_ns)
+		f->abandon_max_ns = s->lat_ns;
+	if (res != RES_OK && res != RES_PENDING && res != RES_ABANDONED)
 		add_err(f->errs, &f->errs_other, -s->ret, 1);
 	/* handshake time of connects that were established or refused: a
 	 * timeout's "latency" would only measure the kernel's SYN timeout */
@@ -605,7 +612,7 @@ int flows_tag_set(struct ct_flows *t, const struct flow_key *k, uint32_t tag)
 uint64_t ct_row_failures(const struct ct_row *r)
 {
 	return r->results[RES_REFUSED] + r->results[RES_TIMEOUT] + r->results[RES_UNREACH] +
-	       r->results[RES_OTHER];
+	       r->results[RES_OTHER] + r->results[RES_ABANDONED];
 }
 
 double ct_row_lat_pct(const struct ct_row *r, double p)
@@ -1021,6 +1028,8 @@ static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct c
 
 	for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++)
 		add_err(gm->errs, &g->errs_other, rm->errs[i].err, rm->errs[i].count);
+	if (rm->abandon_max_ns > gm->abandon_max_ns)
+		gm->abandon_max_ns = rm->abandon_max_ns;
 	for (int i = 0; i < CT_LAT_BUCKETS && r->lat_n; i++)
 		gm->lat[i] += rm->lat[i];
 	if (!epoch)
@@ -1347,6 +1356,8 @@ static int group_delta(const struct ct_snap *s, struct ct_view *v, size_t gi,
 			k++;
 		gm->errs[k].count += rm->errs[i].count - was;
 	}
+	if (rm->abandon_max_ns > gm->abandon_max_ns) /* a flow's only grows */
+		gm->abandon_max_ns = rm->abandon_max_ns;
 	for (int b = 0; b < CT_LAT_BUCKETS && (r->lat_n || o->lat_n); b++)
 		gm->lat[b] += rm->lat[b] - om->lat[b];
 	if (e) {

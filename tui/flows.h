@@ -28,6 +28,9 @@ enum ct_result {
 	RES_UNREACH,
 	RES_PENDING, /* connects whose outcome is still to come (goes down again) */
 	RES_OTHER,
+	/* the application gave up: it closed or shut down the socket in
+	 * SYN_SENT (its own timeout) with no error reported to it; no errno */
+	RES_ABANDONED,
 	RES_MAX,
 };
 
@@ -55,12 +58,12 @@ struct ct_sample {
 	uint64_t lat_ns; /* handshake latency, 0 if none */
 	uint32_t pid;
 	uint32_t uid;
-	int32_t ret;	 /* final result 0/-errno; -EINPROGRESS while pending, or when the
+	int32_t ret;	   /* final result 0/-errno; -EINPROGRESS while pending, or when the
 			   * outcome could not be followed ("other") */
-	uint8_t pending; /* a CT_EV_OUTCOME will follow */
-	uint8_t outcome; /* this is that CT_EV_OUTCOME (resolves one pending) */
-	uint8_t has_lat; /* lat_ns is a handshake latency */
-	uint8_t pad;
+	uint8_t pending;   /* a CT_EV_OUTCOME will follow */
+	uint8_t outcome;   /* this is that CT_EV_OUTCOME (resolves one pending) */
+	uint8_t has_lat;   /* lat_ns is a handshake latency */
+	uint8_t abandoned; /* RES_ABANDONED (ret is not looked at); lat_ns: how long it waited */
 };
 
 struct ct_errcount {
@@ -76,6 +79,7 @@ extern const char *const ct_group_names[GROUP_MAX]; /* "flow", "process", "dest"
 struct ct_row_more {
 	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), or NULL */
 	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint64_t abandon_max_ns; /* the longest wait of its RES_ABANDONED connects */
 	uint32_t lat[CT_LAT_BUCKETS];
 	/* connects per interval: interval e is in hist_ring[e % (CT_HIST + 1)]
 	 * for hist_epoch - CT_HIST <= e <= hist_epoch. A ring, not a list
@@ -87,19 +91,19 @@ struct ct_row_more {
 /* a row of a snapshot or of a view: one flow, or a group of flows. What
  * sorting, filtering and grouping read, in three cache lines. */
 struct ct_row {
-	struct flow_key key;	 /* fields that do not apply to the grouping are zero */
-	uint64_t count;		 /* connects since start (or since cleared) */
-	uint64_t interval_count; /* connects in the last complete interval */
-	double rate;		 /* per second over the last complete interval */
+	struct flow_key key; /* fields that do not apply to the grouping are zero */
+	uint64_t count;	     /* connects since start (or since cleared) */
+	double rate;	     /* per second over the last complete interval */
 	uint64_t results[RES_MAX];
 	uint64_t first_ns, last_ns; /* monotonic */
 	uint64_t lat_n, lat_sum_ns, lat_max_ns;
-	uint64_t errs_other; /* failures with an errno beyond CT_FLOW_ERRS distinct ones */
-	uint32_t uid, pid;   /* last */
-	uint32_t npids;	     /* distinct pids (saturates at CT_MAX_PIDS) */
-	uint32_t nflows;     /* flows in this row (1 in the flow grouping) */
-	uint32_t tag;	     /* exporter's mark on the flow (flows_tag_set), 0 by default */
-	uint32_t hist_epoch; /* the newest interval more->hist_ring holds, modulo 2^32 */
+	uint32_t interval_count; /* connects in the last complete interval */
+	uint32_t errs_other;	 /* failures with an errno beyond CT_FLOW_ERRS distinct ones */
+	uint32_t uid, pid;	 /* last */
+	uint32_t npids;		 /* distinct pids (saturates at CT_MAX_PIDS) */
+	uint32_t nflows;	 /* flows in this row (1 in the flow grouping) */
+	uint32_t tag;		 /* exporter's mark on the flow (flows_tag_set), 0 by default */
+	uint32_t hist_epoch;	 /* the newest interval more->hist_ring holds, modulo 2^32 */
 	const struct ct_row_more *more; /* never NULL; owned by the snapshot or view */
 };
 
@@ -134,7 +138,7 @@ int flows_tag_set(struct ct_flows *t, const struct flow_key *k, uint32_t tag);
  * linearly interpolated inside the bucket and capped at the maximum. Returns
  * -1 when the row has no latency sample. */
 double ct_row_lat_pct(const struct ct_row *r, double p);
-uint64_t ct_row_failures(const struct ct_row *r); /* refused+timeout+unreach+other */
+uint64_t ct_row_failures(const struct ct_row *r); /* refused+timeout+unreach+other+abandoned */
 /* The row's connects per complete interval as seen from interval `epoch`
  * (the snapshot's or view's epoch): out[0] is the last complete interval
  * (epoch - 1), out[1] the one before, ... */

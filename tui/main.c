@@ -391,6 +391,7 @@ static void on_event(void *ctx, const struct ct_event *e)
 	s.ret = e->ret;
 	s.pending = !!(e->flags & CT_F_PENDING);
 	s.has_lat = !!(e->flags & CT_F_HANDSHAKE);
+	s.abandoned = !!(e->flags & CT_F_ABANDONED);
 	s.outcome = e->kind == CT_EV_OUTCOME;
 	if (s.outcome) {
 		a->outcomes++;

@@ -52,9 +52,9 @@ void probe_counters(const struct probe *p, struct probe_counters *c);
 
 /* Delete the in-flight TCP sockets (map "socks") that went to SYN_SENT more
  * than max_age_ns ago: their resolution was missed (a skipped BPF run, a
- * full ring buffer), and they would stay for ever. A connect counted as
- * pending gets its outcome through the callback: a CT_EV_OUTCOME with ret
- * -EINPROGRESS ("other": not seen). Returns how many were deleted. */
+ * full ring buffer), and they would stay for ever. A connect counted as pending gets its outcome
+ * through the callback: a CT_EV_OUTCOME with ret -EINPROGRESS ("other": not
+ * seen). Returns how many were deleted. */
 size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns);
 
 /* how we attached: "tracepoint" or "raw_tp (no tracefs)" */

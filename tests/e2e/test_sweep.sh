@@ -47,7 +47,7 @@ bpftool map delete id "$SOCKS" key $(key 3) 2>/dev/null
 bpftool map delete id "$TOKENS" key $(key 3) 2>/dev/null
 ct_stop || fail "exit status" "not 0"
 check "old counted entry: an outcome 'other' with EINPROGRESS" \
-	'{"daddr":"127.0.0.1","dport":7777,"count":1,"results":{"ok":0,"refused":0,"timeout":0,"unreachable":0,"pending":0,"other":1},"errors":{"EINPROGRESS":1}}' \
+	'{"daddr":"127.0.0.1","dport":7777,"count":1,"results":{"ok":0,"refused":0,"timeout":0,"unreachable":0,"pending":0,"other":1,"abandoned":0},"errors":{"EINPROGRESS":1}}' \
 	"$(last_json "$OUT" | jq -c --arg c "${TAG}old" '.rows[] | select(.comm == $c) | {daddr, dport, count, results, errors}')"
 check "no row for the entries not swept or never counted" 0 \
 	"$(last_json "$OUT" | jq --arg a "${TAG}new" --arg b "${TAG}unseen" '[.rows[] | select(.comm == $a or .comm == $b)] | length')"
