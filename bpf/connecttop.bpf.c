@@ -132,6 +132,16 @@ struct {
 	__type(value, __u8);
 } tokens SEC(".maps");
 
+/* Resolved entries of socks whose outcome found the ring buffer full
+ * (take_outcome), for user space to deliver; keyed apart from socks so that
+ * a new socket at the address is tracked meanwhile. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct late_key);	   /* connecttop.h */
+	__type(value, struct ct_inflight); /* resolved: CT_INF_UNSENT | flags */
+} late SEC(".maps");
+
 /* Sockets whose connect was counted while its handshake was under way (the
  * exit or the resolution that came second emitted the final result), by
  * address, with their inode. A program then calls connect() again on the
@@ -447,18 +457,49 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflig
  * Whoever deletes the entry emits: the resolution, the exit that tracked the
  * socket late, a new socket tracked at the same address, or the user-space
  * sweep of old entries; so an outcome is never emitted twice. 0 if this took
- * it, -1 if another one did. The record is reserved and released in one
- * block: older verifiers (5.10, 6.1) lose a reservation tested for NULL
- * twice. */
+ * it, -1 if another one did (or, not keep, the ring buffer was full: the
+ * entry stays as it was).
+ *
+ * keep (the resolution): with the ring buffer full the entry, its outcome
+ * written in and marked CT_INF_UNSENT, moves to "late", where user space
+ * takes it and delivers the outcome (probe_sweep). Deleting it instead lost
+ * the outcome of a connect user space had counted as pending, which then
+ * stayed pending for ever; keeping it in socks would make each new socket at
+ * that address go untracked. Only the resolution may write into the entry:
+ * nothing else takes a resolved entry meanwhile (the sweep leaves those,
+ * and no new socket has this address while the old one changes state).
+ *
+ * The record is reserved and released in one block: older verifiers (5.10,
+ * 6.1) lose a reservation tested for NULL twice. */
 static __always_inline int take_outcome(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns,
-					__u8 flags)
+					__u8 flags, const int keep)
 {
 	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
-		if (bpf_map_delete_elem(&socks, &key))
+		struct late_key lk = { .sk = key, .syn_ts = inf->syn_ts };
+
+		if (!keep)
 			return -1;
-		count(CT_CNT_RB_DROP);
+		if (err == ERR_ABANDONED) {
+			err = -ECONNABORTED;
+			flags = CT_F_ABANDONED;
+		}
+		inf->err = err;
+		inf->lat_ns = lat_ns;
+		inf->resolved = CT_INF_UNSENT | flags;
+		if (bpf_map_update_elem(&late, &lk, inf, BPF_NOEXIST)) {
+			/* late is full too: lost, counted */
+			if (bpf_map_delete_elem(&socks, &key))
+				return -1;
+			count(CT_CNT_RB_DROP);
+			return 0;
+		}
+		if (bpf_map_delete_elem(&socks, &key)) {
+			bpf_map_delete_elem(&late, &lk);
+			return -1;
+		}
+		count(CT_CNT_OUTCOME_LATE);
 		return 0;
 	}
 	__builtin_memcpy(e, &inf->ev, sizeof(*e)); /* before the delete: inf may be reused after */
@@ -476,7 +517,9 @@ static __always_inline int take_outcome(__u64 key, struct ct_inflight *inf, int 
 
 /* An entry left at a socket address by a socket whose resolution was
  * missed, found when a new socket there is tracked: a connect counted as
- * pending gets the outcome "not seen" (-EINPROGRESS), as the sweep gives. */
+ * pending gets the outcome "not seen" (-EINPROGRESS), as the sweep gives.
+ * With the ring buffer full the entry stays for the sweep (the new socket
+ * goes untracked, counted). */
 static __always_inline void settle_stale(__u64 key)
 {
 	struct ct_inflight *old = bpf_map_lookup_elem(&socks, &key);
@@ -486,7 +529,7 @@ static __always_inline void settle_stale(__u64 key)
 	if (!old)
 		return;
 	if (old->ev.kind)
-		taken = !take_outcome(key, old, -EINPROGRESS, 0, 0);
+		taken = !take_outcome(key, old, -EINPROGRESS, 0, 0, 0);
 	else /* its connect() was never counted */
 		taken = !bpf_map_delete_elem(&socks, &key);
 	if (taken)
@@ -699,7 +742,7 @@ static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err,
 
 	/* second: connect() already returned and was counted as pending */
 	ino = inf->ino; /* inf may be reused once deleted */
-	if (!take_outcome(key, inf, err, lat_ns, how == RESOLVED_LAT ? CT_F_HANDSHAKE : 0))
+	if (!take_outcome(key, inf, err, lat_ns, how == RESOLVED_LAT ? CT_F_HANDSHAKE : 0, 1))
 		note_counted(key, ino, err);
 }
 

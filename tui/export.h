@@ -18,6 +18,7 @@
 struct ct_stats {
 	uint64_t events;	 /* connect events seen since start */
 	uint64_t outcomes;	 /* handshake outcomes seen since start */
+	uint64_t outcomes_late;	 /* of those, delivered late (the ring buffer was full) */
 	uint64_t drops;		 /* events lost (ring buffer full, maps full) */
 	uint64_t missed;	 /* BPF program runs the kernel skipped (recursion guard):
 				  * each may have lost a connect or an outcome */

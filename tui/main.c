@@ -429,6 +429,7 @@ void app_stats(struct app *a, struct ct_stats *st)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	st->events = a->events;
 	st->outcomes = a->outcomes;
+	st->outcomes_late = c.outcomes_late;
 	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
 	st->missed = c.missed;
 	st->evicted = flows_evicted(a->flows);
@@ -464,7 +465,8 @@ static void end_interval(struct app *a)
 
 	app_drain(a);
 	now = app_now_ns();
-	if (a->probe && now - a->sweep_ns >= a->sweep_every_ns) {
+	/* outcomes BPF could not queue wait in its map for the sweep */
+	if (a->probe && (now - a->sweep_ns >= a->sweep_every_ns || probe_late_waiting(a->probe))) {
 		probe_sweep(a->probe, now, a->sweep_age_ns);
 		a->sweep_ns = now;
 	}

@@ -34,6 +34,7 @@ struct probe {
 	char mode[64];
 	int task_calls; /* the per-thread stash is task storage */
 	uint64_t swept; /* stale entries of socks deleted by probe_sweep */
+	uint64_t late;	/* outcomes probe_sweep delivered for BPF (CT_INF_UNSENT) */
 	uint64_t attach_ns;
 	int ncpus;
 };
@@ -316,6 +317,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	if (o->inflight_max) {
 		bpf_map__set_max_entries(p->skel->maps.socks, o->inflight_max);
 		bpf_map__set_max_entries(p->skel->maps.tokens, o->inflight_max);
+		bpf_map__set_max_entries(p->skel->maps.late, o->inflight_max);
 	}
 	/* the per-thread stash: task storage where tracing programs may use
 	 * it (5.11+), else a hash keyed by tid */
@@ -450,6 +452,7 @@ void probe_counters(const struct probe *p, struct probe_counters *c)
 	c->call_drops = sums[CT_CNT_CALL_DROP];
 	c->sock_drops = sums[CT_CNT_SOCK_DROP];
 	c->outcomes = sums[CT_CNT_OUTCOMES];
+	c->outcomes_late = sums[CT_CNT_OUTCOME_LATE];
 	c->swept = p->swept;
 	c->missed = 0;
 	for (size_t i = 0; i < sizeof(p->links) / sizeof(p->links[0]); i++) {
@@ -464,6 +467,44 @@ void probe_counters(const struct probe *p, struct probe_counters *c)
 	}
 }
 
+int probe_late_waiting(const struct probe *p)
+{
+	uint64_t *vals = calloc(p->ncpus > 0 ? p->ncpus : 1, sizeof(*vals)), sum = 0;
+	uint32_t k = CT_CNT_OUTCOME_LATE;
+
+	if (vals && !bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.counters), &k, vals))
+		for (int cpu = 0; cpu < p->ncpus; cpu++)
+			sum += vals[cpu];
+	free(vals);
+	return sum > p->late;
+}
+
+/* Deliver the outcomes BPF put in "late" (the ring buffer was full): each
+ * deleted first (only user space deletes there), then handed over. */
+static void deliver_late(struct probe *p, uint64_t now_ns)
+{
+	int fd = bpf_map__fd(p->skel->maps.late);
+	struct late_key key, *cur = NULL, prev;
+	struct ct_inflight v;
+
+	/* a walk that deletes the key it stands on starts over: harmless
+	 * here, where each key found is deleted */
+	while (!bpf_map_get_next_key(fd, cur, &key)) {
+		prev = key;
+		cur = &prev;
+		if (bpf_map_lookup_elem(fd, &key, &v) || bpf_map_delete_elem(fd, &key))
+			continue;
+		p->late++;
+		v.ev.kind = CT_EV_OUTCOME;
+		v.ev.flags = v.resolved & 0xff;
+		v.ev.ret = v.err;
+		v.ev.lat_ns = v.lat_ns;
+		v.ev.ts_ns = now_ns;
+		p->fn(p->ctx, &v.ev);
+		cur = NULL; /* from the first key again */
+	}
+}
+
 size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 {
 	int fd = bpf_map__fd(p->skel->maps.socks), tfd = bpf_map__fd(p->skel->maps.tokens);
@@ -471,6 +512,7 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 	uint64_t key, prev, *cur = NULL, *stale = NULL;
 	struct ct_inflight v;
 
+	deliver_late(p, now_ns);
 	/* the stale keys first, then each one looked at again and deleted:
 	 * a walk that deletes as it goes starts over from the first key (as
 	 * it does when BPF deletes the key it stands on: hence the bound) */
