@@ -78,6 +78,7 @@ const volatile __u16 filter_port = 0;	   /* 0: all ports */
 const volatile __u16 filter_family = 0;	   /* 0: both, else AF_INET or AF_INET6 */
 const volatile __u64 wakeup_bytes = 65536; /* wake user space when this much is queued */
 const volatile __s64 connect_nr = 42;	   /* __NR_connect, for the raw_tp fallback */
+const volatile __s64 getsockopt_nr = 55;   /* __NR_getsockopt, likewise */
 /* 5.11+: "calls" is task storage, the current task is read through BTF
  * (bpf_get_current_task_btf), and the socket's state changes come through
  * tp_btf with the socket as a BTF pointer: plain loads instead of probe
@@ -135,6 +136,16 @@ struct {
 	__type(key, __u64); /* struct sock * */
 	__type(value, __u8);
 } tokens SEC(".maps");
+
+/* Resolved entries of socks whose outcome found the ring buffer full
+ * (take_outcome), for user space to deliver; keyed apart from socks so that
+ * a new socket at the address is tracked meanwhile. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct late_key);	   /* connecttop.h */
+	__type(value, struct ct_inflight); /* resolved: CT_INF_UNSENT | flags */
+} late SEC(".maps");
 
 /* Sockets whose connect was counted while its handshake was under way (the
  * exit or the resolution that came second emitted the final result), by
@@ -347,39 +358,73 @@ static __always_inline void forget(__u64 sk)
 	bpf_map_delete_elem(&tokens, &sk);
 }
 
+/* handshake_err(): the application closed or shut down the socket in
+ * SYN_SENT with no error reported to it. Not an errno: emitted as
+ * CT_F_ABANDONED (positive, so never taken for 0 or -errno). */
+#define ERR_ABANDONED 1
+
 /* The result of a handshake that left SYN_SENT for newstate, read from the
- * socket: 0 or -errno. lat_ns: the time it spent in SYN_SENT. */
-static __always_inline int handshake_err(struct sock *sk, int newstate, __u64 lat_ns, const int btf)
+ * socket: 0, -errno or ERR_ABANDONED. lat_ns: the time it spent in SYN_SENT.
+ * reported: the error the application read while it was in SYN_SENT
+ * (on_getsockopt_exit) or the kernel reported (raw_sk_error, 5.14+), else 0. */
+static __always_inline int handshake_err(struct sock *sk, int newstate, __u64 lat_ns, const int btf,
+					 int reported)
 {
-	int err;
+	struct socket *so;
+	int err, soft, ss;
 
 	if (newstate != TCP_CLOSE)
 		return 0;
 	/* RST sets sk_err to ECONNREFUSED, the SYN retransmit timer to
 	 * ETIMEDOUT, ICMP to EHOSTUNREACH etc. before the state change */
 	err = btf ? sk->sk_err : BPF_CORE_READ(sk, sk_err);
-	if (!err) {
-		/* 0: either the application closed the socket (close() sets
-		 * sk_shutdown to SHUTDOWN_MASK before the state change; the
-		 * kernel's own close only after) or shut it down (shutdown()
-		 * marks the socket disconnecting; the error comes after the
-		 * state change), or the application read the
-		 * error (getsockopt SO_ERROR clears sk_err without the socket
-		 * lock) in the gap between the kernel setting it and changing
-		 * the state. Then the handshake time tells: a SYN timeout takes
-		 * at least one initial RTO (1 s, TCP_TIMEOUT_INIT), an RST or
-		 * ICMP error comes within a round trip. */
-		struct socket *so = btf ? sk->sk_socket : BPF_CORE_READ(sk, sk_socket);
-		int ss = !so ? 0 : btf ? so->state : BPF_CORE_READ(so, state);
-
-		if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_shutdown) :
-			   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown)) == SHUTDOWN_MASK ||
-		    ss == SS_DISCONNECTING)
-			err = ECONNABORTED;
-		else
-			err = lat_ns >= 1000000000ULL ? ETIMEDOUT : ECONNREFUSED;
+	if (err)
+		return -err;
+	/* 0: the application read the error (getsockopt SO_ERROR clears
+	 * sk_err without the socket lock) in the gap between the kernel
+	 * setting it and changing the state, or it closed the socket (close()
+	 * sets sk_shutdown to SHUTDOWN_MASK before the state change; the
+	 * kernel's own close only after) or shut it down (shutdown() marks
+	 * the socket disconnecting; the error comes after the state change).
+	 * An ICMP error that arrives while connect() holds the socket lock
+	 * goes to sk_err_soft only and the socket stays in SYN_SENT; the
+	 * owner is woken, SO_ERROR returns (and clears) sk_err_soft when
+	 * sk_err is 0, and an epoll client (node, Go, nginx) closes the
+	 * socket: the error it read is `reported`. */
+	soft = btf ? sk->sk_err_soft : BPF_CORE_READ(sk, sk_err_soft);
+	so = btf ? sk->sk_socket : BPF_CORE_READ(sk, sk_socket);
+	ss = !so ? 0 : btf ? so->state : BPF_CORE_READ(so, state);
+	if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_shutdown) :
+		   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown)) == SHUTDOWN_MASK ||
+	    ss == SS_DISCONNECTING) {
+		/* closed by the application: after reading an error
+		 * (on_getsockopt_exit), that error is what it saw; else it
+		 * gave up waiting (its own timeout) */
+		return reported ? reported : ERR_ABANDONED;
 	}
-	return -err;
+	if (reported)
+		return reported;
+	/* before 5.14 (no report): the SYN timeout gives sk_err_soft ?:
+	 * ETIMEDOUT (tcp_write_err()), and an ICMP error seen under the
+	 * socket lock stays in sk_err_soft */
+	if (soft > 0 && soft < 4096)
+		return -soft;
+	/* then the handshake time tells: a SYN timeout takes at least one
+	 * initial RTO (1 s, TCP_TIMEOUT_INIT), an RST comes within a round
+	 * trip */
+	return lat_ns >= 1000000000ULL ? -ETIMEDOUT : -ECONNREFUSED;
+}
+
+/* An event's result from a resolution's (err, lat_ns, flags) */
+static __always_inline void set_result(struct ct_event *e, int err, __u64 lat_ns, __u8 flags)
+{
+	if (err == ERR_ABANDONED) {
+		err = -ECONNABORTED;
+		flags = CT_F_ABANDONED; /* lat_ns: how long it waited */
+	}
+	e->ret = err;
+	e->lat_ns = lat_ns;
+	e->flags = flags;
 }
 
 /* The exit's side of the arbitration for a tracked socket: e is the event
@@ -416,40 +461,68 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflig
 		e->flags = CT_F_PENDING;
 	} else {
 		/* second: the handshake already resolved */
-		e->ret = inf->err;
-		if (inf->resolved == RESOLVED_LAT) {
-			e->lat_ns = inf->lat_ns;
-			e->flags = CT_F_HANDSHAKE;
-		}
+		if (inf->resolved == RESOLVED_LAT)
+			set_result(e, inf->err, inf->lat_ns, CT_F_HANDSHAKE);
+		else
+			set_result(e, inf->err, e->lat_ns, 0);
 		note_counted(sk, inf->ino, inf->err);
 		forget(sk);
 	}
 }
 
-/* put a socket in socks and tokens: 0, or -1 (counted) when a map is full */
 /* Take the entry of socket key out of socks and emit the outcome of the
- * connect counted as pending from it (ret err). Whoever deletes the entry
- * emits: the resolution, the exit that tracked the socket late, a new
- * socket tracked at the same address, or the user-space sweep of old
- * entries; so an outcome is never emitted twice. 0 if this took it, -1 if
- * another one did. The record is reserved and released in one block:
- * older verifiers (5.10, 6.1) lose a reservation tested for NULL twice. */
+ * connect counted as pending from it (err: 0, -errno or ERR_ABANDONED).
+ * Whoever deletes the entry emits: the resolution, the exit that tracked the
+ * socket late, a new socket tracked at the same address, or the user-space
+ * sweep of old entries; so an outcome is never emitted twice. 0 if this took
+ * it, -1 if another one did (or, not keep, the ring buffer was full: the
+ * entry stays as it was).
+ *
+ * keep (the resolution): with the ring buffer full the entry, its outcome
+ * written in and marked CT_INF_UNSENT, moves to "late", where user space
+ * takes it and delivers the outcome (probe_sweep). Deleting it instead lost
+ * the outcome of a connect user space had counted as pending, which then
+ * stayed pending for ever; keeping it in socks would make each new socket at
+ * that address go untracked. Only the resolution may write into the entry:
+ * nothing else takes a resolved entry meanwhile (the sweep leaves those,
+ * and no new socket has this address while the old one changes state).
+ *
+ * The record is reserved and released in one block: older verifiers (5.10,
+ * 6.1) lose a reservation tested for NULL twice. */
 static __always_inline int take_outcome(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns,
-					__u8 flags)
+					__u8 flags, const int keep)
 {
 	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
-		if (bpf_map_delete_elem(&socks, &key))
+		struct late_key lk = { .sk = key, .syn_ts = inf->syn_ts };
+
+		if (!keep)
 			return -1;
-		count(CT_CNT_RB_DROP);
+		if (err == ERR_ABANDONED) {
+			err = -ECONNABORTED;
+			flags = CT_F_ABANDONED;
+		}
+		inf->err = err;
+		inf->lat_ns = lat_ns;
+		inf->resolved = CT_INF_UNSENT | flags;
+		if (bpf_map_update_elem(&late, &lk, inf, BPF_NOEXIST)) {
+			/* late is full too: lost, counted */
+			if (bpf_map_delete_elem(&socks, &key))
+				return -1;
+			count(CT_CNT_RB_DROP);
+			return 0;
+		}
+		if (bpf_map_delete_elem(&socks, &key)) {
+			bpf_map_delete_elem(&late, &lk);
+			return -1;
+		}
+		count(CT_CNT_OUTCOME_LATE);
 		return 0;
 	}
 	__builtin_memcpy(e, &inf->ev, sizeof(*e)); /* before the delete: inf may be reused after */
 	e->kind = CT_EV_OUTCOME;
-	e->flags = flags;
-	e->ret = err;
-	e->lat_ns = lat_ns;
+	set_result(e, err, lat_ns, flags);
 	e->ts_ns = bpf_ktime_get_ns();
 	if (bpf_map_delete_elem(&socks, &key)) {
 		bpf_ringbuf_discard(e, 0);
@@ -462,7 +535,9 @@ static __always_inline int take_outcome(__u64 key, struct ct_inflight *inf, int 
 
 /* An entry left at a socket address by a socket whose resolution was
  * missed, found when a new socket there is tracked: a connect counted as
- * pending gets the outcome "not seen" (-EINPROGRESS), as the sweep gives. */
+ * pending gets the outcome "not seen" (-EINPROGRESS), as the sweep gives.
+ * With the ring buffer full the entry stays for the sweep (the new socket
+ * goes untracked, counted). */
 static __always_inline void settle_stale(__u64 key)
 {
 	struct ct_inflight *old = bpf_map_lookup_elem(&socks, &key);
@@ -472,13 +547,14 @@ static __always_inline void settle_stale(__u64 key)
 	if (!old)
 		return;
 	if (old->ev.kind)
-		taken = !take_outcome(key, old, -EINPROGRESS, 0, 0);
+		taken = !take_outcome(key, old, -EINPROGRESS, 0, 0, 0);
 	else /* its connect() was never counted */
 		taken = !bpf_map_delete_elem(&socks, &key);
 	if (taken)
 		bpf_map_delete_elem(&tokens, &key);
 }
 
+/* put a socket in socks and tokens: 0, or -1 (counted) when a map is full */
 static __always_inline int track(__u64 key, __u64 syn_ts)
 {
 	struct ct_inflight fresh = {};
@@ -510,7 +586,7 @@ static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u6
 {
 	__u64 key = (__u64)sk, ino;
 	struct ct_inflight *inf;
-	int state;
+	int state, reported, err;
 
 	if (track(key, syn_ts))
 		return;
@@ -527,12 +603,13 @@ static __always_inline void track_late(struct ct_event *e, struct sock *sk, __u6
 	 * one ran meanwhile and took the entry (then it emits the outcome);
 	 * a restarted connect() will return it again */
 	ino = inf->ino;
+	reported = inf->err;
 	if (bpf_map_delete_elem(&socks, &key))
 		return;
 	bpf_map_delete_elem(&tokens, &key);
-	e->ret = handshake_err(sk, state, now - syn_ts, 0);
-	e->flags = 0;
-	note_counted(key, ino, e->ret);
+	err = handshake_err(sk, state, now - syn_ts, 0, reported);
+	set_result(e, err, err == ERR_ABANDONED ? now - syn_ts : e->lat_ns, 0);
+	note_counted(key, ino, err);
 }
 
 /* what every CT_EV_CONNECT says: the caller and the call */
@@ -656,7 +733,7 @@ static __always_inline void follow_announced(const struct call *c, __u64 id, lon
 		/* second: it resolved between track() and here */
 		err = inf->err;
 		if (!take_outcome(key, inf, err, inf->lat_ns,
-				  inf->resolved == RESOLVED_LAT ? CT_F_HANDSHAKE : 0))
+				  inf->resolved == RESOLVED_LAT ? CT_F_HANDSHAKE : 0, 0))
 			note_counted(key, ino, err);
 		return;
 	}
@@ -665,8 +742,8 @@ static __always_inline void follow_announced(const struct call *c, __u64 id, lon
 		return;
 	/* resolved before it was tracked: this is the resolution, unless
 	 * one ran meanwhile and took the entry */
-	err = handshake_err(sk, state, now - c->syn_ts, 0);
-	if (!take_outcome(key, inf, err, 0, 0))
+	err = handshake_err(sk, state, now - c->syn_ts, 0, inf->err);
+	if (!take_outcome(key, inf, err, err == ERR_ABANDONED ? now - c->syn_ts : 0, 0, 0))
 		note_counted(key, ino, err);
 }
 
@@ -794,7 +871,7 @@ static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err,
 
 	/* second: connect() already returned and was counted as pending */
 	ino = inf->ino; /* inf may be reused once deleted */
-	if (!take_outcome(key, inf, err, lat_ns, how == RESOLVED_LAT ? CT_F_HANDSHAKE : 0))
+	if (!take_outcome(key, inf, err, lat_ns, how == RESOLVED_LAT ? CT_F_HANDSHAKE : 0, 1))
 		note_counted(key, ino, err);
 }
 
@@ -947,7 +1024,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		if (!same_socket(inf, sk))
 			return 0;
 		lat = bpf_ktime_get_ns() - inf->syn_ts;
-		resolve(key, inf, handshake_err(sk, newstate, lat, btf), lat, RESOLVED_LAT);
+		resolve(key, inf, handshake_err(sk, newstate, lat, btf, inf->err), lat,
+			RESOLVED_LAT);
 		return 0;
 	}
 	if (newstate != TCP_CLOSE)
@@ -959,6 +1037,83 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	if (inf && !inf->resolved && same_socket(inf, sk))
 		resolve(key, inf, 0, 0, RESOLVED_NOLAT);
 	return 0;
+}
+
+/* A getsockopt(SOL_SOCKET, SO_ERROR) in progress, per thread (by tid):
+ * where the result goes. Rare enough (about once per non-blocking connect)
+ * for a hash in both stash modes. */
+struct soerr_call {
+	__u64 optval; /* user pointer to the int */
+	__u32 fd;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct soerr_call);
+} soerr_calls SEC(".maps");
+
+#define SOL_SOCKET 1
+#define SO_ERROR 4
+
+static __always_inline int on_getsockopt_enter(__u64 fd, __u64 level, __u64 optname, __u64 optval)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct soerr_call c = { .optval = optval, .fd = (__u32)fd };
+
+	if (level != SOL_SOCKET || optname != SO_ERROR || tgid == self_tgid ||
+	    (filter_tgid && tgid != filter_tgid))
+		return 0;
+	bpf_map_update_elem(&soerr_calls, &tid, &c, BPF_ANY);
+	return 0;
+}
+
+/*
+ * The error an application read with getsockopt(SO_ERROR) from a socket
+ * still tracked in SYN_SENT: the result it saw, which the read cleared
+ * (sk_err, or sk_err_soft when sk_err is 0). An epoll client (node, Go,
+ * nginx) that is told of an ICMP error reads it and closes the socket, and
+ * the resolution then finds no error but the close: without this it was
+ * taken for an abandoned connect (ECONNABORTED before). Works on every
+ * kernel: it needs only the syscall tracepoints.
+ */
+static __always_inline int on_getsockopt_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct soerr_call *cp = bpf_map_lookup_elem(&soerr_calls, &tid), c;
+	struct ct_inflight *inf;
+	struct sock *sk;
+	__u64 key;
+	int val = 0;
+
+	if (!cp)
+		return 0;
+	c = *cp;
+	bpf_map_delete_elem(&soerr_calls, &tid);
+	if (ret || bpf_probe_read_user(&val, sizeof(val), (void *)c.optval) || val <= 0 ||
+	    val >= 4096)
+		return 0;
+	sk = fd_sock(c.fd);
+	key = (__u64)sk;
+	inf = sk ? bpf_map_lookup_elem(&socks, &key) : NULL;
+	if (inf && !inf->resolved && same_socket(inf, sk))
+		inf->err = -val;
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_getsockopt")
+int tp_enter_getsockopt(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_getsockopt_enter(ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]);
+}
+
+SEC("tp/syscalls/sys_exit_getsockopt")
+int tp_exit_getsockopt(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_getsockopt_exit(ctx->ret);
 }
 
 SEC("tp/syscalls/sys_enter_connect")
@@ -982,6 +1137,9 @@ int tp_exit_connect(struct trace_event_raw_sys_exit *ctx)
 SEC("raw_tp/sys_enter")
 int BPF_PROG(raw_enter, struct pt_regs *regs, long nr)
 {
+	if (nr == getsockopt_nr)
+		return on_getsockopt_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
+					   BPF_CORE_READ(regs, dx), BPF_CORE_READ(regs, r10));
 	if (nr != connect_nr)
 		return 0;
 	return on_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
@@ -990,7 +1148,11 @@ int BPF_PROG(raw_enter, struct pt_regs *regs, long nr)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(raw_exit, struct pt_regs *regs, long ret)
 {
-	if (BPF_CORE_READ(regs, orig_ax) != connect_nr)
+	long nr = BPF_CORE_READ(regs, orig_ax);
+
+	if (nr == getsockopt_nr)
+		return on_getsockopt_exit(ret);
+	if (nr != connect_nr)
 		return 0;
 	return on_exit(ret);
 }
@@ -1006,4 +1168,32 @@ SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(raw_sock_state, struct sock *sk, int oldstate, int newstate)
 {
 	return on_state(sk, oldstate, newstate, 0);
+}
+
+/*
+ * An error reported to a socket's owner (sk_error_report(), 5.14+: user
+ * space loads this only where the tracepoint exists). Before 6.10 a fatal
+ * error is reported before the state change (tcp_reset, tcp_write_err), and
+ * an application woken on another CPU may read it (SO_ERROR clears sk_err)
+ * before that change: the resolution then takes the error kept here (since
+ * tcp_done_with_error(), 6.10, the report comes after the change). Rare
+ * (errors only), so one raw_tp with probe reads for both stashes.
+ */
+SEC("raw_tp/inet_sk_error_report")
+int BPF_PROG(raw_sk_error, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct ct_inflight *inf = bpf_map_lookup_elem(&socks, &key);
+	int err;
+
+	/* a resolved entry has its result (6.x reports a fatal error after
+	 * the state change, which read it) */
+	if (!inf || inf->resolved || !same_socket(inf, sk))
+		return 0;
+	err = BPF_CORE_READ(sk, sk_err);
+	if (!err)
+		err = BPF_CORE_READ(sk, sk_err_soft);
+	if (err > 0 && err < 4096)
+		inf->err = -err;
+	return 0;
 }

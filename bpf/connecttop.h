@@ -28,6 +28,11 @@ enum ct_event_kind {
 /* ct_event.flags */
 #define CT_F_PENDING 0x1   /* CT_EV_CONNECT: outcome follows as CT_EV_OUTCOME */
 #define CT_F_HANDSHAKE 0x2 /* lat_ns is the TCP handshake time (SYN_SENT to ESTABLISHED or CLOSE) */
+/* The application gave up on the connect: it closed or shut down the socket
+ * in SYN_SENT before any error was reported to it. lat_ns is how long it
+ * waited (SYN_SENT to the close); ret is -ECONNABORTED, which no application
+ * saw: readers go by this flag. */
+#define CT_F_ABANDONED 0x4
 
 /* per-CPU counters (map "counters"), summed by user space */
 enum ct_counter {
@@ -35,6 +40,9 @@ enum ct_counter {
 	CT_CNT_CALL_DROP,   /* connect() entry could not be stashed (map full) */
 	CT_CNT_SOCK_DROP,   /* TCP socket could not be tracked (map full) */
 	CT_CNT_OUTCOMES,    /* CT_EV_OUTCOME events submitted */
+	/* outcomes the ring buffer had no room for: put in the map "late"
+	 * for user space to take and deliver */
+	CT_CNT_OUTCOME_LATE,
 	CT_CNT_MAX,
 };
 
@@ -68,11 +76,26 @@ struct ct_inflight {
 	struct ct_event ev; /* the event as sys_exit_connect emitted it; kind 0 until then */
 	__u64 syn_ts;	    /* bpf_ktime_get_ns() when it went to SYN_SENT */
 	__u64 lat_ns;	    /* handshake time, set at resolution */
-	__s32 err;	    /* 0 (established) or -errno, set at resolution */
-	__u32 resolved;	    /* 0 until resolved; then how (BPF side) */
+	__s32 err;	    /* 0 (established) or -errno, set at resolution;
+			     * before it, an error reported to the
+			     * application (inet_sk_error_report), or 0 */
+	__u32 resolved;	    /* 0 until resolved; then how (BPF side), or
+			     * CT_INF_UNSENT | the outcome's CT_F_* flags */
 	__u64 ino;	    /* the socket's inode, set with ev: tells a later
 			     * connect() on this very socket from one on a new
 			     * socket at the same address */
+};
+
+/* ct_inflight.resolved of an entry in the BPF map "late": its outcome (err,
+ * lat_ns, the CT_F_* flags in the low byte) found no room in the ring
+ * buffer; user space deletes the entry and delivers the outcome. */
+#define CT_INF_UNSENT 0x100
+
+/* the key of "late": the socket's address and when it went to SYN_SENT (an
+ * address is reused by the next socket, maybe before user space looks) */
+struct late_key {
+	__u64 sk;
+	__u64 syn_ts;
 };
 
 /* With --unix, the CT_EV_CONNECT of an AF_UNIX socket (family 1) is

@@ -89,6 +89,17 @@ const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len)
 	for (int i = 0; i < CT_FLOW_ERRS && r->more->errs[i].err; i++)
 		if (!best || r->more->errs[i].count > best->count)
 			best = &r->more->errs[i];
+	/* a connect the application gave up on has no errno: its own timeout
+	 * (a grouped row not shown has no more: just "app timeout") */
+	if (r->results[RES_ABANDONED] && (!best || r->results[RES_ABANDONED] >= best->count)) {
+		if (!r->more->abandon_max_ns)
+			snprintf(buf, len, "app timeout");
+		else if (r->more->abandon_max_ns < 1000000000ULL)
+			snprintf(buf, len, "app timeout %.0fms", r->more->abandon_max_ns / 1e6);
+		else
+			snprintf(buf, len, "app timeout %.1fs", r->more->abandon_max_ns / 1e9);
+		return buf;
+	}
 	if (!best)
 		return "";
 	return ct_errno_name(best->err, buf, len);
@@ -283,11 +294,13 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 	ct_rfc3339(st->now_unix_ns, now, sizeof(now));
 	fprintf(out,
 		"{\"version\":%d,\"time\":\"%s\",\"interval_s\":%.3f,\"group\":\"%s\",\"events\":%llu,"
-		"\"outcomes\":%llu,\"drops\":%llu,\"missed\":%llu,\"evicted\":%llu,\"flows\":%llu,\"rows\":[",
+		"\"outcomes\":%llu,\"outcomes_late\":%llu,\"drops\":%llu,\"missed\":%llu,\"evicted\":%llu,"
+		"\"flows\":%llu,\"rows\":[",
 		CT_SCHEMA_VERSION, now, st->interval_s, ct_group_names[g],
 		(unsigned long long)st->events, (unsigned long long)st->outcomes,
-		(unsigned long long)st->drops, (unsigned long long)st->missed,
-		(unsigned long long)st->evicted, (unsigned long long)st->flows);
+		(unsigned long long)st->outcomes_late, (unsigned long long)st->drops,
+		(unsigned long long)st->missed, (unsigned long long)st->evicted,
+		(unsigned long long)st->flows);
 	for (size_t i = 0; i < v->n; i++) {
 		fputs(i ? ",{" : "{", out);
 		for (int k = 0; group_fields[g][k] != F_END; k++) {

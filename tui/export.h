@@ -18,6 +18,7 @@
 struct ct_stats {
 	uint64_t events;	 /* connect events seen since start */
 	uint64_t outcomes;	 /* handshake outcomes seen since start */
+	uint64_t outcomes_late;	 /* of those, delivered late (the ring buffer was full) */
 	uint64_t drops;		 /* events lost (ring buffer full, maps full) */
 	uint64_t missed;	 /* BPF program runs the kernel skipped (recursion guard):
 				  * each may have lost a connect or an outcome */
@@ -40,7 +41,9 @@ int export_csv(FILE *out, const struct ct_rows *v, enum ct_group g, const struct
 int export_table(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st,
 		 size_t max_rows);
 
-/* Short text forms shared by the table, the view and the exporters. */
+/* Short text forms shared by the table, the view and the exporters. The top
+ * error is the most frequent errno, or "app timeout 3.0s" when abandoned
+ * connects (RES_ABANDONED, the longest wait shown) outnumber each errno. */
 const char *ct_proto_name(unsigned proto, char *buf, size_t len);
 /* a latency in microseconds as milliseconds for a column ("0.05", "3050";
  * "-" for a negative value, i.e. no sample) */

@@ -168,6 +168,7 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	else
 		memset(&m->lat, 0, sizeof(m->lat));
 	memcpy(m->errs, f->errs, sizeof(m->errs));
+	m->abandon_max_ns = f->abandon_max_ns;
 	memcpy(m->hist_ring, f->hist, sizeof(m->hist_ring));
 	m->pending_since_ns = pending_oldest(f->pend);
 	m->pad = 0;
@@ -386,9 +387,13 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 		res = RES_PENDING;
 		/* out of memory: the age shown is that of the others */
 		pending_add(&f->pend, s->start_ns);
+	} else if (s->abandoned) {
+		res = RES_ABANDONED;
 	}
 	f->results[res]++;
-	if (res != RES_OK && res != RES_PENDING)
+	if (res == RES_ABANDONED && s->lat_ns > f->abandon_max_ns)
+		f->abandon_max_ns = s->lat_ns;
+	if (res != RES_OK && res != RES_PENDING && res != RES_ABANDONED)
 		ct_errs_add(f->errs, &f->errs_other, -s->ret, 1);
 	/* handshake time of connects that were established or refused: a
 	 * timeout's "latency" would only measure the kernel's SYN timeout

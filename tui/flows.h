@@ -25,12 +25,12 @@ struct ct_sample {
 	uint64_t start_ns; /* monotonic: when its connect began (pending and outcome alike) */
 	uint32_t pid;
 	uint32_t uid;
-	int32_t ret;	 /* final result 0/-errno; -EINPROGRESS while pending, or when the
+	int32_t ret;	   /* final result 0/-errno; -EINPROGRESS while pending, or when the
 			   * outcome could not be followed ("other") */
-	uint8_t pending; /* a CT_EV_OUTCOME will follow */
-	uint8_t outcome; /* this is that CT_EV_OUTCOME (resolves one pending) */
-	uint8_t has_lat; /* lat_ns is a handshake latency */
-	uint8_t pad;
+	uint8_t pending;   /* a CT_EV_OUTCOME will follow */
+	uint8_t outcome;   /* this is that CT_EV_OUTCOME (resolves one pending) */
+	uint8_t has_lat;   /* lat_ns is a handshake latency */
+	uint8_t abandoned; /* RES_ABANDONED (ret is not looked at); lat_ns: how long it waited */
 };
 
 struct ct_flows;

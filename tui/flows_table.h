@@ -13,7 +13,8 @@ struct ct_flow {
 	struct flow_key key;
 	struct ct_flow *hnext;	     /* hash chain */
 	struct ct_flow *prev, *next; /* recency list: head is the most recently seen */
-	uint64_t count, errs_other;
+	uint64_t count;
+	uint32_t errs_other;
 	uint64_t results[RES_MAX];
 	uint64_t first_ns, last_ns;
 	uint64_t lat_n, lat_sum_ns, lat_max_ns;
@@ -24,6 +25,7 @@ struct ct_flow {
 	/* the current interval and CT_HIST complete ones */
 	uint32_t hist[CT_RING];
 	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint64_t abandon_max_ns;
 	uint32_t uid, pid, tag;
 	uint32_t row;		/* its row in snapshots, stable while it lives */
 	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */

@@ -394,6 +394,7 @@ static void on_event(void *ctx, const struct ct_event *e)
 	s.ret = e->ret;
 	s.pending = !!(e->flags & CT_F_PENDING);
 	s.has_lat = !!(e->flags & CT_F_HANDSHAKE);
+	s.abandoned = !!(e->flags & CT_F_ABANDONED);
 	s.outcome = e->kind == CT_EV_OUTCOME;
 	if (s.outcome) {
 		a->outcomes++;
@@ -431,6 +432,7 @@ void app_stats(struct app *a, struct ct_stats *st)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	st->events = a->events;
 	st->outcomes = a->outcomes;
+	st->outcomes_late = c.outcomes_late;
 	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
 	st->missed = c.missed;
 	st->evicted = flows_evicted(a->flows);
@@ -466,7 +468,8 @@ static void end_interval(struct app *a)
 
 	app_drain(a);
 	now = app_now_ns();
-	if (a->probe && now - a->sweep_ns >= a->sweep_every_ns) {
+	/* outcomes BPF could not queue wait in its map for the sweep */
+	if (a->probe && (now - a->sweep_ns >= a->sweep_every_ns || probe_late_waiting(a->probe))) {
 		probe_sweep(a->probe, now, a->sweep_age_ns);
 		a->sweep_ns = now;
 	}
@@ -640,6 +643,18 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		app.sweep_every_ns = secs * 1e9;
+		/* for tests: the age past which an entry is stale. An entry
+		 * can be no older than the machine's uptime: with the default
+		 * (314 s with tcp_syn_retries 6) a test could make none on a
+		 * machine booted minutes ago */
+		e = getenv("CONNECTTOP_SWEEP_AGE_SECS");
+		if (e && ct_parse_double(e, 0.1, 3600, &secs)) {
+			fprintf(stderr,
+				"connecttop: CONNECTTOP_SWEEP_AGE_SECS '%s': expected 0.1..3600\n",
+				e);
+			return 2;
+		}
+		app.sweep_age_override_ns = e ? secs * 1e9 : 0;
 	}
 	app.probe = probe_new(&po, on_event, &app, err, sizeof(err));
 	if (!app.probe) {
@@ -654,7 +669,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	app.start_ns = mt.tv_sec * 1000000000ULL + mt.tv_nsec;
 	app.sweep_ns = app.start_ns;
-	app.sweep_age_ns = syn_age_limit_ns();
+	app.sweep_age_ns = app.sweep_age_override_ns ? app.sweep_age_override_ns :
+						       syn_age_limit_ns();
 	app.mono_to_unix_ns =
 		(int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)app.start_ns;
 	flows_tick(app.flows, app.start_ns);

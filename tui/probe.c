@@ -2,6 +2,7 @@
 #include "probe.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,13 +25,16 @@
 struct probe {
 	struct connecttop_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[3];
-	struct bpf_program *progs[3]; /* the attached programs, for their counters */
+	/* enter, exit, socket states, error reports (5.14+), and with tracefs
+	 * getsockopt enter and exit (else raw_enter/raw_exit take those) */
+	struct bpf_link *links[6];
+	struct bpf_program *progs[6]; /* the attached programs, for their counters */
 	probe_event_fn fn;
 	void *ctx;
 	char mode[64];
 	int task_calls; /* the per-thread stash is task storage */
 	uint64_t swept; /* stale entries of socks deleted by probe_sweep */
+	uint64_t late;	/* outcomes probe_sweep delivered for BPF (CT_INF_UNSENT) */
 	uint64_t attach_ns;
 	int ncpus;
 };
@@ -241,6 +245,24 @@ static int task_storage_usable(void)
 	return 1;
 }
 
+/* The tracepoint sock:inet_sk_error_report (5.14+), which tells the error a
+ * socket's owner was told of: its raw_tp program is loaded only where it
+ * exists (a program for a missing tracepoint fails the whole load, and the
+ * capture must work on 5.10). Found in the kernel's BTF, where each
+ * tracepoint has a btf_trace_<name> typedef: no tracefs needed. 1 yes, 0 no,
+ * -errno unknown. */
+static int error_report_usable(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int id;
+
+	if (!vmlinux)
+		return -errno;
+	id = btf__find_by_name_kind(vmlinux, "btf_trace_inet_sk_error_report", BTF_KIND_TYPEDEF);
+	btf__free(vmlinux);
+	return id > 0;
+}
+
 /* the capture path in words, as -v's "attached (...)" line and --probe
  * print it (the tests match it): "SYSCALLS, STASH"; the socket states go
  * with the stash (task storage: tp_btf, tid hash: raw_tp) */
@@ -284,6 +306,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	p->skel->rodata->filter_family = o->filter_family == 4 ? 2 : o->filter_family == 6 ? 10 : 0;
 	p->skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	p->skel->rodata->connect_nr = __NR_connect;
+	p->skel->rodata->getsockopt_nr = __NR_getsockopt;
 	p->skel->rodata->trace_unix = o->unix_socks;
 	rc = bpf_map__set_max_entries(p->skel->maps.events, (uint32_t)o->ringbuf_bytes);
 	if (rc) {
@@ -294,6 +317,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	if (o->inflight_max) {
 		bpf_map__set_max_entries(p->skel->maps.socks, o->inflight_max);
 		bpf_map__set_max_entries(p->skel->maps.tokens, o->inflight_max);
+		bpf_map__set_max_entries(p->skel->maps.late, o->inflight_max);
 	}
 	/* the per-thread stash: task storage where tracing programs may use
 	 * it (5.11+), else a hash keyed by tid */
@@ -308,10 +332,13 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 		tracefs = find_tracefs();
 	bpf_program__set_autoload(p->skel->progs.tp_enter_connect, tracefs != NULL);
 	bpf_program__set_autoload(p->skel->progs.tp_exit_connect, tracefs != NULL);
+	bpf_program__set_autoload(p->skel->progs.tp_enter_getsockopt, tracefs != NULL);
+	bpf_program__set_autoload(p->skel->progs.tp_exit_getsockopt, tracefs != NULL);
 	bpf_program__set_autoload(p->skel->progs.raw_enter, tracefs == NULL);
 	bpf_program__set_autoload(p->skel->progs.raw_exit, tracefs == NULL);
 	bpf_program__set_autoload(p->skel->progs.btf_sock_state, p->task_calls);
 	bpf_program__set_autoload(p->skel->progs.raw_sock_state, !p->task_calls);
+	bpf_program__set_autoload(p->skel->progs.raw_sk_error, error_report_usable() == 1);
 	path_name(p->mode, sizeof(p->mode), tracefs != NULL, p->task_calls);
 
 	rc = connecttop_bpf__load(p->skel);
@@ -344,6 +371,33 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 		snprintf(err, errlen, "cannot attach to the connect tracepoints (%s): %s", p->mode,
 			 rc == -EPERM || rc == -EACCES ? perm_hint() : strerror(-rc));
 		goto fail;
+	}
+	if (tracefs) {
+		/* the errors applications read (SO_ERROR) */
+		p->progs[4] = p->skel->progs.tp_enter_getsockopt;
+		p->progs[5] = p->skel->progs.tp_exit_getsockopt;
+		p->links[4] = attach_syscall_tp(p->progs[4], tracefs, "sys_enter_getsockopt");
+		p->links[5] = p->links[4] ? attach_syscall_tp(p->progs[5], tracefs,
+							      "sys_exit_getsockopt") :
+					    NULL;
+		if (!p->links[5]) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot attach to the getsockopt tracepoints: %s",
+				 rc == -EPERM || rc == -EACCES ? perm_hint() : strerror(-rc));
+			goto fail;
+		}
+	}
+	if (bpf_program__autoload(p->skel->progs.raw_sk_error)) {
+		/* it exists (BTF says so): failing to attach is failing */
+		p->progs[3] = p->skel->progs.raw_sk_error;
+		p->links[3] = bpf_program__attach(p->progs[3]);
+		if (!p->links[3]) {
+			rc = -errno;
+			snprintf(err, errlen,
+				 "cannot attach to the tracepoint sock:inet_sk_error_report: %s",
+				 rc == -EPERM || rc == -EACCES ? perm_hint() : strerror(-rc));
+			goto fail;
+		}
 	}
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), handle_event, p, NULL);
 	if (!p->rb) {
@@ -398,6 +452,7 @@ void probe_counters(const struct probe *p, struct probe_counters *c)
 	c->call_drops = sums[CT_CNT_CALL_DROP];
 	c->sock_drops = sums[CT_CNT_SOCK_DROP];
 	c->outcomes = sums[CT_CNT_OUTCOMES];
+	c->outcomes_late = sums[CT_CNT_OUTCOME_LATE];
 	c->swept = p->swept;
 	c->missed = 0;
 	for (size_t i = 0; i < sizeof(p->links) / sizeof(p->links[0]); i++) {
@@ -412,6 +467,44 @@ void probe_counters(const struct probe *p, struct probe_counters *c)
 	}
 }
 
+int probe_late_waiting(const struct probe *p)
+{
+	uint64_t *vals = calloc(p->ncpus > 0 ? p->ncpus : 1, sizeof(*vals)), sum = 0;
+	uint32_t k = CT_CNT_OUTCOME_LATE;
+
+	if (vals && !bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.counters), &k, vals))
+		for (int cpu = 0; cpu < p->ncpus; cpu++)
+			sum += vals[cpu];
+	free(vals);
+	return sum > p->late;
+}
+
+/* Deliver the outcomes BPF put in "late" (the ring buffer was full): each
+ * deleted first (only user space deletes there), then handed over. */
+static void deliver_late(struct probe *p, uint64_t now_ns)
+{
+	int fd = bpf_map__fd(p->skel->maps.late);
+	struct late_key key, *cur = NULL, prev;
+	struct ct_inflight v;
+
+	/* a walk that deletes the key it stands on starts over: harmless
+	 * here, where each key found is deleted */
+	while (!bpf_map_get_next_key(fd, cur, &key)) {
+		prev = key;
+		cur = &prev;
+		if (bpf_map_lookup_elem(fd, &key, &v) || bpf_map_delete_elem(fd, &key))
+			continue;
+		p->late++;
+		v.ev.kind = CT_EV_OUTCOME;
+		v.ev.flags = v.resolved & 0xff;
+		v.ev.ret = v.err;
+		v.ev.lat_ns = v.lat_ns;
+		v.ev.ts_ns = now_ns;
+		p->fn(p->ctx, &v.ev);
+		cur = NULL; /* from the first key again */
+	}
+}
+
 size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 {
 	int fd = bpf_map__fd(p->skel->maps.socks), tfd = bpf_map__fd(p->skel->maps.tokens);
@@ -419,6 +512,7 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 	uint64_t key, prev, *cur = NULL, *stale = NULL;
 	struct ct_inflight v;
 
+	deliver_late(p, now_ns);
 	/* the stale keys first, then each one looked at again and deleted:
 	 * a walk that deletes as it goes starts over from the first key (as
 	 * it does when BPF deletes the key it stands on: hence the bound) */
@@ -510,7 +604,7 @@ void probe_features(FILE *out)
 	struct utsname u;
 	const char *tracefs;
 	char why[256], path[96];
-	int priv, can, ts, tf;
+	int priv, can, ts, tf, er;
 
 	libbpf_set_print(libbpf_print);
 	uname(&u);
@@ -552,6 +646,15 @@ void probe_features(FILE *out)
 		fprintf(out, "per-thread stash:        unknown (needs privileges)\n");
 		fprintf(out, "socket states:           unknown (needs privileges)\n");
 	}
+	er = priv ? error_report_usable() : -EPERM;
+	if (er > 0)
+		fprintf(out,
+			"socket errors:           SO_ERROR reads, raw_tp inet_sk_error_report (Linux 5.14+)\n");
+	else if (er == 0)
+		fprintf(out,
+			"socket errors:           SO_ERROR reads, sk_err_soft (no inet_sk_error_report: before 5.14)\n");
+	else
+		fprintf(out, "socket errors:           unknown (needs privileges)\n");
 	if (can == 0 && tf >= 0 && ts >= 0) {
 		path_name(path, sizeof(path), tf > 0, ts > 0);
 		fprintf(out, "capture path:            %s (as -v prints it when attached)\n", path);

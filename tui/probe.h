@@ -43,6 +43,9 @@ int probe_drain(struct probe *p);
 
 struct probe_counters {
 	uint64_t rb_drops, call_drops, sock_drops, outcomes;
+	/* outcomes the ring buffer had no room for, delivered by probe_sweep
+	 * instead (late, but to the right connect) */
+	uint64_t outcomes_late;
 	/* runs of our programs the kernel skipped because one of them was
 	 * already running on that CPU (bpf_prog_info.recursion_misses, 5.12+) */
 	uint64_t missed;
@@ -51,11 +54,14 @@ struct probe_counters {
 void probe_counters(const struct probe *p, struct probe_counters *c);
 
 /* Delete the in-flight TCP sockets (map "socks") that went to SYN_SENT more
- * than max_age_ns ago: their resolution was missed (a skipped BPF run, a
- * full ring buffer), and they would stay for ever. A connect counted as
- * pending gets its outcome through the callback: a CT_EV_OUTCOME with ret
- * -EINPROGRESS ("other": not seen). Returns how many were deleted. */
+ * than max_age_ns ago: their resolution was missed (a skipped BPF run), and
+ * they would stay for ever. A connect counted as pending gets its outcome
+ * through the callback: a CT_EV_OUTCOME with ret -EINPROGRESS ("other": not
+ * seen). First delivers the outcomes BPF could not queue (the ring buffer
+ * was full: map "late"). Returns how many stale ones were deleted. */
 size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns);
+/* 1 if outcomes wait in the map for probe_sweep to deliver them */
+int probe_late_waiting(const struct probe *p);
 
 /* how we attached: "tracepoint" or "raw_tp (no tracefs)" */
 const char *probe_mode(const struct probe *p);

@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-const char *const ct_result_names[RES_MAX] = { "ok",	      "refused", "timeout",
-					       "unreachable", "pending", "other" };
+const char *const ct_result_names[RES_MAX] = { "ok",	  "refused", "timeout",	 "unreachable",
+					       "pending", "other",   "abandoned" };
 const char *const ct_group_names[GROUP_MAX] = { "flow", "process", "dest", "port" };
 
 /* derived rows walk rows by the 100,000: keep them to three whole cache lines */
@@ -97,7 +97,7 @@ double ct_rate(uint64_t count, double interval_s)
 	return interval_s > 0 ? count / interval_s : 0;
 }
 
-void ct_errs_add(struct ct_errcount *errs, uint64_t *other, int err, uint64_t n)
+void ct_errs_add(struct ct_errcount *errs, uint32_t *other, int err, uint64_t n)
 {
 	for (int i = 0; i < CT_FLOW_ERRS; i++) {
 		if (errs[i].err == err) {
@@ -116,7 +116,7 @@ void ct_errs_add(struct ct_errcount *errs, uint64_t *other, int err, uint64_t n)
 uint64_t ct_row_failures(const struct ct_row *r)
 {
 	return r->results[RES_REFUSED] + r->results[RES_TIMEOUT] + r->results[RES_UNREACH] +
-	       r->results[RES_OTHER];
+	       r->results[RES_OTHER] + r->results[RES_ABANDONED];
 }
 
 #define NS_PER_US 1000

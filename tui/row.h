@@ -22,6 +22,9 @@ enum ct_result {
 	RES_UNREACH,
 	RES_PENDING, /* connects whose outcome is still to come (goes down again) */
 	RES_OTHER,
+	/* the application gave up: it closed or shut down the socket in
+	 * SYN_SENT (its own timeout) with no error reported to it; no errno */
+	RES_ABANDONED,
 	RES_MAX,
 };
 
@@ -102,7 +105,8 @@ extern const char *const ct_group_names[GROUP_MAX]; /* "flow", "process", "dest"
 struct ct_row_more {
 	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), or NULL */
 	struct ct_errcount errs[CT_FLOW_ERRS];
-	struct ct_lat lat; /* empty when the row's lat_n is 0 */
+	uint64_t abandon_max_ns; /* the longest wait of its RES_ABANDONED connects */
+	struct ct_lat lat;	 /* empty when the row's lat_n is 0 */
 	/* connects per interval: interval e is in hist_ring[e % CT_RING]
 	 * for hist_epoch - CT_HIST <= e <= hist_epoch. A ring, not a list
 	 * ordered from now, so that a flow idle since the last snapshot keeps
@@ -120,19 +124,19 @@ struct ct_row_more {
 /* a row of a snapshot or of derived rows: one flow, or a group of flows.
  * What sorting, filtering and grouping read, in three cache lines. */
 struct ct_row {
-	struct flow_key key;	 /* fields that do not apply to the grouping are zero */
-	uint64_t count;		 /* connects since start (or since cleared) */
-	uint64_t interval_count; /* connects in the last complete interval */
-	double rate;		 /* per second over the last complete interval */
+	struct flow_key key; /* fields that do not apply to the grouping are zero */
+	uint64_t count;	     /* connects since start (or since cleared) */
+	double rate;	     /* per second over the last complete interval */
 	uint64_t results[RES_MAX];
 	uint64_t first_ns, last_ns; /* monotonic */
 	uint64_t lat_n, lat_sum_ns, lat_max_ns;
-	uint64_t errs_other; /* failures with an errno beyond CT_FLOW_ERRS distinct ones */
-	uint32_t uid, pid;   /* last */
-	uint32_t npids;	     /* distinct pids (saturates at CT_MAX_PIDS) */
-	uint32_t nflows;     /* flows in this row (1 in the flow grouping) */
-	uint32_t tag;	     /* exporter's mark on the flow (flows_tag_set), 0 by default */
-	uint32_t hist_epoch; /* the newest interval more->hist_ring holds, modulo 2^32 */
+	uint32_t interval_count; /* connects in the last complete interval */
+	uint32_t errs_other;	 /* failures with an errno beyond CT_FLOW_ERRS distinct ones */
+	uint32_t uid, pid;	 /* last */
+	uint32_t npids;		 /* distinct pids (saturates at CT_MAX_PIDS) */
+	uint32_t nflows;	 /* flows in this row (1 in the flow grouping) */
+	uint32_t tag;		 /* exporter's mark on the flow (flows_tag_set), 0 by default */
+	uint32_t hist_epoch;	 /* the newest interval more->hist_ring holds, modulo 2^32 */
 	const struct ct_row_more *more; /* never NULL; owned by the snapshot or the rows */
 };
 
@@ -155,7 +159,7 @@ uint64_t ct_row_hist_epoch(const struct ct_row *r, uint64_t epoch);
 double ct_rate(uint64_t count, double interval_s);
 /* count n failures with errno err in a list of CT_FLOW_ERRS (the first
  * distinct ones keep their place; the others go to *other) */
-void ct_errs_add(struct ct_errcount *errs, uint64_t *other, int err, uint64_t n);
+void ct_errs_add(struct ct_errcount *errs, uint32_t *other, int err, uint64_t n);
 
 /* History rings (CT_RING per-interval counts, interval e in slot e %
  * CT_RING), shared by flows, snapshots and groups. */

@@ -66,6 +66,8 @@ static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct c
 
 	for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++)
 		ct_errs_add(gm->errs, &g->errs_other, rm->errs[i].err, rm->errs[i].count);
+	if (rm->abandon_max_ns > gm->abandon_max_ns)
+		gm->abandon_max_ns = rm->abandon_max_ns;
 	if (r->lat_n)
 		ct_lat_merge(&gm->lat, &rm->lat);
 	if (rm->pending_since_ns &&
@@ -409,6 +411,8 @@ static int group_delta(const struct ct_snap *s, struct ct_rows *v, size_t gi,
 			k++;
 		gm->errs[k].count += rm->errs[i].count - was;
 	}
+	if (rm->abandon_max_ns > gm->abandon_max_ns) /* a flow's only grows */
+		gm->abandon_max_ns = rm->abandon_max_ns;
 	/* the member's samples as the group took them go, as they are now
 	 * come in: the group ends at the resolution its samples fit in, as
 	 * when made again (the member's samples only grew) */

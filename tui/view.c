@@ -168,7 +168,7 @@ static const struct colspec {
 	[C_TOTAL] = { "TOTAL", 8, 1, 1, SORT_COUNT },
 	[C_FAIL] = { "FAIL", 7, 1, 2, SORT_FAIL },
 	[C_FAILPCT] = { "FAIL%", 5, 1, 4, SORT_FAILPCT },
-	[C_ERROR] = { "ERROR", 12, 0, 3, SORT_MAX },
+	[C_ERROR] = { "ERROR", 16, 0, 3, SORT_MAX }, /* "app timeout 3.0s" */
 	[C_P50] = { "P50ms", 7, 1, 7, SORT_MAX },
 	[C_P99] = { "P99ms", 7, 1, 6, SORT_LAT },
 	[C_MAX] = { "MAXms", 7, 1, 10, SORT_MAX },

@@ -5,12 +5,20 @@
 # Such entries are made here by hand in this connecttop's own map: the sweep
 # deletes those older than the SYN timeout allows, gives a counted one its
 # outcome ("other", EINPROGRESS: not seen) and leaves a recent one alone.
+# The age limit is set to 5 s (CONNECTTOP_SWEEP_AGE_SECS): the default
+# (314 s) is more than the uptime of a machine booted minutes ago, and no
+# entry can be older than that (syn_ts is the kernel's monotonic clock).
 . "$(dirname "$0")/lib.sh"
 need_bpf
 command -v bpftool >/dev/null && command -v perl >/dev/null || { fail "tools" "bpftool and perl needed"; exit 1; }
 TAG=sw$(printf %04d $(($$ % 10000)))
 OUT=$T_TMP/out.json ERR=$T_TMP/err
-CONNECTTOP_SWEEP_SECS=0.5 ct_start "$OUT" "$ERR" -b -o json -d 0.5 -f "$TAG" || exit 1
+# the "old" entries went to SYN_SENT at 1 ns after boot: older than 5 s
+# once the machine has been up for 5 s
+until perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e 'exit(clock_gettime(CLOCK_MONOTONIC) > 6 ? 0 : 1)'; do
+	sleep 0.2
+done
+CONNECTTOP_SWEEP_SECS=0.5 CONNECTTOP_SWEEP_AGE_SECS=5 ct_start "$OUT" "$ERR" -b -o json -d 0.5 -f "$TAG" || exit 1
 SOCKS=$(map_id socks) TOKENS=$(map_id tokens)
 [ -n "$SOCKS" ] && [ -n "$TOKENS" ] || { fail "maps found" "socks='$SOCKS' tokens='$TOKENS'"; exit 1; }
 
@@ -35,9 +43,13 @@ for e in "1 1 ${TAG}old 1" "2 0 ${TAG}unseen 1" "3 1 ${TAG}new now"; do
 done
 check "entries put in the maps" 1 "$ok"
 check "struct ct_inflight is 144 bytes, as the map's values" 144 "$(bpftool map show id "$SOCKS" -j | jq .bytes_value)"
-# the sweep runs every 0.5 s here; the default is 10 s
-sleep 2
+# the sweep runs every 0.5 s here (the default is 10 s): until the old
+# ones are gone (at most 10 s), while the recent one is less than 5 s old
 has() { bpftool map lookup id "$1" key $(key "$2") >/dev/null 2>&1 && echo yes || echo no; }
+for _ in $(seq 1 50); do
+	[ "$(has "$SOCKS" 1)$(has "$SOCKS" 2)" = nono ] && break
+	sleep 0.2
+done
 check "old counted entry: deleted" no "$(has "$SOCKS" 1)"
 check "old counted entry: its token deleted" no "$(has "$TOKENS" 1)"
 check "old entry never counted: deleted" no "$(has "$SOCKS" 2)"
@@ -47,7 +59,7 @@ bpftool map delete id "$SOCKS" key $(key 3) 2>/dev/null
 bpftool map delete id "$TOKENS" key $(key 3) 2>/dev/null
 ct_stop || fail "exit status" "not 0"
 check "old counted entry: an outcome 'other' with EINPROGRESS" \
-	'{"daddr":"127.0.0.1","dport":7777,"count":1,"results":{"ok":0,"refused":0,"timeout":0,"unreachable":0,"pending":0,"other":1},"errors":{"EINPROGRESS":1}}' \
+	'{"daddr":"127.0.0.1","dport":7777,"count":1,"results":{"ok":0,"refused":0,"timeout":0,"unreachable":0,"pending":0,"other":1,"abandoned":0},"errors":{"EINPROGRESS":1}}' \
 	"$(last_json "$OUT" | jq -c --arg c "${TAG}old" '.rows[] | select(.comm == $c) | {daddr, dport, count, results, errors}')"
 check "no row for the entries not swept or never counted" 0 \
 	"$(last_json "$OUT" | jq --arg a "${TAG}new" --arg b "${TAG}unseen" '[.rows[] | select(.comm == $a or .comm == $b)] | length')"

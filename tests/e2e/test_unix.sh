@@ -35,8 +35,8 @@ for p in $A_PID $B_PID $C_PID $D_PID; do kill -INT "$p"; done
 for p in $A_PID $B_PID $C_PID $D_PID; do wait "$p" || fail "exit status of $p" "not 0"; done
 
 row() { last_json "$1" | jq -c --arg c "$2" '[.rows[] | select(.comm == $c) | {daddr, dport, proto, family, count, results, errors, lat_p50_us}]'; }
-res() { # ok refused timeout unreachable pending other
-	printf '{"ok":%s,"refused":%s,"timeout":%s,"unreachable":%s,"pending":%s,"other":%s}' "$@"
+res() { # ok refused timeout unreachable pending other (abandoned: 0)
+	printf '{"ok":%s,"refused":%s,"timeout":%s,"unreachable":%s,"pending":%s,"other":%s,"abandoned":0}' "$@"
 }
 for f in a b; do
 	J=$T_TMP/$f.json

@@ -352,7 +352,7 @@ if tui_wait_fixed " details (Esc closes)" 3; then
 	pass "Enter: the details pane"
 	check "details: the flow" "process ${T}acc  ->  $A.1 port $((B + 1)) tcp   user root" "$(tui_line "$SCR" 1 | sed 's/^ //; s/ *$//')"
 	check "details: connects and flows" "connects 300 flows 1" "$(tui_line "$SCR" 2 | awk '{print $1, $2, $(NF-1), $NF}')"
-	check "details: result counts" "ok 300  refused 0  timeout 0  unreachable 0  pending 0  other 0" "$(tui_line "$SCR" 3 | sed 's/^ //; s/ *$//')"
+	check "details: result counts" "ok 300  refused 0  timeout 0  unreachable 0  pending 0  other 0  abandoned 0" "$(tui_line "$SCR" 3 | sed 's/^ //; s/ *$//')"
 	check "details: latency summary" yes "$(grep -qE '^ TCP handshake \(ms\): p50 [0-9.]+  p99 [0-9.]+  max [0-9.]+  n 300$' <<<"$SCR" && echo yes)"
 	hist=$(sed -n '/TCP handshake (ms)/,/^ *$/p' <<<"$SCR" | grep -E '^ +[0-9]+\.[0-9]{3}-[0-9]+\.[0-9]{3} +[0-9]+' )
 	check "details: latency histogram buckets add up to 300" 300 "$(awk '{s += $2} END {print s + 0}' <<<"$hist")"

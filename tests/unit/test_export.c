@@ -98,7 +98,7 @@ static void out_free(struct out *o)
 
 static const char *const csv_header_flow =
 	"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,results.refused,"
-	"results.timeout,results.unreachable,results.pending,results.other,errors,lat_p50_us,lat_p99_us,"
+	"results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,"
 	"lat_max_us,first_seen,last_seen\n";
 
 static void test_json_csv(void)
@@ -108,25 +108,25 @@ static void test_json_csv(void)
 	CHECK_S("json.flow_bytes",
 		"{\"version\":1,\"time\":\"" TIME_NOW
 		"\",\"interval_s\":2.000,\"group\":\"flow\",\"events\":4,"
-		"\"outcomes\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
+		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"daddr\":\"10.0.0.1\",\"dport\":443,"
 		"\"proto\":\"tcp\",\"family\":\"ipv4\",\"count\":3,\"interval_count\":3,\"rate\":1.50,"
-		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0},"
+		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0,\"abandoned\":0},"
 		"\"errors\":{\"ECONNREFUSED\":1},\"lat_p50_us\":1000,\"lat_p99_us\":1000,\"lat_max_us\":1000,"
 		"\"first_seen\":\"2023-11-14T22:13:20.500Z\",\"last_seen\":\"2023-11-14T22:13:20.700Z\"},"
 		"{\"comm\":\"wget\",\"pid\":77,\"pids\":1,\"uid\":0,\"daddr\":\"fd00::1\",\"dport\":80,"
 		"\"proto\":\"tcp\",\"family\":\"ipv6\",\"count\":1,\"interval_count\":1,\"rate\":0.50,"
-		"\"results\":{\"ok\":0,\"refused\":0,\"timeout\":1,\"unreachable\":0,\"pending\":0,\"other\":0},"
+		"\"results\":{\"ok\":0,\"refused\":0,\"timeout\":1,\"unreachable\":0,\"pending\":0,\"other\":0,\"abandoned\":0},"
 		"\"errors\":{\"ETIMEDOUT\":1},\"lat_p50_us\":null,\"lat_p99_us\":null,\"lat_max_us\":null,"
 		"\"first_seen\":\"2023-11-14T22:13:20.800Z\",\"last_seen\":\"2023-11-14T22:13:20.800Z\"}]}\n",
 		o.json);
 	CHECK_S("csv.flow_bytes",
 		"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,"
-		"results.refused,results.timeout,results.unreachable,results.pending,results.other,errors,"
+		"results.refused,results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,"
 		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen\n" TIME_NOW
-		",curl,4242,1,1000,10.0.0.1,443,tcp,ipv4,3,3,1.50,2,1,0,0,0,0,ECONNREFUSED=1,1000,1000,1000,"
+		",curl,4242,1,1000,10.0.0.1,443,tcp,ipv4,3,3,1.50,2,1,0,0,0,0,0,ECONNREFUSED=1,1000,1000,1000,"
 		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z\n" TIME_NOW
-		",wget,77,1,0,fd00::1,80,tcp,ipv6,1,1,0.50,0,0,1,0,0,0,ETIMEDOUT=1,,,,"
+		",wget,77,1,0,fd00::1,80,tcp,ipv6,1,1,0.50,0,0,1,0,0,0,0,ETIMEDOUT=1,,,,"
 		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z\n",
 		o.csv);
 	out_free(&o);
@@ -185,11 +185,12 @@ static void test_json_csv(void)
 		CHECK_S("csv.header_flow", csv_header_flow, h);
 		free(h);
 		for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
-			size_t hl, common = strlen(
-					   "count,interval_count,rate,results.ok,results.refused,"
-					   "results.timeout,results.unreachable,results.pending,"
-					   "results.other,errors,lat_p50_us,lat_p99_us,lat_max_us,"
-					   "first_seen,last_seen\n");
+			size_t hl,
+				common = strlen(
+					"count,interval_count,rate,results.ok,results.refused,"
+					"results.timeout,results.unreachable,results.pending,"
+					"results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,lat_max_us,"
+					"first_seen,last_seen\n");
 
 			export_csv_header(mem_open(&m), g);
 			h = mem_close(&m);
@@ -207,15 +208,15 @@ static void test_json_csv(void)
 	CHECK_S("json.process_bytes",
 		"{\"version\":1,\"time\":\"" TIME_NOW
 		"\",\"interval_s\":2.000,\"group\":\"process\",\"events\":4,"
-		"\"outcomes\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
+		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"flows\":1,\"count\":3,"
 		"\"interval_count\":3,\"rate\":1.50,"
-		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0},"
+		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0,\"abandoned\":0},"
 		"\"errors\":{\"ECONNREFUSED\":1},\"lat_p50_us\":1000,\"lat_p99_us\":1000,\"lat_max_us\":1000,"
 		"\"first_seen\":\"2023-11-14T22:13:20.500Z\",\"last_seen\":\"2023-11-14T22:13:20.700Z\"},"
 		"{\"comm\":\"wget\",\"pid\":77,\"pids\":1,\"uid\":0,\"flows\":1,\"count\":1,"
 		"\"interval_count\":1,\"rate\":0.50,"
-		"\"results\":{\"ok\":0,\"refused\":0,\"timeout\":1,\"unreachable\":0,\"pending\":0,\"other\":0},"
+		"\"results\":{\"ok\":0,\"refused\":0,\"timeout\":1,\"unreachable\":0,\"pending\":0,\"other\":0,\"abandoned\":0},"
 		"\"errors\":{\"ETIMEDOUT\":1},\"lat_p50_us\":null,\"lat_p99_us\":null,\"lat_max_us\":null,"
 		"\"first_seen\":\"2023-11-14T22:13:20.800Z\",\"last_seen\":\"2023-11-14T22:13:20.800Z\"}]}\n",
 		o.json);
@@ -225,7 +226,7 @@ static void test_json_csv(void)
 		"json.dest_row", o.json,
 		"\"rows\":[{\"daddr\":\"10.0.0.1\",\"family\":\"ipv4\",\"flows\":1,\"pids\":1,\"count\":3,");
 	ck_contains("csv.dest_row", o.csv,
-		    "\n" TIME_NOW ",fd00::1,ipv6,1,1,1,1,0.50,0,0,1,0,0,0,ETIMEDOUT=1,,,,");
+		    "\n" TIME_NOW ",fd00::1,ipv6,1,1,1,1,0.50,0,0,1,0,0,0,0,ETIMEDOUT=1,,,,");
 	out_free(&o);
 	o = render("curl", 4, GROUP_PORT);
 	ck_contains(
@@ -320,7 +321,7 @@ static void test_parse_with_jq(void)
 		r);
 	free(r);
 	CHECK("csv.rectangular", csv_rectangular(o.csv, &fields));
-	CHECK_I("csv.fields", 24, fields);
+	CHECK_I("csv.fields", 25, fields);
 	out_free(&o);
 	for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
 		o = render("curl", 4, g);
@@ -467,6 +468,44 @@ static void test_table(void)
 			ct_row_top_error(&r, buf, sizeof(buf)));
 		m.errs[2].count = 9;
 		CHECK_S("top_error.unknown_errno", "E4242", ct_row_top_error(&r, buf, sizeof(buf)));
+		/* connects the application gave up on: its timeout, no errno */
+		r.results[RES_ABANDONED] = 9;
+		m.abandon_max_ns = 3000 * NS_PER_MS;
+		CHECK_S("top_error.abandoned_tie", "app timeout 3.0s",
+			ct_row_top_error(&r, buf, sizeof(buf)));
+		r.results[RES_ABANDONED] = 8;
+		CHECK_S("top_error.abandoned_fewer", "E4242",
+			ct_row_top_error(&r, buf, sizeof(buf)));
+		memset(&m, 0, sizeof(m));
+		m.abandon_max_ns = 250 * NS_PER_MS;
+		CHECK_S("top_error.abandoned_ms", "app timeout 250ms",
+			ct_row_top_error(&r, buf, sizeof(buf)));
+	}
+	{
+		/* an abandoned connect (CT_F_ABANDONED): its own class, a
+		 * failure, no errno (its ret is not looked at), the longest wait */
+		struct ct_flows *t = flows_new(4);
+		struct flow_key k = key("node", "10.0.0.9", 81, P_TCP);
+		struct ct_sample s = sample(k, T0, 7, -ECONNABORTED);
+		struct ct_snap *sn;
+
+		s.abandoned = 1;
+		s.lat_ns = 3000 * NS_PER_MS;
+		flows_add(t, &s);
+		s.lat_ns = 1000 * NS_PER_MS;
+		flows_add(t, &s);
+		sn = snap_new(t, T0 + NS_PER_S);
+		CHECK_U("abandoned.results", 2, sn->rows[0].results[RES_ABANDONED]);
+		CHECK_U("abandoned.other", 0, sn->rows[0].results[RES_OTHER]);
+		CHECK_U("abandoned.failures", 2, ct_row_failures(&sn->rows[0]));
+		CHECK_I("abandoned.no_errno", 0, sn->rows[0].more->errs[0].err);
+		CHECK_U("abandoned.longest_wait", 3000 * NS_PER_MS,
+			sn->rows[0].more->abandon_max_ns);
+		CHECK_S("abandoned.top_error", "app timeout 3.0s",
+			ct_row_top_error(&sn->rows[0], buf, sizeof(buf)));
+		CHECK_S("abandoned.result_name", "abandoned", ct_result_names[RES_ABANDONED]);
+		snap_free(sn);
+		flows_free(t);
 	}
 	CHECK_S("format_names", "table csv json prom",
 		nm("%s %s %s %s", ct_format_names[0], ct_format_names[1], ct_format_names[2],

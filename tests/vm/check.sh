@@ -118,6 +118,14 @@ if [ "$states" = "$want_states" ] && [ "$unknown" = 0 ]; then
 else
 	fail probe-states "--probe says socket states '${states:-<none>}' (expected $want_states) with $unknown 'unknown' line(s) as root"
 fi
+# the error reports: inet_sk_error_report from 5.14 (sock.h), else none
+if [ "${kv:-0}" -ge 5014 ]; then want_err="SO_ERROR reads, raw_tp inet_sk_error_report"; else want_err="SO_ERROR reads, sk_err_soft"; fi
+perr=$(echo "$probe_out" | sed -n 's/^socket errors: *\(.*\) (.*)$/\1/p')
+if [ "$perr" = "$want_err" ]; then
+	pass "probe-errors ($perr)"
+else
+	fail probe-errors "--probe says socket errors '${perr:-<none>}', expected '$want_err' on $rel"
+fi
 
 # --version -v: the version line, then the same features as --probe
 vrc=$(section version | sed -n 's/^rc=//p' | tail -n1)
@@ -211,7 +219,7 @@ EOF
 jq -r --slurpfile exp "$tmp/expect.json" --arg w "$workdir" '
 	. as $line
 	| ($exp[0] | map(.daddr |= sub("^WORKDIR"; $w))
-	   | map(.results = ({"ok": 0, "refused": 0, "timeout": 0, "unreachable": 0, "pending": 0, "other": 0} + .results)))
+	   | map(.results = ({"ok": 0, "refused": 0, "timeout": 0, "unreachable": 0, "pending": 0, "other": 0, "abandoned": 0} + .results)))
 	  as $e_all
 	| ([$line.rows[].comm] | unique) as $seen
 	| ($e_all[] as $e
