@@ -213,7 +213,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'd':
 			if (ct_parse_double(optarg, 0.1, 3600, &o->delay))
-				die_usage("-d '%s': expected seconds from 0.1 to 3600", optarg);
+				die_usage(
+					"-d '%s': expected a decimal number of seconds from 0.1 to 3600",
+					optarg);
 			break;
 		case 'n':
 			o->iterations = num_arg("-n", optarg, 1, 1000000000L);

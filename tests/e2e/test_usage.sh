@@ -7,7 +7,8 @@
 bad() { # expected-text args... (BAD_ENV=VAR=VALUE: in the environment too)
 	local want=$1 rc=0
 	shift
-	env ${BAD_ENV:+"$BAD_ENV"} "$CONNECTTOP" "$@" >"$T_TMP/o" 2>"$T_TMP/e" </dev/null || rc=$?
+	# bounded: a usage error that is not seen runs until stopped
+	timeout -k 5 20 env ${BAD_ENV:+"$BAD_ENV"} "$CONNECTTOP" "$@" >"$T_TMP/o" 2>"$T_TMP/e" </dev/null || rc=$?
 	set -- ${BAD_ENV:+"$BAD_ENV"} "$@"
 	if [ "$rc" != 2 ]; then
 		fail "usage error: $*" "exit status $rc, expected 2"
@@ -39,6 +40,24 @@ bad "--max-flows '0'" -b --max-flows 0
 bad "--ringbuf-size '3M'" -b --ringbuf-size 3M
 bad "--ringbuf-size '1k'" -b --ringbuf-size 1k
 bad "--wakeup-bytes" -b --wakeup-bytes 8M --ringbuf-size 8M
+# numbers: decimal digits only, for options and filter terms alike (strtol
+# and strtod alone take leading space, '+', hex: -d 0x10 was 16 s)
+bad "-n ' 5': not a number" -b -n ' 5'
+bad "-n '+5': not a number" -b -n +5
+bad "-n '5 ': not a number" -b -n '5 '
+bad "-d '0x10'" -b -d 0x10
+bad "-d ' 1'" -b -d ' 1'
+bad "-d 'inf'" -b -d inf
+bad "-P '+80'" -b -P +80
+bad "-p '0x10'" -b -p 0x10
+bad "--max-flows ' 100'" -b --max-flows ' 100'
+bad "--ringbuf-size ' 8M'" -b --ringbuf-size ' 8M'
+bad "--ringbuf-size '+8M'" -b --ringbuf-size +8M
+bad "bad pid in 'pid:+5'" -b -f pid:+5
+bad "bad uid in 'uid:-0'" -b -f uid:-0
+bad "bad port in 'port:+80'" -b -f port:+80
+bad "bad port in 'port:0x50'" -b -f port:0x50
+bad "bad network in 'net:10.0.0.0/+8'" -b -f net:10.0.0.0/+8
 # the environment's knobs too (as root: checked before the programs load)
 if [ "$(id -u)" = 0 ]; then
 	BAD_ENV=CONNECTTOP_INFLIGHT_MAX=0 bad "CONNECTTOP_INFLIGHT_MAX '0'" -b -n 1
