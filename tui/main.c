@@ -183,6 +183,29 @@ static uint64_t size_arg(const char *opt, const char *v, uint64_t lo, uint64_t h
 	return n;
 }
 
+/* getopt_long's '?': an unknown option, an abbreviation of several, or a
+ * long option given a value it does not take ("--batch=1": getopt_long
+ * sets optopt to its val, which the message must not take for "-b") */
+static void die_bad_option(const char *arg)
+{
+	char names[256] = "";
+	size_t n, hits = 0;
+
+	for (const struct option *lo = long_opts; optopt && lo->name; lo++)
+		if (lo->val == optopt && lo->has_arg == no_argument)
+			die_usage("option '--%s' takes no value", lo->name);
+	if (optopt)
+		die_usage("unknown option '-%c'", optopt);
+	n = strncmp(arg, "--", 2) ? 0 : strcspn(arg + 2, "=");
+	for (const struct option *lo = long_opts; n && lo->name; lo++)
+		if (!strncmp(lo->name, arg + 2, n) && ++hits)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s--%s",
+				 hits > 1 ? ", " : "", lo->name);
+	if (hits > 1)
+		die_usage("option '%.*s' is ambiguous: %s", (int)n + 2, arg, names);
+	die_usage("unknown option '%.*s'", n ? (int)n + 2 : (int)strlen(arg), arg);
+}
+
 static void check_dir(const char *opt, const char *dir)
 {
 	struct stat st;
@@ -317,9 +340,7 @@ static void parse_args(int argc, char **argv)
 		case ':':
 			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				die_usage("unknown option '-%c'", optopt);
-			die_usage("unknown option '%s'", argv[optind - 1]);
+			die_bad_option(argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

@@ -58,6 +58,11 @@ bad "bad uid in 'uid:-0'" -b -f uid:-0
 bad "bad port in 'port:+80'" -b -f port:+80
 bad "bad port in 'port:0x50'" -b -f port:0x50
 bad "bad network in 'net:10.0.0.0/+8'" -b -f net:10.0.0.0/+8
+# a flag given a value: said so, not "unknown option '-b'"
+bad "option '--batch' takes no value" --batch=1
+bad "option '--batch' takes no value" --bat=1
+bad "option '--names' takes no value" -b --names=yes
+bad "option '--pro' is ambiguous: --prometheus, --prometheus-max-series, --probe" --pro x
 # the environment's knobs too (as root: checked before the programs load)
 if [ "$(id -u)" = 0 ]; then
 	BAD_ENV=CONNECTTOP_INFLIGHT_MAX=0 bad "CONNECTTOP_INFLIGHT_MAX '0'" -b -n 1
@@ -72,6 +77,7 @@ bad "bad port in 'port:99999'" -b -f port:99999
 bad "unknown filter 'foo:'" -b -f foo:bar
 bad "bad network in 'net:10.0.0.0/33'" -b -f net:10.0.0.0/33
 bad "unknown option '--frobnicate'" --frobnicate
+bad "unknown option '--frob'" --frob=2
 bad "unknown option '-x'" -x
 bad "option '-d' needs a value" -b -d
 bad "unexpected argument 'extra'" -b extra
