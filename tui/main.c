@@ -40,7 +40,7 @@ static struct app app = {
 		.sort = SORT_RATE,
 		.max_flows = 32768,
 		.ringbuf_bytes = 8 << 20,
-		.wakeup_bytes = 64 << 10,
+		.wakeup_bytes = 0, /* not given: derived from ringbuf_bytes */
 		.prom_max_series = 1000,
 	},
 };
@@ -120,7 +120,8 @@ static void usage(FILE *out)
 		"      --prometheus-max-series N  at most N series of their own and N processes' other series (default 1000)\n"
 		"      --max-flows N        flows kept; the least recently seen is evicted (default 32768)\n"
 		"      --ringbuf-size SIZE  BPF ring buffer, power of two (default 8M)\n"
-		"      --wakeup-bytes SIZE  wake up when this much is queued (default 64K)\n"
+		"      --wakeup-bytes SIZE  wake up when this much is queued (default 64K, at most an\n"
+		"                           eighth of --ringbuf-size)\n"
 		"      --export-dir DIR     where the view's 'e' writes snapshots (default .)\n"
 		"      --names              start with reverse DNS and service names on\n"
 		"      --no-color           monochrome (also with NO_COLOR set)\n"
@@ -183,6 +184,23 @@ static uint64_t size_arg(const char *opt, const char *v, uint64_t lo, uint64_t h
 	return n;
 }
 
+/* "4M" for 4194304, the way --ringbuf-size and --wakeup-bytes are written */
+static const char *size_str(uint64_t n, char *buf, size_t len)
+{
+	static const char units[] = "GMK";
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t u = 1ULL << (10 * (3 - i));
+
+		if (n && n % u == 0) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(n / u), units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)n);
+	return buf;
+}
+
 /* getopt_long's '?': an unknown option, an abbreviation of several, or a
  * long option given a value it does not take ("--batch=1": getopt_long
  * sets optopt to its val, which the message must not take for "-b") */
@@ -223,8 +241,10 @@ static int probe_only, show_version;
 static void parse_args(int argc, char **argv)
 {
 	struct options *o = &app.opt;
+	const char *wakeup_arg = NULL;
+	int ringbuf_given = 0;
 	struct stat st;
-	char err[256];
+	char err[256], ring[32], half[32];
 	int c, i;
 
 	opterr = 0;
@@ -299,6 +319,7 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_RINGBUF:
 			o->ringbuf_bytes = size_arg("--ringbuf-size", optarg, 64 << 10, 1ULL << 30);
+			ringbuf_given = 1;
 			if (o->ringbuf_bytes & (o->ringbuf_bytes - 1))
 				die_usage(
 					"--ringbuf-size '%s': must be a power of two (e.g. 4M, 8M, 16M)",
@@ -306,6 +327,7 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_WAKEUP:
 			o->wakeup_bytes = size_arg("--wakeup-bytes", optarg, 1, 1ULL << 29);
+			wakeup_arg = optarg;
 			break;
 		case OPT_PROM:
 			o->prom_path = optarg;
@@ -345,8 +367,15 @@ static void parse_args(int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (o->wakeup_bytes > o->ringbuf_bytes / 2)
-		die_usage("--wakeup-bytes must be at most half of --ringbuf-size");
+	/* not given: 64K, or an eighth of a smaller ring (--ringbuf-size 64K
+	 * alone is valid: a default must not make it fail) */
+	if (!wakeup_arg)
+		o->wakeup_bytes = o->ringbuf_bytes / 8 < 64 << 10 ? o->ringbuf_bytes / 8 : 64 << 10;
+	else if (o->wakeup_bytes > o->ringbuf_bytes / 2)
+		die_usage("--wakeup-bytes '%s': more than half of --ringbuf-size %s%s: at most %s",
+			  wakeup_arg, size_str(o->ringbuf_bytes, ring, sizeof(ring)),
+			  ringbuf_given ? "" : " (the default)",
+			  size_str(o->ringbuf_bytes / 2, half, sizeof(half)));
 	if (o->filter_expr) {
 		o->filter = filter_new(o->filter_expr, err, sizeof(err));
 		if (!o->filter)

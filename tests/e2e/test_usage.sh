@@ -39,7 +39,8 @@ bad "-4 and -6" -b -4 -6
 bad "--max-flows '0'" -b --max-flows 0
 bad "--ringbuf-size '3M'" -b --ringbuf-size 3M
 bad "--ringbuf-size '1k'" -b --ringbuf-size 1k
-bad "--wakeup-bytes" -b --wakeup-bytes 8M --ringbuf-size 8M
+bad "--wakeup-bytes '8M': more than half of --ringbuf-size 8M: at most 4M" -b --wakeup-bytes 8M --ringbuf-size 8M
+bad "--wakeup-bytes '5M': more than half of --ringbuf-size 8M (the default)" -b --wakeup-bytes 5M
 # numbers: decimal digits only, for options and filter terms alike (strtol
 # and strtod alone take leading space, '+', hex: -d 0x10 was 16 s)
 bad "-n ' 5': not a number" -b -n ' 5'
@@ -103,6 +104,12 @@ fi
 
 # | head must end quietly
 need_bpf
+# --ringbuf-size 64K, the documented minimum, alone: the default wake-up
+# (64K) follows a small ring down instead of failing on an option not given
+rc=0
+"$CONNECTTOP" -b -n 1 -d 0.1 --ringbuf-size 64K >"$T_TMP/o" 2>"$T_TMP/e" </dev/null || rc=$?
+check "--ringbuf-size 64K alone: exit status 0" 0 "$rc"
+check "--ringbuf-size 64K alone: no message" "" "$(cat "$T_TMP/e")"
 rc=0
 "$CONNECTTOP" -b -d 0.1 2>"$T_TMP/e" | head -n 1 >/dev/null || rc=$?
 check "| head: no error message" "" "$(cat "$T_TMP/e")"
