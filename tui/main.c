@@ -376,6 +376,10 @@ static void parse_args(int argc, char **argv)
 			  wakeup_arg, size_str(o->ringbuf_bytes, ring, sizeof(ring)),
 			  ringbuf_given ? "" : " (the default)",
 			  size_str(o->ringbuf_bytes / 2, half, sizeof(half)));
+	/* -q without a file to write runs forever showing nothing */
+	if (o->quiet && !o->prom_path)
+		die_usage(
+			"-q: nothing to show without --prometheus FILE (-q only turns output off)");
 	if (o->filter_expr) {
 		o->filter = filter_new(o->filter_expr, err, sizeof(err));
 		if (!o->filter)

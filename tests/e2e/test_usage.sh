@@ -64,6 +64,9 @@ bad "option '--batch' takes no value" --batch=1
 bad "option '--batch' takes no value" --bat=1
 bad "option '--names' takes no value" -b --names=yes
 bad "option '--pro' is ambiguous: --prometheus, --prometheus-max-series, --probe" --pro x
+# -q alone would run forever showing nothing
+bad "-q: nothing to show without --prometheus" -q
+bad "-q: nothing to show without --prometheus" -b -q
 # the environment's knobs too (as root: checked before the programs load)
 if [ "$(id -u)" = 0 ]; then
 	BAD_ENV=CONNECTTOP_INFLIGHT_MAX=0 bad "CONNECTTOP_INFLIGHT_MAX '0'" -b -n 1
@@ -110,6 +113,13 @@ rc=0
 "$CONNECTTOP" -b -n 1 -d 0.1 --ringbuf-size 64K >"$T_TMP/o" 2>"$T_TMP/e" </dev/null || rc=$?
 check "--ringbuf-size 64K alone: exit status 0" 0 "$rc"
 check "--ringbuf-size 64K alone: no message" "" "$(cat "$T_TMP/e")"
+check "-q with --prometheus: headless, exit 0" 0 "$(
+	rc=0
+	"$CONNECTTOP" -q -n 1 -d 0.1 --prometheus "$T_TMP/q.prom" >"$T_TMP/o" 2>&1 </dev/null || rc=$?
+	echo "$rc"
+)"
+check "-q with --prometheus: the file written, nothing on stdout" "1 0" \
+	"$(grep -c '^connecttop_events_total ' "$T_TMP/q.prom") $(wc -c <"$T_TMP/o")"
 rc=0
 "$CONNECTTOP" -b -d 0.1 2>"$T_TMP/e" | head -n 1 >/dev/null || rc=$?
 check "| head: no error message" "" "$(cat "$T_TMP/e")"
