@@ -71,6 +71,13 @@ static int parse_term(const char *w, struct term *t, char *err, size_t errlen)
 		snprintf(err, errlen, "'!' needs a term after it");
 		return -1;
 	}
+	/* "!!curl" read as "not containing !curl" nobody means; as "curl" it
+	 * is a typo kept silently: an error, and the two ways to say it */
+	if (*w == '!') {
+		snprintf(err, errlen, "'!%s': a term is negated once: write '%s' or '!%s'", w,
+			 w + strspn(w, "!"), w + strspn(w, "!"));
+		return -1;
+	}
 	if (!strcmp(w, "fail")) {
 		t->type = T_FAIL;
 		return 0;

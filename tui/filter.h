@@ -12,7 +12,7 @@
  *   pending       the row has connects whose outcome is still to come
  *   cgroup:TEXT   the last pid's systemd unit or container id contains TEXT
  *                 (needs filter_set_cgroup_fn; without it nothing matches)
- *   !TERM         negation of any term
+ *   !TERM         negation of any term (once: "!!TERM" is an error)
  */
 #ifndef CT_FILTER_H
 #define CT_FILTER_H

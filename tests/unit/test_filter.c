@@ -288,5 +288,9 @@ int main(void)
 	invalid("curl !", "'!'");
 	invalid("0123456789012345678901234567890123456789012345678901234567890123456789",
 		"too long");
+	/* negated once: "!!curl" was "not containing !curl" */
+	invalid("!!curl", "'!!curl': a term is negated once: write 'curl' or '!curl'");
+	invalid("!!!curl", "write 'curl' or '!curl'");
+	invalid("port:80 !!port:80", "'!!port:80'");
 	return ck_done();
 }
