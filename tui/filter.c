@@ -32,9 +32,12 @@ struct ct_filter {
 	struct term terms[];
 };
 
+/* 0, -1 (not an address or prefix) or -2 (IPv4-mapped, prefix below 96) */
 static int parse_net(const char *v, struct term *t)
 {
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	char buf[64], *slash;
+	int is_mapped = 0;
 	long prefix;
 
 	if (strlen(v) >= sizeof(buf))
@@ -47,13 +50,22 @@ static int parse_net(const char *v, struct term *t)
 	if (inet_pton(AF_INET, buf, t->net) == 1)
 		t->family = 4;
 	else if (inet_pton(AF_INET6, buf, t->net) == 1)
-		t->family = 6;
+		t->family = 6, is_mapped = !memcmp(t->net, mapped, sizeof(mapped));
 	else
 		return -1;
-	t->family = ct_addr_normalize(t->family, t->net);
 	prefix = t->family == 4 ? 32 : 128;
 	if (slash && ct_parse_long(slash + 1, 0, prefix, &prefix))
 		return -1;
+	/* An IPv4-mapped network (::ffff:10.0.0.0/104) is the IPv4 network
+	 * (10.0.0.0/8): IPv6 sockets' connects to mapped addresses are
+	 * counted as IPv4 (ct_addr_normalize), so it matches those and the
+	 * IPv4 sockets' alike. Below /96 it would hold IPv6 addresses too. */
+	if (is_mapped) {
+		if (prefix < 96)
+			return -2;
+		prefix -= 96;
+	}
+	t->family = ct_addr_normalize(t->family, t->net);
 	t->prefix = (int)prefix;
 	return 0;
 }
@@ -149,8 +161,18 @@ bad_port:
 		return 0;
 	}
 	if (!strncmp(w, "net:", 4)) {
+		int rc = parse_net(v, t);
+
 		t->type = T_NET;
-		if (parse_net(v, t)) {
+		if (rc == -2) {
+			snprintf(
+				err, errlen,
+				"bad network in '%s': an IPv4-mapped network needs a prefix of 96 to "
+				"128 (::ffff:10.0.0.0/104 is 10.0.0.0/8)",
+				w);
+			return -1;
+		}
+		if (rc) {
 			snprintf(err, errlen,
 				 "bad network in '%s': expected net:ADDR or net:ADDR/PREFIX", w);
 			return -1;

@@ -5,7 +5,8 @@
  *   TEXT          process name or destination address contains TEXT (any case)
  *   port:N        destination port N (port:N-M for a range)
  *   proto:tcp|udp protocol
- *   net:CIDR      destination inside CIDR (10.0.0.0/8, fd00::/8, or one address)
+ *   net:CIDR      destination inside CIDR (10.0.0.0/8, fd00::/8, or one address;
+ *                 ::ffff:10.0.0.0/104 is 10.0.0.0/8)
  *   pid:N         pid N made a connect of the row
  *   uid:N         last uid N
  *   fail          the row has failures

@@ -212,7 +212,17 @@ int main(void)
 	matches("net:fe00::/8", "");
 	matches("net:2001:db8::/32", "7");
 	matches("net:::/0", "3 4 7");
-	matches("net:::ffff:10.0.0.0/8", "1"); /* IPv4-mapped is IPv4 */
+	matches("net:::ffff:10.1.2.3", "1"); /* IPv4-mapped is IPv4 */
+	/* an IPv4-mapped network: its prefix counts the 96 bits of ::ffff:,
+	 * and it matches the IPv4 flows (a mapped connect is counted as one) */
+	matches("net:::ffff:10.0.0.0/104", "1");
+	matches("net:::FFFF:10.0.0.0/104", "1");
+	matches("net:::ffff:1.2.3.4/127", "5 6");
+	matches("net:::ffff:1.2.3.5/128", "6");
+	matches("net:::ffff:1.2.3.5", "6");
+	matches("net:::ffff:0:0/96", "1 2 5 6");
+	matches("net:::ffff:a01:0/112", "1");
+	matches("!net:::ffff:10.0.0.0/104", "2 3 4 5 6 7");
 
 	/* pid: any pid of the row, not only the last one */
 	matches("pid:150", "1");
@@ -288,6 +298,11 @@ int main(void)
 	invalid("curl !", "'!'");
 	invalid("0123456789012345678901234567890123456789012345678901234567890123456789",
 		"too long");
+	invalid("net:::ffff:10.0.0.0/95", "IPv4-mapped network needs a prefix of 96 to 128");
+	invalid("net:::ffff:0:0/0", "IPv4-mapped");
+	/* it was taken for 10.0.0.0/8, but written so it is ::/8, IPv6 too */
+	invalid("net:::ffff:10.0.0.0/8", "(::ffff:10.0.0.0/104 is 10.0.0.0/8)");
+	invalid("net:::ffff:10.0.0.0/129", "net:::ffff:10.0.0.0/129");
 	/* negated once: "!!curl" was "not containing !curl" */
 	invalid("!!curl", "'!!curl': a term is negated once: write 'curl' or '!curl'");
 	invalid("!!!curl", "write 'curl' or '!curl'");
