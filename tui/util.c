@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /*
@@ -161,6 +162,18 @@ const char *ct_errno_name(int err, char *buf, size_t len)
 			return errnames[i].name;
 	snprintf(buf, len, "E%d", err);
 	return buf;
+}
+
+int ct_errno_parse(const char *name)
+{
+	long n;
+
+	for (size_t i = 0; i < ARRAY_SIZE(errnames); i++)
+		if (!strcasecmp(errnames[i].name, name))
+			return errnames[i].err;
+	if ((name[0] == 'E' || name[0] == 'e') && !ct_parse_long(name + 1, 1, 4095, &n))
+		return (int)n;
+	return ct_parse_long(name, 1, 4095, &n) ? -1 : (int)n;
 }
 
 void ct_addr_str(int family, const uint8_t addr[16], char *buf, size_t len)

@@ -26,6 +26,9 @@ int ct_parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /* "ECONNREFUSED" for 111, or "E123" for an errno without a name here. The
  * returned string is static, or written to buf for unknown numbers. */
 const char *ct_errno_name(int err, char *buf, size_t len);
+/* The other way: "ECONNREFUSED" (any case), "E111" or "111" to 111; -1 for
+ * a name not in the table or a number outside 1..4095. */
+int ct_errno_parse(const char *name);
 
 /* flow_key.family of an AF_UNIX destination (--unix): daddr holds a path id */
 #define CT_FAMILY_UNIX 1

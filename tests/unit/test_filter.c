@@ -141,6 +141,99 @@ static void test_unix(void)
 	}
 }
 
+/* result classes by name, errno terms */
+static void test_results(void)
+{
+	static const struct {
+		const char *expr;
+		const char *want;
+	} cases[] = {
+		{ "ok", "1 6" },
+		{ "refused", "2" },
+		{ "timeout", "3" },
+		{ "unreach", "4" },
+		{ "unreachable", "4" },
+		{ "pending", "5" },
+		{ "other", "6" },
+		{ "!timeout", "1 2 4 5 6" },
+		{ "!ok", "2 3 4 5" },
+		{ "fail !refused", "3 4 6" },
+		{ "refused timeout", "" },
+		{ "err:ECONNREFUSED", "2" },
+		{ "err:econnrefused", "2" },
+		{ "err:E111", "2" },
+		{ "err:111", "2" },
+		{ "err:ETIMEDOUT", "3" },
+		{ "err:EHOSTUNREACH", "4" },
+		{ "err:ECONNABORTED", "6" },
+		{ "err:ENETUNREACH", "" },
+		{ "!err:ECONNREFUSED", "1 3 4 5 6" },
+		{ "timeout err:ETIMEDOUT", "3" },
+		/* the errno in the second slot is found too */
+		{ "err:EACCES", "6" },
+	};
+	struct ct_row_more m[6] = {};
+	struct ct_row r[6] = {};
+	char err[256];
+	int abandoned = -1;
+
+	for (int i = 0; i < 6; i++) {
+		r[i].key = key("app", "10.0.0.1", 80 + i, P_TCP);
+		r[i].more = &m[i];
+	}
+	r[0].results[RES_OK] = 3;
+	r[1].results[RES_REFUSED] = 2;
+	m[1].errs[0] = (struct ct_errcount){ ECONNREFUSED, 2 };
+	r[2].results[RES_TIMEOUT] = 1;
+	m[2].errs[0] = (struct ct_errcount){ ETIMEDOUT, 1 };
+	r[3].results[RES_UNREACH] = 1;
+	m[3].errs[0] = (struct ct_errcount){ EHOSTUNREACH, 1 };
+	r[4].results[RES_PENDING] = 1;
+	r[5].results[RES_OK] = 1;
+	r[5].results[RES_OTHER] = 2;
+	m[5].errs[0] = (struct ct_errcount){ ECONNABORTED, 1 };
+	m[5].errs[1] = (struct ct_errcount){ EACCES, 1 };
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct ct_filter *f = filter_new(cases[c].expr, err, sizeof(err));
+		char got[32] = "";
+
+		for (int i = 0; i < 6; i++)
+			if (f && filter_match(f, &r[i]))
+				snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%d",
+					 *got ? " " : "", i + 1);
+		ck(f && !strcmp(got, cases[c].want), nm("filter.result[%s]", cases[c].expr),
+		   "expected rows \"%s\", got \"%s\" (%s)", cases[c].want, got, f ? "" : err);
+		filter_free(f);
+	}
+
+	/* "timeout" also means an application's own timeout, the class
+	 * "abandoned", once ct_result_names has it; until then "abandoned"
+	 * is text like any other word */
+	for (int i = 0; i < RES_MAX; i++)
+		if (!strcmp(ct_result_names[i], "abandoned"))
+			abandoned = i;
+	memset(&r[0], 0, sizeof(r[0]));
+	r[0].more = &m[0];
+	if (abandoned >= 0) {
+		r[0].key = key("app", "10.0.0.1", 80, P_TCP);
+		r[0].results[abandoned] = 1;
+		for (int i = 0; i < 2; i++) {
+			struct ct_filter *f =
+				filter_new(i ? "abandoned" : "timeout", err, sizeof(err));
+
+			CHECK(nm("filter.result.abandoned_by_%s", i ? "name" : "timeout"),
+			      f && filter_match(f, &r[0]));
+			filter_free(f);
+		}
+	} else {
+		struct ct_filter *f = filter_new("abandoned", err, sizeof(err));
+
+		r[0].key = key("abandoned-job", "10.0.0.1", 80, P_TCP);
+		CHECK("filter.result.abandoned_is_text_until_a_class", f && filter_match(f, &r[0]));
+		filter_free(f);
+	}
+}
+
 int main(void)
 {
 	char err[256];
@@ -255,7 +348,8 @@ int main(void)
 	matches("uid:1000 !ssh", "1");
 	matches("app\tport:80", "5 6");
 	matches("  port:80   !app  ", "7");
-	matches("fail !refused port:8080", "2");
+	matches("fail !refused", "7"); /* refused is the result class */
+	matches("fail !refused port:8080", "");
 	matches("curl ssh", "");
 
 	/* cgroup: the last pid's cgroup contains the text, any case */
@@ -307,5 +401,15 @@ int main(void)
 	invalid("!!curl", "'!!curl': a term is negated once: write 'curl' or '!curl'");
 	invalid("!!!curl", "write 'curl' or '!curl'");
 	invalid("port:80 !!port:80", "'!!port:80'");
+	/* errno terms */
+	invalid("err:", "bad errno in 'err:'");
+	invalid("err:ENOPE", "err:ENOPE");
+	invalid("err:0", "err:0");
+	invalid("err:+111", "err:+111");
+	invalid("err:E", "err:E");
+	invalid("err:4096", "err:4096");
+	invalid("foo:bar", "err:");
+
+	test_results();
 	return ck_done();
 }

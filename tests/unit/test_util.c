@@ -185,6 +185,22 @@ static void test_errno_name(void)
 		CHECK_S("errno_name.unknown_truncated", "E99",
 			ct_errno_name(99999, small, sizeof(small)));
 	}
+	/* and back, for err: filter terms: every name the table gives */
+	CHECK_I("errno_parse.name", ECONNREFUSED, ct_errno_parse("ECONNREFUSED"));
+	CHECK_I("errno_parse.any_case", ECONNREFUSED, ct_errno_parse("econnRefused"));
+	CHECK_I("errno_parse.erestartsys", 512, ct_errno_parse("ERESTARTSYS"));
+	CHECK_I("errno_parse.e_number", 111, ct_errno_parse("E111"));
+	CHECK_I("errno_parse.number", 111, ct_errno_parse("111"));
+	CHECK_I("errno_parse.round_trip_unknown", 4000,
+		ct_errno_parse(ct_errno_name(4000, buf, sizeof(buf))));
+	CHECK_I("errno_parse.unknown_name", -1, ct_errno_parse("ENOPE"));
+	CHECK_I("errno_parse.empty", -1, ct_errno_parse(""));
+	CHECK_I("errno_parse.e_only", -1, ct_errno_parse("E"));
+	CHECK_I("errno_parse.zero", -1, ct_errno_parse("0"));
+	CHECK_I("errno_parse.plus", -1, ct_errno_parse("+111"));
+	CHECK_I("errno_parse.e_plus", -1, ct_errno_parse("E+111"));
+	CHECK_I("errno_parse.too_big", -1, ct_errno_parse("4096"));
+	CHECK_I("errno_parse.prefix_of_name", -1, ct_errno_parse("ECONNREF"));
 }
 
 static void test_addr(void)
