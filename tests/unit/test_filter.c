@@ -401,6 +401,17 @@ int main(void)
 	invalid("!!curl", "'!!curl': a term is negated once: write 'curl' or '!curl'");
 	invalid("!!!curl", "write 'curl' or '!curl'");
 	invalid("port:80 !!port:80", "'!!port:80'");
+	/* numbers in terms: decimal digits only, as in options */
+	invalid("pid:+5", "pid:+5");
+	invalid("pid:0x10", "pid:0x10");
+	invalid("pid:\n5", "bad pid");
+	invalid("uid:-0", "uid:-0");
+	invalid("uid:+0", "uid:+0");
+	invalid("port:+80", "port:+80");
+	invalid("port:80-+90", "port:80-+90");
+	invalid("port:0x50", "port:0x50");
+	invalid("net:10.0.0.0/+8", "net:10.0.0.0/+8");
+	invalid("net:10.0.0.0/010x", "net:10.0.0.0/010x");
 	/* errno terms */
 	invalid("err:", "bad errno in 'err:'");
 	invalid("err:ENOPE", "err:ENOPE");
