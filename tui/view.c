@@ -204,7 +204,9 @@ struct ct_view_ui {
 	enum mode mode;
 	size_t sel, top;
 	int names, show_cgroup, color, utf8, delay_changed;
-	char filter_text[128], filter_edit[128];
+	/* the filter in force ("" for none) and the prompt's text: malloc'd,
+	 * of any length, as -f's (a fixed copy dropped the terms past it) */
+	char *filter_text, *filter_edit;
 	char filter_error[200]; /* why filter_edit does not parse, or "" */
 	struct ct_filter *filter;
 	char status[256];
@@ -1111,8 +1113,16 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	v->a = a;
 	v->res = a->res;
 	v->names = a->opt.names;
+	v->filter_text = strdup(a->opt.filter_expr ? a->opt.filter_expr : "");
+	v->filter_edit = strdup("");
+	if (!v->filter_text || !v->filter_edit) {
+		snprintf(err, errlen, "out of memory");
+		free(v->filter_text);
+		free(v->filter_edit);
+		free(v);
+		return NULL;
+	}
 	if (a->opt.filter_expr) {
-		snprintf(v->filter_text, sizeof(v->filter_text), "%s", a->opt.filter_expr);
 		v->filter = filter_new(v->filter_text, err, errlen);
 		filter_set_cgroup_fn(v->filter, app_cgroup_of, a);
 	}
@@ -1138,6 +1148,9 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 			snprintf(err, errlen,
 				 "cannot initialize the terminal (TERM=%s): no terminfo entry",
 				 term ? term : "");
+			filter_free(v->filter);
+			free(v->filter_text);
+			free(v->filter_edit);
 			free(v);
 			return NULL;
 		}
@@ -1188,6 +1201,8 @@ void view_free(struct ct_view_ui *v)
 		view_rows_free(&v->kept[g]);
 	snap_free(v->snap);
 	filter_free(v->filter);
+	free(v->filter_text);
+	free(v->filter_edit);
 	free(v);
 }
 
@@ -1328,7 +1343,13 @@ static void apply_filter_text(struct ct_view_ui *v, const char *text)
 {
 	char err[200];
 	struct ct_filter *f = filter_new(text, err, sizeof(err));
+	char *copy = f ? strdup(text) : NULL;
 
+	if (f && !copy) {
+		filter_free(f);
+		f = NULL;
+		snprintf(err, sizeof(err), "out of memory");
+	}
 	if (!f) {
 		snprintf(v->filter_error, sizeof(v->filter_error), "%s", err);
 		set_status(v, 1, "filter: %s", err);
@@ -1338,7 +1359,8 @@ static void apply_filter_text(struct ct_view_ui *v, const char *text)
 	filter_free(v->filter);
 	filter_set_cgroup_fn(f, app_cgroup_of, v->a);
 	v->filter = f;
-	snprintf(v->filter_text, sizeof(v->filter_text), "%s", text);
+	free(v->filter_text);
+	v->filter_text = copy;
 	v->status[0] = 0;
 	v->sel = v->top = 0;
 	rebuild(v);
@@ -1381,7 +1403,12 @@ static void filter_key(struct ct_view_ui *v, int ch)
 	} else if (ch == 21) { /* ^U */
 		v->filter_edit[0] = 0;
 		apply_filter_text(v, "");
-	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(v->filter_edit)) {
+	} else if (ch >= 32 && ch < 127) {
+		char *e = realloc(v->filter_edit, n + 2);
+
+		if (!e)
+			return;
+		v->filter_edit = e;
 		v->filter_edit[n] = (char)ch;
 		v->filter_edit[n + 1] = 0;
 		apply_filter_text(v, v->filter_edit);
@@ -1515,10 +1542,18 @@ static int table_key(struct ct_view_ui *v, int ch)
 	case ACT_SORT_LAT:
 		set_sort(v, SORT_LAT);
 		break;
-	case ACT_FILTER:
-		snprintf(v->filter_edit, sizeof(v->filter_edit), "%s", v->filter_text);
-		v->mode = M_FILTER;
+	case ACT_FILTER: {
+		char *e = strdup(v->filter_text);
+
+		if (e) {
+			free(v->filter_edit);
+			v->filter_edit = e;
+			v->mode = M_FILTER;
+		} else {
+			set_status(v, 1, "out of memory");
+		}
 		break;
+	}
 	case ACT_FREEZE:
 		v->frozen = !v->frozen;
 		if (!v->frozen)

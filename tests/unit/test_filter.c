@@ -234,6 +234,28 @@ static void test_results(void)
 	}
 }
 
+/* a long expression is one filter to its last term (the view's copy was
+ * cut to 127 bytes: terms after that were dropped without a word) */
+static void test_long_expression(void)
+{
+	char expr[400] = "", err[256];
+	struct ct_filter *f;
+	int n = 0;
+
+	while (strlen(expr) < 300)
+		n += snprintf(expr + n, sizeof(expr) - n, "!nomatch%02d ", n / 12);
+	snprintf(expr + n, sizeof(expr) - n, "port:443");
+	f = filter_new(expr, err, sizeof(err));
+	CHECK("filter.long.parses", f != NULL);
+	CHECK("filter.long.over_300_bytes", strlen(expr) > 300);
+	CHECK("filter.long.last_term_counts", f && filter_match(f, &rows[0]));
+	CHECK("filter.long.last_term_excludes", f && !filter_match(f, &rows[1]));
+	filter_free(f);
+	/* and a wrong last term is an error, not dropped */
+	snprintf(expr + n, sizeof(expr) - n, "port:99999");
+	invalid(expr, "port:99999");
+}
+
 int main(void)
 {
 	char err[256];
@@ -422,5 +444,6 @@ int main(void)
 	invalid("foo:bar", "err:");
 
 	test_results();
+	test_long_expression();
 	return ck_done();
 }
