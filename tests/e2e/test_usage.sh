@@ -126,3 +126,14 @@ check "| head: no error message" "" "$(cat "$T_TMP/e")"
 rc=0
 ( set -o pipefail; "$CONNECTTOP" -b -d 0.1 -o json 2>/dev/null | head -n 1 >/dev/null ) || rc=$?
 check "| head: exit status 0" 0 "$rc"
+# | head -c 10 with no rows to write: an interval that writes nothing must
+# still notice the reader gone (CSV kept running, unread, for ever); every
+# format ends within a few intervals, exit status 0, no message
+for fmt in csv json table prom; do
+	rc=0 t0=$(date +%s%N)
+	( set -o pipefail; timeout -k 5 30 "$CONNECTTOP" -b -d 0.2 -o $fmt -P 9 2>"$T_TMP/e" </dev/null | head -c 10 >/dev/null ) || rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "-o $fmt, no rows, | head -c 10: exit status 0 (124: still running at 30 s)" 0 "$rc"
+	check "-o $fmt, no rows, | head -c 10: ends within 10 s" yes "$([ $ms -le 10000 ] && echo yes || echo "no: $ms ms")"
+	check "-o $fmt, no rows, | head -c 10: no message" "" "$(cat "$T_TMP/e")"
+done
