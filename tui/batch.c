@@ -1,10 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Batch mode (like top -b): one table, CSV block or JSON line per interval. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "prom.h"
+
+/* A reader gone (| head -c 10) is seen by a write failing with EPIPE; an
+ * interval that writes nothing (CSV with no rows) would never see it, and
+ * connecttop ran on unread. Ask stdout each interval: a pipe without
+ * readers polls POLLERR, a socket or terminal hung up POLLHUP; a file
+ * neither. */
+static int stdout_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
 
 int batch_print(struct app *a)
 {
@@ -15,6 +29,8 @@ int batch_print(struct app *a)
 	size_t n;
 	int rc;
 
+	if (stdout_gone())
+		return -EPIPE;
 	if (o->format == FMT_PROM)
 		return prom_write(a->prom, stdout, a->flows, &a->stats);
 	/* the last interval's snapshot and rows, brought up to date: with many

@@ -12,14 +12,17 @@
 #include "row.h"
 #include "util.h"
 
-enum term_type { T_TEXT, T_PORT, T_PROTO, T_NET, T_PID, T_UID, T_FAIL, T_PENDING, T_CGROUP };
+enum term_type { T_TEXT, T_PORT, T_PROTO, T_NET, T_PID, T_UID, T_FAIL, T_RESULT, T_ERR, T_CGROUP };
+
+_Static_assert(RES_MAX <= 32, "a term's result classes are a 32-bit mask");
 
 struct term {
 	enum term_type type;
 	int negate;
-	char text[64]; /* T_TEXT, lower case */
-	long lo, hi;   /* T_PORT range, T_PROTO number, T_PID, T_UID */
-	int family;    /* T_NET */
+	char text[64];	  /* T_TEXT, lower case */
+	long lo, hi;	  /* T_PORT range, T_PROTO number, T_PID, T_UID, T_ERR errno */
+	uint32_t results; /* T_RESULT: a bit per enum ct_result */
+	int family;	  /* T_NET */
 	uint8_t net[16];
 	int prefix;
 };
@@ -32,9 +35,42 @@ struct ct_filter {
 	struct term terms[];
 };
 
+/*
+ * The words for result classes: each name of ct_result_names ("refused",
+ * "timeout", "pending", ...) is a term of its own, so a class added there
+ * is one at once. Here, the other words a user says and the classes they
+ * also stand for: "timeout" is also an application's own timeout (the
+ * class "abandoned", once flows.c has it: until then the line adds
+ * nothing). A result a name does not find is simply not in the mask.
+ */
+static const struct {
+	const char *word, *result;
+} result_words[] = {
+	{ "timeout", "abandoned" },
+	{ "unreach", "unreachable" },
+};
+
+static uint32_t result_mask(const char *w)
+{
+	uint32_t mask = 0;
+
+	for (int i = 0; i < RES_MAX; i++) {
+		if (!strcmp(w, ct_result_names[i]))
+			mask |= 1u << i;
+		for (size_t j = 0; j < ARRAY_SIZE(result_words); j++)
+			if (!strcmp(w, result_words[j].word) &&
+			    !strcmp(ct_result_names[i], result_words[j].result))
+				mask |= 1u << i;
+	}
+	return mask;
+}
+
+/* 0, -1 (not an address or prefix) or -2 (IPv4-mapped, prefix below 96) */
 static int parse_net(const char *v, struct term *t)
 {
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	char buf[64], *slash;
+	int is_mapped = 0;
 	long prefix;
 
 	if (strlen(v) >= sizeof(buf))
@@ -47,13 +83,22 @@ static int parse_net(const char *v, struct term *t)
 	if (inet_pton(AF_INET, buf, t->net) == 1)
 		t->family = 4;
 	else if (inet_pton(AF_INET6, buf, t->net) == 1)
-		t->family = 6;
+		t->family = 6, is_mapped = !memcmp(t->net, mapped, sizeof(mapped));
 	else
 		return -1;
-	t->family = ct_addr_normalize(t->family, t->net);
 	prefix = t->family == 4 ? 32 : 128;
 	if (slash && ct_parse_long(slash + 1, 0, prefix, &prefix))
 		return -1;
+	/* An IPv4-mapped network (::ffff:10.0.0.0/104) is the IPv4 network
+	 * (10.0.0.0/8): IPv6 sockets' connects to mapped addresses are
+	 * counted as IPv4 (ct_addr_normalize), so it matches those and the
+	 * IPv4 sockets' alike. Below /96 it would hold IPv6 addresses too. */
+	if (is_mapped) {
+		if (prefix < 96)
+			return -2;
+		prefix -= 96;
+	}
+	t->family = ct_addr_normalize(t->family, t->net);
 	t->prefix = (int)prefix;
 	return 0;
 }
@@ -71,12 +116,19 @@ static int parse_term(const char *w, struct term *t, char *err, size_t errlen)
 		snprintf(err, errlen, "'!' needs a term after it");
 		return -1;
 	}
+	/* "!!curl" read as "not containing !curl" nobody means; as "curl" it
+	 * is a typo kept silently: an error, and the two ways to say it */
+	if (*w == '!') {
+		snprintf(err, errlen, "'!%s': a term is negated once: write '%s' or '!%s'", w,
+			 w + strspn(w, "!"), w + strspn(w, "!"));
+		return -1;
+	}
 	if (!strcmp(w, "fail")) {
 		t->type = T_FAIL;
 		return 0;
 	}
-	if (!strcmp(w, "pending")) {
-		t->type = T_PENDING;
+	if ((t->results = result_mask(w))) {
+		t->type = T_RESULT;
 		return 0;
 	}
 	v = strchr(w, ':');
@@ -142,10 +194,32 @@ bad_port:
 		return 0;
 	}
 	if (!strncmp(w, "net:", 4)) {
+		int rc = parse_net(v, t);
+
 		t->type = T_NET;
-		if (parse_net(v, t)) {
+		if (rc == -2) {
+			snprintf(
+				err, errlen,
+				"bad network in '%s': an IPv4-mapped network needs a prefix of 96 to "
+				"128 (::ffff:10.0.0.0/104 is 10.0.0.0/8)",
+				w);
+			return -1;
+		}
+		if (rc) {
 			snprintf(err, errlen,
 				 "bad network in '%s': expected net:ADDR or net:ADDR/PREFIX", w);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strncmp(w, "err:", 4)) {
+		t->type = T_ERR;
+		t->lo = ct_errno_parse(v);
+		if (t->lo <= 0) {
+			snprintf(err, errlen,
+				 "bad errno in '%s': expected a name as the ERROR column shows it "
+				 "(err:ECONNREFUSED, err:E123) or a number",
+				 w);
 			return -1;
 		}
 		return 0;
@@ -183,7 +257,8 @@ bad_port:
 	}
 	snprintf(
 		err, errlen,
-		"unknown filter '%.*s': use port:, proto:, net:, pid:, uid:, cgroup:, fail, pending or text",
+		"unknown filter '%.*s': use port:, proto:, net:, pid:, uid:, cgroup:, err:, fail, a result "
+		"(refused, timeout, ...) or text",
 		(int)(v - w), w);
 	return -1;
 }
@@ -334,8 +409,16 @@ static int term_match(const struct ct_filter *f, const struct term *t, const str
 		return r->uid == (uint32_t)t->lo;
 	case T_FAIL:
 		return ct_row_failures(r) > 0;
-	case T_PENDING:
-		return r->results[RES_PENDING] > 0;
+	case T_RESULT:
+		for (int i = 0; i < RES_MAX; i++)
+			if ((t->results >> i & 1) && r->results[i])
+				return 1;
+		return 0;
+	case T_ERR:
+		for (int i = 0; i < CT_FLOW_ERRS && r->more->errs[i].err; i++)
+			if (r->more->errs[i].err == t->lo && r->more->errs[i].count)
+				return 1;
+		return 0;
 	case T_CGROUP: {
 		const char *cg = f->cgroup_fn ? f->cgroup_fn(f->cgroup_ctx, r->pid, r->key.comm) :
 						NULL;

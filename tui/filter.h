@@ -5,14 +5,20 @@
  *   TEXT          process name or destination address contains TEXT (any case)
  *   port:N        destination port N (port:N-M for a range)
  *   proto:tcp|udp protocol
- *   net:CIDR      destination inside CIDR (10.0.0.0/8, fd00::/8, or one address)
+ *   net:CIDR      destination inside CIDR (10.0.0.0/8, fd00::/8, or one address;
+ *                 ::ffff:10.0.0.0/104 is 10.0.0.0/8)
  *   pid:N         pid N made a connect of the row
  *   uid:N         last uid N
  *   fail          the row has failures
- *   pending       the row has connects whose outcome is still to come
+ *   RESULT        the row has connects of this result class, by its name in
+ *                 ct_result_names (ok, refused, timeout, unreachable, pending,
+ *                 other); "unreach" is unreachable, "timeout" also an
+ *                 application's own timeout (abandoned)
+ *   err:NAME      one of the row's errnos is NAME (ECONNREFUSED, any case),
+ *                 or E123 / 123
  *   cgroup:TEXT   the last pid's systemd unit or container id contains TEXT
  *                 (needs filter_set_cgroup_fn; without it nothing matches)
- *   !TERM         negation of any term
+ *   !TERM         negation of any term (once: "!!TERM" is an error)
  */
 #ifndef CT_FILTER_H
 #define CT_FILTER_H

@@ -40,7 +40,7 @@ static struct app app = {
 		.sort = SORT_RATE,
 		.max_flows = 32768,
 		.ringbuf_bytes = 8 << 20,
-		.wakeup_bytes = 64 << 10,
+		.wakeup_bytes = 0, /* not given: derived from ringbuf_bytes */
 		.prom_max_series = 1000,
 	},
 };
@@ -110,7 +110,9 @@ static void usage(FILE *out)
 		"  -s, --sort COL           comm, pid, daddr, dport, proto, rate, count, fail, failpct,\n"
 		"                           lat or last (default rate)\n"
 		"  -r, --reverse            reverse the sort order\n"
-		"  -f, --filter EXPR        e.g. 'port:5432 fail', 'net:10.0.0.0/8 !curl' (see man page)\n"
+		"  -f, --filter EXPR        e.g. 'port:5432 fail', 'net:10.0.0.0/8 !curl' (see man page);\n"
+		"                           terms: TEXT port:N[-M] proto:P net:CIDR pid:N uid:N cgroup:TEXT\n"
+		"                           err:ENAME fail ok refused timeout unreach pending other !TERM\n"
 		"  -m, --max-rows N         batch: at most N rows per interval\n"
 		"  -p, --pid PID            trace only this process (in the kernel)\n"
 		"  -P, --port PORT          trace only this destination port (in the kernel)\n"
@@ -120,7 +122,8 @@ static void usage(FILE *out)
 		"      --prometheus-max-series N  at most N series of their own and N processes' other series (default 1000)\n"
 		"      --max-flows N        flows kept; the least recently seen is evicted (default 32768)\n"
 		"      --ringbuf-size SIZE  BPF ring buffer, power of two (default 8M)\n"
-		"      --wakeup-bytes SIZE  wake up when this much is queued (default 64K)\n"
+		"      --wakeup-bytes SIZE  wake up when this much is queued (default 64K, at most an\n"
+		"                           eighth of --ringbuf-size)\n"
 		"      --export-dir DIR     where the view's 'e' writes snapshots (default .)\n"
 		"      --names              start with reverse DNS and service names on\n"
 		"      --no-color           monochrome (also with NO_COLOR set)\n"
@@ -183,6 +186,46 @@ static uint64_t size_arg(const char *opt, const char *v, uint64_t lo, uint64_t h
 	return n;
 }
 
+/* "4M" for 4194304, the way --ringbuf-size and --wakeup-bytes are written */
+static const char *size_str(uint64_t n, char *buf, size_t len)
+{
+	static const char units[] = "GMK";
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t u = 1ULL << (10 * (3 - i));
+
+		if (n && n % u == 0) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(n / u), units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)n);
+	return buf;
+}
+
+/* getopt_long's '?': an unknown option, an abbreviation of several, or a
+ * long option given a value it does not take ("--batch=1": getopt_long
+ * sets optopt to its val, which the message must not take for "-b") */
+static void die_bad_option(const char *arg)
+{
+	char names[256] = "";
+	size_t n, hits = 0;
+
+	for (const struct option *lo = long_opts; optopt && lo->name; lo++)
+		if (lo->val == optopt && lo->has_arg == no_argument)
+			die_usage("option '--%s' takes no value", lo->name);
+	if (optopt)
+		die_usage("unknown option '-%c'", optopt);
+	n = strncmp(arg, "--", 2) ? 0 : strcspn(arg + 2, "=");
+	for (const struct option *lo = long_opts; n && lo->name; lo++)
+		if (!strncmp(lo->name, arg + 2, n) && ++hits)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s--%s",
+				 hits > 1 ? ", " : "", lo->name);
+	if (hits > 1)
+		die_usage("option '%.*s' is ambiguous: %s", (int)n + 2, arg, names);
+	die_usage("unknown option '%.*s'", n ? (int)n + 2 : (int)strlen(arg), arg);
+}
+
 static void check_dir(const char *opt, const char *dir)
 {
 	struct stat st;
@@ -200,8 +243,10 @@ static int probe_only, show_version;
 static void parse_args(int argc, char **argv)
 {
 	struct options *o = &app.opt;
+	const char *wakeup_arg = NULL;
+	int ringbuf_given = 0;
 	struct stat st;
-	char err[256];
+	char err[256], ring[32], half[32];
 	int c, i;
 
 	opterr = 0;
@@ -213,7 +258,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'd':
 			if (ct_parse_double(optarg, 0.1, 3600, &o->delay))
-				die_usage("-d '%s': expected seconds from 0.1 to 3600", optarg);
+				die_usage(
+					"-d '%s': expected a decimal number of seconds from 0.1 to 3600",
+					optarg);
 			break;
 		case 'n':
 			o->iterations = num_arg("-n", optarg, 1, 1000000000L);
@@ -274,6 +321,7 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_RINGBUF:
 			o->ringbuf_bytes = size_arg("--ringbuf-size", optarg, 64 << 10, 1ULL << 30);
+			ringbuf_given = 1;
 			if (o->ringbuf_bytes & (o->ringbuf_bytes - 1))
 				die_usage(
 					"--ringbuf-size '%s': must be a power of two (e.g. 4M, 8M, 16M)",
@@ -281,6 +329,7 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_WAKEUP:
 			o->wakeup_bytes = size_arg("--wakeup-bytes", optarg, 1, 1ULL << 29);
+			wakeup_arg = optarg;
 			break;
 		case OPT_PROM:
 			o->prom_path = optarg;
@@ -315,15 +364,24 @@ static void parse_args(int argc, char **argv)
 		case ':':
 			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				die_usage("unknown option '-%c'", optopt);
-			die_usage("unknown option '%s'", argv[optind - 1]);
+			die_bad_option(argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (o->wakeup_bytes > o->ringbuf_bytes / 2)
-		die_usage("--wakeup-bytes must be at most half of --ringbuf-size");
+	/* not given: 64K, or an eighth of a smaller ring (--ringbuf-size 64K
+	 * alone is valid: a default must not make it fail) */
+	if (!wakeup_arg)
+		o->wakeup_bytes = o->ringbuf_bytes / 8 < 64 << 10 ? o->ringbuf_bytes / 8 : 64 << 10;
+	else if (o->wakeup_bytes > o->ringbuf_bytes / 2)
+		die_usage("--wakeup-bytes '%s': more than half of --ringbuf-size %s%s: at most %s",
+			  wakeup_arg, size_str(o->ringbuf_bytes, ring, sizeof(ring)),
+			  ringbuf_given ? "" : " (the default)",
+			  size_str(o->ringbuf_bytes / 2, half, sizeof(half)));
+	/* -q without a file to write runs forever showing nothing */
+	if (o->quiet && !o->prom_path)
+		die_usage(
+			"-q: nothing to show without --prometheus FILE (-q only turns output off)");
 	if (o->filter_expr) {
 		o->filter = filter_new(o->filter_expr, err, sizeof(err));
 		if (!o->filter)

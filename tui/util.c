@@ -4,22 +4,54 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+/*
+ * The one syntax of numbers, for options and filter terms alike: decimal
+ * digits, a '-' only in front of a negative number, nothing else. strtol()
+ * and strtod() alone also take leading white space, a '+', hex ("0x10")
+ * and, for strtod(), "inf" and "nan": " 5", "pid:+5" and "-d 0x10" (16 s)
+ * would be taken. A '-' before a number where none may be negative is out
+ * of range ("uid:-0" too), as a too large one is.
+ */
+static int decimal_syntax(const char *s, int fraction)
+{
+	size_t digits, i = *s == '-';
+
+	digits = strspn(s + i, "0123456789");
+	i += digits;
+	if (fraction && s[i] == '.') {
+		size_t more = strspn(s + i + 1, "0123456789");
+
+		digits += more;
+		i += 1 + more;
+	}
+	if (!digits)
+		return -EINVAL;
+	if (fraction && (s[i] == 'e' || s[i] == 'E')) {
+		size_t j = i + 1 + (s[i + 1] == '+' || s[i + 1] == '-'), e;
+
+		e = strspn(s + j, "0123456789");
+		if (!e)
+			return -EINVAL;
+		i = j + e;
+	}
+	return s[i] ? -EINVAL : 0;
+}
 
 int ct_parse_long(const char *s, long lo, long hi, long *out)
 {
-	char *end;
 	long v;
 
-	if (!s || !*s)
+	if (!s || decimal_syntax(s, 0))
 		return -EINVAL;
+	if (*s == '-' && lo >= 0)
+		return -ERANGE;
 	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end)
-		return -EINVAL;
+	v = strtol(s, NULL, 10);
 	if (errno == ERANGE || v < lo || v > hi)
 		return -ERANGE;
 	*out = v;
@@ -28,15 +60,14 @@ int ct_parse_long(const char *s, long lo, long hi, long *out)
 
 int ct_parse_double(const char *s, double lo, double hi, double *out)
 {
-	char *end;
 	double v;
 
-	if (!s || !*s)
+	if (!s || decimal_syntax(s, 1))
 		return -EINVAL;
+	if (*s == '-' && lo >= 0)
+		return -ERANGE;
 	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end || isnan(v))
-		return -EINVAL;
+	v = strtod(s, NULL);
 	if (errno == ERANGE || v < lo || v > hi)
 		return -ERANGE;
 	*out = v;
@@ -131,6 +162,18 @@ const char *ct_errno_name(int err, char *buf, size_t len)
 			return errnames[i].name;
 	snprintf(buf, len, "E%d", err);
 	return buf;
+}
+
+int ct_errno_parse(const char *name)
+{
+	long n;
+
+	for (size_t i = 0; i < ARRAY_SIZE(errnames); i++)
+		if (!strcasecmp(errnames[i].name, name))
+			return errnames[i].err;
+	if ((name[0] == 'E' || name[0] == 'e') && !ct_parse_long(name + 1, 1, 4095, &n))
+		return (int)n;
+	return ct_parse_long(name, 1, 4095, &n) ? -1 : (int)n;
 }
 
 void ct_addr_str(int family, const uint8_t addr[16], char *buf, size_t len)

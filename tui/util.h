@@ -9,15 +9,26 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Strict number parsing: the whole string, within [lo, hi]. 0 or -EINVAL/-ERANGE. */
+/*
+ * Strict number parsing, the one parser of options and filter terms: the
+ * whole string in decimal (digits, '-' only for a negative number; no
+ * white space, '+', hex, "inf" or "nan"), within [lo, hi]. A double may
+ * have a fraction and an exponent ("0.5", "2.5e1"). 0, -EINVAL (not such
+ * a number) or -ERANGE (out of range: also a '-' where lo >= 0); *out is
+ * written only on success.
+ */
 int ct_parse_long(const char *s, long lo, long hi, long *out);
 int ct_parse_double(const char *s, double lo, double hi, double *out);
-/* A size with an optional k/K, m/M or g/G suffix (powers of 1024). */
+/* A size: ct_parse_long's digits with an optional k/K, m/M or g/G suffix
+ * (powers of 1024). */
 int ct_parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 
 /* "ECONNREFUSED" for 111, or "E123" for an errno without a name here. The
  * returned string is static, or written to buf for unknown numbers. */
 const char *ct_errno_name(int err, char *buf, size_t len);
+/* The other way: "ECONNREFUSED" (any case), "E111" or "111" to 111; -1 for
+ * a name not in the table or a number outside 1..4095. */
+int ct_errno_parse(const char *name);
 
 /* flow_key.family of an AF_UNIX destination (--unix): daddr holds a path id */
 #define CT_FAMILY_UNIX 1

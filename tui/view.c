@@ -98,7 +98,8 @@ static const struct binding {
 	{ 'T', "T", ACT_SORT_COUNT, "sort by total connects" },
 	{ 'L', "L", ACT_SORT_LAT, "sort by latency (p99)" },
 	{ '/', "/ \\ F4", ACT_FILTER,
-	  "filter: text, port:N, proto:udp, net:CIDR, pid:N, uid:N, cgroup:T, fail, !term" },
+	  "filter: text, port:N, proto:udp, net:CIDR, pid:N, uid:N, cgroup:T, err:ENAME, fail, "
+	  "refused, timeout, unreach, pending, other, ok, !term" },
 	{ '\\', NULL, ACT_FILTER, NULL },
 	{ KEY_F(4), NULL, ACT_FILTER, NULL },
 	{ ' ', "Space Z", ACT_FREEZE, "freeze / unfreeze the display (capture goes on)" },
@@ -203,7 +204,9 @@ struct ct_view_ui {
 	enum mode mode;
 	size_t sel, top;
 	int names, show_cgroup, color, utf8, delay_changed;
-	char filter_text[128], filter_edit[128];
+	/* the filter in force ("" for none) and the prompt's text: malloc'd,
+	 * of any length, as -f's (a fixed copy dropped the terms past it) */
+	char *filter_text, *filter_edit;
 	char filter_error[200]; /* why filter_edit does not parse, or "" */
 	struct ct_filter *filter;
 	char status[256];
@@ -1108,8 +1111,16 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	v->a = a;
 	v->res = a->res;
 	v->names = a->opt.names;
+	v->filter_text = strdup(a->opt.filter_expr ? a->opt.filter_expr : "");
+	v->filter_edit = strdup("");
+	if (!v->filter_text || !v->filter_edit) {
+		snprintf(err, errlen, "out of memory");
+		free(v->filter_text);
+		free(v->filter_edit);
+		free(v);
+		return NULL;
+	}
 	if (a->opt.filter_expr) {
-		snprintf(v->filter_text, sizeof(v->filter_text), "%s", a->opt.filter_expr);
 		v->filter = filter_new(v->filter_text, err, errlen);
 		filter_set_cgroup_fn(v->filter, app_cgroup_of, a);
 	}
@@ -1135,6 +1146,9 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 			snprintf(err, errlen,
 				 "cannot initialize the terminal (TERM=%s): no terminfo entry",
 				 term ? term : "");
+			filter_free(v->filter);
+			free(v->filter_text);
+			free(v->filter_edit);
 			free(v);
 			return NULL;
 		}
@@ -1185,6 +1199,8 @@ void view_free(struct ct_view_ui *v)
 		rows_free(&v->kept[g]);
 	snap_free(v->snap);
 	filter_free(v->filter);
+	free(v->filter_text);
+	free(v->filter_edit);
 	free(v);
 }
 
@@ -1325,7 +1341,13 @@ static void apply_filter_text(struct ct_view_ui *v, const char *text)
 {
 	char err[200];
 	struct ct_filter *f = filter_new(text, err, sizeof(err));
+	char *copy = f ? strdup(text) : NULL;
 
+	if (f && !copy) {
+		filter_free(f);
+		f = NULL;
+		snprintf(err, sizeof(err), "out of memory");
+	}
 	if (!f) {
 		snprintf(v->filter_error, sizeof(v->filter_error), "%s", err);
 		set_status(v, 1, "filter: %s", err);
@@ -1335,7 +1357,8 @@ static void apply_filter_text(struct ct_view_ui *v, const char *text)
 	filter_free(v->filter);
 	filter_set_cgroup_fn(f, app_cgroup_of, v->a);
 	v->filter = f;
-	snprintf(v->filter_text, sizeof(v->filter_text), "%s", text);
+	free(v->filter_text);
+	v->filter_text = copy;
 	v->status[0] = 0;
 	v->sel = v->top = 0;
 	rebuild(v);
@@ -1378,7 +1401,12 @@ static void filter_key(struct ct_view_ui *v, int ch)
 	} else if (ch == 21) { /* ^U */
 		v->filter_edit[0] = 0;
 		apply_filter_text(v, "");
-	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(v->filter_edit)) {
+	} else if (ch >= 32 && ch < 127) {
+		char *e = realloc(v->filter_edit, n + 2);
+
+		if (!e)
+			return;
+		v->filter_edit = e;
 		v->filter_edit[n] = (char)ch;
 		v->filter_edit[n + 1] = 0;
 		apply_filter_text(v, v->filter_edit);
@@ -1512,10 +1540,18 @@ static int table_key(struct ct_view_ui *v, int ch)
 	case ACT_SORT_LAT:
 		set_sort(v, SORT_LAT);
 		break;
-	case ACT_FILTER:
-		snprintf(v->filter_edit, sizeof(v->filter_edit), "%s", v->filter_text);
-		v->mode = M_FILTER;
+	case ACT_FILTER: {
+		char *e = strdup(v->filter_text);
+
+		if (e) {
+			free(v->filter_edit);
+			v->filter_edit = e;
+			v->mode = M_FILTER;
+		} else {
+			set_status(v, 1, "out of memory");
+		}
 		break;
+	}
 	case ACT_FREEZE:
 		v->frozen = !v->frozen;
 		if (!v->frozen)

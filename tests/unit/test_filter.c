@@ -141,6 +141,121 @@ static void test_unix(void)
 	}
 }
 
+/* result classes by name, errno terms */
+static void test_results(void)
+{
+	static const struct {
+		const char *expr;
+		const char *want;
+	} cases[] = {
+		{ "ok", "1 6" },
+		{ "refused", "2" },
+		{ "timeout", "3" },
+		{ "unreach", "4" },
+		{ "unreachable", "4" },
+		{ "pending", "5" },
+		{ "other", "6" },
+		{ "!timeout", "1 2 4 5 6" },
+		{ "!ok", "2 3 4 5" },
+		{ "fail !refused", "3 4 6" },
+		{ "refused timeout", "" },
+		{ "err:ECONNREFUSED", "2" },
+		{ "err:econnrefused", "2" },
+		{ "err:E111", "2" },
+		{ "err:111", "2" },
+		{ "err:ETIMEDOUT", "3" },
+		{ "err:EHOSTUNREACH", "4" },
+		{ "err:ECONNABORTED", "6" },
+		{ "err:ENETUNREACH", "" },
+		{ "!err:ECONNREFUSED", "1 3 4 5 6" },
+		{ "timeout err:ETIMEDOUT", "3" },
+		/* the errno in the second slot is found too */
+		{ "err:EACCES", "6" },
+	};
+	struct ct_row_more m[6] = {};
+	struct ct_row r[6] = {};
+	char err[256];
+	int abandoned = -1;
+
+	for (int i = 0; i < 6; i++) {
+		r[i].key = key("app", "10.0.0.1", 80 + i, P_TCP);
+		r[i].more = &m[i];
+	}
+	r[0].results[RES_OK] = 3;
+	r[1].results[RES_REFUSED] = 2;
+	m[1].errs[0] = (struct ct_errcount){ ECONNREFUSED, 2 };
+	r[2].results[RES_TIMEOUT] = 1;
+	m[2].errs[0] = (struct ct_errcount){ ETIMEDOUT, 1 };
+	r[3].results[RES_UNREACH] = 1;
+	m[3].errs[0] = (struct ct_errcount){ EHOSTUNREACH, 1 };
+	r[4].results[RES_PENDING] = 1;
+	r[5].results[RES_OK] = 1;
+	r[5].results[RES_OTHER] = 2;
+	m[5].errs[0] = (struct ct_errcount){ ECONNABORTED, 1 };
+	m[5].errs[1] = (struct ct_errcount){ EACCES, 1 };
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct ct_filter *f = filter_new(cases[c].expr, err, sizeof(err));
+		char got[32] = "";
+
+		for (int i = 0; i < 6; i++)
+			if (f && filter_match(f, &r[i]))
+				snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%d",
+					 *got ? " " : "", i + 1);
+		ck(f && !strcmp(got, cases[c].want), nm("filter.result[%s]", cases[c].expr),
+		   "expected rows \"%s\", got \"%s\" (%s)", cases[c].want, got, f ? "" : err);
+		filter_free(f);
+	}
+
+	/* "timeout" also means an application's own timeout, the class
+	 * "abandoned", once ct_result_names has it; until then "abandoned"
+	 * is text like any other word */
+	for (int i = 0; i < RES_MAX; i++)
+		if (!strcmp(ct_result_names[i], "abandoned"))
+			abandoned = i;
+	memset(&r[0], 0, sizeof(r[0]));
+	r[0].more = &m[0];
+	if (abandoned >= 0) {
+		r[0].key = key("app", "10.0.0.1", 80, P_TCP);
+		r[0].results[abandoned] = 1;
+		for (int i = 0; i < 2; i++) {
+			struct ct_filter *f =
+				filter_new(i ? "abandoned" : "timeout", err, sizeof(err));
+
+			CHECK(nm("filter.result.abandoned_by_%s", i ? "name" : "timeout"),
+			      f && filter_match(f, &r[0]));
+			filter_free(f);
+		}
+	} else {
+		struct ct_filter *f = filter_new("abandoned", err, sizeof(err));
+
+		r[0].key = key("abandoned-job", "10.0.0.1", 80, P_TCP);
+		CHECK("filter.result.abandoned_is_text_until_a_class", f && filter_match(f, &r[0]));
+		filter_free(f);
+	}
+}
+
+/* a long expression is one filter to its last term (the view's copy was
+ * cut to 127 bytes: terms after that were dropped without a word) */
+static void test_long_expression(void)
+{
+	char expr[400] = "", err[256];
+	struct ct_filter *f;
+	int n = 0;
+
+	while (strlen(expr) < 300)
+		n += snprintf(expr + n, sizeof(expr) - n, "!nomatch%02d ", n / 12);
+	snprintf(expr + n, sizeof(expr) - n, "port:443");
+	f = filter_new(expr, err, sizeof(err));
+	CHECK("filter.long.parses", f != NULL);
+	CHECK("filter.long.over_300_bytes", strlen(expr) > 300);
+	CHECK("filter.long.last_term_counts", f && filter_match(f, &rows[0]));
+	CHECK("filter.long.last_term_excludes", f && !filter_match(f, &rows[1]));
+	filter_free(f);
+	/* and a wrong last term is an error, not dropped */
+	snprintf(expr + n, sizeof(expr) - n, "port:99999");
+	invalid(expr, "port:99999");
+}
+
 int main(void)
 {
 	char err[256];
@@ -212,7 +327,17 @@ int main(void)
 	matches("net:fe00::/8", "");
 	matches("net:2001:db8::/32", "7");
 	matches("net:::/0", "3 4 7");
-	matches("net:::ffff:10.0.0.0/8", "1"); /* IPv4-mapped is IPv4 */
+	matches("net:::ffff:10.1.2.3", "1"); /* IPv4-mapped is IPv4 */
+	/* an IPv4-mapped network: its prefix counts the 96 bits of ::ffff:,
+	 * and it matches the IPv4 flows (a mapped connect is counted as one) */
+	matches("net:::ffff:10.0.0.0/104", "1");
+	matches("net:::FFFF:10.0.0.0/104", "1");
+	matches("net:::ffff:1.2.3.4/127", "5 6");
+	matches("net:::ffff:1.2.3.5/128", "6");
+	matches("net:::ffff:1.2.3.5", "6");
+	matches("net:::ffff:0:0/96", "1 2 5 6");
+	matches("net:::ffff:a01:0/112", "1");
+	matches("!net:::ffff:10.0.0.0/104", "2 3 4 5 6 7");
 
 	/* pid: any pid of the row, not only the last one */
 	matches("pid:150", "1");
@@ -245,7 +370,8 @@ int main(void)
 	matches("uid:1000 !ssh", "1");
 	matches("app\tport:80", "5 6");
 	matches("  port:80   !app  ", "7");
-	matches("fail !refused port:8080", "2");
+	matches("fail !refused", "7"); /* refused is the result class */
+	matches("fail !refused port:8080", "");
 	matches("curl ssh", "");
 
 	/* cgroup: the last pid's cgroup contains the text, any case */
@@ -288,5 +414,36 @@ int main(void)
 	invalid("curl !", "'!'");
 	invalid("0123456789012345678901234567890123456789012345678901234567890123456789",
 		"too long");
+	invalid("net:::ffff:10.0.0.0/95", "IPv4-mapped network needs a prefix of 96 to 128");
+	invalid("net:::ffff:0:0/0", "IPv4-mapped");
+	/* it was taken for 10.0.0.0/8, but written so it is ::/8, IPv6 too */
+	invalid("net:::ffff:10.0.0.0/8", "(::ffff:10.0.0.0/104 is 10.0.0.0/8)");
+	invalid("net:::ffff:10.0.0.0/129", "net:::ffff:10.0.0.0/129");
+	/* negated once: "!!curl" was "not containing !curl" */
+	invalid("!!curl", "'!!curl': a term is negated once: write 'curl' or '!curl'");
+	invalid("!!!curl", "write 'curl' or '!curl'");
+	invalid("port:80 !!port:80", "'!!port:80'");
+	/* numbers in terms: decimal digits only, as in options */
+	invalid("pid:+5", "pid:+5");
+	invalid("pid:0x10", "pid:0x10");
+	invalid("pid:\n5", "bad pid");
+	invalid("uid:-0", "uid:-0");
+	invalid("uid:+0", "uid:+0");
+	invalid("port:+80", "port:+80");
+	invalid("port:80-+90", "port:80-+90");
+	invalid("port:0x50", "port:0x50");
+	invalid("net:10.0.0.0/+8", "net:10.0.0.0/+8");
+	invalid("net:10.0.0.0/010x", "net:10.0.0.0/010x");
+	/* errno terms */
+	invalid("err:", "bad errno in 'err:'");
+	invalid("err:ENOPE", "err:ENOPE");
+	invalid("err:0", "err:0");
+	invalid("err:+111", "err:+111");
+	invalid("err:E", "err:E");
+	invalid("err:4096", "err:4096");
+	invalid("foo:bar", "err:");
+
+	test_results();
+	test_long_expression();
 	return ck_done();
 }

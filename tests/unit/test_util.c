@@ -41,6 +41,24 @@ static void test_parse_long(void)
 		ct_parse_long("-9223372036854775808", LONG_MIN, 0, &v));
 	CHECK_I("parse_long.long_min_value", LONG_MIN, v);
 	CHECK_I("parse_long.port_range", -ERANGE, ct_parse_long("65536", 0, 65535, &v));
+	/* one syntax, decimal digits only: what strtol() alone also takes is
+	 * not a number (leading space, '+'), nor is a '-' where none may be */
+	v = 77;
+	CHECK_I("parse_long.leading_space", -EINVAL, ct_parse_long(" 5", 0, 100, &v));
+	CHECK_I("parse_long.leading_tab", -EINVAL, ct_parse_long("\t5", 0, 100, &v));
+	CHECK_I("parse_long.leading_newline", -EINVAL, ct_parse_long("\n5", 0, 100, &v));
+	CHECK_I("parse_long.plus", -EINVAL, ct_parse_long("+5", 0, 100, &v));
+	CHECK_I("parse_long.plus_signed_range", -EINVAL, ct_parse_long("+5", -10, 100, &v));
+	CHECK_I("parse_long.space_after_minus", -EINVAL, ct_parse_long("- 5", -10, 100, &v));
+	CHECK_I("parse_long.double_minus", -EINVAL, ct_parse_long("--5", -10, 100, &v));
+	CHECK_I("parse_long.minus_zero_unsigned", -ERANGE, ct_parse_long("-0", 0, 100, &v));
+	CHECK_I("parse_long.hex_upper", -EINVAL, ct_parse_long("0X10", 0, 100, &v));
+	CHECK_I("parse_long.exponent", -EINVAL, ct_parse_long("1e2", 0, 1000, &v));
+	CHECK_I("parse_long.strict_leaves_out", 77, v);
+	CHECK_I("parse_long.leading_zero_is_decimal_rc", 0, ct_parse_long("010", 0, 100, &v));
+	CHECK_I("parse_long.leading_zero_is_decimal_value", 10, v);
+	CHECK_I("parse_long.minus_zero_signed_rc", 0, ct_parse_long("-0", -5, 100, &v));
+	CHECK_I("parse_long.minus_zero_signed_value", 0, v);
 }
 
 static void test_parse_double(void)
@@ -56,7 +74,7 @@ static void test_parse_double(void)
 	CHECK_I("parse_double.nan", -EINVAL, ct_parse_double("nan", -1e9, 1e9, &d));
 	CHECK_I("parse_double.junk_leaves_out", 7, (long)d);
 	CHECK_I("parse_double.overflow", -ERANGE, ct_parse_double("1e999", 0, 1e308, &d));
-	CHECK_I("parse_double.inf_above_range", -ERANGE, ct_parse_double("inf", 0.1, 3600, &d));
+	CHECK_I("parse_double.inf_not_decimal", -EINVAL, ct_parse_double("inf", 0.1, 3600, &d));
 	CHECK_I("parse_double.below_range", -ERANGE, ct_parse_double("0.05", 0.1, 3600, &d));
 	CHECK_I("parse_double.above_range", -ERANGE, ct_parse_double("3600.5", 0.1, 3600, &d));
 	CHECK_I("parse_double.negative", -ERANGE, ct_parse_double("-1", 0.1, 3600, &d));
@@ -64,6 +82,30 @@ static void test_parse_double(void)
 	CHECK_D("parse_double.hi_inclusive_value", 3600, d, 0);
 	CHECK_I("parse_double.exponent_rc", 0, ct_parse_double("2.5e1", 0.1, 3600, &d));
 	CHECK_D("parse_double.exponent_value", 25, d, 0);
+	/* decimal only: strtod() alone reads "0x10" as 16 (-d 0x10 was 16 s) */
+	d = 7;
+	CHECK_I("parse_double.hex", -EINVAL, ct_parse_double("0x10", 0.1, 3600, &d));
+	CHECK_I("parse_double.hex_float", -EINVAL, ct_parse_double("0x1p4", 0.1, 3600, &d));
+	CHECK_I("parse_double.leading_space", -EINVAL, ct_parse_double(" 1", 0.1, 3600, &d));
+	CHECK_I("parse_double.trailing_space", -EINVAL, ct_parse_double("1 ", 0.1, 3600, &d));
+	CHECK_I("parse_double.plus", -EINVAL, ct_parse_double("+1", 0.1, 3600, &d));
+	CHECK_I("parse_double.inf", -EINVAL, ct_parse_double("inf", -1e9, 1e9, &d));
+	CHECK_I("parse_double.infinity", -EINVAL, ct_parse_double("infinity", 0.1, 3600, &d));
+	CHECK_I("parse_double.dot_only", -EINVAL, ct_parse_double(".", 0.1, 3600, &d));
+	CHECK_I("parse_double.exponent_without_digits", -EINVAL,
+		ct_parse_double("1e", 0.1, 3600, &d));
+	CHECK_I("parse_double.exponent_sign_only", -EINVAL, ct_parse_double("1e+", 0.1, 3600, &d));
+	CHECK_I("parse_double.comma", -EINVAL, ct_parse_double("1,5", 0.1, 3600, &d));
+	CHECK_I("parse_double.minus_zero", -ERANGE, ct_parse_double("-0", 0, 3600, &d));
+	CHECK_I("parse_double.strict_leaves_out", 7, (long)d);
+	CHECK_I("parse_double.leading_dot_rc", 0, ct_parse_double(".5", 0.1, 3600, &d));
+	CHECK_D("parse_double.leading_dot_value", 0.5, d, 0);
+	CHECK_I("parse_double.trailing_dot_rc", 0, ct_parse_double("2.", 0.1, 3600, &d));
+	CHECK_D("parse_double.trailing_dot_value", 2, d, 0);
+	CHECK_I("parse_double.negative_exponent_rc", 0, ct_parse_double("5e-1", 0.1, 3600, &d));
+	CHECK_D("parse_double.negative_exponent_value", 0.5, d, 0);
+	CHECK_I("parse_double.signed_range_rc", 0, ct_parse_double("-2.5", -10, 10, &d));
+	CHECK_D("parse_double.signed_range_value", -2.5, d, 0);
 }
 
 static void test_parse_size(void)
@@ -100,6 +142,12 @@ static void test_parse_size(void)
 	CHECK_I("parse_size.overflow", -ERANGE,
 		ct_parse_size("99999999999999999999G", 0, 1ULL << 30, &v));
 	CHECK_I("parse_size.range_errors_leave_out", 77, v);
+	CHECK_I("parse_size.leading_space", -EINVAL, ct_parse_size(" 64K", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.space_before_suffix", -EINVAL,
+		ct_parse_size("64 K", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.plus", -EINVAL, ct_parse_size("+64K", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.hex", -EINVAL, ct_parse_size("0x10K", 0, 1ULL << 30, &v));
+	CHECK_I("parse_size.strict_leaves_out", 77, v);
 	/* the whole uint64_t range is a legitimate [lo, hi] */
 	CHECK_I("parse_size.hi_uint64_max_rc", 0, ct_parse_size("5", 0, UINT64_MAX, &v));
 	CHECK_U("parse_size.hi_uint64_max_value", 5, v);
@@ -137,6 +185,22 @@ static void test_errno_name(void)
 		CHECK_S("errno_name.unknown_truncated", "E99",
 			ct_errno_name(99999, small, sizeof(small)));
 	}
+	/* and back, for err: filter terms: every name the table gives */
+	CHECK_I("errno_parse.name", ECONNREFUSED, ct_errno_parse("ECONNREFUSED"));
+	CHECK_I("errno_parse.any_case", ECONNREFUSED, ct_errno_parse("econnRefused"));
+	CHECK_I("errno_parse.erestartsys", 512, ct_errno_parse("ERESTARTSYS"));
+	CHECK_I("errno_parse.e_number", 111, ct_errno_parse("E111"));
+	CHECK_I("errno_parse.number", 111, ct_errno_parse("111"));
+	CHECK_I("errno_parse.round_trip_unknown", 4000,
+		ct_errno_parse(ct_errno_name(4000, buf, sizeof(buf))));
+	CHECK_I("errno_parse.unknown_name", -1, ct_errno_parse("ENOPE"));
+	CHECK_I("errno_parse.empty", -1, ct_errno_parse(""));
+	CHECK_I("errno_parse.e_only", -1, ct_errno_parse("E"));
+	CHECK_I("errno_parse.zero", -1, ct_errno_parse("0"));
+	CHECK_I("errno_parse.plus", -1, ct_errno_parse("+111"));
+	CHECK_I("errno_parse.e_plus", -1, ct_errno_parse("E+111"));
+	CHECK_I("errno_parse.too_big", -1, ct_errno_parse("4096"));
+	CHECK_I("errno_parse.prefix_of_name", -1, ct_errno_parse("ECONNREF"));
 }
 
 static void test_addr(void)
