@@ -47,7 +47,8 @@ check "struct ct_inflight is 144 bytes, as the map's values" 144 "$(bpftool map 
 # ones are gone (at most 10 s), while the recent one is less than 5 s old
 has() { bpftool map lookup id "$1" key $(key "$2") >/dev/null 2>&1 && echo yes || echo no; }
 for _ in $(seq 1 50); do
-	[ "$(has "$SOCKS" 1)$(has "$SOCKS" 2)" = nono ] && break
+	# the sweep deletes an entry, then its token: wait for all three
+	[ "$(has "$SOCKS" 1)$(has "$SOCKS" 2)$(has "$TOKENS" 1)" = nonono ] && break
 	sleep 0.2
 done
 check "old counted entry: deleted" no "$(has "$SOCKS" 1)"
