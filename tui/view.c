@@ -98,8 +98,7 @@ static const struct binding {
 	{ 'T', "T", ACT_SORT_COUNT, "sort by total connects" },
 	{ 'L', "L", ACT_SORT_LAT, "sort by latency (p99)" },
 	{ '/', "/ \\ F4", ACT_FILTER,
-	  "filter: text, port:N, proto:udp, net:CIDR, pid:N, uid:N, cgroup:T, err:ENAME, fail, "
-	  "refused, timeout, unreach, pending, other, ok, !term" },
+	  "filter: text port:N proto:udp net:CIDR pid:N uid:N cgroup:T err:ENAME fail timeout !t" },
 	{ '\\', NULL, ACT_FILTER, NULL },
 	{ KEY_F(4), NULL, ACT_FILTER, NULL },
 	{ ' ', "Space Z", ACT_FREEZE, "freeze / unfreeze the display (capture goes on)" },

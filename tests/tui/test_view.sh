@@ -435,8 +435,8 @@ if tui_wait_fixed " connecttop help: keys (any key returns)" 3; then
 		nb=$((nb + 1))
 		want=$(printf ' %-14s%s' "$name" "$help")
 		grep -qxF -- "$want" <<<"$SCR" || missing="$missing [$name]"
-	# an entry clang-format wrapped onto two lines is joined first
-	done < <(perl -0pe 's/,\n\t  "/, "/g' "$ROOT/tui/view.c" |
+	# an entry (or a string) clang-format wrapped is joined first
+	done < <(perl -0pe 's/,\n\t  "/, "/g; s/"\n\t  "//g' "$ROOT/tui/view.c" |
 		sed -nE 's/^\t\{ [^,]+, "((\\.|[^"])*)", ACT_[A-Z_]+, "([^"]*)" \},$/\1\t\3/p' | sed 's/\\\\/\\/g')
 	check "help: all $nb keys of bindings[] listed with their text" "" "$missing"
 	check "help: enough keys found in view.c" yes "$([ "$nb" -ge 25 ] && echo yes)"
