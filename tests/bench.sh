@@ -139,16 +139,7 @@ ct_start() {
 	exit 1
 }
 # SIGINT: connecttop drains, prints a last line and exits
-ct_stop() {
-	kill -INT "$CT_PID" 2>/dev/null
-	for _ in $(seq 1 250); do
-		kill -0 "$CT_PID" 2>/dev/null || break
-		sleep 0.02
-	done
-	kill -KILL "$CT_PID" 2>/dev/null
-	wait "$CT_PID" 2>/dev/null
-	untrack "$CT_PID"
-}
+ct_stop() { tool_stop "$CT_PID"; }
 last_json() { grep '^{' "$1" | tail -n 1; }
 
 # lg_run KIND PORT COMM: loadgen for SECS seconds; sets LG_N (connects),
