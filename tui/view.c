@@ -24,6 +24,7 @@
 #include "export.h"
 #include "probe.h"
 #include "resolve.h"
+#include "termsave.h"
 #include "util.h"
 
 #define MIN_COLS 40
@@ -1131,6 +1132,7 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	 * fall back to entries every terminfo has rather than failing. */
 	if (!term || !*term)
 		setenv("TERM", "vt100", 1);
+	termsave_init(STDIN_FILENO);
 	if (!newterm(NULL, stdout, stdin)) {
 		const char *fallbacks[] = { "xterm", "vt100", "dumb" };
 		int ok = 0;
@@ -1159,6 +1161,12 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	/* what endwin() would write, for a signal that ends the program */
+	termsave_add(tigetstr("sgr0"));
+	termsave_add(tigetstr("cnorm"));
+	termsave_add(tigetstr("rmkx"));
+	termsave_add(tigetstr("rmcup"));
+	termsave_arm();
 	if (has_colors() && !a->opt.no_color && !getenv("NO_COLOR")) {
 		start_color();
 		use_default_colors();
@@ -1188,6 +1196,7 @@ void view_free(struct ct_view_ui *v)
 	 * leave a clean screen behind */
 	erase();
 	refresh();
+	termsave_disarm();
 	endwin();
 	timing_write(v);
 	free(v->tick_ms.ms);

@@ -593,6 +593,24 @@ for how in SIGTERM C-c F10; do
 	fi
 done
 
+# a signal that ends the program (^\ = SIGQUIT, SIGUSR1, a crash) restores the
+# terminal first, and the exit status stays 128 + the signal's number
+for how in C-\\ SIGUSR1 SIGSEGV; do
+	tui_start -d 0.5 || continue
+	case $how in
+	SIG*) kill -"${how#SIG}" "$CT_PID" ;;
+	*) tui_keys "$how" ;;
+	esac
+	case $how in SIGUSR1) want=138 ;; SIGSEGV) want=139 ;; *) want=131 ;; esac
+	if ex=$(tui_wait_exit 5); then
+		check "$how: exit status $want, terminal modes restored" "CTEXIT rc=$want tty=same" "$ex"
+		check "$how: alternate screen gone, cursor visible" "0 1" "$(tui_fmt '#{alternate_on} #{cursor_flag}')"
+	else
+		fail "$how: the tool exits" "$(tail -3 <<<"$SCR")"
+		kill -KILL "$CT_PID" 2>/dev/null
+	fi
+done
+
 # --- TERM=vt100, NO_COLOR=1: monochrome, still readable --------------------------------------
 tui_session ct2 $W $H TERM=vt100 NO_COLOR=1 || fail "tmux session (vt100)" "no prompt"
 tui_start -d 0.5 -f "$T" -s count || true
