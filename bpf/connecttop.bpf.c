@@ -1193,15 +1193,16 @@ int BPF_PROG(raw_sk_error, struct sock *sk)
 	err = BPF_CORE_READ(sk, sk_err);
 	if (!err)
 		err = BPF_CORE_READ(sk, sk_err_soft);
-	if (err > 0 && err < 4096)
-		inf->err = -err;
+	if (err <= 0 || err >= 4096)
+		return 0;
+	inf->err = -err;
 	/* From 6.10 a SYN timeout or an RST is reported after tcp_done():
 	 * an entry still unresolved in CLOSE had the run of the state change
 	 * skipped (the kernel skips a program's run nested in its own on the
 	 * same CPU: a timer's softirq during a process-context run; counted
 	 * in recursion_misses, shown as missed). This is a program of its
 	 * own, not skipped with it: the resolution, with the real error. */
-	if (err > 0 && err < 4096 && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)
 		resolve(key, inf, -err, bpf_ktime_get_ns() - inf->syn_ts, RESOLVED_LAT);
 	return 0;
 }
