@@ -8,7 +8,6 @@
  * (SA_RESETHAND | SA_NODEFER and raise()), so the exit status stays
  * 128 + signal and a crash still dumps core.
  */
-#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -28,6 +27,9 @@ static const int fatal_signals[] = {
 #endif
 };
 
+/* what each had before termsave_arm(), put back by termsave_disarm() */
+static struct sigaction before[ARRAY_SIZE(fatal_signals)];
+static int armed;
 static struct termios saved;
 static int saved_fd = -1;
 static char seq[256]; /* what to write to leave the screen */
@@ -51,15 +53,12 @@ void termsave_add(const char *s)
 
 static void on_fatal(int sig)
 {
-	int saved_errno = errno;
-
-	if (seq_len && saved_fd >= 0) {
+	if (seq_len) {
 		ssize_t w = write(STDOUT_FILENO, seq, seq_len);
 		(void)w;
 	}
 	if (saved_fd >= 0)
 		tcsetattr(saved_fd, TCSAFLUSH, &saved);
-	errno = saved_errno;
 	raise(sig); /* the default action, now that the handler is reset */
 }
 
@@ -70,12 +69,21 @@ void termsave_arm(void)
 	sa.sa_handler = on_fatal;
 	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < ARRAY_SIZE(fatal_signals); i++)
-		sigaction(fatal_signals[i], &sa, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(fatal_signals); i++) {
+		sigaction(fatal_signals[i], NULL, &before[i]);
+		/* a signal ignored by the parent (SIGQUIT of a job started
+		 * with &) stays ignored: it ends nothing */
+		if (before[i].sa_handler != SIG_IGN)
+			sigaction(fatal_signals[i], &sa, NULL);
+	}
+	armed = 1;
 }
 
 void termsave_disarm(void)
 {
+	if (!armed)
+		return;
 	for (size_t i = 0; i < ARRAY_SIZE(fatal_signals); i++)
-		signal(fatal_signals[i], SIG_DFL);
+		sigaction(fatal_signals[i], &before[i], NULL);
+	armed = 0;
 }

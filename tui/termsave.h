@@ -15,7 +15,7 @@ void termsave_init(int fd);
 void termsave_add(const char *s);
 /* arm the handlers */
 void termsave_arm(void);
-/* the view is gone: the signals get their default action again */
+/* the view is gone: the signals get back what they had before */
 void termsave_disarm(void);
 
 #endif
