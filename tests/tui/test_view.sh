@@ -577,31 +577,16 @@ else
 fi
 kill -0 "$CT_PID" 2>/dev/null && fail "q: the process is gone" "pid $CT_PID alive"
 
-# SIGTERM, ^C and F10
-for how in SIGTERM C-c F10; do
-	tui_start -d 0.5 || continue
-	case $how in
-	SIGTERM) kill -TERM "$CT_PID" ;;
-	*) tui_keys "$how" ;;
-	esac
-	if ex=$(tui_wait_exit 5); then
-		check "$how: exit status 0, terminal modes restored" "CTEXIT rc=0 tty=same" "$ex"
-		check "$how: alternate screen gone, cursor visible" "0 1" "$(tui_fmt '#{alternate_on} #{cursor_flag}')"
-	else
-		fail "$how: the tool exits" "$(tail -3 <<<"$SCR")"
-		kill -KILL "$CT_PID" 2>/dev/null
-	fi
-done
-
-# a signal that ends the program (^\ = SIGQUIT, SIGUSR1, a crash) restores the
-# terminal first, and the exit status stays 128 + the signal's number
-for how in C-\\ SIGUSR1 SIGSEGV; do
+# SIGTERM, ^C and F10 quit cleanly (status 0); a signal that ends the program
+# (^\ = SIGQUIT, SIGUSR1, a crash) restores the terminal first, and the exit
+# status stays 128 + the signal's number. HOW:STATUS each.
+for hw in SIGTERM:0 C-c:0 F10:0 C-\\:131 SIGUSR1:138 SIGSEGV:139; do
+	how=${hw%:*} want=${hw##*:}
 	tui_start -d 0.5 || continue
 	case $how in
 	SIG*) kill -"${how#SIG}" "$CT_PID" ;;
 	*) tui_keys "$how" ;;
 	esac
-	case $how in SIGUSR1) want=138 ;; SIGSEGV) want=139 ;; *) want=131 ;; esac
 	if ex=$(tui_wait_exit 5); then
 		check "$how: exit status $want, terminal modes restored" "CTEXIT rc=$want tty=same" "$ex"
 		check "$how: alternate screen gone, cursor visible" "0 1" "$(tui_fmt '#{alternate_on} #{cursor_flag}')"
