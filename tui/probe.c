@@ -60,11 +60,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-const char *probe_last_log(void)
-{
-	return last_log;
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;

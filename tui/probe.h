@@ -71,7 +71,4 @@ uint64_t probe_attach_ns(const struct probe *p);
 /* Print what the running kernel offers and what connecttop uses of it. */
 void probe_features(FILE *out);
 
-/* the last libbpf messages (warnings and errors), for the status line */
-const char *probe_last_log(void);
-
 #endif
