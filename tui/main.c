@@ -477,7 +477,7 @@ const char *app_cgroup_of(void *app_, unsigned pid, const char *comm)
 void app_drain(struct app *a)
 {
 	if (a->probe)
-		probe_drain(a->probe);
+		probe_drain(a->probe, 0);
 }
 
 void app_stats(struct app *a, struct ct_stats *st)
@@ -804,7 +804,10 @@ int main(int argc, char **argv)
 	}
 	/* interrupted: flush what was collected since the last interval */
 	if (!ui && !app.opt.quiet) {
-		app_drain(&app);
+		/* what is queued now: a full ring buffer's records at most,
+		 * so that a flood that goes on cannot hold the exit */
+		probe_drain(app.probe,
+			    (long)(app.opt.ringbuf_bytes / (sizeof(struct ct_event) + 8)));
 		app_stats(&app, &app.stats);
 		rc = batch_print(&app);
 		if (rc)
@@ -817,6 +820,10 @@ out:
 	view_free(ui);
 	if (ui)
 		prom_report(&app);
+	if (app.opt.verbose)
+		fprintf(stderr,
+			"connecttop: %llu reads of the ring buffer stopped on their budget\n",
+			(unsigned long long)probe_drains_cut(app.probe));
 	batch_free(&app);
 	probe_free(app.probe);
 	prom_free(app.prom);
