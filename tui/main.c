@@ -795,7 +795,7 @@ int main(int argc, char **argv)
 			} else if (fd == STDIN_FILENO && ui) {
 				if (view_input(ui))
 					app.quit = 1;
-				if (view_delay_changed(ui))
+				if (view_delay_changed(ui, &app.opt.delay))
 					arm_timer(tfd, app.opt.delay);
 			} else {
 				app_drain(&app);

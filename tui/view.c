@@ -21,16 +21,16 @@
 #include <wchar.h>
 
 #include "app.h"
+#include "columns.h"
 #include "export.h"
 #include "probe.h"
 #include "resolve.h"
 #include "termsave.h"
+#include "ui_state.h"
 #include "util.h"
 
 #define MIN_COLS 40
 #define MIN_LINES 10
-#define STATUS_SECS 5
-#define SPARK_W 20
 
 enum action {
 	ACT_NONE,
@@ -128,68 +128,6 @@ static const struct binding {
 
 enum pair { P_HEADER = 1, P_COLHDR, P_SELECT, P_FAIL, P_ALERT, P_FROZEN, P_STATUS, P_OK, P_DIM };
 
-enum col {
-	C_PROC,
-	C_PIDS,
-	C_FLOWS,
-	C_USER,
-	C_CGROUP,
-	C_DEST,
-	C_PORT,
-	C_PROTO,
-	C_RATE,
-	C_TOTAL,
-	C_FAIL,
-	C_FAILPCT,
-	C_ERROR,
-	C_P50,
-	C_P99,
-	C_MAX,
-	C_SPARK,
-	C_LAST,
-	C_END,
-};
-
-static const struct colspec {
-	const char *title;
-	int width;	   /* 0: computed */
-	int right;	   /* right-aligned */
-	int prio;	   /* lower goes first when the terminal is narrow */
-	enum ct_sort sort; /* the sort it selects (SORT_MAX: none) */
-} cols[C_END] = {
-	[C_PROC] = { "PROCESS", 22, 0, 0, SORT_COMM },
-	[C_PIDS] = { "PIDS", 5, 1, 9, SORT_MAX },
-	[C_FLOWS] = { "FLOWS", 5, 1, 8, SORT_MAX },
-	[C_USER] = { "USER", 8, 0, 13, SORT_MAX },
-	[C_CGROUP] = { "CGROUP", 20, 0, 12, SORT_MAX },
-	[C_DEST] = { "DESTINATION", 0, 0, 0, SORT_DADDR },
-	[C_PORT] = { "PORT", 5, 1, 0, SORT_DPORT },
-	[C_PROTO] = { "PROTO", 5, 0, 5, SORT_PROTO },
-	[C_RATE] = { "RATE/s", 8, 1, 1, SORT_RATE },
-	[C_TOTAL] = { "TOTAL", 8, 1, 1, SORT_COUNT },
-	[C_FAIL] = { "FAIL", 7, 1, 2, SORT_FAIL },
-	[C_FAILPCT] = { "FAIL%", 5, 1, 4, SORT_FAILPCT },
-	[C_ERROR] = { "ERROR", 16, 0, 3, SORT_MAX }, /* "app timeout 3.0s" */
-	[C_P50] = { "P50ms", 7, 1, 7, SORT_MAX },
-	[C_P99] = { "P99ms", 7, 1, 6, SORT_LAT },
-	[C_MAX] = { "MAXms", 7, 1, 10, SORT_MAX },
-	[C_SPARK] = { "HISTORY", SPARK_W, 0, 7, SORT_MAX },
-	[C_LAST] = { "LAST", 8, 1, 11, SORT_LAST },
-};
-
-static const enum col group_cols[GROUP_MAX][C_END + 1] = {
-	[GROUP_FLOW] = { C_PROC, C_USER, C_CGROUP, C_DEST, C_PORT, C_PROTO, C_RATE, C_TOTAL, C_FAIL,
-			 C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
-	[GROUP_PROCESS] = { C_PROC, C_PIDS, C_FLOWS, C_USER, C_CGROUP, C_RATE, C_TOTAL, C_FAIL,
-			    C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
-	[GROUP_DEST] = { C_DEST, C_FLOWS, C_PIDS, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT, C_ERROR,
-			 C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
-	[GROUP_PORT] = { C_PORT, C_PROTO, C_FLOWS, C_PIDS, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT,
-			 C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
-};
-
-enum mode { M_TABLE, M_HELP, M_DETAILS, M_FILTER, M_SORTMENU };
-
 struct ct_view_ui {
 	struct app *a;
 	struct resolve *res;
@@ -200,24 +138,11 @@ struct ct_view_ui {
 	struct ct_rows kept[GROUP_MAX];
 	enum ct_group rows_group;
 	int rows_valid;
-	int frozen;
-	enum mode mode;
-	size_t sel, top;
-	int names, show_cgroup, color, utf8, delay_changed;
-	/* the filter in force ("" for none) and the prompt's text: malloc'd,
-	 * of any length, as -f's (a fixed copy dropped the terms past it) */
-	char *filter_text, *filter_edit;
-	char filter_error[200]; /* why filter_edit does not parse, or "" */
-	struct ct_filter *filter;
-	char status[256];
-	int status_err;
-	time_t status_until;
-	int sort_menu_sel;
+	struct ui_state s;	   /* what the screen shows, and how */
+	struct columns_layout lay; /* the columns that fit, this frame */
+	int color, utf8;
 	size_t limit; /* rows put in order (rows_derive), 0: all */
 	char host[64], kernel[80];
-	struct flow_key detail_key; /* the row the details pane shows */
-	int shown[C_END];	    /* columns that fit, this frame */
-	int dest_w;
 	/* CONNECTTOP_TIMING: how long each refresh took (ms), for make bench */
 	const char *timing_path;
 	struct timing {
@@ -273,21 +198,6 @@ static void timing_write(struct ct_view_ui *v)
 			t->n ? t->ms[t->n - 1] : 0, t->rows_max);
 	}
 	fclose(f);
-}
-
-static const double delays[] = { 0.2, 0.5, 1, 2, 3, 5, 10, 30, 60 };
-
-static void set_status(struct ct_view_ui *v, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_status(struct ct_view_ui *v, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v->status, sizeof(v->status), fmt, ap);
-	va_end(ap);
-	v->status_err = err;
-	v->status_until = time(NULL) + STATUS_SECS;
 }
 
 static attr_t attr_of(struct ct_view_ui *v, enum pair p)
@@ -422,7 +332,7 @@ static const char *row_dest(struct ct_view_ui *v, const struct ct_row *r, char *
 	const char *name;
 
 	ct_addr_str(r->key.family, r->key.daddr, buf, len);
-	if (v->names && r->key.family != CT_FAMILY_UNIX &&
+	if (v->s.names && r->key.family != CT_FAMILY_UNIX &&
 	    (name = resolve_host(v->res, r->key.family, r->key.daddr)))
 		return name;
 	return buf;
@@ -432,7 +342,7 @@ static const char *row_port(struct ct_view_ui *v, const struct ct_row *r, char *
 {
 	const char *name;
 
-	if (v->names && (name = resolve_service(v->res, r->key.dport, r->key.proto)))
+	if (v->s.names && (name = resolve_service(v->res, r->key.dport, r->key.proto)))
 		return name;
 	snprintf(buf, len, "%u", r->key.dport);
 	return buf;
@@ -442,10 +352,10 @@ static const char *row_port(struct ct_view_ui *v, const struct ct_row *r, char *
  * sort order): a group row there lacks its history, errors and pids */
 static int detail_unfilled(const struct ct_view_ui *v)
 {
-	if (v->mode != M_DETAILS || v->a->opt.group == GROUP_FLOW)
+	if (v->s.mode != UI_DETAILS || v->s.group == GROUP_FLOW)
 		return 0;
 	for (size_t i = v->rows.sorted; i < v->rows.n; i++)
-		if (!memcmp(&v->rows.rows[i]->key, &v->detail_key, sizeof(v->detail_key)))
+		if (!memcmp(&v->rows.rows[i]->key, &v->s.detail_key, sizeof(v->s.detail_key)))
 			return 1;
 	return 0;
 }
@@ -466,7 +376,7 @@ static void use_group(struct ct_view_ui *v, enum ct_group g)
 
 static void rebuild(struct ct_view_ui *v)
 {
-	struct options *o = &v->a->opt;
+	struct ui_state *o = &v->s;
 	int desc = ct_sort_default_desc(o->sort) ^ o->reverse;
 
 	use_group(v, o->group);
@@ -478,17 +388,16 @@ static void rebuild(struct ct_view_ui *v)
 	 * the same snapshot keeps what it derived, so going further only
 	 * orders again. */
 	if (v->limit)
-		v->limit = v->sel + (size_t)LINES;
+		v->limit = v->s.sel + (size_t)LINES;
 	/* into the buffers of the last view: nothing to fault in each refresh */
-	if (rows_refresh(v->snap, o->group, v->filter, o->sort, desc, v->limit, &v->rows) ||
+	if (rows_refresh(v->snap, o->group, v->s.filter, o->sort, desc, v->limit, &v->rows) ||
 	    (detail_unfilled(v) &&
-	     rows_refresh(v->snap, o->group, v->filter, o->sort, desc, 0, &v->rows))) {
-		set_status(v, 1, "out of memory building the view");
+	     rows_refresh(v->snap, o->group, v->s.filter, o->sort, desc, 0, &v->rows))) {
+		ui_state_status(&v->s, 1, "out of memory building the view");
 		return;
 	}
 	v->rows_valid = 1;
-	if (v->sel >= v->rows.n)
-		v->sel = v->rows.n ? v->rows.n - 1 : 0;
+	ui_state_select_clamp(&v->s, v->rows.n);
 }
 
 static void take_snapshot(struct ct_view_ui *v)
@@ -498,12 +407,12 @@ static void take_snapshot(struct ct_view_ui *v)
 	/* the rows point into the snapshot whose buffers are about to be reused */
 	v->rows.n = v->rows.sorted = 0;
 	v->rows_valid = 0;
-	s = snap_refresh(v->a->flows, app_now_ns(), v->frozen ? NULL : v->snap);
-	if (!v->frozen)
+	s = snap_refresh(v->a->flows, app_now_ns(), v->s.frozen ? NULL : v->snap);
+	if (!v->s.frozen)
 		v->snap = NULL;
 
 	if (!s) {
-		set_status(v, 1, "out of memory taking a snapshot");
+		ui_state_status(&v->s, 1, "out of memory taking a snapshot");
 		return;
 	}
 	snap_free(v->snap);
@@ -513,32 +422,15 @@ static void take_snapshot(struct ct_view_ui *v)
 	s->keep_old = 1;
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
 		if (g != (int)v->rows_group)
-			rows_follow(s, g, v->filter, &v->kept[g]);
+			rows_follow(s, g, v->s.filter, &v->kept[g]);
 	rebuild(v);
 }
 
-static int col_prio(const struct ct_view_ui *v, enum col c)
-{
-	return c == C_CGROUP && v->show_cgroup ? 2 : cols[c].prio;
-}
-
-static int row_width(const struct ct_view_ui *v, const enum col *gc)
-{
-	int total = 0;
-
-	for (int i = 0; gc[i] != C_END; i++)
-		if (v->shown[gc[i]])
-			total += (gc[i] == C_DEST ? v->dest_w : cols[gc[i]].width) + 1;
-	return total;
-}
-
-/* choose the columns that fit: drop the lowest priority until they do */
+/* choose the columns that fit */
 static void layout(struct ct_view_ui *v, int width)
 {
-	const enum col *gc = group_cols[v->a->opt.group];
-	int total, maxp = 0;
+	int dest_w = 0;
 
-	v->dest_w = 15;
 	/* the destination column fits the rows put in order (those shown and
 	 * the next), not the whole table: a wide address far down does not
 	 * widen it */
@@ -547,43 +439,10 @@ static void layout(struct ct_view_ui *v, int width)
 		size_t b;
 		int w = text_fit(row_dest(v, v->rows.rows[i], buf, sizeof(buf)), 200, &b);
 
-		if (w > v->dest_w)
-			v->dest_w = w;
+		if (w > dest_w)
+			dest_w = w;
 	}
-	if (v->dest_w > 46)
-		v->dest_w = 46;
-	memset(v->shown, 0, sizeof(v->shown));
-	for (int i = 0; gc[i] != C_END; i++) {
-		v->shown[gc[i]] = 1;
-		if (cols[gc[i]].prio > maxp)
-			maxp = cols[gc[i]].prio;
-	}
-	v->shown[C_CGROUP] = v->show_cgroup && v->shown[C_CGROUP];
-	/* drop columns of lower priority first (a column the user asked for
-	 * counts as priority 2); before the essential ones (priority 1) go,
-	 * narrow the destination (down to 15), and last to 8 */
-	for (int p = maxp; p > 0; p--) {
-		int excess = row_width(v, gc) - width;
-
-		if (excess <= 0)
-			break;
-		if (p == 1 && v->shown[C_DEST] && v->dest_w > 15) {
-			v->dest_w -= excess < v->dest_w - 15 ? excess : v->dest_w - 15;
-			if (row_width(v, gc) <= width)
-				break;
-		}
-		for (int i = 0; gc[i] != C_END; i++)
-			if (col_prio(v, gc[i]) == p)
-				v->shown[gc[i]] = 0;
-	}
-	total = row_width(v, gc);
-	if (total > width && v->shown[C_DEST])
-		v->dest_w -= total - width < v->dest_w - 8 ? total - width : v->dest_w - 8;
-}
-
-static int col_width(struct ct_view_ui *v, enum col c)
-{
-	return c == C_DEST ? v->dest_w : cols[c].width;
+	columns_layout(&v->lay, v->s.group, width, v->s.show_cgroup, dest_w);
 }
 
 static void draw_header(struct ct_view_ui *v)
@@ -620,32 +479,31 @@ static void draw_header(struct ct_view_ui *v)
 		 v->snap ? v->snap->n : 0);
 	addnstr(line, COLS - getcurx(stdscr));
 	move(2, 0);
-	snprintf(line, sizeof(line), " view %s  sort %s %s  filter %s",
-		 ct_group_names[a->opt.group], ct_sort_names[a->opt.sort],
-		 (ct_sort_default_desc(a->opt.sort) ^ a->opt.reverse) ?
-			 (v->utf8 ? "\u25bc" : "desc") :
-			 (v->utf8 ? "\u25b2" : "asc"),
-		 v->filter_text[0] ? "" : "-");
+	snprintf(line, sizeof(line), " view %s  sort %s %s  filter %s", ct_group_names[v->s.group],
+		 ct_sort_names[v->s.sort],
+		 (ct_sort_default_desc(v->s.sort) ^ v->s.reverse) ? (v->utf8 ? "\u25bc" : "desc") :
+								    (v->utf8 ? "\u25b2" : "asc"),
+		 v->s.filter_text[0] ? "" : "-");
 	addnstr(line, COLS - 1);
-	if (v->filter_text[0]) {
+	if (v->s.filter_text[0]) {
 		char clean[256];
 
-		ct_sanitize(v->filter_text, strlen(v->filter_text), clean, sizeof(clean));
+		ct_sanitize(v->s.filter_text, strlen(v->s.filter_text), clean, sizeof(clean));
 		put_field(clean, COLS - getcurx(stdscr) > 40 ? 40 : COLS - getcurx(stdscr) - 1, 0);
 	}
-	if (v->frozen && COLS - getcurx(stdscr) > 10) {
+	if (v->s.frozen && COLS - getcurx(stdscr) > 10) {
 		addstr("  ");
 		attrset(attr_of(v, P_FROZEN));
 		addstr(" FROZEN ");
 		attrset(A_NORMAL);
 	}
-	if (v->names && COLS - getcurx(stdscr) > 8)
+	if (v->s.names && COLS - getcurx(stdscr) > 8)
 		addstr("  names");
 }
 
 static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int selected)
 {
-	const enum col *gc = group_cols[v->a->opt.group];
+	const enum col *gc = columns_of_group[v->s.group];
 	uint64_t fails = ct_row_failures(r), done = r->count - r->results[RES_PENDING];
 	attr_t base = selected ? attr_of(v, P_SELECT) : A_NORMAL;
 
@@ -655,9 +513,9 @@ static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int se
 		enum col c = gc[i];
 		char buf[192], tmp[CT_ADDR_STRLEN];
 		const char *s = buf;
-		int w = col_width(v, c);
+		int w = columns_width(&v->lay, c);
 
-		if (!v->shown[c])
+		if (!v->lay.shown[c])
 			continue;
 		if (getcurx(stdscr) + w > COLS)
 			break;
@@ -667,9 +525,9 @@ static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int se
 			char comm[80];
 
 			ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
-			if (v->a->opt.group == GROUP_FLOW && r->npids > 1)
+			if (v->s.group == GROUP_FLOW && r->npids > 1)
 				snprintf(buf, sizeof(buf), "%s/%u(%u)", comm, r->pid, r->npids);
-			else if (v->a->opt.group == GROUP_FLOW)
+			else if (v->s.group == GROUP_FLOW)
 				snprintf(buf, sizeof(buf), "%s/%u", comm, r->pid);
 			else
 				snprintf(buf, sizeof(buf), "%s", comm);
@@ -734,7 +592,7 @@ static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int se
 		default:
 			break;
 		}
-		put_field(s, w, cols[c].right);
+		put_field(s, w, columns[c].right);
 		attrset(base);
 		if (getcurx(stdscr) < COLS - 1)
 			addch(' ');
@@ -747,7 +605,7 @@ static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int se
 
 static void draw_table(struct ct_view_ui *v)
 {
-	const enum col *gc = group_cols[v->a->opt.group];
+	const enum col *gc = columns_of_group[v->s.group];
 	int first = 4, height = LINES - first - 2;
 
 	layout(v, COLS);
@@ -755,16 +613,16 @@ static void draw_table(struct ct_view_ui *v)
 	attrset(attr_of(v, P_COLHDR));
 	for (int i = 0; gc[i] != C_END; i++) {
 		enum col c = gc[i];
-		int w = col_width(v, c);
+		int w = columns_width(&v->lay, c);
 		char title[32];
 
-		if (!v->shown[c])
+		if (!v->lay.shown[c])
 			continue;
 		if (getcurx(stdscr) + w > COLS)
 			break;
-		snprintf(title, sizeof(title), "%s%s", cols[c].title,
-			 cols[c].sort == v->a->opt.sort ? (v->utf8 ? "\u2195" : "*") : "");
-		put_field(title, w, cols[c].right);
+		snprintf(title, sizeof(title), "%s%s", columns[c].title,
+			 columns[c].sort == v->s.sort ? (v->utf8 ? "\u2195" : "*") : "");
+		put_field(title, w, columns[c].right);
 		if (getcurx(stdscr) < COLS - 1)
 			addch(' ');
 	}
@@ -773,17 +631,17 @@ static void draw_table(struct ct_view_ui *v)
 	attrset(A_NORMAL);
 	if (!v->rows_valid)
 		return;
-	if (v->rows.sorted < v->rows.n && v->sel + (size_t)LINES > v->rows.sorted) {
+	if (v->rows.sorted < v->rows.n && v->s.sel + (size_t)LINES > v->rows.sorted) {
 		rebuild(v); /* grows the limit to cover the selection */
 		if (!v->rows_valid)
 			return;
 	}
-	if (v->sel < v->top)
-		v->top = v->sel;
-	if (height > 0 && v->sel >= v->top + (size_t)height)
-		v->top = v->sel - height + 1;
-	for (int i = 0; i < height && v->top + i < v->rows.n; i++)
-		draw_row(v, first + i, v->rows.rows[v->top + i], v->top + i == v->sel);
+	if (v->s.sel < v->s.top)
+		v->s.top = v->s.sel;
+	if (height > 0 && v->s.sel >= v->s.top + (size_t)height)
+		v->s.top = v->s.sel - height + 1;
+	for (int i = 0; i < height && v->s.top + i < v->rows.n; i++)
+		draw_row(v, first + i, v->rows.rows[v->s.top + i], v->s.top + i == v->s.sel);
 	if (!v->rows.n) {
 		move(first + 1, 2);
 		addstr(v->snap && v->snap->n ? "no row matches the filter" :
@@ -801,14 +659,15 @@ static void draw_bottom(struct ct_view_ui *v)
 	int y = LINES - 1;
 
 	move(LINES - 2, 0);
-	if (v->mode == M_FILTER) {
+	if (v->s.mode == UI_FILTER) {
 		addstr("filter: ");
-		addnstr(v->filter_edit, COLS - 10);
-		if (v->filter_error[0] && COLS - getcurx(stdscr) > 12) {
+		addnstr(v->s.filter_edit, COLS - 10);
+		if (v->s.filter_error[0] && COLS - getcurx(stdscr) > 12) {
 			char clean[256];
 			int x = getcurx(stdscr);
 
-			ct_sanitize(v->filter_error, strlen(v->filter_error), clean, sizeof(clean));
+			ct_sanitize(v->s.filter_error, strlen(v->s.filter_error), clean,
+				    sizeof(clean));
 			attrset(attr_of(v, P_ALERT));
 			addstr("  ");
 			addnstr(clean, COLS - x - 3);
@@ -817,11 +676,11 @@ static void draw_bottom(struct ct_view_ui *v)
 		curs_set(1);
 	} else {
 		curs_set(0);
-		if (v->status[0] && time(NULL) < v->status_until) {
+		if (v->s.status[0] && time(NULL) < v->s.status_until) {
 			char clean[300];
 
-			attrset(v->status_err ? attr_of(v, P_ALERT) : attr_of(v, P_STATUS));
-			ct_sanitize(v->status, strlen(v->status), clean, sizeof(clean));
+			attrset(v->s.status_err ? attr_of(v, P_ALERT) : attr_of(v, P_STATUS));
+			ct_sanitize(v->s.status, strlen(v->s.status), clean, sizeof(clean));
 			addnstr(clean, COLS - 1);
 			attrset(A_NORMAL);
 		}
@@ -838,9 +697,9 @@ static void draw_bottom(struct ct_view_ui *v)
 		attrset(A_NORMAL);
 		addch(' ');
 	}
-	if (v->mode == M_FILTER)
-		move(LINES - 2, 8 + (int)strlen(v->filter_edit) < COLS ?
-					8 + (int)strlen(v->filter_edit) :
+	if (v->s.mode == UI_FILTER)
+		move(LINES - 2, 8 + (int)strlen(v->s.filter_edit) < COLS ?
+					8 + (int)strlen(v->s.filter_edit) :
 					COLS - 1);
 }
 
@@ -873,7 +732,7 @@ static void draw_help(struct ct_view_ui *v)
 static const struct ct_row *find_detail(struct ct_view_ui *v)
 {
 	for (size_t i = 0; v->rows_valid && i < v->rows.n; i++)
-		if (!memcmp(&v->rows.rows[i]->key, &v->detail_key, sizeof(v->detail_key)))
+		if (!memcmp(&v->rows.rows[i]->key, &v->s.detail_key, sizeof(v->s.detail_key)))
 			return v->rows.rows[i];
 	return NULL;
 }
@@ -1008,9 +867,9 @@ static void draw_sort_menu(struct ct_view_ui *v)
 
 	for (int i = 0; i < h && y0 + i < LINES - 1; i++) {
 		move(y0 + i, x0);
-		attrset(i == 0			  ? attr_of(v, P_HEADER) :
-			i - 1 == v->sort_menu_sel ? attr_of(v, P_SELECT) :
-						    A_NORMAL);
+		attrset(i == 0			    ? attr_of(v, P_HEADER) :
+			i - 1 == v->s.sort_menu_sel ? attr_of(v, P_SELECT) :
+						      A_NORMAL);
 		if (i == 0)
 			put_field(" sort by", w, 0);
 		else if (i <= SORT_MAX)
@@ -1033,17 +892,17 @@ static void draw(struct ct_view_ui *v)
 		refresh();
 		return;
 	}
-	switch (v->mode) {
-	case M_HELP:
+	switch (v->s.mode) {
+	case UI_HELP:
 		draw_help(v);
 		break;
-	case M_DETAILS:
+	case UI_DETAILS:
 		draw_details(v);
 		break;
 	default:
 		draw_header(v);
 		draw_table(v);
-		if (v->mode == M_SORTMENU)
+		if (v->s.mode == UI_SORTMENU)
 			draw_sort_menu(v);
 		draw_bottom(v);
 	}
@@ -1103,6 +962,17 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	struct ct_view_ui *v = calloc(1, sizeof(*v));
 	struct utsname u;
 	const char *term = getenv("TERM");
+	/* the screen's copy of the options: the keys change it, not app->opt */
+	const struct ui_config cfg = {
+		.group = a->opt.group,
+		.sort = a->opt.sort,
+		.reverse = a->opt.reverse,
+		.delay = a->opt.delay,
+		.names = a->opt.names,
+		.filter_expr = a->opt.filter_expr,
+		.cgroup_fn = app_cgroup_of,
+		.cgroup_ctx = a,
+	};
 
 	if (!v) {
 		snprintf(err, errlen, "out of memory");
@@ -1110,19 +980,9 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	}
 	v->a = a;
 	v->res = a->res;
-	v->names = a->opt.names;
-	v->filter_text = strdup(a->opt.filter_expr ? a->opt.filter_expr : "");
-	v->filter_edit = strdup("");
-	if (!v->filter_text || !v->filter_edit) {
-		snprintf(err, errlen, "out of memory");
-		free(v->filter_text);
-		free(v->filter_edit);
+	if (ui_state_init(&v->s, &cfg, err, errlen)) {
 		free(v);
 		return NULL;
-	}
-	if (a->opt.filter_expr) {
-		v->filter = filter_new(v->filter_text, err, errlen);
-		filter_set_cgroup_fn(v->filter, app_cgroup_of, a);
 	}
 	uname(&u);
 	snprintf(v->kernel, sizeof(v->kernel), "%s", u.release);
@@ -1147,9 +1007,7 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 			snprintf(err, errlen,
 				 "cannot initialize the terminal (TERM=%s): no terminfo entry",
 				 term ? term : "");
-			filter_free(v->filter);
-			free(v->filter_text);
-			free(v->filter_edit);
+			ui_state_free(&v->s);
 			free(v);
 			return NULL;
 		}
@@ -1206,9 +1064,7 @@ void view_free(struct ct_view_ui *v)
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
 		rows_free(&v->kept[g]);
 	snap_free(v->snap);
-	filter_free(v->filter);
-	free(v->filter_text);
-	free(v->filter_edit);
+	ui_state_free(&v->s);
 	free(v);
 }
 
@@ -1219,7 +1075,7 @@ void view_free(struct ct_view_ui *v)
  * left out: it derives in a couple of milliseconds. */
 static void prepare_kept(struct ct_view_ui *v)
 {
-	struct options *o = &v->a->opt;
+	struct ui_state *o = &v->s;
 	uint64_t t0 = app_now_ns();
 
 	if (!v->snap)
@@ -1227,9 +1083,9 @@ static void prepare_kept(struct ct_view_ui *v)
 	for (int i = 1; i < GROUP_MAX; i++) {
 		enum ct_group g = (enum ct_group)((v->rows_group + i) % GROUP_MAX);
 
-		if (g == GROUP_FLOW || rows_ready(&v->kept[g], v->snap, g, v->filter))
+		if (g == GROUP_FLOW || rows_ready(&v->kept[g], v->snap, g, v->s.filter))
 			continue;
-		rows_refresh(v->snap, g, v->filter, o->sort,
+		rows_refresh(v->snap, g, v->s.filter, o->sort,
 			     ct_sort_default_desc(o->sort) ^ o->reverse, (size_t)LINES,
 			     &v->kept[g]);
 		timing_add(v, &v->prep_ms, t0);
@@ -1241,19 +1097,19 @@ void view_tick(struct ct_view_ui *v)
 {
 	uint64_t t0 = app_now_ns();
 
-	if (!v->frozen)
+	if (!v->s.frozen)
 		take_snapshot(v);
 	draw(v);
 	timing_add(v, &v->tick_ms, t0);
 	prepare_kept(v);
 }
 
-int view_delay_changed(struct ct_view_ui *v)
+int view_delay_changed(struct ct_view_ui *v, double *delay)
 {
-	int c = v->delay_changed;
-
-	v->delay_changed = 0;
-	return c;
+	if (!ui_state_delay_changed(&v->s))
+		return 0;
+	*delay = v->s.delay;
+	return 1;
 }
 
 struct export_ctx {
@@ -1269,16 +1125,16 @@ static int export_cb(FILE *out, void *ctx)
 	int rc;
 
 	if (!c->csv)
-		return export_json(out, c->rows, a->opt.group, &a->stats);
-	rc = export_csv_header(out, a->opt.group);
-	return rc ? rc : export_csv(out, c->rows, a->opt.group, &a->stats);
+		return export_json(out, c->rows, c->v->s.group, &a->stats);
+	rc = export_csv_header(out, c->v->s.group);
+	return rc ? rc : export_csv(out, c->rows, c->v->s.group, &a->stats);
 }
 
 static void do_export(struct ct_view_ui *v)
 {
 	const char *dir = v->a->opt.export_dir ? v->a->opt.export_dir : ".";
 	char stamp[32], path[2][4096];
-	struct options *o = &v->a->opt;
+	struct ui_state *o = &v->s;
 	struct export_ctx ctx = { v, NULL, 0 };
 	struct ct_rows all;
 	time_t now = time(NULL);
@@ -1286,14 +1142,14 @@ static void do_export(struct ct_view_ui *v)
 	int rc = 0;
 
 	if (!v->rows_valid || !v->snap) {
-		set_status(v, 1, "nothing to export");
+		ui_state_status(&v->s, 1, "nothing to export");
 		return;
 	}
 	/* the screen's rows are put in order only as far as it reaches (and
 	 * grouped rows are complete only that far): the file gets them all */
-	if (rows_derive(v->snap, o->group, v->filter, o->sort,
+	if (rows_derive(v->snap, o->group, v->s.filter, o->sort,
 			ct_sort_default_desc(o->sort) ^ o->reverse, 0, &all)) {
-		set_status(v, 1, "out of memory exporting");
+		ui_state_status(&v->s, 1, "out of memory exporting");
 		return;
 	}
 	ctx.rows = &all;
@@ -1301,139 +1157,59 @@ static void do_export(struct ct_view_ui *v)
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	for (int i = 0; i < 2 && !rc; i++) {
 		snprintf(path[i], sizeof(path[i]), "%s/connecttop-%s-%s.%s", dir, stamp,
-			 ct_group_names[v->a->opt.group], i ? "csv" : "json");
+			 ct_group_names[v->s.group], i ? "csv" : "json");
 		ctx.csv = i;
 		rc = export_atomic(path[i], export_cb, &ctx);
 		if (rc)
-			set_status(v, 1, "export to %s failed: %s", path[i], strerror(-rc));
+			ui_state_status(&v->s, 1, "export to %s failed: %s", path[i],
+					strerror(-rc));
 	}
 	if (!rc)
-		set_status(v, 0, "exported %zu rows%s to %s and .csv", all.n,
-			   v->frozen ? " (frozen)" : "", path[0]);
+		ui_state_status(&v->s, 0, "exported %zu rows%s to %s and .csv", all.n,
+				v->s.frozen ? " (frozen)" : "", path[0]);
 	rows_free(&all);
 }
 
-static void set_sort(struct ct_view_ui *v, enum ct_sort s)
+/* do what a state change asks for; 1 to quit */
+static int apply(struct ct_view_ui *v, unsigned todo)
 {
-	if (v->a->opt.sort == s)
-		v->a->opt.reverse ^= 1;
-	else {
-		v->a->opt.sort = s;
-		v->a->opt.reverse = 0;
-	}
-	rebuild(v);
+	if (todo & UI_CLEAR)
+		flows_clear(v->a->flows);
+	if (todo & (UI_CLEAR | UI_SNAPSHOT))
+		take_snapshot(v);
+	else if (todo & UI_REBUILD)
+		rebuild(v);
+	if (todo & UI_EXPORT)
+		do_export(v);
+	return !!(todo & UI_QUIT);
 }
 
-/* < and >: walk the sortable columns shown in this view */
-static void sort_step(struct ct_view_ui *v, int dir)
+static unsigned filter_key(struct ct_view_ui *v, int ch)
 {
-	const enum col *gc = group_cols[v->a->opt.group];
-	int n = 0, cur = -1;
-	enum ct_sort order[C_END];
-
-	for (int i = 0; gc[i] != C_END; i++)
-		if (cols[gc[i]].sort != SORT_MAX) {
-			if (cols[gc[i]].sort == v->a->opt.sort)
-				cur = n;
-			order[n++] = cols[gc[i]].sort;
-		}
-	if (!n)
-		return;
-	cur = cur < 0 ? 0 : (cur + dir + n) % n;
-	v->a->opt.sort = order[cur];
-	v->a->opt.reverse = 0;
-	rebuild(v);
+	if (ch == 27) /* Esc: clear the filter */
+		return ui_state_filter_cancel(&v->s);
+	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
+		return ui_state_filter_enter(&v->s);
+	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8)
+		return ui_state_filter_erase(&v->s);
+	if (ch == 21) /* ^U */
+		return ui_state_filter_kill(&v->s);
+	if (ch >= 32 && ch < 127)
+		return ui_state_filter_type(&v->s, (char)ch);
+	return 0;
 }
 
-static void apply_filter_text(struct ct_view_ui *v, const char *text)
-{
-	char err[200];
-	struct ct_filter *f = filter_new(text, err, sizeof(err));
-	char *copy = f ? strdup(text) : NULL;
-
-	if (f && !copy) {
-		filter_free(f);
-		f = NULL;
-		snprintf(err, sizeof(err), "out of memory");
-	}
-	if (!f) {
-		snprintf(v->filter_error, sizeof(v->filter_error), "%s", err);
-		set_status(v, 1, "filter: %s", err);
-		return;
-	}
-	v->filter_error[0] = 0;
-	filter_free(v->filter);
-	filter_set_cgroup_fn(f, app_cgroup_of, v->a);
-	v->filter = f;
-	free(v->filter_text);
-	v->filter_text = copy;
-	v->status[0] = 0;
-	v->sel = v->top = 0;
-	rebuild(v);
-}
-
-static void change_delay(struct ct_view_ui *v, int dir)
-{
-	double d = v->a->opt.delay;
-	size_t i = 0;
-
-	while (i + 1 < ARRAY_SIZE(delays) && delays[i] < d - 1e-9)
-		i++;
-	if (dir > 0 && delays[i] <= d + 1e-9 && i + 1 < ARRAY_SIZE(delays))
-		i++;
-	else if (dir < 0 && i > 0)
-		i--;
-	v->a->opt.delay = delays[i];
-	v->delay_changed = 1;
-	set_status(v, 0, "refresh every %g s", delays[i]);
-}
-
-static void filter_key(struct ct_view_ui *v, int ch)
-{
-	size_t n = strlen(v->filter_edit);
-
-	if (ch == 27) { /* Esc: clear the filter */
-		v->filter_edit[0] = 0;
-		apply_filter_text(v, "");
-		v->mode = M_TABLE;
-		set_status(v, 0, "filter cleared");
-	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		/* an invalid filter is not silently replaced by the last valid
-		 * prefix: the prompt stays open with the error until fixed */
-		if (!v->filter_error[0])
-			v->mode = M_TABLE;
-	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-		if (n)
-			v->filter_edit[n - 1] = 0;
-		apply_filter_text(v, v->filter_edit);
-	} else if (ch == 21) { /* ^U */
-		v->filter_edit[0] = 0;
-		apply_filter_text(v, "");
-	} else if (ch >= 32 && ch < 127) {
-		char *e = realloc(v->filter_edit, n + 2);
-
-		if (!e)
-			return;
-		v->filter_edit = e;
-		v->filter_edit[n] = (char)ch;
-		v->filter_edit[n + 1] = 0;
-		apply_filter_text(v, v->filter_edit);
-	}
-}
-
-static void sort_menu_key(struct ct_view_ui *v, int ch)
+static unsigned sort_menu_key(struct ct_view_ui *v, int ch)
 {
 	if (ch == KEY_UP || ch == 'k')
-		v->sort_menu_sel = (v->sort_menu_sel + SORT_MAX - 1) % SORT_MAX;
-	else if (ch == KEY_DOWN || ch == 'j')
-		v->sort_menu_sel = (v->sort_menu_sel + 1) % SORT_MAX;
-	else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		v->a->opt.sort = v->sort_menu_sel;
-		v->a->opt.reverse = 0;
-		v->mode = M_TABLE;
-		rebuild(v);
-	} else if (ch == 27 || ch == 'q')
-		v->mode = M_TABLE;
+		return ui_state_sort_menu_move(&v->s, -1);
+	if (ch == KEY_DOWN || ch == 'j')
+		return ui_state_sort_menu_move(&v->s, 1);
+	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
+		return ui_state_sort_menu_choose(&v->s);
+	if (ch == 27 || ch == 'q')
+		return ui_state_close(&v->s);
+	return 0;
 }
 
 /*
@@ -1481,148 +1257,86 @@ static enum action lookup_key(int ch)
 	return ACT_NONE;
 }
 
-/* 1 to quit */
-static int table_key(struct ct_view_ui *v, int ch)
+static unsigned table_key(struct ct_view_ui *v, int ch)
 {
-	struct options *o = &v->a->opt;
-	int page = LINES - 6 > 1 ? LINES - 6 : 1;
+	struct ui_state *o = &v->s;
+	size_t page = LINES - 6 > 1 ? (size_t)LINES - 6 : 1;
+	size_t nrows = v->rows_valid ? v->rows.n : 0;
 	enum action act = lookup_key(ch);
 
-	if (v->mode == M_HELP) {
-		v->mode = M_TABLE;
-		return act == ACT_QUIT && ch != 'q' ? 1 : 0;
+	if (o->mode == UI_HELP) {
+		ui_state_close(o);
+		return act == ACT_QUIT && ch != 'q' ? UI_QUIT : 0;
 	}
-	if (v->mode == M_DETAILS && act != ACT_QUIT && act != ACT_FREEZE && act != ACT_EXPORT) {
+	if (o->mode == UI_DETAILS && act != ACT_QUIT && act != ACT_FREEZE && act != ACT_EXPORT) {
 		if (act == ACT_ESC || act == ACT_DETAILS || ch == KEY_BACKSPACE)
-			v->mode = M_TABLE;
+			ui_state_close(o);
 		return 0;
 	}
 	switch (act) {
 	case ACT_QUIT:
-		return 1;
+		return ui_state_quit(o);
 	case ACT_HELP:
-		v->mode = M_HELP;
-		break;
+		return ui_state_help_open(o);
 	case ACT_NEXT_VIEW:
-		o->group = (o->group + 1) % GROUP_MAX;
-		v->sel = v->top = 0;
-		rebuild(v);
-		break;
+		return ui_state_next_group(o);
 	case ACT_VIEW_FLOW:
 	case ACT_VIEW_PROCESS:
 	case ACT_VIEW_DEST:
 	case ACT_VIEW_PORT:
-		o->group = GROUP_FLOW + (act - ACT_VIEW_FLOW);
-		v->sel = v->top = 0;
-		rebuild(v);
-		break;
+		return ui_state_set_group(o, GROUP_FLOW + (act - ACT_VIEW_FLOW));
 	case ACT_SORT_LEFT:
-		sort_step(v, -1);
-		break;
+		return ui_state_sort_step(o, -1);
 	case ACT_SORT_RIGHT:
-		sort_step(v, 1);
-		break;
+		return ui_state_sort_step(o, 1);
 	case ACT_SORT_MENU:
-		v->sort_menu_sel = o->sort;
-		v->mode = M_SORTMENU;
-		break;
+		return ui_state_sort_menu_open(o);
 	case ACT_REVERSE:
-		o->reverse ^= 1;
-		rebuild(v);
-		break;
+		return ui_state_reverse(o);
 	case ACT_SORT_COMM:
-		set_sort(v, SORT_COMM);
-		break;
+		return ui_state_set_sort(o, SORT_COMM);
 	case ACT_SORT_DEST:
-		set_sort(v, SORT_DADDR);
-		break;
+		return ui_state_set_sort(o, SORT_DADDR);
 	case ACT_SORT_RATE:
-		set_sort(v, SORT_RATE);
-		break;
+		return ui_state_set_sort(o, SORT_RATE);
 	case ACT_SORT_FAIL:
-		set_sort(v, SORT_FAIL);
-		break;
+		return ui_state_set_sort(o, SORT_FAIL);
 	case ACT_SORT_COUNT:
-		set_sort(v, SORT_COUNT);
-		break;
+		return ui_state_set_sort(o, SORT_COUNT);
 	case ACT_SORT_LAT:
-		set_sort(v, SORT_LAT);
-		break;
-	case ACT_FILTER: {
-		char *e = strdup(v->filter_text);
-
-		if (e) {
-			free(v->filter_edit);
-			v->filter_edit = e;
-			v->mode = M_FILTER;
-		} else {
-			set_status(v, 1, "out of memory");
-		}
-		break;
-	}
+		return ui_state_set_sort(o, SORT_LAT);
+	case ACT_FILTER:
+		return ui_state_filter_open(o);
 	case ACT_FREEZE:
-		v->frozen = !v->frozen;
-		if (!v->frozen)
-			take_snapshot(v); /* unfreezing jumps to live */
-		set_status(v, 0,
-			   v->frozen ? "frozen: the display holds still, capture goes on" : "live");
-		break;
+		return ui_state_freeze(o);
 	case ACT_EXPORT:
-		do_export(v);
-		break;
+		return ui_state_export(o);
 	case ACT_UP:
-		if (v->sel)
-			v->sel--;
-		break;
+		return ui_state_select_up(o);
 	case ACT_DOWN:
-		if (v->rows_valid && v->sel + 1 < v->rows.n)
-			v->sel++;
-		break;
+		return ui_state_select_down(o, nrows);
 	case ACT_PGUP:
-		v->sel = v->sel > (size_t)page ? v->sel - page : 0;
-		break;
+		return ui_state_select_page_up(o, page);
 	case ACT_PGDN:
-		if (v->rows_valid && v->rows.n)
-			v->sel = v->sel + page < v->rows.n ? v->sel + page : v->rows.n - 1;
-		break;
+		return ui_state_select_page_down(o, nrows, page);
 	case ACT_HOME:
-		v->sel = 0;
-		break;
+		return ui_state_select_home(o);
 	case ACT_END:
-		if (v->rows_valid && v->rows.n)
-			v->sel = v->rows.n - 1;
-		rebuild(v);
-		break;
+		return ui_state_select_end(o, nrows);
 	case ACT_DETAILS:
-		if (v->rows_valid && v->sel < v->rows.n) {
-			v->detail_key = v->rows.rows[v->sel]->key;
-			v->mode = M_DETAILS;
-		}
-		break;
+		return ui_state_details_open(o, v->rows_valid ? &v->rows : NULL);
 	case ACT_ESC:
-		if (v->filter_text[0]) {
-			apply_filter_text(v, "");
-			set_status(v, 0, "filter cleared");
-		}
-		break;
+		return ui_state_filter_clear(o);
 	case ACT_NAMES:
-		v->names = !v->names;
-		set_status(v, 0, v->names ? "names on (looked up in the background)" : "names off");
-		break;
+		return ui_state_names(o);
 	case ACT_CLEAR:
-		flows_clear(v->a->flows);
-		take_snapshot(v);
-		set_status(v, 0, "counters cleared");
-		break;
+		return ui_state_clear(o);
 	case ACT_CGROUP:
-		v->show_cgroup = !v->show_cgroup;
-		break;
+		return ui_state_cgroup_column(o);
 	case ACT_SLOWER:
-		change_delay(v, 1);
-		break;
+		return ui_state_change_delay(o, 1);
 	case ACT_FASTER:
-		change_delay(v, -1);
-		break;
+		return ui_state_change_delay(o, -1);
 	case ACT_NONE:
 		break;
 	}
@@ -1640,12 +1354,12 @@ int view_input(struct ct_view_ui *v)
 			continue; /* the one place: the redraw below uses the new LINES/COLS */
 		if (ch == 27)
 			ch = escape_sequence();
-		if (v->mode == M_FILTER)
-			filter_key(v, ch);
-		else if (v->mode == M_SORTMENU)
-			sort_menu_key(v, ch);
+		if (v->s.mode == UI_FILTER)
+			quit = apply(v, filter_key(v, ch));
+		else if (v->s.mode == UI_SORTMENU)
+			quit = apply(v, sort_menu_key(v, ch));
 		else
-			quit = table_key(v, ch);
+			quit = apply(v, table_key(v, ch));
 	}
 	if (!quit)
 		draw(v); /* also after a signal woke the loop: SIGWINCH, SIGCONT */

@@ -19,8 +19,9 @@ void view_free(struct ct_view_ui *v);
 int view_input(struct ct_view_ui *v);
 /* A new interval ended: refresh the snapshot (unless frozen) and redraw. */
 void view_tick(struct ct_view_ui *v);
-/* 1 once after the user changed the refresh interval (app->opt.delay). */
-int view_delay_changed(struct ct_view_ui *v);
+/* 1 once after the user changed the refresh interval, with the new one in
+ * *delay (seconds); 0 without touching it */
+int view_delay_changed(struct ct_view_ui *v, double *delay);
 
 /* compiled terminfo entries built in (terminfo.c, made by
  * tui/embed-terminfo.sh), for hosts without a terminfo database; the list
