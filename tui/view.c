@@ -23,6 +23,7 @@
 #include "app.h"
 #include "columns.h"
 #include "export.h"
+#include "keys.h"
 #include "probe.h"
 #include "resolve.h"
 #include "termsave.h"
@@ -31,100 +32,6 @@
 
 #define MIN_COLS 40
 #define MIN_LINES 10
-
-enum action {
-	ACT_NONE,
-	ACT_QUIT,
-	ACT_HELP,
-	ACT_NEXT_VIEW,
-	ACT_VIEW_FLOW,
-	ACT_VIEW_PROCESS,
-	ACT_VIEW_DEST,
-	ACT_VIEW_PORT,
-	ACT_SORT_LEFT,
-	ACT_SORT_RIGHT,
-	ACT_SORT_MENU,
-	ACT_REVERSE,
-	ACT_SORT_COMM,
-	ACT_SORT_DEST,
-	ACT_SORT_RATE,
-	ACT_SORT_FAIL,
-	ACT_SORT_COUNT,
-	ACT_SORT_LAT,
-	ACT_FILTER,
-	ACT_FREEZE,
-	ACT_EXPORT,
-	ACT_UP,
-	ACT_DOWN,
-	ACT_PGUP,
-	ACT_PGDN,
-	ACT_HOME,
-	ACT_END,
-	ACT_DETAILS,
-	ACT_ESC,
-	ACT_NAMES,
-	ACT_CLEAR,
-	ACT_CGROUP,
-	ACT_FASTER,
-	ACT_SLOWER,
-};
-
-/* every binding, in the order the help screen lists them */
-static const struct binding {
-	int key;
-	const char *name;
-	enum action act;
-	const char *help;
-} bindings[] = {
-	{ 'q', "q F10 ^C", ACT_QUIT, "quit" },
-	{ KEY_F(10), NULL, ACT_QUIT, NULL },
-	{ 'h', "h ? F1", ACT_HELP, "this help" },
-	{ '?', NULL, ACT_HELP, NULL },
-	{ KEY_F(1), NULL, ACT_HELP, NULL },
-	{ '\t', "Tab", ACT_NEXT_VIEW, "next view: flow, process, destination, port" },
-	{ '1', "1 2 3 4", ACT_VIEW_FLOW, "view by flow, process, destination, port" },
-	{ '2', NULL, ACT_VIEW_PROCESS, NULL },
-	{ '3', NULL, ACT_VIEW_DEST, NULL },
-	{ '4', NULL, ACT_VIEW_PORT, NULL },
-	{ '<', "< >", ACT_SORT_LEFT, "sort by the column to the left / right" },
-	{ '>', NULL, ACT_SORT_RIGHT, NULL },
-	{ 's', "s F6", ACT_SORT_MENU, "choose the sort column" },
-	{ KEY_F(6), NULL, ACT_SORT_MENU, NULL },
-	{ 'r', "r I", ACT_REVERSE, "reverse the sort order" },
-	{ 'I', NULL, ACT_REVERSE, NULL },
-	{ 'P', "P", ACT_SORT_COMM, "sort by process name" },
-	{ 'D', "D", ACT_SORT_DEST, "sort by destination" },
-	{ 'R', "R", ACT_SORT_RATE, "sort by rate" },
-	{ 'F', "F", ACT_SORT_FAIL, "sort by failures" },
-	{ 'T', "T", ACT_SORT_COUNT, "sort by total connects" },
-	{ 'L', "L", ACT_SORT_LAT, "sort by latency (p99)" },
-	{ '/', "/ \\ F4", ACT_FILTER,
-	  "filter: text port:N proto:udp net:CIDR pid:N uid:N cgroup:T err:ENAME fail timeout !t" },
-	{ '\\', NULL, ACT_FILTER, NULL },
-	{ KEY_F(4), NULL, ACT_FILTER, NULL },
-	{ ' ', "Space Z", ACT_FREEZE, "freeze / unfreeze the display (capture goes on)" },
-	{ 'Z', NULL, ACT_FREEZE, NULL },
-	{ 'e', "e", ACT_EXPORT, "export the rows shown to JSON and CSV files" },
-	{ KEY_UP, "Up Down j k", ACT_UP, "move the selection" },
-	{ 'k', NULL, ACT_UP, NULL },
-	{ KEY_DOWN, NULL, ACT_DOWN, NULL },
-	{ 'j', NULL, ACT_DOWN, NULL },
-	{ KEY_PPAGE, "PgUp PgDn", ACT_PGUP, "page up / down" },
-	{ KEY_NPAGE, NULL, ACT_PGDN, NULL },
-	{ KEY_HOME, "Home End g G", ACT_HOME, "first / last row" },
-	{ 'g', NULL, ACT_HOME, NULL },
-	{ KEY_END, NULL, ACT_END, NULL },
-	{ 'G', NULL, ACT_END, NULL },
-	{ '\n', "Enter", ACT_DETAILS, "details of the selected row" },
-	{ KEY_ENTER, NULL, ACT_DETAILS, NULL },
-	{ 27, "Esc", ACT_ESC, "close the pane; clear the filter" },
-	{ 'n', "n", ACT_NAMES, "names: reverse DNS and services on/off" },
-	{ 'c', "c", ACT_CLEAR, "clear all counters" },
-	{ 'C', "C", ACT_CGROUP, "show / hide the cgroup (unit, container) column" },
-	{ '+', "+ - d", ACT_SLOWER, "longer / shorter refresh interval" },
-	{ '-', NULL, ACT_FASTER, NULL },
-	{ 'd', NULL, ACT_SLOWER, NULL },
-};
 
 enum pair { P_HEADER = 1, P_COLHDR, P_SELECT, P_FAIL, P_ALERT, P_FROZEN, P_STATUS, P_OK, P_DIM };
 
@@ -705,6 +612,7 @@ static void draw_bottom(struct ct_view_ui *v)
 
 static void draw_help(struct ct_view_ui *v)
 {
+	const char *names, *help;
 	int y = 1;
 
 	attrset(attr_of(v, P_HEADER));
@@ -712,14 +620,12 @@ static void draw_help(struct ct_view_ui *v)
 	for (int x = getcurx(stdscr); x < COLS; x++)
 		addch(' ');
 	attrset(A_NORMAL);
-	for (size_t i = 0; i < ARRAY_SIZE(bindings) && y < LINES - 1; i++) {
-		if (!bindings[i].name)
-			continue;
+	for (size_t i = 0; y < LINES - 1 && keys_help(i, &names, &help); i++) {
 		move(y++, 1);
 		attrset(A_BOLD);
-		put_field(bindings[i].name, 14, 0);
+		put_field(names, 14, 0);
 		attrset(A_NORMAL);
-		addnstr(bindings[i].help, COLS - 16 > 0 ? COLS - 16 : 0);
+		addnstr(help, COLS - 16 > 0 ? COLS - 16 : 0);
 	}
 	if (y < LINES - 1)
 		mvaddnstr(
@@ -1184,182 +1090,19 @@ static int apply(struct ct_view_ui *v, unsigned todo)
 	return !!(todo & UI_QUIT);
 }
 
-static unsigned filter_key(struct ct_view_ui *v, int ch)
-{
-	if (ch == 27) /* Esc: clear the filter */
-		return ui_state_filter_cancel(&v->s);
-	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
-		return ui_state_filter_enter(&v->s);
-	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8)
-		return ui_state_filter_erase(&v->s);
-	if (ch == 21) /* ^U */
-		return ui_state_filter_kill(&v->s);
-	if (ch >= 32 && ch < 127)
-		return ui_state_filter_type(&v->s, (char)ch);
-	return 0;
-}
-
-static unsigned sort_menu_key(struct ct_view_ui *v, int ch)
-{
-	if (ch == KEY_UP || ch == 'k')
-		return ui_state_sort_menu_move(&v->s, -1);
-	if (ch == KEY_DOWN || ch == 'j')
-		return ui_state_sort_menu_move(&v->s, 1);
-	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
-		return ui_state_sort_menu_choose(&v->s);
-	if (ch == 27 || ch == 'q')
-		return ui_state_close(&v->s);
-	return 0;
-}
-
-/*
- * Esc was read. A CSI or SS3 sequence that the terminfo entry does not know
- * (tmux sends Home/End as ESC[1~ / ESC[4~ under TERM=xterm-256color) must not
- * act as Esc followed by letters: read it to its final byte and map the
- * common ones. A lone Esc, or Esc and a key typed quickly, stay what they are.
- */
-static int escape_sequence(void)
-{
-	char seq[16];
-	size_t n = 0;
-	int ch = getch();
-
-	if (ch == ERR)
-		return 27;
-	if (ch != '[' && ch != 'O') {
-		ungetch(ch); /* Esc, then a key typed right after it */
-		return 27;
-	}
-	while (n + 1 < sizeof(seq) && (ch = getch()) != ERR) {
-		seq[n++] = (char)ch;
-		if (ch >= 0x40 && ch <= 0x7e)
-			break;
-	}
-	seq[n] = 0;
-	if (!strcmp(seq, "1~") || !strcmp(seq, "7~") || !strcmp(seq, "H"))
-		return KEY_HOME;
-	if (!strcmp(seq, "4~") || !strcmp(seq, "8~") || !strcmp(seq, "F"))
-		return KEY_END;
-	if (!strcmp(seq, "5~"))
-		return KEY_PPAGE;
-	if (!strcmp(seq, "6~"))
-		return KEY_NPAGE;
-	return 0;
-}
-
-static enum action lookup_key(int ch)
-{
-	if (ch == '\r')
-		ch = '\n';
-	for (size_t i = 0; i < ARRAY_SIZE(bindings); i++)
-		if (bindings[i].key == ch)
-			return bindings[i].act;
-	return ACT_NONE;
-}
-
-static unsigned table_key(struct ct_view_ui *v, int ch)
-{
-	struct ui_state *o = &v->s;
-	size_t page = LINES - 6 > 1 ? (size_t)LINES - 6 : 1;
-	size_t nrows = v->rows_valid ? v->rows.n : 0;
-	enum action act = lookup_key(ch);
-
-	if (o->mode == UI_HELP) {
-		ui_state_close(o);
-		return act == ACT_QUIT && ch != 'q' ? UI_QUIT : 0;
-	}
-	if (o->mode == UI_DETAILS && act != ACT_QUIT && act != ACT_FREEZE && act != ACT_EXPORT) {
-		if (act == ACT_ESC || act == ACT_DETAILS || ch == KEY_BACKSPACE)
-			ui_state_close(o);
-		return 0;
-	}
-	switch (act) {
-	case ACT_QUIT:
-		return ui_state_quit(o);
-	case ACT_HELP:
-		return ui_state_help_open(o);
-	case ACT_NEXT_VIEW:
-		return ui_state_next_group(o);
-	case ACT_VIEW_FLOW:
-	case ACT_VIEW_PROCESS:
-	case ACT_VIEW_DEST:
-	case ACT_VIEW_PORT:
-		return ui_state_set_group(o, GROUP_FLOW + (act - ACT_VIEW_FLOW));
-	case ACT_SORT_LEFT:
-		return ui_state_sort_step(o, -1);
-	case ACT_SORT_RIGHT:
-		return ui_state_sort_step(o, 1);
-	case ACT_SORT_MENU:
-		return ui_state_sort_menu_open(o);
-	case ACT_REVERSE:
-		return ui_state_reverse(o);
-	case ACT_SORT_COMM:
-		return ui_state_set_sort(o, SORT_COMM);
-	case ACT_SORT_DEST:
-		return ui_state_set_sort(o, SORT_DADDR);
-	case ACT_SORT_RATE:
-		return ui_state_set_sort(o, SORT_RATE);
-	case ACT_SORT_FAIL:
-		return ui_state_set_sort(o, SORT_FAIL);
-	case ACT_SORT_COUNT:
-		return ui_state_set_sort(o, SORT_COUNT);
-	case ACT_SORT_LAT:
-		return ui_state_set_sort(o, SORT_LAT);
-	case ACT_FILTER:
-		return ui_state_filter_open(o);
-	case ACT_FREEZE:
-		return ui_state_freeze(o);
-	case ACT_EXPORT:
-		return ui_state_export(o);
-	case ACT_UP:
-		return ui_state_select_up(o);
-	case ACT_DOWN:
-		return ui_state_select_down(o, nrows);
-	case ACT_PGUP:
-		return ui_state_select_page_up(o, page);
-	case ACT_PGDN:
-		return ui_state_select_page_down(o, nrows, page);
-	case ACT_HOME:
-		return ui_state_select_home(o);
-	case ACT_END:
-		return ui_state_select_end(o, nrows);
-	case ACT_DETAILS:
-		return ui_state_details_open(o, v->rows_valid ? &v->rows : NULL);
-	case ACT_ESC:
-		return ui_state_filter_clear(o);
-	case ACT_NAMES:
-		return ui_state_names(o);
-	case ACT_CLEAR:
-		return ui_state_clear(o);
-	case ACT_CGROUP:
-		return ui_state_cgroup_column(o);
-	case ACT_SLOWER:
-		return ui_state_change_delay(o, 1);
-	case ACT_FASTER:
-		return ui_state_change_delay(o, -1);
-	case ACT_NONE:
-		break;
-	}
-	return 0;
-}
-
 int view_input(struct ct_view_ui *v)
 {
 	int ch, quit = 0, keys = 0;
 	uint64_t t0 = app_now_ns();
 
-	while (!quit && (ch = getch()) != ERR) {
+	while (!quit && (ch = keys_read()) != ERR) {
+		struct keys_ctx k = {
+			.rows = v->rows_valid ? &v->rows : NULL,
+			.page = LINES - 6 > 1 ? (size_t)LINES - 6 : 1,
+		};
+
 		keys++;
-		if (ch == KEY_RESIZE)
-			continue; /* the one place: the redraw below uses the new LINES/COLS */
-		if (ch == 27)
-			ch = escape_sequence();
-		if (v->s.mode == UI_FILTER)
-			quit = apply(v, filter_key(v, ch));
-		else if (v->s.mode == UI_SORTMENU)
-			quit = apply(v, sort_menu_key(v, ch));
-		else
-			quit = apply(v, table_key(v, ch));
+		quit = apply(v, keys_handle(&v->s, &k, ch));
 	}
 	if (!quit)
 		draw(v); /* also after a signal woke the loop: SIGWINCH, SIGCONT */
