@@ -391,5 +391,7 @@ int keys_read(void)
 {
 	int ch = getch();
 
+	if (ch == ERR)
+		return KEYS_NONE;
 	return ch == 27 ? escape_sequence() : ch;
 }

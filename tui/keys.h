@@ -18,8 +18,11 @@ struct keys_ctx {
 	size_t page;		    /* rows a page key moves */
 };
 
-/* the next key typed, ERR (curses) when none; an escape sequence the
- * terminfo entry does not know is read whole (0 if it means nothing) */
+#define KEYS_NONE (-1) /* keys_read(): nothing typed */
+
+/* the next key typed (curses' key codes), KEYS_NONE when none; an escape
+ * sequence the terminfo entry does not know is read whole (0 if it means
+ * nothing) */
 int keys_read(void);
 /* act on key ch in the state's mode; UI_* bits */
 unsigned keys_handle(struct ui_state *s, const struct keys_ctx *k, int ch);
