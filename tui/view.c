@@ -20,6 +20,7 @@
 #include "export.h"
 #include "keys.h"
 #include "term.h"
+#include "timing.h"
 #include "ui_state.h"
 #include "util.h"
 
@@ -38,61 +39,13 @@ struct ct_view_ui {
 	int color, utf8;
 	size_t limit; /* rows put in order (rows_derive), 0: all */
 	char host[64], kernel[80];
-	/* CONNECTTOP_TIMING: how long each refresh took (ms), for make bench */
-	const char *timing_path;
-	struct timing {
-		double *ms;
-		size_t n, cap;
-		size_t rows_max; /* the most flows in a snapshot while timed */
-	} tick_ms, key_ms, prep_ms;
+	struct timing *timing; /* --timing-file, or NULL */
 };
 
-/* one refresh's duration, kept when CONNECTTOP_TIMING asks for them
- * (bounded: a day of 1 s ticks) */
-static void timing_add(struct ct_view_ui *v, struct timing *t, uint64_t t0)
+/* one refresh took from t0 to now */
+static void timed(struct ct_view_ui *v, enum timing_kind k, uint64_t t0)
 {
-	if (!v->timing_path || t->n >= 100000)
-		return;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 1024;
-		double *ms = realloc(t->ms, cap * sizeof(*ms));
-
-		if (!ms)
-			return;
-		t->ms = ms;
-		t->cap = cap;
-	}
-	t->ms[t->n++] = (app_now_ns() - t0) / 1e6;
-	if (v->snap && v->snap->n > t->rows_max)
-		t->rows_max = v->snap->n;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* "NAME COUNT p50 p90 max FLOWS" per kind of refresh, in ms */
-static void timing_write(struct ct_view_ui *v)
-{
-	const struct timing *ts[3] = { &v->tick_ms, &v->key_ms, &v->prep_ms };
-	static const char *const names[3] = { "tick", "key", "prep" };
-	FILE *f;
-
-	if (!v->timing_path || !(f = fopen(v->timing_path, "w")))
-		return;
-	for (int i = 0; i < 3; i++) {
-		const struct timing *t = ts[i];
-
-		if (t->n)
-			qsort(t->ms, t->n, sizeof(*t->ms), cmp_double);
-		fprintf(f, "%s %zu %.3f %.3f %.3f %zu\n", names[i], t->n,
-			t->n ? t->ms[t->n / 2] : 0, t->n ? t->ms[t->n * 9 / 10] : 0,
-			t->n ? t->ms[t->n - 1] : 0, t->rows_max);
-	}
-	fclose(f);
+	timing_add(v->timing, k, app_now_ns() - t0, v->snap ? v->snap->n : 0);
 }
 
 /* the details pane's row lies past the rows put in order (it fell in the
@@ -241,7 +194,7 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	if (!a->opt.no_color && !getenv("NO_COLOR"))
 		v->color = draw_colors();
 	v->limit = 4 * (size_t)term_lines();
-	v->timing_path = getenv("CONNECTTOP_TIMING");
+	v->timing = timing_new(a->opt.timing_path);
 	take_snapshot(v);
 	draw(v);
 	return v;
@@ -252,10 +205,8 @@ void view_free(struct ct_view_ui *v)
 	if (!v)
 		return;
 	term_close();
-	timing_write(v);
-	free(v->tick_ms.ms);
-	free(v->key_ms.ms);
-	free(v->prep_ms.ms);
+	timing_write(v->timing);
+	timing_free(v->timing);
 	rows_free(&v->rows);
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
 		rows_free(&v->kept[g]);
@@ -284,7 +235,7 @@ static void prepare_kept(struct ct_view_ui *v)
 		rows_refresh(v->snap, g, v->s.filter, o->sort,
 			     ct_sort_default_desc(o->sort) ^ o->reverse, (size_t)term_lines(),
 			     &v->kept[g]);
-		timing_add(v, &v->prep_ms, t0);
+		timed(v, TIMING_PREP, t0);
 		return;
 	}
 }
@@ -296,7 +247,7 @@ void view_tick(struct ct_view_ui *v)
 	if (!v->s.frozen)
 		take_snapshot(v);
 	draw(v);
-	timing_add(v, &v->tick_ms, t0);
+	timed(v, TIMING_TICK, t0);
 	prepare_kept(v);
 }
 
@@ -397,6 +348,6 @@ int view_input(struct ct_view_ui *v)
 	if (!quit)
 		draw(v); /* also after a signal woke the loop: SIGWINCH, SIGCONT */
 	if (keys && !quit)
-		timing_add(v, &v->key_ms, t0);
+		timed(v, TIMING_KEY, t0);
 	return quit;
 }
