@@ -10,124 +10,62 @@
 
 #include "util.h"
 
+/* the actions share one signature; most use part of it */
+#define UNUSED __attribute__((unused))
+
 /* the actions: one a key's job, on the state alone */
-static unsigned act_quit(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_quit(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_quit(s);
 }
 
-static unsigned act_help(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_help(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_help_open(s);
 }
 
-static unsigned act_next_view(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_next_view(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_next_group(s);
 }
 
-static unsigned act_view_flow(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_view(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg)
 {
-	(void)k;
-	return ui_state_set_group(s, GROUP_FLOW);
+	return ui_state_set_group(s, (enum ct_group)arg);
 }
 
-static unsigned act_view_process(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_sort_step(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg)
 {
-	(void)k;
-	return ui_state_set_group(s, GROUP_PROCESS);
+	return ui_state_sort_step(s, arg);
 }
 
-static unsigned act_view_dest(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_sort_menu(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
-	return ui_state_set_group(s, GROUP_DEST);
-}
-
-static unsigned act_view_port(struct ui_state *s, const struct keys_ctx *k)
-{
-	(void)k;
-	return ui_state_set_group(s, GROUP_PORT);
-}
-
-static unsigned act_sort_left(struct ui_state *s, const struct keys_ctx *k)
-{
-	(void)k;
-	return ui_state_sort_step(s, -1);
-}
-
-static unsigned act_sort_right(struct ui_state *s, const struct keys_ctx *k)
-{
-	(void)k;
-	return ui_state_sort_step(s, 1);
-}
-
-static unsigned act_sort_menu(struct ui_state *s, const struct keys_ctx *k)
-{
-	(void)k;
 	return ui_state_sort_menu_open(s);
 }
 
-static unsigned act_reverse(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_reverse(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_reverse(s);
 }
 
-static unsigned act_sort_comm(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_sort(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg)
 {
-	(void)k;
-	return ui_state_set_sort(s, SORT_COMM);
+	return ui_state_set_sort(s, (enum ct_sort)arg);
 }
 
-static unsigned act_sort_dest(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_filter(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
-	return ui_state_set_sort(s, SORT_DADDR);
-}
-
-static unsigned act_sort_rate(struct ui_state *s, const struct keys_ctx *k)
-{
-	(void)k;
-	return ui_state_set_sort(s, SORT_RATE);
-}
-
-static unsigned act_sort_fail(struct ui_state *s, const struct keys_ctx *k)
-{
-	(void)k;
-	return ui_state_set_sort(s, SORT_FAIL);
-}
-
-static unsigned act_sort_count(struct ui_state *s, const struct keys_ctx *k)
-{
-	(void)k;
-	return ui_state_set_sort(s, SORT_COUNT);
-}
-
-static unsigned act_sort_lat(struct ui_state *s, const struct keys_ctx *k)
-{
-	(void)k;
-	return ui_state_set_sort(s, SORT_LAT);
-}
-
-static unsigned act_filter(struct ui_state *s, const struct keys_ctx *k)
-{
-	(void)k;
 	return ui_state_filter_open(s);
 }
 
-static unsigned act_freeze(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_freeze(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_freeze(s);
 }
 
-static unsigned act_export(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_export(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_export(s);
 }
 
@@ -136,80 +74,68 @@ static size_t nrows(const struct keys_ctx *k)
 	return k->rows ? k->rows->n : 0;
 }
 
-static unsigned act_up(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_up(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_select_up(s);
 }
 
-static unsigned act_down(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_down(struct ui_state *s, const struct keys_ctx *k, int arg UNUSED)
 {
 	return ui_state_select_down(s, nrows(k));
 }
 
-static unsigned act_page_up(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_page_up(struct ui_state *s, const struct keys_ctx *k, int arg UNUSED)
 {
 	return ui_state_select_page_up(s, k->page);
 }
 
-static unsigned act_page_down(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_page_down(struct ui_state *s, const struct keys_ctx *k, int arg UNUSED)
 {
 	return ui_state_select_page_down(s, nrows(k), k->page);
 }
 
-static unsigned act_home(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_home(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_select_home(s);
 }
 
-static unsigned act_end(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_end(struct ui_state *s, const struct keys_ctx *k, int arg UNUSED)
 {
 	return ui_state_select_end(s, nrows(k));
 }
 
-static unsigned act_details(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_details(struct ui_state *s, const struct keys_ctx *k, int arg UNUSED)
 {
 	return ui_state_details_open(s, k->rows);
 }
 
-static unsigned act_esc(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_esc(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_filter_clear(s);
 }
 
-static unsigned act_names(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_names(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_names(s);
 }
 
-static unsigned act_clear(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_clear(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_clear(s);
 }
 
-static unsigned act_cgroup(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_cgroup(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
-	(void)k;
 	return ui_state_cgroup_column(s);
 }
 
-static unsigned act_slower(struct ui_state *s, const struct keys_ctx *k)
+static unsigned act_delay(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg)
 {
-	(void)k;
-	return ui_state_change_delay(s, 1);
+	return ui_state_change_delay(s, arg);
 }
 
-static unsigned act_faster(struct ui_state *s, const struct keys_ctx *k)
-{
-	(void)k;
-	return ui_state_change_delay(s, -1);
-}
-
-typedef unsigned (*key_action)(struct ui_state *s, const struct keys_ctx *k);
+/* arg: the binding's, for the actions that several keys share */
+typedef unsigned (*key_action)(struct ui_state *s, const struct keys_ctx *k, int arg);
 
 /* the keys that act in the details pane too */
 #define K_DETAILS 1
@@ -222,6 +148,7 @@ static const struct binding {
 	key_action act;
 	const char *help;
 	unsigned flags;
+	int arg; /* the action's */
 } bindings[] = {
 	{ 'q', "q F10 ^C", act_quit, "quit", K_DETAILS },
 	{ KEY_F(10), NULL, act_quit, NULL, K_DETAILS },
@@ -229,22 +156,22 @@ static const struct binding {
 	{ '?', NULL, act_help, NULL },
 	{ KEY_F(1), NULL, act_help, NULL },
 	{ '\t', "Tab", act_next_view, "next view: flow, process, destination, port" },
-	{ '1', "1 2 3 4", act_view_flow, "view by flow, process, destination, port" },
-	{ '2', NULL, act_view_process, NULL },
-	{ '3', NULL, act_view_dest, NULL },
-	{ '4', NULL, act_view_port, NULL },
-	{ '<', "< >", act_sort_left, "sort by the column to the left / right" },
-	{ '>', NULL, act_sort_right, NULL },
+	{ '1', "1 2 3 4", act_view, "view by flow, process, destination, port", 0, GROUP_FLOW },
+	{ '2', NULL, act_view, NULL, 0, GROUP_PROCESS },
+	{ '3', NULL, act_view, NULL, 0, GROUP_DEST },
+	{ '4', NULL, act_view, NULL, 0, GROUP_PORT },
+	{ '<', "< >", act_sort_step, "sort by the column to the left / right", 0, -1 },
+	{ '>', NULL, act_sort_step, NULL, 0, 1 },
 	{ 's', "s F6", act_sort_menu, "choose the sort column" },
 	{ KEY_F(6), NULL, act_sort_menu, NULL },
 	{ 'r', "r I", act_reverse, "reverse the sort order" },
 	{ 'I', NULL, act_reverse, NULL },
-	{ 'P', "P", act_sort_comm, "sort by process name" },
-	{ 'D', "D", act_sort_dest, "sort by destination" },
-	{ 'R', "R", act_sort_rate, "sort by rate" },
-	{ 'F', "F", act_sort_fail, "sort by failures" },
-	{ 'T', "T", act_sort_count, "sort by total connects" },
-	{ 'L', "L", act_sort_lat, "sort by latency (p99)" },
+	{ 'P', "P", act_sort, "sort by process name", 0, SORT_COMM },
+	{ 'D', "D", act_sort, "sort by destination", 0, SORT_DADDR },
+	{ 'R', "R", act_sort, "sort by rate", 0, SORT_RATE },
+	{ 'F', "F", act_sort, "sort by failures", 0, SORT_FAIL },
+	{ 'T', "T", act_sort, "sort by total connects", 0, SORT_COUNT },
+	{ 'L', "L", act_sort, "sort by latency (p99)", 0, SORT_LAT },
 	{ '/', "/ \\ F4", act_filter,
 	  "filter: text port:N proto:udp net:CIDR pid:N uid:N cgroup:T err:ENAME fail timeout !t" },
 	{ '\\', NULL, act_filter, NULL },
@@ -269,9 +196,9 @@ static const struct binding {
 	{ 'n', "n", act_names, "names: reverse DNS and services on/off" },
 	{ 'c', "c", act_clear, "clear all counters" },
 	{ 'C', "C", act_cgroup, "show / hide the cgroup (unit, container) column" },
-	{ '+', "+ - d", act_slower, "longer / shorter refresh interval" },
-	{ '-', NULL, act_faster, NULL },
-	{ 'd', NULL, act_slower, NULL },
+	{ '+', "+ - d", act_delay, "longer / shorter refresh interval", 0, 1 },
+	{ '-', NULL, act_delay, NULL, 0, -1 },
+	{ 'd', NULL, act_delay, NULL, 0, 1 },
 };
 
 int keys_help(size_t i, const char **names, const char **help)
@@ -309,7 +236,7 @@ static unsigned table_key(struct ui_state *s, const struct keys_ctx *k, int ch)
 			ui_state_close(s);
 		return 0;
 	}
-	return b ? b->act(s, k) : 0;
+	return b ? b->act(s, k, b->arg) : 0;
 }
 
 static unsigned filter_key(struct ui_state *s, int ch)

@@ -436,8 +436,8 @@ if tui_wait_fixed " connecttop help: keys (any key returns)" 3; then
 		want=$(printf ' %-14s%s' "$name" "$help")
 		grep -qxF -- "$want" <<<"$SCR" || missing="$missing [$name]"
 	# an entry (or a string) clang-format wrapped is joined first
-	done < <(perl -0pe 's/,\n\t  ("|K_)/, $1/g; s/"\n\t  "//g' "$ROOT/tui/keys.c" |
-		sed -nE 's/^\t\{ [^,]+, "((\\.|[^"])*)", act_[a-z_]+, "([^"]*)"(, K_[A-Z_]+)? \},$/\1\t\3/p' | sed 's/\\\\/\\/g')
+	done < <(perl -0pe 's/,\n\t  ("|[-0-9A-Z])/, $1/g; s/"\n\t  "//g' "$ROOT/tui/keys.c" |
+		sed -nE 's/^\t\{ [^,]+, "((\\.|[^"])*)", act_[a-z_]+, "([^"]*)"(, [-0-9A-Z_]+)* \},$/\1\t\3/p' | sed 's/\\\\/\\/g')
 	check "help: all $nb keys of bindings[] listed with their text" "" "$missing"
 	check "help: enough keys found in keys.c" yes "$([ "$nb" -ge 25 ] && echo yes)"
 	tui_keys x
