@@ -71,7 +71,9 @@ LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw 2>/dev/null || echo -lbpf -
 endif
 
 CORE_SRCS := tui/row.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c
-APP_SRCS := $(CORE_SRCS) tui/main.c tui/probe.c tui/view.c tui/termsave.c tui/resolve.c tui/batch.c
+# the screen's pieces without curses (unit tested)
+UI_SRCS := tui/ui_state.c tui/columns.c
+APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/resolve.c tui/batch.c
 APP_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(APP_SRCS)) $(OUTPUT)/terminfo.o
 # terminfo entries built in, for hosts without a terminfo database
 TERMINFO_BUILTIN := xterm-256color xterm screen-256color screen tmux-256color linux vt100
@@ -147,6 +149,8 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(CORE_SR
 
 # the pid cache is read against real processes
 $(OUTPUT)/unit/test_resolve: $(OUTPUT)/asan/resolve.o
+# the screen's state, without curses
+$(OUTPUT)/unit/test_ui_state: $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(UI_SRCS))
 
 unit: $(UNIT_TESTS)
 

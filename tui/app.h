@@ -42,6 +42,7 @@ struct options {
 	int force_hash;
 	int unix_socks; /* --unix */
 	int verbose;
+	const char *timing_path; /* --timing-file (hidden): the view's refresh times */
 };
 
 struct app {

@@ -428,7 +428,7 @@ close_details
 tui_keys h
 if tui_wait_fixed " connecttop help: keys (any key returns)" 3; then
 	pass "h: the help screen"
-	# every named binding of tui/view.c's bindings[] table, with its text
+	# every named binding of tui/keys.c's bindings[] table, with its text
 	missing=""
 	nb=0
 	while IFS=$'\t' read -r name help; do
@@ -436,10 +436,10 @@ if tui_wait_fixed " connecttop help: keys (any key returns)" 3; then
 		want=$(printf ' %-14s%s' "$name" "$help")
 		grep -qxF -- "$want" <<<"$SCR" || missing="$missing [$name]"
 	# an entry (or a string) clang-format wrapped is joined first
-	done < <(perl -0pe 's/,\n\t  "/, "/g; s/"\n\t  "//g' "$ROOT/tui/view.c" |
-		sed -nE 's/^\t\{ [^,]+, "((\\.|[^"])*)", ACT_[A-Z_]+, "([^"]*)" \},$/\1\t\3/p' | sed 's/\\\\/\\/g')
+	done < <(perl -0pe 's/,\n\t  ("|[-0-9A-Z])/, $1/g; s/"\n\t  "//g' "$ROOT/tui/keys.c" |
+		sed -nE 's/^\t\{ [^,]+, "((\\.|[^"])*)", act_[a-z_]+, "([^"]*)"(, [-0-9A-Z_]+)* \},$/\1\t\3/p' | sed 's/\\\\/\\/g')
 	check "help: all $nb keys of bindings[] listed with their text" "" "$missing"
-	check "help: enough keys found in view.c" yes "$([ "$nb" -ge 25 ] && echo yes)"
+	check "help: enough keys found in keys.c" yes "$([ "$nb" -ge 25 ] && echo yes)"
 	tui_keys x
 	wcheck "help: any key returns" 0 tui_wait_fixed "view flow" 3
 else
