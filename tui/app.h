@@ -49,7 +49,7 @@ struct app {
 	struct ct_flows *flows;
 	struct probe *probe;
 	struct prom *prom;
-	struct resolve *res;	   /* names, command lines, cgroups */
+	struct names *res;	   /* names, command lines, cgroups */
 	int interactive;	   /* the view is up: read new pids' /proc at once */
 	int pids_early;		   /* the same for a batch filter with cgroup: terms */
 	uint64_t events, outcomes; /* since start */

@@ -24,7 +24,7 @@
 #include "connecttop.h"
 #include "probe.h"
 #include "prom.h"
-#include "resolve.h"
+#include "names.h"
 #include "util.h"
 #include "view.h"
 
@@ -462,7 +462,7 @@ static void on_event(void *ctx, const struct ct_event *e)
 		 * exists: a short-lived process is gone by the time its row is
 		 * looked at (cached per pid, so this is once per process) */
 		if (a->interactive || a->pids_early)
-			resolve_pid_seen(a->res, e->tgid, e->comm, e->cgroup_id);
+			names_pid_seen(a->res, e->tgid, e->comm, e->cgroup_id);
 	}
 	flows_add(a->flows, &s);
 }
@@ -471,7 +471,7 @@ const char *app_cgroup_of(void *app_, unsigned pid, const char *comm)
 {
 	struct app *a = app_;
 
-	return a->res ? resolve_cgroup(a->res, pid, comm) : NULL;
+	return a->res ? names_cgroup(a->res, pid, comm) : NULL;
 }
 
 void app_drain(struct app *a)
@@ -629,7 +629,7 @@ int main(int argc, char **argv)
 		die_usage("not a terminal: the interactive view needs one; use -b for batch output "
 			  "(e.g. connecttop -b -o json)");
 
-	app.res = resolve_new();
+	app.res = names_new();
 	if (!app.res) {
 		fprintf(stderr, "connecttop: out of memory\n");
 		return 1;
@@ -829,7 +829,7 @@ out:
 	prom_free(app.prom);
 	flows_free(app.flows);
 	filter_free(app.opt.filter);
-	resolve_free(app.res);
+	names_free(app.res);
 	close(epfd);
 	close(tfd);
 	close(sfd);

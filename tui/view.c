@@ -23,7 +23,7 @@
 #include "app.h"
 #include "export.h"
 #include "probe.h"
-#include "resolve.h"
+#include "names.h"
 #include "termsave.h"
 #include "util.h"
 
@@ -192,7 +192,7 @@ enum mode { M_TABLE, M_HELP, M_DETAILS, M_FILTER, M_SORTMENU };
 
 struct ct_view_ui {
 	struct app *a;
-	struct resolve *res;
+	struct names *res;
 	struct ct_snap *snap; /* what is shown: the latest, or the frozen one */
 	struct ct_rows rows;  /* derived from snap in the grouping shown (rows_group) */
 	/* the other groupings once shown, kept up to date with each refresh
@@ -423,7 +423,7 @@ static const char *row_dest(struct ct_view_ui *v, const struct ct_row *r, char *
 
 	ct_addr_str(r->key.family, r->key.daddr, buf, len);
 	if (v->names && r->key.family != CT_FAMILY_UNIX &&
-	    (name = resolve_host(v->res, r->key.family, r->key.daddr)))
+	    (name = names_host(v->res, r->key.family, r->key.daddr)))
 		return name;
 	return buf;
 }
@@ -432,7 +432,7 @@ static const char *row_port(struct ct_view_ui *v, const struct ct_row *r, char *
 {
 	const char *name;
 
-	if (v->names && (name = resolve_service(v->res, r->key.dport, r->key.proto)))
+	if (v->names && (name = names_service(v->res, r->key.dport, r->key.proto)))
 		return name;
 	snprintf(buf, len, "%u", r->key.dport);
 	return buf;
@@ -682,10 +682,10 @@ static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int se
 			snprintf(buf, sizeof(buf), "%u", r->nflows);
 			break;
 		case C_USER:
-			s = resolve_user(v->res, r->uid);
+			s = names_user(v->res, r->uid);
 			break;
 		case C_CGROUP:
-			s = resolve_cgroup(v->res, r->pid, r->key.comm);
+			s = names_cgroup(v->res, r->pid, r->key.comm);
 			break;
 		case C_DEST:
 			s = row_dest(v, r, tmp, sizeof(tmp));
@@ -906,7 +906,7 @@ static void draw_details(struct ct_view_ui *v)
 		snprintf(buf, sizeof(buf), "process %s  ->  %s%s %s   user %s",
 			 r->key.comm[0] ? comm : "*", r->key.family ? tmp : "*", port,
 			 r->key.proto ? ct_proto_name(r->key.proto, t1, sizeof(t1)) : "",
-			 resolve_user(v->res, r->uid));
+			 names_user(v->res, r->uid));
 	}
 	mvaddnstr(1, 1, buf, COLS - 2);
 	ct_rfc3339(r->first_ns + v->a->mono_to_unix_ns, t1, sizeof(t1));
@@ -995,9 +995,9 @@ static void draw_details(struct ct_view_ui *v)
 	}
 	for (uint32_t i = 0; r->more->pids && i < r->npids && y < LINES - 1; i++, y++) {
 		snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i],
-			 resolve_cgroup(v->res, r->more->pids[i], r->key.comm));
+			 names_cgroup(v->res, r->more->pids[i], r->key.comm));
 		mvaddnstr(y, 1, buf, COLS - 2);
-		put_field(resolve_cmdline(v->res, r->more->pids[i], r->key.comm),
+		put_field(names_cmdline(v->res, r->more->pids[i], r->key.comm),
 			  COLS - getcurx(stdscr) - 1, 0);
 	}
 }
