@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The application's state as main.c owns it, and the options. The batch
- * printer and the view read it; only main.c knows every module.
+ * The application's state as main.c owns it, and the options, with the
+ * pieces of the event loop (app.c). The batch printer and the view read it;
+ * only main.c knows every module.
  */
 #ifndef CT_APP_H
 #define CT_APP_H
@@ -67,16 +68,18 @@ struct app {
 	struct ct_rows batch_view;
 };
 
-/* a sort column's natural order: numbers descending, names ascending */
-int ct_sort_default_desc(enum ct_sort s);
+struct probe_opts;
 
-uint64_t app_now_ns(void);     /* CLOCK_MONOTONIC */
+/* Attach the probe with po, its events going into a->flows (a->flows,
+ * a->res and the sweep settings made already), and start the clocks. 0, or
+ * -errno with one line in err saying why. */
+int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errlen);
 void app_drain(struct app *a); /* pull every queued event into the flow table */
 /* the stats header of the current moment (without ending the interval) */
 void app_stats(struct app *a, struct ct_stats *st);
-
-/* a pid's cgroup for cgroup: filter terms (filter_cgroup_fn) */
-const char *app_cgroup_of(void *app, unsigned pid, const char *comm);
+/* end the interval: drain, sweep when due, tick, a->stats of the interval
+ * just ended */
+void app_end_interval(struct app *a);
 
 /* batch.c: print one interval as the options say. 0 or -errno (-EPIPE). */
 int batch_print(struct app *a);

@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "prom.h"
+#include "util.h"
 
 /* A reader gone (| head -c 10) is seen by a write failing with EPIPE; an
  * interval that writes nothing (CSV with no rows) would never see it, and
@@ -35,7 +36,7 @@ int batch_print(struct app *a)
 		return prom_write(a->prom, stdout, a->flows, &a->stats);
 	/* the last interval's snapshot and rows, brought up to date: with many
 	 * flows an interval costs what changed, not a copy of the table */
-	snap = snap_refresh(a->flows, app_now_ns(), a->batch_snap);
+	snap = snap_refresh(a->flows, ct_now_ns(), a->batch_snap);
 	a->batch_snap = snap;
 	if (!snap)
 		return -ENOMEM;

@@ -2,7 +2,7 @@
 /*
  * connecttop: top for connect(). The only module that knows all the others:
  * options, start-up, the event loop (epoll on the ring buffer, the interval
- * timer, signals and the keyboard), shutdown.
+ * timer, signals and the keyboard; what each does is in app.c), shutdown.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -148,12 +148,6 @@ static void die_usage(const char *fmt, ...)
 	va_end(ap);
 	fputs("\nTry 'connecttop --help' for more information.\n", stderr);
 	exit(2);
-}
-
-int ct_sort_default_desc(enum ct_sort s)
-{
-	return !(s == SORT_COMM || s == SORT_PID || s == SORT_DADDR || s == SORT_DPORT ||
-		 s == SORT_PROTO);
 }
 
 static int parse_enum(const char *v, const char *const *names, int n)
@@ -410,135 +404,6 @@ static void parse_args(int argc, char **argv)
 		die_usage("-n, -m and -o are batch options: add -b");
 }
 
-uint64_t app_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void on_event(void *ctx, const struct ct_event *e)
-{
-	struct app *a = ctx;
-	struct ct_sample s;
-	uint16_t e_proto = e->proto;
-	size_t n;
-
-	memset(&s, 0, sizeof(s));
-	n = strnlen(e->comm, sizeof(e->comm));
-	memcpy(s.key.comm, e->comm, n); /* bytes after the NUL are not cleared by the kernel */
-	if (e->family == 2) {
-		memcpy(s.key.daddr, e->daddr, 4);
-		s.key.family = 4;
-	} else if (e->family == 1) {
-		/* --unix: the path follows (its size checked by probe.c) */
-		const struct ct_path *to = (const void *)(e + 1);
-
-		ct_unix_key_set(s.key.daddr, ct_unix_path_id(to->path, to->len));
-		s.key.family = CT_FAMILY_UNIX;
-		e_proto = CT_PROTO_UNIX | (e->proto & 0xff);
-	} else {
-		memcpy(s.key.daddr, e->daddr, 16);
-		s.key.family = ct_addr_normalize(6, s.key.daddr);
-	}
-	s.key.dport = e->dport;
-	s.key.proto = e_proto;
-	s.ts_ns = e->ts_ns;
-	s.lat_ns = e->lat_ns;
-	s.start_ns = e->start_ns;
-	s.pid = e->tgid;
-	s.uid = e->uid;
-	s.ret = e->ret;
-	s.pending = !!(e->flags & CT_F_PENDING);
-	s.has_lat = !!(e->flags & CT_F_HANDSHAKE);
-	s.abandoned = !!(e->flags & CT_F_ABANDONED);
-	s.outcome = e->kind == CT_EV_OUTCOME;
-	if (s.outcome) {
-		a->outcomes++;
-	} else {
-		a->events++;
-		/* read a new pid's command line and cgroup now, while it
-		 * exists: a short-lived process is gone by the time its row is
-		 * looked at (cached per pid, so this is once per process) */
-		if (a->interactive || a->pids_early)
-			names_pid_seen(a->res, e->tgid, e->comm, e->cgroup_id);
-	}
-	flows_add(a->flows, &s);
-}
-
-const char *app_cgroup_of(void *app_, unsigned pid, const char *comm)
-{
-	struct app *a = app_;
-
-	return a->res ? names_cgroup(a->res, pid, comm) : NULL;
-}
-
-void app_drain(struct app *a)
-{
-	if (a->probe)
-		probe_drain(a->probe, 0);
-}
-
-void app_stats(struct app *a, struct ct_stats *st)
-{
-	struct probe_counters c = { 0 };
-	struct timespec rt;
-
-	if (a->probe)
-		probe_counters(a->probe, &c);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	st->events = a->events;
-	st->outcomes = a->outcomes;
-	st->outcomes_late = c.outcomes_late;
-	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
-	st->missed = c.missed;
-	st->evicted = flows_evicted(a->flows);
-	st->flows = flows_count(a->flows);
-	st->now_unix_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec;
-	st->mono_to_unix_ns = a->mono_to_unix_ns;
-}
-
-/* The longest a TCP handshake can take here: the kernel's SYN timeout for
- * net.ipv4.tcp_syn_retries (the initial RTO of 1 s doubled after each
- * retransmit, at most 120 s), twice over plus a minute. Only a socket with a
- * larger TCP_SYNCNT of its own can take longer. */
-static uint64_t syn_age_limit_ns(void)
-{
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_syn_retries", "re");
-	int retries = 6;
-	uint64_t s = 0;
-
-	if (f) {
-		if (fscanf(f, "%d", &retries) != 1 || retries < 1 || retries > 127)
-			retries = 6;
-		fclose(f);
-	}
-	for (int i = 0; i <= retries; i++)
-		s += i < 7 ? 1ULL << i : 120;
-	return (2 * s + 60) * 1000000000ULL;
-}
-
-/* end the interval: drain, tick, stats of the interval just ended */
-static void end_interval(struct app *a)
-{
-	uint64_t now;
-
-	app_drain(a);
-	now = app_now_ns();
-	/* outcomes BPF could not queue wait in its map for the sweep */
-	if (a->probe && (now - a->sweep_ns >= a->sweep_every_ns || probe_late_waiting(a->probe))) {
-		probe_sweep(a->probe, now, a->sweep_age_ns);
-		a->sweep_ns = now;
-	}
-	flows_tick(a->flows, app_now_ns());
-	app_stats(a, &a->stats);
-	a->stats.interval_s = flows_last_interval_s(a->flows);
-	a->stats.events_rate =
-		a->stats.interval_s > 0 ? (a->events - a->events_at_tick) / a->stats.interval_s : 0;
-	a->events_at_tick = a->events;
-}
-
 static void arm_timer(int tfd, double secs)
 {
 	struct itimerspec its;
@@ -605,7 +470,6 @@ int main(int argc, char **argv)
 	struct ct_view_ui *ui = NULL;
 	struct epoll_event ev, evs[8];
 	struct sigaction sa = { 0 };
-	struct timespec mt, rt;
 	sigset_t mask;
 	int epfd, tfd, sfd, rc = 0;
 	long done = 0;
@@ -634,7 +498,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "connecttop: out of memory\n");
 		return 1;
 	}
-	filter_set_cgroup_fn(app.opt.filter, app_cgroup_of, &app);
+	filter_set_cgroup_fn(app.opt.filter, names_cgroup_of, app.res);
 	/* batch mode with a cgroup: term: each process's cgroup is read when
 	 * it connects, not when it may be gone (the view always does) */
 	app.pids_early = !filter_rows_only(app.opt.filter);
@@ -714,24 +578,13 @@ int main(int argc, char **argv)
 		}
 		app.sweep_age_override_ns = e ? secs * 1e9 : 0;
 	}
-	app.probe = probe_new(&po, on_event, &app, err, sizeof(err));
-	if (!app.probe) {
+	if (app_start(&app, &po, err, sizeof(err))) {
 		fprintf(stderr, "connecttop: %s\n", err);
 		return 1;
 	}
 	if (app.opt.verbose)
 		fprintf(stderr, "connecttop: attached (%s) in %.1f ms\n", probe_mode(app.probe),
 			probe_attach_ns(app.probe) / 1e6);
-
-	clock_gettime(CLOCK_MONOTONIC, &mt);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	app.start_ns = mt.tv_sec * 1000000000ULL + mt.tv_nsec;
-	app.sweep_ns = app.start_ns;
-	app.sweep_age_ns = app.sweep_age_override_ns ? app.sweep_age_override_ns :
-						       syn_age_limit_ns();
-	app.mono_to_unix_ns =
-		(int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)app.start_ns;
-	flows_tick(app.flows, app.start_ns);
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -779,7 +632,7 @@ int main(int argc, char **argv)
 
 				if (read(tfd, &expirations, sizeof(expirations)) < 0)
 					continue;
-				end_interval(&app);
+				app_end_interval(&app);
 				write_prom(&app, !ui);
 				if (ui) {
 					view_tick(ui);

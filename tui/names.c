@@ -452,6 +452,11 @@ const char *names_cgroup(struct names *r, uint32_t pid, const char *comm)
 	return pid_info(r, pid, comm, 0, 0)->cgroup;
 }
 
+const char *names_cgroup_of(void *names, unsigned pid, const char *comm)
+{
+	return names ? names_cgroup(names, pid, comm) : NULL;
+}
+
 const char *names_host(struct names *r, int family, const uint8_t addr[16])
 {
 	size_t slot = ct_hash(addr, 16) % HOST_SLOTS;

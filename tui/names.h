@@ -33,6 +33,9 @@ const char *names_cmdline(struct names *r, uint32_t pid, const char *comm);
 /* systemd unit or container id from the cgroup path of pid running as
  * comm, or "-" */
 const char *names_cgroup(struct names *r, uint32_t pid, const char *comm);
+/* names_cgroup() as a filter_cgroup_fn, ctx the struct names (NULL: no
+ * cgroup known) */
+const char *names_cgroup_of(void *names, unsigned pid, const char *comm);
 /* the name of an address if known; else NULL, and a lookup is queued */
 const char *names_host(struct names *r, int family, const uint8_t addr[16]);
 

@@ -242,7 +242,7 @@ static void timing_add(struct ct_view_ui *v, struct timing *t, uint64_t t0)
 		t->ms = ms;
 		t->cap = cap;
 	}
-	t->ms[t->n++] = (app_now_ns() - t0) / 1e6;
+	t->ms[t->n++] = (ct_now_ns() - t0) / 1e6;
 	if (v->snap && v->snap->n > t->rows_max)
 		t->rows_max = v->snap->n;
 }
@@ -498,7 +498,7 @@ static void take_snapshot(struct ct_view_ui *v)
 	/* the rows point into the snapshot whose buffers are about to be reused */
 	v->rows.n = v->rows.sorted = 0;
 	v->rows_valid = 0;
-	s = snap_refresh(v->a->flows, app_now_ns(), v->frozen ? NULL : v->snap);
+	s = snap_refresh(v->a->flows, ct_now_ns(), v->frozen ? NULL : v->snap);
 	if (!v->frozen)
 		v->snap = NULL;
 
@@ -590,7 +590,7 @@ static void draw_header(struct ct_view_ui *v)
 {
 	struct app *a = v->a;
 	const struct ct_stats *st = &a->stats;
-	uint64_t up = (app_now_ns() - a->start_ns) / 1000000000ULL;
+	uint64_t up = (ct_now_ns() - a->start_ns) / 1000000000ULL;
 	char line[512];
 	int x;
 
@@ -1122,7 +1122,7 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	}
 	if (a->opt.filter_expr) {
 		v->filter = filter_new(v->filter_text, err, errlen);
-		filter_set_cgroup_fn(v->filter, app_cgroup_of, a);
+		filter_set_cgroup_fn(v->filter, names_cgroup_of, a->res);
 	}
 	uname(&u);
 	snprintf(v->kernel, sizeof(v->kernel), "%s", u.release);
@@ -1220,7 +1220,7 @@ void view_free(struct ct_view_ui *v)
 static void prepare_kept(struct ct_view_ui *v)
 {
 	struct options *o = &v->a->opt;
-	uint64_t t0 = app_now_ns();
+	uint64_t t0 = ct_now_ns();
 
 	if (!v->snap)
 		return;
@@ -1239,7 +1239,7 @@ static void prepare_kept(struct ct_view_ui *v)
 
 void view_tick(struct ct_view_ui *v)
 {
-	uint64_t t0 = app_now_ns();
+	uint64_t t0 = ct_now_ns();
 
 	if (!v->frozen)
 		take_snapshot(v);
@@ -1363,7 +1363,7 @@ static void apply_filter_text(struct ct_view_ui *v, const char *text)
 	}
 	v->filter_error[0] = 0;
 	filter_free(v->filter);
-	filter_set_cgroup_fn(f, app_cgroup_of, v->a);
+	filter_set_cgroup_fn(f, names_cgroup_of, v->a->res);
 	v->filter = f;
 	free(v->filter_text);
 	v->filter_text = copy;
@@ -1632,7 +1632,7 @@ static int table_key(struct ct_view_ui *v, int ch)
 int view_input(struct ct_view_ui *v)
 {
 	int ch, quit = 0, keys = 0;
-	uint64_t t0 = app_now_ns();
+	uint64_t t0 = ct_now_ns();
 
 	while (!quit && (ch = getch()) != ERR) {
 		keys++;
