@@ -63,9 +63,6 @@ struct app {
 	int64_t mono_to_unix_ns;
 	struct ct_stats stats; /* as of the last tick */
 	volatile sig_atomic_t quit;
-	/* batch mode's snapshot and rows, brought up to date each interval */
-	struct ct_snap *batch_snap;
-	struct ct_rows batch_view;
 };
 
 struct probe_opts;
@@ -80,9 +77,5 @@ void app_stats(struct app *a, struct ct_stats *st);
 /* end the interval: drain, sweep when due, tick, a->stats of the interval
  * just ended */
 void app_end_interval(struct app *a);
-
-/* batch.c: print one interval as the options say. 0 or -errno (-EPIPE). */
-int batch_print(struct app *a);
-void batch_free(struct app *a);
 
 #endif

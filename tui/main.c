@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "batch.h"
 #include "connecttop.h"
 #include "probe.h"
 #include "prom.h"
@@ -468,6 +469,7 @@ int main(int argc, char **argv)
 {
 	struct probe_opts po = { 0 };
 	struct ct_view_ui *ui = NULL;
+	struct batch *batch = NULL;
 	struct epoll_event ev, evs[8];
 	struct sigaction sa = { 0 };
 	sigset_t mask;
@@ -610,6 +612,13 @@ int main(int argc, char **argv)
 		}
 		ev.data.fd = STDIN_FILENO;
 		epoll_ctl(epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+	} else if (!app.opt.quiet) {
+		batch = batch_new();
+		if (!batch) {
+			fprintf(stderr, "connecttop: out of memory\n");
+			probe_free(app.probe);
+			return 1;
+		}
 	}
 
 	while (!app.quit) {
@@ -637,7 +646,7 @@ int main(int argc, char **argv)
 				if (ui) {
 					view_tick(ui);
 				} else if (!app.opt.quiet) {
-					rc = batch_print(&app);
+					rc = batch_print(batch, &app);
 					if (rc) {
 						rc = output_error(rc);
 						goto out;
@@ -662,7 +671,7 @@ int main(int argc, char **argv)
 		probe_drain(app.probe,
 			    (long)(app.opt.ringbuf_bytes / (sizeof(struct ct_event) + 8)));
 		app_stats(&app, &app.stats);
-		rc = batch_print(&app);
+		rc = batch_print(batch, &app);
 		if (rc)
 			rc = output_error(rc);
 	}
@@ -677,7 +686,7 @@ out:
 		fprintf(stderr,
 			"connecttop: %llu reads of the ring buffer stopped on their budget\n",
 			(unsigned long long)probe_drains_cut(app.probe));
-	batch_free(&app);
+	batch_free(batch);
 	probe_free(app.probe);
 	prom_free(app.prom);
 	flows_free(app.flows);
