@@ -70,7 +70,7 @@ CT_LDFLAGS :=
 LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lncursesw) -lpthread
 endif
 
-CORE_SRCS := tui/row.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c
+CORE_SRCS := tui/row.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c
 APP_SRCS := $(CORE_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/termsave.c tui/names.c tui/batch.c
 APP_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(APP_SRCS)) $(OUTPUT)/terminfo.o
 # terminfo entries built in, for hosts without a terminfo database

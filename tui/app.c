@@ -7,63 +7,26 @@
 #include "app.h"
 
 #include <errno.h>
-#include <linux/types.h>
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 
-#include "connecttop.h"
+#include "decode.h"
 #include "names.h"
 #include "probe.h"
 #include "util.h"
 
-static void on_event(void *ctx, const struct ct_event *e)
+static void on_event(void *ctx, const void *data, size_t size)
 {
 	struct app *a = ctx;
 	struct ct_sample s;
-	uint16_t e_proto = e->proto;
-	size_t n;
 
-	memset(&s, 0, sizeof(s));
-	n = strnlen(e->comm, sizeof(e->comm));
-	memcpy(s.key.comm, e->comm, n); /* bytes after the NUL are not cleared by the kernel */
-	if (e->family == 2) {
-		memcpy(s.key.daddr, e->daddr, 4);
-		s.key.family = 4;
-	} else if (e->family == 1) {
-		/* --unix: the path follows (its size checked by probe.c) */
-		const struct ct_path *to = (const void *)(e + 1);
+	if (!decode_event(&a->dec, data, size, &s))
+		flows_add(a->flows, &s);
+}
 
-		ct_unix_key_set(s.key.daddr, ct_unix_path_id(to->path, to->len));
-		s.key.family = CT_FAMILY_UNIX;
-		e_proto = CT_PROTO_UNIX | (e->proto & 0xff);
-	} else {
-		memcpy(s.key.daddr, e->daddr, 16);
-		s.key.family = ct_addr_normalize(6, s.key.daddr);
-	}
-	s.key.dport = e->dport;
-	s.key.proto = e_proto;
-	s.ts_ns = e->ts_ns;
-	s.lat_ns = e->lat_ns;
-	s.start_ns = e->start_ns;
-	s.pid = e->tgid;
-	s.uid = e->uid;
-	s.ret = e->ret;
-	s.pending = !!(e->flags & CT_F_PENDING);
-	s.has_lat = !!(e->flags & CT_F_HANDSHAKE);
-	s.abandoned = !!(e->flags & CT_F_ABANDONED);
-	s.outcome = e->kind == CT_EV_OUTCOME;
-	if (s.outcome) {
-		a->outcomes++;
-	} else {
-		a->events++;
-		/* read a new pid's command line and cgroup now, while it
-		 * exists: a short-lived process is gone by the time its row is
-		 * looked at (cached per pid, so this is once per process) */
-		if (a->interactive || a->pids_early)
-			names_pid_seen(a->res, e->tgid, e->comm, e->cgroup_id);
-	}
-	flows_add(a->flows, &s);
+static void on_pid_seen(void *names, uint32_t pid, const char *comm, uint64_t cgroup_id)
+{
+	names_pid_seen(names, pid, comm, cgroup_id);
 }
 
 /* The longest a TCP handshake can take here: the kernel's SYN timeout for
@@ -90,6 +53,13 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 {
 	struct timespec mt, rt;
 
+	/* read a new pid's command line and cgroup now, while it exists: a
+	 * short-lived process is gone by the time its row is looked at
+	 * (cached per pid, so this is once per process) */
+	if (a->interactive || a->pids_early) {
+		a->dec.pid_seen = on_pid_seen;
+		a->dec.pid_ctx = a->res;
+	}
 	a->probe = probe_new(po, on_event, a, err, errlen);
 	if (!a->probe)
 		return -errno;
@@ -118,8 +88,8 @@ void app_stats(struct app *a, struct ct_stats *st)
 	if (a->probe)
 		probe_counters(a->probe, &c);
 	clock_gettime(CLOCK_REALTIME, &rt);
-	st->events = a->events;
-	st->outcomes = a->outcomes;
+	st->events = a->dec.events;
+	st->outcomes = a->dec.outcomes;
 	st->outcomes_late = c.outcomes_late;
 	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
 	st->missed = c.missed;
@@ -143,7 +113,8 @@ void app_end_interval(struct app *a)
 	flows_tick(a->flows, ct_now_ns());
 	app_stats(a, &a->stats);
 	a->stats.interval_s = flows_last_interval_s(a->flows);
-	a->stats.events_rate =
-		a->stats.interval_s > 0 ? (a->events - a->events_at_tick) / a->stats.interval_s : 0;
-	a->events_at_tick = a->events;
+	a->stats.events_rate = a->stats.interval_s > 0 ?
+				       (a->dec.events - a->events_at_tick) / a->stats.interval_s :
+				       0;
+	a->events_at_tick = a->dec.events;
 }

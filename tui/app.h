@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "decode.h"
 #include "export.h"
 #include "filter.h"
 #include "flows.h"
@@ -50,12 +51,12 @@ struct app {
 	struct ct_flows *flows;
 	struct probe *probe;
 	struct prom *prom;
-	struct names *res;	   /* names, command lines, cgroups */
-	int interactive;	   /* the view is up: read new pids' /proc at once */
-	int pids_early;		   /* the same for a batch filter with cgroup: terms */
-	uint64_t events, outcomes; /* since start */
-	uint64_t events_at_tick;   /* events when the last interval ended */
-	uint64_t start_ns;	   /* monotonic */
+	struct names *res;	 /* names, command lines, cgroups */
+	int interactive;	 /* the view is up: read new pids' /proc at once */
+	int pids_early;		 /* the same for a batch filter with cgroup: terms */
+	struct decoder dec;	 /* the events and outcomes since start */
+	uint64_t events_at_tick; /* events when the last interval ended */
+	uint64_t start_ns;	 /* monotonic */
 	/* in-flight sockets whose resolution was missed: looked for every
 	 * sweep_every_ns, those older than sweep_age_ns deleted */
 	uint64_t sweep_ns, sweep_every_ns, sweep_age_ns;

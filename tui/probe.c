@@ -163,12 +163,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct probe *p = ctx;
 
-	const struct ct_event *e = data;
-
-	/* a record from a different build: ignore it, do not misread it */
-	if (size < sizeof(*e) || (e->family == 1 && size < sizeof(*e) + sizeof(struct ct_path)))
-		return 0;
-	p->fn(p->ctx, e);
+	p->fn(p->ctx, data, size);
 	/* a negative return ends ring_buffer__consume() with this record
 	 * consumed: libbpf moves past a record before its callback runs */
 	if (--p->drain_left <= 0 ||
@@ -528,7 +523,7 @@ static void deliver_late(struct probe *p, uint64_t now_ns)
 		v.ev.ret = v.err;
 		v.ev.lat_ns = v.lat_ns;
 		v.ev.ts_ns = now_ns;
-		p->fn(p->ctx, &v.ev);
+		p->fn(p->ctx, &v.ev, sizeof(v.ev));
 		cur = NULL; /* from the first key again */
 	}
 }
@@ -576,7 +571,7 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 		v.ev.flags = 0;
 		v.ev.ret = -EINPROGRESS;
 		v.ev.ts_ns = now_ns;
-		p->fn(p->ctx, &v.ev);
+		p->fn(p->ctx, &v.ev, sizeof(v.ev));
 	}
 	free(stale);
 	p->swept += swept;
