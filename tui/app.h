@@ -44,6 +44,10 @@ struct options {
 	int force_hash;
 	int unix_socks; /* --unix */
 	int verbose;
+	/* the hidden options for the tests (--test-*) */
+	long inflight_max;     /* map of sockets in SYN_SENT, 0: the default */
+	double sweep_secs;     /* look for stale in-flight sockets this often */
+	double sweep_age_secs; /* stale past this age, 0: syn_age_limit_ns() */
 };
 
 struct app {
@@ -60,7 +64,7 @@ struct app {
 	/* in-flight sockets whose resolution was missed: looked for every
 	 * sweep_every_ns, those older than sweep_age_ns deleted */
 	uint64_t sweep_ns, sweep_every_ns, sweep_age_ns;
-	uint64_t sweep_age_override_ns; /* CONNECTTOP_SWEEP_AGE_SECS, or 0 */
+	uint64_t sweep_age_override_ns; /* --test-sweep-age-secs, or 0 */
 	int64_t mono_to_unix_ns;
 	struct ct_stats stats; /* as of the last tick */
 	volatile sig_atomic_t quit;

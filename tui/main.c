@@ -43,6 +43,7 @@ static struct app app = {
 		.ringbuf_bytes = 8 << 20,
 		.wakeup_bytes = 0, /* not given: derived from ringbuf_bytes */
 		.prom_max_series = 1000,
+		.sweep_secs = 10,
 	},
 };
 
@@ -60,6 +61,10 @@ enum {
 	OPT_NO_TASK_STORAGE,
 	OPT_PROBE,
 	OPT_UNIX,
+	/* for the tests only: not in --help or the man page */
+	OPT_TEST_INFLIGHT_MAX,
+	OPT_TEST_SWEEP_SECS,
+	OPT_TEST_SWEEP_AGE_SECS,
 };
 
 static const struct option long_opts[] = {
@@ -93,6 +98,12 @@ static const struct option long_opts[] = {
 	{ "no-task-storage", no_argument, NULL, OPT_NO_TASK_STORAGE },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "unix", no_argument, NULL, OPT_UNIX },
+	/* for the tests only, hidden (not in usage() or the man page): a small
+	 * map of sockets in SYN_SENT to fill, and sweeps more often for stale
+	 * entries of a younger age than a machine booted minutes ago has */
+	{ "test-inflight-max", required_argument, NULL, OPT_TEST_INFLIGHT_MAX },
+	{ "test-sweep-secs", required_argument, NULL, OPT_TEST_SWEEP_SECS },
+	{ "test-sweep-age-secs", required_argument, NULL, OPT_TEST_SWEEP_AGE_SECS },
 	{ 0 },
 };
 
@@ -356,6 +367,21 @@ static void parse_args(int argc, char **argv)
 		case OPT_PROBE:
 			probe_only = 1;
 			break;
+		case OPT_TEST_INFLIGHT_MAX:
+			o->inflight_max = num_arg("--test-inflight-max", optarg, 1, 1L << 22);
+			break;
+		case OPT_TEST_SWEEP_SECS:
+			if (ct_parse_double(optarg, 0.1, 3600, &o->sweep_secs))
+				die_usage(
+					"--test-sweep-secs '%s': expected a decimal number of seconds from 0.1 to 3600",
+					optarg);
+			break;
+		case OPT_TEST_SWEEP_AGE_SECS:
+			if (ct_parse_double(optarg, 0.1, 3600, &o->sweep_age_secs))
+				die_usage(
+					"--test-sweep-age-secs '%s': expected a decimal number of seconds from 0.1 to 3600",
+					optarg);
+			break;
 		case ':':
 			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -542,44 +568,13 @@ int main(int argc, char **argv)
 	po.force_hash = app.opt.force_hash;
 	po.unix_socks = app.opt.unix_socks;
 	po.verbose = app.opt.verbose;
-	{
-		/* the bound of the map of TCP sockets in SYN_SENT (the tests
-		 * make it small to fill it) */
-		const char *e = getenv("CONNECTTOP_INFLIGHT_MAX");
-		long n;
-
-		if (e && ct_parse_long(e, 1, 1L << 22, &n)) {
-			fprintf(stderr,
-				"connecttop: CONNECTTOP_INFLIGHT_MAX '%s': expected 1..4194304\n",
-				e);
-			return 2;
-		}
-		po.inflight_max = e ? (uint32_t)n : 0;
-	}
-	{
-		/* for tests: sweep more often */
-		const char *e = getenv("CONNECTTOP_SWEEP_SECS");
-		double secs = 10;
-
-		if (e && ct_parse_double(e, 0.1, 3600, &secs)) {
-			fprintf(stderr,
-				"connecttop: CONNECTTOP_SWEEP_SECS '%s': expected 0.1..3600\n", e);
-			return 2;
-		}
-		app.sweep_every_ns = secs * 1e9;
-		/* for tests: the age past which an entry is stale. An entry
-		 * can be no older than the machine's uptime: with the default
-		 * (314 s with tcp_syn_retries 6) a test could make none on a
-		 * machine booted minutes ago */
-		e = getenv("CONNECTTOP_SWEEP_AGE_SECS");
-		if (e && ct_parse_double(e, 0.1, 3600, &secs)) {
-			fprintf(stderr,
-				"connecttop: CONNECTTOP_SWEEP_AGE_SECS '%s': expected 0.1..3600\n",
-				e);
-			return 2;
-		}
-		app.sweep_age_override_ns = e ? secs * 1e9 : 0;
-	}
+	/* the bound of the map of TCP sockets in SYN_SENT (0: its default) */
+	po.inflight_max = (uint32_t)app.opt.inflight_max;
+	app.sweep_every_ns = app.opt.sweep_secs * 1e9;
+	/* An entry can be no older than the machine's uptime: with the
+	 * default (314 s with tcp_syn_retries 6) a test could make none on a
+	 * machine booted minutes ago */
+	app.sweep_age_override_ns = app.opt.sweep_age_secs * 1e9;
 	if (app_start(&app, &po, err, sizeof(err))) {
 		fprintf(stderr, "connecttop: %s\n", err);
 		return 1;
