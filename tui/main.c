@@ -47,6 +47,10 @@ static struct app app = {
 	},
 };
 
+/* --test-inflight-max: the most sockets in SYN_SENT the BPF map may be
+ * sized for (each takes about 150 bytes of kernel memory) */
+#define INFLIGHT_MAX_LIMIT (1L << 22)
+
 enum {
 	OPT_MAX_FLOWS = 256,
 	OPT_RINGBUF,
@@ -296,7 +300,7 @@ static void parse_args(int argc, char **argv)
 			o->filter_expr = optarg;
 			break;
 		case 'p':
-			o->pid = num_arg("-p", optarg, 1, 4194304);
+			o->pid = num_arg("-p", optarg, 1, CT_PID_MAX);
 			break;
 		case 'P':
 			o->port = num_arg("-P", optarg, 1, 65535);
@@ -368,7 +372,8 @@ static void parse_args(int argc, char **argv)
 			probe_only = 1;
 			break;
 		case OPT_TEST_INFLIGHT_MAX:
-			o->inflight_max = num_arg("--test-inflight-max", optarg, 1, 1L << 22);
+			o->inflight_max =
+				num_arg("--test-inflight-max", optarg, 1, INFLIGHT_MAX_LIMIT);
 			break;
 		case OPT_TEST_SWEEP_SECS:
 			if (ct_parse_double(optarg, 0.1, 3600, &o->sweep_secs))

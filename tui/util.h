@@ -9,6 +9,10 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* the highest pid there can be: the kernel's PID_MAX_LIMIT on 64-bit
+ * (include/linux/threads.h), for -p and pid: filter terms */
+#define CT_PID_MAX 4194304
+
 /*
  * Strict number parsing, the one parser of options and filter terms: the
  * whole string in decimal (digits, '-' only for a negative number; no
