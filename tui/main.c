@@ -185,6 +185,16 @@ static long num_arg(const char *opt, const char *v, long lo, long hi)
 	return n;
 }
 
+/* seconds from 0.1 to 3600: -d and the sweep's hidden options */
+static double secs_arg(const char *opt, const char *v)
+{
+	double secs;
+
+	if (ct_parse_double(v, 0.1, 3600, &secs))
+		die_usage("%s '%s': expected a decimal number of seconds from 0.1 to 3600", opt, v);
+	return secs;
+}
+
 static uint64_t size_arg(const char *opt, const char *v, uint64_t lo, uint64_t hi)
 {
 	uint64_t n;
@@ -267,10 +277,7 @@ static void parse_args(int argc, char **argv)
 			o->batch = 1;
 			break;
 		case 'd':
-			if (ct_parse_double(optarg, 0.1, 3600, &o->delay))
-				die_usage(
-					"-d '%s': expected a decimal number of seconds from 0.1 to 3600",
-					optarg);
+			o->delay = secs_arg("-d", optarg);
 			break;
 		case 'n':
 			o->iterations = num_arg("-n", optarg, 1, 1000000000L);
@@ -376,16 +383,10 @@ static void parse_args(int argc, char **argv)
 				num_arg("--test-inflight-max", optarg, 1, INFLIGHT_MAX_LIMIT);
 			break;
 		case OPT_TEST_SWEEP_SECS:
-			if (ct_parse_double(optarg, 0.1, 3600, &o->sweep_secs))
-				die_usage(
-					"--test-sweep-secs '%s': expected a decimal number of seconds from 0.1 to 3600",
-					optarg);
+			o->sweep_secs = secs_arg("--test-sweep-secs", optarg);
 			break;
 		case OPT_TEST_SWEEP_AGE_SECS:
-			if (ct_parse_double(optarg, 0.1, 3600, &o->sweep_age_secs))
-				die_usage(
-					"--test-sweep-age-secs '%s': expected a decimal number of seconds from 0.1 to 3600",
-					optarg);
+			o->sweep_age_secs = secs_arg("--test-sweep-age-secs", optarg);
 			break;
 		case ':':
 			die_usage("option '%s' needs a value", argv[optind - 1]);
