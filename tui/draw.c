@@ -15,7 +15,7 @@
 
 #include "export.h"
 #include "keys.h"
-#include "resolve.h"
+#include "names.h"
 #include "util.h"
 
 #define MIN_COLS 40
@@ -191,7 +191,7 @@ static const char *row_dest(struct draw_ctx *v, const struct ct_row *r, char *bu
 
 	ct_addr_str(r->key.family, r->key.daddr, buf, len);
 	if (v->s->names && r->key.family != CT_FAMILY_UNIX &&
-	    (name = resolve_host(v->res, r->key.family, r->key.daddr)))
+	    (name = names_host(v->res, r->key.family, r->key.daddr)))
 		return name;
 	return buf;
 }
@@ -200,7 +200,7 @@ static const char *row_port(struct draw_ctx *v, const struct ct_row *r, char *bu
 {
 	const char *name;
 
-	if (v->s->names && (name = resolve_service(v->res, r->key.dport, r->key.proto)))
+	if (v->s->names && (name = names_service(v->res, r->key.dport, r->key.proto)))
 		return name;
 	snprintf(buf, len, "%u", r->key.dport);
 	return buf;
@@ -318,10 +318,10 @@ static void draw_row(struct draw_ctx *v, int y, const struct ct_row *r, int sele
 			snprintf(buf, sizeof(buf), "%u", r->nflows);
 			break;
 		case C_USER:
-			s = resolve_user(v->res, r->uid);
+			s = names_user(v->res, r->uid);
 			break;
 		case C_CGROUP:
-			s = resolve_cgroup(v->res, r->pid, r->key.comm);
+			s = names_cgroup(v->res, r->pid, r->key.comm);
 			break;
 		case C_DEST:
 			s = row_dest(v, r, tmp, sizeof(tmp));
@@ -533,7 +533,7 @@ static void draw_details(struct draw_ctx *v)
 		snprintf(buf, sizeof(buf), "process %s  ->  %s%s %s   user %s",
 			 r->key.comm[0] ? comm : "*", r->key.family ? tmp : "*", port,
 			 r->key.proto ? ct_proto_name(r->key.proto, t1, sizeof(t1)) : "",
-			 resolve_user(v->res, r->uid));
+			 names_user(v->res, r->uid));
 	}
 	mvaddnstr(1, 1, buf, COLS - 2);
 	ct_rfc3339(r->first_ns + v->mono_to_unix_ns, t1, sizeof(t1));
@@ -622,9 +622,9 @@ static void draw_details(struct draw_ctx *v)
 	}
 	for (uint32_t i = 0; r->more->pids && i < r->npids && y < LINES - 1; i++, y++) {
 		snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i],
-			 resolve_cgroup(v->res, r->more->pids[i], r->key.comm));
+			 names_cgroup(v->res, r->more->pids[i], r->key.comm));
 		mvaddnstr(y, 1, buf, COLS - 2);
-		put_field(resolve_cmdline(v->res, r->more->pids[i], r->key.comm),
+		put_field(names_cmdline(v->res, r->more->pids[i], r->key.comm),
 			  COLS - getcurx(stdscr) - 1, 0);
 	}
 }

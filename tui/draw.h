@@ -24,7 +24,7 @@ struct draw_ctx {
 	int rows_valid;
 	int desc; /* the rows are in descending order */
 	const struct ct_stats *stats;
-	struct resolve *res; /* names, users, cgroups, command lines */
+	struct names *res; /* names, users, cgroups, command lines */
 	uint64_t up_secs;
 	int64_t mono_to_unix_ns;
 	const char *host, *kernel;

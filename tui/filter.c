@@ -226,9 +226,9 @@ bad_port:
 	}
 	if (!strncmp(w, "pid:", 4)) {
 		t->type = T_PID;
-		if (ct_parse_long(v, 1, 4194304, &t->lo)) {
-			snprintf(err, errlen, "bad pid in '%s': expected pid:N with N 1..4194304",
-				 w);
+		if (ct_parse_long(v, 1, CT_PID_MAX, &t->lo)) {
+			snprintf(err, errlen, "bad pid in '%s': expected pid:N with N 1..%d", w,
+				 CT_PID_MAX);
 			return -1;
 		}
 		return 0;

@@ -6,11 +6,13 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/perf_event.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -163,12 +165,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct probe *p = ctx;
 
-	const struct ct_event *e = data;
-
-	/* a record from a different build: ignore it, do not misread it */
-	if (size < sizeof(*e) || (e->family == 1 && size < sizeof(*e) + sizeof(struct ct_path)))
-		return 0;
-	p->fn(p->ctx, e);
+	p->fn(p->ctx, data, size);
 	/* a negative return ends ring_buffer__consume() with this record
 	 * consumed: libbpf moves past a record before its callback runs */
 	if (--p->drain_left <= 0 ||
@@ -190,7 +187,7 @@ static int privileged(void)
 		if (sscanf(line, "CapEff: %llx", &caps) == 1)
 			break;
 	fclose(f);
-	return (caps >> 21 & 1) || ((caps >> 38 & 1) && (caps >> 39 & 1));
+	return (caps >> CAP_SYS_ADMIN & 1) || ((caps >> CAP_BPF & 1) && (caps >> CAP_PERFMON & 1));
 }
 
 static const char *perm_hint(void)
@@ -317,7 +314,9 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	p->skel->rodata->self_tgid = o->self_tgid;
 	p->skel->rodata->filter_tgid = o->filter_tgid;
 	p->skel->rodata->filter_port = o->filter_port;
-	p->skel->rodata->filter_family = o->filter_family == 4 ? 2 : o->filter_family == 6 ? 10 : 0;
+	p->skel->rodata->filter_family = o->filter_family == 4 ? AF_INET :
+					 o->filter_family == 6 ? AF_INET6 :
+								 0;
 	p->skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	p->skel->rodata->connect_nr = __NR_connect;
 	p->skel->rodata->getsockopt_nr = __NR_getsockopt;
@@ -528,7 +527,7 @@ static void deliver_late(struct probe *p, uint64_t now_ns)
 		v.ev.ret = v.err;
 		v.ev.lat_ns = v.lat_ns;
 		v.ev.ts_ns = now_ns;
-		p->fn(p->ctx, &v.ev);
+		p->fn(p->ctx, &v.ev, sizeof(v.ev));
 		cur = NULL; /* from the first key again */
 	}
 }
@@ -576,7 +575,7 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 		v.ev.flags = 0;
 		v.ev.ret = -EINPROGRESS;
 		v.ev.ts_ns = now_ns;
-		p->fn(p->ctx, &v.ev);
+		p->fn(p->ctx, &v.ev, sizeof(v.ev));
 	}
 	free(stale);
 	p->swept += swept;

@@ -26,8 +26,9 @@ struct probe_opts {
 	int verbose;	       /* libbpf's debug output to stderr (before the screen is up) */
 };
 
-/* called for each event, with its size already checked */
-typedef void (*probe_event_fn)(void *ctx, const struct ct_event *e);
+/* called for each ring buffer record (a struct ct_event, with --unix maybe
+ * followed by a struct ct_path), of size bytes, not checked (decode.h) */
+typedef void (*probe_event_fn)(void *ctx, const void *data, size_t size);
 
 struct probe;
 

@@ -399,3 +399,11 @@ uint64_t ct_hash(const void *data, size_t len)
 	h ^= h >> 33;
 	return h;
 }
+
+uint64_t ct_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}

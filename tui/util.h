@@ -9,6 +9,10 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* the highest pid there can be: the kernel's PID_MAX_LIMIT on 64-bit
+ * (include/linux/threads.h), for -p and pid: filter terms */
+#define CT_PID_MAX 4194304
+
 /*
  * Strict number parsing, the one parser of options and filter terms: the
  * whole string in decimal (digits, '-' only for a negative number; no
@@ -71,6 +75,9 @@ void ct_unix_key_set(uint8_t daddr[16], uint32_t id);
 
 /* RFC 3339 UTC time with milliseconds, e.g. 2026-11-24T22:50:01.123Z */
 void ct_rfc3339(uint64_t unix_ns, char *buf, size_t len);
+
+/* ns on CLOCK_MONOTONIC, the clock of the BPF side's timestamps */
+uint64_t ct_now_ns(void);
 
 /* 64-bit hash of a byte string (FNV-1a folded with a final mix). */
 uint64_t ct_hash(const void *data, size_t len);

@@ -19,6 +19,7 @@
 #include "draw.h"
 #include "export.h"
 #include "keys.h"
+#include "names.h"
 #include "term.h"
 #include "timing.h"
 #include "ui_state.h"
@@ -26,7 +27,7 @@
 
 struct ct_view_ui {
 	struct app *a;
-	struct resolve *res;
+	struct names *res;
 	struct ct_snap *snap; /* what is shown: the latest, or the frozen one */
 	struct ct_rows rows;  /* derived from snap in the grouping shown (rows_group) */
 	/* the other groupings once shown, kept up to date with each refresh
@@ -45,7 +46,7 @@ struct ct_view_ui {
 /* one refresh took from t0 to now */
 static void timed(struct ct_view_ui *v, enum timing_kind k, uint64_t t0)
 {
-	timing_add(v->timing, k, app_now_ns() - t0, v->snap ? v->snap->n : 0);
+	timing_add(v->timing, k, ct_now_ns() - t0, v->snap ? v->snap->n : 0);
 }
 
 /* the details pane's row lies past the rows put in order (it fell in the
@@ -107,7 +108,7 @@ static void take_snapshot(struct ct_view_ui *v)
 	/* the rows point into the snapshot whose buffers are about to be reused */
 	v->rows.n = v->rows.sorted = 0;
 	v->rows_valid = 0;
-	s = snap_refresh(v->a->flows, app_now_ns(), v->s.frozen ? NULL : v->snap);
+	s = snap_refresh(v->a->flows, ct_now_ns(), v->s.frozen ? NULL : v->snap);
 	if (!v->s.frozen)
 		v->snap = NULL;
 
@@ -147,7 +148,7 @@ static void draw(struct ct_view_ui *v)
 	d->desc = ct_sort_default_desc(v->s.sort) ^ v->s.reverse;
 	d->stats = &v->a->stats;
 	d->res = v->res;
-	d->up_secs = (app_now_ns() - v->a->start_ns) / 1000000000ULL;
+	d->up_secs = (ct_now_ns() - v->a->start_ns) / 1000000000ULL;
 	d->mono_to_unix_ns = v->a->mono_to_unix_ns;
 	d->host = v->host;
 	d->kernel = v->kernel;
@@ -168,8 +169,8 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 		.delay = a->opt.delay,
 		.names = a->opt.names,
 		.filter_expr = a->opt.filter_expr,
-		.cgroup_fn = app_cgroup_of,
-		.cgroup_ctx = a,
+		.cgroup_fn = names_cgroup_of,
+		.cgroup_ctx = a->res,
 	};
 
 	if (!v) {
@@ -223,7 +224,7 @@ void view_free(struct ct_view_ui *v)
 static void prepare_kept(struct ct_view_ui *v)
 {
 	struct ui_state *o = &v->s;
-	uint64_t t0 = app_now_ns();
+	uint64_t t0 = ct_now_ns();
 
 	if (!v->snap)
 		return;
@@ -242,7 +243,7 @@ static void prepare_kept(struct ct_view_ui *v)
 
 void view_tick(struct ct_view_ui *v)
 {
-	uint64_t t0 = app_now_ns();
+	uint64_t t0 = ct_now_ns();
 
 	if (!v->s.frozen)
 		take_snapshot(v);
@@ -334,7 +335,7 @@ static int apply(struct ct_view_ui *v, unsigned todo)
 int view_input(struct ct_view_ui *v)
 {
 	int ch, quit = 0, keys = 0;
-	uint64_t t0 = app_now_ns();
+	uint64_t t0 = ct_now_ns();
 
 	while (!quit && (ch = keys_read()) != KEYS_NONE) {
 		struct keys_ctx k = {
