@@ -21,6 +21,7 @@
 
 #include "connecttop.h"
 #include "connecttop.skel.h"
+#include "util.h"
 
 #define TRACEFS_MAGIC 0x74726163
 
@@ -74,14 +75,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (verbose)
 		return vfprintf(stderr, fmt, ap);
 	return 0;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static const char *const tracefs_dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
@@ -169,7 +162,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	/* a negative return ends ring_buffer__consume() with this record
 	 * consumed: libbpf moves past a record before its callback runs */
 	if (--p->drain_left <= 0 ||
-	    (!(p->drain_left % DRAIN_CLOCK_EVERY) && mono_ns() >= p->drain_deadline_ns))
+	    (!(p->drain_left % DRAIN_CLOCK_EVERY) && ct_now_ns() >= p->drain_deadline_ns))
 		return -EAGAIN;
 	return 0;
 }
@@ -286,7 +279,7 @@ static void path_name(char *buf, size_t len, int tracefs, int task_calls)
 struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err,
 			size_t errlen)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = ct_now_ns();
 	struct probe *p;
 	const char *tracefs = NULL;
 	int rc;
@@ -419,7 +412,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 		goto fail;
 	}
 	p->ncpus = libbpf_num_possible_cpus();
-	p->attach_ns = mono_ns() - t0;
+	p->attach_ns = ct_now_ns() - t0;
 	return p;
 fail:
 	probe_free(p);
@@ -448,7 +441,7 @@ int probe_drain(struct probe *p, long max)
 	int rc;
 
 	p->drain_left = max > 0 ? max : DRAIN_RECORDS;
-	p->drain_deadline_ns = max > 0 ? UINT64_MAX : mono_ns() + DRAIN_NS;
+	p->drain_deadline_ns = max > 0 ? UINT64_MAX : ct_now_ns() + DRAIN_NS;
 	rc = ring_buffer__consume(p->rb);
 	if (rc == -EAGAIN) {
 		p->drains_cut++;
