@@ -52,36 +52,6 @@ static const enum field group_fields[GROUP_MAX][20] = {
 	[GROUP_PORT] = { F_DPORT, F_PROTO, F_FLOWS, F_PIDS, COMMON },
 };
 
-const char *ct_proto_name(unsigned proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 136:
-		return "udplite";
-	case 262:
-		return "mptcp";
-	case 1:
-		return "icmp";
-	case 58:
-		return "icmpv6";
-	case CT_PROTO_UNIX | 1: /* the names ss(8) shows */
-		return "u_str";
-	case CT_PROTO_UNIX | 2:
-		return "u_dgr";
-	case CT_PROTO_UNIX | 5:
-		return "u_seq";
-	}
-	if (CT_PROTO_IS_UNIX(proto)) {
-		snprintf(buf, len, "unix-%u", proto & 0xff);
-		return buf;
-	}
-	snprintf(buf, len, "ipproto-%u", proto);
-	return buf;
-}
-
 const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len)
 {
 	const struct ct_errcount *best = NULL;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "row.h"
 #include "util.h"
 
 #define PID_SETS 2048 /* of PID_WAYS entries: a pid goes in set pid % PID_SETS */
@@ -86,9 +87,10 @@ static void load_services(struct names *r)
 		    port > 65535)
 			continue;
 		struct serv *s = &r->servs[r->nservs++];
+		long pr = ct_proto_of_name(proto);
 
 		s->port = port;
-		s->proto = !strcmp(proto, "tcp") ? 6 : !strcmp(proto, "udp") ? 17 : 0;
+		s->proto = pr > 0 ? pr : 0;
 		ct_sanitize(name, strlen(name), s->name, sizeof(s->name));
 	}
 	fclose(f);
