@@ -49,7 +49,7 @@ for f in a b; do
 	check "$f: abstract name with @" "[{\"daddr\":\"@ct-e2e-$$\",\"dport\":0,\"proto\":\"u_str\",\"family\":\"unix\",\"count\":6,\"results\":$(res 6 0 0 0 0 0),\"errors\":{},\"lat_p50_us\":null}]" "$(row "$J" uxabs)"
 	check "$f: abstract, nobody bound: refused" 4 "$(rowsum "$J" uxabsref .results.refused)"
 	check "$f: datagram" "[{\"daddr\":\"$D/dg\",\"dport\":0,\"proto\":\"u_dgr\",\"family\":\"unix\",\"count\":9,\"results\":$(res 9 0 0 0 0 0),\"errors\":{},\"lat_p50_us\":null}]" "$(row "$J" uxdgram)"
-	check "$f: hostile path escaped" "$D/q\"uo\\te\\x0anl,x 3" "$(last_json "$J" | jq -r '.rows[] | select(.comm == "uxhostile") | "\(.daddr) \(.count)"')"
+	check "$f: hostile path escaped" "$D/q\"uo\\\\te\\x0anl,x 3" "$(last_json "$J" | jq -r '.rows[] | select(.comm == "uxhostile") | "\(.daddr) \(.count)"')"
 	check "$f: 107-byte path whole" "$LONG 2" "$(last_json "$J" | jq -r '.rows[] | select(.comm == "uxlong") | "\(.daddr) \(.count)"')"
 	check "$f: 3 processes, one flow" "1 30 3" "$(last_json "$J" | jq -r '[.rows[] | select(.comm == "uxprocs")] | "\(length) \(.[0].count) \(.[0].pids)"')"
 	check "$f: TCP still traced beside" 5 "$(rowsum "$J" uxtcp .results.refused)"
