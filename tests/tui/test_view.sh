@@ -556,6 +556,21 @@ else
 	fail "hostile name: shown escaped" "$(tui_rows "$SCR" | head -10 | tr '\n' '|')"
 fi
 
+# --- invisible characters and a backslash: U+200B, U+FEFF would show nothing ---------------
+inv=$(printf '%s\\\342\200\213z\357\273\277' "$T")
+lg -c "$inv" udp "$A.6" $((B + 8)) 9
+tui_keys 2
+tui_wait_fixed "view process" 3
+inv_name="$T\\\\\\u200bz\\ufeff"
+if tui_wait_fixed "$inv_name" 4; then
+	check "invisible name: escaped, one line, with its columns" "$inv_name 1 1 9" "$(tui_row "$SCR" "$inv_name" | awk '{print $1, $2, $3, $5}')"
+	check "invisible name: no raw U+200B or U+FEFF on the screen" 0 "$(grep -c $'\342\200\213\|\357\273\277' <<<"$SCR")"
+else
+	fail "invisible name: escaped" "$(tui_rows "$SCR" | grep -F "$T" | head -5 | tr '\n' '|')"
+fi
+tui_keys 1
+tui_wait_fixed "view flow" 3
+
 # other traffic on this machine can fill the flow table (32768 flows) and evict this run's
 ev=$(tui_line "$(tui_screen)" 1 | grep -oE 'evicted [0-9]+' | awk '{print $2}')
 [ "${ev:-0}" -gt 0 ] && echo "# note: $ev flows were evicted during this run (other traffic on the machine): a row that went missing may come from that"
