@@ -457,12 +457,6 @@ static void arm_timer(int tfd, double secs)
 	timerfd_settime(tfd, 0, &its, NULL);
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	app.quit = 1;
-}
-
 /* the last write's error (0: it worked), for saying when writes start
  * failing and when they work again, not at every interval */
 static int prom_last_err;
@@ -558,18 +552,20 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* signals: handlers (so that a SIGINT ignored by a parent shell is
-	 * caught again) and, blocked, read through a signalfd in the loop */
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* signals: blocked and read through a signalfd in the loop. An
+	 * ignored signal is discarded, not queued: SIG_DFL again (after the
+	 * block, so that it stays pending) for a SIGINT a parent shell had
+	 * ignored (a job started with &) */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	po.self_tgid = app.opt.include_self ? 0 : (uint32_t)getpid();
