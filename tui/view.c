@@ -422,6 +422,10 @@ static const char *row_dest(struct ct_view_ui *v, const struct ct_row *r, char *
 	const char *name;
 
 	ct_addr_str(r->key.family, r->key.daddr, buf, len);
+	if (r->key.family == CT_FAMILY_FOLDED) { /* with the flows folded in */
+		snprintf(buf, len, "*(%u)", r->more->folded);
+		return buf;
+	}
 	if (v->names && r->key.family != CT_FAMILY_UNIX &&
 	    (name = resolve_host(v->res, r->key.family, r->key.daddr)))
 		return name;
@@ -1158,6 +1162,7 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	flows_set_keep(a->flows, filter_keeps, v->filter); /* the rows shown outlive a flood */
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
@@ -1206,6 +1211,7 @@ void view_free(struct ct_view_ui *v)
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
 		rows_free(&v->kept[g]);
 	snap_free(v->snap);
+	flows_set_keep(v->a->flows, NULL, NULL);
 	filter_free(v->filter);
 	free(v->filter_text);
 	free(v->filter_edit);
@@ -1362,6 +1368,7 @@ static void apply_filter_text(struct ct_view_ui *v, const char *text)
 		return;
 	}
 	v->filter_error[0] = 0;
+	flows_set_keep(v->a->flows, filter_keeps, f);
 	filter_free(v->filter);
 	filter_set_cgroup_fn(f, app_cgroup_of, v->a);
 	v->filter = f;

@@ -99,7 +99,7 @@ static void out_free(struct out *o)
 static const char *const csv_header_flow =
 	"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,results.refused,"
 	"results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,"
-	"lat_max_us,first_seen,last_seen\n";
+	"lat_max_us,first_seen,last_seen,folded\n";
 
 static void test_json_csv(void)
 {
@@ -108,7 +108,7 @@ static void test_json_csv(void)
 	CHECK_S("json.flow_bytes",
 		"{\"version\":1,\"time\":\"" TIME_NOW
 		"\",\"interval_s\":2.000,\"group\":\"flow\",\"events\":4,"
-		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
+		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"folded\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"daddr\":\"10.0.0.1\",\"dport\":443,"
 		"\"proto\":\"tcp\",\"family\":\"ipv4\",\"count\":3,\"interval_count\":3,\"rate\":1.50,"
 		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0,\"abandoned\":0},"
@@ -123,11 +123,11 @@ static void test_json_csv(void)
 	CHECK_S("csv.flow_bytes",
 		"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,"
 		"results.refused,results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,"
-		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen\n" TIME_NOW
+		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen,folded\n" TIME_NOW
 		",curl,4242,1,1000,10.0.0.1,443,tcp,ipv4,3,3,1.50,2,1,0,0,0,0,0,ECONNREFUSED=1,1000,1000,1000,"
-		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z\n" TIME_NOW
+		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z,0\n" TIME_NOW
 		",wget,77,1,0,fd00::1,80,tcp,ipv6,1,1,0.50,0,0,1,0,0,0,0,ETIMEDOUT=1,,,,"
-		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z\n",
+		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z,0\n",
 		o.csv);
 	out_free(&o);
 
@@ -190,7 +190,7 @@ static void test_json_csv(void)
 					"count,interval_count,rate,results.ok,results.refused,"
 					"results.timeout,results.unreachable,results.pending,"
 					"results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,lat_max_us,"
-					"first_seen,last_seen\n");
+					"first_seen,last_seen,folded\n");
 
 			export_csv_header(mem_open(&m), g);
 			h = mem_close(&m);
@@ -208,7 +208,7 @@ static void test_json_csv(void)
 	CHECK_S("json.process_bytes",
 		"{\"version\":1,\"time\":\"" TIME_NOW
 		"\",\"interval_s\":2.000,\"group\":\"process\",\"events\":4,"
-		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
+		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"folded\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"flows\":1,\"count\":3,"
 		"\"interval_count\":3,\"rate\":1.50,"
 		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0,\"abandoned\":0},"
@@ -321,7 +321,7 @@ static void test_parse_with_jq(void)
 		r);
 	free(r);
 	CHECK("csv.rectangular", csv_rectangular(o.csv, &fields));
-	CHECK_I("csv.fields", 25, fields);
+	CHECK_I("csv.fields", 26, fields);
 	out_free(&o);
 	for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
 		o = render("curl", 4, g);
