@@ -167,7 +167,7 @@ static int one_connect(void)
 		struct sockaddr_storage to = opt.sa;
 		unsigned long i = atomic_fetch_add(&scan_next, 1) % (unsigned long)opt.scan;
 		uint16_t *port = to.ss_family == AF_INET ? &((struct sockaddr_in *)&to)->sin_port :
-							    &((struct sockaddr_in6 *)&to)->sin6_port;
+							   &((struct sockaddr_in6 *)&to)->sin6_port;
 
 		*port = htons((uint16_t)(ntohs(*port) + i));
 		rc = connect(fd, (struct sockaddr *)&to, opt.salen);

@@ -44,7 +44,8 @@ int filter_match(const struct ct_filter *f, const struct ct_row *r);
 int filter_empty(const struct ct_filter *f);
 /* A flows_keep_fn (flows.h) for the filter f (a struct ct_filter *): the
  * rows it matches are kept; NULL or an empty filter keeps nothing, which
- * leaves eviction to recency and use alone. */
+ * leaves eviction to recency and use alone (better not set at all then: the
+ * table builds a row for each candidate it asks about). */
 int filter_keeps(void *f, const struct ct_row *r);
 /* how cgroup: terms learn a pid's cgroup (the owner keeps ctx alive) */
 typedef const char *(*filter_cgroup_fn)(void *ctx, unsigned pid, const char *comm);

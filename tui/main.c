@@ -647,7 +647,7 @@ int main(int argc, char **argv)
 	}
 	/* the flows the output shows outlive a flood of others (the view
 	 * sets its own filter) */
-	if (!app.interactive)
+	if (!app.interactive && !filter_empty(app.opt.filter))
 		flows_set_keep(app.flows, filter_keeps, app.opt.filter);
 	if (app.opt.prom_path || app.opt.format == FMT_PROM) {
 		app.prom = prom_new(app.flows, app.opt.prom_max_series);

@@ -1162,7 +1162,8 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
-	flows_set_keep(a->flows, filter_keeps, v->filter); /* the rows shown outlive a flood */
+	/* the rows shown outlive a flood */
+	flows_set_keep(a->flows, filter_empty(v->filter) ? NULL : filter_keeps, v->filter);
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
@@ -1368,7 +1369,7 @@ static void apply_filter_text(struct ct_view_ui *v, const char *text)
 		return;
 	}
 	v->filter_error[0] = 0;
-	flows_set_keep(v->a->flows, filter_keeps, f);
+	flows_set_keep(v->a->flows, filter_empty(f) ? NULL : filter_keeps, f);
 	filter_free(v->filter);
 	filter_set_cgroup_fn(f, app_cgroup_of, v->a);
 	v->filter = f;
