@@ -57,6 +57,8 @@ static const enum field group_fields[GROUP_MAX][20] = {
 const char *ct_proto_name(unsigned proto, char *buf, size_t len)
 {
 	switch (proto) {
+	case 0: /* a (process, *) row's: any */
+		return "*";
 	case 6:
 		return "tcp";
 	case 17:

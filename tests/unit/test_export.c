@@ -764,6 +764,52 @@ static void test_pending_age(void)
 	flows_free(t);
 }
 
+/* A (process, *) row: its destination "*" with the flows folded into it,
+ * in every format; its header count. */
+static void test_folded(void)
+{
+	struct ct_flows *t = flows_new(2);
+	struct ct_stats st = stats();
+	struct ct_snap *s;
+	struct ct_rows v;
+	struct ck_mem m;
+	char *json, *csv, *tab;
+
+	flows_tick(t, T0);
+	for (int i = 0; i < 5; i++) /* 3 one-offs go to (scan, *) */
+		add_n(t, key("scan", "10.0.0.1", 1 + i, P_UDP), 1, T0 + i, 9, 0);
+	s = snap_new(t, T0 + NS_PER_S);
+	st.evicted = flows_evicted(t);
+	st.folded = flows_folded(t);
+	st.flows = flows_count(t);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
+	export_json(mem_open(&m), &v, GROUP_FLOW, &st);
+	json = mem_close(&m);
+	export_csv(mem_open(&m), &v, GROUP_FLOW, &st);
+	csv = mem_close(&m);
+	export_table(mem_open(&m), &v, GROUP_FLOW, &st, 0);
+	tab = mem_close(&m);
+	ck_contains("folded.json_header", json, "\"evicted\":3,\"folded\":3,\"flows\":2,");
+	ck_contains(
+		"folded.json_row", json,
+		"{\"comm\":\"scan\",\"pid\":9,\"pids\":1,\"uid\":1000,\"daddr\":\"*\",\"dport\":0,");
+	ck_contains("folded.json_family", json, "\"family\":\"*\",\"count\":3,");
+	ck_contains("folded.json_folded_last", json, "Z\",\"folded\":3}");
+	CHECK("folded.json_only_on_its_row",
+	      strstr(json, "\"folded\":") &&
+		      !strstr(strstr(json, "\"folded\":3}") + 1, "\"folded\""));
+	ck_contains("folded.csv_row", csv, ",scan,9,1,1000,*,0,*,*,3,");
+	ck_contains("folded.csv_folded", csv, "Z,3\n");
+	ck_contains("folded.csv_others_0", csv, "Z,0\n");
+	ck_contains("folded.table_dest", tab, "*(3)");
+	free(json);
+	free(csv);
+	free(tab);
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t);
+}
+
 int main(void)
 {
 	test_json_csv();
@@ -773,5 +819,6 @@ int main(void)
 	test_table();
 	test_write_errors();
 	test_atomic();
+	test_folded();
 	return ck_done();
 }
