@@ -57,7 +57,9 @@ void flows_set_evict_cb(struct ct_flows *t, flows_evict_fn fn, void *ctx);
  * until the next call; NULL fn keeps nothing. Flows kept so far are looked
  * at again under the new predicate. */
 void flows_set_keep(struct ct_flows *t, flows_keep_fn fn, void *ctx);
-/* Account one event. Never allocates except for a new flow or a new pid. */
+/* Account one event. Never allocates except for a new flow, a new pid, or
+ * what a flow folded into its (process, *) row brings (a histogram, pids,
+ * connects in flight). */
 void flows_add(struct ct_flows *t, const struct ct_sample *s);
 /* End the current interval at now_ns (monotonic): rates and history move on. */
 void flows_tick(struct ct_flows *t, uint64_t now_ns);
