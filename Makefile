@@ -230,9 +230,20 @@ install: all
 	install -D -m 0755 $(OUTPUT)/connecttop $(DESTDIR)$(PREFIX)/sbin/connecttop
 	install -D -m 0644 man/connecttop.8 $(DESTDIR)$(PREFIX)/share/man/man8/connecttop.8
 
-# regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel's BTF
+# regenerate vmlinux/$(ARCH)/vmlinux.h: from the running kernel's BTF, or
+# for a cross build (make vmlinux ARCH=arm64) from the BTF in the image of
+# bookworm's cloud kernel of that arch, as the kernel matrix fetches and
+# verifies it (the same bytes as its /sys/kernel/btf/vmlinux once booted)
+VMLINUX_KERNEL := bookworm-$(call debarch,$(ARCH))
 vmlinux:
+ifeq ($(ARCH),$(HOST_ARCH))
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+else
+	tests/vm/fetch-kernels.sh $(VMLINUX_KERNEL)
+	mkdir -p $(OUTPUT)
+	sh vmlinux/btf-from-image.sh $${CT_CACHE:-.cache/vm}/kernels/$(VMLINUX_KERNEL)/vmlinuz $(OUTPUT)/vmlinux.btf
+	$(BPFTOOL) btf dump file $(OUTPUT)/vmlinux.btf format c > vmlinux/$(ARCH)/vmlinux.h
+endif
 
 # kernel style, .clang-format (clang-format 14, as bookworm ships it)
 FORMAT_SRCS = $(wildcard tui/*.c tui/*.h bpf/*.c bpf/*.h tests/*.c tests/unit/*.c tests/unit/*.h tests/bench/*.c)
