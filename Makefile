@@ -226,6 +226,23 @@ screenshots: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/tui/screenshots.sh
 
+# The release: both static binaries, named by Debian architecture (uname -m
+# x86_64 is amd64, aarch64 is arm64), the man page and their SHA256SUMS, in
+# one folder to copy to a host (sha256sum -c --ignore-missing SHA256SUMS
+# there checks the one copied)
+DIST := .output/dist
+DIST_BINS := connecttop-$(call debarch,$(HOST_ARCH)) connecttop-$(call debarch,$(CROSS_ARCH))
+dist: deps cross-deps
+	$(Q)$(MAKE) --no-print-directory STATIC=1 all
+	$(Q)$(MAKE) --no-print-directory STATIC=1 ARCH=$(CROSS_ARCH) all
+	$(call msg,DIST,$(DIST))
+	$(Q)rm -rf $(DIST) && mkdir -p $(DIST)
+	$(Q)cp .output/connecttop $(DIST)/connecttop-$(call debarch,$(HOST_ARCH))
+	$(Q)cp .output/$(CROSS_ARCH)/connecttop $(DIST)/connecttop-$(call debarch,$(CROSS_ARCH))
+	$(Q)cp man/connecttop.8 $(DIST)/
+	$(Q)cd $(DIST) && sha256sum $(DIST_BINS) connecttop.8 >SHA256SUMS
+	$(Q)cd $(DIST) && for f in $(DIST_BINS); do printf '  %-8s %s: %s bytes\n' SIZE $(DIST)/$$f "$$(stat -c %s $$f)"; done
+
 install: all
 	install -D -m 0755 $(OUTPUT)/connecttop $(DESTDIR)$(PREFIX)/sbin/connecttop
 	install -D -m 0644 man/connecttop.8 $(DESTDIR)$(PREFIX)/share/man/man8/connecttop.8
