@@ -9,6 +9,9 @@
 #                    its libbpf debug lines only when it failed)
 #   ### probe        `connecttop --probe` output, then "rc=N"
 #   ### version      `connecttop --version -v` output, then "rc=N"
+#   ### raw          a second run, --raw-syscalls (the fallback without
+#                    tracefs): "rc=N", its attached line, its loads' lines,
+#                    its JSON lines
 #   ### json         connecttop's stdout (one JSON object per line)
 #   ### end
 # Exits 0 when every program exited 0 (check.sh judges the output itself).
@@ -32,16 +35,20 @@ uname -r
 timeout 60 connecttop -v --unix -b -o json -d 1 -n 5 >"$out" 2>"$err" &
 ct=$!
 
-# Wait until connecttop has attached: its first interval line shows that.
-# Load made before that would be missed. At least 1.5 s, at most CT_ATTACH_WAIT.
-sleep 1.5
-i=0
-max=$((${CT_ATTACH_WAIT:-30} * 10))
-while [ ! -s "$out" ] && kill -0 "$ct" 2>/dev/null && [ "$i" -lt "$max" ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-waited="$(((15 + i) / 10)).$(((15 + i) % 10))"
+# Wait until connecttop ($1: its pid, $2: its output) has attached: its
+# first interval line shows that. Load made before that would be missed. At
+# least 1.5 s, at most CT_ATTACH_WAIT; sets waited.
+attach_wait() {
+	sleep 1.5
+	i=0
+	max=$((${CT_ATTACH_WAIT:-30} * 10))
+	while [ ! -s "$2" ] && kill -0 "$1" 2>/dev/null && [ "$i" -lt "$max" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	waited="$(((15 + i) / 10)).$(((15 + i) % 10))"
+}
+attach_wait "$ct" "$out"
 
 load() {
 	comm=$1
@@ -92,8 +99,32 @@ timeout 30 connecttop --version -v 2>&1
 vrc=$?
 echo "rc=$vrc"
 [ "$vrc" = 0 ] || rc=1
+# The raw syscall fallback, which a host without tracefs gets: the arch's
+# syscall numbers and argument registers in raw_tp sys_enter/sys_exit
+# (connect's three, getsockopt's four: -N reads SO_ERROR)
+: >"$lg"
+rout=$W/ct-raw.json
+rerr=$W/ct-raw-err.txt
+timeout 60 connecttop -v --raw-syscalls -b -o json -d 1 -n 3 >"$rout" 2>"$rerr" &
+ct=$!
+attach_wait "$ct" "$rout"
+if kill -0 "$ct" 2>/dev/null; then
+	load vmracc accept 127.0.0.1 7011 20
+	load vmrref refuse 127.0.0.1 7012 10
+	load vmrnb -N refuse 127.0.0.1 7013 10
+else
+	echo "guest: connecttop --raw-syscalls exited before the load started" >>"$lg"
+fi
+wait "$ct"
+rrc=$?
+[ "$rrc" = 0 ] || rc=1
+echo "### raw"
+echo "rc=$rrc"
+grep '^connecttop: attached' "$rerr"
+[ "$rrc" = 0 ] || grep -v '^connecttop: attached' "$rerr" | tail -n 40
+cat "$lg" "$rout"
 echo "### json"
 cat "$out"
 echo "### end"
-rm -f "$out" "$err" "$lg"
+rm -f "$out" "$err" "$lg" "$rout" "$rerr"
 exit $rc
