@@ -281,8 +281,10 @@ fetch_one() {
 			sort -k1,1Vr -u | download_first "$tmp/bb" busybox-static
 		dpkg-deb -x "$tmp"/bb/busybox-static_*.deb "$tmp/bbx" || die "$name: dpkg-deb -x busybox-static failed"
 		# /usr/bin from trixie on (merged /usr)
-		cp "$(ls "$tmp"/bbx/bin/busybox "$tmp"/bbx/usr/bin/busybox 2>/dev/null | head -n1)" "$out.new/busybox" ||
-			die "$name: no /bin/busybox or /usr/bin/busybox in busybox-static"
+		for bb in "$tmp"/bbx/bin/busybox "$tmp"/bbx/usr/bin/busybox; do
+			[ -f "$bb" ] && break
+		done
+		cp "$bb" "$out.new/busybox" || die "$name: no /bin/busybox or /usr/bin/busybox in busybox-static"
 	fi
 	cfg=$(ls "$tmp"/x/boot/config-* 2>/dev/null | head -n1)
 	[ -n "$cfg" ] && cp "$cfg" "$out.new/config"

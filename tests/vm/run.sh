@@ -100,6 +100,7 @@ trap 'echo "${0##*/}: interrupted" >&2; exit 130' INT TERM HUP
 t_all=$(now_ms)
 # $1 arch (amd64, arm64), $2 connecttop, $3 loadgen (empty: the default);
 # sets bins_ARCH to the binaries for that arch's guests, or fails setup
+# shellcheck disable=SC2119 # t_finish's $1 is an optional prefix: none here
 find_bins() {
 	local arch=$1 ct=$2 lg=$3 out cc b
 	out=$REPO_ROOT/.output
@@ -174,9 +175,9 @@ initramfs() {
 	t_initrd=$((t_initrd + $(now_ms) - t0))
 }
 for n in $vms; do
-	case $n in
-	# one per kernel: each has the busybox of its release
+	# one per arm64 kernel: each has the busybox of its release
 	# shellcheck disable=SC2086
+	case $n in
 	*-arm64) initramfs "$work/initrd-$n.gz" "$CT_CACHE/kernels/$n/busybox" $bins_arm64 ;;
 	*) [ -s "$work/initrd.gz" ] || initramfs "$work/initrd.gz" "${BUSYBOX:-/bin/busybox}" $bins_amd64 ;;
 	esac
