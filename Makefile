@@ -7,7 +7,8 @@
 # make run        install missing packages, build, start the tool (sudo if not root)
 # make test       install what the tests need, run every test
 # make bench      the benchmark (prints numbers)
-# make vmtest     the kernel matrix: bullseye, bookworm, trixie (qemu) and the host kernel
+# make vmtest     the kernel matrix: bullseye, bookworm, trixie (qemu) and the host
+#                 kernel, then the arm64 binary on the three arm64 kernels
 # make V=1        show full commands
 # make WERROR=1   warnings are errors (C and BPF); the default when CI=true
 # make ARCH=arm64 cross-build for another arch (x86, arm64; default: the
