@@ -50,6 +50,19 @@ attach_wait() {
 }
 attach_wait "$ct" "$out"
 
+# $1 pid, $2 what it runs: is connecttop still there to watch the loads?
+watching() {
+	kill -0 "$1" 2>/dev/null && return 0
+	echo "guest: $2 exited before the load started" >>"$lg"
+	return 1
+}
+# wait for connecttop ($1) to end; its status in ctrc, a failure in rc
+ct_wait() {
+	wait "$1"
+	ctrc=$?
+	[ "$ctrc" = 0 ] || rc=1
+}
+
 load() {
 	comm=$1
 	shift
@@ -59,7 +72,7 @@ load() {
 	echo "$comm rc=$r $line" | tr '\n' ' ' >>"$lg"
 	echo >>"$lg"
 }
-if kill -0 "$ct" 2>/dev/null; then
+if watching "$ct" connecttop; then
 	load vmacc accept 127.0.0.1 7001 50
 	load vmref refuse 127.0.0.1 7002 40
 	load vmnb -N accept 127.0.0.1 7003 30
@@ -71,13 +84,8 @@ if kill -0 "$ct" 2>/dev/null; then
 	load vmuref refuse unix:@ct-uref 0 8
 	load vmudg udp "unix:$W/ct-udg.sock" 0 6
 	load vmuabs absent "unix:$W/ct-uabs.sock" 0 4
-else
-	echo "guest: connecttop exited before the load started" >>"$lg"
 fi
-
-wait "$ct"
-ctrc=$?
-[ "$ctrc" = 0 ] || rc=1
+ct_wait "$ct"
 
 echo "### loadgen"
 cat "$lg"
@@ -108,20 +116,16 @@ rerr=$W/ct-raw-err.txt
 timeout 60 connecttop -v --raw-syscalls -b -o json -d 1 -n 3 >"$rout" 2>"$rerr" &
 ct=$!
 attach_wait "$ct" "$rout"
-if kill -0 "$ct" 2>/dev/null; then
+if watching "$ct" "connecttop --raw-syscalls"; then
 	load vmracc accept 127.0.0.1 7011 20
 	load vmrref refuse 127.0.0.1 7012 10
 	load vmrnb -N refuse 127.0.0.1 7013 10
-else
-	echo "guest: connecttop --raw-syscalls exited before the load started" >>"$lg"
 fi
-wait "$ct"
-rrc=$?
-[ "$rrc" = 0 ] || rc=1
+ct_wait "$ct"
 echo "### raw"
-echo "rc=$rrc"
+echo "rc=$ctrc"
 grep '^connecttop: attached' "$rerr"
-[ "$rrc" = 0 ] || grep -v '^connecttop: attached' "$rerr" | tail -n 40
+[ "$ctrc" = 0 ] || grep -v '^connecttop: attached' "$rerr" | tail -n 40
 cat "$lg" "$rout"
 echo "### json"
 cat "$out"
