@@ -248,14 +248,24 @@ static int task_storage_usable(void)
 /* The tracepoint sock:inet_sk_error_report (5.14+), which tells the error a
  * socket's owner was told of: its raw_tp program is loaded only where it
  * exists (a program for a missing tracepoint fails the whole load, and the
- * capture must work on 5.10). Found in the kernel's BTF, where each
- * tracepoint has a btf_trace_<name> typedef: no tracefs needed. 1 yes, 0 no,
- * -errno unknown. */
-static int error_report_usable(void)
+ * capture must work on 5.10). Found in tracefs (the directory the syscall
+ * tracepoints came from, or NULL), else in the kernel's BTF, where each
+ * tracepoint has a btf_trace_<name> typedef. 1 yes, 0 no, -errno unknown. */
+static int error_report_usable(const char *tracefs)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct btf *vmlinux;
+	char path[256];
 	int id;
 
+	/* tracefs lists every trace event: asked there when it is at hand,
+	 * since parsing the kernel's BTF here took 35 ms of the start-up
+	 * (libbpf parses it again to load the programs) */
+	if (tracefs) {
+		snprintf(path, sizeof(path), "%s/events/sock/inet_sk_error_report", tracefs);
+		if (access(path, F_OK) == 0)
+			return 1;
+	}
+	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux)
 		return -errno;
 	id = btf__find_by_name_kind(vmlinux, "btf_trace_inet_sk_error_report", BTF_KIND_TYPEDEF);
@@ -338,7 +348,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	bpf_program__set_autoload(p->skel->progs.raw_exit, tracefs == NULL);
 	bpf_program__set_autoload(p->skel->progs.btf_sock_state, p->task_calls);
 	bpf_program__set_autoload(p->skel->progs.raw_sock_state, !p->task_calls);
-	bpf_program__set_autoload(p->skel->progs.raw_sk_error, error_report_usable() == 1);
+	bpf_program__set_autoload(p->skel->progs.raw_sk_error, error_report_usable(tracefs) == 1);
 	path_name(p->mode, sizeof(p->mode), tracefs != NULL, p->task_calls);
 
 	rc = connecttop_bpf__load(p->skel);
@@ -646,7 +656,7 @@ void probe_features(FILE *out)
 		fprintf(out, "per-thread stash:        unknown (needs privileges)\n");
 		fprintf(out, "socket states:           unknown (needs privileges)\n");
 	}
-	er = priv ? error_report_usable() : -EPERM;
+	er = priv ? error_report_usable(visible_tracefs()) : -EPERM;
 	if (er > 0)
 		fprintf(out,
 			"socket errors:           SO_ERROR reads, raw_tp inet_sk_error_report (Linux 5.14+)\n");
