@@ -281,14 +281,25 @@ static __always_inline int on_enter(__u64 fd, __u64 uaddr, __u64 addrlen)
  * reached SYN_SENT (UDP, AF_UNIX, or TCP failing before it); NULL if none. */
 static __always_inline struct sock *fd_sock(__u32 fd)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
 	struct file **fds;
 	struct file *file;
 	struct socket *sock;
 	unsigned int max_fds;
 
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
+	if (task_calls) {
+		/* 5.11+: the task is a BTF pointer, and its fd table is
+		 * reached with plain loads (four instead of six probe reads,
+		 * each 15-25 ns under the UDP storm) */
+		struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+
+		fds = fdt->fd;
+		max_fds = fdt->max_fds;
+	} else {
+		struct task_struct *task = (void *)bpf_get_current_task();
+
+		fds = BPF_CORE_READ(task, files, fdt, fd);
+		max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
+	}
 	if (!fds || fd >= max_fds)
 		return NULL;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
