@@ -283,6 +283,17 @@ static void path_name(char *buf, size_t len, int tracefs, int task_calls)
 		 task_calls ? "task storage" : "tid hash");
 }
 
+/* How many records a CPU submits between two looks at the ring buffer's
+ * fill: together the CPUs then hold back at most half of wakeup_bytes
+ * unlooked-at, so that a wake-up comes at most that much late. */
+static uint32_t wake_every(uint64_t wakeup_bytes)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t n = wakeup_bytes / 2 / (ncpus > 0 ? ncpus : 1) / (sizeof(struct ct_event) + 8);
+
+	return n > 1 ? (n < 256 ? (uint32_t)n : 256) : 1;
+}
+
 struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err,
 			size_t errlen)
 {
@@ -316,6 +327,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	p->skel->rodata->filter_port = o->filter_port;
 	p->skel->rodata->filter_family = o->filter_family == 4 ? 2 : o->filter_family == 6 ? 10 : 0;
 	p->skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	p->skel->rodata->wake_every = wake_every(o->wakeup_bytes);
 	p->skel->rodata->connect_nr = __NR_connect;
 	p->skel->rodata->getsockopt_nr = __NR_getsockopt;
 	p->skel->rodata->trace_unix = o->unix_socks;
