@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,14 +253,24 @@ static int task_storage_usable(void)
 /* The tracepoint sock:inet_sk_error_report (5.14+), which tells the error a
  * socket's owner was told of: its raw_tp program is loaded only where it
  * exists (a program for a missing tracepoint fails the whole load, and the
- * capture must work on 5.10). Found in the kernel's BTF, where each
- * tracepoint has a btf_trace_<name> typedef: no tracefs needed. 1 yes, 0 no,
- * -errno unknown. */
-static int error_report_usable(void)
+ * capture must work on 5.10). Found in tracefs (the directory the syscall
+ * tracepoints came from, or NULL), else in the kernel's BTF, where each
+ * tracepoint has a btf_trace_<name> typedef. 1 yes, 0 no, -errno unknown. */
+static int error_report_usable(const char *tracefs)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct btf *vmlinux;
+	char path[256];
 	int id;
 
+	/* tracefs lists every trace event: asked there when it is at hand,
+	 * since parsing the kernel's BTF here took 35 ms of the start-up
+	 * (libbpf parses it again to load the programs) */
+	if (tracefs) {
+		snprintf(path, sizeof(path), "%s/events/sock/inet_sk_error_report", tracefs);
+		if (access(path, F_OK) == 0)
+			return 1;
+	}
+	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux)
 		return -errno;
 	id = btf__find_by_name_kind(vmlinux, "btf_trace_inet_sk_error_report", BTF_KIND_TYPEDEF);
@@ -274,6 +285,17 @@ static void path_name(char *buf, size_t len, int tracefs, int task_calls)
 {
 	snprintf(buf, len, "%s, %s", tracefs ? "tracepoint" : "raw_tp (no tracefs)",
 		 task_calls ? "task storage" : "tid hash");
+}
+
+/* How many records a CPU submits between two looks at the ring buffer's
+ * fill: together the CPUs then hold back at most half of wakeup_bytes
+ * unlooked-at, so that a wake-up comes at most that much late. */
+static uint32_t wake_every(uint64_t wakeup_bytes)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t n = wakeup_bytes / 2 / (ncpus > 0 ? ncpus : 1) / (sizeof(struct ct_event) + 8);
+
+	return n > 1 ? (n < 256 ? (uint32_t)n : 256) : 1;
 }
 
 struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err,
@@ -311,6 +333,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 					 o->filter_family == 6 ? AF_INET6 :
 								 0;
 	p->skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	p->skel->rodata->wake_every = wake_every(o->wakeup_bytes);
 	p->skel->rodata->connect_nr = __NR_connect;
 	p->skel->rodata->getsockopt_nr = __NR_getsockopt;
 	p->skel->rodata->trace_unix = o->unix_socks;
@@ -344,7 +367,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	bpf_program__set_autoload(p->skel->progs.raw_exit, tracefs == NULL);
 	bpf_program__set_autoload(p->skel->progs.btf_sock_state, p->task_calls);
 	bpf_program__set_autoload(p->skel->progs.raw_sock_state, !p->task_calls);
-	bpf_program__set_autoload(p->skel->progs.raw_sk_error, error_report_usable() == 1);
+	bpf_program__set_autoload(p->skel->progs.raw_sk_error, error_report_usable(tracefs) == 1);
 	path_name(p->mode, sizeof(p->mode), tracefs != NULL, p->task_calls);
 
 	rc = connecttop_bpf__load(p->skel);
@@ -420,13 +443,38 @@ fail:
 	return NULL;
 }
 
+static void *link_destroy(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/* Detaching a syscall tracepoint's perf event waits for the RCU grace
+ * periods that end its runs (tracepoint_synchronize_unregister()): 17-28 ms
+ * each here, about 90 of the 105 ms from SIGINT to exit when done one after
+ * the other. Done in parallel threads, the waits overlap. */
+static void links_destroy(struct bpf_link **links, size_t n)
+{
+	pthread_t threads[n];
+	int started[n];
+
+	for (size_t i = 0; i < n; i++)
+		started[i] = links[i] && !pthread_create(&threads[i], NULL, link_destroy, links[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(threads[i], NULL);
+		else
+			bpf_link__destroy(links[i]); /* NULL, or no thread: here */
+		links[i] = NULL;
+	}
+}
+
 void probe_free(struct probe *p)
 {
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
-	for (size_t i = 0; i < sizeof(p->links) / sizeof(p->links[0]); i++)
-		bpf_link__destroy(p->links[i]);
+	links_destroy(p->links, sizeof(p->links) / sizeof(p->links[0]));
 	connecttop_bpf__destroy(p->skel);
 	free(p);
 }
@@ -666,7 +714,7 @@ void probe_features(FILE *out)
 		fprintf(out, "per-thread stash:        unknown (needs privileges)\n");
 		fprintf(out, "socket states:           unknown (needs privileges)\n");
 	}
-	er = priv ? error_report_usable() : -EPERM;
+	er = priv ? error_report_usable(visible_tracefs()) : -EPERM;
 	if (er > 0)
 		fprintf(out,
 			"socket errors:           SO_ERROR reads, raw_tp inet_sk_error_report (Linux 5.14+)\n");
