@@ -304,6 +304,7 @@ set_filter "$T"
 # --- freeze and export -----------------------------------------------------------------
 sort_by T count desc
 wait_val "^${T}live/" PROTO tcp 2
+t_freeze=$(date +%s)
 tui_keys Space
 wcheck "Space: FROZEN shown" 2 tui_wait_fixed " FROZEN" 3
 check "Space: status line" "frozen: the display holds still, capture goes on" "$(tui_status "$SCR" | sed 's/ *$//')"
@@ -318,7 +319,8 @@ if [ "$(body "$f1")" = "$(body "$f2")" ]; then pass "frozen: every row holds sti
 	fail "frozen: every row holds still" "$(diff <(body "$f1") <(body "$f2") | head -5 | tr '\n' '|')"; fi
 ev1=$(tui_line "$f1" 1 | awk '{print $4}')
 ev2=$(tui_line "$f2" 1 | awk '{print $4}')
-check "frozen: capture goes on (header total grows)" yes "$([ "${ev2:-0}" -gt "${ev1:-0}" ] 2>/dev/null && echo yes)"
+# the header is of the frozen moment too (the live traffic goes on meanwhile)
+check "frozen: the header's total holds still (2 s)" "$ev1" "$ev2"
 tui_keys e
 if tui_wait_re '^exported [0-9]+ rows \(frozen\) to ' 3; then
 	st=$(tui_status "$SCR" | sed 's/ *$//')
@@ -334,6 +336,10 @@ if tui_wait_re '^exported [0-9]+ rows \(frozen\) to ' 3; then
 	json_rows=$(jq -r '.rows[] | "\(.comm)/\(.pid)\(if .pids > 1 then "(\(.pids))" else "" end) \(.count)"' "$json")
 	check "e: JSON rows (comm, pid, count) = the screen's, in order" "$screen_rows" "$json_rows"
 	check "e: the JSON has the frozen TOTAL of the live row" "$live1" "$(jq --arg c "${T}live" '[.rows[] | select(.comm == $c)][0].count' "$json")"
+	# the file's counters and time are those of the frozen moment, not of the export (2 s later)
+	check "e: the JSON's events = the frozen header's total" "$ev1" "$(jq .events "$json")"
+	jt=$(date -d "$(jq -r .time "$json")" +%s 2>/dev/null)
+	check "e: the JSON's time is the frozen moment's" yes "$([ -n "$jt" ] && [ "$jt" -le "$t_freeze" ] && [ "$jt" -ge $((t_freeze - 2)) ] && echo yes)"
 	csv=${json%.json}.csv
 	check "e: the CSV file: a header line and the rows" "$((nexp + 1))" "$(wc -l <"$csv" 2>/dev/null)"
 else
@@ -518,8 +524,11 @@ tui_keys n
 wcheck "n again: names off" $((H - 2)) tui_wait_fixed "names off" 3
 check "n again: no names on the view line" no "$(tui_line "$SCR" 2 | grep -qE ' names$' && echo yes || echo no)"
 live_before=$(val "^${T}live/" TOTAL)
+ev_before=$(tui_line "$SCR" 1 | awk '{print $4}')
 tui_keys c
 wcheck "c: counters cleared" $((H - 2)) tui_wait_fixed "counters cleared" 3
+ev_after=$(tui_line "$SCR" 1 | awk '{print $4}')
+check "c: the header's total counts from 0 again" yes "$([ "${ev_after:-x}" -lt "${ev_before:-0}" ] 2>/dev/null && echo yes)"
 check "c: the finished flows are gone" 0 "$(tui_rows "$SCR" | grep -cE "^${T}(acc|ref|udp|six|sh)/")"
 wait_val "^${T}live/" PROTO tcp 3
 live_after=$(val "^${T}live/" TOTAL)
