@@ -46,7 +46,12 @@ static int col_prio(int show_cgroup, enum col c)
 
 int columns_width(const struct columns_layout *l, enum col c)
 {
-	return c == C_DEST ? l->dest_w : columns[c].width;
+	/* a sortable column has room for its whole title and the sort mark */
+	int title = (int)strlen(columns[c].title) + (columns[c].sort != SORT_MAX);
+
+	if (c == C_DEST)
+		return l->dest_w;
+	return columns[c].width > title ? columns[c].width : title;
 }
 
 static int row_width(const struct columns_layout *l, const enum col *gc)

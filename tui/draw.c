@@ -418,6 +418,23 @@ static void draw_table(struct draw_ctx *v)
 	}
 }
 
+/* the rows are sorted by a column not on the screen: say which (1) */
+static int sort_hint(struct draw_ctx *v, char *buf, size_t len)
+{
+	const enum col *gc = columns_of_group[v->s->group];
+
+	for (int i = 0; gc[i] != C_END; i++)
+		if (columns[gc[i]].sort == v->s->sort) {
+			if (v->lay.shown[gc[i]])
+				return 0;
+			snprintf(buf, len, "sorted by %s (hidden at this width)",
+				 columns[gc[i]].title);
+			return 1;
+		}
+	snprintf(buf, len, "sorted by %s (not a column of this view)", ct_sort_names[v->s->sort]);
+	return 1;
+}
+
 static void draw_bottom(struct draw_ctx *v)
 {
 	static const struct {
@@ -444,6 +461,8 @@ static void draw_bottom(struct draw_ctx *v)
 		}
 		curs_set(1);
 	} else {
+		char hint[80];
+
 		curs_set(0);
 		if (v->s->status[0] && time(NULL) < v->s->status_until) {
 			char clean[300];
@@ -451,6 +470,10 @@ static void draw_bottom(struct draw_ctx *v)
 			attrset(v->s->status_err ? attr_of(v, P_ALERT) : attr_of(v, P_STATUS));
 			ct_sanitize(v->s->status, strlen(v->s->status), clean, sizeof(clean));
 			addnstr(clean, COLS - 1);
+			attrset(A_NORMAL);
+		} else if (sort_hint(v, hint, sizeof(hint))) {
+			attrset(attr_of(v, P_STATUS));
+			addnstr(hint, COLS - 1);
 			attrset(A_NORMAL);
 		}
 	}
@@ -629,21 +652,37 @@ static void draw_details(struct draw_ctx *v)
 	}
 }
 
+/* the sort menu: a box over the table, its background and a margin of
+ * one column each side cleared so that the rows do not show through */
 static void draw_sort_menu(struct draw_ctx *v)
 {
-	int h = SORT_MAX + 2, w = 20, y0 = 4, x0 = 2;
+	int h = SORT_MAX + 3, w = 20, y0 = 4, x0 = 2;
+	const char *vline = v->utf8 ? "\u2502" : "|";
 
 	for (int i = 0; i < h && y0 + i < LINES - 1; i++) {
-		move(y0 + i, x0);
-		attrset(i == 0			     ? attr_of(v, P_HEADER) :
-			i - 1 == v->s->sort_menu_sel ? attr_of(v, P_SELECT) :
-						       A_NORMAL);
-		if (i == 0)
-			put_field(" sort by", w, 0);
-		else if (i <= SORT_MAX)
-			put_field(ct_sort_names[i - 1], w, 0);
-		else
-			put_field(" Enter/Esc", w, 0);
+		int y = y0 + i, last = i == h - 1;
+
+		attrset(A_NORMAL);
+		mvaddch(y, x0 - 1, ' ');
+		mvaddch(y, x0 + w + 2, ' ');
+		move(y, x0);
+		if (i == 0 || last) {
+			addstr(v->utf8 ? (i ? "\u2514" : "\u250c") : "+");
+			for (int x = 0; x < w; x++)
+				addstr(v->utf8 ? "\u2500" : "-");
+			addstr(v->utf8 ? (i ? "\u2518" : "\u2510") : "+");
+			if (i == 0) {
+				attrset(attr_of(v, P_HEADER));
+				mvaddstr(y, x0 + 2, " sort by ");
+			}
+			continue;
+		}
+		addstr(vline);
+		attrset(i - 1 == v->s->sort_menu_sel ? attr_of(v, P_SELECT) : A_NORMAL);
+		addch(' ');
+		put_field(i <= SORT_MAX ? ct_sort_names[i - 1] : "Enter/Esc", w - 1, 0);
+		attrset(A_NORMAL);
+		addstr(vline);
 	}
 	attrset(A_NORMAL);
 }

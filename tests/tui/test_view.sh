@@ -213,11 +213,29 @@ tui_keys '>'
 wcheck "> : the next column to the right (TOTAL)" 2 tui_wait_fixed "sort count ▼" 3
 tui_keys '<'
 wcheck "< : back to RATE/s" 2 tui_wait_fixed "sort rate ▼" 3
+# a sort mark never cuts a title: PROTO and FAIL% stay whole
+tui_keys '<'
+wcheck "< again: PROTO" 2 tui_wait_fixed "sort proto ▲" 3
+check "sort by PROTO: the title whole, with its mark" yes "$(tui_header "$SCR" | grep -q ' PROTO↕ ' && echo yes)"
+tui_keys '>' '>' '>' '>'
+wcheck "> 4 times: FAIL%" 2 tui_wait_fixed "sort failpct ▼" 3
+check "sort by FAIL%: the title whole, with its mark" yes "$(tui_header "$SCR" | grep -q ' FAIL%↕ ' && echo yes)"
+check "no title cut (~)" "" "$(tui_header "$SCR" | grep -o '[A-Z%/]*~')"
+tui_keys '<' '<' '<'
+wcheck "< 3 times: RATE/s" 2 tui_wait_fixed "sort rate ▼" 3
 # s: the sort menu, Down (j) then Enter picks the next name of the menu
 tui_keys s
 if tui_wait_fixed " sort by" 3; then
-	menu=$(sed -n '6,17p' <<<"$SCR" | cut -c3-22 | awk '{print $1}' | tr '\n' ' ')
+	menu="" edges="" margin=""
+	while IFS= read -r l; do
+		menu="$menu$(awk '{print $1}' <<<"${l:3:20}") "
+		edges="$edges${l:2:1}${l:23:1}"
+		margin="$margin${l:1:1}${l:24:1}"
+	done < <(sed -n '6,17p' <<<"$SCR")
 	check "s: the sort menu lists the orders" "comm pid daddr dport proto rate count fail failpct lat last Enter/Esc " "$menu"
+	# a box, with a cleared column each side: the rows do not show through
+	check "s: the menu's box" "┌─ sort by ┐│└┘" "$(l=$(tui_line "$SCR" 4); printf '%s' "${l:2:11}${l:23:1}")$(printf '%s' "$edges" | sed 's/││*/│/')$(l=$(tui_line "$SCR" 17); printf '%s' "${l:2:1}${l:23:1}")"
+	check "s: the menu's margins are blank" "" "$(tr -d ' ' <<<"$margin")"
 	tui_keys j Enter
 	wcheck "s, j, Enter: the next order (count)" 2 tui_wait_fixed "sort count ▼" 3
 	check "s: the menu closes" "" "$(grep -F ' sort by' <<<"$SCR")"
@@ -482,6 +500,19 @@ if tui_wait_re '^PROCESS.*LAST' 3; then
 	wcheck "C again: no CGROUP column" 3 tui_wait_re '^PROCESS.? +USER +DESTINATION' 3
 else
 	fail "200x50: the table redrawn" "$(head -4 <<<"$SCR")"
+fi
+# 80x24, the default ssh terminal: the failures show; a sort by a column that
+# does not fit says so
+tui_resize 80 24
+if tui_wait_re '^PROCESS' 3 && [ "$(tui_lines "$SCR")" = 24 ]; then
+	check "80x24: a failure column shown" yes "$(tui_header "$SCR" | grep -qE ' (FAIL|FAIL%|ERROR)( |$)' && echo yes)"
+	check "80x24: the refused row's failures" 200 "$(val "^${T}ref/" FAIL)"
+	tui_keys L
+	wcheck "80x24, L: the sort column hidden, the status line says so" 22 tui_wait_fixed "sorted by P99ms (hidden at this width)" 3
+	tui_keys P
+	wcheck "80x24, P: PROCESS shown, no hint" 22 tui_wait_gone "hidden at this width" 3
+else
+	fail "80x24: the table redrawn" "$(head -4 <<<"$SCR")"
 fi
 tui_resize 30 8
 wcheck "30x8: terminal too small" 0 tui_wait_fixed "terminal too small" 3
