@@ -104,6 +104,7 @@ unsigned ui_state_set_group(struct ui_state *s, enum ct_group g)
 {
 	s->group = g;
 	s->sel = s->top = 0;
+	s->sel_reset = 1;
 	return UI_REBUILD;
 }
 
@@ -136,6 +137,7 @@ unsigned ui_state_filter_apply(struct ui_state *s, const char *text)
 	s->filter_text = copy;
 	s->status[0] = 0;
 	s->sel = s->top = 0;
+	s->sel_reset = 1;
 	return UI_REBUILD;
 }
 
@@ -221,6 +223,7 @@ unsigned ui_state_freeze(struct ui_state *s)
 
 unsigned ui_state_select_up(struct ui_state *s)
 {
+	s->sel_reset = 0; /* on a row again */
 	if (s->sel)
 		s->sel--;
 	return 0;
@@ -228,6 +231,7 @@ unsigned ui_state_select_up(struct ui_state *s)
 
 unsigned ui_state_select_down(struct ui_state *s, size_t nrows)
 {
+	s->sel_reset = 0; /* on a row again */
 	if (s->sel + 1 < nrows)
 		s->sel++;
 	return 0;
@@ -235,12 +239,14 @@ unsigned ui_state_select_down(struct ui_state *s, size_t nrows)
 
 unsigned ui_state_select_page_up(struct ui_state *s, size_t page)
 {
+	s->sel_reset = 0; /* on a row again */
 	s->sel = s->sel > page ? s->sel - page : 0;
 	return 0;
 }
 
 unsigned ui_state_select_page_down(struct ui_state *s, size_t nrows, size_t page)
 {
+	s->sel_reset = 0; /* on a row again */
 	if (nrows)
 		s->sel = s->sel + page < nrows ? s->sel + page : nrows - 1;
 	return 0;
@@ -249,6 +255,7 @@ unsigned ui_state_select_page_down(struct ui_state *s, size_t nrows, size_t page
 unsigned ui_state_select_home(struct ui_state *s)
 {
 	s->sel = 0;
+	s->sel_reset = 0;
 	return 0;
 }
 
@@ -257,6 +264,7 @@ unsigned ui_state_select_end(struct ui_state *s, size_t nrows)
 {
 	if (nrows)
 		s->sel = nrows - 1;
+	s->sel_reset = 0;
 	return UI_REBUILD;
 }
 
@@ -264,6 +272,27 @@ void ui_state_select_clamp(struct ui_state *s, size_t nrows)
 {
 	if (s->sel >= nrows)
 		s->sel = nrows ? nrows - 1 : 0;
+}
+
+void ui_state_select_remember(struct ui_state *s, const struct ct_rows *rows)
+{
+	/* a row past those in order is at no place of its own yet */
+	s->sel_keyed = !s->sel_reset && rows && s->sel < rows->sorted && s->sel < rows->n;
+	if (s->sel_keyed)
+		s->sel_key = rows->rows[s->sel]->key;
+	s->sel_reset = 0;
+}
+
+void ui_state_select_find(struct ui_state *s, const struct ct_rows *rows)
+{
+	size_t n = rows ? rows->n : 0;
+
+	for (size_t i = 0; s->sel_keyed && i < rows->sorted && i < n; i++)
+		if (!memcmp(&rows->rows[i]->key, &s->sel_key, sizeof(s->sel_key))) {
+			s->sel = i;
+			return;
+		}
+	ui_state_select_clamp(s, n);
 }
 
 void ui_state_scroll(struct ui_state *s, size_t height)

@@ -54,7 +54,13 @@ struct ui_state {
 	int frozen;	   /* the snapshot shown stays (capture goes on) */
 	enum ui_mode mode;
 	size_t sel, top; /* the selected row, the first row on the screen */
-	int names;	 /* reverse DNS and service names */
+	/* the selected row's key, found again after the rows change so that
+	 * the selection follows its flow (sel_keyed: sel_key holds one);
+	 * sel_reset: a new grouping or filter put the selection on the first
+	 * row, whichever it is, until a key moves it */
+	struct flow_key sel_key;
+	int sel_keyed, sel_reset;
+	int names; /* reverse DNS and service names */
 	int show_cgroup;
 	int sort_menu_sel;	    /* the sort the menu points at */
 	struct flow_key detail_key; /* the row the details pane shows */
@@ -120,6 +126,11 @@ unsigned ui_state_select_home(struct ui_state *s);
 unsigned ui_state_select_end(struct ui_state *s, size_t nrows);
 /* the rows changed: keep the selection on one of them */
 void ui_state_select_clamp(struct ui_state *s, size_t nrows);
+/* before the rows change: the selected row's key (of those in order) */
+void ui_state_select_remember(struct ui_state *s, const struct ct_rows *rows);
+/* after: the selection on that row again, where the rows put it (if it is
+ * among those in order), else kept on one of them */
+void ui_state_select_find(struct ui_state *s, const struct ct_rows *rows);
 /* scroll so that the selection is among the height rows shown */
 void ui_state_scroll(struct ui_state *s, size_t height);
 

@@ -84,6 +84,12 @@ static void rebuild(struct ct_view_ui *v)
 	struct ui_state *o = &v->s;
 	int desc = ct_sort_default_desc(o->sort) ^ o->reverse;
 
+	/* the selection follows its row (take_snapshot remembered it when
+	 * the rows are no longer valid; another grouping has other rows) */
+	if (v->rows_valid && o->group == v->rows_group)
+		ui_state_select_remember(o, &v->rows);
+	else if (o->group != v->rows_group)
+		o->sel_keyed = o->sel_reset = 0;
 	use_group(v, o->group);
 	v->rows_valid = 0;
 	if (!v->snap)
@@ -102,7 +108,7 @@ static void rebuild(struct ct_view_ui *v)
 		return;
 	}
 	v->rows_valid = 1;
-	ui_state_select_clamp(&v->s, v->rows.n);
+	ui_state_select_find(&v->s, &v->rows);
 }
 
 /* v->stats: the counters of this moment, since the last clear; the
@@ -127,6 +133,8 @@ static void take_snapshot(struct ct_view_ui *v)
 	struct ct_snap *s;
 
 	/* the rows point into the snapshot whose buffers are about to be reused */
+	if (v->rows_valid && v->s.group == v->rows_group)
+		ui_state_select_remember(&v->s, &v->rows);
 	v->rows.n = v->rows.sorted = 0;
 	v->rows_valid = 0;
 	s = snap_refresh(v->a->flows, ct_now_ns(), v->s.frozen ? NULL : v->snap);

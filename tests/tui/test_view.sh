@@ -447,6 +447,14 @@ for m in "j:1" "G:$n_last" "g:0" "Down Down Up:1" "Down k:1" "End:$n_last" "Home
 	check "${m%%:*}, Enter: details of row ${m#*:}" "${names[${m#*:}]}" "$(det ${m%%:*})"
 done
 close_details
+# the selection follows its flow: a new row sorted above it moves it down one
+# line, and Enter opens the row that was selected, not the one now at its place
+tui_keys g Down
+sleep 0.3
+lg -c "${T}a0" refuse "$A.2" $((B + 2)) 3
+wcheck "a new row sorted first" 4 wait_val "^${T}a0/" TOTAL 3 4
+check "the selection follows its row (Enter)" "${names[1]}" "$(det)"
+close_details
 
 # --- help ----------------------------------------------------------------------------------
 tui_keys h
@@ -483,7 +491,7 @@ if tui_wait_re '^PROCESS' 3 && [ "$(tui_lines "$SCR")" = 15 ]; then
 	pass "60x15: the table redrawn"
 	check "60x15: title line" "connecttop" "$(tui_line "$SCR" 0 | awk '{print $1}')"
 	check "60x15: no line wider than 60" yes "$(awk 'length > 60 { bad = 1 } END { if (!bad) print "yes" }' <<<"$SCR")"
-	check "60x15: the rows (9 lines: all 7)" 7 "$(tui_rows "$SCR" | grep -c "^$T")"
+	check "60x15: the rows (9 lines: all 8)" 8 "$(tui_rows "$SCR" | grep -c "^$T")"
 	check "60x15: the key bar" "F1Help" "$(tui_line "$SCR" 14 | awk '{print $1}')"
 else
 	fail "60x15: the table redrawn" "$(head -4 <<<"$SCR")"

@@ -5,6 +5,8 @@
  * selection at its edges, the refresh interval at its limits, the panes
  * and the sort menu, and what each asks its caller to do.
  */
+#include <string.h>
+
 #include "check.h"
 #include "columns.h"
 #include "filter.h"
@@ -256,6 +258,89 @@ static void test_selection(void)
 	CHECK_I("no room: no scroll", 5, st.top);
 }
 
+/* rows whose keys differ in the port, in the order given */
+static void make_rows(struct ct_rows *r, const struct ct_row **ptrs, struct ct_row *rows,
+		      const int *ports, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		memset(&rows[i], 0, sizeof(rows[i]));
+		rows[i].key.dport = (uint16_t)ports[i];
+		ptrs[i] = &rows[i];
+	}
+	r->rows = ptrs;
+	r->n = r->sorted = n;
+}
+
+/* the selection follows its row across refreshes, as htop's does */
+static void test_selection_follows(void)
+{
+	static const int before[] = { 1, 2, 3, 4, 5 }, after[] = { 4, 1, 5, 3, 2 };
+	const struct ct_row *pa[5], *pb[5];
+	struct ct_row ra[5], rb[5];
+	struct ct_rows a, b;
+
+	start(NULL);
+	make_rows(&a, pa, ra, before, 5);
+	make_rows(&b, pb, rb, after, 5);
+	st.sel = 2; /* port 3 */
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("follows: the same row at its new place", 3, st.sel);
+	/* gone: the selection stays among the rows */
+	make_rows(&b, pb, rb, after, 2);
+	st.sel = 2;
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("row gone: kept on a row", 1, st.sel);
+	/* a row past those in order has no place yet: the index stays */
+	make_rows(&b, pb, rb, after, 5);
+	a.sorted = 2;
+	st.sel = 4;
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("past the rows in order: the index", 4, st.sel);
+	a.sorted = 5;
+	/* found only among the rows in order */
+	b.sorted = 1;
+	st.sel = 4; /* port 5, at 2 in b but not in order there */
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("not among the rows in order: the index", 4, st.sel);
+	b.sorted = 5;
+	/* Home and End go to a row, then follow it */
+	st.sel = 3;
+	ui_state_select_home(&st);
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("home: the first row, followed", 1, st.sel);
+	ui_state_select_end(&st, 5);
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("end: the last row, followed", 2, st.sel);
+	/* a new grouping or filter: the first row, whichever it is */
+	st.sel = 1;
+	ui_state_set_group(&st, GROUP_FLOW);
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("grouping: the first row", 0, st.sel);
+	st.sel = 1;
+	ui_state_filter_apply(&st, "tcp");
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("filter: the first row", 0, st.sel);
+	/* and after that, the row followed again */
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("then: followed again", 1, st.sel);
+	/* a key that moves it after a new filter: on that row */
+	ui_state_filter_apply(&st, "");
+	ui_state_select_down(&st, 5); /* port 2 */
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("filter, then down: that row followed", 4, st.sel);
+}
+
 static void test_delay(void)
 {
 	start(NULL);
@@ -399,6 +484,7 @@ int main(void)
 	test_filter_prompt();
 	test_freeze();
 	test_selection();
+	test_selection_follows();
 	test_delay();
 	test_toggles();
 	test_panes();
