@@ -209,7 +209,7 @@ static const char *row_port(struct draw_ctx *v, const struct ct_row *r, char *bu
 /* choose the columns that fit */
 static void layout(struct draw_ctx *v, int width)
 {
-	int dest_w = 0;
+	int dest_w = 0, pending = 0;
 
 	/* the destination column fits the rows put in order (those shown and
 	 * the next), not the whole table: a wide address far down does not
@@ -222,7 +222,10 @@ static void layout(struct draw_ctx *v, int width)
 		if (w > dest_w)
 			dest_w = w;
 	}
-	columns_layout(&v->lay, v->s->group, width, v->s->show_cgroup, dest_w);
+	/* the PENDING column while a row in order has connects in flight */
+	for (size_t i = 0; v->rows_valid && i < v->rows->sorted && !pending; i++)
+		pending = v->rows->rows[i]->results[RES_PENDING] > 0;
+	columns_layout(&v->lay, v->s->group, width, v->s->show_cgroup, pending, dest_w);
 }
 
 static void draw_header(struct draw_ctx *v)
@@ -342,6 +345,9 @@ static void draw_row(struct draw_ctx *v, int y, const struct ct_row *r, int sele
 			fmt_count(fails, buf, sizeof(buf));
 			if (fails && !selected)
 				attrset(attr_of(v, P_FAIL));
+			break;
+		case C_PEND:
+			fmt_count(r->results[RES_PENDING], buf, sizeof(buf));
 			break;
 		case C_FAILPCT:
 			snprintf(buf, sizeof(buf), "%.0f", done ? 100.0 * fails / done : 0.0);

@@ -173,7 +173,7 @@ static const struct binding {
 	{ 'T', "T", act_sort, "sort by total connects", 0, SORT_COUNT },
 	{ 'L', "L", act_sort, "sort by latency (p99)", 0, SORT_LAT },
 	{ '/', "/ \\ F4", act_filter,
-	  "filter: text port:N proto:udp net:CIDR pid:N uid:N cgroup:T err:ENAME fail timeout !t" },
+	  "filter: text port:N proto:udp net:CIDR pid:N uid:N cgroup:T err:ENAME fail timeout pending !t" },
 	{ '\\', NULL, act_filter, NULL },
 	{ KEY_F(4), NULL, act_filter, NULL },
 	{ ' ', "Space Z", act_freeze, "freeze / unfreeze the display (capture goes on)",

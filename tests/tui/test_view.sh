@@ -442,7 +442,8 @@ mapfile -t names < <(tui_colv "$SCR" PROCESS | sed 's,/.*,,')
 [ ${#names[@]} -ge 3 ] || names=(none none none)
 n_last=$((${#names[@]} - 1))
 # the selection moves from where the previous keys left it
-for m in "j:1" "G:$n_last" "g:0" "Down Down Up:1" "Down k:1" "End:$n_last" "Home:0" "NPage:$n_last" "PPage:0" "Down Down:2"; do
+# (the selection follows its row across the sort: g puts it on the first)
+for m in "g j:1" "G:$n_last" "g:0" "Down Down Up:1" "Down k:1" "End:$n_last" "Home:0" "NPage:$n_last" "PPage:0" "Down Down:2"; do
 	# shellcheck disable=SC2086 # the keys, one word each
 	check "${m%%:*}, Enter: details of row ${m#*:}" "${names[${m#*:}]}" "$(det ${m%%:*})"
 done
@@ -472,6 +473,7 @@ if tui_wait_fixed " connecttop help: keys (any key returns)" 3; then
 		sed -nE 's/^\t\{ [^,]+, "((\\.|[^"])*)", act_[a-z_]+, "([^"]*)"(, [-0-9A-Z_]+)* \},$/\1\t\3/p' | sed 's/\\\\/\\/g')
 	check "help: all $nb keys of bindings[] listed with their text" "" "$missing"
 	check "help: enough keys found in keys.c" yes "$([ "$nb" -ge 25 ] && echo yes)"
+	check "help: the filter's terms, with pending" yes "$(grep -E '^ / \\ F4 +filter: ' <<<"$SCR" | grep -qw pending && echo yes)"
 	tui_keys x
 	wcheck "help: any key returns" 0 tui_wait_fixed "view flow" 3
 else
@@ -531,6 +533,49 @@ if tui_wait_re '^PROCESS' 3; then
 	check "back to 140x40: the same rows" "$rows_before" "$(tui_colv "$SCR" PROCESS | sed 's,/.*,,' | tr '\n' ' ')"
 else
 	fail "back to 140x40: the table" "$(head -4 <<<"$SCR")"
+fi
+
+# --- connects in flight: a PENDING column while a row has one -----------------------------------
+check "no row in flight: no PENDING column" "" "$(tui_header "$SCR" | grep -o PENDING)"
+if command -v python3 >/dev/null; then
+	# a listener with a backlog of 0 that never accepts: the first connect
+	# completes, the SYNs of the 4 after it are dropped, in flight for 6 s
+	cat >"$T_TMP/pend.py" <<'PY'
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)
+l = socket.socket()
+l.bind((sys.argv[2], int(sys.argv[3])))
+l.listen(0)
+held = []
+for _ in range(5):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect((sys.argv[2], int(sys.argv[3])))
+    except BlockingIOError:
+        pass
+    held.append(c)
+    time.sleep(0.05)
+time.sleep(6)
+PY
+	python3 "$T_TMP/pend.py" "${T}pend" "$A.7" $((B + 9)) &
+	T_PIDS="$T_PIDS $!"
+	if wait_val "^${T}pend/" PENDING 4 4; then
+		pass "in flight: the PENDING column, 4 connects"
+		check "in flight: TOTAL 5, FAIL 0" "5 0" "$(val "^${T}pend/" TOTAL) $(val "^${T}pend/" FAIL)"
+		tui_resize 80 24
+		tui_wait_re '^PROCESS' 3
+		check "80x24: FAIL and PENDING both shown" yes "$(tui_header "$SCR" | grep -qE ' FAIL +PENDING' && echo yes)"
+		tui_resize $W $H
+		tui_wait_re '^PROCESS.*PENDING' 3
+		set_filter "$T pending"
+		check "filter pending: the row in flight only" "${T}pend" "$(tui_colv "$SCR" PROCESS | sed 's,/.*,,' | tr '\n' ' ' | sed 's/ $//')"
+		set_filter "$T"
+	else
+		fail "in flight: the PENDING column, 4 connects" "$(tui_header "$SCR") | $(tui_row "$SCR" "${T}pend/")"
+	fi
+else
+	echo "# SKIP: the PENDING column (no python3)"
 fi
 
 # --- other keys: aliases, refresh interval, names, clearing ------------------------------------

@@ -454,17 +454,27 @@ static void test_sort_menu(void)
 /* the columns that fit a narrow terminal */
 static void test_layout(void)
 {
+	static const enum col keep[] = {
+		C_PROTO, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT, C_ERROR, C_P99
+	};
 	struct columns_layout l;
 	int total = 0;
 
-	columns_layout(&l, GROUP_FLOW, 400, 0, 30);
+	columns_layout(&l, GROUP_FLOW, 400, 0, 0, 30);
 	CHECK_I("wide: destination as wide as asked", 30, l.dest_w);
 	CHECK_I("wide: every column but cgroup", 0, l.shown[C_CGROUP]);
 	CHECK_I("wide: user shown", 1, l.shown[C_USER]);
-	columns_layout(&l, GROUP_FLOW, 400, 1, 100);
+	columns_layout(&l, GROUP_FLOW, 400, 1, 0, 100);
 	CHECK_I("wide: cgroup when asked", 1, l.shown[C_CGROUP]);
 	CHECK_I("destination at most 46", 46, l.dest_w);
-	columns_layout(&l, GROUP_FLOW, 80, 0, 40);
+	CHECK_I("wide: no PENDING column without a pending row", 0, l.shown[C_PEND]);
+	columns_layout(&l, GROUP_FLOW, 400, 0, 1, 30);
+	CHECK_I("wide: the PENDING column with a pending row", 1, l.shown[C_PEND]);
+	/* at 80 columns, in flight and failures stay */
+	columns_layout(&l, GROUP_FLOW, 80, 0, 1, 40);
+	CHECK_I("80 columns, pending: FAIL", 1, l.shown[C_FAIL]);
+	CHECK_I("80 columns, pending: PENDING", 1, l.shown[C_PEND]);
+	columns_layout(&l, GROUP_FLOW, 80, 0, 0, 40);
 	for (int c = 0; c < C_END; c++)
 		if (l.shown[c])
 			total += columns_width(&l, c) + 1;
@@ -472,6 +482,23 @@ static void test_layout(void)
 	CHECK_I("80 columns: the process stays", 1, l.shown[C_PROC]);
 	CHECK_I("80 columns: the rate stays", 1, l.shown[C_RATE]);
 	CHECK_I("80 columns: the user goes", 0, l.shown[C_USER]);
+	CHECK_I("80 columns: a failure column", 1, l.shown[C_FAIL]);
+	/* a long address gives way to the failures and P99, not the reverse */
+	columns_layout(&l, GROUP_FLOW, 140, 0, 0, 39);
+	CHECK_I("140, a long IPv6 address: whole", 39, l.dest_w);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		ck(l.shown[keep[i]],
+		   nm("140, a long IPv6 address: column %s stays", columns[keep[i]].title),
+		   "dropped");
+	columns_layout(&l, GROUP_FLOW, 140, 0, 1, 46);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		ck(l.shown[keep[i]],
+		   nm("140, 46 wide, pending: column %s stays", columns[keep[i]].title), "dropped");
+	CHECK_I("140, 46 wide, pending: PENDING stays", 1, l.shown[C_PEND]);
+	/* narrow: the rate goes before the failures */
+	columns_layout(&l, GROUP_FLOW, 70, 0, 0, 15);
+	CHECK_I("70 columns: FAIL stays", 1, l.shown[C_FAIL]);
+	CHECK_I("70 columns: RATE goes", 0, l.shown[C_RATE]);
 }
 
 int main(void)
