@@ -63,7 +63,7 @@ static int row_width(const struct columns_layout *l, const enum col *gc)
 	for (int i = 0; gc[i] != C_END; i++)
 		if (l->shown[gc[i]])
 			total += columns_width(l, gc[i]) + 1;
-	return total;
+	return total ? total - 1 : 0; /* no space after the last */
 }
 
 void columns_layout(struct columns_layout *l, enum ct_group g, int width, int show_cgroup,

@@ -567,10 +567,26 @@ PY
 		tui_wait_re '^PROCESS' 3
 		check "80x24: FAIL and PENDING both shown" yes "$(tui_header "$SCR" | grep -qE ' FAIL +PENDING' && echo yes)"
 		tui_resize $W $H
-		tui_wait_re '^PROCESS.*PENDING' 3
+		tui_wait_re '^PROCESS.*PENDING +FAIL%' 3
 		set_filter "$T pending"
 		check "filter pending: the row in flight only" "${T}pend" "$(tui_colv "$SCR" PROCESS | sed 's,/.*,,' | tr '\n' ' ' | sed 's/ $//')"
 		set_filter "$T"
+		# one long IPv6 address (a UDP connect() sends nothing; without a
+		# route it fails, a row either way): it shows whole, and the
+		# protocol, failure and P99 columns stay on a 140-column screen
+		python3 -c "import ctypes, socket
+ctypes.CDLL(None).prctl(15, b'${T}v6', 0, 0, 0)
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+try:
+    s.connect(('2001:db8:1234:5678:9abc:def0:1234:5678', $((B + 9))))
+except OSError:
+    pass"
+		if wait_val "^${T}v6/" PORT $((B + 9)) 4; then
+			check "140, a long IPv6 address: shown whole" "2001:db8:1234:5678:9abc:def0:1234:5678" "$(val "^${T}v6/" DESTINATION)"
+			check "140, a long IPv6 address: the other columns stay" yes "$(tui_header "$SCR" | grep -qE ' PORT +PROTO +RATE/s +TOTAL +FAIL +PENDING +FAIL% ERROR +P99ms' && echo yes)"
+		else
+			fail "140, a long IPv6 address: its row" "$(tui_rows "$SCR" | tr '\n' '|')"
+		fi
 	else
 		fail "in flight: the PENDING column, 4 connects" "$(tui_header "$SCR") | $(tui_row "$SCR" "${T}pend/")"
 	fi

@@ -478,7 +478,7 @@ static void test_layout(void)
 	for (int c = 0; c < C_END; c++)
 		if (l.shown[c])
 			total += columns_width(&l, c) + 1;
-	ck(total <= 80, "80 columns: the row fits", "%d wide", total);
+	ck(total - 1 <= 80, "80 columns: the row fits", "%d wide", total - 1);
 	CHECK_I("80 columns: the process stays", 1, l.shown[C_PROC]);
 	CHECK_I("80 columns: the rate stays", 1, l.shown[C_RATE]);
 	CHECK_I("80 columns: the user goes", 0, l.shown[C_USER]);
@@ -496,9 +496,9 @@ static void test_layout(void)
 		   nm("140, 46 wide, pending: column %s stays", columns[keep[i]].title), "dropped");
 	CHECK_I("140, 46 wide, pending: PENDING stays", 1, l.shown[C_PEND]);
 	/* narrow: the rate goes before the failures */
-	columns_layout(&l, GROUP_FLOW, 70, 0, 0, 15);
-	CHECK_I("70 columns: FAIL stays", 1, l.shown[C_FAIL]);
-	CHECK_I("70 columns: RATE goes", 0, l.shown[C_RATE]);
+	columns_layout(&l, GROUP_FLOW, 65, 0, 0, 15);
+	CHECK_I("65 columns: FAIL stays", 1, l.shown[C_FAIL]);
+	CHECK_I("65 columns: RATE goes", 0, l.shown[C_RATE]);
 }
 
 int main(void)
