@@ -237,9 +237,9 @@ static void draw_header(struct draw_ctx *v)
 
 	attrset(attr_of(v, P_HEADER));
 	move(0, 0);
-	snprintf(line, sizeof(line), " connecttop  %s  %s  up %llu:%02llu:%02llu", v->host,
-		 v->kernel, (unsigned long long)up / 3600, (unsigned long long)up / 60 % 60,
-		 (unsigned long long)up % 60);
+	snprintf(line, sizeof(line), " connecttop  %s  %s  up %llu:%02llu:%02llu  refresh %gs",
+		 v->host, v->kernel, (unsigned long long)up / 3600,
+		 (unsigned long long)up / 60 % 60, (unsigned long long)up % 60, v->s->delay);
 	addnstr(line, COLS);
 	for (x = getcurx(stdscr); x < COLS; x++)
 		addch(' ');
@@ -256,9 +256,11 @@ static void draw_header(struct draw_ctx *v)
 		snprintf(line, sizeof(line), "  missed %llu", (unsigned long long)st->missed);
 		addnstr(line, COLS - getcurx(stdscr));
 	}
-	snprintf(line, sizeof(line), "  evicted %llu  flows %zu/%zu",
+	/* the rows shown (after the filter, in the grouping), the flows in
+	 * the table and its bound */
+	snprintf(line, sizeof(line), "  evicted %llu  rows %zu  flows %zu of max %zu",
 		 (unsigned long long)st->evicted, v->rows_valid ? v->rows->n : 0,
-		 v->snap ? v->snap->n : 0);
+		 v->snap ? v->snap->n : 0, v->max_flows);
 	addnstr(line, COLS - getcurx(stdscr));
 	move(2, 0);
 	snprintf(line, sizeof(line), " view %s  sort %s %s  filter %s", ct_group_names[v->s->group],
@@ -448,7 +450,8 @@ static void draw_bottom(struct draw_ctx *v)
 	} bar[] = { { "F1", "Help" },	  { "/", "Filter" },   { "Tab", "View" },
 		    { "F6", "Sort" },	  { "Spc", "Freeze" }, { "e", "Export" },
 		    { "Ent", "Details" }, { "n", "Names" },    { "q", "Quit" } };
-	int y = LINES - 1;
+	int y = LINES - 1, cursor_x = -1;
+	char hint_buf[300];
 
 	move(LINES - 2, 0);
 	if (v->s->mode == UI_FILTER) {
@@ -465,6 +468,24 @@ static void draw_bottom(struct draw_ctx *v)
 			addnstr(clean, COLS - x - 3);
 			attrset(A_NORMAL);
 		}
+		curs_set(1);
+	} else if (v->s->mode == UI_DELAY) {
+		char clean[64];
+		int x;
+
+		ct_sanitize(v->s->delay_edit, strlen(v->s->delay_edit), clean, sizeof(clean));
+		addnstr("refresh interval in seconds: ", COLS - 1);
+		addnstr(clean, COLS - getcurx(stdscr) - 1);
+		x = getcurx(stdscr);
+		if (v->s->status_err && v->s->status[0] && time(NULL) < v->s->status_until &&
+		    COLS - x > 12) {
+			ct_sanitize(v->s->status, strlen(v->s->status), hint_buf, sizeof(hint_buf));
+			attrset(attr_of(v, P_ALERT));
+			addstr("  ");
+			addnstr(hint_buf, COLS - x - 3);
+			attrset(A_NORMAL);
+		}
+		cursor_x = x;
 		curs_set(1);
 	} else {
 		char hint[80];
@@ -495,7 +516,9 @@ static void draw_bottom(struct draw_ctx *v)
 		attrset(A_NORMAL);
 		addch(' ');
 	}
-	if (v->s->mode == UI_FILTER)
+	if (cursor_x >= 0)
+		move(LINES - 2, cursor_x);
+	else if (v->s->mode == UI_FILTER)
 		move(LINES - 2, 8 + (int)strlen(v->s->filter_edit) < COLS ?
 					8 + (int)strlen(v->s->filter_edit) :
 					COLS - 1);

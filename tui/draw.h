@@ -26,6 +26,7 @@ struct draw_ctx {
 	const struct ct_stats *stats;
 	struct names *res; /* names, users, cgroups, command lines */
 	uint64_t up_secs;
+	size_t max_flows; /* the flow table's bound (--max-flows) */
 	int64_t mono_to_unix_ns;
 	const char *host, *kernel;
 	int color, utf8;

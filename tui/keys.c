@@ -134,6 +134,12 @@ static unsigned act_delay(struct ui_state *s, const struct keys_ctx *k UNUSED, i
 	return ui_state_change_delay(s, arg);
 }
 
+static unsigned act_delay_prompt(struct ui_state *s, const struct keys_ctx *k UNUSED,
+				 int arg UNUSED)
+{
+	return ui_state_delay_open(s);
+}
+
 /* arg: the binding's, for the actions that several keys share */
 typedef unsigned (*key_action)(struct ui_state *s, const struct keys_ctx *k, int arg);
 
@@ -196,9 +202,9 @@ static const struct binding {
 	{ 'n', "n", act_names, "names: reverse DNS and services on/off" },
 	{ 'c', "c", act_clear, "clear all counters" },
 	{ 'C', "C", act_cgroup, "show / hide the cgroup (unit, container) column" },
-	{ '+', "+ - d", act_delay, "longer / shorter refresh interval", 0, 1 },
+	{ '+', "+ -", act_delay, "longer / shorter refresh interval", 0, 1 },
 	{ '-', NULL, act_delay, NULL, 0, -1 },
-	{ 'd', NULL, act_delay, NULL, 0, 1 },
+	{ 'd', "d", act_delay_prompt, "type a refresh interval in seconds (0.1 to 3600)" },
 };
 
 int keys_help(size_t i, const char **names, const char **help)
@@ -267,6 +273,19 @@ static unsigned sort_menu_key(struct ui_state *s, int ch)
 	return 0;
 }
 
+static unsigned delay_key(struct ui_state *s, int ch)
+{
+	if (ch == 27)
+		return ui_state_delay_cancel(s);
+	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
+		return ui_state_delay_enter(s);
+	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8)
+		return ui_state_delay_erase(s);
+	if (ch >= 32 && ch < 127)
+		return ui_state_delay_type(s, (char)ch);
+	return 0;
+}
+
 unsigned keys_handle(struct ui_state *s, const struct keys_ctx *k, int ch)
 {
 	/* the one place: the redraw after the keys uses the new LINES/COLS */
@@ -276,6 +295,8 @@ unsigned keys_handle(struct ui_state *s, const struct keys_ctx *k, int ch)
 		return filter_key(s, ch);
 	if (s->mode == UI_SORTMENU)
 		return sort_menu_key(s, ch);
+	if (s->mode == UI_DELAY)
+		return delay_key(s, ch);
 	return table_key(s, k, ch);
 }
 

@@ -16,7 +16,7 @@
 
 #define STATUS_SECS 5
 
-static const double delays[] = { UI_DELAY_MIN, 0.5, 1, 2, 3, 5, 10, 30, UI_DELAY_MAX };
+static const double delays[] = { UI_DELAY_MIN, 0.2, 0.5, 1, 2, 3, 5, 10, 30, UI_DELAY_MAX };
 
 int ui_state_init(struct ui_state *s, const struct ui_config *c, char *err, size_t errlen)
 {
@@ -318,6 +318,56 @@ unsigned ui_state_change_delay(struct ui_state *s, int dir)
 	s->delay = delays[i];
 	s->delay_changed = 1;
 	ui_state_status(s, 0, "refresh every %g s", delays[i]);
+	return 0;
+}
+
+unsigned ui_state_delay_open(struct ui_state *s)
+{
+	s->delay_edit[0] = 0;
+	s->mode = UI_DELAY;
+	return 0;
+}
+
+unsigned ui_state_delay_type(struct ui_state *s, char c)
+{
+	size_t n = strlen(s->delay_edit);
+
+	if (n + 1 < sizeof(s->delay_edit)) {
+		s->delay_edit[n] = c;
+		s->delay_edit[n + 1] = 0;
+	}
+	return 0;
+}
+
+unsigned ui_state_delay_erase(struct ui_state *s)
+{
+	size_t n = strlen(s->delay_edit);
+
+	if (n)
+		s->delay_edit[n - 1] = 0;
+	return 0;
+}
+
+unsigned ui_state_delay_enter(struct ui_state *s)
+{
+	double d;
+
+	if (ct_parse_double(s->delay_edit, UI_DELAY_LO, UI_DELAY_HI, &d)) {
+		ui_state_status(s, 1, "refresh interval '%s': a number of seconds from %g to %g",
+				s->delay_edit, UI_DELAY_LO, UI_DELAY_HI);
+		return 0;
+	}
+	s->delay = d;
+	s->delay_changed = 1;
+	s->mode = UI_TABLE;
+	ui_state_status(s, 0, "refresh every %g s", d);
+	return 0;
+}
+
+unsigned ui_state_delay_cancel(struct ui_state *s)
+{
+	s->mode = UI_TABLE;
+	ui_state_status(s, 0, "refresh interval unchanged (%g s)", s->delay);
 	return 0;
 }
 

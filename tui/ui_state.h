@@ -30,11 +30,15 @@ enum {
 	UI_QUIT = 1 << 4,
 };
 
-enum ui_mode { UI_TABLE, UI_HELP, UI_DETAILS, UI_FILTER, UI_SORTMENU };
+enum ui_mode { UI_TABLE, UI_HELP, UI_DETAILS, UI_FILTER, UI_SORTMENU, UI_DELAY };
 
-/* the refresh intervals + and - step through, in seconds */
-#define UI_DELAY_MIN 0.2
+/* the refresh intervals + and - step through, in seconds (-d's lowest
+ * to a minute) */
+#define UI_DELAY_MIN 0.1
 #define UI_DELAY_MAX 60.0
+/* what the d prompt takes: -d's range */
+#define UI_DELAY_LO 0.1
+#define UI_DELAY_HI 3600.0
 
 struct ui_state {
 	/* what the rows are derived with */
@@ -49,9 +53,10 @@ struct ui_state {
 	filter_cgroup_fn cgroup_fn; /* given to every filter made */
 	void *cgroup_ctx;
 
-	double delay;	   /* the refresh interval, seconds */
-	int delay_changed; /* until ui_state_delay_changed() reads it */
-	int frozen;	   /* the snapshot shown stays (capture goes on) */
+	double delay;	     /* the refresh interval, seconds */
+	char delay_edit[16]; /* the d prompt's text */
+	int delay_changed;   /* until ui_state_delay_changed() reads it */
+	int frozen;	     /* the snapshot shown stays (capture goes on) */
 	enum ui_mode mode;
 	size_t sel, top; /* the selected row, the first row on the screen */
 	/* the selected row's key, found again after the rows change so that
@@ -136,6 +141,14 @@ void ui_state_scroll(struct ui_state *s, size_t height);
 
 /* the next longer (dir 1) or shorter (-1) refresh interval */
 unsigned ui_state_change_delay(struct ui_state *s, int dir);
+/* d: a prompt for the interval, as top's; typed characters, Backspace,
+ * Enter (a number of seconds in -d's range, else the prompt stays with a
+ * message), Esc (unchanged) */
+unsigned ui_state_delay_open(struct ui_state *s);
+unsigned ui_state_delay_type(struct ui_state *s, char c);
+unsigned ui_state_delay_erase(struct ui_state *s);
+unsigned ui_state_delay_enter(struct ui_state *s);
+unsigned ui_state_delay_cancel(struct ui_state *s);
 /* 1 once after the interval changed */
 int ui_state_delay_changed(struct ui_state *s);
 

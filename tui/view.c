@@ -179,6 +179,7 @@ static void draw(struct ct_view_ui *v)
 	d->stats = &v->stats;
 	d->res = v->res;
 	d->up_secs = (ct_now_ns() - v->a->start_ns) / 1000000000ULL;
+	d->max_flows = (size_t)v->a->opt.max_flows;
 	d->mono_to_unix_ns = v->a->mono_to_unix_ns;
 	d->host = v->host;
 	d->kernel = v->kernel;

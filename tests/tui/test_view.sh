@@ -177,7 +177,8 @@ set_filter "$T" || fail "filter $T" "not applied"
 mine=$(tui_rows "$SCR" | wc -l)
 check "filter TAG: the 7 flows of this run" 7 "$mine"
 check "filter TAG: every row is one of them" 7 "$(tui_colv "$SCR" PROCESS | grep -c "^$T")"
-check "filter TAG: header counts" "flows 7/" "$(tui_line "$SCR" 1 | grep -o 'flows 7/')"
+check "filter TAG: header counts" "rows 7  flows" "$(tui_line "$SCR" 1 | grep -o 'rows 7  flows')"
+check "header: the flows in the table, of its bound" yes "$(tui_line "$SCR" 1 | grep -qE 'flows [0-9]+ of max 32768$' && echo yes)"
 
 # --- sort orders --------------------------------------------------------------------
 tui_keys r
@@ -308,7 +309,7 @@ tui_keys Escape
 tui_wait_fixed "filter -" 3
 check "Esc: filter cleared (header)" "filter -" "$(tui_line "$SCR" 2 | grep -o 'filter -')"
 check "Esc: status says so" "filter cleared" "$(tui_status "$SCR" | sed 's/ *$//')"
-check "Esc: every flow shown again" yes "$(tui_line "$SCR" 1 | grep -qE 'flows ([0-9]+)/\1$' && echo yes)"
+check "Esc: every flow shown again" yes "$(tui_line "$SCR" 1 | grep -qE 'rows ([0-9]+)  flows \1 of max' && echo yes)"
 # Esc while typing clears too
 tui_keys /
 tui_wait_re '^filter:' 3
@@ -613,10 +614,28 @@ tui_keys F6
 wcheck "F6: the sort menu" 4 tui_wait_fixed " sort by" 3
 tui_keys Escape
 wcheck "F6, Esc: menu closed, sort unchanged" 2 wait_sort_line "sort comm ▲"
-for k in +:1 +:2 -:1 -:0.5 d:1 -:0.5; do
+check "header: the refresh interval" yes "$(tui_line "$SCR" 0 | grep -q '  refresh 0.5s' && echo yes)"
+# + and - step, - down to 0.1 (-d's lowest)
+for k in +:1 +:2 -:1 -:0.5 -:0.2 -:0.1 -:0.1; do
 	tui_keys "${k%%:*}"
 	wcheck "${k%%:*}: refresh every ${k#*:} s" $((H - 2)) tui_wait_re "^refresh every ${k#*:} s\$" 3
 done
+wcheck "header: refresh 0.1s" 0 tui_wait_fixed "  refresh 0.1s" 3
+# d: a prompt, as in top: a number checked, Esc leaves it as it was
+tui_keys d
+wcheck "d: the interval prompt" $((H - 2)) tui_wait_re '^refresh interval in seconds: *$' 3
+tui_type "abc"
+tui_keys Enter
+wcheck "d abc, Enter: refused, the prompt stays" $((H - 2)) tui_wait_fixed "refresh interval in seconds: abc  refresh interval 'abc': a number of seconds from 0.1 to 3600" 3
+tui_keys BSpace BSpace BSpace
+tui_type "0.5"
+tui_keys Enter
+wcheck "d 0.5, Enter: refresh every 0.5 s" $((H - 2)) tui_wait_re '^refresh every 0.5 s$' 3
+check "d 0.5: the header says so" yes "$(tui_line "$SCR" 0 | grep -q '  refresh 0.5s' && echo yes)"
+tui_keys d
+tui_type "7"
+tui_keys Escape
+wcheck "d 7, Esc: unchanged" $((H - 2)) tui_wait_re '^refresh interval unchanged \(0.5 s\)$' 3
 tui_keys n
 wcheck "n: names on" $((H - 2)) tui_wait_fixed "names on (looked up in the background)" 3
 check "n: the view line says names" yes "$(tui_line "$SCR" 2 | grep -qE ' names$' && echo yes)"
@@ -725,6 +744,15 @@ if wait_val "^${T}acc/" TOTAL 300 4; then
 else
 	fail "vt100: rows shown" "$(head -6 <<<"$SCR" | tr '\n' '|')"
 fi
+# --- -d 5: the first screen has the connects of its first moments, not of 5 s later ---------------
+tui_session ct5 80 24 || fail "tmux session (-d 5)" "no prompt"
+tui_start -d 5 -f "$T" || true
+check "-d 5: the header says refresh 5s" yes "$(tui_line "$SCR" 0 | grep -q '  refresh 5s' && echo yes)"
+# (the live traffic of this run goes on: 5 connects every 0.2 s)
+wcheck "-d 5: the live connects shown within 2 s" 1 tui_wait_re "^${T}live/" 2
+tui_keys q
+check "-d 5: q: exit 0" "CTEXIT rc=0 tty=same" "$(tui_wait_exit 5)"
+
 # --- --unix: an AF_UNIX path as destination, no port in the details ----------------------------
 tui_session ct3 $W $H || fail "tmux session (unix)" "no prompt"
 tui_start -d 0.5 --unix -f "$T proto:unix" || true

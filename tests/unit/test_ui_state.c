@@ -362,7 +362,7 @@ static void test_delay(void)
 	/* -d's value need not be a step: the next one either way */
 	st.delay = 0.1;
 	ui_state_change_delay(&st, 1);
-	CHECK_D("slower from 0.1 (below the steps)", UI_DELAY_MIN, st.delay, 0);
+	CHECK_D("slower from 0.1 (-d's lowest, the first step)", 0.2, st.delay, 0);
 	st.delay = 0.1;
 	ui_state_change_delay(&st, -1);
 	CHECK_D("faster from 0.1: the shortest", UI_DELAY_MIN, st.delay, 0);
@@ -378,6 +378,61 @@ static void test_delay(void)
 	st.delay = 3600;
 	ui_state_change_delay(&st, 1);
 	CHECK_D("slower from 3600: the longest", UI_DELAY_MAX, st.delay, 0);
+	/* - goes down to -d's lowest */
+	st.delay = 0.5;
+	ui_state_change_delay(&st, -1);
+	ui_state_change_delay(&st, -1);
+	CHECK_D("faster from 0.5 twice: 0.1", 0.1, st.delay, 0);
+	CHECK_D("the shortest step is -d's lowest", UI_DELAY_LO, UI_DELAY_MIN, 0);
+}
+
+/* d: the interval typed, as in top */
+static void test_delay_prompt(void)
+{
+	start(NULL);
+	ui_state_delay_open(&st);
+	CHECK_I("d: the prompt", UI_DELAY, st.mode);
+	CHECK_S("d: empty", "", st.delay_edit);
+	ui_state_delay_type(&st, '2');
+	ui_state_delay_type(&st, '.');
+	ui_state_delay_type(&st, '5');
+	ui_state_delay_erase(&st);
+	ui_state_delay_type(&st, '7');
+	CHECK_S("d: typed, one erased", "2.7", st.delay_edit);
+	ui_state_delay_enter(&st);
+	CHECK_I("d, Enter: closed", UI_TABLE, st.mode);
+	CHECK_D("d, Enter: the interval", 2.7, st.delay, 1e-9);
+	CHECK_I("d, Enter: changed", 1, ui_state_delay_changed(&st));
+	CHECK_S("d, Enter: status", "refresh every 2.7 s", st.status);
+	/* out of -d's range, or not a number: the prompt stays, with a message */
+	static const char *const bad[] = { "0.05", "3601", "abc", "", "1x", "-1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ui_state_delay_open(&st);
+		for (const char *c = bad[i]; *c; c++)
+			ui_state_delay_type(&st, *c);
+		ui_state_delay_enter(&st);
+		CHECK_I(nm("d '%s': the prompt stays", bad[i]), UI_DELAY, st.mode);
+		CHECK_D(nm("d '%s': the interval unchanged", bad[i]), 2.7, st.delay, 1e-9);
+		CHECK_I(nm("d '%s': an error", bad[i]), 1, st.status_err);
+		CHECK_I(nm("d '%s': not changed", bad[i]), 0, ui_state_delay_changed(&st));
+		ui_state_delay_cancel(&st);
+	}
+	CHECK_I("Esc: closed", UI_TABLE, st.mode);
+	CHECK_S("Esc: status", "refresh interval unchanged (2.7 s)", st.status);
+	/* the edges of -d's range are taken */
+	ui_state_delay_open(&st);
+	ui_state_delay_type(&st, '0');
+	ui_state_delay_type(&st, '.');
+	ui_state_delay_type(&st, '1');
+	ui_state_delay_enter(&st);
+	CHECK_D("d 0.1: taken", 0.1, st.delay, 1e-9);
+	/* a long text stops at the buffer */
+	ui_state_delay_open(&st);
+	for (int i = 0; i < 40; i++)
+		ui_state_delay_type(&st, '1');
+	CHECK_I("d: the text stays in its buffer", sizeof(st.delay_edit) - 1,
+		strlen(st.delay_edit));
+	ui_state_delay_cancel(&st);
 }
 
 static void test_toggles(void)
@@ -513,6 +568,7 @@ int main(void)
 	test_selection();
 	test_selection_follows();
 	test_delay();
+	test_delay_prompt();
 	test_toggles();
 	test_panes();
 	test_sort_menu();
