@@ -563,6 +563,7 @@ static void draw_details(struct draw_ctx *v)
 	char buf[768], tmp[CT_ADDR_STRLEN], comm[80], t1[40], t2[40];
 	int y = 2;
 
+	v->detail_room = 0;
 	attrset(attr_of(v, P_HEADER));
 	mvaddnstr(0, 0, " details (Esc closes)", COLS);
 	for (int x = getcurx(stdscr); x < COLS; x++)
@@ -637,11 +638,14 @@ static void draw_details(struct draw_ctx *v)
 	}
 	/* latency histogram: its buckets in use, at a coarser resolution when
 	 * they would not fit on the screen (the last lines stay for the pids) */
-	if (r->lat_n && y < LINES - 4) {
+	/* the pids keep a header and up to 3 lines below the histogram */
+	int keep = 2 + (r->npids < 3 ? (int)r->npids : 3);
+
+	if (r->lat_n && y < LINES - 2 - keep) {
 		struct ct_lat h = r->more->lat;
 		uint32_t max = 1;
 
-		while (h.n > LINES - 5 - y && !ct_lat_coarsen(&h))
+		while (h.n > LINES - 3 - keep - y && !ct_lat_coarsen(&h))
 			;
 		for (unsigned i = 0; i < h.n; i++)
 			if (h.count[i] > max)
@@ -653,7 +657,7 @@ static void draw_details(struct draw_ctx *v)
 			 t2, tmp, (unsigned long long)r->lat_n);
 		mvaddnstr(++y, 1, buf, COLS - 2);
 		y++;
-		for (unsigned i = 0; i < h.n && y < LINES - 3; i++, y++) {
+		for (unsigned i = 0; i < h.n && y < LINES - 1 - keep; i++, y++) {
 			int bw = COLS - 30 > 40 ? 40 : COLS - 30;
 			uint64_t lo, hi;
 
@@ -665,19 +669,30 @@ static void draw_details(struct draw_ctx *v)
 				addstr(v->utf8 ? "\u2588" : "#");
 		}
 	}
-	/* pids and their command lines */
+	/* pids and their command lines: those that fit, from detail_top (the
+	 * selection keys scroll them) */
 	if (y < LINES - 2) {
-		snprintf(buf, sizeof(buf), "pids (%u%s):", r->npids,
-			 r->npids >= CT_MAX_PIDS ? "+" : "");
+		size_t n = r->more->pids ? r->npids : 0, room = (size_t)(LINES - 1 - (y + 2)), top;
+		int len;
+
+		top = n > room ? n - room : 0;
+		if (v->s->detail_top < top)
+			top = v->s->detail_top;
+		v->detail_room = room;
+		len = snprintf(buf, sizeof(buf), "pids (%u%s):", r->npids,
+			       r->npids >= CT_MAX_PIDS ? "+" : "");
+		if (n > room && room)
+			snprintf(buf + len, sizeof(buf) - (size_t)len,
+				 "  %zu-%zu shown, Up/Down PgUp/PgDn scroll", top + 1, top + room);
 		mvaddnstr(++y, 1, buf, COLS - 2);
 		y++;
-	}
-	for (uint32_t i = 0; r->more->pids && i < r->npids && y < LINES - 1; i++, y++) {
-		snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i],
-			 names_cgroup(v->res, r->more->pids[i], r->key.comm));
-		mvaddnstr(y, 1, buf, COLS - 2);
-		put_field(names_cmdline(v->res, r->more->pids[i], r->key.comm),
-			  COLS - getcurx(stdscr) - 1, 0);
+		for (size_t i = top; i < n && y < LINES - 1; i++, y++) {
+			snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i],
+				 names_cgroup(v->res, r->more->pids[i], r->key.comm));
+			mvaddnstr(y, 1, buf, COLS - 2);
+			put_field(names_cmdline(v->res, r->more->pids[i], r->key.comm),
+				  COLS - getcurx(stdscr) - 1, 0);
+		}
 	}
 }
 

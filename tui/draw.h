@@ -31,6 +31,7 @@ struct draw_ctx {
 	const char *host, *kernel;
 	int color, utf8;
 	struct columns_layout lay; /* draw_screen's: the columns that fit this frame */
+	size_t detail_room;	   /* draw_screen's: the details pane's lines for pids */
 };
 
 /* the colour pairs, once the terminal is up: 1 if it has colours */

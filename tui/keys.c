@@ -186,7 +186,7 @@ static const struct binding {
 	  K_DETAILS },
 	{ 'Z', NULL, act_freeze, NULL, K_DETAILS },
 	{ 'e', "e", act_export, "export the rows shown to JSON and CSV files", K_DETAILS },
-	{ KEY_UP, "Up Down j k", act_up, "move the selection" },
+	{ KEY_UP, "Up Down j k", act_up, "move the selection; in the details, scroll the pids" },
 	{ 'k', NULL, act_up, NULL },
 	{ KEY_DOWN, NULL, act_down, NULL },
 	{ 'j', NULL, act_down, NULL },
@@ -228,6 +228,31 @@ static const struct binding *lookup_key(int ch)
 	return NULL;
 }
 
+/* the details pane: the selection keys scroll its pids */
+static void details_scroll_key(struct ui_state *s, const struct keys_ctx *k, key_action act)
+{
+	const struct ct_row *r = NULL;
+	long page = s->detail_room > 1 ? (long)s->detail_room - 1 : 1;
+	size_t n;
+
+	for (size_t i = 0; k->rows && i < k->rows->n && !r; i++)
+		if (!memcmp(&k->rows->rows[i]->key, &s->detail_key, sizeof(s->detail_key)))
+			r = k->rows->rows[i];
+	n = r ? r->npids : 0;
+	if (act == act_up)
+		ui_state_details_scroll(s, -1, n);
+	else if (act == act_down)
+		ui_state_details_scroll(s, 1, n);
+	else if (act == act_page_up)
+		ui_state_details_scroll(s, -page, n);
+	else if (act == act_page_down)
+		ui_state_details_scroll(s, page, n);
+	else if (act == act_home)
+		ui_state_details_scroll(s, -(long)n, n);
+	else if (act == act_end)
+		ui_state_details_scroll(s, (long)n, n);
+}
+
 /* the table, the help screen and the details pane */
 static unsigned table_key(struct ui_state *s, const struct keys_ctx *k, int ch)
 {
@@ -240,6 +265,8 @@ static unsigned table_key(struct ui_state *s, const struct keys_ctx *k, int ch)
 	if (s->mode == UI_DETAILS && !(b && (b->flags & K_DETAILS))) {
 		if ((b && (b->act == act_esc || b->act == act_details)) || ch == KEY_BACKSPACE)
 			ui_state_close(s);
+		else if (b)
+			details_scroll_key(s, k, b->act);
 		return 0;
 	}
 	return b ? b->act(s, k, b->arg) : 0;

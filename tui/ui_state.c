@@ -414,8 +414,25 @@ unsigned ui_state_details_open(struct ui_state *s, const struct ct_rows *rows)
 {
 	if (rows && s->sel < rows->n) {
 		s->detail_key = rows->rows[s->sel]->key;
+		s->detail_top = 0;
 		s->mode = UI_DETAILS;
 	}
+	return 0;
+}
+
+unsigned ui_state_details_scroll(struct ui_state *s, long delta, size_t n)
+{
+	/* the last pid at the bottom of the room the pane has for them */
+	size_t last = n > s->detail_room ? n - s->detail_room : 0;
+
+	if (s->detail_top > last) /* the room grew */
+		s->detail_top = last;
+	if (delta < 0)
+		s->detail_top = (size_t)-delta < s->detail_top ? s->detail_top - (size_t)-delta : 0;
+	else if ((size_t)delta < last - s->detail_top)
+		s->detail_top += (size_t)delta;
+	else
+		s->detail_top = last;
 	return 0;
 }
 

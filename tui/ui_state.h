@@ -69,6 +69,9 @@ struct ui_state {
 	int show_cgroup;
 	int sort_menu_sel;	    /* the sort the menu points at */
 	struct flow_key detail_key; /* the row the details pane shows */
+	/* the details pane's pid list: the first shown, and how many fit (the
+	 * last frame's, from the drawing) */
+	size_t detail_top, detail_room;
 
 	char status[256]; /* the status line, shown until status_until */
 	int status_err;
@@ -160,6 +163,9 @@ unsigned ui_state_quit(struct ui_state *s);
 
 /* the details of the selected row of rows (NULL: none derived) */
 unsigned ui_state_details_open(struct ui_state *s, const struct ct_rows *rows);
+/* scroll the details pane's pids by delta lines, of n pids (a large
+ * delta: to an end) */
+unsigned ui_state_details_scroll(struct ui_state *s, long delta, size_t n);
 unsigned ui_state_help_open(struct ui_state *s);
 /* back to the table from the help, the details or the sort menu */
 unsigned ui_state_close(struct ui_state *s);

@@ -186,6 +186,7 @@ static void draw(struct ct_view_ui *v)
 	d->color = v->color;
 	d->utf8 = v->utf8;
 	draw_screen(d);
+	v->s.detail_room = d->detail_room; /* what the pid list's scrolling stops at */
 }
 
 struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)

@@ -653,6 +653,37 @@ wait_val "^${T}live/" PROTO tcp 3
 live_after=$(val "^${T}live/" TOTAL)
 check "c: the live flow counts again from 0" yes "$([ "${live_after:-0}" -gt 0 ] && [ "${live_after:-0}" -lt "${live_before:-0}" ] && echo yes)"
 
+# --- the details pane scrolls its pids when they run off the screen ----------------------------
+lg -c "${T}many" -P 8 refuse "$A.2" $((B + 2)) 1
+set_filter "$T ${T}many"
+if wait_val "^${T}many/" TOTAL 8 4; then
+	tui_resize $W 20
+	tui_wait_re '^PROCESS' 3
+	tui_keys Enter
+	tui_wait_fixed " details (Esc closes)" 3
+	pl() { grep -E '^ pids \(8\):' <<<"$SCR" | sed 's/^ //; s/ *$//'; }
+	pids_shown() { grep -A20 -E '^ pids \(8\):' <<<"$SCR" | tail -n +2 | awk '$1 ~ /^[0-9]+$/ {print $1}' | tr '\n' ' '; }
+	check "details, 8 pids on 20 lines: 3 shown, the pane says so" "pids (8):  1-3 shown, Up/Down PgUp/PgDn scroll" "$(pl)"
+	first=$(pids_shown)
+	tui_keys Down
+	wcheck "details: Down scrolls one pid" 0 tui_wait_fixed "pids (8):  2-4 shown" 3
+	check "details: Down: the list moved by one" "$(cut -d' ' -f2-3 <<<"$first")" "$(pids_shown | cut -d' ' -f1-2)"
+	tui_type $'\033OF'
+	wcheck "details: End: the last pids" 0 tui_wait_fixed "pids (8):  6-8 shown" 3
+	tui_keys PPage
+	wcheck "details: PgUp: up a page" 0 tui_wait_fixed "pids (8):  4-6 shown" 3
+	tui_type $'\033OH'
+	wcheck "details: Home: the first again" 0 tui_wait_fixed "pids (8):  1-3 shown" 3
+	check "details: Home: the same pids as first" "$first" "$(pids_shown)"
+	tui_keys Escape
+	tui_wait_re '^ view ' 3
+	tui_resize $W $H
+	tui_wait_re '^PROCESS' 3
+else
+	fail "details scroll: the row of 8 pids" "$(tui_rows "$SCR" | tr '\n' '|')"
+fi
+set_filter "$T"
+
 # --- a hostile process name: ESC [31m, a newline, U+202E (right-to-left override) --------------
 hostile=$(printf '%s\033[31m\n\342\200\256' "$T")
 lg -c "$hostile" udp "$A.6" $((B + 8)) 7

@@ -481,6 +481,35 @@ static void test_panes(void)
 	CHECK_I("help: closed", UI_TABLE, st.mode);
 }
 
+/* the details pane's pids scroll within the room the drawing found */
+static void test_details_scroll(void)
+{
+	start(NULL);
+	st.detail_top = 0;
+	st.detail_room = 10;
+	ui_state_details_scroll(&st, 1, 5);
+	CHECK_I("5 pids in 10 lines: no scroll", 0, st.detail_top);
+	ui_state_details_scroll(&st, 1, 68);
+	CHECK_I("68 pids: down one", 1, st.detail_top);
+	ui_state_details_scroll(&st, 9, 68);
+	CHECK_I("68 pids: a page down", 10, st.detail_top);
+	ui_state_details_scroll(&st, 68, 68);
+	CHECK_I("68 pids: the end shows the last 10", 58, st.detail_top);
+	ui_state_details_scroll(&st, 1, 68);
+	CHECK_I("68 pids: down at the end stays", 58, st.detail_top);
+	ui_state_details_scroll(&st, -9, 68);
+	CHECK_I("68 pids: a page up", 49, st.detail_top);
+	ui_state_details_scroll(&st, -68, 68);
+	CHECK_I("68 pids: home", 0, st.detail_top);
+	ui_state_details_scroll(&st, -1, 68);
+	CHECK_I("68 pids: up at the top stays", 0, st.detail_top);
+	/* the room grew past the scroll (a resize): back within it */
+	st.detail_top = 58;
+	st.detail_room = 30;
+	ui_state_details_scroll(&st, 1, 68);
+	CHECK_I("room grew: within it", 38, st.detail_top);
+}
+
 static void test_sort_menu(void)
 {
 	start(NULL);
@@ -571,6 +600,7 @@ int main(void)
 	test_delay_prompt();
 	test_toggles();
 	test_panes();
+	test_details_scroll();
 	test_sort_menu();
 	test_layout();
 	ui_state_free(&st);
