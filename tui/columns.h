@@ -24,6 +24,7 @@ enum col {
 	C_RATE,
 	C_TOTAL,
 	C_FAIL,
+	C_PEND,
 	C_FAILPCT,
 	C_ERROR,
 	C_P50,
@@ -54,9 +55,10 @@ struct columns_layout {
 
 /* Choose the columns of grouping g that fit width: drop the lowest
  * priority until they do (show_cgroup: the user asked for the cgroup
- * column). dest_w is the width the destination column would like. */
+ * column; pending: a row has connects in flight, which the PENDING column
+ * shows). dest_w is the width the destination column would like. */
 void columns_layout(struct columns_layout *l, enum ct_group g, int width, int show_cgroup,
-		    int dest_w);
+		    int pending, int dest_w);
 /* a column's width in this layout */
 int columns_width(const struct columns_layout *l, enum col c);
 /* the sorts the columns of g select, left to right, into order (C_END

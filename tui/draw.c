@@ -213,7 +213,7 @@ static const char *row_port(struct draw_ctx *v, const struct ct_row *r, char *bu
 /* choose the columns that fit */
 static void layout(struct draw_ctx *v, int width)
 {
-	int dest_w = 0;
+	int dest_w = 0, pending = 0;
 
 	/* the destination column fits the rows put in order (those shown and
 	 * the next), not the whole table: a wide address far down does not
@@ -226,7 +226,10 @@ static void layout(struct draw_ctx *v, int width)
 		if (w > dest_w)
 			dest_w = w;
 	}
-	columns_layout(&v->lay, v->s->group, width, v->s->show_cgroup, dest_w);
+	/* the PENDING column while a row in order has connects in flight */
+	for (size_t i = 0; v->rows_valid && i < v->rows->sorted && !pending; i++)
+		pending = v->rows->rows[i]->results[RES_PENDING] > 0;
+	columns_layout(&v->lay, v->s->group, width, v->s->show_cgroup, pending, dest_w);
 }
 
 static void draw_header(struct draw_ctx *v)
@@ -238,9 +241,9 @@ static void draw_header(struct draw_ctx *v)
 
 	attrset(attr_of(v, P_HEADER));
 	move(0, 0);
-	snprintf(line, sizeof(line), " connecttop  %s  %s  up %llu:%02llu:%02llu", v->host,
-		 v->kernel, (unsigned long long)up / 3600, (unsigned long long)up / 60 % 60,
-		 (unsigned long long)up % 60);
+	snprintf(line, sizeof(line), " connecttop  %s  %s  up %llu:%02llu:%02llu  refresh %gs",
+		 v->host, v->kernel, (unsigned long long)up / 3600,
+		 (unsigned long long)up / 60 % 60, (unsigned long long)up % 60, v->s->delay);
 	addnstr(line, COLS);
 	for (x = getcurx(stdscr); x < COLS; x++)
 		addch(' ');
@@ -257,9 +260,11 @@ static void draw_header(struct draw_ctx *v)
 		snprintf(line, sizeof(line), "  missed %llu", (unsigned long long)st->missed);
 		addnstr(line, COLS - getcurx(stdscr));
 	}
-	snprintf(line, sizeof(line), "  evicted %llu  flows %zu/%zu",
+	/* the rows shown (after the filter, in the grouping), the flows in
+	 * the table and its bound */
+	snprintf(line, sizeof(line), "  evicted %llu  rows %zu  flows %zu of max %zu",
 		 (unsigned long long)st->evicted, v->rows_valid ? v->rows->n : 0,
-		 v->snap ? v->snap->n : 0);
+		 v->snap ? v->snap->n : 0, v->max_flows);
 	addnstr(line, COLS - getcurx(stdscr));
 	move(2, 0);
 	snprintf(line, sizeof(line), " view %s  sort %s %s  filter %s", ct_group_names[v->s->group],
@@ -347,6 +352,9 @@ static void draw_row(struct draw_ctx *v, int y, const struct ct_row *r, int sele
 			if (fails && !selected)
 				attrset(attr_of(v, P_FAIL));
 			break;
+		case C_PEND:
+			fmt_count(r->results[RES_PENDING], buf, sizeof(buf));
+			break;
 		case C_FAILPCT:
 			snprintf(buf, sizeof(buf), "%.0f", done ? 100.0 * fails / done : 0.0);
 			break;
@@ -422,6 +430,23 @@ static void draw_table(struct draw_ctx *v)
 	}
 }
 
+/* the rows are sorted by a column not on the screen: say which (1) */
+static int sort_hint(struct draw_ctx *v, char *buf, size_t len)
+{
+	const enum col *gc = columns_of_group[v->s->group];
+
+	for (int i = 0; gc[i] != C_END; i++)
+		if (columns[gc[i]].sort == v->s->sort) {
+			if (v->lay.shown[gc[i]])
+				return 0;
+			snprintf(buf, len, "sorted by %s (hidden at this width)",
+				 columns[gc[i]].title);
+			return 1;
+		}
+	snprintf(buf, len, "sorted by %s (not a column of this view)", ct_sort_names[v->s->sort]);
+	return 1;
+}
+
 static void draw_bottom(struct draw_ctx *v)
 {
 	static const struct {
@@ -429,7 +454,8 @@ static void draw_bottom(struct draw_ctx *v)
 	} bar[] = { { "F1", "Help" },	  { "/", "Filter" },   { "Tab", "View" },
 		    { "F6", "Sort" },	  { "Spc", "Freeze" }, { "e", "Export" },
 		    { "Ent", "Details" }, { "n", "Names" },    { "q", "Quit" } };
-	int y = LINES - 1;
+	int y = LINES - 1, cursor_x = -1;
+	char hint_buf[300];
 
 	move(LINES - 2, 0);
 	if (v->s->mode == UI_FILTER) {
@@ -447,7 +473,27 @@ static void draw_bottom(struct draw_ctx *v)
 			attrset(A_NORMAL);
 		}
 		curs_set(1);
+	} else if (v->s->mode == UI_DELAY) {
+		char clean[64];
+		int x;
+
+		ct_sanitize(v->s->delay_edit, strlen(v->s->delay_edit), clean, sizeof(clean));
+		addnstr("refresh interval in seconds: ", COLS - 1);
+		addnstr(clean, COLS - getcurx(stdscr) - 1);
+		x = getcurx(stdscr);
+		if (v->s->status_err && v->s->status[0] && time(NULL) < v->s->status_until &&
+		    COLS - x > 12) {
+			ct_sanitize(v->s->status, strlen(v->s->status), hint_buf, sizeof(hint_buf));
+			attrset(attr_of(v, P_ALERT));
+			addstr("  ");
+			addnstr(hint_buf, COLS - x - 3);
+			attrset(A_NORMAL);
+		}
+		cursor_x = x;
+		curs_set(1);
 	} else {
+		char hint[80];
+
 		curs_set(0);
 		if (v->s->status[0] && time(NULL) < v->s->status_until) {
 			char clean[300];
@@ -455,6 +501,10 @@ static void draw_bottom(struct draw_ctx *v)
 			attrset(v->s->status_err ? attr_of(v, P_ALERT) : attr_of(v, P_STATUS));
 			ct_sanitize(v->s->status, strlen(v->s->status), clean, sizeof(clean));
 			addnstr(clean, COLS - 1);
+			attrset(A_NORMAL);
+		} else if (sort_hint(v, hint, sizeof(hint))) {
+			attrset(attr_of(v, P_STATUS));
+			addnstr(hint, COLS - 1);
 			attrset(A_NORMAL);
 		}
 	}
@@ -470,7 +520,9 @@ static void draw_bottom(struct draw_ctx *v)
 		attrset(A_NORMAL);
 		addch(' ');
 	}
-	if (v->s->mode == UI_FILTER)
+	if (cursor_x >= 0)
+		move(LINES - 2, cursor_x);
+	else if (v->s->mode == UI_FILTER)
 		move(LINES - 2, 8 + (int)strlen(v->s->filter_edit) < COLS ?
 					8 + (int)strlen(v->s->filter_edit) :
 					COLS - 1);
@@ -515,6 +567,7 @@ static void draw_details(struct draw_ctx *v)
 	char buf[768], tmp[CT_ADDR_STRLEN], comm[80], t1[40], t2[40];
 	int y = 2;
 
+	v->detail_room = 0;
 	attrset(attr_of(v, P_HEADER));
 	mvaddnstr(0, 0, " details (Esc closes)", COLS);
 	for (int x = getcurx(stdscr); x < COLS; x++)
@@ -589,11 +642,14 @@ static void draw_details(struct draw_ctx *v)
 	}
 	/* latency histogram: its buckets in use, at a coarser resolution when
 	 * they would not fit on the screen (the last lines stay for the pids) */
-	if (r->lat_n && y < LINES - 4) {
+	/* the pids keep a header and up to 3 lines below the histogram */
+	int keep = 2 + (r->npids < 3 ? (int)r->npids : 3);
+
+	if (r->lat_n && y < LINES - 2 - keep) {
 		struct ct_lat h = r->more->lat;
 		uint32_t max = 1;
 
-		while (h.n > LINES - 5 - y && !ct_lat_coarsen(&h))
+		while (h.n > LINES - 3 - keep - y && !ct_lat_coarsen(&h))
 			;
 		for (unsigned i = 0; i < h.n; i++)
 			if (h.count[i] > max)
@@ -605,7 +661,7 @@ static void draw_details(struct draw_ctx *v)
 			 t2, tmp, (unsigned long long)r->lat_n);
 		mvaddnstr(++y, 1, buf, COLS - 2);
 		y++;
-		for (unsigned i = 0; i < h.n && y < LINES - 3; i++, y++) {
+		for (unsigned i = 0; i < h.n && y < LINES - 1 - keep; i++, y++) {
 			int bw = COLS - 30 > 40 ? 40 : COLS - 30;
 			uint64_t lo, hi;
 
@@ -617,37 +673,64 @@ static void draw_details(struct draw_ctx *v)
 				addstr(v->utf8 ? "\u2588" : "#");
 		}
 	}
-	/* pids and their command lines */
+	/* pids and their command lines: those that fit, from detail_top (the
+	 * selection keys scroll them) */
 	if (y < LINES - 2) {
-		snprintf(buf, sizeof(buf), "pids (%u%s):", r->npids,
-			 r->npids >= CT_MAX_PIDS ? "+" : "");
+		size_t n = r->more->pids ? r->npids : 0, room = (size_t)(LINES - 1 - (y + 2)), top;
+		int len;
+
+		top = n > room ? n - room : 0;
+		if (v->s->detail_top < top)
+			top = v->s->detail_top;
+		v->detail_room = room;
+		len = snprintf(buf, sizeof(buf), "pids (%u%s):", r->npids,
+			       r->npids >= CT_MAX_PIDS ? "+" : "");
+		if (n > room && room)
+			snprintf(buf + len, sizeof(buf) - (size_t)len,
+				 "  %zu-%zu shown, Up/Down PgUp/PgDn scroll", top + 1, top + room);
 		mvaddnstr(++y, 1, buf, COLS - 2);
 		y++;
-	}
-	for (uint32_t i = 0; r->more->pids && i < r->npids && y < LINES - 1; i++, y++) {
-		snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i],
-			 names_cgroup(v->res, r->more->pids[i], r->key.comm));
-		mvaddnstr(y, 1, buf, COLS - 2);
-		put_field(names_cmdline(v->res, r->more->pids[i], r->key.comm),
-			  COLS - getcurx(stdscr) - 1, 0);
+		for (size_t i = top; i < n && y < LINES - 1; i++, y++) {
+			snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i],
+				 names_cgroup(v->res, r->more->pids[i], r->key.comm));
+			mvaddnstr(y, 1, buf, COLS - 2);
+			put_field(names_cmdline(v->res, r->more->pids[i], r->key.comm),
+				  COLS - getcurx(stdscr) - 1, 0);
+		}
 	}
 }
 
+/* the sort menu: a box over the table, its background and a margin of
+ * one column each side cleared so that the rows do not show through */
 static void draw_sort_menu(struct draw_ctx *v)
 {
-	int h = SORT_MAX + 2, w = 20, y0 = 4, x0 = 2;
+	int h = SORT_MAX + 3, w = 20, y0 = 4, x0 = 2;
+	const char *vline = v->utf8 ? "\u2502" : "|";
 
 	for (int i = 0; i < h && y0 + i < LINES - 1; i++) {
-		move(y0 + i, x0);
-		attrset(i == 0			     ? attr_of(v, P_HEADER) :
-			i - 1 == v->s->sort_menu_sel ? attr_of(v, P_SELECT) :
-						       A_NORMAL);
-		if (i == 0)
-			put_field(" sort by", w, 0);
-		else if (i <= SORT_MAX)
-			put_field(ct_sort_names[i - 1], w, 0);
-		else
-			put_field(" Enter/Esc", w, 0);
+		int y = y0 + i, last = i == h - 1;
+
+		attrset(A_NORMAL);
+		mvaddch(y, x0 - 1, ' ');
+		mvaddch(y, x0 + w + 2, ' ');
+		move(y, x0);
+		if (i == 0 || last) {
+			addstr(v->utf8 ? (i ? "\u2514" : "\u250c") : "+");
+			for (int x = 0; x < w; x++)
+				addstr(v->utf8 ? "\u2500" : "-");
+			addstr(v->utf8 ? (i ? "\u2518" : "\u2510") : "+");
+			if (i == 0) {
+				attrset(attr_of(v, P_HEADER));
+				mvaddstr(y, x0 + 2, " sort by ");
+			}
+			continue;
+		}
+		addstr(vline);
+		attrset(i - 1 == v->s->sort_menu_sel ? attr_of(v, P_SELECT) : A_NORMAL);
+		addch(' ');
+		put_field(i <= SORT_MAX ? ct_sort_names[i - 1] : "Enter/Esc", w - 1, 0);
+		attrset(A_NORMAL);
+		addstr(vline);
 	}
 	attrset(A_NORMAL);
 }

@@ -26,10 +26,12 @@ struct draw_ctx {
 	const struct ct_stats *stats;
 	struct names *res; /* names, users, cgroups, command lines */
 	uint64_t up_secs;
+	size_t max_flows; /* the flow table's bound (--max-flows) */
 	int64_t mono_to_unix_ns;
 	const char *host, *kernel;
 	int color, utf8;
 	struct columns_layout lay; /* draw_screen's: the columns that fit this frame */
+	size_t detail_room;	   /* draw_screen's: the details pane's lines for pids */
 };
 
 /* the colour pairs, once the terminal is up: 1 if it has colours */

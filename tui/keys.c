@@ -134,6 +134,12 @@ static unsigned act_delay(struct ui_state *s, const struct keys_ctx *k UNUSED, i
 	return ui_state_change_delay(s, arg);
 }
 
+static unsigned act_delay_prompt(struct ui_state *s, const struct keys_ctx *k UNUSED,
+				 int arg UNUSED)
+{
+	return ui_state_delay_open(s);
+}
+
 /* arg: the binding's, for the actions that several keys share */
 typedef unsigned (*key_action)(struct ui_state *s, const struct keys_ctx *k, int arg);
 
@@ -173,14 +179,14 @@ static const struct binding {
 	{ 'T', "T", act_sort, "sort by total connects", 0, SORT_COUNT },
 	{ 'L', "L", act_sort, "sort by latency (p99)", 0, SORT_LAT },
 	{ '/', "/ \\ F4", act_filter,
-	  "filter: text port:N proto:udp net:CIDR pid:N uid:N cgroup:T err:ENAME fail timeout !t" },
+	  "filter: text port:N proto:udp net:CIDR pid:N uid:N cgroup:T err:ENAME fail timeout pending !t" },
 	{ '\\', NULL, act_filter, NULL },
 	{ KEY_F(4), NULL, act_filter, NULL },
 	{ ' ', "Space Z", act_freeze, "freeze / unfreeze the display (capture goes on)",
 	  K_DETAILS },
 	{ 'Z', NULL, act_freeze, NULL, K_DETAILS },
 	{ 'e', "e", act_export, "export the rows shown to JSON and CSV files", K_DETAILS },
-	{ KEY_UP, "Up Down j k", act_up, "move the selection" },
+	{ KEY_UP, "Up Down j k", act_up, "move the selection; in the details, scroll the pids" },
 	{ 'k', NULL, act_up, NULL },
 	{ KEY_DOWN, NULL, act_down, NULL },
 	{ 'j', NULL, act_down, NULL },
@@ -196,9 +202,9 @@ static const struct binding {
 	{ 'n', "n", act_names, "names: reverse DNS and services on/off" },
 	{ 'c', "c", act_clear, "clear all counters" },
 	{ 'C', "C", act_cgroup, "show / hide the cgroup (unit, container) column" },
-	{ '+', "+ - d", act_delay, "longer / shorter refresh interval", 0, 1 },
+	{ '+', "+ -", act_delay, "longer / shorter refresh interval", 0, 1 },
 	{ '-', NULL, act_delay, NULL, 0, -1 },
-	{ 'd', NULL, act_delay, NULL, 0, 1 },
+	{ 'd', "d", act_delay_prompt, "type a refresh interval in seconds (0.1 to 3600)" },
 };
 
 int keys_help(size_t i, const char **names, const char **help)
@@ -222,6 +228,31 @@ static const struct binding *lookup_key(int ch)
 	return NULL;
 }
 
+/* the details pane: the selection keys scroll its pids */
+static void details_scroll_key(struct ui_state *s, const struct keys_ctx *k, key_action act)
+{
+	const struct ct_row *r = NULL;
+	long page = s->detail_room > 1 ? (long)s->detail_room - 1 : 1;
+	size_t n;
+
+	for (size_t i = 0; k->rows && i < k->rows->n && !r; i++)
+		if (!memcmp(&k->rows->rows[i]->key, &s->detail_key, sizeof(s->detail_key)))
+			r = k->rows->rows[i];
+	n = r ? r->npids : 0;
+	if (act == act_up)
+		ui_state_details_scroll(s, -1, n);
+	else if (act == act_down)
+		ui_state_details_scroll(s, 1, n);
+	else if (act == act_page_up)
+		ui_state_details_scroll(s, -page, n);
+	else if (act == act_page_down)
+		ui_state_details_scroll(s, page, n);
+	else if (act == act_home)
+		ui_state_details_scroll(s, -(long)n, n);
+	else if (act == act_end)
+		ui_state_details_scroll(s, (long)n, n);
+}
+
 /* the table, the help screen and the details pane */
 static unsigned table_key(struct ui_state *s, const struct keys_ctx *k, int ch)
 {
@@ -234,6 +265,8 @@ static unsigned table_key(struct ui_state *s, const struct keys_ctx *k, int ch)
 	if (s->mode == UI_DETAILS && !(b && (b->flags & K_DETAILS))) {
 		if ((b && (b->act == act_esc || b->act == act_details)) || ch == KEY_BACKSPACE)
 			ui_state_close(s);
+		else if (b)
+			details_scroll_key(s, k, b->act);
 		return 0;
 	}
 	return b ? b->act(s, k, b->arg) : 0;
@@ -267,6 +300,19 @@ static unsigned sort_menu_key(struct ui_state *s, int ch)
 	return 0;
 }
 
+static unsigned delay_key(struct ui_state *s, int ch)
+{
+	if (ch == 27)
+		return ui_state_delay_cancel(s);
+	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
+		return ui_state_delay_enter(s);
+	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8)
+		return ui_state_delay_erase(s);
+	if (ch >= 32 && ch < 127)
+		return ui_state_delay_type(s, (char)ch);
+	return 0;
+}
+
 unsigned keys_handle(struct ui_state *s, const struct keys_ctx *k, int ch)
 {
 	/* the one place: the redraw after the keys uses the new LINES/COLS */
@@ -276,6 +322,8 @@ unsigned keys_handle(struct ui_state *s, const struct keys_ctx *k, int ch)
 		return filter_key(s, ch);
 	if (s->mode == UI_SORTMENU)
 		return sort_menu_key(s, ch);
+	if (s->mode == UI_DELAY)
+		return delay_key(s, ch);
 	return table_key(s, k, ch);
 }
 

@@ -445,16 +445,26 @@ static void parse_args(int argc, char **argv)
 		die_usage("-n, -m and -o are batch options: add -b");
 }
 
+static struct timespec secs_ts(double secs)
+{
+	struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
+
+	if (!ts.tv_sec && !ts.tv_nsec)
+		ts.tv_nsec = 1;
+	return ts;
+}
+
+/* a tick every secs, the first after first */
+static void arm_timer_first(int tfd, double first, double secs)
+{
+	struct itimerspec its = { .it_interval = secs_ts(secs), .it_value = secs_ts(first) };
+
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
 static void arm_timer(int tfd, double secs)
 {
-	struct itimerspec its;
-
-	its.it_value.tv_sec = (time_t)secs;
-	its.it_value.tv_nsec = (long)((secs - (time_t)secs) * 1e9);
-	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
-		its.it_value.tv_nsec = 1;
-	its.it_interval = its.it_value;
-	timerfd_settime(tfd, 0, &its, NULL);
+	arm_timer_first(tfd, secs, secs);
 }
 
 /* the last write's error (0: it worked), for saying when writes start
@@ -604,7 +614,11 @@ int main(int argc, char **argv)
 		probe_free(app.probe);
 		return 1;
 	}
-	arm_timer(tfd, app.opt.delay);
+	/* the screen's first refresh comes at once, with what was captured
+	 * in its first half second, whatever the interval (batch output
+	 * keeps whole intervals) */
+	arm_timer_first(tfd, app.interactive && app.opt.delay > 0.5 ? 0.5 : app.opt.delay,
+			app.opt.delay);
 	ev.events = EPOLLIN;
 	ev.data.fd = probe_fd(app.probe);
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);

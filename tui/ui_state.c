@@ -16,7 +16,7 @@
 
 #define STATUS_SECS 5
 
-static const double delays[] = { UI_DELAY_MIN, 0.5, 1, 2, 3, 5, 10, 30, UI_DELAY_MAX };
+static const double delays[] = { UI_DELAY_MIN, 0.2, 0.5, 1, 2, 3, 5, 10, 30, UI_DELAY_MAX };
 
 int ui_state_init(struct ui_state *s, const struct ui_config *c, char *err, size_t errlen)
 {
@@ -104,6 +104,7 @@ unsigned ui_state_set_group(struct ui_state *s, enum ct_group g)
 {
 	s->group = g;
 	s->sel = s->top = 0;
+	s->sel_reset = 1;
 	return UI_REBUILD;
 }
 
@@ -136,6 +137,7 @@ unsigned ui_state_filter_apply(struct ui_state *s, const char *text)
 	s->filter_text = copy;
 	s->status[0] = 0;
 	s->sel = s->top = 0;
+	s->sel_reset = 1;
 	return UI_REBUILD;
 }
 
@@ -221,6 +223,7 @@ unsigned ui_state_freeze(struct ui_state *s)
 
 unsigned ui_state_select_up(struct ui_state *s)
 {
+	s->sel_reset = 0; /* on a row again */
 	if (s->sel)
 		s->sel--;
 	return 0;
@@ -228,6 +231,7 @@ unsigned ui_state_select_up(struct ui_state *s)
 
 unsigned ui_state_select_down(struct ui_state *s, size_t nrows)
 {
+	s->sel_reset = 0; /* on a row again */
 	if (s->sel + 1 < nrows)
 		s->sel++;
 	return 0;
@@ -235,12 +239,14 @@ unsigned ui_state_select_down(struct ui_state *s, size_t nrows)
 
 unsigned ui_state_select_page_up(struct ui_state *s, size_t page)
 {
+	s->sel_reset = 0; /* on a row again */
 	s->sel = s->sel > page ? s->sel - page : 0;
 	return 0;
 }
 
 unsigned ui_state_select_page_down(struct ui_state *s, size_t nrows, size_t page)
 {
+	s->sel_reset = 0; /* on a row again */
 	if (nrows)
 		s->sel = s->sel + page < nrows ? s->sel + page : nrows - 1;
 	return 0;
@@ -249,6 +255,7 @@ unsigned ui_state_select_page_down(struct ui_state *s, size_t nrows, size_t page
 unsigned ui_state_select_home(struct ui_state *s)
 {
 	s->sel = 0;
+	s->sel_reset = 0;
 	return 0;
 }
 
@@ -257,6 +264,7 @@ unsigned ui_state_select_end(struct ui_state *s, size_t nrows)
 {
 	if (nrows)
 		s->sel = nrows - 1;
+	s->sel_reset = 0;
 	return UI_REBUILD;
 }
 
@@ -264,6 +272,27 @@ void ui_state_select_clamp(struct ui_state *s, size_t nrows)
 {
 	if (s->sel >= nrows)
 		s->sel = nrows ? nrows - 1 : 0;
+}
+
+void ui_state_select_remember(struct ui_state *s, const struct ct_rows *rows)
+{
+	/* a row past those in order is at no place of its own yet */
+	s->sel_keyed = !s->sel_reset && rows && s->sel < rows->sorted && s->sel < rows->n;
+	if (s->sel_keyed)
+		s->sel_key = rows->rows[s->sel]->key;
+	s->sel_reset = 0;
+}
+
+void ui_state_select_find(struct ui_state *s, const struct ct_rows *rows)
+{
+	size_t n = rows ? rows->n : 0;
+
+	for (size_t i = 0; s->sel_keyed && i < rows->sorted && i < n; i++)
+		if (!memcmp(&rows->rows[i]->key, &s->sel_key, sizeof(s->sel_key))) {
+			s->sel = i;
+			return;
+		}
+	ui_state_select_clamp(s, n);
 }
 
 void ui_state_scroll(struct ui_state *s, size_t height)
@@ -289,6 +318,56 @@ unsigned ui_state_change_delay(struct ui_state *s, int dir)
 	s->delay = delays[i];
 	s->delay_changed = 1;
 	ui_state_status(s, 0, "refresh every %g s", delays[i]);
+	return 0;
+}
+
+unsigned ui_state_delay_open(struct ui_state *s)
+{
+	s->delay_edit[0] = 0;
+	s->mode = UI_DELAY;
+	return 0;
+}
+
+unsigned ui_state_delay_type(struct ui_state *s, char c)
+{
+	size_t n = strlen(s->delay_edit);
+
+	if (n + 1 < sizeof(s->delay_edit)) {
+		s->delay_edit[n] = c;
+		s->delay_edit[n + 1] = 0;
+	}
+	return 0;
+}
+
+unsigned ui_state_delay_erase(struct ui_state *s)
+{
+	size_t n = strlen(s->delay_edit);
+
+	if (n)
+		s->delay_edit[n - 1] = 0;
+	return 0;
+}
+
+unsigned ui_state_delay_enter(struct ui_state *s)
+{
+	double d;
+
+	if (ct_parse_double(s->delay_edit, UI_DELAY_LO, UI_DELAY_HI, &d)) {
+		ui_state_status(s, 1, "refresh interval '%s': a number of seconds from %g to %g",
+				s->delay_edit, UI_DELAY_LO, UI_DELAY_HI);
+		return 0;
+	}
+	s->delay = d;
+	s->delay_changed = 1;
+	s->mode = UI_TABLE;
+	ui_state_status(s, 0, "refresh every %g s", d);
+	return 0;
+}
+
+unsigned ui_state_delay_cancel(struct ui_state *s)
+{
+	s->mode = UI_TABLE;
+	ui_state_status(s, 0, "refresh interval unchanged (%g s)", s->delay);
 	return 0;
 }
 
@@ -335,8 +414,25 @@ unsigned ui_state_details_open(struct ui_state *s, const struct ct_rows *rows)
 {
 	if (rows && s->sel < rows->n) {
 		s->detail_key = rows->rows[s->sel]->key;
+		s->detail_top = 0;
 		s->mode = UI_DETAILS;
 	}
+	return 0;
+}
+
+unsigned ui_state_details_scroll(struct ui_state *s, long delta, size_t n)
+{
+	/* the last pid at the bottom of the room the pane has for them */
+	size_t last = n > s->detail_room ? n - s->detail_room : 0;
+
+	if (s->detail_top > last) /* the room grew */
+		s->detail_top = last;
+	if (delta < 0)
+		s->detail_top = (size_t)-delta < s->detail_top ? s->detail_top - (size_t)-delta : 0;
+	else if ((size_t)delta < last - s->detail_top)
+		s->detail_top += (size_t)delta;
+	else
+		s->detail_top = last;
 	return 0;
 }
 

@@ -30,11 +30,15 @@ enum {
 	UI_QUIT = 1 << 4,
 };
 
-enum ui_mode { UI_TABLE, UI_HELP, UI_DETAILS, UI_FILTER, UI_SORTMENU };
+enum ui_mode { UI_TABLE, UI_HELP, UI_DETAILS, UI_FILTER, UI_SORTMENU, UI_DELAY };
 
-/* the refresh intervals + and - step through, in seconds */
-#define UI_DELAY_MIN 0.2
+/* the refresh intervals + and - step through, in seconds (-d's lowest
+ * to a minute) */
+#define UI_DELAY_MIN 0.1
 #define UI_DELAY_MAX 60.0
+/* what the d prompt takes: -d's range */
+#define UI_DELAY_LO 0.1
+#define UI_DELAY_HI 3600.0
 
 struct ui_state {
 	/* what the rows are derived with */
@@ -49,15 +53,25 @@ struct ui_state {
 	filter_cgroup_fn cgroup_fn; /* given to every filter made */
 	void *cgroup_ctx;
 
-	double delay;	   /* the refresh interval, seconds */
-	int delay_changed; /* until ui_state_delay_changed() reads it */
-	int frozen;	   /* the snapshot shown stays (capture goes on) */
+	double delay;	     /* the refresh interval, seconds */
+	char delay_edit[16]; /* the d prompt's text */
+	int delay_changed;   /* until ui_state_delay_changed() reads it */
+	int frozen;	     /* the snapshot shown stays (capture goes on) */
 	enum ui_mode mode;
 	size_t sel, top; /* the selected row, the first row on the screen */
-	int names;	 /* reverse DNS and service names */
+	/* the selected row's key, found again after the rows change so that
+	 * the selection follows its flow (sel_keyed: sel_key holds one);
+	 * sel_reset: a new grouping or filter put the selection on the first
+	 * row, whichever it is, until a key moves it */
+	struct flow_key sel_key;
+	int sel_keyed, sel_reset;
+	int names; /* reverse DNS and service names */
 	int show_cgroup;
 	int sort_menu_sel;	    /* the sort the menu points at */
 	struct flow_key detail_key; /* the row the details pane shows */
+	/* the details pane's pid list: the first shown, and how many fit (the
+	 * last frame's, from the drawing) */
+	size_t detail_top, detail_room;
 
 	char status[256]; /* the status line, shown until status_until */
 	int status_err;
@@ -120,11 +134,24 @@ unsigned ui_state_select_home(struct ui_state *s);
 unsigned ui_state_select_end(struct ui_state *s, size_t nrows);
 /* the rows changed: keep the selection on one of them */
 void ui_state_select_clamp(struct ui_state *s, size_t nrows);
+/* before the rows change: the selected row's key (of those in order) */
+void ui_state_select_remember(struct ui_state *s, const struct ct_rows *rows);
+/* after: the selection on that row again, where the rows put it (if it is
+ * among those in order), else kept on one of them */
+void ui_state_select_find(struct ui_state *s, const struct ct_rows *rows);
 /* scroll so that the selection is among the height rows shown */
 void ui_state_scroll(struct ui_state *s, size_t height);
 
 /* the next longer (dir 1) or shorter (-1) refresh interval */
 unsigned ui_state_change_delay(struct ui_state *s, int dir);
+/* d: a prompt for the interval, as top's; typed characters, Backspace,
+ * Enter (a number of seconds in -d's range, else the prompt stays with a
+ * message), Esc (unchanged) */
+unsigned ui_state_delay_open(struct ui_state *s);
+unsigned ui_state_delay_type(struct ui_state *s, char c);
+unsigned ui_state_delay_erase(struct ui_state *s);
+unsigned ui_state_delay_enter(struct ui_state *s);
+unsigned ui_state_delay_cancel(struct ui_state *s);
 /* 1 once after the interval changed */
 int ui_state_delay_changed(struct ui_state *s);
 
@@ -136,6 +163,9 @@ unsigned ui_state_quit(struct ui_state *s);
 
 /* the details of the selected row of rows (NULL: none derived) */
 unsigned ui_state_details_open(struct ui_state *s, const struct ct_rows *rows);
+/* scroll the details pane's pids by delta lines, of n pids (a large
+ * delta: to an end) */
+unsigned ui_state_details_scroll(struct ui_state *s, long delta, size_t n);
 unsigned ui_state_help_open(struct ui_state *s);
 /* back to the table from the help, the details or the sort menu */
 unsigned ui_state_close(struct ui_state *s);

@@ -35,6 +35,10 @@ struct ct_view_ui {
 	struct ct_rows kept[GROUP_MAX];
 	enum ct_group rows_group;
 	int rows_valid;
+	/* the header's and the exports' counters: of the moment of snap (a
+	 * frozen screen shows, and exports, one moment), less those at the
+	 * last clear (c) */
+	struct ct_stats stats, cleared;
 	struct ui_state s; /* what the screen shows, and how */
 	struct draw_ctx d; /* what the last frame showed */
 	int color, utf8;
@@ -80,6 +84,12 @@ static void rebuild(struct ct_view_ui *v)
 	struct ui_state *o = &v->s;
 	int desc = ct_sort_default_desc(o->sort) ^ o->reverse;
 
+	/* the selection follows its row (take_snapshot remembered it when
+	 * the rows are no longer valid; another grouping has other rows) */
+	if (v->rows_valid && o->group == v->rows_group)
+		ui_state_select_remember(o, &v->rows);
+	else if (o->group != v->rows_group)
+		o->sel_keyed = o->sel_reset = 0;
 	use_group(v, o->group);
 	v->rows_valid = 0;
 	if (!v->snap)
@@ -98,7 +108,24 @@ static void rebuild(struct ct_view_ui *v)
 		return;
 	}
 	v->rows_valid = 1;
-	ui_state_select_clamp(&v->s, v->rows.n);
+	ui_state_select_find(&v->s, &v->rows);
+}
+
+/* v->stats: the counters of this moment, since the last clear; the
+ * rate is that of the last interval */
+static void take_stats(struct ct_view_ui *v)
+{
+	struct ct_stats *st = &v->stats;
+	const struct ct_stats *c = &v->cleared;
+
+	*st = v->a->stats;
+	app_stats(v->a, st);
+	st->events -= c->events;
+	st->outcomes -= c->outcomes;
+	st->outcomes_late -= c->outcomes_late;
+	st->drops -= c->drops;
+	st->missed -= c->missed;
+	st->evicted -= c->evicted;
 }
 
 static void take_snapshot(struct ct_view_ui *v)
@@ -106,6 +133,8 @@ static void take_snapshot(struct ct_view_ui *v)
 	struct ct_snap *s;
 
 	/* the rows point into the snapshot whose buffers are about to be reused */
+	if (v->rows_valid && v->s.group == v->rows_group)
+		ui_state_select_remember(&v->s, &v->rows);
 	v->rows.n = v->rows.sorted = 0;
 	v->rows_valid = 0;
 	s = snap_refresh(v->a->flows, ct_now_ns(), v->s.frozen ? NULL : v->snap);
@@ -118,6 +147,7 @@ static void take_snapshot(struct ct_view_ui *v)
 	}
 	snap_free(v->snap);
 	v->snap = s;
+	take_stats(v);
 	/* the grouped views (shown, kept or prepared: prepare_kept derives
 	 * them all) update their groups by the rows' differences */
 	s->keep_old = 1;
@@ -146,15 +176,17 @@ static void draw(struct ct_view_ui *v)
 	d->rows = &v->rows;
 	d->rows_valid = v->rows_valid;
 	d->desc = ct_sort_default_desc(v->s.sort) ^ v->s.reverse;
-	d->stats = &v->a->stats;
+	d->stats = &v->stats;
 	d->res = v->res;
 	d->up_secs = (ct_now_ns() - v->a->start_ns) / 1000000000ULL;
+	d->max_flows = (size_t)v->a->opt.max_flows;
 	d->mono_to_unix_ns = v->a->mono_to_unix_ns;
 	d->host = v->host;
 	d->kernel = v->kernel;
 	d->color = v->color;
 	d->utf8 = v->utf8;
 	draw_screen(d);
+	v->s.detail_room = d->detail_room; /* what the pid list's scrolling stops at */
 }
 
 /* the flows the filter shows outlive a flood of others (flows_set_keep);
@@ -278,13 +310,12 @@ struct export_ctx {
 static int export_cb(FILE *out, void *ctx)
 {
 	struct export_ctx *c = ctx;
-	struct app *a = c->v->a;
 	int rc;
 
 	if (!c->csv)
-		return export_json(out, c->rows, c->v->s.group, &a->stats);
+		return export_json(out, c->rows, c->v->s.group, &c->v->stats);
 	rc = export_csv_header(out, c->v->s.group);
-	return rc ? rc : export_csv(out, c->rows, c->v->s.group, &a->stats);
+	return rc ? rc : export_csv(out, c->rows, c->v->s.group, &c->v->stats);
 }
 
 static void do_export(struct ct_view_ui *v)
@@ -331,8 +362,11 @@ static void do_export(struct ct_view_ui *v)
 static int apply(struct ct_view_ui *v, unsigned todo)
 {
 	keep_shown(v);
-	if (todo & UI_CLEAR)
+	if (todo & UI_CLEAR) {
 		flows_clear(v->a->flows);
+		/* the header's totals count from here too */
+		app_stats(v->a, &v->cleared);
+	}
 	if (todo & (UI_CLEAR | UI_SNAPSHOT))
 		take_snapshot(v);
 	else if (todo & UI_REBUILD)

@@ -177,7 +177,8 @@ set_filter "$T" || fail "filter $T" "not applied"
 mine=$(tui_rows "$SCR" | wc -l)
 check "filter TAG: the 7 flows of this run" 7 "$mine"
 check "filter TAG: every row is one of them" 7 "$(tui_colv "$SCR" PROCESS | grep -c "^$T")"
-check "filter TAG: header counts" "flows 7/" "$(tui_line "$SCR" 1 | grep -o 'flows 7/')"
+check "filter TAG: header counts" "rows 7  flows" "$(tui_line "$SCR" 1 | grep -o 'rows 7  flows')"
+check "header: the flows in the table, of its bound" yes "$(tui_line "$SCR" 1 | grep -qE 'flows [0-9]+ of max 32768$' && echo yes)"
 
 # --- sort orders --------------------------------------------------------------------
 tui_keys r
@@ -213,11 +214,29 @@ tui_keys '>'
 wcheck "> : the next column to the right (TOTAL)" 2 tui_wait_fixed "sort count ▼" 3
 tui_keys '<'
 wcheck "< : back to RATE/s" 2 tui_wait_fixed "sort rate ▼" 3
+# a sort mark never cuts a title: PROTO and FAIL% stay whole
+tui_keys '<'
+wcheck "< again: PROTO" 2 tui_wait_fixed "sort proto ▲" 3
+check "sort by PROTO: the title whole, with its mark" yes "$(tui_header "$SCR" | grep -q ' PROTO↕ ' && echo yes)"
+tui_keys '>' '>' '>' '>'
+wcheck "> 4 times: FAIL%" 2 tui_wait_fixed "sort failpct ▼" 3
+check "sort by FAIL%: the title whole, with its mark" yes "$(tui_header "$SCR" | grep -q ' FAIL%↕ ' && echo yes)"
+check "no title cut (~)" "" "$(tui_header "$SCR" | grep -o '[A-Z%/]*~')"
+tui_keys '<' '<' '<'
+wcheck "< 3 times: RATE/s" 2 tui_wait_fixed "sort rate ▼" 3
 # s: the sort menu, Down (j) then Enter picks the next name of the menu
 tui_keys s
 if tui_wait_fixed " sort by" 3; then
-	menu=$(sed -n '6,17p' <<<"$SCR" | cut -c3-22 | awk '{print $1}' | tr '\n' ' ')
+	menu="" edges="" margin=""
+	while IFS= read -r l; do
+		menu="$menu$(awk '{print $1}' <<<"${l:3:20}") "
+		edges="$edges${l:2:1}${l:23:1}"
+		margin="$margin${l:1:1}${l:24:1}"
+	done < <(sed -n '6,17p' <<<"$SCR")
 	check "s: the sort menu lists the orders" "comm pid daddr dport proto rate count fail failpct lat last Enter/Esc " "$menu"
+	# a box, with a cleared column each side: the rows do not show through
+	check "s: the menu's box" "┌─ sort by ┐│└┘" "$(l=$(tui_line "$SCR" 4); printf '%s' "${l:2:11}${l:23:1}")$(printf '%s' "$edges" | sed 's/││*/│/')$(l=$(tui_line "$SCR" 17); printf '%s' "${l:2:1}${l:23:1}")"
+	check "s: the menu's margins are blank" "" "$(tr -d ' ' <<<"$margin")"
 	tui_keys j Enter
 	wcheck "s, j, Enter: the next order (count)" 2 tui_wait_fixed "sort count ▼" 3
 	check "s: the menu closes" "" "$(grep -F ' sort by' <<<"$SCR")"
@@ -290,7 +309,7 @@ tui_keys Escape
 tui_wait_fixed "filter -" 3
 check "Esc: filter cleared (header)" "filter -" "$(tui_line "$SCR" 2 | grep -o 'filter -')"
 check "Esc: status says so" "filter cleared" "$(tui_status "$SCR" | sed 's/ *$//')"
-check "Esc: every flow shown again" yes "$(tui_line "$SCR" 1 | grep -qE 'flows ([0-9]+)/\1$' && echo yes)"
+check "Esc: every flow shown again" yes "$(tui_line "$SCR" 1 | grep -qE 'rows ([0-9]+)  flows \1 of max' && echo yes)"
 # Esc while typing clears too
 tui_keys /
 tui_wait_re '^filter:' 3
@@ -304,6 +323,7 @@ set_filter "$T"
 # --- freeze and export -----------------------------------------------------------------
 sort_by T count desc
 wait_val "^${T}live/" PROTO tcp 2
+t_freeze=$(date +%s)
 tui_keys Space
 wcheck "Space: FROZEN shown" 2 tui_wait_fixed " FROZEN" 3
 check "Space: status line" "frozen: the display holds still, capture goes on" "$(tui_status "$SCR" | sed 's/ *$//')"
@@ -318,7 +338,8 @@ if [ "$(body "$f1")" = "$(body "$f2")" ]; then pass "frozen: every row holds sti
 	fail "frozen: every row holds still" "$(diff <(body "$f1") <(body "$f2") | head -5 | tr '\n' '|')"; fi
 ev1=$(tui_line "$f1" 1 | awk '{print $4}')
 ev2=$(tui_line "$f2" 1 | awk '{print $4}')
-check "frozen: capture goes on (header total grows)" yes "$([ "${ev2:-0}" -gt "${ev1:-0}" ] 2>/dev/null && echo yes)"
+# the header is of the frozen moment too (the live traffic goes on meanwhile)
+check "frozen: the header's total holds still (2 s)" "$ev1" "$ev2"
 tui_keys e
 if tui_wait_re '^exported [0-9]+ rows \(frozen\) to ' 3; then
 	st=$(tui_status "$SCR" | sed 's/ *$//')
@@ -334,6 +355,10 @@ if tui_wait_re '^exported [0-9]+ rows \(frozen\) to ' 3; then
 	json_rows=$(jq -r '.rows[] | "\(.comm)/\(.pid)\(if .pids > 1 then "(\(.pids))" else "" end) \(.count)"' "$json")
 	check "e: JSON rows (comm, pid, count) = the screen's, in order" "$screen_rows" "$json_rows"
 	check "e: the JSON has the frozen TOTAL of the live row" "$live1" "$(jq --arg c "${T}live" '[.rows[] | select(.comm == $c)][0].count' "$json")"
+	# the file's counters and time are those of the frozen moment, not of the export (2 s later)
+	check "e: the JSON's events = the frozen header's total" "$ev1" "$(jq .events "$json")"
+	jt=$(date -d "$(jq -r .time "$json")" +%s 2>/dev/null)
+	check "e: the JSON's time is the frozen moment's" yes "$([ -n "$jt" ] && [ "$jt" -le "$t_freeze" ] && [ "$jt" -ge $((t_freeze - 2)) ] && echo yes)"
 	csv=${json%.json}.csv
 	check "e: the CSV file: a header line and the rows" "$((nexp + 1))" "$(wc -l <"$csv" 2>/dev/null)"
 else
@@ -418,10 +443,19 @@ mapfile -t names < <(tui_colv "$SCR" PROCESS | sed 's,/.*,,')
 [ ${#names[@]} -ge 3 ] || names=(none none none)
 n_last=$((${#names[@]} - 1))
 # the selection moves from where the previous keys left it
-for m in "j:1" "G:$n_last" "g:0" "Down Down Up:1" "Down k:1" "End:$n_last" "Home:0" "NPage:$n_last" "PPage:0" "Down Down:2"; do
+# (the selection follows its row across the sort: g puts it on the first)
+for m in "g j:1" "G:$n_last" "g:0" "Down Down Up:1" "Down k:1" "End:$n_last" "Home:0" "NPage:$n_last" "PPage:0" "Down Down:2"; do
 	# shellcheck disable=SC2086 # the keys, one word each
 	check "${m%%:*}, Enter: details of row ${m#*:}" "${names[${m#*:}]}" "$(det ${m%%:*})"
 done
+close_details
+# the selection follows its flow: a new row sorted above it moves it down one
+# line, and Enter opens the row that was selected, not the one now at its place
+tui_keys g Down
+sleep 0.3
+lg -c "${T}a0" refuse "$A.2" $((B + 2)) 3
+wcheck "a new row sorted first" 4 wait_val "^${T}a0/" TOTAL 3 4
+check "the selection follows its row (Enter)" "${names[1]}" "$(det)"
 close_details
 
 # --- help ----------------------------------------------------------------------------------
@@ -440,6 +474,7 @@ if tui_wait_fixed " connecttop help: keys (any key returns)" 3; then
 		sed -nE 's/^\t\{ [^,]+, "((\\.|[^"])*)", act_[a-z_]+, "([^"]*)"(, [-0-9A-Z_]+)* \},$/\1\t\3/p' | sed 's/\\\\/\\/g')
 	check "help: all $nb keys of bindings[] listed with their text" "" "$missing"
 	check "help: enough keys found in keys.c" yes "$([ "$nb" -ge 25 ] && echo yes)"
+	check "help: the filter's terms, with pending" yes "$(grep -E '^ / \\ F4 +filter: ' <<<"$SCR" | grep -qw pending && echo yes)"
 	tui_keys x
 	wcheck "help: any key returns" 0 tui_wait_fixed "view flow" 3
 else
@@ -459,7 +494,7 @@ if tui_wait_re '^PROCESS' 3 && [ "$(tui_lines "$SCR")" = 15 ]; then
 	pass "60x15: the table redrawn"
 	check "60x15: title line" "connecttop" "$(tui_line "$SCR" 0 | awk '{print $1}')"
 	check "60x15: no line wider than 60" yes "$(awk 'length > 60 { bad = 1 } END { if (!bad) print "yes" }' <<<"$SCR")"
-	check "60x15: the rows (9 lines: all 7)" 7 "$(tui_rows "$SCR" | grep -c "^$T")"
+	check "60x15: the rows (9 lines: all 8)" 8 "$(tui_rows "$SCR" | grep -c "^$T")"
 	check "60x15: the key bar" "F1Help" "$(tui_line "$SCR" 14 | awk '{print $1}')"
 else
 	fail "60x15: the table redrawn" "$(head -4 <<<"$SCR")"
@@ -477,6 +512,19 @@ if tui_wait_re '^PROCESS.*LAST' 3; then
 else
 	fail "200x50: the table redrawn" "$(head -4 <<<"$SCR")"
 fi
+# 80x24, the default ssh terminal: the failures show; a sort by a column that
+# does not fit says so
+tui_resize 80 24
+if tui_wait_re '^PROCESS' 3 && [ "$(tui_lines "$SCR")" = 24 ]; then
+	check "80x24: a failure column shown" yes "$(tui_header "$SCR" | grep -qE ' (FAIL|FAIL%|ERROR)( |$)' && echo yes)"
+	check "80x24: the refused row's failures" 200 "$(val "^${T}ref/" FAIL)"
+	tui_keys L
+	wcheck "80x24, L: the sort column hidden, the status line says so" 22 tui_wait_fixed "sorted by P99ms (hidden at this width)" 3
+	tui_keys P
+	wcheck "80x24, P: PROCESS shown, no hint" 22 tui_wait_gone "hidden at this width" 3
+else
+	fail "80x24: the table redrawn" "$(head -4 <<<"$SCR")"
+fi
 tui_resize 30 8
 wcheck "30x8: terminal too small" 0 tui_wait_fixed "terminal too small" 3
 check "30x8: says the size and what it needs" "30x8, need 40x10" "$(tui_line "$(tui_screen)" 1 | sed 's/ *$//')"
@@ -486,6 +534,65 @@ if tui_wait_re '^PROCESS' 3; then
 	check "back to 140x40: the same rows" "$rows_before" "$(tui_colv "$SCR" PROCESS | sed 's,/.*,,' | tr '\n' ' ')"
 else
 	fail "back to 140x40: the table" "$(head -4 <<<"$SCR")"
+fi
+
+# --- connects in flight: a PENDING column while a row has one -----------------------------------
+check "no row in flight: no PENDING column" "" "$(tui_header "$SCR" | grep -o PENDING)"
+if command -v python3 >/dev/null; then
+	# a listener with a backlog of 0 that never accepts: the first connect
+	# completes, the SYNs of the 4 after it are dropped, in flight for 6 s
+	cat >"$T_TMP/pend.py" <<'PY'
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)
+l = socket.socket()
+l.bind((sys.argv[2], int(sys.argv[3])))
+l.listen(0)
+held = []
+for _ in range(5):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect((sys.argv[2], int(sys.argv[3])))
+    except BlockingIOError:
+        pass
+    held.append(c)
+    time.sleep(0.05)
+time.sleep(6)
+PY
+	python3 "$T_TMP/pend.py" "${T}pend" "$A.7" $((B + 9)) &
+	T_PIDS="$T_PIDS $!"
+	if wait_val "^${T}pend/" PENDING 4 4; then
+		pass "in flight: the PENDING column, 4 connects"
+		check "in flight: TOTAL 5, FAIL 0" "5 0" "$(val "^${T}pend/" TOTAL) $(val "^${T}pend/" FAIL)"
+		tui_resize 80 24
+		tui_wait_re '^PROCESS' 3
+		check "80x24: FAIL and PENDING both shown" yes "$(tui_header "$SCR" | grep -qE ' FAIL +PENDING' && echo yes)"
+		tui_resize $W $H
+		tui_wait_re '^PROCESS.*PENDING +FAIL%' 3
+		set_filter "$T pending"
+		check "filter pending: the row in flight only" "${T}pend" "$(tui_colv "$SCR" PROCESS | sed 's,/.*,,' | tr '\n' ' ' | sed 's/ $//')"
+		set_filter "$T"
+		# one long IPv6 address (a UDP connect() sends nothing; without a
+		# route it fails, a row either way): it shows whole, and the
+		# protocol, failure and P99 columns stay on a 140-column screen
+		python3 -c "import ctypes, socket
+ctypes.CDLL(None).prctl(15, b'${T}v6', 0, 0, 0)
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+try:
+    s.connect(('2001:db8:1234:5678:9abc:def0:1234:5678', $((B + 9))))
+except OSError:
+    pass"
+		if wait_val "^${T}v6/" PORT $((B + 9)) 4; then
+			check "140, a long IPv6 address: shown whole" "2001:db8:1234:5678:9abc:def0:1234:5678" "$(val "^${T}v6/" DESTINATION)"
+			check "140, a long IPv6 address: the other columns stay" yes "$(tui_header "$SCR" | grep -qE ' PORT +PROTO +RATE/s +TOTAL +FAIL +PENDING +FAIL% ERROR +P99ms' && echo yes)"
+		else
+			fail "140, a long IPv6 address: its row" "$(tui_rows "$SCR" | tr '\n' '|')"
+		fi
+	else
+		fail "in flight: the PENDING column, 4 connects" "$(tui_header "$SCR") | $(tui_row "$SCR" "${T}pend/")"
+	fi
+else
+	echo "# SKIP: the PENDING column (no python3)"
 fi
 
 # --- other keys: aliases, refresh interval, names, clearing ------------------------------------
@@ -507,10 +614,28 @@ tui_keys F6
 wcheck "F6: the sort menu" 4 tui_wait_fixed " sort by" 3
 tui_keys Escape
 wcheck "F6, Esc: menu closed, sort unchanged" 2 wait_sort_line "sort comm ▲"
-for k in +:1 +:2 -:1 -:0.5 d:1 -:0.5; do
+check "header: the refresh interval" yes "$(tui_line "$SCR" 0 | grep -q '  refresh 0.5s' && echo yes)"
+# + and - step, - down to 0.1 (-d's lowest)
+for k in +:1 +:2 -:1 -:0.5 -:0.2 -:0.1 -:0.1; do
 	tui_keys "${k%%:*}"
 	wcheck "${k%%:*}: refresh every ${k#*:} s" $((H - 2)) tui_wait_re "^refresh every ${k#*:} s\$" 3
 done
+wcheck "header: refresh 0.1s" 0 tui_wait_fixed "  refresh 0.1s" 3
+# d: a prompt, as in top: a number checked, Esc leaves it as it was
+tui_keys d
+wcheck "d: the interval prompt" $((H - 2)) tui_wait_re '^refresh interval in seconds: *$' 3
+tui_type "abc"
+tui_keys Enter
+wcheck "d abc, Enter: refused, the prompt stays" $((H - 2)) tui_wait_fixed "refresh interval in seconds: abc  refresh interval 'abc': a number of seconds from 0.1 to 3600" 3
+tui_keys BSpace BSpace BSpace
+tui_type "0.5"
+tui_keys Enter
+wcheck "d 0.5, Enter: refresh every 0.5 s" $((H - 2)) tui_wait_re '^refresh every 0.5 s$' 3
+check "d 0.5: the header says so" yes "$(tui_line "$SCR" 0 | grep -q '  refresh 0.5s' && echo yes)"
+tui_keys d
+tui_type "7"
+tui_keys Escape
+wcheck "d 7, Esc: unchanged" $((H - 2)) tui_wait_re '^refresh interval unchanged \(0.5 s\)$' 3
 tui_keys n
 wcheck "n: names on" $((H - 2)) tui_wait_fixed "names on (looked up in the background)" 3
 check "n: the view line says names" yes "$(tui_line "$SCR" 2 | grep -qE ' names$' && echo yes)"
@@ -518,12 +643,46 @@ tui_keys n
 wcheck "n again: names off" $((H - 2)) tui_wait_fixed "names off" 3
 check "n again: no names on the view line" no "$(tui_line "$SCR" 2 | grep -qE ' names$' && echo yes || echo no)"
 live_before=$(val "^${T}live/" TOTAL)
+ev_before=$(tui_line "$SCR" 1 | awk '{print $4}')
 tui_keys c
 wcheck "c: counters cleared" $((H - 2)) tui_wait_fixed "counters cleared" 3
+ev_after=$(tui_line "$SCR" 1 | awk '{print $4}')
+check "c: the header's total counts from 0 again" yes "$([ "${ev_after:-x}" -lt "${ev_before:-0}" ] 2>/dev/null && echo yes)"
 check "c: the finished flows are gone" 0 "$(tui_rows "$SCR" | grep -cE "^${T}(acc|ref|udp|six|sh)/")"
 wait_val "^${T}live/" PROTO tcp 3
 live_after=$(val "^${T}live/" TOTAL)
 check "c: the live flow counts again from 0" yes "$([ "${live_after:-0}" -gt 0 ] && [ "${live_after:-0}" -lt "${live_before:-0}" ] && echo yes)"
+
+# --- the details pane scrolls its pids when they run off the screen ----------------------------
+lg -c "${T}many" -P 8 refuse "$A.2" $((B + 2)) 1
+set_filter "$T ${T}many"
+if wait_val "^${T}many/" TOTAL 8 4; then
+	tui_resize $W 20
+	tui_wait_re '^PROCESS' 3
+	tui_keys Enter
+	tui_wait_fixed " details (Esc closes)" 3
+	pl() { grep -E '^ pids \(8\):' <<<"$SCR" | sed 's/^ //; s/ *$//'; }
+	pids_shown() { grep -A20 -E '^ pids \(8\):' <<<"$SCR" | tail -n +2 | awk '$1 ~ /^[0-9]+$/ {print $1}' | tr '\n' ' '; }
+	check "details, 8 pids on 20 lines: 3 shown, the pane says so" "pids (8):  1-3 shown, Up/Down PgUp/PgDn scroll" "$(pl)"
+	first=$(pids_shown)
+	tui_keys Down
+	wcheck "details: Down scrolls one pid" 0 tui_wait_fixed "pids (8):  2-4 shown" 3
+	check "details: Down: the list moved by one" "$(cut -d' ' -f2-3 <<<"$first")" "$(pids_shown | cut -d' ' -f1-2)"
+	tui_type $'\033OF'
+	wcheck "details: End: the last pids" 0 tui_wait_fixed "pids (8):  6-8 shown" 3
+	tui_keys PPage
+	wcheck "details: PgUp: up a page" 0 tui_wait_fixed "pids (8):  4-6 shown" 3
+	tui_type $'\033OH'
+	wcheck "details: Home: the first again" 0 tui_wait_fixed "pids (8):  1-3 shown" 3
+	check "details: Home: the same pids as first" "$first" "$(pids_shown)"
+	tui_keys Escape
+	tui_wait_re '^ view ' 3
+	tui_resize $W $H
+	tui_wait_re '^PROCESS' 3
+else
+	fail "details scroll: the row of 8 pids" "$(tui_rows "$SCR" | tr '\n' '|')"
+fi
+set_filter "$T"
 
 # --- a hostile process name: ESC [31m, a newline, U+202E (right-to-left override) --------------
 # --- and one with invisible characters, U+200B and U+FEFF, and a backslash ---------------------
@@ -626,6 +785,15 @@ if wait_val "^${T}acc/" TOTAL 300 4; then
 else
 	fail "vt100: rows shown" "$(head -6 <<<"$SCR" | tr '\n' '|')"
 fi
+# --- -d 5: the first screen has the connects of its first moments, not of 5 s later ---------------
+tui_session ct5 80 24 || fail "tmux session (-d 5)" "no prompt"
+tui_start -d 5 -f "$T" || true
+check "-d 5: the header says refresh 5s" yes "$(tui_line "$SCR" 0 | grep -q '  refresh 5s' && echo yes)"
+# (the live traffic of this run goes on: 5 connects every 0.2 s)
+wcheck "-d 5: the live connects shown within 2 s" 1 tui_wait_re "^${T}live/" 2
+tui_keys q
+check "-d 5: q: exit 0" "CTEXIT rc=0 tty=same" "$(tui_wait_exit 5)"
+
 # --- --unix: an AF_UNIX path as destination, no port in the details ----------------------------
 tui_session ct3 $W $H || fail "tmux session (unix)" "no prompt"
 tui_start -d 0.5 --unix -f "$T proto:unix" || true

@@ -5,6 +5,8 @@
  * selection at its edges, the refresh interval at its limits, the panes
  * and the sort menu, and what each asks its caller to do.
  */
+#include <string.h>
+
 #include "check.h"
 #include "columns.h"
 #include "filter.h"
@@ -256,6 +258,89 @@ static void test_selection(void)
 	CHECK_I("no room: no scroll", 5, st.top);
 }
 
+/* rows whose keys differ in the port, in the order given */
+static void make_rows(struct ct_rows *r, const struct ct_row **ptrs, struct ct_row *rows,
+		      const int *ports, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		memset(&rows[i], 0, sizeof(rows[i]));
+		rows[i].key.dport = (uint16_t)ports[i];
+		ptrs[i] = &rows[i];
+	}
+	r->rows = ptrs;
+	r->n = r->sorted = n;
+}
+
+/* the selection follows its row across refreshes, as htop's does */
+static void test_selection_follows(void)
+{
+	static const int before[] = { 1, 2, 3, 4, 5 }, after[] = { 4, 1, 5, 3, 2 };
+	const struct ct_row *pa[5], *pb[5];
+	struct ct_row ra[5], rb[5];
+	struct ct_rows a, b;
+
+	start(NULL);
+	make_rows(&a, pa, ra, before, 5);
+	make_rows(&b, pb, rb, after, 5);
+	st.sel = 2; /* port 3 */
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("follows: the same row at its new place", 3, st.sel);
+	/* gone: the selection stays among the rows */
+	make_rows(&b, pb, rb, after, 2);
+	st.sel = 2;
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("row gone: kept on a row", 1, st.sel);
+	/* a row past those in order has no place yet: the index stays */
+	make_rows(&b, pb, rb, after, 5);
+	a.sorted = 2;
+	st.sel = 4;
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("past the rows in order: the index", 4, st.sel);
+	a.sorted = 5;
+	/* found only among the rows in order */
+	b.sorted = 1;
+	st.sel = 4; /* port 5, at 2 in b but not in order there */
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("not among the rows in order: the index", 4, st.sel);
+	b.sorted = 5;
+	/* Home and End go to a row, then follow it */
+	st.sel = 3;
+	ui_state_select_home(&st);
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("home: the first row, followed", 1, st.sel);
+	ui_state_select_end(&st, 5);
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("end: the last row, followed", 2, st.sel);
+	/* a new grouping or filter: the first row, whichever it is */
+	st.sel = 1;
+	ui_state_set_group(&st, GROUP_FLOW);
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("grouping: the first row", 0, st.sel);
+	st.sel = 1;
+	ui_state_filter_apply(&st, "tcp");
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("filter: the first row", 0, st.sel);
+	/* and after that, the row followed again */
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("then: followed again", 1, st.sel);
+	/* a key that moves it after a new filter: on that row */
+	ui_state_filter_apply(&st, "");
+	ui_state_select_down(&st, 5); /* port 2 */
+	ui_state_select_remember(&st, &a);
+	ui_state_select_find(&st, &b);
+	CHECK_I("filter, then down: that row followed", 4, st.sel);
+}
+
 static void test_delay(void)
 {
 	start(NULL);
@@ -277,7 +362,7 @@ static void test_delay(void)
 	/* -d's value need not be a step: the next one either way */
 	st.delay = 0.1;
 	ui_state_change_delay(&st, 1);
-	CHECK_D("slower from 0.1 (below the steps)", UI_DELAY_MIN, st.delay, 0);
+	CHECK_D("slower from 0.1 (-d's lowest, the first step)", 0.2, st.delay, 0);
 	st.delay = 0.1;
 	ui_state_change_delay(&st, -1);
 	CHECK_D("faster from 0.1: the shortest", UI_DELAY_MIN, st.delay, 0);
@@ -293,6 +378,61 @@ static void test_delay(void)
 	st.delay = 3600;
 	ui_state_change_delay(&st, 1);
 	CHECK_D("slower from 3600: the longest", UI_DELAY_MAX, st.delay, 0);
+	/* - goes down to -d's lowest */
+	st.delay = 0.5;
+	ui_state_change_delay(&st, -1);
+	ui_state_change_delay(&st, -1);
+	CHECK_D("faster from 0.5 twice: 0.1", 0.1, st.delay, 0);
+	CHECK_D("the shortest step is -d's lowest", UI_DELAY_LO, UI_DELAY_MIN, 0);
+}
+
+/* d: the interval typed, as in top */
+static void test_delay_prompt(void)
+{
+	start(NULL);
+	ui_state_delay_open(&st);
+	CHECK_I("d: the prompt", UI_DELAY, st.mode);
+	CHECK_S("d: empty", "", st.delay_edit);
+	ui_state_delay_type(&st, '2');
+	ui_state_delay_type(&st, '.');
+	ui_state_delay_type(&st, '5');
+	ui_state_delay_erase(&st);
+	ui_state_delay_type(&st, '7');
+	CHECK_S("d: typed, one erased", "2.7", st.delay_edit);
+	ui_state_delay_enter(&st);
+	CHECK_I("d, Enter: closed", UI_TABLE, st.mode);
+	CHECK_D("d, Enter: the interval", 2.7, st.delay, 1e-9);
+	CHECK_I("d, Enter: changed", 1, ui_state_delay_changed(&st));
+	CHECK_S("d, Enter: status", "refresh every 2.7 s", st.status);
+	/* out of -d's range, or not a number: the prompt stays, with a message */
+	static const char *const bad[] = { "0.05", "3601", "abc", "", "1x", "-1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ui_state_delay_open(&st);
+		for (const char *c = bad[i]; *c; c++)
+			ui_state_delay_type(&st, *c);
+		ui_state_delay_enter(&st);
+		CHECK_I(nm("d '%s': the prompt stays", bad[i]), UI_DELAY, st.mode);
+		CHECK_D(nm("d '%s': the interval unchanged", bad[i]), 2.7, st.delay, 1e-9);
+		CHECK_I(nm("d '%s': an error", bad[i]), 1, st.status_err);
+		CHECK_I(nm("d '%s': not changed", bad[i]), 0, ui_state_delay_changed(&st));
+		ui_state_delay_cancel(&st);
+	}
+	CHECK_I("Esc: closed", UI_TABLE, st.mode);
+	CHECK_S("Esc: status", "refresh interval unchanged (2.7 s)", st.status);
+	/* the edges of -d's range are taken */
+	ui_state_delay_open(&st);
+	ui_state_delay_type(&st, '0');
+	ui_state_delay_type(&st, '.');
+	ui_state_delay_type(&st, '1');
+	ui_state_delay_enter(&st);
+	CHECK_D("d 0.1: taken", 0.1, st.delay, 1e-9);
+	/* a long text stops at the buffer */
+	ui_state_delay_open(&st);
+	for (int i = 0; i < 40; i++)
+		ui_state_delay_type(&st, '1');
+	CHECK_I("d: the text stays in its buffer", sizeof(st.delay_edit) - 1,
+		strlen(st.delay_edit));
+	ui_state_delay_cancel(&st);
 }
 
 static void test_toggles(void)
@@ -341,6 +481,35 @@ static void test_panes(void)
 	CHECK_I("help: closed", UI_TABLE, st.mode);
 }
 
+/* the details pane's pids scroll within the room the drawing found */
+static void test_details_scroll(void)
+{
+	start(NULL);
+	st.detail_top = 0;
+	st.detail_room = 10;
+	ui_state_details_scroll(&st, 1, 5);
+	CHECK_I("5 pids in 10 lines: no scroll", 0, st.detail_top);
+	ui_state_details_scroll(&st, 1, 68);
+	CHECK_I("68 pids: down one", 1, st.detail_top);
+	ui_state_details_scroll(&st, 9, 68);
+	CHECK_I("68 pids: a page down", 10, st.detail_top);
+	ui_state_details_scroll(&st, 68, 68);
+	CHECK_I("68 pids: the end shows the last 10", 58, st.detail_top);
+	ui_state_details_scroll(&st, 1, 68);
+	CHECK_I("68 pids: down at the end stays", 58, st.detail_top);
+	ui_state_details_scroll(&st, -9, 68);
+	CHECK_I("68 pids: a page up", 49, st.detail_top);
+	ui_state_details_scroll(&st, -68, 68);
+	CHECK_I("68 pids: home", 0, st.detail_top);
+	ui_state_details_scroll(&st, -1, 68);
+	CHECK_I("68 pids: up at the top stays", 0, st.detail_top);
+	/* the room grew past the scroll (a resize): back within it */
+	st.detail_top = 58;
+	st.detail_room = 30;
+	ui_state_details_scroll(&st, 1, 68);
+	CHECK_I("room grew: within it", 38, st.detail_top);
+}
+
 static void test_sort_menu(void)
 {
 	start(NULL);
@@ -369,24 +538,51 @@ static void test_sort_menu(void)
 /* the columns that fit a narrow terminal */
 static void test_layout(void)
 {
+	static const enum col keep[] = {
+		C_PROTO, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT, C_ERROR, C_P99
+	};
 	struct columns_layout l;
 	int total = 0;
 
-	columns_layout(&l, GROUP_FLOW, 400, 0, 30);
+	columns_layout(&l, GROUP_FLOW, 400, 0, 0, 30);
 	CHECK_I("wide: destination as wide as asked", 30, l.dest_w);
 	CHECK_I("wide: every column but cgroup", 0, l.shown[C_CGROUP]);
 	CHECK_I("wide: user shown", 1, l.shown[C_USER]);
-	columns_layout(&l, GROUP_FLOW, 400, 1, 100);
+	columns_layout(&l, GROUP_FLOW, 400, 1, 0, 100);
 	CHECK_I("wide: cgroup when asked", 1, l.shown[C_CGROUP]);
 	CHECK_I("destination at most 46", 46, l.dest_w);
-	columns_layout(&l, GROUP_FLOW, 80, 0, 40);
+	CHECK_I("wide: no PENDING column without a pending row", 0, l.shown[C_PEND]);
+	columns_layout(&l, GROUP_FLOW, 400, 0, 1, 30);
+	CHECK_I("wide: the PENDING column with a pending row", 1, l.shown[C_PEND]);
+	/* at 80 columns, in flight and failures stay */
+	columns_layout(&l, GROUP_FLOW, 80, 0, 1, 40);
+	CHECK_I("80 columns, pending: FAIL", 1, l.shown[C_FAIL]);
+	CHECK_I("80 columns, pending: PENDING", 1, l.shown[C_PEND]);
+	columns_layout(&l, GROUP_FLOW, 80, 0, 0, 40);
 	for (int c = 0; c < C_END; c++)
 		if (l.shown[c])
 			total += columns_width(&l, c) + 1;
-	ck(total <= 80, "80 columns: the row fits", "%d wide", total);
+	ck(total - 1 <= 80, "80 columns: the row fits", "%d wide", total - 1);
 	CHECK_I("80 columns: the process stays", 1, l.shown[C_PROC]);
 	CHECK_I("80 columns: the rate stays", 1, l.shown[C_RATE]);
 	CHECK_I("80 columns: the user goes", 0, l.shown[C_USER]);
+	CHECK_I("80 columns: a failure column", 1, l.shown[C_FAIL]);
+	/* a long address gives way to the failures and P99, not the reverse */
+	columns_layout(&l, GROUP_FLOW, 140, 0, 0, 39);
+	CHECK_I("140, a long IPv6 address: whole", 39, l.dest_w);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		ck(l.shown[keep[i]],
+		   nm("140, a long IPv6 address: column %s stays", columns[keep[i]].title),
+		   "dropped");
+	columns_layout(&l, GROUP_FLOW, 140, 0, 1, 46);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		ck(l.shown[keep[i]],
+		   nm("140, 46 wide, pending: column %s stays", columns[keep[i]].title), "dropped");
+	CHECK_I("140, 46 wide, pending: PENDING stays", 1, l.shown[C_PEND]);
+	/* narrow: the rate goes before the failures */
+	columns_layout(&l, GROUP_FLOW, 65, 0, 0, 15);
+	CHECK_I("65 columns: FAIL stays", 1, l.shown[C_FAIL]);
+	CHECK_I("65 columns: RATE goes", 0, l.shown[C_RATE]);
 }
 
 int main(void)
@@ -399,9 +595,12 @@ int main(void)
 	test_filter_prompt();
 	test_freeze();
 	test_selection();
+	test_selection_follows();
 	test_delay();
+	test_delay_prompt();
 	test_toggles();
 	test_panes();
+	test_details_scroll();
 	test_sort_menu();
 	test_layout();
 	ui_state_free(&st);
