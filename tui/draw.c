@@ -22,7 +22,7 @@
 #define MIN_LINES 10
 
 /* the colour pairs: semantic roles, with a monochrome fallback (attr_of) */
-enum pair { P_HEADER = 1, P_COLHDR, P_SELECT, P_FAIL, P_ALERT, P_FROZEN, P_STATUS, P_OK, P_DIM };
+enum pair { P_HEADER = 1, P_COLHDR, P_SELECT, P_FAIL, P_ALERT, P_FROZEN, P_STATUS };
 
 int draw_colors(void)
 {
@@ -37,8 +37,6 @@ int draw_colors(void)
 	init_pair(P_ALERT, COLOR_WHITE, COLOR_RED);
 	init_pair(P_FROZEN, COLOR_BLACK, COLOR_YELLOW);
 	init_pair(P_STATUS, COLOR_YELLOW, -1);
-	init_pair(P_OK, COLOR_GREEN, -1);
-	init_pair(P_DIM, COLOR_BLUE, -1);
 	return 1;
 }
 
@@ -71,8 +69,6 @@ static attr_t attr_of(struct draw_ctx *v, enum pair p)
 	case P_ALERT:
 	case P_FAIL:
 		return A_BOLD;
-	case P_DIM:
-		return A_DIM;
 	default:
 		return A_NORMAL;
 	}
