@@ -433,7 +433,7 @@ static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflig
 {
 	/* the SYNs retransmitted so far (on_retransmit) stay in inf->ev
 	 * through the copy below */
-	e->syn_retrans = inf->ev.syn_retrans;
+	e->syn_rt = inf->ev.syn_rt;
 	if (!on) {
 		/* connect() returned with the handshake resolved (a socket
 		 * with a send timeout that did not expire, or a race with
@@ -632,7 +632,7 @@ static __always_inline void fill_event(struct ct_event *e, const struct call *c,
 	e->start_ns = c->ts;
 	e->ret = ret;
 	e->family = c->family;
-	e->syn_retrans = 0;
+	e->syn_rt = 0;
 	e->kind = CT_EV_CONNECT;
 	e->flags = 0;
 	bpf_get_current_comm(e->tcomm, sizeof(e->tcomm));
@@ -773,7 +773,7 @@ static __always_inline void follow_announced(const struct call *c, __u64 id, lon
 		return;
 	}
 	fill_event(&inf->ev, c, id, -EINPROGRESS, now);
-	inf->ev.syn_retrans = blocking_retrans(c); /* those before it was tracked */
+	inf->ev.syn_rt = blocking_retrans(c); /* those before it was tracked */
 	inf->ev.proto = IPPROTO_TCP;
 	inf->ev.sock_id = key;
 	inf->ev.flags = CT_F_PENDING;
@@ -820,7 +820,7 @@ static __always_inline void finish_announced(const struct call *c, __u64 id, lon
 	e->sock_id = c->sk;
 	e->lat_ns = now - c->syn_ts;
 	e->flags = CT_F_HANDSHAKE;
-	e->syn_retrans = blocking_retrans(c);
+	e->syn_rt = blocking_retrans(c);
 	bpf_ringbuf_submit(e, wake_flags());
 	count(CT_CNT_OUTCOMES);
 }
@@ -895,7 +895,7 @@ static __always_inline int on_exit(long ret)
 			/* blocking: returned when the handshake resolved */
 			e->lat_ns = now - c.syn_ts;
 			e->flags = CT_F_HANDSHAKE;
-			e->syn_retrans = blocking_retrans(&c);
+			e->syn_rt = blocking_retrans(&c);
 		} else if (!c.untracked) {
 			track_late(e, (struct sock *)c.sk, c.syn_ts, now);
 		} else {
@@ -1240,8 +1240,8 @@ static __always_inline int on_retransmit(struct sock *sk)
 		return 0;
 	inf = bpf_map_lookup_elem(&socks, &key);
 	if (inf && !inf->resolved && same_socket(inf, sk)) {
-		if (inf->ev.syn_retrans < 255)
-			inf->ev.syn_retrans++;
+		if (inf->ev.syn_rt < 255)
+			inf->ev.syn_rt++;
 		return 0;
 	}
 	ino = sock_ino(sk);
@@ -1262,14 +1262,14 @@ static __always_inline int on_retransmit(struct sock *sk)
 	return 0;
 }
 
-/* up to 6.14: trace_tcp_retransmit_skb(sk, skb), only when it was sent */
+/* 5.10, 6.1, 6.12: trace_tcp_retransmit_skb(sk, skb), only when it was sent */
 SEC("raw_tp/tcp_retransmit_skb")
 int BPF_PROG(raw_retrans, struct sock *sk)
 {
 	return on_retransmit(sk);
 }
 
-/* later: (sk, skb, err), called for failed retransmits too */
+/* 6.18 (and some release before it): (sk, skb, err), for failed ones too */
 SEC("raw_tp/tcp_retransmit_skb")
 int BPF_PROG(raw_retrans_err, struct sock *sk, struct sk_buff *skb, int err)
 {

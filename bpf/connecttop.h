@@ -61,10 +61,8 @@ struct ct_event {
 	__s32 ret;	 /* 0 or -errno */
 	__u16 dport;	 /* destination port, host byte order */
 	__u8 family;	 /* AF_INET or AF_INET6, as the caller passed it (AF_* < 256) */
-	/* SYNs this connect retransmitted (tcp:tcp_retransmit_skb in
-	 * SYN_SENT), saturating at 255; 0 when not TCP, or without that
-	 * tracepoint (user space knows: probe_syn_retrans()) */
-	__u8 syn_retrans;
+	__u8 syn_rt;	 /* SYNs retransmitted (tcp_retransmit_skb in SYN_SENT), at most
+			  * 255; 0 if not TCP or without that tracepoint (probe_syn_retrans) */
 	__u16 proto;	 /* IPPROTO_TCP, IPPROTO_UDP, ... (the socket's sk_protocol) */
 	__u8 kind;	 /* enum ct_event_kind */
 	__u8 flags;	 /* CT_F_* */

@@ -396,7 +396,7 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	f->results[res]++;
 	if (res == RES_ABANDONED && s->lat_ns > f->abandon_max_ns)
 		f->abandon_max_ns = s->lat_ns;
-	if (s->syn_rt_known && res != RES_PENDING) {
+	if (s->has_synrt && res != RES_PENDING) {
 		f->syn_rt_hist[s->syn_rt < CT_SYN_RT_HIST ? s->syn_rt : CT_SYN_RT_HIST - 1]++;
 		f->syn_rt += s->syn_rt;
 	}

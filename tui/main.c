@@ -455,9 +455,9 @@ static void on_event(void *ctx, const struct ct_event *e)
 	s.has_lat = !!(e->flags & CT_F_HANDSHAKE);
 	s.abandoned = !!(e->flags & CT_F_ABANDONED);
 	s.outcome = e->kind == CT_EV_OUTCOME;
-	s.syn_rt = e->syn_retrans;
-	s.syn_rt_known = e->proto == IPPROTO_TCP && e->family != 1 && !s.pending &&
-			 probe_syn_retrans(a->probe);
+	s.syn_rt = e->syn_rt;
+	s.has_synrt = e->proto == IPPROTO_TCP && e->family != 1 && !s.pending &&
+		      probe_syn_retrans(a->probe);
 	if (s.outcome) {
 		a->outcomes++;
 	} else {
