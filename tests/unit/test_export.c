@@ -99,7 +99,7 @@ static void out_free(struct out *o)
 static const char *const csv_header_flow =
 	"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,results.refused,"
 	"results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,"
-	"lat_max_us,first_seen,last_seen\n";
+	"lat_max_us,first_seen,last_seen,syn_retrans.connects,syn_retrans.total\n";
 
 static void test_json_csv(void)
 {
@@ -123,11 +123,12 @@ static void test_json_csv(void)
 	CHECK_S("csv.flow_bytes",
 		"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,"
 		"results.refused,results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,"
-		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen\n" TIME_NOW
+		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen,syn_retrans.connects,"
+		"syn_retrans.total\n" TIME_NOW
 		",curl,4242,1,1000,10.0.0.1,443,tcp,ipv4,3,3,1.50,2,1,0,0,0,0,0,ECONNREFUSED=1,1000,1000,1000,"
-		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z\n" TIME_NOW
+		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z,,\n" TIME_NOW
 		",wget,77,1,0,fd00::1,80,tcp,ipv6,1,1,0.50,0,0,1,0,0,0,0,ETIMEDOUT=1,,,,"
-		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z\n",
+		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z,,\n",
 		o.csv);
 	out_free(&o);
 
@@ -190,7 +191,7 @@ static void test_json_csv(void)
 					"count,interval_count,rate,results.ok,results.refused,"
 					"results.timeout,results.unreachable,results.pending,"
 					"results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,lat_max_us,"
-					"first_seen,last_seen\n");
+					"first_seen,last_seen,syn_retrans.connects,syn_retrans.total\n");
 
 			export_csv_header(mem_open(&m), g);
 			h = mem_close(&m);
@@ -321,7 +322,7 @@ static void test_parse_with_jq(void)
 		r);
 	free(r);
 	CHECK("csv.rectangular", csv_rectangular(o.csv, &fields));
-	CHECK_I("csv.fields", 25, fields);
+	CHECK_I("csv.fields", 27, fields);
 	out_free(&o);
 	for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
 		o = render("curl", 4, g);
