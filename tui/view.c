@@ -145,6 +145,7 @@ enum col {
 	C_P50,
 	C_P99,
 	C_MAX,
+	C_SYNRT,
 	C_SPARK,
 	C_LAST,
 	C_END,
@@ -173,19 +174,21 @@ static const struct colspec {
 	[C_P50] = { "P50ms", 7, 1, 7, SORT_MAX },
 	[C_P99] = { "P99ms", 7, 1, 6, SORT_LAT },
 	[C_MAX] = { "MAXms", 7, 1, 10, SORT_MAX },
+	[C_SYNRT] = { "SYNRT", 5, 1, 14, SORT_SYNRT }, /* SYNs retransmitted */
 	[C_SPARK] = { "HISTORY", SPARK_W, 0, 7, SORT_MAX },
 	[C_LAST] = { "LAST", 8, 1, 11, SORT_LAST },
 };
 
 static const enum col group_cols[GROUP_MAX][C_END + 1] = {
 	[GROUP_FLOW] = { C_PROC, C_USER, C_CGROUP, C_DEST, C_PORT, C_PROTO, C_RATE, C_TOTAL, C_FAIL,
-			 C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
+			 C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SYNRT, C_SPARK, C_LAST, C_END },
 	[GROUP_PROCESS] = { C_PROC, C_PIDS, C_FLOWS, C_USER, C_CGROUP, C_RATE, C_TOTAL, C_FAIL,
-			    C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
+			    C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SYNRT, C_SPARK, C_LAST,
+			    C_END },
 	[GROUP_DEST] = { C_DEST, C_FLOWS, C_PIDS, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT, C_ERROR,
-			 C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
+			 C_P50, C_P99, C_MAX, C_SYNRT, C_SPARK, C_LAST, C_END },
 	[GROUP_PORT] = { C_PORT, C_PROTO, C_FLOWS, C_PIDS, C_RATE, C_TOTAL, C_FAIL, C_FAILPCT,
-			 C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
+			 C_ERROR, C_P50, C_P99, C_MAX, C_SYNRT, C_SPARK, C_LAST, C_END },
 };
 
 enum mode { M_TABLE, M_HELP, M_DETAILS, M_FILTER, M_SORTMENU };
@@ -724,6 +727,12 @@ static void draw_row(struct ct_view_ui *v, int y, const struct ct_row *r, int se
 		case C_MAX:
 			ct_fmt_ms(r->lat_n ? r->lat_max_ns / 1000.0 : -1, buf, sizeof(buf));
 			break;
+		case C_SYNRT: /* "-": not counted (no tracepoint, or no TCP connect) */
+			if (ct_row_syn_rt_known(r))
+				fmt_count(r->syn_rt, buf, sizeof(buf));
+			else
+				snprintf(buf, sizeof(buf), "-");
+			break;
 		case C_SPARK:
 			sparkline(v, r, w);
 			addch(' ');
@@ -955,6 +964,20 @@ static void draw_details(struct ct_view_ui *v)
 					addch(fill > 0 ? '.' : ' ');
 			}
 		}
+	}
+	/* SYN retransmits: connects by how many they needed */
+	if (y < LINES - 4) {
+		if (ct_row_syn_rt_known(r))
+			snprintf(
+				buf, sizeof(buf),
+				"SYN retransmits: %u in %u connects  (connects by retransmits  0: %u"
+				"  1: %u  2: %u  3+: %u)",
+				r->syn_rt, ct_row_syn_rt_conns(r), r->syn_rt_hist[0],
+				r->syn_rt_hist[1], r->syn_rt_hist[2], r->syn_rt_hist[3]);
+		else
+			snprintf(buf, sizeof(buf), "SYN retransmits: - (not counted)");
+		mvaddnstr(++y, 1, buf, COLS - 2);
+		y++;
 	}
 	/* latency histogram: its buckets in use, at a coarser resolution when
 	 * they would not fit on the screen (the last lines stay for the pids) */
