@@ -34,7 +34,7 @@ struct probe {
 	void *ctx;
 	char mode[64];
 	int task_calls; /* the per-thread stash is task storage */
-	int syn_retrans; /* tcp:tcp_retransmit_skb is attached: events count SYN retransmits */
+	int synrt;	/* tcp:tcp_retransmit_skb attached: events count SYN retransmits */
 	uint64_t swept; /* stale entries of socks deleted by probe_sweep */
 	uint64_t late;	/* outcomes probe_sweep delivered for BPF (CT_INF_UNSENT) */
 	uint64_t attach_ns;
@@ -262,8 +262,8 @@ static int error_report_usable(void)
 
 /* The arguments of the tracepoint tcp:tcp_retransmit_skb, from the kernel's
  * BTF (its btf_trace_ typedef: a pointer to a function of the tracepoint's
- * data pointer then its arguments): 2 (sk, skb) up to 6.14, 3 (sk, skb, err)
- * from then on; 0 when it is missing, -1 when its arguments are neither
+ * data pointer then its arguments): 2 (sk, skb) on 5.10, 6.1 and 6.12, 3 (sk,
+ * skb, err) on 6.18; 0 when it is missing, -1 when its arguments are neither
  * (then it is not used: --probe says so), -errno unknown. */
 static int retrans_args(void)
 {
@@ -286,7 +286,8 @@ static int retrans_args(void)
 	if (t && btf_is_func_proto(t)) {
 		a = btf_params(t);
 		/* (void *, sk, skb[, int err]) */
-		if ((btf_vlen(t) == 3 || btf_vlen(t) == 4) && btf_is_ptr(btf__type_by_id(vmlinux, a[1].type)))
+		if ((btf_vlen(t) == 3 || btf_vlen(t) == 4) &&
+		    btf_is_ptr(btf__type_by_id(vmlinux, a[1].type)))
 			n = btf_vlen(t) - 1;
 	}
 	btf__free(vmlinux);
@@ -441,7 +442,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 			      NULL;
 	if (p->progs[6]) {
 		p->links[6] = bpf_program__attach(p->progs[6]);
-		p->syn_retrans = p->links[6] != NULL;
+		p->synrt = p->links[6] != NULL;
 	}
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), handle_event, p, NULL);
 	if (!p->rb) {
@@ -601,7 +602,7 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 
 int probe_syn_retrans(const struct probe *p)
 {
-	return p->syn_retrans;
+	return p->synrt;
 }
 
 const char *probe_mode(const struct probe *p)

@@ -143,8 +143,8 @@ struct ct_row {
 	 * all 0 when none was counted (no tracepoint tcp:tcp_retransmit_skb,
 	 * or no TCP connect resolved): the counts are then unknown */
 	uint32_t syn_rt_hist[CT_SYN_RT_HIST];
-	uint32_t syn_rt; /* SYNs retransmitted by those connects */
-	uint32_t pad2;	 /* always zero */
+	uint32_t syn_rt;		/* SYNs retransmitted by those connects */
+	uint32_t pad2;			/* always zero */
 	const struct ct_row_more *more; /* never NULL; owned by the snapshot or the rows */
 };
 
