@@ -109,7 +109,7 @@ static void usage(FILE *out)
 		"  -o, --output FMT         batch: table, csv, json (one object per line) or prom\n"
 		"  -g, --group G            flow, process, dest or port (default flow)\n"
 		"  -s, --sort COL           comm, pid, daddr, dport, proto, rate, count, fail, failpct,\n"
-		"                           lat or last (default rate)\n"
+		"                           lat, last or synrt (default rate)\n"
 		"  -r, --reverse            reverse the sort order\n"
 		"  -f, --filter EXPR        e.g. 'port:5432 fail', 'net:10.0.0.0/8 !curl' (see man page);\n"
 		"                           terms: TEXT port:N[-M] proto:P net:CIDR pid:N uid:N cgroup:TEXT\n"
