@@ -216,8 +216,8 @@ wcheck "< : back to RATE/s" 2 tui_wait_fixed "sort rate ▼" 3
 # s: the sort menu, Down (j) then Enter picks the next name of the menu
 tui_keys s
 if tui_wait_fixed " sort by" 3; then
-	menu=$(sed -n '6,17p' <<<"$SCR" | cut -c3-22 | awk '{print $1}' | tr '\n' ' ')
-	check "s: the sort menu lists the orders" "comm pid daddr dport proto rate count fail failpct lat last Enter/Esc " "$menu"
+	menu=$(sed -n '6,18p' <<<"$SCR" | cut -c3-22 | awk '{print $1}' | tr '\n' ' ')
+	check "s: the sort menu lists the orders" "comm pid daddr dport proto rate count fail failpct lat last synrt Enter/Esc " "$menu"
 	tui_keys j Enter
 	wcheck "s, j, Enter: the next order (count)" 2 tui_wait_fixed "sort count ▼" 3
 	check "s: the menu closes" "" "$(grep -F ' sort by' <<<"$SCR")"
@@ -235,13 +235,13 @@ check "process view: six: 3 pids" "3 1" "$(val "^${T}six " PIDS) $(val "^${T}six
 check "process view: acc: TOTAL 300" 300 "$(val "^${T}acc " TOTAL)"
 tui_keys Tab
 tui_wait_fixed "view dest" 3
-check "Tab: dest view titles" "DESTINATION FLOWS PIDS RATE/s TOTAL↕ FAIL FAIL% ERROR P50ms P99ms MAXms HISTORY LAST" "$(tui_header "$SCR" | awk '{$1=$1; print}')"
+check "Tab: dest view titles" "DESTINATION FLOWS PIDS RATE/s TOTAL↕ FAIL FAIL% ERROR P50ms P99ms MAXms SYNRT HISTORY LAST" "$(tui_header "$SCR" | awk '{$1=$1; print}')"
 check "dest view: one row per address" "$A.1 $A.2 $A.3 $A.4 $A.5 ::1 " "$(tui_colv "$SCR" DESTINATION | LC_ALL=C sort | tr '\n' ' ')"
 check "dest view: 127.N.0.3: 2 flows, TOTAL 140" "2 140" "$(val "^$A.3 " FLOWS) $(val "^$A.3 " TOTAL)"
 check "dest view: ::1: 3 pids, TOTAL 60" "3 60" "$(val "^::1 " PIDS) $(val "^::1 " TOTAL)"
 tui_keys Tab
 tui_wait_fixed "view port" 3
-check "Tab: port view titles" "PORT PROTO FLOWS PIDS RATE/s TOTAL↕ FAIL FAIL% ERROR P50ms P99ms MAXms HISTORY LAST" "$(tui_header "$SCR" | awk '{$1=$1; print}')"
+check "Tab: port view titles" "PORT PROTO FLOWS PIDS RATE/s TOTAL↕ FAIL FAIL% ERROR P50ms P99ms MAXms SYNRT HISTORY LAST" "$(tui_header "$SCR" | awk '{$1=$1; print}')"
 check "port view: one row per port" "$(seq $((B + 1)) $((B + 7)) | tr '\n' ' ')" "$(tui_colv "$SCR" PORT | sort -n | tr '\n' ' ')"
 check "port view: B+3 is udp, TOTAL 100" "udp 100" "$(val "^$((B + 3)) " PROTO) $(val "^$((B + 3)) " TOTAL)"
 tui_keys Tab
@@ -467,7 +467,9 @@ fi
 tui_resize 200 50
 if tui_wait_re '^PROCESS.*LAST' 3; then
 	pass "200x50: the table redrawn"
-	check "200x50: the wide columns" "PROCESS USER DESTINATION PORT PROTO RATE/s TOTAL FAIL FAIL% ERROR P50ms P99ms MAXms HISTORY LAST" "$(tui_header "$SCR" | sed 's/↕//' | awk '{$1=$1; print}')"
+	check "200x50: the wide columns" "PROCESS USER DESTINATION PORT PROTO RATE/s TOTAL FAIL FAIL% ERROR P50ms P99ms MAXms SYNRT HISTORY LAST" "$(tui_header "$SCR" | sed 's/↕//' | awk '{$1=$1; print}')"
+	# SYN retransmits: none on loopback for TCP; UDP is not counted (-, not 0)
+	check "200x50: SYNRT 0 for TCP, - for UDP" "0 -" "$(val "^${T}acc/" SYNRT) $(val "^${T}udp/" SYNRT)"
 	check "200x50: the same rows" "$rows_before" "$(tui_colv "$SCR" PROCESS | sed 's,/.*,,' | tr '\n' ' ')"
 	tui_keys C
 	wcheck "C: the CGROUP column (200 columns)" 3 tui_wait_re '^PROCESS.? +USER +CGROUP +DESTINATION' 3
