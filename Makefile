@@ -62,7 +62,7 @@ ifeq ($(STATIC),1)
 # gain nothing from -ffunction-sections, and -Os would save 24 KB but makes
 # the view's work a third slower: measured in README.md)
 CT_LDFLAGS := -static -s -Wl,--gc-sections
-# resolve.c: host names through glibc's built-in files and dns only
+# names.c: host names through glibc's built-in files and dns only
 CT_CFLAGS += -DCT_STATIC
 LIBS := $(shell $(PKG_CONFIG) --static --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lelf -lz -lncursesw -ltinfo) -lpthread
 else
@@ -70,8 +70,10 @@ CT_LDFLAGS :=
 LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lncursesw) -lpthread
 endif
 
-CORE_SRCS := tui/row.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c
-APP_SRCS := $(CORE_SRCS) tui/main.c tui/probe.c tui/view.c tui/termsave.c tui/resolve.c tui/batch.c
+CORE_SRCS := tui/row.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c
+# the screen's pieces without curses (unit tested)
+UI_SRCS := tui/ui_state.c tui/columns.c
+APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/names.c tui/batch.c
 APP_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(APP_SRCS)) $(OUTPUT)/terminfo.o
 # terminfo entries built in, for hosts without a terminfo database
 TERMINFO_BUILTIN := xterm-256color xterm screen-256color screen tmux-256color linux vt100
@@ -146,7 +148,9 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(CORE_SR
 	$(Q)$(CC) $(CT_CPPFLAGS) $(CPPFLAGS) $(CT_CFLAGS) $(CFLAGS) -O1 $(SAN) -Itests/unit $^ -o $@ -lm -lpthread
 
 # the pid cache is read against real processes
-$(OUTPUT)/unit/test_resolve: $(OUTPUT)/asan/resolve.o
+$(OUTPUT)/unit/test_names: $(OUTPUT)/asan/names.o
+# the screen's state, without curses
+$(OUTPUT)/unit/test_ui_state: $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(UI_SRCS))
 
 unit: $(UNIT_TESTS)
 

@@ -17,7 +17,7 @@
 #      to attached and SIGINT to exit as a wrapper sees them, with the peers
 #   6. the view's work with 100,000 flows (viewbench: the core code alone)
 #   7. the real screen with 100,000 flows: connecttop in tmux, keys sent,
-#      every refresh timed by the tool itself (CONNECTTOP_TIMING)
+#      every refresh timed by the tool itself (the hidden --timing-file)
 #
 # Environment (defaults in brackets):
 #   BENCH_ROUNDS [7]      alternating alone/attached rounds per kind
@@ -682,7 +682,7 @@ fi
 # ---- 7. the real screen with 100,000 flows -----------------------------------
 # connecttop in a tmux pane (120x50, xterm-256color, UTF-8) holding
 # SCREEN_FLOWS flows; the views are switched and sorted with keys while the
-# intervals go by. The tool times each refresh itself (CONNECTTOP_TIMING):
+# intervals go by. The tool times each refresh itself (the hidden --timing-file):
 # "tick" is an interval's refresh (snapshot brought up to date, rows
 # derived, screen drawn and written to the terminal), "key" the redraw after
 # a key. Once with the flows idle and a little traffic, once with flowgen
@@ -694,7 +694,7 @@ screen_run() { # LABEL BUSY(0: idle flows, 1: every flow keeps getting connects)
 	rm -f "$TMP/timing"
 	TM kill-server 2>/dev/null
 	TM new-session -d -s bench -x 120 -y 50 env -i PATH="$PATH" TERM=xterm-256color LANG=C.UTF-8 \
-		CONNECTTOP_TIMING="$TMP/timing" "$CT" -d 1 --max-flows $((SCREEN_FLOWS + 10000)) || die "tmux failed"
+		"$CT" --timing-file "$TMP/timing" -d 1 --max-flows $((SCREEN_FLOWS + 10000)) || die "tmux failed"
 	for _ in $(seq 1 250); do [ -n "$(screen_flows)" ] && break; sleep 0.02; done
 	"$FG" -p 40000 "$SCREEN_FLOWS" >"$TMP/fg.out" 2>&1
 	for _ in $(seq 1 100); do

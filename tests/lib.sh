@@ -12,6 +12,8 @@
 #
 #   pass NAME, fail NAME WHY      one check (counted in T_PASSED, T_FAILED)
 #   check NAME EXPECTED ACTUAL    pass if equal, else fail saying both
+#   check_num NAME JQ_TEST VALUE  pass if the number VALUE passes the jq test
+#                                 JQ_TEST (e.g. ". >= 5")
 #   t_relay                       PASS/FAIL lines on stdin (another
 #                                 script's) counted as ours; all echoed
 #   t_finish [LABEL]              "[LABEL: ]N passed, N failed"; exit 1 if a
@@ -68,6 +70,10 @@ fail() {
 }
 check() { # NAME EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
+}
+# check_num NAME JQ_TEST VALUE: VALUE (a number) passes the test, e.g. '. >= 5'
+check_num() {
+	if [ "$(jq -n --argjson v "$3" "\$v | $2" 2>/dev/null)" = true ]; then pass "$1"; else fail "$1" "got '$3'"; fi
 }
 t_relay() {
 	local l

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The application's state as main.c owns it, and the options. The batch
- * printer and the view read it; only main.c knows every module.
+ * The application's state as main.c owns it, and the options, with the
+ * pieces of the event loop (app.c). The batch printer and the view read it;
+ * only main.c knows every module.
  */
 #ifndef CT_APP_H
 #define CT_APP_H
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "decode.h"
 #include "export.h"
 #include "filter.h"
 #include "flows.h"
@@ -42,6 +44,11 @@ struct options {
 	int force_hash;
 	int unix_socks; /* --unix */
 	int verbose;
+	const char *timing_path; /* --timing-file (hidden): the view's refresh times */
+	/* the hidden options for the tests (--test-*) */
+	long inflight_max;     /* map of sockets in SYN_SENT, 0: the default */
+	double sweep_secs;     /* look for stale in-flight sockets this often */
+	double sweep_age_secs; /* stale past this age, 0: syn_age_limit_ns() */
 };
 
 struct app {
@@ -49,37 +56,32 @@ struct app {
 	struct ct_flows *flows;
 	struct probe *probe;
 	struct prom *prom;
-	struct resolve *res;	   /* names, command lines, cgroups */
-	int interactive;	   /* the view is up: read new pids' /proc at once */
-	int pids_early;		   /* the same for a batch filter with cgroup: terms */
-	uint64_t events, outcomes; /* since start */
-	uint64_t events_at_tick;   /* events when the last interval ended */
-	uint64_t start_ns;	   /* monotonic */
+	struct names *res;	 /* names, command lines, cgroups */
+	int interactive;	 /* the view is up: read new pids' /proc at once */
+	int pids_early;		 /* the same for a batch filter with cgroup: terms */
+	struct decoder dec;	 /* the events and outcomes since start */
+	uint64_t events_at_tick; /* events when the last interval ended */
+	uint64_t start_ns;	 /* monotonic */
 	/* in-flight sockets whose resolution was missed: looked for every
 	 * sweep_every_ns, those older than sweep_age_ns deleted */
 	uint64_t sweep_ns, sweep_every_ns, sweep_age_ns;
-	uint64_t sweep_age_override_ns; /* CONNECTTOP_SWEEP_AGE_SECS, or 0 */
+	uint64_t sweep_age_override_ns; /* --test-sweep-age-secs, or 0 */
 	int64_t mono_to_unix_ns;
 	struct ct_stats stats; /* as of the last tick */
 	volatile sig_atomic_t quit;
-	/* batch mode's snapshot and rows, brought up to date each interval */
-	struct ct_snap *batch_snap;
-	struct ct_rows batch_view;
 };
 
-/* a sort column's natural order: numbers descending, names ascending */
-int ct_sort_default_desc(enum ct_sort s);
+struct probe_opts;
 
-uint64_t app_now_ns(void);     /* CLOCK_MONOTONIC */
+/* Attach the probe with po, its events going into a->flows (a->flows,
+ * a->res and the sweep settings made already), and start the clocks. 0, or
+ * -errno with one line in err saying why. */
+int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errlen);
 void app_drain(struct app *a); /* pull every queued event into the flow table */
 /* the stats header of the current moment (without ending the interval) */
 void app_stats(struct app *a, struct ct_stats *st);
-
-/* a pid's cgroup for cgroup: filter terms (filter_cgroup_fn) */
-const char *app_cgroup_of(void *app, unsigned pid, const char *comm);
-
-/* batch.c: print one interval as the options say. 0 or -errno (-EPIPE). */
-int batch_print(struct app *a);
-void batch_free(struct app *a);
+/* end the interval: drain, sweep when due, tick, a->stats of the interval
+ * just ended */
+void app_end_interval(struct app *a);
 
 #endif

@@ -3,10 +3,27 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include "batch.h"
 
 #include "app.h"
 #include "prom.h"
+#include "util.h"
+
+struct batch {
+	/* the last interval's snapshot and rows, brought up to date each
+	 * interval */
+	struct ct_snap *snap;
+	struct ct_rows rows;
+	int csv_header_done;
+};
+
+struct batch *batch_new(void)
+{
+	return calloc(1, sizeof(struct batch));
+}
 
 /* A reader gone (| head -c 10) is seen by a write failing with EPIPE; an
  * interval that writes nothing (CSV with no rows) would never see it, and
@@ -20,12 +37,11 @@ static int stdout_gone(void)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }
 
-int batch_print(struct app *a)
+int batch_print(struct batch *b, struct app *a)
 {
-	static int csv_header_done;
 	const struct options *o = &a->opt;
 	struct ct_snap *snap;
-	struct ct_rows *v = &a->batch_view;
+	struct ct_rows *v = &b->rows;
 	size_t n;
 	int rc;
 
@@ -35,8 +51,8 @@ int batch_print(struct app *a)
 		return prom_write(a->prom, stdout, a->flows, &a->stats);
 	/* the last interval's snapshot and rows, brought up to date: with many
 	 * flows an interval costs what changed, not a copy of the table */
-	snap = snap_refresh(a->flows, app_now_ns(), a->batch_snap);
-	a->batch_snap = snap;
+	snap = snap_refresh(a->flows, ct_now_ns(), b->snap);
+	b->snap = snap;
 	if (!snap)
 		return -ENOMEM;
 	snap->keep_old = o->group != GROUP_FLOW; /* groups update by the rows' differences */
@@ -53,9 +69,9 @@ int batch_print(struct app *a)
 		rc = export_json(stdout, v, o->group, &a->stats);
 		break;
 	case FMT_CSV:
-		if (!csv_header_done) {
+		if (!b->csv_header_done) {
 			rc = export_csv_header(stdout, o->group);
-			csv_header_done = 1;
+			b->csv_header_done = 1;
 			if (rc)
 				break;
 		}
@@ -68,9 +84,11 @@ int batch_print(struct app *a)
 	return rc;
 }
 
-void batch_free(struct app *a)
+void batch_free(struct batch *b)
 {
-	rows_free(&a->batch_view);
-	snap_free(a->batch_snap);
-	a->batch_snap = NULL;
+	if (!b)
+		return;
+	rows_free(&b->rows);
+	snap_free(b->snap);
+	free(b);
 }

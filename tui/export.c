@@ -54,36 +54,6 @@ static const enum field group_fields[GROUP_MAX][20] = {
 	[GROUP_PORT] = { F_DPORT, F_PROTO, F_FLOWS, F_PIDS, COMMON },
 };
 
-const char *ct_proto_name(unsigned proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 136:
-		return "udplite";
-	case 262:
-		return "mptcp";
-	case 1:
-		return "icmp";
-	case 58:
-		return "icmpv6";
-	case CT_PROTO_UNIX | 1: /* the names ss(8) shows */
-		return "u_str";
-	case CT_PROTO_UNIX | 2:
-		return "u_dgr";
-	case CT_PROTO_UNIX | 5:
-		return "u_seq";
-	}
-	if (CT_PROTO_IS_UNIX(proto)) {
-		snprintf(buf, len, "unix-%u", proto & 0xff);
-		return buf;
-	}
-	snprintf(buf, len, "ipproto-%u", proto);
-	return buf;
-}
-
 const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len)
 {
 	const struct ct_errcount *best = NULL;
@@ -107,13 +77,16 @@ const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len)
 	return ct_errno_name(best->err, buf, len);
 }
 
-/* JSON string: quotes, backslash and every control character escaped; the
- * text was sanitized first, so it is valid UTF-8 without terminal controls */
-static void json_str(FILE *out, const char *s, size_t maxlen)
-{
-	char clean[CT_ADDR_STRLEN];
+/*
+ * The text fields are sanitized once, where they are read (ct_sanitize:
+ * valid UTF-8, no control character, a backslash already "\\"), and only
+ * quoted here: sanitizing again would turn "\x0a" into "\\x0a" and a
+ * newline and the text \x0a would read alike.
+ */
 
-	ct_sanitize(s, maxlen, clean, sizeof(clean));
+/* JSON string: quotes and backslashes escaped (the controls are gone) */
+static void json_str(FILE *out, const char *clean)
+{
 	fputc('"', out);
 	for (const char *p = clean; *p; p++) {
 		if (*p == '"' || *p == '\\')
@@ -123,18 +96,17 @@ static void json_str(FILE *out, const char *s, size_t maxlen)
 	fputc('"', out);
 }
 
-/* CSV field: quoted when it holds a comma, quote or space; quotes doubled */
-/* A text field of CSV. One that a spreadsheet would take for a formula
- * (it starts with = + - or @: a process can name itself "=cmd|'/c x'!A")
- * gets a leading apostrophe, which spreadsheets read as "text", and quotes
- * (OWASP's advice for CSV injection); JSON keeps the name as it is. */
-static void csv_str(FILE *out, const char *s, size_t maxlen)
+/*
+ * A text field of CSV: quoted when it holds a comma, quote or space, quotes
+ * doubled. One that a spreadsheet would take for a formula (it starts with
+ * = + - or @: a process can name itself "=cmd|'/c x'!A") gets a leading
+ * apostrophe, which spreadsheets read as "text", and quotes (OWASP's advice
+ * for CSV injection); JSON keeps the name as it is.
+ */
+static void csv_str(FILE *out, const char *clean)
 {
-	char clean[CT_ADDR_STRLEN];
-	int formula;
+	int formula = clean[0] && strchr("=+-@", clean[0]);
 
-	ct_sanitize(s, maxlen, clean, sizeof(clean));
-	formula = clean[0] && strchr("=+-@", clean[0]);
 	if (!formula && !strpbrk(clean, ",\" ")) {
 		fputs(clean, out);
 		return;
@@ -176,9 +148,13 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 	char buf[64];
 
 	switch (f) {
-	case F_COMM:
-		(json ? json_str : csv_str)(out, r->key.comm, sizeof(r->key.comm));
+	case F_COMM: {
+		char comm[4 * sizeof(r->key.comm) + 1];
+
+		ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
+		(json ? json_str : csv_str)(out, comm);
 		break;
+	}
 	case F_PID:
 		fprintf(out, "%u", r->pid);
 		break;
@@ -191,9 +167,10 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 	case F_DADDR: {
 		char addr[CT_ADDR_STRLEN];
 
-		/* an AF_UNIX path can hold quotes, commas, a leading '@' */
+		/* an AF_UNIX path can hold quotes, commas, a leading '@';
+		 * ct_addr_str gives it sanitized already */
 		ct_addr_str(r->key.family, r->key.daddr, addr, sizeof(addr));
-		(json ? json_str : csv_str)(out, addr, sizeof(addr));
+		(json ? json_str : csv_str)(out, addr);
 		break;
 	}
 	case F_DPORT:

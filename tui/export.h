@@ -44,7 +44,6 @@ int export_table(FILE *out, const struct ct_rows *v, enum ct_group g, const stru
 /* Short text forms shared by the table, the view and the exporters. The top
  * error is the most frequent errno, or "app timeout 3.0s" when abandoned
  * connects (RES_ABANDONED, the longest wait shown) outnumber each errno. */
-const char *ct_proto_name(unsigned proto, char *buf, size_t len);
 /* a latency in microseconds as milliseconds for a column ("0.05", "3050";
  * "-" for a negative value, i.e. no sample) */
 void ct_fmt_ms(double us, char *buf, size_t len);

@@ -172,22 +172,13 @@ bad_port:
 	}
 	if (!strncmp(w, "proto:", 6)) {
 		t->type = T_PROTO;
-		if (!strcasecmp(v, "tcp"))
-			t->lo = 6;
-		else if (!strcasecmp(v, "udp"))
-			t->lo = 17;
-		else if (!strcasecmp(v, "unix"))
+		if (!strcasecmp(v, "unix"))
 			t->lo = -1; /* any AF_UNIX type */
-		else if (!strcasecmp(v, "u_str"))
-			t->lo = CT_PROTO_UNIX | 1;
-		else if (!strcasecmp(v, "u_dgr"))
-			t->lo = CT_PROTO_UNIX | 2;
-		else if (!strcasecmp(v, "u_seq"))
-			t->lo = CT_PROTO_UNIX | 5;
-		else {
+		else if ((t->lo = ct_proto_of_name(v)) < 0) {
 			snprintf(
 				err, errlen,
-				"bad protocol in '%s': expected proto:tcp, udp, unix, u_str, u_dgr or u_seq",
+				"bad protocol in '%s': expected proto:tcp, udp, udplite, mptcp, icmp, "
+				"icmpv6, unix, u_str, u_dgr or u_seq",
 				w);
 			return -1;
 		}
@@ -226,9 +217,9 @@ bad_port:
 	}
 	if (!strncmp(w, "pid:", 4)) {
 		t->type = T_PID;
-		if (ct_parse_long(v, 1, 4194304, &t->lo)) {
-			snprintf(err, errlen, "bad pid in '%s': expected pid:N with N 1..4194304",
-				 w);
+		if (ct_parse_long(v, 1, CT_PID_MAX, &t->lo)) {
+			snprintf(err, errlen, "bad pid in '%s': expected pid:N with N 1..%d", w,
+				 CT_PID_MAX);
 			return -1;
 		}
 		return 0;

@@ -2,12 +2,11 @@
 /*
  * connecttop: top for connect(). The only module that knows all the others:
  * options, start-up, the event loop (epoll on the ring buffer, the interval
- * timer, signals and the keyboard), shutdown.
+ * timer, signals and the keyboard; what each does is in app.c), shutdown.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,10 +21,11 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "batch.h"
 #include "connecttop.h"
 #include "probe.h"
 #include "prom.h"
-#include "resolve.h"
+#include "names.h"
 #include "util.h"
 #include "view.h"
 
@@ -43,8 +43,13 @@ static struct app app = {
 		.ringbuf_bytes = 8 << 20,
 		.wakeup_bytes = 0, /* not given: derived from ringbuf_bytes */
 		.prom_max_series = 1000,
+		.sweep_secs = 10,
 	},
 };
+
+/* --test-inflight-max: the most sockets in SYN_SENT the BPF map may be
+ * sized for (each takes about 150 bytes of kernel memory) */
+#define INFLIGHT_MAX_LIMIT (1L << 22)
 
 enum {
 	OPT_MAX_FLOWS = 256,
@@ -60,6 +65,11 @@ enum {
 	OPT_NO_TASK_STORAGE,
 	OPT_PROBE,
 	OPT_UNIX,
+	OPT_TIMING_FILE,
+	/* for the tests only: not in --help or the man page */
+	OPT_TEST_INFLIGHT_MAX,
+	OPT_TEST_SWEEP_SECS,
+	OPT_TEST_SWEEP_AGE_SECS,
 };
 
 static const struct option long_opts[] = {
@@ -93,6 +103,16 @@ static const struct option long_opts[] = {
 	{ "no-task-storage", no_argument, NULL, OPT_NO_TASK_STORAGE },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "unix", no_argument, NULL, OPT_UNIX },
+	/* hidden, not in --help or the man page: a test knob for make bench
+	 * (tests/bench.sh), which reads the view's refresh times from FILE
+	 * at exit (timing.h says its format) */
+	{ "timing-file", required_argument, NULL, OPT_TIMING_FILE },
+	/* for the tests only, hidden (not in usage() or the man page): a small
+	 * map of sockets in SYN_SENT to fill, and sweeps more often for stale
+	 * entries of a younger age than a machine booted minutes ago has */
+	{ "test-inflight-max", required_argument, NULL, OPT_TEST_INFLIGHT_MAX },
+	{ "test-sweep-secs", required_argument, NULL, OPT_TEST_SWEEP_SECS },
+	{ "test-sweep-age-secs", required_argument, NULL, OPT_TEST_SWEEP_AGE_SECS },
 	{ 0 },
 };
 
@@ -151,12 +171,6 @@ static void die_usage(const char *fmt, ...)
 	exit(2);
 }
 
-int ct_sort_default_desc(enum ct_sort s)
-{
-	return !(s == SORT_COMM || s == SORT_PID || s == SORT_DADDR || s == SORT_DPORT ||
-		 s == SORT_PROTO);
-}
-
 static int parse_enum(const char *v, const char *const *names, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -174,6 +188,16 @@ static long num_arg(const char *opt, const char *v, long lo, long hi)
 		die_usage("%s '%s': %s (expected a whole number from %ld to %ld)", opt, v,
 			  rc == -ERANGE ? "out of range" : "not a number", lo, hi);
 	return n;
+}
+
+/* seconds from 0.1 to 3600: -d and the sweep's hidden options */
+static double secs_arg(const char *opt, const char *v)
+{
+	double secs;
+
+	if (ct_parse_double(v, 0.1, 3600, &secs))
+		die_usage("%s '%s': expected a decimal number of seconds from 0.1 to 3600", opt, v);
+	return secs;
 }
 
 static uint64_t size_arg(const char *opt, const char *v, uint64_t lo, uint64_t hi)
@@ -258,10 +282,7 @@ static void parse_args(int argc, char **argv)
 			o->batch = 1;
 			break;
 		case 'd':
-			if (ct_parse_double(optarg, 0.1, 3600, &o->delay))
-				die_usage(
-					"-d '%s': expected a decimal number of seconds from 0.1 to 3600",
-					optarg);
+			o->delay = secs_arg("-d", optarg);
 			break;
 		case 'n':
 			o->iterations = num_arg("-n", optarg, 1, 1000000000L);
@@ -280,7 +301,7 @@ static void parse_args(int argc, char **argv)
 			if ((i = ct_sort_parse(optarg)) < 0)
 				die_usage(
 					"-s '%s': expected comm, pid, daddr, dport, proto, rate, count, fail, "
-					"failpct, lat or last",
+					"failpct, lat, last or synrt",
 					optarg);
 			o->sort = i;
 			break;
@@ -291,7 +312,7 @@ static void parse_args(int argc, char **argv)
 			o->filter_expr = optarg;
 			break;
 		case 'p':
-			o->pid = num_arg("-p", optarg, 1, 4194304);
+			o->pid = num_arg("-p", optarg, 1, CT_PID_MAX);
 			break;
 		case 'P':
 			o->port = num_arg("-P", optarg, 1, 65535);
@@ -362,6 +383,19 @@ static void parse_args(int argc, char **argv)
 		case OPT_PROBE:
 			probe_only = 1;
 			break;
+		case OPT_TIMING_FILE:
+			o->timing_path = optarg;
+			break;
+		case OPT_TEST_INFLIGHT_MAX:
+			o->inflight_max =
+				num_arg("--test-inflight-max", optarg, 1, INFLIGHT_MAX_LIMIT);
+			break;
+		case OPT_TEST_SWEEP_SECS:
+			o->sweep_secs = secs_arg("--test-sweep-secs", optarg);
+			break;
+		case OPT_TEST_SWEEP_AGE_SECS:
+			o->sweep_age_secs = secs_arg("--test-sweep-age-secs", optarg);
+			break;
 		case ':':
 			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -411,138 +445,6 @@ static void parse_args(int argc, char **argv)
 		die_usage("-n, -m and -o are batch options: add -b");
 }
 
-uint64_t app_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void on_event(void *ctx, const struct ct_event *e)
-{
-	struct app *a = ctx;
-	struct ct_sample s;
-	uint16_t e_proto = e->proto;
-	size_t n;
-
-	memset(&s, 0, sizeof(s));
-	n = strnlen(e->comm, sizeof(e->comm));
-	memcpy(s.key.comm, e->comm, n); /* bytes after the NUL are not cleared by the kernel */
-	if (e->family == 2) {
-		memcpy(s.key.daddr, e->daddr, 4);
-		s.key.family = 4;
-	} else if (e->family == 1) {
-		/* --unix: the path follows (its size checked by probe.c) */
-		const struct ct_path *to = (const void *)(e + 1);
-
-		ct_unix_key_set(s.key.daddr, ct_unix_path_id(to->path, to->len));
-		s.key.family = CT_FAMILY_UNIX;
-		e_proto = CT_PROTO_UNIX | (e->proto & 0xff);
-	} else {
-		memcpy(s.key.daddr, e->daddr, 16);
-		s.key.family = ct_addr_normalize(6, s.key.daddr);
-	}
-	s.key.dport = e->dport;
-	s.key.proto = e_proto;
-	s.ts_ns = e->ts_ns;
-	s.lat_ns = e->lat_ns;
-	s.start_ns = e->start_ns;
-	s.pid = e->tgid;
-	s.uid = e->uid;
-	s.ret = e->ret;
-	s.pending = !!(e->flags & CT_F_PENDING);
-	s.has_lat = !!(e->flags & CT_F_HANDSHAKE);
-	s.abandoned = !!(e->flags & CT_F_ABANDONED);
-	s.outcome = e->kind == CT_EV_OUTCOME;
-	s.syn_rt = e->syn_rt;
-	s.has_synrt = e->proto == IPPROTO_TCP && e->family != 1 && !s.pending &&
-		      probe_syn_retrans(a->probe);
-	if (s.outcome) {
-		a->outcomes++;
-	} else {
-		a->events++;
-		/* read a new pid's command line and cgroup now, while it
-		 * exists: a short-lived process is gone by the time its row is
-		 * looked at (cached per pid, so this is once per process) */
-		if (a->interactive || a->pids_early)
-			resolve_pid_seen(a->res, e->tgid, e->comm, e->cgroup_id);
-	}
-	flows_add(a->flows, &s);
-}
-
-const char *app_cgroup_of(void *app_, unsigned pid, const char *comm)
-{
-	struct app *a = app_;
-
-	return a->res ? resolve_cgroup(a->res, pid, comm) : NULL;
-}
-
-void app_drain(struct app *a)
-{
-	if (a->probe)
-		probe_drain(a->probe);
-}
-
-void app_stats(struct app *a, struct ct_stats *st)
-{
-	struct probe_counters c = { 0 };
-	struct timespec rt;
-
-	if (a->probe)
-		probe_counters(a->probe, &c);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	st->events = a->events;
-	st->outcomes = a->outcomes;
-	st->outcomes_late = c.outcomes_late;
-	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
-	st->missed = c.missed;
-	st->evicted = flows_evicted(a->flows);
-	st->flows = flows_count(a->flows);
-	st->now_unix_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec;
-	st->mono_to_unix_ns = a->mono_to_unix_ns;
-}
-
-/* The longest a TCP handshake can take here: the kernel's SYN timeout for
- * net.ipv4.tcp_syn_retries (the initial RTO of 1 s doubled after each
- * retransmit, at most 120 s), twice over plus a minute. Only a socket with a
- * larger TCP_SYNCNT of its own can take longer. */
-static uint64_t syn_age_limit_ns(void)
-{
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_syn_retries", "re");
-	int retries = 6;
-	uint64_t s = 0;
-
-	if (f) {
-		if (fscanf(f, "%d", &retries) != 1 || retries < 1 || retries > 127)
-			retries = 6;
-		fclose(f);
-	}
-	for (int i = 0; i <= retries; i++)
-		s += i < 7 ? 1ULL << i : 120;
-	return (2 * s + 60) * 1000000000ULL;
-}
-
-/* end the interval: drain, tick, stats of the interval just ended */
-static void end_interval(struct app *a)
-{
-	uint64_t now;
-
-	app_drain(a);
-	now = app_now_ns();
-	/* outcomes BPF could not queue wait in its map for the sweep */
-	if (a->probe && (now - a->sweep_ns >= a->sweep_every_ns || probe_late_waiting(a->probe))) {
-		probe_sweep(a->probe, now, a->sweep_age_ns);
-		a->sweep_ns = now;
-	}
-	flows_tick(a->flows, app_now_ns());
-	app_stats(a, &a->stats);
-	a->stats.interval_s = flows_last_interval_s(a->flows);
-	a->stats.events_rate =
-		a->stats.interval_s > 0 ? (a->events - a->events_at_tick) / a->stats.interval_s : 0;
-	a->events_at_tick = a->events;
-}
-
 static void arm_timer(int tfd, double secs)
 {
 	struct itimerspec its;
@@ -553,12 +455,6 @@ static void arm_timer(int tfd, double secs)
 		its.it_value.tv_nsec = 1;
 	its.it_interval = its.it_value;
 	timerfd_settime(tfd, 0, &its, NULL);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	app.quit = 1;
 }
 
 /* the last write's error (0: it worked), for saying when writes start
@@ -607,9 +503,9 @@ int main(int argc, char **argv)
 {
 	struct probe_opts po = { 0 };
 	struct ct_view_ui *ui = NULL;
+	struct batch *batch = NULL;
 	struct epoll_event ev, evs[8];
 	struct sigaction sa = { 0 };
-	struct timespec mt, rt;
 	sigset_t mask;
 	int epfd, tfd, sfd, rc = 0;
 	long done = 0;
@@ -633,12 +529,12 @@ int main(int argc, char **argv)
 		die_usage("not a terminal: the interactive view needs one; use -b for batch output "
 			  "(e.g. connecttop -b -o json)");
 
-	app.res = resolve_new();
+	app.res = names_new();
 	if (!app.res) {
 		fprintf(stderr, "connecttop: out of memory\n");
 		return 1;
 	}
-	filter_set_cgroup_fn(app.opt.filter, app_cgroup_of, &app);
+	filter_set_cgroup_fn(app.opt.filter, names_cgroup_of, app.res);
 	/* batch mode with a cgroup: term: each process's cgroup is read when
 	 * it connects, not when it may be gone (the view always does) */
 	app.pids_early = !filter_rows_only(app.opt.filter);
@@ -656,18 +552,20 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* signals: handlers (so that a SIGINT ignored by a parent shell is
-	 * caught again) and, blocked, read through a signalfd in the loop */
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* signals: blocked and read through a signalfd in the loop. An
+	 * ignored signal is discarded, not queued: SIG_DFL again (after the
+	 * block, so that it stays pending) for a SIGINT a parent shell had
+	 * ignored (a job started with &) */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	po.self_tgid = app.opt.include_self ? 0 : (uint32_t)getpid();
@@ -680,62 +578,20 @@ int main(int argc, char **argv)
 	po.force_hash = app.opt.force_hash;
 	po.unix_socks = app.opt.unix_socks;
 	po.verbose = app.opt.verbose;
-	{
-		/* the bound of the map of TCP sockets in SYN_SENT (the tests
-		 * make it small to fill it) */
-		const char *e = getenv("CONNECTTOP_INFLIGHT_MAX");
-		long n;
-
-		if (e && ct_parse_long(e, 1, 1L << 22, &n)) {
-			fprintf(stderr,
-				"connecttop: CONNECTTOP_INFLIGHT_MAX '%s': expected 1..4194304\n",
-				e);
-			return 2;
-		}
-		po.inflight_max = e ? (uint32_t)n : 0;
-	}
-	{
-		/* for tests: sweep more often */
-		const char *e = getenv("CONNECTTOP_SWEEP_SECS");
-		double secs = 10;
-
-		if (e && ct_parse_double(e, 0.1, 3600, &secs)) {
-			fprintf(stderr,
-				"connecttop: CONNECTTOP_SWEEP_SECS '%s': expected 0.1..3600\n", e);
-			return 2;
-		}
-		app.sweep_every_ns = secs * 1e9;
-		/* for tests: the age past which an entry is stale. An entry
-		 * can be no older than the machine's uptime: with the default
-		 * (314 s with tcp_syn_retries 6) a test could make none on a
-		 * machine booted minutes ago */
-		e = getenv("CONNECTTOP_SWEEP_AGE_SECS");
-		if (e && ct_parse_double(e, 0.1, 3600, &secs)) {
-			fprintf(stderr,
-				"connecttop: CONNECTTOP_SWEEP_AGE_SECS '%s': expected 0.1..3600\n",
-				e);
-			return 2;
-		}
-		app.sweep_age_override_ns = e ? secs * 1e9 : 0;
-	}
-	app.probe = probe_new(&po, on_event, &app, err, sizeof(err));
-	if (!app.probe) {
+	/* the bound of the map of TCP sockets in SYN_SENT (0: its default) */
+	po.inflight_max = (uint32_t)app.opt.inflight_max;
+	app.sweep_every_ns = app.opt.sweep_secs * 1e9;
+	/* An entry can be no older than the machine's uptime: with the
+	 * default (314 s with tcp_syn_retries 6) a test could make none on a
+	 * machine booted minutes ago */
+	app.sweep_age_override_ns = app.opt.sweep_age_secs * 1e9;
+	if (app_start(&app, &po, err, sizeof(err))) {
 		fprintf(stderr, "connecttop: %s\n", err);
 		return 1;
 	}
 	if (app.opt.verbose)
 		fprintf(stderr, "connecttop: attached (%s) in %.1f ms\n", probe_mode(app.probe),
 			probe_attach_ns(app.probe) / 1e6);
-
-	clock_gettime(CLOCK_MONOTONIC, &mt);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	app.start_ns = mt.tv_sec * 1000000000ULL + mt.tv_nsec;
-	app.sweep_ns = app.start_ns;
-	app.sweep_age_ns = app.sweep_age_override_ns ? app.sweep_age_override_ns :
-						       syn_age_limit_ns();
-	app.mono_to_unix_ns =
-		(int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)app.start_ns;
-	flows_tick(app.flows, app.start_ns);
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -761,6 +617,13 @@ int main(int argc, char **argv)
 		}
 		ev.data.fd = STDIN_FILENO;
 		epoll_ctl(epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+	} else if (!app.opt.quiet) {
+		batch = batch_new();
+		if (!batch) {
+			fprintf(stderr, "connecttop: out of memory\n");
+			probe_free(app.probe);
+			return 1;
+		}
 	}
 
 	while (!app.quit) {
@@ -783,12 +646,12 @@ int main(int argc, char **argv)
 
 				if (read(tfd, &expirations, sizeof(expirations)) < 0)
 					continue;
-				end_interval(&app);
+				app_end_interval(&app);
 				write_prom(&app, !ui);
 				if (ui) {
 					view_tick(ui);
 				} else if (!app.opt.quiet) {
-					rc = batch_print(&app);
+					rc = batch_print(batch, &app);
 					if (rc) {
 						rc = output_error(rc);
 						goto out;
@@ -799,7 +662,7 @@ int main(int argc, char **argv)
 			} else if (fd == STDIN_FILENO && ui) {
 				if (view_input(ui))
 					app.quit = 1;
-				if (view_delay_changed(ui))
+				if (view_delay_changed(ui, &app.opt.delay))
 					arm_timer(tfd, app.opt.delay);
 			} else {
 				app_drain(&app);
@@ -808,9 +671,12 @@ int main(int argc, char **argv)
 	}
 	/* interrupted: flush what was collected since the last interval */
 	if (!ui && !app.opt.quiet) {
-		app_drain(&app);
+		/* what is queued now: a full ring buffer's records at most,
+		 * so that a flood that goes on cannot hold the exit */
+		probe_drain(app.probe,
+			    (long)(app.opt.ringbuf_bytes / (sizeof(struct ct_event) + 8)));
 		app_stats(&app, &app.stats);
-		rc = batch_print(&app);
+		rc = batch_print(batch, &app);
 		if (rc)
 			rc = output_error(rc);
 	}
@@ -821,12 +687,17 @@ out:
 	view_free(ui);
 	if (ui)
 		prom_report(&app);
-	batch_free(&app);
+	if (app.opt.verbose && app.probe &&
+	    probe_drains_cut(app.probe)) /* a flood was read in steps */
+		fprintf(stderr,
+			"connecttop: %llu reads of the ring buffer stopped on their budget\n",
+			(unsigned long long)probe_drains_cut(app.probe));
+	batch_free(batch);
 	probe_free(app.probe);
 	prom_free(app.prom);
 	flows_free(app.flows);
 	filter_free(app.opt.filter);
-	resolve_free(app.res);
+	names_free(app.res);
 	close(epfd);
 	close(tfd);
 	close(sfd);

@@ -6,11 +6,13 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/perf_event.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -19,8 +21,19 @@
 
 #include "connecttop.h"
 #include "connecttop.skel.h"
+#include "util.h"
 
 #define TRACEFS_MAGIC 0x74726163
+
+/* One probe_drain() hands over at most this many records, and stops after
+ * DRAIN_NS (the clock read every DRAIN_CLOCK_EVERY records): under a flood
+ * ring_buffer__consume() would go on as long as producers keep up, and
+ * signals, keys and the interval's timer wait until it returns. The rest
+ * stays queued; the ring buffer's fd, level-triggered in epoll, is ready
+ * again at once. About 125 ns per record: 65536 take some 8 ms. */
+#define DRAIN_RECORDS 65536
+#define DRAIN_NS (20 * 1000000ULL)
+#define DRAIN_CLOCK_EVERY 256
 
 struct probe {
 	struct connecttop_bpf *skel;
@@ -39,6 +52,10 @@ struct probe {
 	uint64_t late;	/* outcomes probe_sweep delivered for BPF (CT_INF_UNSENT) */
 	uint64_t attach_ns;
 	int ncpus;
+	/* what is left of the current probe_drain()'s budget */
+	long drain_left;
+	uint64_t drain_deadline_ns;
+	uint64_t drains_cut; /* probe_drain() calls that ended on the budget */
 };
 
 static int verbose;
@@ -60,14 +77,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (verbose)
 		return vfprintf(stderr, fmt, ap);
 	return 0;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static const char *const tracefs_dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
@@ -151,12 +160,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct probe *p = ctx;
 
-	const struct ct_event *e = data;
-
-	/* a record from a different build: ignore it, do not misread it */
-	if (size < sizeof(*e) || (e->family == 1 && size < sizeof(*e) + sizeof(struct ct_path)))
-		return 0;
-	p->fn(p->ctx, e);
+	p->fn(p->ctx, data, size);
+	/* a negative return ends ring_buffer__consume() with this record
+	 * consumed: libbpf moves past a record before its callback runs */
+	if (--p->drain_left <= 0 ||
+	    (!(p->drain_left % DRAIN_CLOCK_EVERY) && ct_now_ns() >= p->drain_deadline_ns))
+		return -EAGAIN;
 	return 0;
 }
 
@@ -173,7 +182,7 @@ static int privileged(void)
 		if (sscanf(line, "CapEff: %llx", &caps) == 1)
 			break;
 	fclose(f);
-	return (caps >> 21 & 1) || ((caps >> 38 & 1) && (caps >> 39 & 1));
+	return (caps >> CAP_SYS_ADMIN & 1) || ((caps >> CAP_BPF & 1) && (caps >> CAP_PERFMON & 1));
 }
 
 static const char *perm_hint(void)
@@ -306,7 +315,7 @@ static void path_name(char *buf, size_t len, int tracefs, int task_calls)
 struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err,
 			size_t errlen)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = ct_now_ns();
 	struct probe *p;
 	const char *tracefs = NULL;
 	int rc;
@@ -334,7 +343,9 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	p->skel->rodata->self_tgid = o->self_tgid;
 	p->skel->rodata->filter_tgid = o->filter_tgid;
 	p->skel->rodata->filter_port = o->filter_port;
-	p->skel->rodata->filter_family = o->filter_family == 4 ? 2 : o->filter_family == 6 ? 10 : 0;
+	p->skel->rodata->filter_family = o->filter_family == 4 ? AF_INET :
+					 o->filter_family == 6 ? AF_INET6 :
+								 0;
 	p->skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	p->skel->rodata->connect_nr = __NR_connect;
 	p->skel->rodata->getsockopt_nr = __NR_getsockopt;
@@ -451,7 +462,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 		goto fail;
 	}
 	p->ncpus = libbpf_num_possible_cpus();
-	p->attach_ns = mono_ns() - t0;
+	p->attach_ns = ct_now_ns() - t0;
 	return p;
 fail:
 	probe_free(p);
@@ -475,9 +486,23 @@ int probe_fd(const struct probe *p)
 	return ring_buffer__epoll_fd(p->rb);
 }
 
-int probe_drain(struct probe *p)
+int probe_drain(struct probe *p, long max)
 {
-	return ring_buffer__consume(p->rb);
+	int rc;
+
+	p->drain_left = max > 0 ? max : DRAIN_RECORDS;
+	p->drain_deadline_ns = max > 0 ? UINT64_MAX : ct_now_ns() + DRAIN_NS;
+	rc = ring_buffer__consume(p->rb);
+	if (rc == -EAGAIN) {
+		p->drains_cut++;
+		return 1;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+uint64_t probe_drains_cut(const struct probe *p)
+{
+	return p->drains_cut;
 }
 
 void probe_counters(const struct probe *p, struct probe_counters *c)
@@ -545,7 +570,7 @@ static void deliver_late(struct probe *p, uint64_t now_ns)
 		v.ev.ret = v.err;
 		v.ev.lat_ns = v.lat_ns;
 		v.ev.ts_ns = now_ns;
-		p->fn(p->ctx, &v.ev);
+		p->fn(p->ctx, &v.ev, sizeof(v.ev));
 		cur = NULL; /* from the first key again */
 	}
 }
@@ -593,7 +618,7 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 		v.ev.flags = 0;
 		v.ev.ret = -EINPROGRESS;
 		v.ev.ts_ns = now_ns;
-		p->fn(p->ctx, &v.ev);
+		p->fn(p->ctx, &v.ev, sizeof(v.ev));
 	}
 	free(stale);
 	p->swept += swept;

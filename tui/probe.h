@@ -26,8 +26,9 @@ struct probe_opts {
 	int verbose;	       /* libbpf's debug output to stderr (before the screen is up) */
 };
 
-/* called for each event, with its size already checked */
-typedef void (*probe_event_fn)(void *ctx, const struct ct_event *e);
+/* called for each ring buffer record (a struct ct_event, with --unix maybe
+ * followed by a struct ct_path), of size bytes, not checked (decode.h) */
+typedef void (*probe_event_fn)(void *ctx, const void *data, size_t size);
 
 struct probe;
 
@@ -38,8 +39,12 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 void probe_free(struct probe *p);
 /* fd to wait on (epoll) for queued events */
 int probe_fd(const struct probe *p);
-/* hand every queued event to the callback; the number of events or -errno */
-int probe_drain(struct probe *p);
+/* hand queued events to the callback: at most max of them, or with max 0
+ * a budget of some milliseconds' work. 0 when none is left, 1 when the
+ * budget ran out first (call again after the other work), or -errno. */
+int probe_drain(struct probe *p, long max);
+/* how many probe_drain() calls ended on their budget */
+uint64_t probe_drains_cut(const struct probe *p);
 
 struct probe_counters {
 	uint64_t rb_drops, call_drops, sock_drops, outcomes;

@@ -530,10 +530,11 @@ static void put_escaped(FILE *out, const char *v)
 
 static void labels(FILE *out, const struct series *s)
 {
-	char buf[CT_ADDR_STRLEN], clean[CT_ADDR_STRLEN];
+	char buf[CT_ADDR_STRLEN];
 
-	/* the comm is sanitized already (no control character is left), so
-	 * only \ and " need escaping */
+	/* the comm and the address are sanitized already (no control
+	 * character is left), so only \ and " need escaping; sanitizing
+	 * again would double every backslash */
 	fputs("comm=\"", out);
 	put_escaped(out, s->key.comm);
 	if (s->key.kind == KIND_OTHER) {
@@ -541,9 +542,8 @@ static void labels(FILE *out, const struct series *s)
 		return;
 	}
 	ct_addr_str(s->key.family, s->key.daddr, buf, sizeof(buf));
-	ct_sanitize(buf, strlen(buf), clean, sizeof(clean));
 	fputs("\",daddr=\"", out);
-	put_escaped(out, clean);
+	put_escaped(out, buf);
 	fprintf(out, "\",dport=\"%u\"", s->key.dport);
 }
 

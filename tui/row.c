@@ -3,7 +3,9 @@
 #include "row.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 const char *const ct_result_names[RES_MAX] = { "ok",	  "refused", "timeout",	 "unreachable",
 					       "pending", "other",   "abandoned" };
@@ -352,4 +354,37 @@ double ct_row_lat_pct(const struct ct_row *r, double p)
 		return v > max_us ? max_us : v;
 	}
 	return max_us;
+}
+
+static const struct {
+	unsigned proto;
+	const char *name;
+} protos[] = {
+	{ 6, "tcp" },
+	{ 17, "udp" },
+	{ 136, "udplite" },
+	{ 262, "mptcp" },
+	{ 1, "icmp" },
+	{ 58, "icmpv6" },
+	{ CT_PROTO_UNIX | 1, "u_str" }, /* SOCK_STREAM */
+	{ CT_PROTO_UNIX | 2, "u_dgr" }, /* SOCK_DGRAM */
+	{ CT_PROTO_UNIX | 5, "u_seq" }, /* SOCK_SEQPACKET */
+};
+
+const char *ct_proto_name(unsigned proto, char *buf, size_t len)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (protos[i].proto == proto)
+			return protos[i].name;
+	snprintf(buf, len, CT_PROTO_IS_UNIX(proto) ? "unix-%u" : "ipproto-%u",
+		 CT_PROTO_IS_UNIX(proto) ? proto & 0xff : proto);
+	return buf;
+}
+
+long ct_proto_of_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (!strcasecmp(protos[i].name, name))
+			return protos[i].proto;
+	return -1;
 }

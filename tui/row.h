@@ -46,6 +46,12 @@ struct flow_key {
 #define CT_PROTO_UNIX 0x8000
 #define CT_PROTO_IS_UNIX(p) (((p)&0xff00) == CT_PROTO_UNIX)
 
+/* A protocol's name (flow_key.proto): lower case, the AF_UNIX types as
+ * ss(8) names them; one not in the table as ipproto-N or unix-N in buf. */
+const char *ct_proto_name(unsigned proto, char *buf, size_t len);
+/* the protocol of a name in that table (any case), or -1 */
+long ct_proto_of_name(const char *name);
+
 /*
  * A latency histogram, log-linear as HDR histograms are: of microseconds; at
  * resolution s (2^s buckets per octave) a value below 2^s us has a bucket of

@@ -21,6 +21,12 @@ int ct_sort_parse(const char *name)
 	return -1;
 }
 
+int ct_sort_default_desc(enum ct_sort s)
+{
+	return !(s == SORT_COMM || s == SORT_PID || s == SORT_DADDR || s == SORT_DPORT ||
+		 s == SORT_PROTO);
+}
+
 static int cmp_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? -1 : a > b;

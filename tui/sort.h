@@ -28,6 +28,8 @@ enum ct_sort {
 };
 extern const char *const ct_sort_names[SORT_MAX]; /* option names: "comm", "rate", ... */
 int ct_sort_parse(const char *name);		  /* -1 if unknown */
+/* a sort column's natural order: numbers descending, names ascending */
+int ct_sort_default_desc(enum ct_sort s);
 
 /* compare two rows the way sort_rows orders them: < 0 when a comes first */
 int ct_row_cmp(const struct ct_row *a, const struct ct_row *b, enum ct_sort sort, int desc);

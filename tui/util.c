@@ -235,37 +235,81 @@ static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
 	return need;
 }
 
+/*
+ * Code points that are not shown as they are. Unicode's format characters
+ * (general category Cf, Unicode 15) draw nothing or reorder what follows:
+ * zero width space and joiners, the byte order mark, soft hyphen, the
+ * bidirectional marks, embeddings, overrides and isolates, invisible
+ * operators, tag characters. "\u200bzw" would look like "zw", and U+202E
+ * turns "exe.txt" around. U+2028 and U+2029 (the line and paragraph
+ * separators, Zl and Zp) break a line in some terminals and in JavaScript.
+ * Sorted, so the search can stop early.
+ */
+static const struct {
+	uint32_t lo, hi;
+} hidden_cps[] = {
+	{ 0x00ad, 0x00ad },   { 0x0600, 0x0605 },   { 0x061c, 0x061c },	  { 0x06dd, 0x06dd },
+	{ 0x070f, 0x070f },   { 0x0890, 0x0891 },   { 0x08e2, 0x08e2 },	  { 0x180e, 0x180e },
+	{ 0x200b, 0x200f },   { 0x2028, 0x202e },   { 0x2060, 0x2064 },	  { 0x2066, 0x206f },
+	{ 0xfeff, 0xfeff },   { 0xfff9, 0xfffb },   { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd },
+	{ 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a }, { 0xe0001, 0xe0001 },
+	{ 0xe0020, 0xe007f },
+};
+
 static int unsafe_cp(uint32_t c)
 {
-	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || (c >= 0x202a && c <= 0x202e) ||
-	       (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f || c == 0x061c;
+	/* C0 controls, DEL, C1 controls */
+	if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+		return 1;
+	for (size_t i = 0; i < ARRAY_SIZE(hidden_cps) && c >= hidden_cps[i].lo; i++)
+		if (c <= hidden_cps[i].hi)
+			return 1;
+	return 0;
 }
 
-size_t ct_sanitize(const char *in, size_t inlen, char *out, size_t outlen)
+/* what ct_sanitize does besides, for ct_unix_path_id */
+enum {
+	SAN_AT_FIRST = 1, /* an '@' as the first byte shows as \x40 */
+	SAN_AT_ALL = 2,	  /* every '@' shows as \x40, and a NUL as '@' */
+};
+
+static size_t sanitize(const char *in, size_t inlen, char *out, size_t outlen, int how)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t i = 0, o = 0;
 
 	if (!outlen)
 		return 0;
-	while (i < inlen && s[i]) {
+	while (i < inlen && (s[i] || (how & SAN_AT_ALL))) {
 		uint32_t cp;
 		size_t n = utf8_len(s + i, inlen - i, &cp);
 		char esc[12];
 		size_t elen;
 
-		if (n && !unsafe_cp(cp)) {
+		if (s[i] == '@' && ((how & SAN_AT_ALL) || (i == 0 && (how & SAN_AT_FIRST)))) {
+			elen = snprintf(esc, sizeof(esc), "\\x40");
+		} else if (!s[i]) {
+			elen = snprintf(esc, sizeof(esc), "@");
+		} else if (s[i] == '\\') {
+			elen = snprintf(esc, sizeof(esc), "\\\\");
+		} else if (n && !unsafe_cp(cp)) {
 			if (o + n >= outlen)
 				break;
 			memcpy(out + o, s + i, n);
 			o += n;
 			i += n;
 			continue;
-		}
-		if (n)
-			elen = snprintf(esc, sizeof(esc), cp < 0x100 ? "\\x%02x" : "\\u%04x", cp);
-		else
+		} else if (!n) {
+			/* a byte that is not UTF-8: always 0x80 or above, so
+			 * never confused with an ASCII control */
 			elen = snprintf(esc, sizeof(esc), "\\x%02x", s[i]), n = 1;
+		} else if (cp < 0x80) {
+			elen = snprintf(esc, sizeof(esc), "\\x%02x", cp);
+		} else {
+			/* a whole character, even a C1 control: \u0085 is
+			 * U+0085 (C2 85), \x85 the lone byte 85 */
+			elen = snprintf(esc, sizeof(esc), cp > 0xffff ? "\\U%08x" : "\\u%04x", cp);
+		}
 		if (o + elen >= outlen)
 			break;
 		memcpy(out + o, esc, elen);
@@ -274,6 +318,11 @@ size_t ct_sanitize(const char *in, size_t inlen, char *out, size_t outlen)
 	}
 	out[o] = 0;
 	return o;
+}
+
+size_t ct_sanitize(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	return sanitize(in, inlen, out, outlen, 0);
 }
 
 /* the interned AF_UNIX paths: ids index `str`, `slot` is an open-addressing
@@ -313,7 +362,7 @@ static int upaths_grow(void)
 
 uint32_t ct_unix_path_id(const char *path, size_t len)
 {
-	char raw[CT_ADDR_STRLEN], shown[CT_ADDR_STRLEN];
+	char shown[CT_ADDR_STRLEN];
 	size_t n = 0, i;
 	uint64_t h;
 
@@ -322,12 +371,14 @@ uint32_t ct_unix_path_id(const char *path, size_t len)
 	if (!len) {
 		snprintf(shown, sizeof(shown), "(unnamed)");
 	} else if (path[0]) {
-		ct_sanitize(path, strnlen(path, len), shown, sizeof(shown));
+		/* a path may start with '@': \x40 keeps it apart from the
+		 * abstract name */
+		sanitize(path, strnlen(path, len), shown, sizeof(shown), SAN_AT_FIRST);
 	} else {
-		/* abstract: every NUL shows as '@', as ss(8) shows them */
-		for (i = 0; i < len; i++)
-			raw[n++] = path[i] ? path[i] : '@';
-		ct_sanitize(raw, n, shown, sizeof(shown));
+		/* abstract: a leading '@' and every other NUL as '@', as ss(8)
+		 * shows them; a real '@' is \x40, so "\0a\0b" and "\0a@b" differ */
+		shown[0] = '@';
+		sanitize(path + 1, len - 1, shown + 1, sizeof(shown) - 1, SAN_AT_ALL);
 	}
 	n = strlen(shown);
 	h = ct_hash(shown, n);
@@ -398,4 +449,12 @@ uint64_t ct_hash(const void *data, size_t len)
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
+}
+
+uint64_t ct_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }

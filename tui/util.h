@@ -9,6 +9,10 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* the highest pid there can be: the kernel's PID_MAX_LIMIT on 64-bit
+ * (include/linux/threads.h), for -p and pid: filter terms */
+#define CT_PID_MAX 4194304
+
 /*
  * Strict number parsing, the one parser of options and filter terms: the
  * whole string in decimal (digits, '-' only for a negative number; no
@@ -43,11 +47,18 @@ void ct_addr_str(int family, const uint8_t addr[16], char *buf, size_t len);
 int ct_addr_normalize(int family, uint8_t addr[16]);
 
 /*
- * Make untrusted bytes (a process name, a DNS name) safe to print on a
- * terminal or in a file: valid printable UTF-8 is kept; invalid bytes,
- * C0/C1 controls, DEL and bidirectional overrides become "\xNN" (or
- * "\u202e"). Always NUL-terminates; truncates on whole characters.
- * Returns the number of bytes written (without the NUL).
+ * Make untrusted bytes (a process name, a DNS name, a path) safe to print
+ * on a terminal or in a file, and tell every two inputs apart: valid
+ * printable UTF-8 is kept; a backslash becomes "\\"; C0 controls and DEL
+ * "\xNN" (newline "\x0a"); a byte that is not UTF-8 "\xNN" (always 80 or
+ * above); C1 controls (U+0080..U+009F), Unicode format characters (Cf: zero
+ * width space, BOM, bidi overrides, tags...) and U+2028/U+2029 "\uNNNN", or
+ * "\UNNNNNNNN" above U+FFFF. The input ends at inlen or its first NUL. The
+ * result holds no control or invisible character; JSON, CSV and Prometheus
+ * quote it once more in their own way, and nothing sanitizes it twice (the
+ * backslashes would double). Always NUL-terminates; truncates on whole characters (at most 4
+ * output bytes an input byte). Returns the number of bytes written (without
+ * the NUL).
  */
 size_t ct_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
 
@@ -55,10 +66,13 @@ size_t ct_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
  * AF_UNIX destinations. A flow's key holds a 32-bit id of its path, not the
  * path. The id of the sun_path bytes a caller passed (len of them, as the
  * kernel reads them: a path name ends at its first NUL; an abstract name
- * starts with a NUL and is shown with a leading '@', its other NULs as '@'
- * too). Paths are kept for the life of the process, at most
- * CT_UNIX_PATHS_MAX of them: further ones all get CT_UNIX_PATH_FULL, shown
- * as "(path table full)". Not thread-safe: the main thread's.
+ * starts with a NUL). Shown sanitized (ct_sanitize); an abstract name with a
+ * leading '@', its other NULs as '@' too and a real '@' in it as "\x40"; a
+ * path that starts with '@' with "\x40" instead, so that it never looks
+ * abstract: the path "@x" and the abstract "\0x" are two ids. Paths are
+ * kept for the life of the process, at most CT_UNIX_PATHS_MAX of them:
+ * further ones all get CT_UNIX_PATH_FULL, shown as "(path table full)".
+ * Not thread-safe: the main thread's.
  */
 #define CT_UNIX_PATHS_MAX 16384 /* at most about 7 MB of hostile paths */
 #define CT_UNIX_PATH_FULL UINT32_MAX
@@ -71,6 +85,9 @@ void ct_unix_key_set(uint8_t daddr[16], uint32_t id);
 
 /* RFC 3339 UTC time with milliseconds, e.g. 2026-11-24T22:50:01.123Z */
 void ct_rfc3339(uint64_t unix_ns, char *buf, size_t len);
+
+/* ns on CLOCK_MONOTONIC, the clock of the BPF side's timestamps */
+uint64_t ct_now_ns(void);
 
 /* 64-bit hash of a byte string (FNV-1a folded with a final mix). */
 uint64_t ct_hash(const void *data, size_t len);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The interactive ncurses view. All curses code lives in view.c. The view
- * reads snapshots of the flow table; it never slows capture.
+ * The interactive view: the glue between the app and the screen's modules
+ * (ui_state, keys, draw, term). It reads snapshots of the flow table; it
+ * never slows capture.
  */
 #ifndef CT_VIEW_H
 #define CT_VIEW_H
@@ -19,17 +20,8 @@ void view_free(struct ct_view_ui *v);
 int view_input(struct ct_view_ui *v);
 /* A new interval ended: refresh the snapshot (unless frozen) and redraw. */
 void view_tick(struct ct_view_ui *v);
-/* 1 once after the user changed the refresh interval (app->opt.delay). */
-int view_delay_changed(struct ct_view_ui *v);
-
-/* compiled terminfo entries built in (terminfo.c, made by
- * tui/embed-terminfo.sh), for hosts without a terminfo database; the list
- * ends with a NULL name */
-struct ct_terminfo {
-	const char *name;
-	const unsigned char *data;
-	unsigned len;
-};
-extern const struct ct_terminfo ct_terminfos[];
+/* 1 once after the user changed the refresh interval, with the new one in
+ * *delay (seconds); 0 without touching it */
+int view_delay_changed(struct ct_view_ui *v, double *delay);
 
 #endif

@@ -151,7 +151,6 @@ waits() {
 	local c=$TAG$1 n=$2 lines
 	lines=$(jq -c --arg c "$c" '[.rows[] | select(.comm == $c)] | select(length > 0) |
 		{p: (map(.results.pending) | add), age: (map(.pending_oldest_s // empty) | min)}' "$OUT")
-	check_num() { if [ "$(jq -n --argjson v "$3" "\$v | $2" 2>/dev/null)" = true ]; then pass "$1"; else fail "$1" "got '$3'"; fi; }
 	check_num "$1: intervals with all $n in flight, each with its age" ". >= 4" \
 		"$(jq -s --argjson n "$n" '[.[] | select(.p == $n and .age != null)] | length' <<<"$lines")"
 	check "$1: never more than $n in flight" true "$(jq -s --argjson n "$n" 'map(.p) | max <= $n' <<<"$lines")"
@@ -177,7 +176,6 @@ waits py $N_PY
 outcome blk $N_BLK timeout ETIMEDOUT
 outcome nb $N_NB timeout ETIMEDOUT
 outcome py $N_PY timeout ETIMEDOUT
-check_num() { if [ "$(jq -n --argjson v "$3" "\$v | $2" 2>/dev/null)" = true ]; then pass "$1"; else fail "$1" "got '$3'"; fi; }
 # a blocking connect keeps its handshake time: 7 s in SYN_SENT, not shown
 # (a timeout's), and its pid
 check "blk: the pid of the connect" true "$(last_json "$OUT" | jq --arg c "${TAG}blk" '[.rows[] | select(.comm == $c) | .pid > 0] | all')"

@@ -21,11 +21,6 @@
 need_bpf
 need_tools ip nft bpftool perl jq
 
-# check_num NAME JQ_TEST VALUE: VALUE (a number) passes the test, e.g. '. >= 5'
-check_num() {
-	if [ "$(jq -n --argjson v "$3" "\$v | $2" 2>/dev/null)" = true ]; then pass "$1"; else fail "$1" "got '$3'"; fi
-}
-
 ns_create || exit 1
 
 # ports of the namespace (its own port space: nothing else listens there)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The map of TCP sockets followed through their handshake ("socks", 65536 by
-# default) made small (CONNECTTOP_INFLIGHT_MAX=16), then flooded with 48
+# default) made small (--test-inflight-max 16), then flooded with 48
 # non-blocking connects left in SYN_SENT together: it stays within its bound,
 # the sockets that found no room are counted as drops, and their connects as
 # "other" (EINPROGRESS: outcome not followed) instead of pending for ever;
@@ -23,9 +23,9 @@ table inet ctover {
 	}
 }" || exit 1
 TAG=ov$(printf %04d $(($$ % 10000)))
-CONNECTTOP_INFLIGHT_MAX=$MAX ct_start "$T_TMP/poll.json" "$T_TMP/poll.err" -b -o json -d 0.5 -f "$TAG" -P $P || exit 1
+ct_start "$T_TMP/poll.json" "$T_TMP/poll.err" -b -o json -d 0.5 -f "$TAG" -P $P --test-inflight-max $MAX || exit 1
 C1=$CT_PID SOCKS=$(map_id socks)
-CONNECTTOP_INFLIGHT_MAX=$MAX ct_start "$T_TMP/again.json" "$T_TMP/again.err" -b -o json -d 0.5 -f "$TAG" -P $((P + 1)) || exit 1
+ct_start "$T_TMP/again.json" "$T_TMP/again.err" -b -o json -d 0.5 -f "$TAG" -P $((P + 1)) --test-inflight-max $MAX || exit 1
 C2=$CT_PID
 check "socks: max_entries as asked" $MAX "$(bpftool map show id "$SOCKS" -j | jq .max_entries)"
 

@@ -5,7 +5,7 @@
 # Such entries are made here by hand in this connecttop's own map: the sweep
 # deletes those older than the SYN timeout allows, gives a counted one its
 # outcome ("other", EINPROGRESS: not seen) and leaves a recent one alone.
-# The age limit is set to 5 s (CONNECTTOP_SWEEP_AGE_SECS): the default
+# The age limit is set to 5 s (--test-sweep-age-secs): the default
 # (314 s) is more than the uptime of a machine booted minutes ago, and no
 # entry can be older than that (syn_ts is the kernel's monotonic clock).
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +18,7 @@ OUT=$T_TMP/out.json ERR=$T_TMP/err
 until perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e 'exit(clock_gettime(CLOCK_MONOTONIC) > 6 ? 0 : 1)'; do
 	sleep 0.2
 done
-CONNECTTOP_SWEEP_SECS=0.5 CONNECTTOP_SWEEP_AGE_SECS=5 ct_start "$OUT" "$ERR" -b -o json -d 0.5 -f "$TAG" || exit 1
+ct_start "$OUT" "$ERR" -b -o json -d 0.5 -f "$TAG" --test-sweep-secs 0.5 --test-sweep-age-secs 5 || exit 1
 SOCKS=$(map_id socks) TOKENS=$(map_id tokens)
 [ -n "$SOCKS" ] && [ -n "$TOKENS" ] || { fail "maps found" "socks='$SOCKS' tokens='$TOKENS'"; exit 1; }
 

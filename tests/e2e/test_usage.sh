@@ -4,12 +4,11 @@
 # message naming the option; other refusals say what is missing.
 . "$(dirname "$0")/lib.sh"
 
-bad() { # expected-text args... (BAD_ENV=VAR=VALUE: in the environment too)
+bad() { # expected-text args...
 	local want=$1 rc=0
 	shift
 	# bounded: a usage error that is not seen runs until stopped
-	timeout -k 5 20 env ${BAD_ENV:+"$BAD_ENV"} "$CONNECTTOP" "$@" >"$T_TMP/o" 2>"$T_TMP/e" </dev/null || rc=$?
-	set -- ${BAD_ENV:+"$BAD_ENV"} "$@"
+	timeout -k 5 20 "$CONNECTTOP" "$@" >"$T_TMP/o" 2>"$T_TMP/e" </dev/null || rc=$?
 	if [ "$rc" != 2 ]; then
 		fail "usage error: $*" "exit status $rc, expected 2"
 	elif ! grep -qF -- "$want" "$T_TMP/e"; then
@@ -67,13 +66,12 @@ bad "option '--pro' is ambiguous: --prometheus, --prometheus-max-series, --probe
 # -q alone would run forever showing nothing
 bad "-q: nothing to show without --prometheus" -q
 bad "-q: nothing to show without --prometheus" -b -q
-# the environment's knobs too (as root: checked before the programs load)
-if [ "$(id -u)" = 0 ]; then
-	BAD_ENV=CONNECTTOP_INFLIGHT_MAX=0 bad "CONNECTTOP_INFLIGHT_MAX '0'" -b -n 1
-	BAD_ENV=CONNECTTOP_INFLIGHT_MAX=lots bad "CONNECTTOP_INFLIGHT_MAX 'lots'" -b -n 1
-	BAD_ENV=CONNECTTOP_SWEEP_SECS=0 bad "CONNECTTOP_SWEEP_SECS '0'" -b -n 1
-	BAD_ENV=CONNECTTOP_SWEEP_SECS=x bad "CONNECTTOP_SWEEP_SECS 'x'" -b -n 1
-fi
+# the tests' hidden options too
+bad "--test-inflight-max '0'" -b -n 1 --test-inflight-max 0
+bad "--test-inflight-max 'lots'" -b -n 1 --test-inflight-max lots
+bad "--test-sweep-secs '0'" -b -n 1 --test-sweep-secs 0
+bad "--test-sweep-secs 'x'" -b -n 1 --test-sweep-secs x
+bad "--test-sweep-age-secs '0'" -b -n 1 --test-sweep-age-secs 0
 bad "--prometheus-max-series 'many'" -b --prometheus-max-series many
 bad "--prometheus: directory '/nonexistent/dir'" --prometheus /nonexistent/dir/x.prom -q
 bad "--export-dir: directory '/nonexistent'" --export-dir /nonexistent

@@ -428,7 +428,7 @@ close_details
 tui_keys h
 if tui_wait_fixed " connecttop help: keys (any key returns)" 3; then
 	pass "h: the help screen"
-	# every named binding of tui/view.c's bindings[] table, with its text
+	# every named binding of tui/keys.c's bindings[] table, with its text
 	missing=""
 	nb=0
 	while IFS=$'\t' read -r name help; do
@@ -436,10 +436,10 @@ if tui_wait_fixed " connecttop help: keys (any key returns)" 3; then
 		want=$(printf ' %-14s%s' "$name" "$help")
 		grep -qxF -- "$want" <<<"$SCR" || missing="$missing [$name]"
 	# an entry (or a string) clang-format wrapped is joined first
-	done < <(perl -0pe 's/,\n\t  "/, "/g; s/"\n\t  "//g' "$ROOT/tui/view.c" |
-		sed -nE 's/^\t\{ [^,]+, "((\\.|[^"])*)", ACT_[A-Z_]+, "([^"]*)" \},$/\1\t\3/p' | sed 's/\\\\/\\/g')
+	done < <(perl -0pe 's/,\n\t  ("|[-0-9A-Z])/, $1/g; s/"\n\t  "//g' "$ROOT/tui/keys.c" |
+		sed -nE 's/^\t\{ [^,]+, "((\\.|[^"])*)", act_[a-z_]+, "([^"]*)"(, [-0-9A-Z_]+)* \},$/\1\t\3/p' | sed 's/\\\\/\\/g')
 	check "help: all $nb keys of bindings[] listed with their text" "" "$missing"
-	check "help: enough keys found in view.c" yes "$([ "$nb" -ge 25 ] && echo yes)"
+	check "help: enough keys found in keys.c" yes "$([ "$nb" -ge 25 ] && echo yes)"
 	tui_keys x
 	wcheck "help: any key returns" 0 tui_wait_fixed "view flow" 3
 else
@@ -528,10 +528,20 @@ live_after=$(val "^${T}live/" TOTAL)
 check "c: the live flow counts again from 0" yes "$([ "${live_after:-0}" -gt 0 ] && [ "${live_after:-0}" -lt "${live_before:-0}" ] && echo yes)"
 
 # --- a hostile process name: ESC [31m, a newline, U+202E (right-to-left override) --------------
+# --- and one with invisible characters, U+200B and U+FEFF, and a backslash ---------------------
 hostile=$(printf '%s\033[31m\n\342\200\256' "$T")
 lg -c "$hostile" udp "$A.6" $((B + 8)) 7
+inv=$(printf '%s\\\342\200\213z\357\273\277' "$T")
+lg -c "$inv" udp "$A.6" $((B + 8)) 9
 tui_keys 2
 tui_wait_fixed "view process" 3
+inv_name="$T\\\\\\u200bz\\ufeff"
+if tui_wait_fixed "$inv_name" 4; then
+	check "invisible name: escaped, one line, with its columns" "$inv_name 1 1 9" "$(tui_row "$SCR" "$inv_name" | awk '{print $1, $2, $3, $5}')"
+	check "invisible name: no raw U+200B or U+FEFF on the screen" 0 "$(grep -c $'\342\200\213\\|\357\273\277' <<<"$SCR")"
+else
+	fail "invisible name: escaped" "$(tui_rows "$SCR" | grep -F "$T" | head -5 | tr '\n' '|')"
+fi
 esc_name="$T\\x1b[31m\\x0a\\u202e"
 if tui_wait_fixed "$esc_name" 4; then
 	pass "hostile name: shown escaped"

@@ -164,7 +164,12 @@ static void test_json_csv(void)
 		out_free(&o);
 	}
 	o = render("back\\slash", 10, GROUP_FLOW);
-	ck_contains("json.backslash_escaped", o.json, "\"comm\":\"back\\\\slash\"");
+	/* sanitized to back\\slash, then each of those backslashes quoted */
+	ck_contains("json.backslash_escaped", o.json, "\"comm\":\"back\\\\\\\\slash\"");
+	ck_contains("csv.backslash_escaped", o.csv,
+		    ","
+		    "back\\\\slash"
+		    ",");
 	out_free(&o);
 	/* a full 16-byte comm without NUL stays 16 bytes */
 	o = render("0123456789abcdefXYZ", 19, GROUP_FLOW);
@@ -380,6 +385,99 @@ static void test_hostile(void)
 	safe_text("csv_process", o.csv, 3);
 	safe_text("table_process", o.table, 5);
 	out_free(&o);
+}
+
+/* names that must not look alike in any format, and invisible characters */
+static void test_distinct(void)
+{
+	static const struct {
+		const char *name, *in, *json, *text;
+	} cases[] = {
+		/* a newline, and the six characters a\x0ab */
+		{ "newline", "a\nb", "\"comm\":\"a\\\\x0ab\"", "a\\x0ab" },
+		{ "literal_x0a", "a\\x0ab", "\"comm\":\"a\\\\\\\\x0ab\"", "a\\\\x0ab" },
+		/* U+200B ZERO WIDTH SPACE, U+FEFF BOM: "zw" on a screen */
+		{ "zwsp_bom", "\xe2\x80\x8bzw\xef\xbb\xbf", "\"comm\":\"\\\\u200bzw\\\\ufeff\"",
+		  "\\u200bzw\\ufeff" },
+		/* U+0085 (a C1 control) and the byte 85 */
+		{ "c1", "c\xc2\x85", "\"comm\":\"c\\\\u0085\"", "c\\u0085" },
+		{ "byte_85", "c\x85", "\"comm\":\"c\\\\x85\"", "c\\x85" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct out o = render(cases[i].in, strlen(cases[i].in), GROUP_FLOW);
+		char want[64], *r;
+
+		ck_contains(nm("distinct.%s.json", cases[i].name), o.json, cases[i].json);
+		snprintf(want, sizeof(want), "\n" TIME_NOW ",%s,4242,", cases[i].text);
+		ck_contains(nm("distinct.%s.csv", cases[i].name), o.csv, want);
+		snprintf(want, sizeof(want), "\n%-16s ", cases[i].text);
+		ck_contains(nm("distinct.%s.table", cases[i].name), o.table, want);
+		if (have_jq()) {
+			r = jq(".rows[0].comm", o.json);
+			snprintf(want, sizeof(want), "%s\n", cases[i].text);
+			CHECK_S(nm("distinct.%s.jq", cases[i].name), want, r);
+			free(r);
+		} else {
+			ck(0, nm("distinct.%s.jq", cases[i].name), "jq is not installed");
+		}
+		out_free(&o);
+	}
+}
+
+/* AF_UNIX: a path "@x" and the abstract name "\0x" are two rows, and a
+ * path's backslash is escaped once, not once per layer */
+static void test_unix_names(void)
+{
+	static const struct {
+		const char *path;
+		size_t len;
+		const char *json, *csv;
+	} dests[] = {
+		{ "@x", 2, "\"daddr\":\"\\\\x40x\"", ",\\x40x," },
+		{ "\0x", 2, "\"daddr\":\"@x\"", ",\"'@x\"," },
+		{ "/tmp/a\\b", 8, "\"daddr\":\"/tmp/a\\\\\\\\b\"", ",/tmp/a\\\\b," },
+	};
+	struct ct_flows *t = flows_new(10);
+	struct ct_stats st = stats();
+	struct ct_snap *s;
+	struct ct_rows v;
+	struct ck_mem m;
+	char *json, *csv, *r;
+
+	flows_tick(t, T0);
+	for (size_t i = 0; i < ARRAY_SIZE(dests); i++) {
+		struct flow_key k = key("psql", "0.0.0.0", 0, CT_PROTO_UNIX | 1);
+
+		k.family = CT_FAMILY_UNIX;
+		ct_unix_key_set(k.daddr, ct_unix_path_id(dests[i].path, dests[i].len));
+		add_n(t, k, (int)i + 1, T0 + NS_PER_MS, 4242, 0);
+	}
+	flows_tick(t, T0 + 2 * NS_PER_S);
+	s = snap_new(t, T0 + 2 * NS_PER_S);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
+	CHECK_U("unix_names.rows", ARRAY_SIZE(dests), v.n);
+	CHECK_I("unix_names.json_rc", 0, export_json(mem_open(&m), &v, GROUP_FLOW, &st));
+	json = mem_close(&m);
+	mem_open(&m);
+	CHECK_I("unix_names.csv_rc", 0, export_csv(m.f, &v, GROUP_FLOW, &st));
+	csv = mem_close(&m);
+	for (size_t i = 0; i < ARRAY_SIZE(dests); i++) {
+		ck_contains(nm("unix_names.%zu.json", i), json, dests[i].json);
+		ck_contains(nm("unix_names.%zu.csv", i), csv, dests[i].csv);
+	}
+	if (have_jq()) {
+		r = jq("[.rows[] | \"\\(.daddr) \\(.count)\"] | join(\" \")", json);
+		CHECK_S("unix_names.jq", "/tmp/a\\\\b 3 @x 2 \\x40x 1\n", r);
+		free(r);
+	} else {
+		ck(0, "unix_names.jq", "jq is not installed");
+	}
+	free(json);
+	free(csv);
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t);
 }
 
 static void test_table(void)
@@ -771,6 +869,8 @@ int main(void)
 	test_pending_age();
 	test_parse_with_jq();
 	test_hostile();
+	test_distinct();
+	test_unix_names();
 	test_table();
 	test_write_errors();
 	test_atomic();

@@ -116,7 +116,8 @@ static void test_unix(void)
 		{ "proto:u_seq", { 0, 0, 0 } }, { "!proto:unix", { 0, 0, 1 } },
 		{ "db.sock", { 1, 0, 0 } },	{ "@ns", { 0, 1, 0 } },
 		{ "proto:tcp", { 0, 0, 1 } },	{ "net:0.0.0.0/0", { 0, 0, 1 } },
-		{ "port:0", { 1, 1, 0 } },
+		{ "port:0", { 1, 1, 0 } },	{ "proto:icmp", { 0, 0, 0 } },
+		{ "proto:TCP", { 0, 0, 1 } },
 	};
 	struct ct_row_more m[3] = {};
 	struct ct_row r[3] = {};
@@ -256,12 +257,43 @@ static void test_long_expression(void)
 	invalid(expr, "port:99999");
 }
 
+/* one protocol table: every name it gives for a number reads back as that
+ * number, and a number not in it gets a name the table does not read */
+static void test_proto_table(void)
+{
+	static const unsigned nums[] = { 6,
+					 17,
+					 136,
+					 262,
+					 1,
+					 58,
+					 CT_PROTO_UNIX | 1,
+					 CT_PROTO_UNIX | 2,
+					 CT_PROTO_UNIX | 5,
+					 132,
+					 CT_PROTO_UNIX | 3 };
+	char buf[32];
+
+	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
+		const char *n = ct_proto_name(nums[i], buf, sizeof(buf));
+		long back = ct_proto_of_name(n);
+
+		ck(i < 9 ? back == (long)nums[i] : back == -1, nm("proto_table[%u]", nums[i]),
+		   "name \"%s\" reads back as %ld", n, back);
+	}
+	CHECK_S("proto_table.unknown_ip", "ipproto-132", ct_proto_name(132, buf, sizeof(buf)));
+	CHECK_S("proto_table.unknown_unix", "unix-3",
+		ct_proto_name(CT_PROTO_UNIX | 3, buf, sizeof(buf)));
+	CHECK_U("proto_table.case", 17, ct_proto_of_name("UDP"));
+}
+
 int main(void)
 {
 	char err[256];
 	struct ct_filter *f;
 
 	test_unix();
+	test_proto_table();
 
 	setup();
 

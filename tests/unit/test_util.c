@@ -278,11 +278,34 @@ static void test_sanitize(void)
 	san("pdi", "\xe2\x81\xa9", 3, 64, "\\u2069");
 	san("lrm", "\xe2\x80\x8e", 3, 64, "\\u200e");
 	san("alm", "\xd8\x9c", 2, 64, "\\u061c");
-	san("c1_control", "\xc2\x85", 2, 64, "\\x85");
+	/* a C1 control is a character (\u), a lone byte is \x: told apart */
+	san("c1_control", "\xc2\x85", 2, 64, "\\u0085");
+	san("c1_first", "\xc2\x80", 2, 64, "\\u0080");
 	san("c1_csi",
 	    "\xc2\x9b"
 	    "31m",
-	    5, 64, "\\x9b31m");
+	    5, 64, "\\u009b31m");
+	san("c1_lone_byte", "\x85", 1, 64, "\\x85");
+	/* invisible: format characters (Cf), as the bidi overrides */
+	san("zwsp",
+	    "\xe2\x80\x8b"
+	    "zw",
+	    5, 64, "\\u200bzw");
+	san("bom",
+	    "\xef\xbb\xbf"
+	    "zw",
+	    5, 64, "\\ufeffzw");
+	san("soft_hyphen", "a\xc2\xad", 3, 64, "a\\u00ad");
+	san("word_joiner", "\xe2\x81\xa0", 3, 64, "\\u2060");
+	san("line_separator", "\xe2\x80\xa8", 3, 64, "\\u2028");
+	san("paragraph_separator", "\xe2\x80\xa9", 3, 64, "\\u2029");
+	san("tag_above_ffff", "\xf3\xa0\x80\x81", 4, 64, "\\U000e0001");
+	san("tag_last", "\xf3\xa0\x81\xbf", 4, 64, "\\U000e007f");
+	san("musical_format", "\xf0\x9d\x85\xb3", 4, 64, "\\U0001d173");
+	/* a backslash is escaped, so an escape is never the name's own text */
+	san("backslash", "a\\b", 3, 64, "a\\\\b");
+	san("literal_x0a", "a\\x0ab", 6, 64, "a\\\\x0ab");
+	san("literal_u200b", "\\u200b", 6, 64, "\\\\u200b");
 	san("latin1_kept", "caf\xc3\xa9", 5, 64, "caf\xc3\xa9");
 	san("nbsp_kept", "\xc2\xa0", 2, 64, "\xc2\xa0");
 	san("cjk_kept", "\xe6\x97\xa5\xe6\x9c\xac", 6, 64, "\xe6\x97\xa5\xe6\x9c\xac");
@@ -305,6 +328,10 @@ static void test_sanitize(void)
 	san("trunc_escape_fits", "\x1b", 1, 5, "\\x1b");
 	san("trunc_before_u_escape", "a\xe2\x80\xae", 4, 7, "a");
 	san("trunc_u_escape_fits", "a\xe2\x80\xae", 4, 8, "a\\u202e");
+	san("trunc_before_U_escape", "\xf3\xa0\x80\x81", 4, 10, "");
+	san("trunc_U_escape_fits", "\xf3\xa0\x80\x81", 4, 11, "\\U000e0001");
+	san("trunc_before_backslash", "ab\\", 3, 4, "ab");
+	san("trunc_backslash_fits", "ab\\", 3, 5, "ab\\\\");
 	san("outlen_1", "abc", 3, 1, "");
 	CHECK_U("sanitize.outlen_0_returns_0", 0, ct_sanitize("abc", 3, out, 0));
 	CHECK_S("sanitize.outlen_0_untouched", "keep", out);
@@ -322,6 +349,191 @@ static void test_sanitize(void)
 				bad = c;
 		}
 		ck(bad < 0, "sanitize.every_byte_safe", "byte 0x%02x comes out unsafe", bad);
+	}
+}
+
+/* UTF-8 of one code point; the length */
+static size_t utf8_put(uint32_t c, char *o)
+{
+	if (c < 0x80)
+		return o[0] = (char)c, 1;
+	if (c < 0x800)
+		return o[0] = (char)(0xc0 | c >> 6), o[1] = (char)(0x80 | (c & 0x3f)), 2;
+	if (c < 0x10000)
+		return o[0] = (char)(0xe0 | c >> 12), o[1] = (char)(0x80 | (c >> 6 & 0x3f)),
+		       o[2] = (char)(0x80 | (c & 0x3f)), 3;
+	return o[0] = (char)(0xf0 | c >> 18), o[1] = (char)(0x80 | (c >> 12 & 0x3f)),
+	       o[2] = (char)(0x80 | (c >> 6 & 0x3f)), o[3] = (char)(0x80 | (c & 0x3f)), 4;
+}
+
+/*
+ * The reader's side of the escaping: turns ct_sanitize's output back into
+ * the bytes it came from, or returns -1 on a backslash that starts no
+ * escape. That this exists and round-trips is what "two names never look
+ * alike" means.
+ */
+static long unsanitize(const char *s, char *out)
+{
+	size_t o = 0;
+
+	while (*s) {
+		unsigned long v;
+		int digits;
+		char hex[9] = "";
+
+		if (*s != '\\') {
+			out[o++] = *s++;
+			continue;
+		}
+		switch (s[1]) {
+		case '\\':
+			out[o++] = '\\';
+			s += 2;
+			continue;
+		case 'x':
+			digits = 2;
+			break;
+		case 'u':
+			digits = 4;
+			break;
+		case 'U':
+			digits = 8;
+			break;
+		default:
+			return -1;
+		}
+		memcpy(hex, s + 2, digits);
+		if (strspn(hex, "0123456789abcdef") != (size_t)digits)
+			return -1;
+		v = strtoul(hex, NULL, 16);
+		if (s[1] == 'x')
+			out[o++] = (char)v;
+		else
+			o += utf8_put((uint32_t)v, out + o);
+		s += 2 + digits;
+	}
+	return (long)o;
+}
+
+/* Unicode 15's general category Cf, and Zl, Zp: what must not show as is */
+static const uint32_t invisible[][2] = {
+	{ 0xad, 0xad },	      { 0x600, 0x605 },	    { 0x61c, 0x61c },	  { 0x6dd, 0x6dd },
+	{ 0x70f, 0x70f },     { 0x890, 0x891 },	    { 0x8e2, 0x8e2 },	  { 0x180e, 0x180e },
+	{ 0x200b, 0x200f },   { 0x2028, 0x2029 },   { 0x202a, 0x202e },	  { 0x2060, 0x2064 },
+	{ 0x2066, 0x206f },   { 0xfeff, 0xfeff },   { 0xfff9, 0xfffb },	  { 0x110bd, 0x110bd },
+	{ 0x110cd, 0x110cd }, { 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a },
+	{ 0xe0001, 0xe0001 }, { 0xe0020, 0xe007f },
+};
+
+static int is_invisible(uint32_t c)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(invisible); i++)
+		if (c >= invisible[i][0] && c <= invisible[i][1])
+			return 1;
+	return 0;
+}
+
+static void test_sanitize_unicode(void)
+{
+	uint32_t wrong = 0, escaped = 0, cf = 0;
+	int bad_form = 0;
+
+	/* every code point: escaped exactly when it is a control, a backslash
+	 * or invisible, and then as \xNN, \uNNNN or \UNNNNNNNN */
+	for (uint32_t c = 1; c <= 0x10ffff; c++) {
+		char in[4], out[16], want[16];
+		size_t n, on;
+		int esc;
+
+		if (c >= 0xd800 && c <= 0xdfff)
+			continue;
+		n = utf8_put(c, in);
+		on = ct_sanitize(in, n, out, sizeof(out));
+		esc = c < 0x20 || (c >= 0x7f && c < 0xa0) || c == '\\' || is_invisible(c);
+		cf += is_invisible(c);
+		if (!esc) {
+			if (on != n || memcmp(out, in, n))
+				wrong = wrong ? wrong : c;
+			continue;
+		}
+		escaped++;
+		if (c == '\\')
+			snprintf(want, sizeof(want), "\\\\");
+		else if (c < 0x80)
+			snprintf(want, sizeof(want), "\\x%02x", c);
+		else if (c < 0x10000)
+			snprintf(want, sizeof(want), "\\u%04x", c);
+		else
+			snprintf(want, sizeof(want), "\\U%08x", c);
+		if (strcmp(out, want))
+			wrong = wrong ? wrong : c, bad_form = 1;
+	}
+	ck(!wrong, "sanitize.every_code_point", "U+%04X %s", wrong,
+	   bad_form ? "escaped in the wrong form" : "escaped or kept wrongly");
+	/* 170 Cf and U+2028, U+2029 (Unicode 15) */
+	CHECK_U("sanitize.invisible_count", 172, cf);
+	/* those, 64 controls (C0 but NUL, DEL, C1) and the backslash */
+	CHECK_U("sanitize.escaped_count", 172 + 64 + 1, escaped);
+
+	/* random bytes, biased to the interesting ones: the escaped text reads
+	 * back to the name, so no two names are shown alike */
+	{
+		static const char pieces[][5] = {
+			"\\",
+			"x",
+			"0",
+			"a",
+			"u",
+			"@",
+			"\n",
+			"\x1b",
+			"\xc2\x85",
+			"\x85",
+			"\xe2\x80\x8b",
+			"\xef\xbb\xbf",
+			"\xe2",
+			"\x80",
+			"\xe2\x80",
+			"\xf3\xa0\x80",
+			"\xc3\xa9",
+			"\x7f",
+			"\"",
+			"U",
+			"\xf0\x9f\x98\x80",
+		};
+		uint64_t seed = 0x2545f4914f6cdd1dULL;
+		int fails = 0, first = -1;
+
+		for (int iter = 0; iter < 200000; iter++) {
+			char in[64], out[4 * 64 + 1], back[64];
+			size_t n = 0;
+			long bn;
+
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			for (unsigned k = 0, m = seed % 8 + 1; k < m; k++) {
+				const char *p = pieces[(seed >> (8 + 5 * k)) % ARRAY_SIZE(pieces)];
+
+				memcpy(in + n, p, strlen(p));
+				n += strlen(p);
+			}
+			ct_sanitize(in, n, out, sizeof(out));
+			bn = unsanitize(out, back);
+			if (bn != (long)n || memcmp(back, in, n)) {
+				if (first < 0)
+					first = iter;
+				fails++;
+			}
+		}
+		ck(!fails, "sanitize.round_trip", "%d of 200000 names do not read back (first %d)",
+		   fails, first);
+	}
+	/* the two names of the report */
+	{
+		char a[64], b[64];
+
+		ct_sanitize("a\nb", 3, a, sizeof(a));
+		ct_sanitize("a\\x0ab", 6, b, sizeof(b));
+		CHECK("sanitize.newline_and_text_differ", strcmp(a, b) != 0);
 	}
 }
 
@@ -352,7 +564,7 @@ static void test_unix_paths(void)
 {
 	char big[200], buf[CT_ADDR_STRLEN];
 	uint8_t key[16];
-	uint32_t a, b, id, first_full = 0;
+	uint32_t a, b, a2, b2, id, used, first_full = 0;
 
 	a = ct_unix_path_id("/run/x.sock\0garbage", 20);
 	CHECK_S("unix.path_ends_at_nul", "/run/x.sock", ct_unix_path(a));
@@ -364,6 +576,35 @@ static void test_unix_paths(void)
 	CHECK_S("unix.unnamed", "(unnamed)", ct_unix_path(ct_unix_path_id("", 0)));
 	CHECK_S("unix.sanitized", "/tmp/a\\x0ab\\x1b[2J",
 		ct_unix_path(ct_unix_path_id("/tmp/a\nb\x1b[2J", 13)));
+	/* a path that starts with '@' is not the abstract name */
+	a2 = ct_unix_path_id("@notabstract", 12);
+	b2 = ct_unix_path_id("\0notabstract", 12);
+	CHECK_S("unix.path_leading_at", "\\x40notabstract", ct_unix_path(a2));
+	CHECK_S("unix.abstract_shown_at", "@notabstract", ct_unix_path(b2));
+	CHECK("unix.at_path_and_abstract_differ", a2 != b2);
+	CHECK_S("unix.path_inner_at_kept", "/run/a@b",
+		ct_unix_path(ct_unix_path_id("/run/a@b", 8)));
+	/* in an abstract name '@' is a NUL, a real '@' \x40 */
+	a2 = ct_unix_path_id("\0a@b", 4);
+	b2 = ct_unix_path_id("\0a\0b", 4);
+	CHECK_S("unix.abstract_real_at", "@a\\x40b", ct_unix_path(a2));
+	CHECK_S("unix.abstract_nul_at", "@a@b", ct_unix_path(b2));
+	CHECK("unix.abstract_at_and_nul_differ", a2 != b2);
+	CHECK_S("unix.abstract_leading_at", "@\\x40x", ct_unix_path(ct_unix_path_id("\0@x", 3)));
+	CHECK_S("unix.abstract_only_nuls", "@@@", ct_unix_path(ct_unix_path_id("\0\0\0", 3)));
+	CHECK_S("unix.abstract_escaped", "@a\\\\b\\x0a\\u200b",
+		ct_unix_path(ct_unix_path_id("\0a\\b\n\xe2\x80\x8b", 8)));
+	CHECK_S("unix.path_backslash", "/tmp/a\\\\x0ab",
+		ct_unix_path(ct_unix_path_id("/tmp/a\\x0ab", 11)));
+	{
+		/* 108 bytes of the worst kind fit the display form */
+		char worst[108];
+
+		memset(worst, 0xff, sizeof(worst));
+		worst[0] = 0;
+		CHECK_U("unix.worst_abstract_whole", 1 + 107 * 4,
+			strlen(ct_unix_path(ct_unix_path_id(worst, sizeof(worst)))));
+	}
 	memset(big, 'z', sizeof(big));
 	big[0] = '/';
 	CHECK_U("unix.at_most_sun_path", 108,
@@ -372,7 +613,9 @@ static void test_unix_paths(void)
 	CHECK_U("unix.key_round_trip", b, ct_unix_key_id(key));
 	ct_addr_str(CT_FAMILY_UNIX, key, buf, sizeof(buf));
 	CHECK_S("unix.addr_str", "@abs@x", buf);
-	/* bounded: past CT_UNIX_PATHS_MAX paths every new one shares one id */
+	/* bounded: past CT_UNIX_PATHS_MAX paths every new one shares one id;
+	 * ids are given in order, so the next new one is the count so far */
+	used = ct_unix_path_id("/many/first", 11) + 1;
 	for (uint32_t i = 0; i < CT_UNIX_PATHS_MAX + 10; i++) {
 		char p[32];
 
@@ -381,8 +624,7 @@ static void test_unix_paths(void)
 		if (id == CT_UNIX_PATH_FULL && !first_full)
 			first_full = i;
 	}
-	CHECK("unix.full_after_max",
-	      first_full > CT_UNIX_PATHS_MAX - 10 && first_full <= CT_UNIX_PATHS_MAX);
+	CHECK_U("unix.full_after_max", CT_UNIX_PATHS_MAX - used, first_full);
 	CHECK_S("unix.full_shown", "(path table full)", ct_unix_path(id));
 	CHECK_U("unix.known_still_found", a, ct_unix_path_id("/run/x.sock", 11));
 	CHECK_S("unix.first_still_there", "/run/x.sock", ct_unix_path(a));
@@ -396,6 +638,7 @@ int main(void)
 	test_errno_name();
 	test_addr();
 	test_sanitize();
+	test_sanitize_unicode();
 	test_rfc3339();
 	test_hash();
 	test_unix_paths();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The pid cache of resolve.c, against real processes: a command line is read
+ * The pid cache of names.c, against real processes: a command line is read
  * once per process and kept after it exits; a pid cached for another program
  * (reused, or exec) gives nothing rather than the wrong command line.
  */
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "resolve.h"
+#include "names.h"
 
 static void comm_of(pid_t pid, char out[16])
 {
@@ -30,7 +30,7 @@ static void comm_of(pid_t pid, char out[16])
 
 /* a process gone before it was seen gets its cgroup from the id its event
  * carries: this process's own cgroup v2 folder, by its inode number */
-static void test_cgroup_id(struct resolve *r)
+static void test_cgroup_id(struct names *r)
 {
 	char line[512], mnt[256] = "", path[1024], dev[64], type[32], me[16];
 	FILE *f = fopen("/proc/mounts", "r");
@@ -58,30 +58,30 @@ static void test_cgroup_id(struct resolve *r)
 	comm_of(getpid(), me);
 	/* the name connecttop shows: the last part of the path ("/" for the root) */
 	want = strrchr(path, '/')[1] ? strrchr(path, '/') + 1 : "/";
-	resolve_pid_seen(r, 0x7ffffff0, "gone", st.st_ino);
-	CHECK_S("cgroup_id.gone_process", want, resolve_cgroup(r, 0x7ffffff0, "gone"));
-	CHECK_S("cgroup_id.no_cmdline", "", resolve_cmdline(r, 0x7ffffff0, "gone"));
-	resolve_pid_seen(r, 0x7ffffff1, "gone2", 1ULL << 62);
-	CHECK_S("cgroup_id.unknown_id", "-", resolve_cgroup(r, 0x7ffffff1, "gone2"));
+	names_pid_seen(r, 0x7ffffff0, "gone", st.st_ino);
+	CHECK_S("cgroup_id.gone_process", want, names_cgroup(r, 0x7ffffff0, "gone"));
+	CHECK_S("cgroup_id.no_cmdline", "", names_cmdline(r, 0x7ffffff0, "gone"));
+	names_pid_seen(r, 0x7ffffff1, "gone2", 1ULL << 62);
+	CHECK_S("cgroup_id.unknown_id", "-", names_cgroup(r, 0x7ffffff1, "gone2"));
 }
 
 int main(void)
 {
-	struct resolve *r = resolve_new();
+	struct names *r = names_new();
 	char me[16], comm[16] = "ctchild";
 	int p[2];
 	pid_t child;
 
-	CHECK("resolve.new", r != NULL);
+	CHECK("names.new", r != NULL);
 	if (!r)
 		return ck_done();
 	comm_of(getpid(), me);
-	CHECK("self.cmdline", strstr(resolve_cmdline(r, getpid(), me), "test_resolve") != NULL);
-	CHECK_S("self.other_comm_unknown", "", resolve_cmdline(r, getpid(), "someother"));
-	resolve_pid_seen(r, getpid(), "someother", 0); /* /proc says otherwise: ignored */
-	CHECK("self.still_known", strstr(resolve_cmdline(r, getpid(), me), "test_resolve") != NULL);
-	CHECK("self.any_comm", strstr(resolve_cmdline(r, getpid(), ""), "test_resolve") != NULL);
-	CHECK_S("user.root", "root", resolve_user(r, 0));
+	CHECK("self.cmdline", strstr(names_cmdline(r, getpid(), me), "test_names") != NULL);
+	CHECK_S("self.other_comm_unknown", "", names_cmdline(r, getpid(), "someother"));
+	names_pid_seen(r, getpid(), "someother", 0); /* /proc says otherwise: ignored */
+	CHECK("self.still_known", strstr(names_cmdline(r, getpid(), me), "test_names") != NULL);
+	CHECK("self.any_comm", strstr(names_cmdline(r, getpid(), ""), "test_names") != NULL);
+	CHECK_S("user.root", "root", names_user(r, 0));
 
 	/* a child that renames itself, is seen, then exits: it keeps its line */
 	if (pipe(p))
@@ -101,27 +101,25 @@ int main(void)
 		if (read(p[0], &c, 1) != 1)
 			return 1;
 	}
-	resolve_pid_seen(r, child, comm, 0);
+	names_pid_seen(r, child, comm, 0);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	CHECK("child.kept_after_exit",
-	      strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
-	CHECK_S("child.cgroup_kept", resolve_cgroup(r, getpid(), me),
-		resolve_cgroup(r, child, comm));
+	CHECK("child.kept_after_exit", strstr(names_cmdline(r, child, comm), "test_names") != NULL);
+	CHECK_S("child.cgroup_kept", names_cgroup(r, getpid(), me), names_cgroup(r, child, comm));
 	/* a new program at that pid, gone too: its cgroup from the event's
 	 * id; what was read for the first one stays */
-	resolve_pid_seen(r, child, "newprog", 0);
-	CHECK_S("child.reused_pid_not_read", "", resolve_cmdline(r, child, "newprog"));
+	names_pid_seen(r, child, "newprog", 0);
+	CHECK_S("child.reused_pid_not_read", "", names_cmdline(r, child, "newprog"));
 	CHECK("child.first_still_kept",
-	      strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
-	resolve_pid_seen(r, child, "newprog2", 12345);
-	CHECK_S("child.reused_pid_with_id", "", resolve_cmdline(r, child, "newprog2"));
+	      strstr(names_cmdline(r, child, comm), "test_names") != NULL);
+	names_pid_seen(r, child, "newprog2", 12345);
+	CHECK_S("child.reused_pid_with_id", "", names_cmdline(r, child, "newprog2"));
 	CHECK("child.first_kept_beside_it",
-	      strstr(resolve_cmdline(r, child, comm), "test_resolve") != NULL);
+	      strstr(names_cmdline(r, child, comm), "test_names") != NULL);
 	/* never seen while it ran: nothing, and no guess */
-	CHECK_S("gone.never_seen", "", resolve_cmdline(r, child + 0x40000000, "x"));
-	CHECK_S("gone.cgroup_dash", "-", resolve_cgroup(r, child + 0x40000000, "x"));
+	CHECK_S("gone.never_seen", "", names_cmdline(r, child + 0x40000000, "x"));
+	CHECK_S("gone.cgroup_dash", "-", names_cgroup(r, child + 0x40000000, "x"));
 	test_cgroup_id(r);
-	resolve_free(r);
+	names_free(r);
 	return ck_done();
 }

@@ -7,33 +7,36 @@
  * thread belongs to connecttop, whose own connects are not traced.
  *
  * Returned strings are owned by the cache and stay valid until
- * resolve_free(); they are sanitized (safe to print).
+ * names_free(); they are sanitized (safe to print).
  */
-#ifndef CT_RESOLVE_H
-#define CT_RESOLVE_H
+#ifndef CT_NAMES_H
+#define CT_NAMES_H
 
 #include <stdint.h>
 
-struct resolve;
+struct names;
 
-struct resolve *resolve_new(void);
-void resolve_free(struct resolve *r);
+struct names *names_new(void);
+void names_free(struct names *r);
 /* "root", or the number as text */
-const char *resolve_user(struct resolve *r, uint32_t uid);
+const char *names_user(struct names *r, uint32_t uid);
 /* "https" for 443/tcp, or NULL */
-const char *resolve_service(struct resolve *r, uint16_t port, uint16_t proto);
+const char *names_service(struct names *r, uint16_t port, uint16_t proto);
 /* pid, running as comm (16 bytes), in the cgroup v2 cgroup_id (0: unknown)
  * made a connect: read its command line and cgroup now if they are not
  * known (a new pid, or one that another program had before). A process
  * gone already gets its cgroup from cgroup_id and no command line. */
-void resolve_pid_seen(struct resolve *r, uint32_t pid, const char *comm, uint64_t cgroup_id);
+void names_pid_seen(struct names *r, uint32_t pid, const char *comm, uint64_t cgroup_id);
 /* command line of pid when it ran as comm: "" if it was gone, or its pid
  * was another program's, before it was first read */
-const char *resolve_cmdline(struct resolve *r, uint32_t pid, const char *comm);
+const char *names_cmdline(struct names *r, uint32_t pid, const char *comm);
 /* systemd unit or container id from the cgroup path of pid running as
  * comm, or "-" */
-const char *resolve_cgroup(struct resolve *r, uint32_t pid, const char *comm);
+const char *names_cgroup(struct names *r, uint32_t pid, const char *comm);
+/* names_cgroup() as a filter_cgroup_fn, ctx the struct names (NULL: no
+ * cgroup known) */
+const char *names_cgroup_of(void *names, unsigned pid, const char *comm);
 /* the name of an address if known; else NULL, and a lookup is queued */
-const char *resolve_host(struct resolve *r, int family, const uint8_t addr[16]);
+const char *names_host(struct names *r, int family, const uint8_t addr[16]);
 
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "resolve.h"
+#include "names.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "row.h"
 #include "util.h"
 
 #define PID_SETS 2048 /* of PID_WAYS entries: a pid goes in set pid % PID_SETS */
@@ -46,7 +47,7 @@ struct serv {
 	char name[24];
 };
 
-struct resolve {
+struct names {
 	struct pid_entry *pids;	  /* PID_SETS x PID_WAYS */
 	uint8_t *pid_next;	  /* by set: the way to replace next */
 	struct pid_entry unknown; /* what a pid used by another process since gets */
@@ -69,7 +70,7 @@ struct resolve {
 	size_t queue[HOST_SLOTS], qhead, qtail; /* slots waiting for a lookup */
 };
 
-static void load_services(struct resolve *r)
+static void load_services(struct names *r)
 {
 	FILE *f = fopen("/etc/services", "re");
 	char line[256], name[64], proto[16];
@@ -86,9 +87,10 @@ static void load_services(struct resolve *r)
 		    port > 65535)
 			continue;
 		struct serv *s = &r->servs[r->nservs++];
+		long pr = ct_proto_of_name(proto);
 
 		s->port = port;
-		s->proto = !strcmp(proto, "tcp") ? 6 : !strcmp(proto, "udp") ? 17 : 0;
+		s->proto = pr > 0 ? pr : 0;
 		ct_sanitize(name, strlen(name), s->name, sizeof(s->name));
 	}
 	fclose(f);
@@ -96,7 +98,7 @@ static void load_services(struct resolve *r)
 
 static void *host_thread(void *arg)
 {
-	struct resolve *r = arg;
+	struct names *r = arg;
 
 	pthread_mutex_lock(&r->lock);
 	while (!r->stop) {
@@ -140,7 +142,7 @@ static void *host_thread(void *arg)
 }
 
 /* the cgroup2 mount (on a hybrid host, the "unified" one) */
-static void find_cgroup2(struct resolve *r)
+static void find_cgroup2(struct names *r)
 {
 	FILE *f = fopen("/proc/mounts", "re");
 	char dev[64], dir[256], type[32];
@@ -157,19 +159,19 @@ static void find_cgroup2(struct resolve *r)
 		fclose(f);
 }
 
-struct resolve *resolve_new(void)
+struct names *names_new(void)
 {
-	struct resolve *r = calloc(1, sizeof(*r));
+	struct names *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
-	r->cg2_fd = -1; /* resolve_free() closes it */
+	r->cg2_fd = -1; /* names_free() closes it */
 	r->pids = calloc(PID_SETS * PID_WAYS, sizeof(*r->pids));
 	r->pid_next = calloc(PID_SETS, 1);
 	r->hosts = calloc(HOST_SLOTS, sizeof(*r->hosts));
 	snprintf(r->unknown.cgroup, sizeof(r->unknown.cgroup), "-");
 	if (!r->pids || !r->pid_next || !r->hosts) {
-		resolve_free(r);
+		names_free(r);
 		return NULL;
 	}
 	load_services(r);
@@ -189,7 +191,7 @@ struct resolve *resolve_new(void)
 	return r;
 }
 
-void resolve_free(struct resolve *r)
+void names_free(struct names *r)
 {
 	if (!r)
 		return;
@@ -214,7 +216,7 @@ void resolve_free(struct resolve *r)
 	/* with the thread detached the cache stays allocated until exit */
 }
 
-const char *resolve_user(struct resolve *r, uint32_t uid)
+const char *names_user(struct names *r, uint32_t uid)
 {
 	size_t slot = uid % USER_SLOTS;
 
@@ -241,7 +243,7 @@ const char *resolve_user(struct resolve *r, uint32_t uid)
 	return r->users[slot].name;
 }
 
-const char *resolve_service(struct resolve *r, uint16_t port, uint16_t proto)
+const char *names_service(struct names *r, uint16_t port, uint16_t proto)
 {
 	for (size_t i = 0; i < r->nservs; i++)
 		if (r->servs[i].port == port && r->servs[i].proto == proto)
@@ -310,7 +312,7 @@ static void read_cgroup(uint32_t pid, char *out, size_t len)
 /* The cgroup v2 folder of a cgroup id (what bpf_get_current_cgroup_id()
  * gives: its inode number), found through a file handle of the cgroup2
  * file system: it outlives the processes in it. 0, or -1 if unknown. */
-static int cgroup_of_id(struct resolve *r, uint64_t id, char *out, size_t len)
+static int cgroup_of_id(struct names *r, uint64_t id, char *out, size_t len)
 {
 	struct cg_entry *c = &r->cgids[id % CGID_SLOTS];
 	union {
@@ -388,7 +390,7 @@ static int pid_is(uint32_t pid, char *comm)
  * was reused (or the process ran exec): `fresh` (the process connects right
  * now) reads it again; else (a row's old pid) nothing is known.
  */
-static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const char *comm_in,
+static const struct pid_entry *pid_info(struct names *r, uint32_t pid, const char *comm_in,
 					int fresh, uint64_t cgid)
 {
 	struct pid_entry *set = &r->pids[(size_t)(pid % PID_SETS) * PID_WAYS], *e;
@@ -437,22 +439,27 @@ static const struct pid_entry *pid_info(struct resolve *r, uint32_t pid, const c
 	return e;
 }
 
-void resolve_pid_seen(struct resolve *r, uint32_t pid, const char *comm, uint64_t cgroup_id)
+void names_pid_seen(struct names *r, uint32_t pid, const char *comm, uint64_t cgroup_id)
 {
 	pid_info(r, pid, comm, 1, cgroup_id);
 }
 
-const char *resolve_cmdline(struct resolve *r, uint32_t pid, const char *comm)
+const char *names_cmdline(struct names *r, uint32_t pid, const char *comm)
 {
 	return pid_info(r, pid, comm, 0, 0)->cmdline;
 }
 
-const char *resolve_cgroup(struct resolve *r, uint32_t pid, const char *comm)
+const char *names_cgroup(struct names *r, uint32_t pid, const char *comm)
 {
 	return pid_info(r, pid, comm, 0, 0)->cgroup;
 }
 
-const char *resolve_host(struct resolve *r, int family, const uint8_t addr[16])
+const char *names_cgroup_of(void *names, unsigned pid, const char *comm)
+{
+	return names ? names_cgroup(names, pid, comm) : NULL;
+}
+
+const char *names_host(struct names *r, int family, const uint8_t addr[16])
 {
 	size_t slot = ct_hash(addr, 16) % HOST_SLOTS;
 	struct host_entry *e = &r->hosts[slot];

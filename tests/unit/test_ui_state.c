@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ui_state.c: every change of the screen's state, without a terminal:
+ * sort and its direction, grouping, filter (and a bad one), freeze, the
+ * selection at its edges, the refresh interval at its limits, the panes
+ * and the sort menu, and what each asks its caller to do.
+ */
+#include "check.h"
+#include "columns.h"
+#include "filter.h"
+#include "ui_state.h"
+
+static struct ui_state st;
+static int cgroup_ctx;
+
+static const char *no_cgroup(void *ctx, unsigned pid, const char *comm)
+{
+	(void)ctx;
+	(void)pid;
+	(void)comm;
+	return "";
+}
+
+static void start(const char *filter)
+{
+	struct ui_config c = {
+		.group = GROUP_FLOW,
+		.sort = SORT_RATE,
+		.delay = 1,
+		.filter_expr = filter,
+		.cgroup_fn = no_cgroup,
+		.cgroup_ctx = &cgroup_ctx,
+	};
+	char err[200] = "";
+
+	ui_state_free(&st);
+	CHECK_I(nm("init[%s]", filter ? filter : "none"), 0,
+		ui_state_init(&st, &c, err, sizeof(err)));
+}
+
+static void test_init(void)
+{
+	start(NULL);
+	CHECK_S("init: no filter text", "", st.filter_text);
+	ck(st.filter == NULL, "init: no filter", "expected NULL");
+	CHECK_I("init: table", UI_TABLE, st.mode);
+	CHECK_I("init: sort", SORT_RATE, st.sort);
+	CHECK_D("init: delay", 1, st.delay, 0);
+	CHECK_I("init: delay not changed", 0, ui_state_delay_changed(&st));
+	start("port:443");
+	CHECK_S("init -f: filter text", "port:443", st.filter_text);
+	ck(st.filter != NULL, "init -f: filter made", "expected a filter");
+}
+
+static void test_sort(void)
+{
+	start(NULL);
+	CHECK_I("set_sort: new column derives", UI_REBUILD, ui_state_set_sort(&st, SORT_COUNT));
+	CHECK_I("set_sort: column", SORT_COUNT, st.sort);
+	CHECK_I("set_sort: natural order", 0, st.reverse);
+	ui_state_set_sort(&st, SORT_COUNT);
+	CHECK_I("set_sort twice: reversed", 1, st.reverse);
+	ui_state_set_sort(&st, SORT_COUNT);
+	CHECK_I("set_sort three times: natural again", 0, st.reverse);
+	ui_state_set_sort(&st, SORT_COUNT);
+	ui_state_set_sort(&st, SORT_FAIL);
+	CHECK_I("set_sort: another column starts natural", 0, st.reverse);
+	CHECK_I("reverse: derives", UI_REBUILD, ui_state_reverse(&st));
+	CHECK_I("reverse: on", 1, st.reverse);
+	ui_state_reverse(&st);
+	CHECK_I("reverse twice: off", 0, st.reverse);
+}
+
+/* < and > walk the sortable columns of the grouping shown, round */
+static void test_sort_step(void)
+{
+	enum ct_sort order[C_END];
+	int n;
+
+	start(NULL);
+	n = columns_sorts(GROUP_FLOW, order);
+	CHECK_I("sorts of the flow grouping", 11, n);
+	CHECK_I("flow sorts start with comm", SORT_COMM, order[0]);
+	CHECK_I("flow sorts: synrt before last", SORT_SYNRT, order[n - 2]);
+	CHECK_I("flow sorts end with last", SORT_LAST, order[n - 1]);
+	st.reverse = 1;
+	CHECK_I("sort_step: derives", UI_REBUILD, ui_state_sort_step(&st, 1));
+	CHECK_I("sort_step right of rate: count", SORT_COUNT, st.sort);
+	CHECK_I("sort_step: natural order", 0, st.reverse);
+	ui_state_sort_step(&st, -1);
+	ui_state_sort_step(&st, -1);
+	CHECK_I("sort_step left twice: proto", SORT_PROTO, st.sort);
+	ui_state_set_sort(&st, SORT_COMM);
+	ui_state_sort_step(&st, -1);
+	CHECK_I("sort_step left of the first: the last", SORT_LAST, st.sort);
+	ui_state_sort_step(&st, 1);
+	CHECK_I("sort_step right of the last: the first", SORT_COMM, st.sort);
+	/* a sort no column of the grouping selects: the first column */
+	ui_state_set_group(&st, GROUP_PORT);
+	st.sort = SORT_COMM;
+	ui_state_sort_step(&st, 1);
+	CHECK_I("sort_step from a sort not shown: the first column", SORT_DPORT, st.sort);
+}
+
+static void test_group(void)
+{
+	start(NULL);
+	st.sel = 5;
+	st.top = 3;
+	CHECK_I("set_group: derives", UI_REBUILD, ui_state_set_group(&st, GROUP_DEST));
+	CHECK_I("set_group: grouping", GROUP_DEST, st.group);
+	CHECK_I("set_group: first row", 0, st.sel);
+	CHECK_I("set_group: top", 0, st.top);
+	ui_state_next_group(&st);
+	CHECK_I("next_group: port", GROUP_PORT, st.group);
+	ui_state_next_group(&st);
+	CHECK_I("next_group after the last: flow", GROUP_FLOW, st.group);
+}
+
+static void test_filter(void)
+{
+	struct ct_filter *before;
+
+	start(NULL);
+	st.sel = 4;
+	CHECK_I("filter_apply: derives", UI_REBUILD, ui_state_filter_apply(&st, "port:443"));
+	CHECK_S("filter_apply: text", "port:443", st.filter_text);
+	CHECK_S("filter_apply: no error", "", st.filter_error);
+	CHECK_I("filter_apply: first row", 0, st.sel);
+	before = st.filter;
+	st.sel = 2;
+	/* bad text keeps the filter in force and says why */
+	CHECK_I("bad filter: nothing to derive", 0, ui_state_filter_apply(&st, "port:99999"));
+	ck(st.filter == before, "bad filter: the old filter stays", "the filter was replaced");
+	CHECK_S("bad filter: the old text stays", "port:443", st.filter_text);
+	ck_contains("bad filter: error names the term", st.filter_error, "port:99999");
+	ck_contains("bad filter: status says it", st.status, "filter: ");
+	CHECK_I("bad filter: status is an alert", 1, st.status_err);
+	CHECK_I("bad filter: selection stays", 2, st.sel);
+	ui_state_filter_apply(&st, "curl");
+	CHECK_S("good filter after a bad one: error gone", "", st.filter_error);
+	CHECK_S("good filter: status cleared", "", st.status);
+	/* Esc on the table */
+	CHECK_I("filter_clear: derives", UI_REBUILD, ui_state_filter_clear(&st));
+	CHECK_S("filter_clear: no text", "", st.filter_text);
+	CHECK_S("filter_clear: status", "filter cleared", st.status);
+	CHECK_I("filter_clear without a filter: nothing", 0, ui_state_filter_clear(&st));
+}
+
+/* the prompt: each edit applies at once; Enter keeps a bad text open */
+static void test_filter_prompt(void)
+{
+	start("curl");
+	ui_state_filter_open(&st);
+	CHECK_I("filter_open: prompt", UI_FILTER, st.mode);
+	CHECK_S("filter_open: starts from the filter in force", "curl", st.filter_edit);
+	CHECK_I("filter_type: derives", UI_REBUILD, ui_state_filter_type(&st, 'x'));
+	CHECK_S("filter_type: edit", "curlx", st.filter_edit);
+	CHECK_S("filter_type: applied", "curlx", st.filter_text);
+	ui_state_filter_kill(&st);
+	CHECK_S("filter_kill: edit empty", "", st.filter_edit);
+	CHECK_S("filter_kill: no filter", "", st.filter_text);
+	for (const char *p = "port:"; *p; p++)
+		ui_state_filter_type(&st, *p);
+	CHECK_S("typing a bad term: the last good text stays", "port", st.filter_text);
+	ck(st.filter_error[0] != 0, "typing a bad term: an error", "no error");
+	ui_state_filter_enter(&st);
+	CHECK_I("Enter on a bad filter: prompt stays", UI_FILTER, st.mode);
+	ui_state_filter_type(&st, '8');
+	CHECK_S("fixed: applied", "port:8", st.filter_text);
+	ui_state_filter_erase(&st);
+	CHECK_S("filter_erase: edit", "port:", st.filter_edit);
+	CHECK_S("filter_erase to a bad text: filter stays", "port:8", st.filter_text);
+	ui_state_filter_erase(&st);
+	CHECK_S("filter_erase: good again", "port", st.filter_text);
+	ui_state_filter_enter(&st);
+	CHECK_I("Enter on a good filter: closes", UI_TABLE, st.mode);
+	ui_state_filter_open(&st);
+	ui_state_filter_cancel(&st);
+	CHECK_I("filter_cancel: closes", UI_TABLE, st.mode);
+	CHECK_S("filter_cancel: no filter", "", st.filter_text);
+	CHECK_S("filter_cancel: status", "filter cleared", st.status);
+	/* Backspace on an empty prompt */
+	ui_state_filter_open(&st);
+	CHECK_I("filter_erase on empty: derives", UI_REBUILD, ui_state_filter_erase(&st));
+	CHECK_S("filter_erase on empty: still empty", "", st.filter_edit);
+}
+
+static void test_freeze(void)
+{
+	start(NULL);
+	CHECK_I("freeze: no new snapshot", 0, ui_state_freeze(&st));
+	CHECK_I("freeze: frozen", 1, st.frozen);
+	ck_contains("freeze: status", st.status, "frozen");
+	CHECK_I("unfreeze: jumps to live", UI_SNAPSHOT, ui_state_freeze(&st));
+	CHECK_I("unfreeze: live", 0, st.frozen);
+	CHECK_S("unfreeze: status", "live", st.status);
+}
+
+static void test_selection(void)
+{
+	start(NULL);
+	/* an empty table: the selection stays on row 0 */
+	ui_state_select_down(&st, 0);
+	CHECK_I("empty: down stays", 0, st.sel);
+	ui_state_select_up(&st);
+	CHECK_I("empty: up stays", 0, st.sel);
+	ui_state_select_page_down(&st, 0, 10);
+	CHECK_I("empty: page down stays", 0, st.sel);
+	CHECK_I("empty: end derives", UI_REBUILD, ui_state_select_end(&st, 0));
+	CHECK_I("empty: end stays", 0, st.sel);
+	ui_state_select_clamp(&st, 0);
+	CHECK_I("empty: clamp", 0, st.sel);
+	/* 25 rows, pages of 10 */
+	ui_state_select_down(&st, 25);
+	ui_state_select_down(&st, 25);
+	CHECK_I("down twice", 2, st.sel);
+	ui_state_select_up(&st);
+	CHECK_I("up", 1, st.sel);
+	ui_state_select_page_down(&st, 25, 10);
+	CHECK_I("page down", 11, st.sel);
+	ui_state_select_page_down(&st, 25, 10);
+	ui_state_select_page_down(&st, 25, 10);
+	CHECK_I("page down past the end: the last row", 24, st.sel);
+	ui_state_select_down(&st, 25);
+	CHECK_I("down at the last row stays", 24, st.sel);
+	ui_state_select_page_up(&st, 10);
+	CHECK_I("page up", 14, st.sel);
+	ui_state_select_page_up(&st, 10);
+	ui_state_select_page_up(&st, 10);
+	CHECK_I("page up past the top: the first row", 0, st.sel);
+	ui_state_select_up(&st);
+	CHECK_I("up at the first row stays", 0, st.sel);
+	ui_state_select_end(&st, 25);
+	CHECK_I("end", 24, st.sel);
+	ui_state_select_home(&st);
+	CHECK_I("home", 0, st.sel);
+	/* the rows shrank under the selection */
+	st.sel = 20;
+	ui_state_select_clamp(&st, 7);
+	CHECK_I("clamp to fewer rows", 6, st.sel);
+	ui_state_select_clamp(&st, 7);
+	CHECK_I("clamp inside: stays", 6, st.sel);
+	/* scrolling keeps the selection on the screen */
+	st.sel = 30;
+	st.top = 0;
+	ui_state_scroll(&st, 10);
+	CHECK_I("scroll down to the selection", 21, st.top);
+	st.sel = 5;
+	ui_state_scroll(&st, 10);
+	CHECK_I("scroll up to the selection", 5, st.top);
+	st.sel = 9;
+	ui_state_scroll(&st, 10);
+	CHECK_I("selection on the screen: no scroll", 5, st.top);
+	st.sel = 50;
+	ui_state_scroll(&st, 0);
+	CHECK_I("no room: no scroll", 5, st.top);
+}
+
+static void test_delay(void)
+{
+	start(NULL);
+	ui_state_change_delay(&st, 1);
+	CHECK_D("slower from 1 s", 2, st.delay, 0);
+	CHECK_I("changed: once", 1, ui_state_delay_changed(&st));
+	CHECK_I("changed: read", 0, ui_state_delay_changed(&st));
+	CHECK_S("status", "refresh every 2 s", st.status);
+	ui_state_change_delay(&st, -1);
+	ui_state_change_delay(&st, -1);
+	CHECK_D("faster twice from 2 s", 0.5, st.delay, 0);
+	for (int i = 0; i < 5; i++)
+		ui_state_change_delay(&st, -1);
+	CHECK_D("faster stops at the shortest", UI_DELAY_MIN, st.delay, 0);
+	CHECK_I("at the shortest: still says changed", 1, ui_state_delay_changed(&st));
+	for (int i = 0; i < 20; i++)
+		ui_state_change_delay(&st, 1);
+	CHECK_D("slower stops at the longest", UI_DELAY_MAX, st.delay, 0);
+	/* -d's value need not be a step: the next one either way */
+	st.delay = 0.1;
+	ui_state_change_delay(&st, 1);
+	CHECK_D("slower from 0.1 (below the steps)", UI_DELAY_MIN, st.delay, 0);
+	st.delay = 0.1;
+	ui_state_change_delay(&st, -1);
+	CHECK_D("faster from 0.1: the shortest", UI_DELAY_MIN, st.delay, 0);
+	st.delay = 4;
+	ui_state_change_delay(&st, 1);
+	CHECK_D("slower from 4", 5, st.delay, 0);
+	st.delay = 4;
+	ui_state_change_delay(&st, -1);
+	CHECK_D("faster from 4", 3, st.delay, 0);
+	st.delay = 3600;
+	ui_state_change_delay(&st, -1);
+	CHECK_D("faster from 3600", 30, st.delay, 0);
+	st.delay = 3600;
+	ui_state_change_delay(&st, 1);
+	CHECK_D("slower from 3600: the longest", UI_DELAY_MAX, st.delay, 0);
+}
+
+static void test_toggles(void)
+{
+	start(NULL);
+	CHECK_I("clear: asks to clear", UI_CLEAR, ui_state_clear(&st));
+	CHECK_S("clear: status", "counters cleared", st.status);
+	ui_state_names(&st);
+	CHECK_I("names on", 1, st.names);
+	ui_state_names(&st);
+	CHECK_I("names off", 0, st.names);
+	CHECK_S("names: status", "names off", st.status);
+	ui_state_cgroup_column(&st);
+	CHECK_I("cgroup column on", 1, st.show_cgroup);
+	ui_state_cgroup_column(&st);
+	CHECK_I("cgroup column off", 0, st.show_cgroup);
+	CHECK_I("export: asks to export", UI_EXPORT, ui_state_export(&st));
+	CHECK_I("quit: asks to quit", UI_QUIT, ui_state_quit(&st));
+}
+
+static void test_panes(void)
+{
+	struct ct_row r[2];
+	const struct ct_row *rp[2] = { &r[0], &r[1] };
+	struct ct_rows rows = { .rows = rp, .n = 2, .sorted = 2 };
+
+	memset(r, 0, sizeof(r));
+	r[0].key = key("curl", "10.0.0.1", 443, P_TCP);
+	r[1].key = key("wget", "10.0.0.2", 80, P_TCP);
+	start(NULL);
+	ui_state_details_open(&st, NULL);
+	CHECK_I("details without rows: stays on the table", UI_TABLE, st.mode);
+	st.sel = 2;
+	ui_state_details_open(&st, &rows);
+	CHECK_I("details past the rows: stays on the table", UI_TABLE, st.mode);
+	st.sel = 1;
+	ui_state_details_open(&st, &rows);
+	CHECK_I("details: open", UI_DETAILS, st.mode);
+	ck(!memcmp(&st.detail_key, &r[1].key, sizeof(r[1].key)), "details: the selected row's key",
+	   "another key");
+	ui_state_close(&st);
+	CHECK_I("details: closed", UI_TABLE, st.mode);
+	ui_state_help_open(&st);
+	CHECK_I("help: open", UI_HELP, st.mode);
+	ui_state_close(&st);
+	CHECK_I("help: closed", UI_TABLE, st.mode);
+}
+
+static void test_sort_menu(void)
+{
+	start(NULL);
+	st.reverse = 1;
+	ui_state_sort_menu_open(&st);
+	CHECK_I("sort menu: open", UI_SORTMENU, st.mode);
+	CHECK_I("sort menu: on the sort in force", SORT_RATE, st.sort_menu_sel);
+	ui_state_sort_menu_move(&st, 1);
+	CHECK_I("sort menu: down", SORT_COUNT, st.sort_menu_sel);
+	CHECK_I("sort menu: moving does not sort", SORT_RATE, st.sort);
+	st.sort_menu_sel = 0;
+	ui_state_sort_menu_move(&st, -1);
+	CHECK_I("sort menu: up from the first wraps", SORT_MAX - 1, st.sort_menu_sel);
+	ui_state_sort_menu_move(&st, 1);
+	CHECK_I("sort menu: down from the last wraps", 0, st.sort_menu_sel);
+	CHECK_I("sort menu: choose derives", UI_REBUILD, ui_state_sort_menu_choose(&st));
+	CHECK_I("sort menu: chosen", SORT_COMM, st.sort);
+	CHECK_I("sort menu: natural order", 0, st.reverse);
+	CHECK_I("sort menu: closed", UI_TABLE, st.mode);
+	ui_state_sort_menu_open(&st);
+	ui_state_sort_menu_move(&st, 1);
+	ui_state_close(&st);
+	CHECK_I("sort menu: Esc keeps the sort", SORT_COMM, st.sort);
+}
+
+/* the columns that fit a narrow terminal */
+static void test_layout(void)
+{
+	struct columns_layout l;
+	int total = 0;
+
+	columns_layout(&l, GROUP_FLOW, 400, 0, 30);
+	CHECK_I("wide: destination as wide as asked", 30, l.dest_w);
+	CHECK_I("wide: every column but cgroup", 0, l.shown[C_CGROUP]);
+	CHECK_I("wide: user shown", 1, l.shown[C_USER]);
+	columns_layout(&l, GROUP_FLOW, 400, 1, 100);
+	CHECK_I("wide: cgroup when asked", 1, l.shown[C_CGROUP]);
+	CHECK_I("destination at most 46", 46, l.dest_w);
+	columns_layout(&l, GROUP_FLOW, 80, 0, 40);
+	for (int c = 0; c < C_END; c++)
+		if (l.shown[c])
+			total += columns_width(&l, c) + 1;
+	ck(total <= 80, "80 columns: the row fits", "%d wide", total);
+	CHECK_I("80 columns: the process stays", 1, l.shown[C_PROC]);
+	CHECK_I("80 columns: the rate stays", 1, l.shown[C_RATE]);
+	CHECK_I("80 columns: the user goes", 0, l.shown[C_USER]);
+}
+
+int main(void)
+{
+	test_init();
+	test_sort();
+	test_sort_step();
+	test_group();
+	test_filter();
+	test_filter_prompt();
+	test_freeze();
+	test_selection();
+	test_delay();
+	test_toggles();
+	test_panes();
+	test_sort_menu();
+	test_layout();
+	ui_state_free(&st);
+	ui_state_free(NULL);
+	return ck_done();
+}
