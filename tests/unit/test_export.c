@@ -863,9 +863,56 @@ static void test_pending_age(void)
 	flows_free(t);
 }
 
+/* syn_retrans: the object in JSON, two columns in CSV, for a flow whose SYN
+ * retransmits were counted; a flow whose were not has none (JSON) or empty
+ * columns (CSV), never zeros */
+static void test_syn_retrans(void)
+{
+	struct ct_flows *t = flows_new(10);
+	struct flow_key c = key("curl", "10.0.0.1", 443, P_TCP),
+			d = key("dig", "10.0.0.2", 53, P_UDP);
+	static const uint8_t n[] = { 0, 2, 1, 0, 4 };
+	struct ct_stats st = stats();
+	struct ct_sample x;
+	struct ct_snap *s;
+	struct ct_rows v;
+	struct ck_mem m;
+	char *out;
+
+	flows_tick(t, T0);
+	for (size_t i = 0; i < ARRAY_SIZE(n); i++) {
+		x = sample(c, T0 + 500 * NS_PER_MS, 4242, 0);
+		x.has_synrt = 1;
+		x.syn_rt = n[i];
+		flows_add(t, &x);
+	}
+	x = sample(d, T0 + 600 * NS_PER_MS, 4243, 0);
+	flows_add(t, &x);
+	flows_tick(t, T0 + 2 * NS_PER_S);
+	s = snap_new(t, T0 + 2 * NS_PER_S);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
+	export_json(mem_open(&m), &v, GROUP_FLOW, &st);
+	out = mem_close(&m);
+	CHECK("synrt.json.counted",
+	      strstr(out, "\"last_seen\":\"2023-11-14T22:13:20.500Z\",\"syn_retrans\":"
+			  "{\"connects\":3,\"total\":7,\"hist\":[2,1,1,1]}}") != NULL);
+	CHECK("synrt.json.udp_absent",
+	      strstr(out, "\"last_seen\":\"2023-11-14T22:13:20.600Z\"}]}") != NULL);
+	free(out);
+	export_csv(mem_open(&m), &v, GROUP_FLOW, &st);
+	out = mem_close(&m);
+	CHECK("synrt.csv.counted", strstr(out, ",2023-11-14T22:13:20.500Z,3,7\n") != NULL);
+	CHECK("synrt.csv.udp_empty", strstr(out, ",2023-11-14T22:13:20.600Z,,\n") != NULL);
+	free(out);
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t);
+}
+
 int main(void)
 {
 	test_json_csv();
+	test_syn_retrans();
 	test_pending_age();
 	test_parse_with_jq();
 	test_hostile();
