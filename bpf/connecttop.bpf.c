@@ -431,9 +431,12 @@ static __always_inline void set_result(struct ct_event *e, int err, __u64 lat_ns
  * about to be submitted. */
 static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflight *inf, int on)
 {
-	/* the SYNs retransmitted so far (on_retransmit) stay in inf->ev
-	 * through the copy below */
-	e->syn_rt = inf->ev.syn_rt;
+	/* the SYNs retransmitted so far (on_retransmit; track_late: e has
+	 * those from before the socket was tracked) stay in inf->ev through
+	 * the copy below */
+	__u32 n = e->syn_rt + inf->ev.syn_rt;
+
+	e->syn_rt = n > 255 ? 255 : n;
 	if (!on) {
 		/* connect() returned with the handshake resolved (a socket
 		 * with a send timeout that did not expire, or a race with
@@ -897,6 +900,7 @@ static __always_inline int on_exit(long ret)
 			e->flags = CT_F_HANDSHAKE;
 			e->syn_rt = blocking_retrans(&c);
 		} else if (!c.untracked) {
+			e->syn_rt = blocking_retrans(&c);
 			track_late(e, (struct sock *)c.sk, c.syn_ts, now);
 		} else {
 			/* not followed: later calls for its result are not

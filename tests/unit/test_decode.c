@@ -201,6 +201,12 @@ static void test_syn_rt(void)
 	e.flags = CT_F_PENDING;
 	decode_event(&d, &e, sizeof(e), &s);
 	CHECK_U("synrt.pending.has", 0, s.has_synrt);
+	/* a connect whose outcome could not be followed (or was swept) */
+	e.flags = 0;
+	e.kind = CT_EV_OUTCOME;
+	e.ret = -EINPROGRESS;
+	decode_event(&d, &e, sizeof(e), &s);
+	CHECK_U("synrt.not_followed.has", 0, s.has_synrt);
 	e = ev(AF_INET, "10.9.8.7", 53, P_UDP);
 	decode_event(&d, &e, sizeof(e), &s);
 	CHECK_U("synrt.udp.has", 0, s.has_synrt);
