@@ -7,20 +7,46 @@
 # make run        install missing packages, build, start the tool (sudo if not root)
 # make test       install what the tests need, run every test
 # make bench      the benchmark (prints numbers)
-# make vmtest     the kernel matrix: bullseye, bookworm, trixie (qemu) and the host kernel
+# make vmtest     the kernel matrix: bullseye, bookworm, trixie (qemu) and the host
+#                 kernel, then the arm64 binary on the three arm64 kernels
 # make V=1        show full commands
 # make WERROR=1   warnings are errors (C and BPF); the default when CI=true
-# make ARCH=arm64 the BPF target's arch (default: from uname -m), whose
-#                 vmlinux/$(ARCH)/vmlinux.h is used
-OUTPUT := .output
+# make ARCH=arm64 cross-build for another arch (x86, arm64; default: the
+#                 build host's) into .output/$(ARCH)/, with $(CROSS_COMPILE)gcc
+#                 and Debian's -dev packages of that arch (make cross-deps);
+#                 the BPF side is built with vmlinux/$(ARCH)/vmlinux.h
+# make cross      = make ARCH=arm64 on an x86_64 host
+# make dist       both static binaries, the man page and SHA256SUMS in
+#                 .output/dist/, ready to copy to a host of either arch
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 # the kernel's name for the build host's arch, as libbpf-bootstrap derives it
-ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/arm.*/arm/' -e 's/aarch64/arm64/' \
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/arm.*/arm/' -e 's/aarch64/arm64/' \
 	-e 's/ppc64le/powerpc/' -e 's/mips.*/mips/' -e 's/riscv64/riscv/' -e 's/loongarch64/loongarch/')
+ARCH ?= $(HOST_ARCH)
 ARCH := $(ARCH)
+# Debian's multiarch triplet and architecture name of each arch we build for
+triplet = $(if $(filter x86,$(1)),x86_64-linux-gnu,$(if $(filter arm64,$(1)),aarch64-linux-gnu))
+debarch = $(if $(filter x86,$(1)),amd64,$(if $(filter arm64,$(1)),arm64))
+TRIPLET := $(call triplet,$(ARCH))
+ifeq ($(ARCH),$(HOST_ARCH))
+OUTPUT := .output
+else
+# A cross build: its own output folder (the native build is kept), the
+# cross compiler, the target's libraries (libbpf-dev:arm64 etc.) through
+# their pkg-config files, and the target's kernel headers for BPF's asm/
+ifeq ($(TRIPLET),)
+$(error ARCH=$(ARCH): cross builds are for x86 and arm64)
+endif
+OUTPUT := .output/$(ARCH)
+CROSS_COMPILE ?= $(TRIPLET)-
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLET)/pkgconfig:/usr/share/pkgconfig pkg-config
+endif
 STATIC ?= 1
 PREFIX ?= /usr/local
 
@@ -37,6 +63,11 @@ DEPS_BUILD := clang libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config b
 DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clang-format
 # the peers make bench runs beside connecttop on the same loads
 DEPS_BENCH := jq iproute2 procps tmux bpftrace libbpf-tools
+# the cross build (make cross, make dist, the arm64 kernel matrix): the
+# compiler and the static libraries of the other arch
+CROSS_ARCH := $(if $(filter x86,$(HOST_ARCH)),arm64,x86)
+DEPS_CROSS := gcc-$(subst _,-,$(call triplet,$(CROSS_ARCH))) \
+	$(addsuffix :$(call debarch,$(CROSS_ARCH)),libbpf-dev libelf-dev zlib1g-dev libncurses-dev libzstd-dev)
 
 # CFLAGS, CPPFLAGS and LDFLAGS are the user's (make CFLAGS=...); what the
 # build needs is kept apart, so that flags given on the command line (which
@@ -51,8 +82,9 @@ CT_CPPFLAGS := -I$(OUTPUT) -Ibpf -Itui -MMD -MP
 # the order clang searches them (the arch's asm/ folder included, wherever
 # the distribution puts it), as libbpf-bootstrap finds them. The braces keep
 # a missing clang's complaint out of make's output (make deps installs it).
-CLANG_BPF_SYS_INCLUDES ?= $(shell { $(CLANG) -v -E - </dev/null; } 2>&1 | \
-	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+# A cross build takes the target's multiarch folder instead of the host's.
+CLANG_BPF_SYS_INCLUDES ?= $(subst /$(call triplet,$(HOST_ARCH)),/$(TRIPLET),$(shell { $(CLANG) -v -E - </dev/null; } 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }'))
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function $(WERROR_FLAGS) \
 	-I$(OUTPUT) -Ibpf -Ivmlinux/$(ARCH) $(CLANG_BPF_SYS_INCLUDES)
 
@@ -80,7 +112,7 @@ TERMINFO_BUILTIN := xterm-256color xterm screen-256color screen tmux-256color li
 CORE_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all static run test unit bench vmtest screenshots clean install deps test-deps vmlinux format format-check
+.PHONY: all static cross run test unit bench vmtest screenshots clean install deps test-deps cross-deps dist vmlinux format format-check
 all: $(OUTPUT)/connecttop $(OUTPUT)/loadgen
 static: all
 
@@ -166,15 +198,24 @@ $(OUTPUT)/viewbench: tests/bench/viewbench.c $(CORE_OBJS)
 deps:
 	$(Q)tests/install-deps.sh $(DEPS_BUILD)
 
-test-deps: deps
+# the cross packages are of the other arch: install-deps.sh adds that
+# architecture to dpkg first
+cross-deps: deps
+	$(Q)tests/install-deps.sh $(DEPS_CROSS)
+
+test-deps: deps cross-deps
 	$(Q)tests/install-deps.sh $(DEPS_TEST)
+
+cross: cross-deps
+	$(Q)$(MAKE) --no-print-directory ARCH=$(CROSS_ARCH) all
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)if [ "$$(id -u)" = 0 ]; then $(OUTPUT)/connecttop $(ARGS); else sudo $(OUTPUT)/connecttop $(ARGS); fi
 
+# the kernel matrix runs the cross-built binary too (tests/vm)
 test: test-deps
-	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory all unit cross
 	$(Q)tests/run.sh
 
 bench: deps
@@ -182,21 +223,49 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench
 	$(Q)tests/bench.sh
 
-vmtest: deps
-	$(Q)$(MAKE) --no-print-directory all
+vmtest: deps cross-deps
+	$(Q)$(MAKE) --no-print-directory all cross
 	$(Q)tests/vm/run.sh all
 
 screenshots: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/tui/screenshots.sh
 
+# The release: both static binaries, named by Debian architecture (uname -m
+# x86_64 is amd64, aarch64 is arm64), the man page and their SHA256SUMS, in
+# one folder to copy to a host (sha256sum -c --ignore-missing SHA256SUMS
+# there checks the one copied)
+DIST := .output/dist
+DIST_BINS := connecttop-$(call debarch,$(HOST_ARCH)) connecttop-$(call debarch,$(CROSS_ARCH))
+dist: deps cross-deps
+	$(Q)$(MAKE) --no-print-directory STATIC=1 all
+	$(Q)$(MAKE) --no-print-directory STATIC=1 ARCH=$(CROSS_ARCH) all
+	$(call msg,DIST,$(DIST))
+	$(Q)rm -rf $(DIST) && mkdir -p $(DIST)
+	$(Q)cp .output/connecttop $(DIST)/connecttop-$(call debarch,$(HOST_ARCH))
+	$(Q)cp .output/$(CROSS_ARCH)/connecttop $(DIST)/connecttop-$(call debarch,$(CROSS_ARCH))
+	$(Q)cp man/connecttop.8 $(DIST)/
+	$(Q)cd $(DIST) && sha256sum $(DIST_BINS) connecttop.8 >SHA256SUMS
+	$(Q)cd $(DIST) && for f in $(DIST_BINS); do printf '  %-8s %s: %s bytes\n' SIZE $(DIST)/$$f "$$(stat -c %s $$f)"; done
+
 install: all
 	install -D -m 0755 $(OUTPUT)/connecttop $(DESTDIR)$(PREFIX)/sbin/connecttop
 	install -D -m 0644 man/connecttop.8 $(DESTDIR)$(PREFIX)/share/man/man8/connecttop.8
 
-# regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel's BTF
+# regenerate vmlinux/$(ARCH)/vmlinux.h: from the running kernel's BTF, or
+# for a cross build (make vmlinux ARCH=arm64) from the BTF in the image of
+# bookworm's cloud kernel of that arch, as the kernel matrix fetches and
+# verifies it (the same bytes as its /sys/kernel/btf/vmlinux once booted)
+VMLINUX_KERNEL := bookworm-$(call debarch,$(ARCH))
 vmlinux:
+ifeq ($(ARCH),$(HOST_ARCH))
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+else
+	tests/vm/fetch-kernels.sh $(VMLINUX_KERNEL)
+	mkdir -p $(OUTPUT)
+	sh vmlinux/btf-from-image.sh $${CT_CACHE:-.cache/vm}/kernels/$(VMLINUX_KERNEL)/vmlinuz $(OUTPUT)/vmlinux.btf
+	$(BPFTOOL) btf dump file $(OUTPUT)/vmlinux.btf format c > vmlinux/$(ARCH)/vmlinux.h
+endif
 
 # kernel style, .clang-format (clang-format 14, as bookworm ships it)
 FORMAT_SRCS = $(wildcard tui/*.c tui/*.h bpf/*.c bpf/*.h tests/*.c tests/unit/*.c tests/unit/*.h tests/bench/*.c)

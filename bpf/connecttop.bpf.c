@@ -77,8 +77,16 @@ const volatile __u32 filter_tgid = 0;	   /* 0: all processes */
 const volatile __u16 filter_port = 0;	   /* 0: all ports */
 const volatile __u16 filter_family = 0;	   /* 0: both, else AF_INET or AF_INET6 */
 const volatile __u64 wakeup_bytes = 65536; /* wake user space when this much is queued */
-const volatile __s64 connect_nr = 42;	   /* __NR_connect, for the raw_tp fallback */
-const volatile __s64 getsockopt_nr = 55;   /* __NR_getsockopt, likewise */
+/* __NR_connect and __NR_getsockopt for the raw_tp fallback: user space
+ * sets them from its own headers (built for the same arch); these defaults
+ * are each arch's numbers (arm64: the generic table, asm-generic/unistd.h) */
+#if defined(bpf_target_arm64)
+const volatile __s64 connect_nr = 203;
+const volatile __s64 getsockopt_nr = 209;
+#else
+const volatile __s64 connect_nr = 42;
+const volatile __s64 getsockopt_nr = 55;
+#endif
 /* 5.11+: "calls" is task storage, the current task is read through BTF
  * (bpf_get_current_task_btf), and the socket's state changes come through
  * tp_btf with the socket as a BTF pointer: plain loads instead of probe
@@ -1187,23 +1195,38 @@ int tp_exit_connect(struct trace_event_raw_sys_exit *ctx)
  * Fallback when tracefs cannot be had (no mount permission, or a kernel
  * without CONFIG_FTRACE_SYSCALLS): the generic syscall raw tracepoints need
  * no tracefs, but run for every syscall, so the syscall number is checked
- * first. x86_64 register names.
+ * first. The arguments are read from the user registers the syscall entry
+ * saved, through libbpf's per-arch names (x86_64: di, si, dx and r10 for the
+ * 4th, as the syscall ABI passes it instead of cx; arm64: orig_x0, which
+ * keeps x0 after the return value replaced it, then regs[1..3]).
  */
+#if defined(bpf_target_x86)
+#define SYSCALL_NR_CORE(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(bpf_target_arm64)
+/* the number the syscall was entered with (-1 when none: a signal return) */
+#define SYSCALL_NR_CORE(regs) BPF_CORE_READ(regs, syscallno)
+#else
+#error "raw_tp sys_exit: the syscall number's register is known for x86 and arm64 only"
+#endif
+
 SEC("raw_tp/sys_enter")
 int BPF_PROG(raw_enter, struct pt_regs *regs, long nr)
 {
 	if (nr == getsockopt_nr)
-		return on_getsockopt_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
-					   BPF_CORE_READ(regs, dx), BPF_CORE_READ(regs, r10));
+		return on_getsockopt_enter(PT_REGS_PARM1_CORE_SYSCALL(regs),
+					   PT_REGS_PARM2_CORE_SYSCALL(regs),
+					   PT_REGS_PARM3_CORE_SYSCALL(regs),
+					   PT_REGS_PARM4_CORE_SYSCALL(regs));
 	if (nr != connect_nr)
 		return 0;
-	return on_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+	return on_enter(PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM2_CORE_SYSCALL(regs),
+			PT_REGS_PARM3_CORE_SYSCALL(regs));
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(raw_exit, struct pt_regs *regs, long ret)
 {
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr = SYSCALL_NR_CORE(regs);
 
 	if (nr == getsockopt_nr)
 		return on_getsockopt_exit(ret);

@@ -39,6 +39,9 @@
  *   -r        udp: each thread makes one socket and connect()s it again and
  *             again (a UDP connect() may be repeated on a socket): the
  *             connect() storm alone, without socket() and close() per call
+ *   -s N      scan: the connects of a process go to N ports from PORT on in
+ *             turn (PORT, PORT+1, ..., PORT+N-1, PORT, ...): N distinct
+ *             destinations, a port scan's flood of one-off flows
  *   -q        print nothing
  *
  * Prints one line: "connects=N ok=N failed=N seconds=S rate=R/s".
@@ -73,10 +76,12 @@ static struct {
 	int procs, threads, nonblock, reconnect, quiet, netns_ok;
 	double seconds;
 	int wait_ms, syncnt, unspec, reuse;
+	long scan; /* -s: ports in turn, 0: PORT alone */
 	const char *comm;
 } opt = { .procs = 1, .threads = 1, .wait_ms = 5000, .syncnt = 1 };
 
 static atomic_long n_ok, n_fail;
+static atomic_ulong scan_next; /* -s: the next connect's port, from PORT */
 /* -r: this thread's UDP socket, made at its first connect */
 static __thread int reuse_fd = -1;
 static pid_t main_pid;
@@ -99,7 +104,7 @@ static double now_s(void)
 static void usage(const char *why)
 {
 	fprintf(stderr,
-		"loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-S N] [-U] [-r] [-q] "
+		"loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-S N] [-U] [-r] [-s N] [-q] "
 		"accept|refuse|udp|timeout|absent|none ADDR PORT COUNT\n",
 		why);
 	exit(2);
@@ -158,7 +163,17 @@ static int one_connect(void)
 
 		setsockopt(fd, IPPROTO_TCP, 7 /* TCP_SYNCNT */, &syn, sizeof(syn));
 	}
-	rc = connect(fd, (struct sockaddr *)&opt.sa, opt.salen);
+	if (opt.scan) {
+		struct sockaddr_storage to = opt.sa;
+		unsigned long i = atomic_fetch_add(&scan_next, 1) % (unsigned long)opt.scan;
+		uint16_t *port = to.ss_family == AF_INET ? &((struct sockaddr_in *)&to)->sin_port :
+							   &((struct sockaddr_in6 *)&to)->sin6_port;
+
+		*port = htons((uint16_t)(ntohs(*port) + i));
+		rc = connect(fd, (struct sockaddr *)&to, opt.salen);
+	} else {
+		rc = connect(fd, (struct sockaddr *)&opt.sa, opt.salen);
+	}
 	if (rc < 0)
 		err = errno;
 	if (rc < 0 && err == EINPROGRESS && opt.reconnect) {
@@ -287,10 +302,13 @@ int main(int argc, char **argv)
 
 	main_pid = getpid();
 
-	while ((c = getopt(argc, argv, "c:P:T:NRd:w:S:Urqx")) != -1) {
+	while ((c = getopt(argc, argv, "c:P:T:NRd:w:S:Urs:qx")) != -1) {
 		switch (c) {
 		case 'c':
 			opt.comm = optarg;
+			break;
+		case 's':
+			opt.scan = parse_num(optarg, 1, 65535, "scan width");
 			break;
 		case 'P':
 			opt.procs = parse_num(optarg, 1, 256, "process count");
@@ -388,6 +406,9 @@ int main(int argc, char **argv)
 		usage("COUNT 0 needs -d SECS");
 	if (opt.reuse && (opt.kind != K_UDP || unix_addr))
 		usage("-r is for udp to an IPv4 or IPv6 address");
+	if (opt.scan && ((opt.kind != K_UDP && opt.kind != K_REFUSE) || unix_addr || opt.reuse ||
+			 port + opt.scan - 1 > 65535))
+		usage("-s is for udp or refuse to an IPv4 or IPv6 address, without -r, within port 65535");
 
 	if (unix_addr && (opt.kind == K_ACCEPT || opt.kind == K_REFUSE || opt.kind == K_UDP)) {
 		/* bind the peer: a listener, a socket that does not listen, or

@@ -95,6 +95,7 @@ void app_stats(struct app *a, struct ct_stats *st)
 	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
 	st->missed = c.missed;
 	st->evicted = flows_evicted(a->flows);
+	st->folded = flows_folded(a->flows);
 	st->flows = flows_count(a->flows);
 	st->now_unix_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec;
 	st->mono_to_unix_ns = a->mono_to_unix_ns;

@@ -189,6 +189,10 @@ static const char *row_dest(struct draw_ctx *v, const struct ct_row *r, char *bu
 {
 	const char *name;
 
+	if (r->key.family == CT_FAMILY_FOLDED) { /* with the flows folded in */
+		snprintf(buf, len, "*(%u)", r->more->folded);
+		return buf;
+	}
 	ct_addr_str(r->key.family, r->key.daddr, buf, len);
 	if (v->s->names && r->key.family != CT_FAMILY_UNIX &&
 	    (name = names_host(v->res, r->key.family, r->key.daddr)))

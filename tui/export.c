@@ -32,21 +32,22 @@ enum field {
 	F_MAX,
 	F_FIRST,
 	F_LAST,
+	F_FOLDED,
 	F_SYNRT,
 	F_END,
 };
 
 static const char *const field_names[F_END] = {
-	"comm",		  "pid",	"pids",	      "uid",	   "daddr",
-	"dport",	  "proto",	"family",     "flows",	   "count",
-	"interval_count", "rate",	"results",    "errors",	   "lat_p50_us",
-	"lat_p99_us",	  "lat_max_us", "first_seen", "last_seen", "syn_retrans",
+	"comm",	     "pid",    "pids",	      "uid",	    "daddr",	      "dport",
+	"proto",     "family", "flows",	      "count",	    "interval_count", "rate",
+	"results",   "errors", "lat_p50_us",  "lat_p99_us", "lat_max_us",     "first_seen",
+	"last_seen", "folded", "syn_retrans",
 };
 
 #define COMMON                                                                                \
 	F_COUNT, F_ICOUNT, F_RATE, F_RESULTS, F_ERRORS, F_P50, F_P99, F_MAX, F_FIRST, F_LAST, \
-		F_SYNRT, F_END
-static const enum field group_fields[GROUP_MAX][20] = {
+		F_FOLDED, F_SYNRT, F_END
+static const enum field group_fields[GROUP_MAX][24] = {
 	[GROUP_FLOW] = { F_COMM, F_PID, F_PIDS, F_UID, F_DADDR, F_DPORT, F_PROTO, F_FAMILY,
 			 COMMON },
 	[GROUP_PROCESS] = { F_COMM, F_PID, F_PIDS, F_UID, F_FLOWS, COMMON },
@@ -182,6 +183,8 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 	case F_FAMILY:
 		if (r->key.family == CT_FAMILY_UNIX)
 			fputs(json ? "\"unix\"" : "unix", out);
+		else if (r->key.family == CT_FAMILY_FOLDED)
+			fputs(json ? "\"*\"" : "*", out);
 		else
 			fprintf(out, json ? "\"ipv%u\"" : "ipv%u", r->key.family);
 		break;
@@ -241,6 +244,9 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 	case F_LAST:
 		put_time(out, r->last_ns, st, json);
 		break;
+	case F_FOLDED:
+		fprintf(out, "%u", r->more->folded);
+		break;
 	case F_SYNRT:
 		/* JSON: {"connects":C,"total":T,"hist":[0,1,2,3+]}, absent when
 		 * unknown (export_json); CSV: connects,total, empty when unknown */
@@ -287,16 +293,19 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 	fprintf(out,
 		"{\"version\":%d,\"time\":\"%s\",\"interval_s\":%.3f,\"group\":\"%s\",\"events\":%llu,"
 		"\"outcomes\":%llu,\"outcomes_late\":%llu,\"drops\":%llu,\"missed\":%llu,\"evicted\":%llu,"
-		"\"flows\":%llu,\"rows\":[",
+		"\"folded\":%llu,\"flows\":%llu,\"rows\":[",
 		CT_SCHEMA_VERSION, now, st->interval_s, ct_group_names[g],
 		(unsigned long long)st->events, (unsigned long long)st->outcomes,
 		(unsigned long long)st->outcomes_late, (unsigned long long)st->drops,
 		(unsigned long long)st->missed, (unsigned long long)st->evicted,
-		(unsigned long long)st->flows);
+		(unsigned long long)st->folded, (unsigned long long)st->flows);
 	for (size_t i = 0; i < v->n; i++) {
 		fputs(i ? ",{" : "{", out);
 		for (int k = 0; group_fields[g][k] != F_END; k++) {
 			enum field f = group_fields[g][k];
+
+			if (f == F_FOLDED && !v->rows[i]->more->folded)
+				continue; /* JSON: only on the rows that have folded flows */
 
 			if (f == F_SYNRT && !ct_row_syn_rt_known(v->rows[i]))
 				continue; /* unknown is absent, not 0 */
@@ -390,6 +399,8 @@ int export_table(FILE *out, const struct ct_rows *v, enum ct_group g, const stru
 
 		ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
 		ct_addr_str(r->key.family, r->key.daddr, addr, sizeof(addr));
+		if (r->key.family == CT_FAMILY_FOLDED) /* with the flows folded in */
+			snprintf(addr, sizeof(addr), "*(%u)", r->more->folded);
 		switch (g) {
 		case GROUP_FLOW:
 			fprintf(out, "%-16s %7u %5u %-39s %5u %-5s", comm, r->pid, r->npids, addr,

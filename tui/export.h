@@ -23,6 +23,7 @@ struct ct_stats {
 	uint64_t missed;	 /* BPF program runs the kernel skipped (recursion guard):
 				  * each may have lost a connect or an outcome */
 	uint64_t evicted;	 /* flows evicted from the table */
+	uint64_t folded;	 /* of those, folded into their process's (process, *) row */
 	uint64_t flows;		 /* flows in the table */
 	double interval_s;	 /* length of the last interval */
 	double events_rate;	 /* connect events per second over it */

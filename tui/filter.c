@@ -322,6 +322,11 @@ int filter_empty(const struct ct_filter *f)
 	return !f || f->n == 0;
 }
 
+int filter_keeps(void *f, const struct ct_row *r)
+{
+	return !filter_empty(f) && filter_match(f, r);
+}
+
 static int contains_ci(const char *hay, size_t haylen, const char *needle)
 {
 	size_t n = strlen(needle);

@@ -42,6 +42,11 @@ uint64_t filter_id(const struct ct_filter *f);
 int filter_rows_only(const struct ct_filter *f);
 int filter_match(const struct ct_filter *f, const struct ct_row *r);
 int filter_empty(const struct ct_filter *f);
+/* A flows_keep_fn (flows.h) for the filter f (a struct ct_filter *): the
+ * rows it matches are kept; NULL or an empty filter keeps nothing, which
+ * leaves eviction to recency and use alone (better not set at all then: the
+ * table builds a row for each candidate it asks about). */
+int filter_keeps(void *f, const struct ct_row *r);
 /* how cgroup: terms learn a pid's cgroup (the owner keeps ctx alive) */
 typedef const char *(*filter_cgroup_fn)(void *ctx, unsigned pid, const char *comm);
 void filter_set_cgroup_fn(struct ct_filter *f, filter_cgroup_fn fn, void *ctx);

@@ -13,6 +13,15 @@
 #define ROWS_MIN 1024	     /* rows array of an empty table; doubled as it fills */
 #define PIDTAB_MIN 8	     /* a flow's pid table when a third distinct pid comes */
 #define PID_HASH 2654435761u /* Knuth's multiplicative hash (2^32 / golden ratio) */
+/* connects that make a flow protected even within one interval: a scan
+ * makes one per destination, a retrying client several */
+#define FLOWS_PROMOTE 4
+/* protected flows: at most this share of max, so that probation keeps room
+ * for new flows to prove themselves (SLRU's usual 80/20) */
+#define PROTECTED_MAX(max) ((max) - (max) / 5)
+/* (process, *) rows beyond max: enough for every process name of a busy
+ * host, few enough not to matter beside the flows */
+#define FOLDED_MAX(max) ((max) / 16 + 1)
 
 static uint64_t next_table_id;
 
@@ -34,6 +43,7 @@ struct ct_flows *flows_new(size_t max_flows)
 		return NULL;
 	}
 	t->max = max_flows;
+	t->max_folded = FOLDED_MAX(max_flows);
 	t->clock = 1;
 	t->id = __atomic_add_fetch(&next_table_id, 1, __ATOMIC_RELAXED);
 	return t;
@@ -52,11 +62,12 @@ void flows_free(struct ct_flows *t)
 
 	if (!t)
 		return;
-	for (f = t->head; f; f = next) {
-		next = f->next;
-		flow_release(f);
-		free(f);
-	}
+	for (int seg = 0; seg < SEG_MAX; seg++)
+		for (f = t->seg[seg].head; f; f = next) {
+			next = f->next;
+			flow_release(f);
+			free(f);
+		}
 	for (f = t->free_list; f; f = next) {
 		next = f->next;
 		free(f);
@@ -74,7 +85,12 @@ void flows_set_evict_cb(struct ct_flows *t, flows_evict_fn fn, void *ctx)
 
 size_t flows_count(const struct ct_flows *t)
 {
-	return t->n;
+	return t->n - t->seg[SEG_FOLDED].n;
+}
+
+uint64_t flows_folded(const struct ct_flows *t)
+{
+	return t->folded;
 }
 
 uint64_t flows_evicted(const struct ct_flows *t)
@@ -99,26 +115,46 @@ static size_t bucket_of(const struct ct_flows *t, const struct flow_key *k)
 
 static void lru_unlink(struct ct_flows *t, struct ct_flow *f)
 {
+	struct flow_list *l = &t->seg[f->seg];
+
 	if (f->prev)
 		f->prev->next = f->next;
 	else
-		t->head = f->next;
+		l->head = f->next;
 	if (f->next)
 		f->next->prev = f->prev;
 	else
-		t->tail = f->prev;
+		l->tail = f->prev;
 	f->prev = f->next = NULL;
+	l->n--;
 }
 
-static void lru_push_head(struct ct_flows *t, struct ct_flow *f)
+static void lru_push_head(struct ct_flows *t, struct ct_flow *f, enum flow_seg seg)
 {
+	struct flow_list *l = &t->seg[seg];
+
+	f->seg = (uint8_t)seg;
 	f->prev = NULL;
-	f->next = t->head;
-	if (t->head)
-		t->head->prev = f;
-	t->head = f;
-	if (!t->tail)
-		t->tail = f;
+	f->next = l->head;
+	if (l->head)
+		l->head->prev = f;
+	l->head = f;
+	if (!l->tail)
+		l->tail = f;
+	l->n++;
+}
+
+static void lru_move(struct ct_flows *t, struct ct_flow *f, enum flow_seg seg)
+{
+	lru_unlink(t, f);
+	lru_push_head(t, f, seg);
+}
+
+/* protected beyond its share: its least recent go back on probation */
+static void protected_trim(struct ct_flows *t)
+{
+	while (t->seg[SEG_PROTECTED].n > PROTECTED_MAX(t->max))
+		lru_move(t, t->seg[SEG_PROTECTED].tail, SEG_PROBATION);
 }
 
 static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k,
@@ -165,6 +201,7 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	r->nflows = 1;
 	r->tag = f->tag;
 	r->more = m;
+	m->folded = f->folded;
 	m->pids = NULL;
 	if (f->lat)
 		m->lat = *f->lat;
@@ -174,7 +211,6 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	m->abandon_max_ns = f->abandon_max_ns;
 	memcpy(m->hist_ring, f->hist, sizeof(m->hist_ring));
 	m->pending_since_ns = pending_oldest(f->pend);
-	m->pad = 0;
 }
 
 size_t flows_pids(const struct ct_flow *f, uint32_t *out)
@@ -192,6 +228,16 @@ size_t flows_pids(const struct ct_flow *f, uint32_t *out)
 	return n;
 }
 
+/* f's full row (pids included) into r, m and pids, for a callback */
+static void flow_row_full(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r,
+			  struct ct_row_more *m, uint32_t *pids)
+{
+	flows_to_row(t, f, r, m, 0);
+	flows_pids(f, pids);
+	m->pids = pids;
+}
+
+/* f leaves the table (the evict callback sees it first): its row is free */
 static void evict(struct ct_flows *t, struct ct_flow *f)
 {
 	struct ct_flow **slot;
@@ -201,9 +247,7 @@ static void evict(struct ct_flows *t, struct ct_flow *f)
 		struct ct_row r;
 		struct ct_row_more m;
 
-		flows_to_row(t, f, &r, &m, 0);
-		flows_pids(f, pids);
-		m.pids = pids;
+		flow_row_full(t, f, &r, &m, pids);
 		t->evict_fn(t->evict_ctx, &r);
 	}
 	lookup(t, &f->key, &slot);
@@ -237,61 +281,6 @@ static void grow_buckets(struct ct_flows *t)
 	free(t->buckets);
 	t->buckets = b;
 	t->nbuckets = nb;
-}
-
-static struct ct_flow *flow_get(struct ct_flows *t, const struct flow_key *k, uint64_t ts)
-{
-	struct ct_flow **slot, *f = lookup(t, k, &slot);
-	uint32_t row;
-
-	if (f) {
-		if (t->head != f) {
-			lru_unlink(t, f);
-			lru_push_head(t, f);
-		}
-		return f;
-	}
-	if (t->n >= t->rows_cap) {
-		size_t cap = t->rows_cap ? t->rows_cap * 2 : ROWS_MIN;
-		struct flow_row *b;
-
-		if (cap > t->max)
-			cap = t->max;
-		b = realloc(t->rows, cap * sizeof(*b));
-		if (!b)
-			return NULL;
-		t->rows = b;
-		t->rows_cap = cap;
-	}
-	if (t->n >= t->max) {
-		row = t->tail->row; /* the new flow takes the evicted one's row */
-		evict(t, t->tail);
-		t->evicted++;
-		lookup(t, k, &slot); /* the chain may have changed */
-	} else {
-		row = (uint32_t)t->n;
-	}
-	if (t->free_list) { /* never empty after an eviction */
-		f = t->free_list;
-		t->free_list = f->next;
-	} else {
-		f = malloc(sizeof(*f));
-		if (!f)
-			return NULL;
-	}
-	memset(f, 0, sizeof(*f));
-	f->key = *k;
-	f->first_ns = ts;
-	f->epoch = t->epoch;
-	f->row = row;
-	t->rows[row].f = f;
-	f->hnext = *slot;
-	*slot = f;
-	lru_push_head(t, f);
-	t->n++;
-	if (t->n > t->nbuckets && t->nbuckets < (t->max | (BUCKETS_MIN - 1)))
-		grow_buckets(t);
-	return f;
 }
 
 static void pidtab_insert(uint32_t *tab, uint32_t cap, uint32_t pid)
@@ -356,15 +345,295 @@ static void flow_add_pid(struct ct_flow *f, uint32_t pid)
 	f->npids++;
 }
 
+/* ---- eviction by value, and folding ---- */
+
+static void folded_key(const char comm[16], struct flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->comm, comm, sizeof(k->comm));
+	k->family = CT_FAMILY_FOLDED;
+}
+
+/* room in the rows array for row t->n: grown only when full and below its
+ * bound, so never reallocated to the size it has. -1 when out of memory. */
+static int rows_room(struct ct_flows *t)
+{
+	size_t bound = t->max + t->max_folded, cap;
+	struct flow_row *b;
+
+	if (t->n < t->rows_cap)
+		return 0;
+	if (t->rows_cap >= bound)
+		return -1; /* cannot happen: n never passes the bound */
+	cap = t->rows_cap ? t->rows_cap * 2 : ROWS_MIN;
+	if (cap > bound)
+		cap = bound;
+	b = realloc(t->rows, cap * sizeof(*b));
+	if (!b)
+		return -1;
+	t->rows = b;
+	t->rows_cap = cap;
+	return 0;
+}
+
+/* a new flow k in the free row `row`, at the head of seg */
+static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k, uint64_t ts,
+				   uint32_t row, enum flow_seg seg)
+{
+	struct ct_flow **slot, *f;
+
+	lookup(t, k, &slot);
+	if (t->free_list) {
+		f = t->free_list;
+		t->free_list = f->next;
+	} else {
+		f = malloc(sizeof(*f));
+		if (!f)
+			return NULL;
+	}
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->first_ns = ts;
+	f->epoch = t->epoch;
+	f->row = row;
+	t->rows[row].f = f;
+	t->rows[row].clock = t->clock;
+	t->rows[row].epoch = t->epoch;
+	f->hnext = *slot;
+	*slot = f;
+	lru_push_head(t, f, seg);
+	t->n++;
+	if (t->n > t->nbuckets && t->nbuckets < ((t->max + t->max_folded) | (BUCKETS_MIN - 1)))
+		grow_buckets(t);
+	return f;
+}
+
+/* the (process, *) row for fk, new: in the next row, or, with every one of
+ * them taken, in the row of the least recently folded into (dropped, its
+ * counts with it: the evict callback had them flow by flow). NULL when out
+ * of memory. */
+static struct ct_flow *folded_new(struct ct_flows *t, const struct flow_key *fk, uint64_t ts)
+{
+	uint32_t row;
+
+	if (t->seg[SEG_FOLDED].n >= t->max_folded) {
+		struct ct_flow *g = t->seg[SEG_FOLDED].tail;
+
+		row = g->row;
+		evict(t, g);
+	} else {
+		if (rows_room(t))
+			return NULL;
+		row = (uint32_t)t->n;
+	}
+	return flow_insert(t, fk, ts, row, SEG_FOLDED);
+}
+
+static void flow_add_pid(struct ct_flow *f, uint32_t pid);
+
+/* v's counts into its process's (process, *) row g */
+static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
+{
+	uint32_t pids[CT_MAX_PIDS];
+	size_t npids;
+
+	if (g->epoch < t->epoch) {
+		ct_ring_advance(g->hist, g->epoch, t->epoch);
+		g->epoch = t->epoch;
+	}
+	if (v->epoch < t->epoch) /* v goes: its ring may be moved on */
+		ct_ring_advance(v->hist, v->epoch, t->epoch);
+	for (int i = 0; i < CT_RING; i++)
+		g->hist[i] += v->hist[i];
+	g->count += v->count;
+	for (int i = 0; i < RES_MAX; i++)
+		g->results[i] += v->results[i];
+	for (int i = 0; i < CT_FLOW_ERRS && v->errs[i].err; i++)
+		ct_errs_add(g->errs, &g->errs_other, v->errs[i].err, v->errs[i].count);
+	g->errs_other += v->errs_other;
+	if (v->first_ns < g->first_ns)
+		g->first_ns = v->first_ns;
+	npids = flows_pids(v, pids);
+	t->pids_total -= g->npids;
+	for (size_t i = 0; i < npids; i++)
+		flow_add_pid(g, pids[i]);
+	if (v->last_ns >= g->last_ns) {
+		flow_add_pid(g, v->pid);
+		g->last_ns = v->last_ns;
+		g->pid = v->pid;
+		g->uid = v->uid;
+	}
+	t->pids_total += g->npids;
+	/* without memory for the histogram the samples are not counted: lat_n
+	 * stays the histogram's sum (as in flows_add) */
+	if (v->lat && (g->lat || (g->lat = calloc(1, sizeof(*g->lat))))) {
+		ct_lat_merge(g->lat, v->lat);
+		g->lat_n += v->lat_n;
+		g->lat_sum_ns += v->lat_sum_ns;
+		if (v->lat_max_ns > g->lat_max_ns)
+			g->lat_max_ns = v->lat_max_ns;
+	}
+	if (v->abandon_max_ns > g->abandon_max_ns)
+		g->abandon_max_ns = v->abandon_max_ns;
+	/* its connects in flight: their outcomes settle them in g (flows_add) */
+	while (pending_count(v->pend)) {
+		uint64_t start = pending_oldest(v->pend);
+
+		if (pending_add(&g->pend, start))
+			break;
+		pending_del(&v->pend, start);
+	}
+	g->folded++;
+	t->rows[g->row].clock = t->clock;
+	t->rows[g->row].epoch = t->epoch;
+	lru_move(t, g, SEG_FOLDED);
+}
+
+/* 1 when the keep predicate keeps f */
+static int flow_kept(const struct ct_flows *t, const struct ct_flow *f)
+{
+	uint32_t pids[CT_MAX_PIDS];
+	struct ct_row r;
+	struct ct_row_more m;
+
+	if (!t->keep_fn)
+		return 0;
+	flow_row_full(t, f, &r, &m, pids);
+	return t->keep_fn(t->keep_ctx, &r);
+}
+
+/* The flow to evict: probation's least recent, else protected's; one the
+ * keep predicate keeps moves to the kept list on the way (each flow is
+ * asked once, until the predicate changes), which gives its least recent
+ * only when nothing else is left. Never a (process, *) row. */
+static struct ct_flow *victim(struct ct_flows *t)
+{
+	static const enum flow_seg order[] = { SEG_PROBATION, SEG_PROTECTED };
+	struct ct_flow *f;
+
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		while ((f = t->seg[order[i]].tail)) {
+			if (!flow_kept(t, f))
+				return f;
+			lru_move(t, f, SEG_KEPT);
+		}
+	}
+	return t->seg[SEG_KEPT].tail;
+}
+
+/* evict v, its counts folded into its process's (process, *) row: the row
+ * it leaves free */
+static uint32_t fold_evict(struct ct_flows *t, struct ct_flow *v)
+{
+	struct flow_key fk;
+	struct ct_flow *g;
+	uint32_t row = v->row;
+
+	folded_key(v->key.comm, &fk);
+	g = lookup(t, &fk, NULL);
+	if (!g)
+		g = folded_new(t, &fk, v->first_ns);
+	if (g) { /* else out of memory: its counts go with it */
+		fold_into(t, g, v);
+		t->folded++;
+	}
+	evict(t, v);
+	t->evicted++;
+	return row;
+}
+
+static struct ct_flow *flow_get(struct ct_flows *t, const struct flow_key *k, uint64_t ts)
+{
+	struct ct_flow *f = lookup(t, k, NULL);
+	uint32_t row;
+
+	if (f) {
+		if (t->seg[f->seg].head != f)
+			lru_move(t, f, f->seg);
+		return f;
+	}
+	if (flows_count(t) >= t->max) {
+		row = fold_evict(t, victim(t)); /* the new flow takes the evicted one's row */
+	} else {
+		if (rows_room(t))
+			return NULL;
+		row = (uint32_t)t->n;
+	}
+	return flow_insert(t, k, ts, row, SEG_PROBATION);
+}
+
+void flows_set_keep(struct ct_flows *t, flows_keep_fn fn, void *ctx)
+{
+	struct ct_flow *f;
+
+	t->keep_fn = fn;
+	t->keep_ctx = ctx;
+	/* asked again when they come up as victims (order kept), from where
+	 * they would be but for the predicate */
+	while ((f = t->seg[SEG_KEPT].tail))
+		lru_move(t, f, f->promoted ? SEG_PROTECTED : SEG_PROBATION);
+	protected_trim(t);
+}
+
+/* An outcome settles in a (process, *) row, whose counts the evict
+ * callback does not take (they came flow by flow): handed to it as a row of
+ * the flow's own key holding this outcome alone (count 0: its connect was
+ * handed over with the flow). */
+static void settled_in_folded(struct ct_flows *t, const struct ct_sample *s)
+{
+	struct ct_row r = { 0 };
+	struct ct_row_more m = { 0 };
+	enum ct_result res = s->abandoned ? RES_ABANDONED : ct_classify(s->ret);
+
+	if (!t->evict_fn)
+		return;
+	r.key = s->key;
+	r.results[res] = 1;
+	r.first_ns = r.last_ns = s->ts_ns;
+	r.pid = s->pid;
+	r.uid = s->uid;
+	r.npids = 1;
+	r.nflows = 1;
+	r.more = &m;
+	m.pids = &s->pid;
+	if (res != RES_OK && res != RES_ABANDONED)
+		ct_errs_add(m.errs, &r.errs_other, -s->ret, 1);
+	if (s->has_lat && (res == RES_OK || res == RES_REFUSED)) {
+		ct_lat_add(&m.lat, s->lat_ns, 1);
+		r.lat_n = 1;
+		r.lat_sum_ns = r.lat_max_ns = s->lat_ns;
+	}
+	t->evict_fn(t->evict_ctx, &r);
+}
+
 void flows_add(struct ct_flows *t, const struct ct_sample *s)
 {
-	struct ct_flow *f = flow_get(t, &s->key, s->ts_ns);
+	struct ct_flow *f = NULL;
 	enum ct_result res;
+	uint64_t seen_epoch;
 
+	if (s->outcome && !lookup(t, &s->key, NULL)) {
+		/* the outcome of a connect its flow took along when it was
+		 * folded: it settles there */
+		struct flow_key fk;
+		struct ct_flow *g;
+
+		folded_key(s->key.comm, &fk);
+		g = lookup(t, &fk, NULL);
+		if (g && g->results[RES_PENDING]) {
+			f = g;
+			lru_move(t, g, SEG_FOLDED);
+		}
+	}
+	if (!f)
+		f = flow_get(t, &s->key, s->ts_ns);
+	else
+		settled_in_folded(t, s);
 	if (!f)
 		return;
 	t->rows[f->row].clock = t->clock;
 	t->rows[f->row].epoch = t->epoch;
+	seen_epoch = f->epoch;
 	if (f->epoch < t->epoch) {
 		ct_ring_advance(f->hist, f->epoch, t->epoch);
 		f->epoch = t->epoch;
@@ -385,6 +654,15 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 		t->pids_total += f->npids;
 		f->pid = s->pid;
 		f->uid = s->uid;
+		/* seen again in a later interval, or busy: worth keeping */
+		if ((f->seg == SEG_PROBATION || f->seg == SEG_KEPT) &&
+		    (f->count >= FLOWS_PROMOTE || (f->count > 1 && seen_epoch < t->epoch))) {
+			f->promoted = 1;
+			if (f->seg == SEG_PROBATION) {
+				lru_move(t, f, SEG_PROTECTED);
+				protected_trim(t);
+			}
+		}
 	}
 	if (s->pending) {
 		res = RES_PENDING;
@@ -427,8 +705,9 @@ void flows_tick(struct ct_flows *t, uint64_t now_ns)
 
 void flows_clear(struct ct_flows *t)
 {
-	while (t->tail)
-		evict(t, t->tail);
+	for (int seg = 0; seg < SEG_MAX; seg++)
+		while (t->seg[seg].tail)
+			evict(t, t->seg[seg].tail);
 	t->gen++; /* rows are given out from 0 again */
 }
 

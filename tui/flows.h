@@ -3,7 +3,10 @@
  * The flow table: the pure aggregation core. No curses, no libbpf, no clock:
  * callers pass timestamps. A flow is (process name, destination address,
  * port, protocol), the way people think of "who connects where". The table
- * is bounded: when full, the least recently seen flow is evicted.
+ * is bounded: when full, a flow is evicted by value (flows_table.h: one-off
+ * destinations first, never one the keep predicate matches while another
+ * can go), and its counts fold into its process's (process, *) row: a row
+ * whose key has family CT_FAMILY_FOLDED, the process name and nothing else.
  *
  * Ownership: flows_new() returns a table the caller frees with flows_free().
  * Copies of it to read at leisure are snapshots (snap.h); the rows shown
@@ -37,23 +40,41 @@ struct ct_sample {
 
 struct ct_flows;
 typedef void (*flows_evict_fn)(void *ctx, const struct ct_row *flow);
+/* 1 when a flow is to be kept (its row, with its pids) */
+typedef int (*flows_keep_fn)(void *ctx, const struct ct_row *flow);
 
-/* max_flows: the table's bound; when full the least recently seen flow is
- * evicted. NULL and errno on failure. */
+/* max_flows: the table's bound on flows; (process, *) rows come beyond it,
+ * at most max_flows / 16 + 1 of them. NULL and errno on failure. */
 struct ct_flows *flows_new(size_t max_flows);
 void flows_free(struct ct_flows *t);
 /* Called with each flow just before it is evicted or cleared (used by the
- * Prometheus exposition to keep its counters monotonic). */
+ * Prometheus exposition to keep its counters monotonic); with a (process, *)
+ * row too when one is dropped or cleared, whose counts were handed to the
+ * callback already, flow by flow; and with the outcome of a connect that
+ * settled in a (process, *) row, as a row of its flow's key with count 0
+ * holding that outcome alone. */
 void flows_set_evict_cb(struct ct_flows *t, flows_evict_fn fn, void *ctx);
-/* Account one event. Never allocates except for a new flow or a new pid. */
+/* Flows that fn says to keep (the screen's or batch filter) are evicted only
+ * when no other flow is left to evict. ctx is the caller's and must live
+ * until the next call; NULL fn keeps nothing. Flows kept so far are looked
+ * at again under the new predicate. */
+void flows_set_keep(struct ct_flows *t, flows_keep_fn fn, void *ctx);
+/* Account one event. Never allocates except for a new flow, a new pid, or
+ * what a flow folded into its (process, *) row brings (a histogram, pids,
+ * connects in flight). */
 void flows_add(struct ct_flows *t, const struct ct_sample *s);
 /* End the current interval at now_ns (monotonic): rates and history move on. */
 void flows_tick(struct ct_flows *t, uint64_t now_ns);
 /* Forget every flow (the evict callback sees each). */
 void flows_clear(struct ct_flows *t);
 
-size_t flows_count(const struct ct_flows *t);
+size_t flows_count(const struct ct_flows *t); /* flows, (process, *) rows not counted */
 uint64_t flows_evicted(const struct ct_flows *t);
+/* evicted flows whose counts went to their (process, *) row (all but
+ * those evicted while out of memory). When more processes than the bound
+ * on (process, *) rows have one, the least recently folded into is dropped
+ * for a new one, and its counts with it. */
+uint64_t flows_folded(const struct ct_flows *t);
 uint64_t flows_interval(const struct ct_flows *t);	/* intervals ended so far */
 double flows_last_interval_s(const struct ct_flows *t); /* length of the last one */
 

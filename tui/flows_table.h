@@ -12,7 +12,7 @@
 struct ct_flow {
 	struct flow_key key;
 	struct ct_flow *hnext;	     /* hash chain */
-	struct ct_flow *prev, *next; /* recency list: head is the most recently seen */
+	struct ct_flow *prev, *next; /* its segment's list: head is the most recently seen */
 	uint64_t count;
 	uint32_t errs_other;
 	uint64_t results[RES_MAX];
@@ -30,10 +30,29 @@ struct ct_flow {
 	uint32_t syn_rt;
 	uint32_t uid, pid, tag;
 	uint32_t row;		/* its row in snapshots, stable while it lives */
+	uint32_t folded;	/* a (process, *) row: flows folded into it */
+	uint8_t seg;		/* enum flow_seg: the list it is on */
+	uint8_t promoted;	/* it was protected once (kept or not) */
 	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */
 	uint32_t pid_inline[2];
 	uint32_t *pidtab;	     /* open addressing, pidcap slots, 0 = empty */
 	struct pending_starts *pend; /* start times of its connects in flight */
+};
+
+/*
+ * Eviction by value: a segmented LRU. A new flow is on probation; a second
+ * connect in a later interval, or FLOWS_PROMOTE connects, make it protected.
+ * Victims come from probation's tail first, so that a scan of one-off
+ * destinations churns probation alone. A candidate the keep predicate
+ * matches goes to the kept list instead, taken only when nothing else is
+ * left. An evicted flow is folded into its process's (process, *) row, on
+ * the folded list, which has a bound of its own.
+ */
+enum flow_seg { SEG_PROBATION = 0, SEG_PROTECTED, SEG_KEPT, SEG_FOLDED, SEG_MAX };
+
+struct flow_list {
+	struct ct_flow *head, *tail;
+	size_t n;
 };
 
 /* a flow's place in snapshots: rows[f->row].f == f */
@@ -45,11 +64,14 @@ struct flow_row {
 
 struct ct_flows {
 	struct ct_flow **buckets;
-	size_t nbuckets; /* power of two */
-	size_t n, max;
-	struct ct_flow *head, *tail; /* recency list */
-	struct ct_flow *free_list;   /* evicted flows kept for reuse */
-	uint64_t evicted;
+	size_t nbuckets;   /* power of two */
+	size_t n, max;	   /* n: rows, folded ones included; max: flows */
+	size_t max_folded; /* (process, *) rows, beyond max */
+	struct flow_list seg[SEG_MAX];
+	struct ct_flow *free_list; /* evicted flows kept for reuse */
+	uint64_t evicted, folded;  /* folded: evicted flows whose counts a (process, *) row kept */
+	flows_keep_fn keep_fn;
+	void *keep_ctx;
 	size_t pids_total; /* sum of the flows' npids */
 	uint64_t epoch;	   /* current (incomplete) interval */
 	uint64_t tick_ns;  /* when the current interval started */

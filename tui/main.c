@@ -141,7 +141,7 @@ static void usage(FILE *out)
 		"  -q, --quiet              no table output (with --prometheus: headless)\n"
 		"      --prometheus FILE    write the Prometheus exposition to FILE every interval\n"
 		"      --prometheus-max-series N  at most N series of their own and N processes' other series (default 1000)\n"
-		"      --max-flows N        flows kept; the least recently seen is evicted (default 32768)\n"
+		"      --max-flows N        flows kept; one-offs are evicted first, into (process, *) (default 32768)\n"
 		"      --ringbuf-size SIZE  BPF ring buffer, power of two (default 8M)\n"
 		"      --wakeup-bytes SIZE  wake up when this much is queued (default 64K, at most an\n"
 		"                           eighth of --ringbuf-size)\n"
@@ -544,6 +544,10 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	/* the flows the output shows outlive a flood of others (the view
+	 * sets its own filter) */
+	if (!app.interactive && !filter_empty(app.opt.filter))
+		flows_set_keep(app.flows, filter_keeps, app.opt.filter);
 	if (app.opt.prom_path || app.opt.format == FMT_PROM) {
 		app.prom = prom_new(app.flows, app.opt.prom_max_series);
 		if (!app.prom) {

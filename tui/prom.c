@@ -349,8 +349,15 @@ static struct series *place(struct prom *p, const struct flow_key *fk, int may_o
 static void on_evict(void *ctx, const struct ct_row *r)
 {
 	struct prom *p = ctx;
-	struct flow_state *st = state_of(p, r->tag);
-	struct series *s = st && st->route ? st->route : place(p, &r->key, 1);
+	struct flow_state *st;
+	struct series *s;
+
+	/* a (process, *) row holds counts its flows handed over as they were
+	 * evicted: counted once already */
+	if (r->key.family == CT_FAMILY_FOLDED)
+		return;
+	st = state_of(p, r->tag);
+	s = st && st->route ? st->route : place(p, &r->key, 1);
 
 	/* out of memory: these counts are lost, the counters stay monotonic */
 	if (s)
@@ -652,6 +659,8 @@ int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struc
 		struct flow_state *fs = state_of(p, r->tag);
 
 		pending += r->results[RES_PENDING];
+		if (r->key.family == CT_FAMILY_FOLDED)
+			continue; /* counted flow by flow at eviction (on_evict) */
 		if (!fs) {
 			fs = state_new(p, &r->tag);
 			if (!fs) {
@@ -691,6 +700,9 @@ int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struc
 	for (size_t i = 0; i < snap->n; i++) {
 		struct ct_row *r = &snap->rows[i];
 		struct flow_state *fs = state_of(p, r->tag);
+
+		if (r->key.family == CT_FAMILY_FOLDED)
+			continue;
 		rc = account(p, target(fs->route), r, fs, 0);
 		if (rc)
 			goto out;

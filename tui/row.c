@@ -276,9 +276,10 @@ void ct_lat_merge(struct ct_lat *dst, const struct ct_lat *src)
 		lat_cells_coarsen(b, count, &n, lat_res(dst));
 		dst->coarse++;
 	}
-	/* n is at least dst->n: no bucket of dst is left behind */
+	/* n is below dst->n when the merge coarsened: those cells are cleared */
 	memcpy(dst->b, b, n * sizeof(*b));
 	memcpy(dst->count, count, n * sizeof(*count));
+	lat_cells_clear(dst->b, dst->count, n, dst->n);
 	dst->n = (uint8_t)n;
 }
 
@@ -360,6 +361,7 @@ static const struct {
 	unsigned proto;
 	const char *name;
 } protos[] = {
+	{ 0, "*" }, /* a (process, *) row's: any */
 	{ 6, "tcp" },
 	{ 17, "udp" },
 	{ 136, "udplite" },

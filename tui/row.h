@@ -119,8 +119,10 @@ struct ct_row_more {
 	 * ordered from now, so that a flow idle since the last snapshot keeps
 	 * the same row: read it with ct_row_history(). */
 	uint32_t hist_ring[CT_RING];
-	uint32_t pad; /* always zero: rows compare as bytes (and the histogram
-		       * is 8-byte aligned) */
+	/* flows folded into the row: a (process, *) row's evicted flows, a
+	 * group's sum; 0 for a flow (here, not in ct_row, so that a row stays
+	 * three cache lines; it also keeps the histogram 8-byte aligned) */
+	uint32_t folded;
 	/* monotonic start of the oldest of the row's connects in flight
 	 * (results[RES_PENDING] of them, each counted when it began: a
 	 * non-blocking one at connect(), a blocking one while it waits), 0

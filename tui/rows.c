@@ -71,6 +71,7 @@ static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct c
 		ct_errs_add(gm->errs, &g->errs_other, rm->errs[i].err, rm->errs[i].count);
 	if (rm->abandon_max_ns > gm->abandon_max_ns)
 		gm->abandon_max_ns = rm->abandon_max_ns;
+	gm->folded += rm->folded;
 	if (r->lat_n)
 		ct_lat_merge(&gm->lat, &rm->lat);
 	if (rm->pending_since_ns &&
@@ -419,6 +420,7 @@ static int group_delta(const struct ct_snap *s, struct ct_rows *v, size_t gi,
 	}
 	if (rm->abandon_max_ns > gm->abandon_max_ns) /* a flow's only grows */
 		gm->abandon_max_ns = rm->abandon_max_ns;
+	gm->folded += rm->folded - om->folded;
 	/* the member's samples as the group took them go, as they are now
 	 * come in: the group ends at the resolution its samples fit in, as
 	 * when made again (the member's samples only grew) */

@@ -142,8 +142,8 @@ static int snap_fill(const struct ct_flows *t, struct ct_snap *s, int room)
 
 	if (room) {
 		rows += ROOM_ROWS(rows);
-		if (rows > t->max)
-			rows = t->max;
+		if (rows > t->max + t->max_folded)
+			rows = t->max + t->max_folded;
 		pids += ROOM_PIDS(pids);
 	}
 	if (rows < t->n || !rows)

@@ -184,6 +184,10 @@ void ct_addr_str(int family, const uint8_t addr[16], char *buf, size_t len)
 		snprintf(buf, len, "%s", ct_unix_path(ct_unix_key_id(addr)));
 		return;
 	}
+	if (family == CT_FAMILY_FOLDED) {
+		snprintf(buf, len, "*");
+		return;
+	}
 	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, tmp, sizeof(tmp)))
 		snprintf(tmp, sizeof(tmp), "?");
 	snprintf(buf, len, "%s", tmp);

@@ -36,6 +36,8 @@ int ct_errno_parse(const char *name);
 
 /* flow_key.family of an AF_UNIX destination (--unix): daddr holds a path id */
 #define CT_FAMILY_UNIX 1
+/* flow_key.family of a (process, *) row (flows.h): daddr is zero, shown "*" */
+#define CT_FAMILY_FOLDED 2
 
 /* Text form of an address: family 4 or 6, addr in network order. IPv4 uses
  * the first 4 bytes; CT_FAMILY_UNIX: the path (ct_unix_path_id). Writes at

@@ -157,6 +157,13 @@ static void draw(struct ct_view_ui *v)
 	draw_screen(d);
 }
 
+/* the flows the filter shows outlive a flood of others (flows_set_keep);
+ * after every state change, as a new filter frees the one before */
+static void keep_shown(struct ct_view_ui *v)
+{
+	flows_set_keep(v->a->flows, filter_empty(v->s.filter) ? NULL : filter_keeps, v->s.filter);
+}
+
 struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 {
 	struct ct_view_ui *v = calloc(1, sizeof(*v));
@@ -196,6 +203,7 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 		v->color = draw_colors();
 	v->limit = 4 * (size_t)term_lines();
 	v->timing = timing_new(a->opt.timing_path);
+	keep_shown(v);
 	take_snapshot(v);
 	draw(v);
 	return v;
@@ -212,6 +220,7 @@ void view_free(struct ct_view_ui *v)
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
 		rows_free(&v->kept[g]);
 	snap_free(v->snap);
+	flows_set_keep(v->a->flows, NULL, NULL); /* the filter goes */
 	ui_state_free(&v->s);
 	free(v);
 }
@@ -321,6 +330,7 @@ static void do_export(struct ct_view_ui *v)
 /* do what a state change asks for; 1 to quit */
 static int apply(struct ct_view_ui *v, unsigned todo)
 {
+	keep_shown(v);
 	if (todo & UI_CLEAR)
 		flows_clear(v->a->flows);
 	if (todo & (UI_CLEAR | UI_SNAPSHOT))

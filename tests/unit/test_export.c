@@ -99,7 +99,7 @@ static void out_free(struct out *o)
 static const char *const csv_header_flow =
 	"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,results.refused,"
 	"results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,"
-	"lat_max_us,first_seen,last_seen,syn_retrans.connects,syn_retrans.total\n";
+	"lat_max_us,first_seen,last_seen,folded,syn_retrans.connects,syn_retrans.total\n";
 
 static void test_json_csv(void)
 {
@@ -108,7 +108,7 @@ static void test_json_csv(void)
 	CHECK_S("json.flow_bytes",
 		"{\"version\":1,\"time\":\"" TIME_NOW
 		"\",\"interval_s\":2.000,\"group\":\"flow\",\"events\":4,"
-		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
+		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"folded\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"daddr\":\"10.0.0.1\",\"dport\":443,"
 		"\"proto\":\"tcp\",\"family\":\"ipv4\",\"count\":3,\"interval_count\":3,\"rate\":1.50,"
 		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0,\"abandoned\":0},"
@@ -123,12 +123,12 @@ static void test_json_csv(void)
 	CHECK_S("csv.flow_bytes",
 		"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,"
 		"results.refused,results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,"
-		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen,syn_retrans.connects,"
+		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen,folded,syn_retrans.connects,"
 		"syn_retrans.total\n" TIME_NOW
 		",curl,4242,1,1000,10.0.0.1,443,tcp,ipv4,3,3,1.50,2,1,0,0,0,0,0,ECONNREFUSED=1,1000,1000,1000,"
-		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z,,\n" TIME_NOW
+		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z,0,,\n" TIME_NOW
 		",wget,77,1,0,fd00::1,80,tcp,ipv6,1,1,0.50,0,0,1,0,0,0,0,ETIMEDOUT=1,,,,"
-		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z,,\n",
+		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z,0,,\n",
 		o.csv);
 	out_free(&o);
 
@@ -196,7 +196,7 @@ static void test_json_csv(void)
 					"count,interval_count,rate,results.ok,results.refused,"
 					"results.timeout,results.unreachable,results.pending,"
 					"results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,lat_max_us,"
-					"first_seen,last_seen,syn_retrans.connects,syn_retrans.total\n");
+					"first_seen,last_seen,folded,syn_retrans.connects,syn_retrans.total\n");
 
 			export_csv_header(mem_open(&m), g);
 			h = mem_close(&m);
@@ -214,7 +214,7 @@ static void test_json_csv(void)
 	CHECK_S("json.process_bytes",
 		"{\"version\":1,\"time\":\"" TIME_NOW
 		"\",\"interval_s\":2.000,\"group\":\"process\",\"events\":4,"
-		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"flows\":2,\"rows\":["
+		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"folded\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"flows\":1,\"count\":3,"
 		"\"interval_count\":3,\"rate\":1.50,"
 		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0,\"abandoned\":0},"
@@ -327,7 +327,7 @@ static void test_parse_with_jq(void)
 		r);
 	free(r);
 	CHECK("csv.rectangular", csv_rectangular(o.csv, &fields));
-	CHECK_I("csv.fields", 27, fields);
+	CHECK_I("csv.fields", 28, fields);
 	out_free(&o);
 	for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
 		o = render("curl", 4, g);
@@ -901,9 +901,55 @@ static void test_syn_retrans(void)
 	free(out);
 	export_csv(mem_open(&m), &v, GROUP_FLOW, &st);
 	out = mem_close(&m);
-	CHECK("synrt.csv.counted", strstr(out, ",2023-11-14T22:13:20.500Z,3,7\n") != NULL);
-	CHECK("synrt.csv.udp_empty", strstr(out, ",2023-11-14T22:13:20.600Z,,\n") != NULL);
+	CHECK("synrt.csv.counted", strstr(out, ",2023-11-14T22:13:20.500Z,0,3,7\n") != NULL);
+	CHECK("synrt.csv.udp_empty", strstr(out, ",2023-11-14T22:13:20.600Z,0,,\n") != NULL);
 	free(out);
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t);
+}
+
+/* A (process, *) row: its destination "*" with the flows folded into it,
+ * in every format; its header count. */
+static void test_folded(void)
+{
+	struct ct_flows *t = flows_new(2);
+	struct ct_stats st = stats();
+	struct ct_snap *s;
+	struct ct_rows v;
+	struct ck_mem m;
+	char *json, *csv, *tab;
+
+	flows_tick(t, T0);
+	for (int i = 0; i < 5; i++) /* 3 one-offs go to (scan, *) */
+		add_n(t, key("scan", "10.0.0.1", 1 + i, P_UDP), 1, T0 + i, 9, 0);
+	s = snap_new(t, T0 + NS_PER_S);
+	st.evicted = flows_evicted(t);
+	st.folded = flows_folded(t);
+	st.flows = flows_count(t);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
+	export_json(mem_open(&m), &v, GROUP_FLOW, &st);
+	json = mem_close(&m);
+	export_csv(mem_open(&m), &v, GROUP_FLOW, &st);
+	csv = mem_close(&m);
+	export_table(mem_open(&m), &v, GROUP_FLOW, &st, 0);
+	tab = mem_close(&m);
+	ck_contains("folded.json_header", json, "\"evicted\":3,\"folded\":3,\"flows\":2,");
+	ck_contains(
+		"folded.json_row", json,
+		"{\"comm\":\"scan\",\"pid\":9,\"pids\":1,\"uid\":1000,\"daddr\":\"*\",\"dport\":0,");
+	ck_contains("folded.json_family", json, "\"family\":\"*\",\"count\":3,");
+	ck_contains("folded.json_folded_last", json, "Z\",\"folded\":3}");
+	CHECK("folded.json_only_on_its_row",
+	      strstr(json, "\"folded\":") &&
+		      !strstr(strstr(json, "\"folded\":3}") + 1, "\"folded\""));
+	ck_contains("folded.csv_row", csv, ",scan,9,1,1000,*,0,*,*,3,");
+	ck_contains("folded.csv_folded", csv, "Z,3,,\n");
+	ck_contains("folded.csv_others_0", csv, "Z,0,,\n");
+	ck_contains("folded.table_dest", tab, "*(3)");
+	free(json);
+	free(csv);
+	free(tab);
 	rows_free(&v);
 	snap_free(s);
 	flows_free(t);
@@ -921,5 +967,6 @@ int main(void)
 	test_table();
 	test_write_errors();
 	test_atomic();
+	test_folded();
 	return ck_done();
 }

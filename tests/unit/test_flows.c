@@ -610,6 +610,7 @@ static void test_history(void)
 struct evict_log {
 	size_t n;
 	struct ct_row rows[MAX_SEEN];
+	struct ct_row_more more[MAX_SEEN]; /* the rows' (the callback's is gone after it) */
 	uint64_t total_count;
 };
 
@@ -617,19 +618,43 @@ static void on_evict(void *ctx, const struct ct_row *r)
 {
 	struct evict_log *l = ctx;
 
-	if (l->n < MAX_SEEN)
+	if (l->n < MAX_SEEN) {
 		l->rows[l->n] = *r;
+		l->more[l->n] = *r->more;
+		l->more[l->n].pids = NULL;
+		l->rows[l->n].more = &l->more[l->n];
+	}
 	l->n++;
 	l->total_count += r->count;
+}
+
+/* the (process, *) row of comm in rows */
+static const struct ct_row *find_folded(const struct ct_row *rows, size_t n, const char *comm)
+{
+	struct flow_key k = { 0 };
+
+	snprintf(k.comm, sizeof(k.comm), "%s", comm);
+	k.family = CT_FAMILY_FOLDED;
+	return find_row(rows, n, &k);
+}
+
+static uint64_t sum_counts(const struct ct_snap *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += s->rows[i].count;
+	return n;
 }
 
 static void test_eviction(void)
 {
 	struct ct_flows *t = flows_new(3);
-	struct flow_key a = key("a", "10.0.0.1", 80, P_TCP), b = key("b", "10.0.0.1", 80, P_TCP),
-			c = key("c", "10.0.0.1", 80, P_TCP), d = key("d", "10.0.0.1", 80, P_TCP),
-			e = key("e", "10.0.0.1", 80, P_TCP), g = key("g", "10.0.0.1", 80, P_TCP);
+	struct flow_key a = key("p", "10.0.0.1", 1, P_TCP), b = key("p", "10.0.0.1", 2, P_TCP),
+			c = key("p", "10.0.0.1", 3, P_TCP), d = key("p", "10.0.0.1", 4, P_TCP),
+			e = key("p", "10.0.0.1", 5, P_TCP), g = key("g", "10.0.0.1", 80, P_TCP);
 	struct evict_log log = { 0 };
+	const struct ct_row *r;
 	struct ct_snap *s;
 
 	flows_set_evict_cb(t, on_evict, &log);
@@ -642,6 +667,7 @@ static void test_eviction(void)
 	add_n(t, d, 1, T0 + 6, 4, 0);
 	CHECK_U("evict.count", 3, flows_count(t));
 	CHECK_U("evict.evicted", 1, flows_evicted(t));
+	CHECK_U("evict.folded", 1, flows_folded(t));
 	CHECK_U("evict.callback_once", 1, log.n);
 	CHECK("evict.callback_saw_b", !memcmp(&log.rows[0].key, &b, sizeof(b)));
 	CHECK_U("evict.callback_b_count", 2, log.rows[0].count);
@@ -657,6 +683,20 @@ static void test_eviction(void)
 	CHECK("evict.d_kept", find_row(s->rows, s->n, &d));
 	CHECK_U("evict.a_count_kept", 2,
 		find_row(s->rows, s->n, &a) ? find_row(s->rows, s->n, &a)->count : 0);
+	/* b's counts are in (p, *) */
+	r = find_folded(s->rows, s->n, "p");
+	CHECK_U("evict.rows_with_folded", 4, s->n);
+	CHECK_U("fold.count", 2, r ? r->count : 0);
+	CHECK_U("fold.folded", 1, r ? r->more->folded : 0);
+	CHECK_U("fold.ok", 1, r ? r->results[RES_OK] : 0);
+	CHECK_U("fold.refused", 1, r ? r->results[RES_REFUSED] : 0);
+	CHECK_I("fold.errno", ECONNREFUSED, r ? r->more->errs[0].err : 0);
+	CHECK_U("fold.first_ns", T0 + 2, r ? r->first_ns : 0);
+	CHECK_U("fold.last_ns", T0 + 3, r ? r->last_ns : 0);
+	CHECK_U("fold.pid", 2, r ? r->pid : 0);
+	CHECK_U("fold.npids", 1, r ? r->npids : 0);
+	CHECK_U("fold.nflows", 1, r ? r->nflows : 0);
+	CHECK_U("fold.totals_conserved", 6, sum_counts(s));
 	snap_free(s);
 
 	add_n(t, e, 1, T0 + 8, 5, 0); /* now c is the oldest */
@@ -672,14 +712,21 @@ static void test_eviction(void)
 		find_row(s->rows, s->n, &b) ? find_row(s->rows, s->n, &b)->results[RES_REFUSED] :
 					      1);
 	CHECK("evict.third_is_a", log.n == 3 && !memcmp(&log.rows[2].key, &a, sizeof(a)));
+	r = find_folded(s->rows, s->n, "p");
+	CHECK_U("fold.three_count", 5, r ? r->count : 0);
+	CHECK_U("fold.three_folded", 3, r ? r->more->folded : 0);
+	CHECK_U("fold.three_pids", 3, r ? r->npids : 0);
+	CHECK_U("fold.sum_is_evicted_counts", log.total_count, r ? r->count : 0);
+	CHECK_U("fold.totals_conserved_again", 8, sum_counts(s));
 	snap_free(s);
 
-	/* clear: the callback sees every flow, the table is empty and usable */
+	/* clear: the callback sees every flow and the (process, *) row, the
+	 * table is empty and usable */
 	log.n = 0;
 	log.total_count = 0;
 	flows_clear(t);
-	CHECK_U("clear.callbacks", 3, log.n);
-	CHECK_U("clear.callback_counts", 3, log.total_count);
+	CHECK_U("clear.callbacks", 4, log.n);
+	CHECK_U("clear.callback_counts", 8, log.total_count);
 	CHECK_U("clear.empty", 0, flows_count(t));
 	CHECK_U("clear.evicted_unchanged", 3, flows_evicted(t));
 	s = snap_new(t, T0 + 11);
@@ -701,45 +748,189 @@ static void count_evict(void *ctx, const struct ct_row *r)
 {
 	uint64_t *n = ctx;
 
+	if (r->key.family == CT_FAMILY_FOLDED)
+		return;
 	n[0]++;
 	n[1] += r->count;
 }
 
+/* A scan of 100,000 one-off destinations against a table of 1000 beside a
+ * busy flow that connects once every 2000 of them (after a burst of 5):
+ * with pure LRU it was evicted every time, its count back to 1. The scan
+ * churns probation alone; what it evicts folds into (nmap, *). */
 static void test_port_scan(void)
 {
 	struct ct_flows *t = flows_new(1000);
-	uint64_t seen[2] = { 0, 0 };
-	struct flow_key k = key("nmap", "10.0.0.0", 0, P_TCP);
+	uint64_t seen[2] = { 0, 0 }, web_n = 0;
+	struct flow_key k = key("nmap", "10.0.0.0", 0, P_TCP),
+			web = key("web", "10.9.9.9", 443, P_TCP);
+	const struct ct_row *r;
 	struct ct_snap *s;
 	int ok = 1;
 
 	flows_set_evict_cb(t, count_evict, seen);
+	flows_tick(t, T0);
 	for (uint32_t i = 0; i < 100000; i++) {
 		struct ct_sample smp;
 
+		if (i % 2000 == 0) {
+			add_n(t, web, i ? 1 : 5, T0 + i, 80, 0);
+			web_n += i ? 1 : 5;
+		}
+		if (i % 10000 == 9999)
+			flows_tick(t, T0 + i);
 		k.daddr[3] = (uint8_t)(i >> 16);
 		k.dport = (uint16_t)i;
 		smp = sample(k, T0 + i, 4242, -ECONNREFUSED);
 		flows_add(t, &smp);
 	}
 	CHECK_U("scan.count", 1000, flows_count(t));
-	CHECK_U("scan.evicted", 99000, flows_evicted(t));
-	CHECK_U("scan.callbacks", 99000, seen[0]);
-	CHECK_U("scan.callback_connects", 99000, seen[1]);
+	CHECK_U("scan.evicted", 99001, flows_evicted(t));
+	CHECK_U("scan.folded", 99001, flows_folded(t));
+	CHECK_U("scan.callbacks", 99001, seen[0]);
+	CHECK_U("scan.callback_connects", 99001, seen[1]);
 	s = snap_new(t, T0 + 100000);
-	CHECK_U("scan.snap_n", 1000, s->n);
+	CHECK_U("scan.snap_n", 1001, s->n);
+	r = find_row(s->rows, s->n, &web);
+	CHECK_U("scan.busy_flow_exact", web_n, r ? r->count : 0);
+	CHECK_U("scan.busy_flow_ok", web_n, r ? r->results[RES_OK] : 0);
 	for (size_t i = 0; i < s->n; i++) {
 		uint32_t id = ((uint32_t)s->rows[i].key.daddr[3] << 16) | s->rows[i].key.dport;
 
-		ok &= id >= 99000 && id < 100000 && s->rows[i].count == 1;
+		if (s->rows[i].key.family != 4 || !strcmp(s->rows[i].key.comm, "web"))
+			continue;
+		ok &= id >= 99001 && id < 100000 && s->rows[i].count == 1;
 	}
 	CHECK("scan.newest_kept", ok);
+	r = find_folded(s->rows, s->n, "nmap");
+	CHECK_U("scan.folded_row_count", 99001, r ? r->count : 0);
+	CHECK_U("scan.folded_row_refused", 99001, r ? r->results[RES_REFUSED] : 0);
+	CHECK_U("scan.folded_row_flows", 99001, r ? r->more->folded : 0);
+	CHECK_U("scan.folded_row_sums_evicted", seen[1], r ? r->count : 0);
+	CHECK_U("scan.totals_conserved", 100000 + web_n, sum_counts(s));
 	snap_free(s);
 	flows_free(t);
 
 	errno = 0;
 	CHECK("flows_new.zero_fails", flows_new(0) == NULL);
 	CHECK_I("flows_new.zero_einval", EINVAL, errno);
+}
+
+static int keep_match(void *ctx, const struct ct_row *r)
+{
+	return filter_match(ctx, r);
+}
+
+/* Flows the keep predicate matches (the screen's filter) outlive a scan
+ * even as one-offs; with everything kept, eviction still works. */
+static void test_keep(void)
+{
+	struct ct_flows *t = flows_new(100);
+	char err[128];
+	struct ct_filter *f = filter_new("port:5432", err, sizeof(err)), *all;
+	struct flow_key k = key("nmap", "10.0.0.0", 0, P_UDP);
+	struct ct_snap *s;
+	int kept = 0, gone = 0;
+
+	flows_set_keep(t, keep_match, f);
+	for (int i = 0; i < 10; i++) {
+		struct flow_key db = key("app", "10.1.0.1", 5432, P_TCP);
+
+		db.daddr[3] = (uint8_t)(i + 1);
+		add_n(t, db, 1, T0 + i, 50, 0);
+	}
+	for (uint32_t i = 0; i < 10000; i++) {
+		k.dport = (uint16_t)(i + 1);
+		k.daddr[2] = (uint8_t)(i >> 8);
+		add_n(t, k, 1, T0 + 100 + i, 60, 0);
+	}
+	s = snap_new(t, T0 + 20000);
+	for (int i = 0; i < 10; i++) {
+		struct flow_key db = key("app", "10.1.0.1", 5432, P_TCP);
+		const struct ct_row *r;
+
+		db.daddr[3] = (uint8_t)(i + 1);
+		r = find_row(s->rows, s->n, &db);
+		kept += r && r->count == 1;
+	}
+	CHECK_I("keep.matching_one_offs_kept", 10, kept);
+	CHECK_U("keep.bound_held", 100, flows_count(t));
+	CHECK_U("keep.totals_conserved", 10010, sum_counts(s));
+	CHECK("keep.no_app_folded", !find_folded(s->rows, s->n, "app"));
+	snap_free(s);
+
+	/* no predicate: they are one-offs like any other */
+	flows_set_keep(t, NULL, NULL);
+	for (uint32_t i = 0; i < 200; i++) {
+		k.dport = (uint16_t)(i + 20001);
+		add_n(t, k, 1, T0 + 30000 + i, 60, 0);
+	}
+	s = snap_new(t, T0 + 40000);
+	for (int i = 0; i < 10; i++) {
+		struct flow_key db = key("app", "10.1.0.1", 5432, P_TCP);
+
+		db.daddr[3] = (uint8_t)(i + 1);
+		gone += !find_row(s->rows, s->n, &db);
+	}
+	CHECK_I("keep.unkept_evicted", 10, gone);
+	CHECK_U("keep.unkept_folded", 10,
+		find_folded(s->rows, s->n, "app") ? find_folded(s->rows, s->n, "app")->count : 0);
+	snap_free(s);
+
+	/* every flow kept: the least recent kept one goes */
+	all = filter_new("nmap", err, sizeof(err));
+	flows_set_keep(t, keep_match, all);
+	for (uint32_t i = 0; i < 500; i++) {
+		k.dport = (uint16_t)(i + 30001);
+		add_n(t, k, 1, T0 + 50000 + i, 60, 0);
+	}
+	CHECK_U("keep.all_kept_bound_held", 100, flows_count(t));
+	s = snap_new(t, T0 + 60000);
+	k.dport = 30500;
+	CHECK("keep.all_kept_newest_there", find_row(s->rows, s->n, &k));
+	CHECK_U("keep.all_kept_totals_conserved", 10710, sum_counts(s));
+	snap_free(s);
+	flows_free(t);
+	filter_free(f);
+	filter_free(all);
+}
+
+/* A connect in flight when its flow is folded settles in (process, *) when
+ * its outcome comes: no new row, no second count; the evict callback gets
+ * the outcome as a row of the flow's key with count 0. */
+static void test_fold_outcome(void)
+{
+	struct ct_flows *t = flows_new(2);
+	struct flow_key a = key("p", "10.0.0.1", 1, P_TCP), b = key("p", "10.0.0.1", 2, P_TCP),
+			c = key("p", "10.0.0.1", 3, P_TCP);
+	struct evict_log log = { 0 };
+	const struct ct_row *r;
+	struct ct_snap *s;
+
+	flows_set_evict_cb(t, on_evict, &log);
+	add_flight(t, a, T0 + 1, T0 + 1, 0, -EINPROGRESS);
+	add_n(t, b, 1, T0 + 2, 7, 0);
+	add_n(t, c, 1, T0 + 3, 7, 0); /* a goes, in flight */
+	s = snap_new(t, T0 + 4);
+	r = find_folded(s->rows, s->n, "p");
+	CHECK_U("fold_outcome.pending_folded", 1, r ? r->results[RES_PENDING] : 0);
+	CHECK("fold_outcome.pending_age_kept", r && r->more->pending_since_ns == T0 + 1);
+	snap_free(s);
+	add_flight(t, a, T0 + 5, T0 + 1, 1, -ETIMEDOUT);
+	s = snap_new(t, T0 + 6);
+	r = find_folded(s->rows, s->n, "p");
+	CHECK("fold_outcome.no_new_row", !find_row(s->rows, s->n, &a));
+	CHECK_U("fold_outcome.settled", 0, r ? r->results[RES_PENDING] : 1);
+	CHECK_U("fold_outcome.timeout", 1, r ? r->results[RES_TIMEOUT] : 0);
+	CHECK_U("fold_outcome.count_once", 1, r ? r->count : 0);
+	CHECK_U("fold_outcome.totals", 3, sum_counts(s));
+	CHECK_U("fold_outcome.callbacks", 2, log.n);
+	CHECK("fold_outcome.callback_key", log.n == 2 && !memcmp(&log.rows[1].key, &a, sizeof(a)));
+	CHECK_U("fold_outcome.callback_count0", 0, log.n == 2 ? log.rows[1].count : 1);
+	CHECK_U("fold_outcome.callback_timeout", 1,
+		log.n == 2 ? log.rows[1].results[RES_TIMEOUT] : 0);
+	snap_free(s);
+	flows_free(t);
 }
 
 /* ---- latency percentiles ---- */
@@ -2161,6 +2352,8 @@ int main(void)
 	test_history();
 	test_eviction();
 	test_port_scan();
+	test_keep();
+	test_fold_outcome();
 	test_latency();
 	test_latency_retransmit();
 	test_latency_groups();

@@ -146,6 +146,39 @@ else
 	fail version-verbose "connecttop --version -v exited ${vrc:-?}, or its output is not the version line plus --probe's: $(brief <"$tmp/version")"
 fi
 
+# --- the raw syscall fallback (--raw-syscalls) ------------------------------
+# the arch's syscall numbers and registers in raw_tp sys_enter/sys_exit:
+# its own run, with the socket-state path of the kernel as above
+section raw >"$tmp/raw"
+rrc=$(sed -n 's/^rc=//p' "$tmp/raw" | head -n1)
+rmode=$(sed -n 's/^connecttop: attached (\(.*\)) in [0-9.]* ms$/\1/p' "$tmp/raw")
+want_raw="raw_tp (no tracefs), ${want_mode#tracepoint, }"
+if [ "$rrc" = 0 ] && [ "$rmode" = "$want_raw" ]; then
+	pass "raw-mode ($rmode)"
+else
+	fail raw-mode "connecttop --raw-syscalls exited ${rrc:-?}, attached with '${rmode:-<no attached line>}', expected '$want_raw': $(grep -v '^[{]' "$tmp/raw" | brief)"
+fi
+n=$(grep -c '^vmr[a-z]* rc=0 ' "$tmp/raw" || true)
+if [ "$n" = 3 ]; then pass raw-loadgen; else fail raw-loadgen "expected 3 loadgen runs with rc=0, got $n: $(grep '^vmr\|^guest' "$tmp/raw" | brief)"; fi
+grep '^[{]' "$tmp/raw" >"$tmp/rawjson" || true
+r=$(jq -rs '
+	if length != 3 then "expected 3 JSON lines (-n 3), got \(length)"
+	else
+	  ([to_entries[] | select(.value.drops != 0) | "line \(.key + 1): drops=\(.value.drops)"]
+	  + (.[-1] as $l
+	     | [{"comm": "vmracc", "dport": 7011, "count": 20, "results": {"ok": 20}, "errors": {}},
+		{"comm": "vmrref", "dport": 7012, "count": 10, "results": {"refused": 10}, "errors": {"ECONNREFUSED": 10}},
+		{"comm": "vmrnb", "dport": 7013, "count": 10, "results": {"refused": 10}, "errors": {"ECONNREFUSED": 10}}]
+	     | map(. as $e | [$l.rows[] | select(.comm == $e.comm)] as $rows
+		| ($rows[0] // {}) as $r
+		| if ($rows | length) != 1 then "\($e.comm): \($rows | length) rows, expected 1"
+		  elif [$r.count, $r.dport, $r.daddr, $r.proto, $r.family, $r.results, $r.errors]
+		       != [$e.count, $e.dport, "127.0.0.1", "tcp", "ipv4",
+			   ({"ok": 0, "refused": 0, "timeout": 0, "unreachable": 0, "pending": 0, "other": 0, "abandoned": 0} + $e.results), $e.errors]
+		  then "\($e.comm): count \($r.count) \($r.daddr):\($r.dport) \($r.proto) results \($r.results | tojson) errors \($r.errors | tojson)"
+		  else empty end)))
+	  | join("; ") end' "$tmp/rawjson" 2>&1) || r="jq could not read the JSON lines: $(echo "$r" | brief)"
+if [ -z "$r" ]; then pass raw-rows; else fail raw-rows "$r"; fi
 # --- the JSON lines -----------------------------------------------------------
 section json | grep -v '^$' >"$tmp/json" || true
 nl=$(wc -l <"$tmp/json")

@@ -6,8 +6,10 @@
 #   tests/vm/fetch-kernels.sh [--refresh] [NAME...]
 #   tests/vm/fetch-kernels.sh --mirrors    print the two archive URIs and exit
 #
-# NAME is one of: bullseye (5.10), bookworm (6.1), trixie (6.12);
-# default: $VM_KERNELS or all three.
+# NAME is one of: bullseye (5.10), bookworm (6.1), trixie (6.12), for
+# amd64, or the same with -arm64 (bullseye-arm64...) for arm64, whose
+# kernel folder also gets that release's static busybox (busybox-static:arm64,
+# for its initramfs); default: $VM_KERNELS or the three amd64 ones.
 # The archive URIs are read from this machine's apt sources at run time;
 # CT_DEBIAN_MIRROR / CT_DEBIAN_SECURITY_MIRROR override them. Signatures are
 # always verified, against CT_KEYRING (default: debian-archive-keyring's,
@@ -17,6 +19,7 @@
 # Result per kernel, in $CT_CACHE/kernels/NAME/:
 #   vmlinuz   the kernel image       config   its /boot/config-*
 #   info      package=, version=, release=, btf=, bpf_syscall=
+#   busybox   (arm64 only) the static busybox of the same release
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -140,7 +143,7 @@ papt() {
 		-o Dir::State::Lists="$dir/lists" \
 		-o Dir::State::status="$dir/status" \
 		-o Dir::Cache="$dir/cache" \
-		-o APT::Architecture=amd64 -o APT::Architectures=amd64 \
+		-o APT::Architecture="$debarch" -o APT::Architectures="$debarch" \
 		-o Acquire::Languages=none \
 		-o APT::Sandbox::User=root \
 		"$@"
@@ -189,17 +192,44 @@ fdie() {
 
 cfg_has() { grep -q "^$2=y" "$1"; }
 
+# Download into $1 the first of the "VERSION PACKAGE" lines on stdin (newest
+# first) that the archive serves; sets got_pkg and got_ver. A 404 (a partial
+# mirror, a security update not yet on every arch) moves on to the next
+# version, of another suite, with a note: still a signed package. $2 names
+# what is looked for.
+download_first() {
+	local to=$1 what=$2 v p rc
+	got_pkg="" got_ver=""
+	while read -r v p; do
+		note "$name: apt-get download $p=$v"
+		rc=0
+		(cd "$to" && papt apt-get "$dir" -q download "$p=$v") >"$dir/download.log" 2>&1 || rc=$?
+		if [ "$rc" = 0 ]; then
+			got_pkg=$p got_ver=$v
+			return 0
+		fi
+		grep -q ' 404 ' "$dir/download.log" || fdie "$name: apt-get download $p=$v failed" download "$rc"
+		note "$name: the archive has no file for $p=$v (404): trying the next version"
+	done
+	fdie "$name: no version of $what could be downloaded" download
+}
+
 fetch_one() {
-	local main sec out meta pkg ver deb t0 t1 cfg rc
+	local main sec out meta pkg ver deb t0 t1 cfg rc release
 	name=$1
 	out=$CT_CACHE/kernels/$name
-	case $name in
+	# the suffix names the Debian architecture (none: amd64)
+	release=${name%-arm64}
+	debarch=amd64
+	[ "$release" = "$name" ] || debarch=arm64
+	case $release in
 	bullseye) main="bullseye bullseye-updates" sec=bullseye-security ;;
 	bookworm) main="bookworm bookworm-updates" sec=bookworm-security ;;
 	trixie) main="trixie trixie-updates" sec=trixie-security ;;
-	*) die "unknown kernel '$name' (known: bullseye bookworm trixie)" ;;
+	*) die "unknown kernel '$name' (known: bullseye bookworm trixie, and each with -arm64)" ;;
 	esac
-	if [ "$refresh" = 0 ] && [ -s "$out/vmlinuz" ] && [ -s "$out/info" ]; then
+	if [ "$refresh" = 0 ] && [ -s "$out/vmlinuz" ] && [ -s "$out/info" ] &&
+		{ [ "$debarch" = amd64 ] || [ -s "$out/busybox" ]; }; then
 		echo "cached: $name: $(tr '\n' ' ' <"$out/info")"
 		return 0
 	fi
@@ -221,20 +251,20 @@ fetch_one() {
 		fi
 		fdie "$name: apt-get update failed" update "$rc"
 	fi
-	# The metapackage's candidate is the newest across the suites; it depends on
-	# the versioned image package (linux-image-<abi>-cloud-amd64).
-	meta=linux-image-cloud-amd64
-	pkg=$(papt apt-cache "$dir" show --no-all-versions "$meta" 2>/dev/null |
-		sed -n 's/^Depends: *//p' | tr ',' '\n' | sed 's/^ *//; s/ .*//' |
-		grep -m1 '^linux-image-.*-cloud-amd64\(-unsigned\)\?$') ||
-		fdie "$name: no $meta in $main/$sec" update
-	ver=$(papt apt-cache "$dir" show --no-all-versions "$pkg" | sed -n 's/^Version: *//p' | head -n1)
-	[ -n "$ver" ] || die "$name: package $pkg (from $meta) not found"
-	note "$name: apt-get download $pkg=$ver"
+	# Each version of the metapackage (newest first) depends on a versioned
+	# image package (linux-image-<abi>-cloud-<arch>): the newest one the
+	# archive serves is taken.
+	meta=linux-image-cloud-$debarch
+	cands=$(papt apt-cache "$dir" show "$meta" 2>/dev/null | awk -v arch="$debarch" '
+		/^Version:/ { ver = $2 }
+		/^Depends:/ { n = split(substr($0, 10), d, ","); for (i = 1; i <= n; i++) {
+			split(d[i], w, " "); p = w[1]
+			if (p ~ "^linux-image-.*-cloud-" arch "(-unsigned)?$") { print ver, p; break } } }' |
+		sort -k1,1Vr -u)
+	[ -n "$cands" ] || fdie "$name: no $meta in $main/$sec" update
 	mkdir "$tmp/dl"
-	rc=0
-	(cd "$tmp/dl" && papt apt-get "$dir" -q download "$pkg=$ver") >"$dir/download.log" 2>&1 || rc=$?
-	[ "$rc" = 0 ] || fdie "$name: apt-get download $pkg=$ver failed" download "$rc"
+	download_first "$tmp/dl" "$meta" <<<"$cands"
+	pkg=$got_pkg ver=$got_ver
 	deb=$(ls "$tmp"/dl/*.deb 2>/dev/null | head -n1)
 	[ -n "$deb" ] || die "$name: apt-get download left no .deb"
 	mkdir "$tmp/x"
@@ -243,6 +273,19 @@ fetch_one() {
 	[ -f "$1" ] || die "$name: no /boot/vmlinuz-* in $deb"
 	mkdir -p "$out.new"
 	cp "$1" "$out.new/vmlinuz"
+	# the host's busybox cannot run on an arm64 kernel: that of the
+	# release, from the same verified archive
+	if [ "$debarch" != amd64 ]; then
+		mkdir "$tmp/bb" "$tmp/bbx"
+		papt apt-cache "$dir" show busybox-static 2>/dev/null | sed -n 's/^Version: *\(.*\)/\1 busybox-static/p' |
+			sort -k1,1Vr -u | download_first "$tmp/bb" busybox-static
+		dpkg-deb -x "$tmp"/bb/busybox-static_*.deb "$tmp/bbx" || die "$name: dpkg-deb -x busybox-static failed"
+		# /usr/bin from trixie on (merged /usr)
+		for bb in "$tmp"/bbx/bin/busybox "$tmp"/bbx/usr/bin/busybox; do
+			[ -f "$bb" ] && break
+		done
+		cp "$bb" "$out.new/busybox" || die "$name: no /bin/busybox or /usr/bin/busybox in busybox-static"
+	fi
 	cfg=$(ls "$tmp"/x/boot/config-* 2>/dev/null | head -n1)
 	[ -n "$cfg" ] && cp "$cfg" "$out.new/config"
 	{
@@ -272,7 +315,7 @@ done
 
 # Summary, with the kernel features the tool relies on.
 echo
-printf '%-9s %-40s %-16s %-4s %-5s %s\n' KERNEL PACKAGE RELEASE BTF BPF "other (from config)"
+printf '%-14s %-40s %-16s %-4s %-5s %s\n' KERNEL PACKAGE RELEASE BTF BPF "other (from config)"
 for n in $names; do
 	out=$CT_CACHE/kernels/$n
 	pkg=$(sed -n 's/^package=//p' "$out/info")
@@ -281,11 +324,11 @@ for n in $names; do
 	bpf=$(sed -n 's/^bpf_syscall=//p' "$out/info")
 	other=""
 	if [ -s "$out/config" ]; then
-		for o in CONFIG_BPF_JIT CONFIG_BPF_EVENTS CONFIG_KPROBES CONFIG_FTRACE_SYSCALLS CONFIG_TRACING CONFIG_IPV6 CONFIG_DEVTMPFS CONFIG_SERIAL_8250_CONSOLE CONFIG_RD_GZIP; do
+		for o in CONFIG_BPF_JIT CONFIG_BPF_EVENTS CONFIG_KPROBES CONFIG_FTRACE_SYSCALLS CONFIG_TRACING CONFIG_IPV6 CONFIG_DEVTMPFS CONFIG_SERIAL_8250_CONSOLE CONFIG_SERIAL_AMBA_PL011_CONSOLE CONFIG_RD_GZIP; do
 			v=$(sed -n "s/^$o=//p" "$out/config")
 			other="$other ${o#CONFIG_}=${v:-n}"
 		done
 	fi
-	printf '%-9s %-40s %-16s %-4s %-5s%s\n' "$n" "$pkg" "${rel%%-cloud-amd64}" "$btf" "$bpf" "$other"
+	printf '%-14s %-40s %-16s %-4s %-5s%s\n' "$n" "$pkg" "${rel%-cloud-*}" "$btf" "$bpf" "$other"
 	[ "$btf" = yes ] || echo "WARNING: $n kernel has no CONFIG_DEBUG_INFO_BTF: no /sys/kernel/btf/vmlinux" >&2
 done

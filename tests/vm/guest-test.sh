@@ -9,6 +9,9 @@
 #                    its libbpf debug lines only when it failed)
 #   ### probe        `connecttop --probe` output, then "rc=N"
 #   ### version      `connecttop --version -v` output, then "rc=N"
+#   ### raw          a second run, --raw-syscalls (the fallback without
+#                    tracefs): "rc=N", its attached line, its loads' lines,
+#                    its JSON lines
 #   ### json         connecttop's stdout (one JSON object per line)
 #   ### end
 # Exits 0 when every program exited 0 (check.sh judges the output itself).
@@ -32,16 +35,33 @@ uname -r
 timeout 60 connecttop -v --unix -b -o json -d 1 -n 5 >"$out" 2>"$err" &
 ct=$!
 
-# Wait until connecttop has attached: its first interval line shows that.
-# Load made before that would be missed. At least 1.5 s, at most CT_ATTACH_WAIT.
-sleep 1.5
-i=0
-max=$((${CT_ATTACH_WAIT:-30} * 10))
-while [ ! -s "$out" ] && kill -0 "$ct" 2>/dev/null && [ "$i" -lt "$max" ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-waited="$(((15 + i) / 10)).$(((15 + i) % 10))"
+# Wait until connecttop ($1: its pid, $2: its output) has attached: its
+# first interval line shows that. Load made before that would be missed. At
+# least 1.5 s, at most CT_ATTACH_WAIT; sets waited.
+attach_wait() {
+	sleep 1.5
+	i=0
+	max=$((${CT_ATTACH_WAIT:-30} * 10))
+	while [ ! -s "$2" ] && kill -0 "$1" 2>/dev/null && [ "$i" -lt "$max" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	waited="$(((15 + i) / 10)).$(((15 + i) % 10))"
+}
+attach_wait "$ct" "$out"
+
+# $1 pid, $2 what it runs: is connecttop still there to watch the loads?
+watching() {
+	kill -0 "$1" 2>/dev/null && return 0
+	echo "guest: $2 exited before the load started" >>"$lg"
+	return 1
+}
+# wait for connecttop ($1) to end; its status in ctrc, a failure in rc
+ct_wait() {
+	wait "$1"
+	ctrc=$?
+	[ "$ctrc" = 0 ] || rc=1
+}
 
 load() {
 	comm=$1
@@ -52,7 +72,7 @@ load() {
 	echo "$comm rc=$r $line" | tr '\n' ' ' >>"$lg"
 	echo >>"$lg"
 }
-if kill -0 "$ct" 2>/dev/null; then
+if watching "$ct" connecttop; then
 	load vmacc accept 127.0.0.1 7001 50
 	load vmref refuse 127.0.0.1 7002 40
 	load vmnb -N accept 127.0.0.1 7003 30
@@ -64,13 +84,8 @@ if kill -0 "$ct" 2>/dev/null; then
 	load vmuref refuse unix:@ct-uref 0 8
 	load vmudg udp "unix:$W/ct-udg.sock" 0 6
 	load vmuabs absent "unix:$W/ct-uabs.sock" 0 4
-else
-	echo "guest: connecttop exited before the load started" >>"$lg"
 fi
-
-wait "$ct"
-ctrc=$?
-[ "$ctrc" = 0 ] || rc=1
+ct_wait "$ct"
 
 echo "### loadgen"
 cat "$lg"
@@ -92,8 +107,28 @@ timeout 30 connecttop --version -v 2>&1
 vrc=$?
 echo "rc=$vrc"
 [ "$vrc" = 0 ] || rc=1
+# The raw syscall fallback, which a host without tracefs gets: the arch's
+# syscall numbers and argument registers in raw_tp sys_enter/sys_exit
+# (connect's three, getsockopt's four: -N reads SO_ERROR)
+: >"$lg"
+rout=$W/ct-raw.json
+rerr=$W/ct-raw-err.txt
+timeout 60 connecttop -v --raw-syscalls -b -o json -d 1 -n 3 >"$rout" 2>"$rerr" &
+ct=$!
+attach_wait "$ct" "$rout"
+if watching "$ct" "connecttop --raw-syscalls"; then
+	load vmracc accept 127.0.0.1 7011 20
+	load vmrref refuse 127.0.0.1 7012 10
+	load vmrnb -N refuse 127.0.0.1 7013 10
+fi
+ct_wait "$ct"
+echo "### raw"
+echo "rc=$ctrc"
+grep '^connecttop: attached' "$rerr"
+[ "$ctrc" = 0 ] || grep -v '^connecttop: attached' "$rerr" | tail -n 40
+cat "$lg" "$rout"
 echo "### json"
 cat "$out"
 echo "### end"
-rm -f "$out" "$err" "$lg"
+rm -f "$out" "$err" "$lg" "$rout" "$rerr"
 exit $rc

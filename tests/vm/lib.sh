@@ -10,7 +10,8 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CT_CACHE=${CT_CACHE:-$REPO_ROOT/.cache/vm}
 
 # The kernel matrix: name and the suites its kernel is looked for in.
-# The newest linux-image-cloud-amd64 across those suites is taken.
+# The newest linux-image-cloud-amd64 (-arm64 for NAME-arm64) across those
+# suites that the archive serves is taken.
 VM_KERNELS=${VM_KERNELS:-"bullseye bookworm trixie"}
 
 die() {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build a gzip'd cpio initramfs for the VM tests: busybox, an /init, the test
-# script (as /test.sh) and the given (static) binaries in /bin.
+# script (as /test.sh) and the given (static) binaries in /bin. BUSYBOX: the
+# static busybox to use (default /bin/busybox; of the guest's arch).
 #
 #   tests/vm/mkinitramfs.sh -o OUT.cpio.gz -t TEST.sh [FILE...]
 #
@@ -60,9 +61,13 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$root"/bin "$root"/sbin "$root"/dev "$root"/proc "$root"/sys "$root"/tmp "$root"/run "$root"/etc "$root"/root
 cp "$BUSYBOX" "$root/bin/busybox"
-for a in $("$BUSYBOX" --list); do
-	[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
-done
+# another arch's busybox (BUSYBOX=, for an arm64 guest) cannot run here to
+# list its applets: /init makes their links in the guest then
+if applets=$("$BUSYBOX" --list 2>/dev/null); then
+	for a in $applets; do
+		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+	done
+fi
 # the kernel opens /dev/console for init before devtmpfs is mounted
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 mknod -m 666 "$root/dev/null" c 1 3 2>/dev/null || true
@@ -82,7 +87,9 @@ echo '127.0.0.1 localhost' >"$root/etc/hosts"
 cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
 export PATH=/bin:/sbin HOME=/root
-mount -t proc proc /proc
+/bin/busybox mount -t proc proc /proc
+# no applet links yet (a busybox of another arch than the build host's)
+[ -e /bin/mount ] || /bin/busybox --install -s /bin
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev || echo "init: cannot mount devtmpfs"
 [ -c /dev/console ] && exec </dev/console >/dev/console 2>&1

@@ -6,14 +6,19 @@
 #   tests/vm/run.sh [--smoke] [-t GUEST_TEST.sh] [-c CHECK.sh] [NAME...]
 #
 # NAME: bullseye (5.10), bookworm (6.1), trixie (6.12), host (the guest test
-# run on this machine in a fresh network namespace), or all (= the three
-# kernels and host). Default: $VM_KERNELS, else "bullseye bookworm trixie".
+# run on this machine in a fresh network namespace), the same kernels for
+# arm64 (bullseye-arm64, bookworm-arm64, trixie-arm64: qemu-system-aarch64
+# -M virt -cpu cortex-a57, running the arm64 binaries), arm64 (= those
+# three), or all (= the three kernels, host and arm64).
+# Default: $VM_KERNELS, else "bullseye bookworm trixie".
 # --smoke: the stand-in guest-smoke.sh (no connecttop needed): proves each
 # kernel boots, has BTF and bpf(), and loadgen runs in it.
 #
 # Environment:
 #   CONNECTTOP, LOADGEN  the static binaries (default <repo>/.output/...;
 #                        a missing default loadgen is built into the cache)
+#   CONNECTTOP_ARM64, LOADGEN_ARM64  the same for the arm64 kernels (default
+#                        <repo>/.output/arm64/..., from make cross)
 #   CT_CACHE             cache folder (default <repo>/.cache/vm)
 #   VM_TIMEOUT           seconds per boot before qemu is killed (default 180)
 #   VM_VERBOSE=1         also show each serial console while it runs
@@ -44,11 +49,12 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	-h | --help)
-		sed -n '2,25p' "$0"
+		sed -n '2,30p' "$0"
 		exit 0
 		;;
 	-*) die "unknown option '$1' (see --help)" ;;
-	all) names="$names bullseye bookworm trixie host" ;;
+	all) names="$names bullseye bookworm trixie host bullseye-arm64 bookworm-arm64 trixie-arm64" ;;
+	arm64) names="$names bullseye-arm64 bookworm-arm64 trixie-arm64" ;;
 	*) names="$names $1" ;;
 	esac
 	shift
@@ -58,12 +64,13 @@ done
 [ -r "$test" ] || die "guest test '$test' not found"
 [ -r "$check" ] || die "checker '$check' not found"
 
-vms=""
+vms="" arm64=0 amd64=0
 for n in $names; do
 	case $n in
-	bullseye | bookworm | trixie) vms="$vms $n" ;;
-	host) ;;
-	*) die "unknown matrix entry '$n' (known: bullseye bookworm trixie host all)" ;;
+	bullseye | bookworm | trixie) vms="$vms $n" amd64=1 ;;
+	bullseye-arm64 | bookworm-arm64 | trixie-arm64) vms="$vms $n" arm64=1 ;;
+	host) amd64=1 ;;
+	*) die "unknown matrix entry '$n' (known: bullseye bookworm trixie host, each kernel with -arm64, arm64, all)" ;;
 	esac
 done
 
@@ -91,36 +98,58 @@ trap 'echo "${0##*/}: interrupted" >&2; exit 130' INT TERM HUP
 
 # --- the binaries -----------------------------------------------------------
 t_all=$(now_ms)
-CONNECTTOP=${CONNECTTOP:-$REPO_ROOT/.output/connecttop}
-if [ -z "${LOADGEN:-}" ]; then
-	LOADGEN=$REPO_ROOT/.output/loadgen
-	if [ ! -x "$LOADGEN" ]; then
-		LOADGEN=$CT_CACHE/loadgen
-		if [ ! -x "$LOADGEN" ] || [ "$REPO_ROOT/tests/loadgen.c" -nt "$LOADGEN" ]; then
-			note "building $LOADGEN from tests/loadgen.c"
-			gcc -O2 -static -pthread "$REPO_ROOT/tests/loadgen.c" -o "$LOADGEN" ||
-				{ fail setup "cannot build loadgen (gcc -O2 -static -pthread tests/loadgen.c)"; t_finish; }
+# $1 arch (amd64, arm64), $2 connecttop, $3 loadgen (empty: the default);
+# sets bins_ARCH to the binaries for that arch's guests, or fails setup
+# shellcheck disable=SC2119 # t_finish's $1 is an optional prefix: none here
+find_bins() {
+	local arch=$1 ct=$2 lg=$3 out cc b
+	out=$REPO_ROOT/.output
+	cc=gcc
+	if [ "$arch" = arm64 ]; then
+		out=$out/arm64
+		cc=aarch64-linux-gnu-gcc
+	fi
+	ct=${ct:-$out/connecttop}
+	if [ -z "$lg" ]; then
+		lg=$out/loadgen
+		if [ ! -x "$lg" ]; then
+			lg=$CT_CACHE/loadgen-$arch
+			if [ ! -x "$lg" ] || [ "$REPO_ROOT/tests/loadgen.c" -nt "$lg" ]; then
+				note "building $lg from tests/loadgen.c"
+				$cc -O2 -static -pthread "$REPO_ROOT/tests/loadgen.c" -o "$lg" ||
+					{ fail setup "cannot build loadgen ($cc -O2 -static -pthread tests/loadgen.c)"; t_finish; }
+			fi
 		fi
 	fi
-fi
-[ -x "$LOADGEN" ] || { fail setup "loadgen not found at '$LOADGEN' (set LOADGEN=)"; t_finish; }
-bins=$LOADGEN
-if [ "$smoke" = 0 ]; then
-	[ -x "$CONNECTTOP" ] || { fail setup "connecttop not found at '$CONNECTTOP' (build it first, or set CONNECTTOP=; --smoke runs without it)"; t_finish; }
-	bins="$CONNECTTOP $LOADGEN"
-	for b in $bins; do
-		if readelf -l "$b" 2>/dev/null | grep -q 'program interpreter'; then
-			fail setup "'$b' is dynamically linked; the VMs need a static binary"
+	[ -x "$lg" ] || { fail setup "loadgen not found at '$lg' (set LOADGEN=)"; t_finish; }
+	b=$lg
+	if [ "$smoke" = 0 ]; then
+		[ -x "$ct" ] || { fail setup "connecttop for $arch not found at '$ct' (build it first: make$([ "$arch" = amd64 ] || echo " cross"), or set CONNECTTOP$([ "$arch" = amd64 ] || echo _ARM64)=; --smoke runs without it)"; t_finish; }
+		b="$ct $lg"
+	fi
+	for f in $b; do
+		if readelf -l "$f" 2>/dev/null | grep -q 'program interpreter'; then
+			fail setup "'$f' is dynamically linked; the VMs need a static binary"
+			t_finish
+		fi
+		# a binary of the wrong arch would only fail in the guest, as "not found"
+		if ! readelf -h "$f" 2>/dev/null | grep -q "Machine: *$([ "$arch" = arm64 ] && echo AArch64 || echo 'Advanced Micro Devices X86-64')"; then
+			fail setup "'$f' is not an $arch binary ($(readelf -h "$f" 2>/dev/null | sed -n 's/^ *Machine: *//p'))"
 			t_finish
 		fi
 	done
-fi
+	eval "bins_$arch=\$b"
+}
+bins_amd64="" bins_arm64=""
+[ "$amd64" = 0 ] || find_bins amd64 "${CONNECTTOP:-}" "${LOADGEN:-}"
+[ "$arm64" = 0 ] || find_bins arm64 "${CONNECTTOP_ARM64:-}" "${LOADGEN_ARM64:-}"
 [ "$smoke" = 1 ] || need_cmd jq jq
 
 # --- kernels, qemu, initramfs -----------------------------------------------
 t_fetch=0
 if [ -n "$vms" ]; then
-	need_cmd qemu-system-x86_64 qemu-system-x86
+	[ "$amd64" = 0 ] || need_cmd qemu-system-x86_64 qemu-system-x86
+	[ "$arm64" = 0 ] || need_cmd qemu-system-aarch64 qemu-system-arm
 	t0=$(now_ms)
 	# shellcheck disable=SC2086
 	if ! bash "$VM_DIR/fetch-kernels.sh" $vms >"$CT_CACHE/logs/fetch.log" 2>&1; then
@@ -133,15 +162,26 @@ if [ -n "$vms" ]; then
 fi
 
 work=$(mktemp -d "$CT_CACHE/run.XXXXXX")
-t0=$(now_ms)
-if [ -n "$vms" ]; then
-	# shellcheck disable=SC2086
-	if ! bash "$VM_DIR/mkinitramfs.sh" -o "$work/initrd.gz" -t "$test" $bins >"$work/mkinitramfs.log" 2>&1; then
+t_initrd=0
+# $1 output, $2 busybox, the rest: the binaries
+initramfs() {
+	local out=$1 bb=$2 t0
+	shift 2
+	t0=$(now_ms)
+	if ! BUSYBOX=$bb bash "$VM_DIR/mkinitramfs.sh" -o "$out" -t "$test" "$@" >"$work/mkinitramfs.log" 2>&1; then
 		fail setup "building the initramfs failed: $(tail -n 2 "$work/mkinitramfs.log" | tr '\n' ' ')"
 		t_finish
 	fi
-fi
-t_initrd=$(($(now_ms) - t0))
+	t_initrd=$((t_initrd + $(now_ms) - t0))
+}
+for n in $vms; do
+	# one per arm64 kernel: each has the busybox of its release
+	# shellcheck disable=SC2086
+	case $n in
+	*-arm64) initramfs "$work/initrd-$n.gz" "$CT_CACHE/kernels/$n/busybox" $bins_arm64 ;;
+	*) [ -s "$work/initrd.gz" ] || initramfs "$work/initrd.gz" "${BUSYBOX:-/bin/busybox}" $bins_amd64 ;;
+	esac
+done
 timings="fetch $(secs "$t_fetch")s, initramfs $(secs "$t_initrd")s"
 
 # Judge one run: $1 name, $2 serial/console log, $3 seconds, $4 expected release
@@ -204,11 +244,23 @@ boot() {
 	rel=$(sed -n 's/^release=//p' "$kdir/info")
 	t0=$(now_ms)
 	# -nodefaults: no NIC, no VGA: only the serial console (on stdout)
-	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -m 1G -smp 2 \
-		-nographic -nodefaults -no-reboot -serial stdio \
-		-kernel "$kdir/vmlinuz" -initrd "$work/initrd.gz" \
-		-append "console=ttyS0 panic=-1 oops=panic ${VM_APPEND:-}" \
-		</dev/null >"$log" 2>&1 &
+	case $name in
+	*-arm64)
+		# the board's PL011 UART is the serial console
+		timeout -k 5 "$VM_TIMEOUT" qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg -m 1G -smp 2 \
+			-nographic -nodefaults -no-reboot -serial stdio \
+			-kernel "$kdir/vmlinuz" -initrd "$work/initrd-$name.gz" \
+			-append "console=ttyAMA0 panic=-1 oops=panic ${VM_APPEND:-}" \
+			</dev/null >"$log" 2>&1 &
+		;;
+	*)
+		timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -m 1G -smp 2 \
+			-nographic -nodefaults -no-reboot -serial stdio \
+			-kernel "$kdir/vmlinuz" -initrd "$work/initrd.gz" \
+			-append "console=ttyS0 panic=-1 oops=panic ${VM_APPEND:-}" \
+			</dev/null >"$log" 2>&1 &
+		;;
+	esac
 	qemu_pid=$!
 	if [ "${VM_VERBOSE:-0}" = 1 ]; then
 		tail -n +1 -f "$log" >&2 &
@@ -243,7 +295,7 @@ run_host() {
 	}
 	ip -n "$netns" link set lo up
 	mkdir -p "$work/hostbin" "$work/hostwork"
-	for b in $bins; do ln -sf "$(cd "$(dirname "$b")" && pwd)/${b##*/}" "$work/hostbin/${b##*/}"; done
+	for b in $bins_amd64; do ln -sf "$(cd "$(dirname "$b")" && pwd)/${b##*/}" "$work/hostbin/${b##*/}"; done
 	# busybox sh, as in the guest, where it is available
 	sh="sh"
 	command -v busybox >/dev/null 2>&1 && sh="busybox sh"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # check.sh judges rightly: a recorded guest run on bullseye (5.10) passes
 # as it is, and each wrong count, outcome, error, extra or doubled row,
-# capture path or broken output in a copy of it is a named FAIL.
+# capture path (the raw syscall run's too) or broken output in a copy of it
+# is a named FAIL.
 set -u
 VM=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -20,7 +21,7 @@ run_check() { # FILE: check.sh's output in $t/out, its status in $rc
 }
 
 run_check "$FIX"
-if [ "$rc" = 0 ] && ! grep -q '^FAIL' "$t/out" && [ "$(grep -c '^PASS' "$t/out")" = 24 ]; then
+if [ "$rc" = 0 ] && ! grep -q '^FAIL' "$t/out" && [ "$(grep -c '^PASS' "$t/out")" = 27 ]; then
 	pass "recorded-run ($(grep -c '^PASS' "$t/out") checks)"
 else
 	fail recorded-run "rc=$rc, $(grep '^FAIL' "$t/out" | head -n 3 | tr '\n' ' ')"
@@ -74,6 +75,10 @@ mutate probe-states probe-states 's/^socket states: *raw_tp/socket states:      
 mutate probe-errors probe-errors '/^### probe$/,/^### version$/s/^socket errors: .*/socket errors:           SO_ERROR reads, raw_tp inet_sk_error_report (Linux 5.14+)/'
 mutate version version-verbose '/^### version$/,/^### json$/{/^per-thread stash/d}'
 mutate loadgen-rc loadgen 's/^vmudg rc=0 /vmudg rc=1 /'
+mutate raw-mode raw-mode 's/^connecttop: attached (raw_tp (no tracefs), tid hash)/connecttop: attached (tracepoint, tid hash)/'
+mutate raw-loadgen raw-loadgen 's/^vmrref rc=0 /vmrref rc=1 /'
+mutate raw-rows raw-rows '/^### raw$/,/^### json$/s/"comm":"vmracc"\(.*\)"pending":0/"comm":"vmracc"\1"pending":1/'
+mutate raw-drops raw-rows '/^### raw$/,/^### json$/s/"drops":0/"drops":2/'
 mutate broken-json json '/^### end$/i {"version":'
 mutate unfinished complete '/^### end$/d'
 mutate kernel kernel '2s/.*/5.10.0-99-cloud-amd64/'
