@@ -475,6 +475,9 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 	}
 	if (v->abandon_max_ns > g->abandon_max_ns)
 		g->abandon_max_ns = v->abandon_max_ns;
+	for (int i = 0; i < CT_SYN_RT_HIST; i++)
+		g->syn_rt_hist[i] += v->syn_rt_hist[i];
+	g->syn_rt += v->syn_rt;
 	/* its connects in flight: their outcomes settle them in g (flows_add) */
 	while (pending_count(v->pend)) {
 		uint64_t start = pending_oldest(v->pend);

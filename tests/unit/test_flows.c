@@ -2339,6 +2339,42 @@ static void test_syn_retrans(void)
 	rows_free(&v);
 	snap_free(s);
 	flows_free(t);
+
+	/* an evicted flow's counts go to (process, *) with the rest */
+	{
+		struct flow_key fa = key("q", "10.0.0.1", 1, P_TCP),
+				fb = key("q", "10.0.0.1", 2, P_TCP),
+				fc = key("q", "10.0.0.1", 3, P_TCP),
+				fd = key("q", "10.0.0.1", 4, P_TCP);
+		const struct {
+			const struct flow_key *k;
+			int ret;
+			uint8_t n;
+		} seq[] = { { &fa, 0, 1 }, { &fb, 0, 2 }, { &fb, -ECONNREFUSED, 0 },
+			    { &fc, 0, 0 }, { &fa, 0, 0 }, { &fd, 0, 3 } };
+		const struct ct_row *r;
+		uint64_t total = 0;
+
+		t = flows_new(3);
+		for (size_t i = 0; i < ARRAY_SIZE(seq); i++) {
+			struct ct_sample x = sample(*seq[i].k, T0 + 1 + i, 7, seq[i].ret);
+
+			x.has_synrt = 1;
+			x.syn_rt = seq[i].n;
+			flows_add(t, &x);
+		}
+		s = snap_new(t, T0 + 10);
+		r = find_folded(s->rows, s->n, "q");
+		CHECK("synrt.fold.row", r != NULL);
+		CHECK_U("synrt.fold.total", 2, r ? r->syn_rt : 0);
+		CHECK_U("synrt.fold.hist0", 1, r ? r->syn_rt_hist[0] : 0);
+		CHECK_U("synrt.fold.hist2", 1, r ? r->syn_rt_hist[2] : 0);
+		for (size_t i = 0; i < s->n; i++)
+			total += s->rows[i].syn_rt;
+		CHECK_U("synrt.fold.none_lost", 1 + 2 + 3, total);
+		snap_free(s);
+		flows_free(t);
+	}
 }
 
 int main(void)
