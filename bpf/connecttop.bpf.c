@@ -473,6 +473,12 @@ static __always_inline void set_result(struct ct_event *e, int err, __u64 lat_ns
  * about to be submitted. */
 static __always_inline void claim(struct ct_event *e, __u64 sk, struct ct_inflight *inf, int on)
 {
+	/* the SYNs retransmitted so far (on_retransmit; track_late: e has
+	 * those from before the socket was tracked) stay in inf->ev through
+	 * the copy below */
+	__u32 n = e->syn_rt + inf->ev.syn_rt;
+
+	e->syn_rt = n > 255 ? 255 : n;
 	if (!on) {
 		/* connect() returned with the handshake resolved (a socket
 		 * with a send timeout that did not expire, or a race with
@@ -671,6 +677,7 @@ static __always_inline void fill_event(struct ct_event *e, const struct call *c,
 	e->start_ns = c->ts;
 	e->ret = ret;
 	e->family = c->family;
+	e->syn_rt = 0;
 	e->kind = CT_EV_CONNECT;
 	e->flags = 0;
 	if (task_calls) {
@@ -719,6 +726,50 @@ static __always_inline void emit_unix(const struct call *c, __u64 id, long ret, 
 	/* sun_path starts at byte 2; a failed read leaves zeros */
 	r->to.len = bpf_probe_read_user(r->to.path, n, (void *)(c->uaddr + 2)) ? 0 : n;
 	bpf_ringbuf_submit(r, wake_flags());
+}
+
+/* SYN retransmits of sockets in SYN_SENT that are not in socks: those of
+ * blocking connects (announce(): no map is touched for them), taken by
+ * their exit (blocking_retrans()). Written only when a SYN is retransmitted
+ * (rare); LRU: an entry nobody takes (a kernel socket, a process filtered
+ * out) goes in time, and one lost to eviction loses only that count. */
+struct synrt_val {
+	__u64 first_ts; /* bpf_ktime_get_ns() of its first retransmit */
+	__u64 ino;	/* the socket's inode: tells a new socket at the address */
+	__u32 n;	/* SYNs retransmitted */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct synrt_val);
+} synrt SEC(".maps");
+
+/* entries put in synrt minus those taken: while 0 (no SYN was lost), the
+ * exit of a blocking connect looks nothing up. Evicted entries keep it
+ * above 0: then every blocking exit looks up, which is only slower. */
+__u64 synrt_live = 0;
+
+/* The SYNs the blocking connect c (its socket c->sk went to SYN_SENT at
+ * c->syn_ts) retransmitted: taken out of synrt. */
+static __always_inline __u8 blocking_retrans(const struct call *c)
+{
+	__u64 key = c->sk;
+	struct synrt_val *v;
+	__u32 n;
+
+	if (!synrt_live)
+		return 0;
+	v = bpf_map_lookup_elem(&synrt, &key);
+	/* an entry from before this SYN_SENT is an older socket's */
+	if (!v || v->first_ts < c->syn_ts)
+		return 0;
+	n = v->n;
+	if (!bpf_map_delete_elem(&synrt, &key))
+		__sync_fetch_and_add(&synrt_live, -1);
+	return n > 255 ? 255 : n;
 }
 
 /* A blocking connect() whose socket just went to SYN_SENT (c->sk): counted
@@ -776,6 +827,7 @@ static __always_inline void follow_announced(const struct call *c, __u64 id, lon
 		return;
 	}
 	fill_event(&inf->ev, c, id, -EINPROGRESS, now);
+	inf->ev.syn_rt = blocking_retrans(c); /* those before it was tracked */
 	inf->ev.proto = IPPROTO_TCP;
 	inf->ev.sock_id = key;
 	inf->ev.flags = CT_F_PENDING;
@@ -822,6 +874,7 @@ static __always_inline void finish_announced(const struct call *c, __u64 id, lon
 	e->sock_id = c->sk;
 	e->lat_ns = now - c->syn_ts;
 	e->flags = CT_F_HANDSHAKE;
+	e->syn_rt = blocking_retrans(c);
 	bpf_ringbuf_submit(e, wake_flags());
 	count(CT_CNT_OUTCOMES);
 }
@@ -896,7 +949,9 @@ static __always_inline int on_exit(long ret)
 			/* blocking: returned when the handshake resolved */
 			e->lat_ns = now - c.syn_ts;
 			e->flags = CT_F_HANDSHAKE;
+			e->syn_rt = blocking_retrans(&c);
 		} else if (!c.untracked) {
+			e->syn_rt = blocking_retrans(&c);
 			track_late(e, (struct sock *)c.sk, c.syn_ts, now);
 		} else {
 			/* not followed: later calls for its result are not
@@ -1234,6 +1289,61 @@ SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(raw_sock_state, struct sock *sk, int oldstate, int newstate)
 {
 	return on_state(sk, oldstate, newstate, 0);
+}
+
+/*
+ * A segment retransmitted (tcp:tcp_retransmit_skb, every kernel we support;
+ * user space loads one of the two programs below only where BTF shows the
+ * tracepoint, with the arguments that program expects). In SYN_SENT it is
+ * the SYN (or a TCP Fast Open SYN with data). Timer context: nothing about
+ * the caller here. A tracked socket counts in its entry, which its outcome
+ * copies; a blocking connect's socket (not tracked) counts in synrt. The
+ * retransmit timer holds the socket lock: no two runs for one socket race.
+ */
+static __always_inline int on_retransmit(struct sock *sk)
+{
+	__u64 key = (__u64)sk, ino;
+	struct ct_inflight *inf;
+	struct synrt_val *v, fresh = {};
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
+		return 0;
+	inf = bpf_map_lookup_elem(&socks, &key);
+	if (inf && !inf->resolved && same_socket(inf, sk)) {
+		if (inf->ev.syn_rt < 255)
+			inf->ev.syn_rt++;
+		return 0;
+	}
+	ino = sock_ino(sk);
+	v = bpf_map_lookup_elem(&synrt, &key);
+	if (v && v->ino == ino) {
+		v->n++;
+		return 0;
+	}
+	fresh.first_ts = bpf_ktime_get_ns();
+	fresh.ino = ino;
+	fresh.n = 1;
+	if (v) { /* an older socket's, never taken */
+		*v = fresh;
+		return 0;
+	}
+	if (!bpf_map_update_elem(&synrt, &key, &fresh, BPF_NOEXIST))
+		__sync_fetch_and_add(&synrt_live, 1);
+	return 0;
+}
+
+/* 5.10, 6.1, 6.12: trace_tcp_retransmit_skb(sk, skb), only when it was sent */
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(raw_retrans, struct sock *sk)
+{
+	return on_retransmit(sk);
+}
+
+/* 6.18 (and some release before it): (sk, skb, err), for failed ones too */
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(raw_retrans_err, struct sock *sk, struct sk_buff *skb, int err)
+{
+	return err ? 0 : on_retransmit(sk);
 }
 
 /*

@@ -60,7 +60,9 @@ struct ct_event {
 	__u32 uid;	 /* real uid of the caller */
 	__s32 ret;	 /* 0 or -errno */
 	__u16 dport;	 /* destination port, host byte order */
-	__u16 family;	 /* AF_INET or AF_INET6, as the caller passed it */
+	__u8 family;	 /* AF_INET or AF_INET6, as the caller passed it (AF_* < 256) */
+	__u8 syn_rt;	 /* SYNs retransmitted (tcp_retransmit_skb in SYN_SENT), at most
+			  * 255; 0 if not TCP or without that tracepoint (probe_syn_retrans) */
 	__u16 proto;	 /* IPPROTO_TCP, IPPROTO_UDP, ... (the socket's sk_protocol) */
 	__u8 kind;	 /* enum ct_event_kind */
 	__u8 flags;	 /* CT_F_* */

@@ -63,6 +63,7 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 	a->probe = probe_new(po, on_event, a, err, errlen);
 	if (!a->probe)
 		return -errno;
+	a->dec.synrt = probe_syn_retrans(a->probe);
 	clock_gettime(CLOCK_MONOTONIC, &mt);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	a->start_ns = mt.tv_sec * 1000000000ULL + mt.tv_nsec;

@@ -24,20 +24,22 @@ const struct colspec columns[C_END] = {
 	[C_P50] = { "P50ms", 7, 1, 8, SORT_MAX },
 	[C_P99] = { "P99ms", 7, 1, 7, SORT_LAT },
 	[C_MAX] = { "MAXms", 7, 1, 11, SORT_MAX },
+	[C_SYNRT] = { "SYNRT", 5, 1, 15, SORT_SYNRT }, /* SYNs retransmitted */
 	[C_SPARK] = { "HISTORY", COLUMNS_SPARK_W, 0, 8, SORT_MAX },
 	[C_LAST] = { "LAST", 8, 1, 12, SORT_LAST },
 };
 
 const enum col columns_of_group[GROUP_MAX][C_END + 1] = {
 	[GROUP_FLOW] = { C_PROC, C_USER, C_CGROUP, C_DEST, C_PORT, C_PROTO, C_RATE, C_TOTAL, C_FAIL,
-			 C_PEND, C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
+			 C_PEND, C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SYNRT, C_SPARK, C_LAST,
+			 C_END },
 	[GROUP_PROCESS] = { C_PROC, C_PIDS, C_FLOWS, C_USER, C_CGROUP, C_RATE, C_TOTAL, C_FAIL,
-			    C_PEND, C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST,
-			    C_END },
+			    C_PEND, C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SYNRT, C_SPARK,
+			    C_LAST, C_END },
 	[GROUP_DEST] = { C_DEST, C_FLOWS, C_PIDS, C_RATE, C_TOTAL, C_FAIL, C_PEND, C_FAILPCT,
-			 C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
+			 C_ERROR, C_P50, C_P99, C_MAX, C_SYNRT, C_SPARK, C_LAST, C_END },
 	[GROUP_PORT] = { C_PORT, C_PROTO, C_FLOWS, C_PIDS, C_RATE, C_TOTAL, C_FAIL, C_PEND,
-			 C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SPARK, C_LAST, C_END },
+			 C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SYNRT, C_SPARK, C_LAST, C_END },
 };
 
 /* a column the user asked for counts as priority 2 */

@@ -30,6 +30,7 @@ enum col {
 	C_P50,
 	C_P99,
 	C_MAX,
+	C_SYNRT,
 	C_SPARK,
 	C_LAST,
 	C_END,

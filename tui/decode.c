@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/types.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -49,6 +50,11 @@ int decode_event(struct decoder *d, const void *data, size_t size, struct ct_sam
 	s->has_lat = !!(e->flags & CT_F_HANDSHAKE);
 	s->abandoned = !!(e->flags & CT_F_ABANDONED);
 	s->outcome = e->kind == CT_EV_OUTCOME;
+	/* a TCP connect's final result: its SYN retransmits, when counted
+	 * (-EINPROGRESS as a final result: not followed, or swept) */
+	s->has_synrt = d->synrt && e->proto == IPPROTO_TCP && e->family != AF_UNIX && !s->pending &&
+		       e->ret != -EINPROGRESS;
+	s->syn_rt = e->syn_rt;
 	if (s->outcome) {
 		d->outcomes++;
 	} else {

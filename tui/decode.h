@@ -23,6 +23,7 @@ struct decoder {
 	uint64_t outcomes;	/* CT_EV_OUTCOME records decoded, since start */
 	decode_pid_fn pid_seen; /* NULL: nobody wants to know */
 	void *pid_ctx;
+	int synrt; /* the records count SYN retransmits (probe_syn_retrans()) */
 };
 
 /* Decode the size bytes at data (as the ring buffer holds them: 8-byte

@@ -368,6 +368,12 @@ static void draw_row(struct draw_ctx *v, int y, const struct ct_row *r, int sele
 		case C_MAX:
 			ct_fmt_ms(r->lat_n ? r->lat_max_ns / 1000.0 : -1, buf, sizeof(buf));
 			break;
+		case C_SYNRT: /* "-": not counted (no tracepoint, or no TCP connect) */
+			if (ct_row_syn_rt_known(r))
+				fmt_count(r->syn_rt, buf, sizeof(buf));
+			else
+				snprintf(buf, sizeof(buf), "-");
+			break;
 		case C_SPARK:
 			sparkline(v, r, w);
 			addch(' ');
@@ -635,6 +641,20 @@ static void draw_details(struct draw_ctx *v)
 					addch(fill > 0 ? '.' : ' ');
 			}
 		}
+	}
+	/* SYN retransmits: connects by how many they needed */
+	if (y < LINES - 4) {
+		if (ct_row_syn_rt_known(r))
+			snprintf(
+				buf, sizeof(buf),
+				"SYN retransmits: %u in %u connects  (connects by retransmits  0: %u"
+				"  1: %u  2: %u  3+: %u)",
+				r->syn_rt, ct_row_syn_rt_conns(r), r->syn_rt_hist[0],
+				r->syn_rt_hist[1], r->syn_rt_hist[2], r->syn_rt_hist[3]);
+		else
+			snprintf(buf, sizeof(buf), "SYN retransmits: - (not counted)");
+		mvaddnstr(++y, 1, buf, COLS - 2);
+		y++;
 	}
 	/* latency histogram: its buckets in use, at a coarser resolution when
 	 * they would not fit on the screen (the last lines stay for the pids) */

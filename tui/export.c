@@ -33,20 +33,21 @@ enum field {
 	F_FIRST,
 	F_LAST,
 	F_FOLDED,
+	F_SYNRT,
 	F_END,
 };
 
 static const char *const field_names[F_END] = {
-	"comm",		  "pid",	"pids",	      "uid",	   "daddr",
-	"dport",	  "proto",	"family",     "flows",	   "count",
-	"interval_count", "rate",	"results",    "errors",	   "lat_p50_us",
-	"lat_p99_us",	  "lat_max_us", "first_seen", "last_seen", "folded",
+	"comm",	     "pid",    "pids",	      "uid",	    "daddr",	      "dport",
+	"proto",     "family", "flows",	      "count",	    "interval_count", "rate",
+	"results",   "errors", "lat_p50_us",  "lat_p99_us", "lat_max_us",     "first_seen",
+	"last_seen", "folded", "syn_retrans",
 };
 
 #define COMMON                                                                                \
 	F_COUNT, F_ICOUNT, F_RATE, F_RESULTS, F_ERRORS, F_P50, F_P99, F_MAX, F_FIRST, F_LAST, \
-		F_FOLDED, F_END
-static const enum field group_fields[GROUP_MAX][20] = {
+		F_FOLDED, F_SYNRT, F_END
+static const enum field group_fields[GROUP_MAX][24] = {
 	[GROUP_FLOW] = { F_COMM, F_PID, F_PIDS, F_UID, F_DADDR, F_DPORT, F_PROTO, F_FAMILY,
 			 COMMON },
 	[GROUP_PROCESS] = { F_COMM, F_PID, F_PIDS, F_UID, F_FLOWS, COMMON },
@@ -246,6 +247,19 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 	case F_FOLDED:
 		fprintf(out, "%u", r->more->folded);
 		break;
+	case F_SYNRT:
+		/* JSON: {"connects":C,"total":T,"hist":[0,1,2,3+]}, absent when
+		 * unknown (export_json); CSV: connects,total, empty when unknown */
+		if (json) {
+			fprintf(out, "{\"connects\":%u,\"total\":%u,\"hist\":[%u,%u,%u,%u]}",
+				ct_row_syn_rt_conns(r), r->syn_rt, r->syn_rt_hist[0],
+				r->syn_rt_hist[1], r->syn_rt_hist[2], r->syn_rt_hist[3]);
+		} else if (ct_row_syn_rt_known(r)) {
+			fprintf(out, "%u,%u", ct_row_syn_rt_conns(r), r->syn_rt);
+		} else {
+			fputc(',', out);
+		}
+		break;
 	case F_END:
 		break;
 	}
@@ -293,6 +307,8 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 			if (f == F_FOLDED && !v->rows[i]->more->folded)
 				continue; /* JSON: only on the rows that have folded flows */
 
+			if (f == F_SYNRT && !ct_row_syn_rt_known(v->rows[i]))
+				continue; /* unknown is absent, not 0 */
 			fprintf(out, "%s\"%s\":", k ? "," : "", field_names[f]);
 			put_field(out, f, v->rows[i], st, 1);
 		}
@@ -312,6 +328,8 @@ int export_csv_header(FILE *out, enum ct_group g)
 		if (f == F_RESULTS) {
 			for (int i = 0; i < RES_MAX; i++)
 				fprintf(out, ",results.%s", ct_result_names[i]);
+		} else if (f == F_SYNRT) {
+			fputs(",syn_retrans.connects,syn_retrans.total", out);
 		} else {
 			fprintf(out, ",%s", field_names[f]);
 		}

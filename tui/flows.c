@@ -187,6 +187,9 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	r->lat_n = f->lat_n;
 	r->lat_sum_ns = f->lat_sum_ns;
 	r->lat_max_ns = f->lat_max_ns;
+	memcpy(r->syn_rt_hist, f->syn_rt_hist, sizeof(r->syn_rt_hist));
+	r->syn_rt = f->syn_rt;
+	r->pad2 = 0;
 	r->hist_epoch = (uint32_t)f->epoch;
 	/* the last complete interval, when the ring has it */
 	r->interval_count =
@@ -472,6 +475,9 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 	}
 	if (v->abandon_max_ns > g->abandon_max_ns)
 		g->abandon_max_ns = v->abandon_max_ns;
+	for (int i = 0; i < CT_SYN_RT_HIST; i++)
+		g->syn_rt_hist[i] += v->syn_rt_hist[i];
+	g->syn_rt += v->syn_rt;
 	/* its connects in flight: their outcomes settle them in g (flows_add) */
 	while (pending_count(v->pend)) {
 		uint64_t start = pending_oldest(v->pend);
@@ -671,6 +677,10 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	f->results[res]++;
 	if (res == RES_ABANDONED && s->lat_ns > f->abandon_max_ns)
 		f->abandon_max_ns = s->lat_ns;
+	if (s->has_synrt && res != RES_PENDING) {
+		f->syn_rt_hist[s->syn_rt < CT_SYN_RT_HIST ? s->syn_rt : CT_SYN_RT_HIST - 1]++;
+		f->syn_rt += s->syn_rt;
+	}
 	if (res != RES_OK && res != RES_PENDING && res != RES_ABANDONED)
 		ct_errs_add(f->errs, &f->errs_other, -s->ret, 1);
 	/* handshake time of connects that were established or refused: a

@@ -34,6 +34,8 @@ struct ct_sample {
 	uint8_t outcome;   /* this is that CT_EV_OUTCOME (resolves one pending) */
 	uint8_t has_lat;   /* lat_ns is a handshake latency */
 	uint8_t abandoned; /* RES_ABANDONED (ret is not looked at); lat_ns: how long it waited */
+	uint8_t has_synrt; /* a TCP connect's final result, its SYN retransmits counted: */
+	uint8_t syn_rt;	   /* how many SYNs it retransmitted */
 };
 
 struct ct_flows;

@@ -26,6 +26,8 @@ struct ct_flow {
 	uint32_t hist[CT_RING];
 	struct ct_errcount errs[CT_FLOW_ERRS];
 	uint64_t abandon_max_ns;
+	uint32_t syn_rt_hist[CT_SYN_RT_HIST]; /* as ct_row's */
+	uint32_t syn_rt;
 	uint32_t uid, pid, tag;
 	uint32_t row;		/* its row in snapshots, stable while it lives */
 	uint32_t folded;	/* a (process, *) row: flows folded into it */

@@ -129,7 +129,7 @@ static void usage(FILE *out)
 		"  -o, --output FMT         batch: table, csv, json (one object per line) or prom\n"
 		"  -g, --group G            flow, process, dest or port (default flow)\n"
 		"  -s, --sort COL           comm, pid, daddr, dport, proto, rate, count, fail, failpct,\n"
-		"                           lat or last (default rate)\n"
+		"                           lat, last or synrt (default rate)\n"
 		"  -r, --reverse            reverse the sort order\n"
 		"  -f, --filter EXPR        e.g. 'port:5432 fail', 'net:10.0.0.0/8 !curl' (see man page);\n"
 		"                           terms: TEXT port:N[-M] proto:P net:CIDR pid:N uid:N cgroup:TEXT\n"
@@ -301,7 +301,7 @@ static void parse_args(int argc, char **argv)
 			if ((i = ct_sort_parse(optarg)) < 0)
 				die_usage(
 					"-s '%s': expected comm, pid, daddr, dport, proto, rate, count, fail, "
-					"failpct, lat or last",
+					"failpct, lat, last or synrt",
 					optarg);
 			o->sort = i;
 			break;

@@ -40,13 +40,15 @@ struct probe {
 	struct connecttop_bpf *skel;
 	struct ring_buffer *rb;
 	/* enter, exit, socket states, error reports (5.14+), and with tracefs
-	 * getsockopt enter and exit (else raw_enter/raw_exit take those) */
-	struct bpf_link *links[6];
-	struct bpf_program *progs[6]; /* the attached programs, for their counters */
+	 * getsockopt enter and exit (else raw_enter/raw_exit take those), SYN
+	 * retransmits */
+	struct bpf_link *links[7];
+	struct bpf_program *progs[7]; /* the attached programs, for their counters */
 	probe_event_fn fn;
 	void *ctx;
 	char mode[64];
 	int task_calls; /* the per-thread stash is task storage */
+	int synrt;	/* tcp:tcp_retransmit_skb attached: events count SYN retransmits */
 	uint64_t swept; /* stale entries of socks deleted by probe_sweep */
 	uint64_t late;	/* outcomes probe_sweep delivered for BPF (CT_INF_UNSENT) */
 	uint64_t attach_ns;
@@ -278,6 +280,40 @@ static int error_report_usable(const char *tracefs)
 	return id > 0;
 }
 
+/* The arguments of the tracepoint tcp:tcp_retransmit_skb, from the kernel's
+ * BTF (its btf_trace_ typedef: a pointer to a function of the tracepoint's
+ * data pointer then its arguments): 2 (sk, skb) on 5.10, 6.1 and 6.12, 3 (sk,
+ * skb, err) on 6.18; 0 when it is missing, -1 when its arguments are neither
+ * (then it is not used: --probe says so), -errno unknown. */
+static int retrans_args(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	const struct btf_param *a;
+	int id, n = -1;
+
+	if (!vmlinux)
+		return -errno;
+	id = btf__find_by_name_kind(vmlinux, "btf_trace_tcp_retransmit_skb", BTF_KIND_TYPEDEF);
+	if (id <= 0) {
+		btf__free(vmlinux);
+		return 0;
+	}
+	t = btf__type_by_id(vmlinux, id); /* typedef -> pointer -> function */
+	t = t ? btf__type_by_id(vmlinux, t->type) : NULL;
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(vmlinux, t->type);
+	if (t && btf_is_func_proto(t)) {
+		a = btf_params(t);
+		/* (void *, sk, skb[, int err]) */
+		if ((btf_vlen(t) == 3 || btf_vlen(t) == 4) &&
+		    btf_is_ptr(btf__type_by_id(vmlinux, a[1].type)))
+			n = btf_vlen(t) - 1;
+	}
+	btf__free(vmlinux);
+	return n;
+}
+
 /* the capture path in words, as -v's "attached (...)" line and --probe
  * print it (the tests match it): "SYSCALLS, STASH"; the socket states go
  * with the stash (task storage: tp_btf, tid hash: raw_tp) */
@@ -368,6 +404,9 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	bpf_program__set_autoload(p->skel->progs.btf_sock_state, p->task_calls);
 	bpf_program__set_autoload(p->skel->progs.raw_sock_state, !p->task_calls);
 	bpf_program__set_autoload(p->skel->progs.raw_sk_error, error_report_usable(tracefs) == 1);
+	rc = retrans_args();
+	bpf_program__set_autoload(p->skel->progs.raw_retrans, rc == 2);
+	bpf_program__set_autoload(p->skel->progs.raw_retrans_err, rc == 3);
 	path_name(p->mode, sizeof(p->mode), tracefs != NULL, p->task_calls);
 
 	rc = connecttop_bpf__load(p->skel);
@@ -427,6 +466,17 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 				 rc == -EPERM || rc == -EACCES ? perm_hint() : strerror(-rc));
 			goto fail;
 		}
+	}
+	/* SYN retransmits: without them the counts show as unknown ("-"),
+	 * the capture goes on */
+	p->progs[6] = bpf_program__autoload(p->skel->progs.raw_retrans) ?
+			      p->skel->progs.raw_retrans :
+		      bpf_program__autoload(p->skel->progs.raw_retrans_err) ?
+			      p->skel->progs.raw_retrans_err :
+			      NULL;
+	if (p->progs[6]) {
+		p->links[6] = bpf_program__attach(p->progs[6]);
+		p->synrt = p->links[6] != NULL;
 	}
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), handle_event, p, NULL);
 	if (!p->rb) {
@@ -623,6 +673,11 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns)
 	return swept;
 }
 
+int probe_syn_retrans(const struct probe *p)
+{
+	return p->synrt;
+}
+
 const char *probe_mode(const struct probe *p)
 {
 	return p->mode;
@@ -672,7 +727,7 @@ void probe_features(FILE *out)
 	struct utsname u;
 	const char *tracefs;
 	char why[256], path[96];
-	int priv, can, ts, tf, er;
+	int priv, can, ts, tf, er, rt;
 
 	libbpf_set_print(libbpf_print);
 	uname(&u);
@@ -723,6 +778,18 @@ void probe_features(FILE *out)
 			"socket errors:           SO_ERROR reads, sk_err_soft (no inet_sk_error_report: before 5.14)\n");
 	else
 		fprintf(out, "socket errors:           unknown (needs privileges)\n");
+	rt = priv ? retrans_args() : -EPERM;
+	if (rt > 0)
+		fprintf(out, "SYN retransmits:         raw_tp tcp_retransmit_skb (%s)\n",
+			rt == 3 ? "sk, skb, err" : "sk, skb");
+	else if (rt == 0)
+		fprintf(out,
+			"SYN retransmits:         no (no tracepoint tcp:tcp_retransmit_skb): shown as -\n");
+	else if (rt == -1)
+		fprintf(out,
+			"SYN retransmits:         no (tcp:tcp_retransmit_skb has unknown arguments): shown as -\n");
+	else
+		fprintf(out, "SYN retransmits:         unknown (needs privileges)\n");
 	if (can == 0 && tf >= 0 && ts >= 0) {
 		path_name(path, sizeof(path), tf > 0, ts > 0);
 		fprintf(out, "capture path:            %s (as -v prints it when attached)\n", path);

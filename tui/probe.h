@@ -68,6 +68,9 @@ size_t probe_sweep(struct probe *p, uint64_t now_ns, uint64_t max_age_ns);
 /* 1 if outcomes wait in the map for probe_sweep to deliver them */
 int probe_late_waiting(const struct probe *p);
 
+/* 1 if the events count SYN retransmits (tcp:tcp_retransmit_skb attached),
+ * else 0: their syn_retrans is then 0 and means nothing */
+int probe_syn_retrans(const struct probe *p);
 /* how we attached: "tracepoint" or "raw_tp (no tracefs)" */
 const char *probe_mode(const struct probe *p);
 /* ns from probe_new() start to attached */

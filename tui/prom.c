@@ -64,8 +64,10 @@ struct series {
 	unsigned nprotos;
 	uint64_t lat[LE_N]; /* handshakes shorter than 2^le_pow[i] us */
 	uint64_t lat_n, lat_sum_ns;
-	double score;	   /* connects, each write's weighing DECAY times less */
-	uint64_t score_at; /* the write score was last brought to */
+	uint64_t syn_rt;     /* SYNs retransmitted by its TCP connects */
+	uint8_t syn_rt_seen; /* 1 once a flow of it had them counted (row.h): written */
+	double score;	     /* connects, each write's weighing DECAY times less */
+	uint64_t score_at;   /* the write score was last brought to */
 	/* a demoted series keeps only its key: its flows' counts go to fwd,
 	 * its process's "other" series (or comm="other"), for good */
 	struct series *fwd;
@@ -77,6 +79,7 @@ struct flow_state {
 	uint64_t results[RES_MAX];
 	uint32_t lat[LE_N]; /* as series.lat, modulo 2^32 */
 	uint64_t lat_n, lat_sum_ns, count;
+	uint32_t syn_rt;      /* as ct_row's */
 	struct series *route; /* NULL until placed; may be a demoted series */
 	double score;
 	uint64_t score_at, dcount; /* dcount: connects since the last write */
@@ -219,6 +222,8 @@ static int demote(struct prom *p, struct series *v)
 		o->lat[i] += v->lat[i];
 	o->lat_n += v->lat_n;
 	o->lat_sum_ns += v->lat_sum_ns;
+	o->syn_rt += v->syn_rt;
+	o->syn_rt_seen |= v->syn_rt_seen;
 	for (pc = v->protos; pc; pc = next) {
 		next = pc->next;
 		free(pc);
@@ -227,6 +232,7 @@ static int demote(struct prom *p, struct series *v)
 	v->nprotos = 0;
 	memset(v->lat, 0, sizeof(v->lat));
 	v->lat_n = v->lat_sum_ns = 0;
+	v->syn_rt = 0;
 	v->fwd = o;
 	p->n_own--;
 	p->n_demoted++;
@@ -253,6 +259,8 @@ static int account(struct prom *p, struct series *s, const struct ct_row *r,
 			(uint32_t)(ct_lat_below(&r->more->lat, le_pow[i]) - (st ? st->lat[i] : 0));
 	s->lat_n += r->lat_n - (st ? st->lat_n : 0);
 	s->lat_sum_ns += r->lat_sum_ns - (st ? st->lat_sum_ns : 0);
+	s->syn_rt += (uint32_t)(r->syn_rt - (st ? st->syn_rt : 0)); /* 32-bit, as the buckets */
+	s->syn_rt_seen |= ct_row_syn_rt_known(r);
 	d = r->count - (st ? st->count : 0);
 	if (score) {
 		s->score = score_now(s->score, s->score_at, p->writes) + (double)d;
@@ -268,6 +276,7 @@ static void state_take(struct flow_state *st, const struct ct_row *r)
 		st->lat[i] = (uint32_t)ct_lat_below(&r->more->lat, le_pow[i]);
 	st->lat_n = r->lat_n;
 	st->lat_sum_ns = r->lat_sum_ns;
+	st->syn_rt = r->syn_rt;
 	st->count = r->count;
 }
 
@@ -602,6 +611,17 @@ static void put_hist(FILE *out, const struct series *s)
 	fprintf(out, "} %llu\n", (unsigned long long)s->lat_n);
 }
 
+/* only where counted: no series (not 0) without the tracepoint, nor for
+ * flows that made no TCP connect */
+static void put_syn_rt(FILE *out, const struct series *s)
+{
+	if (!s->syn_rt_seen)
+		return;
+	fputs("connecttop_syn_retransmits_total{", out);
+	labels(out, s);
+	fprintf(out, "} %llu\n", (unsigned long long)s->syn_rt);
+}
+
 static void each_series(struct prom *p, void (*fn)(FILE *, const struct series *), FILE *out)
 {
 	for (size_t i = 0; i < p->nbuckets; i++)
@@ -695,6 +715,9 @@ int prom_write_snap(struct prom *p, FILE *out, struct ct_snap *snap, const struc
 	meta(out, "connecttop_connect_latency_seconds", "histogram",
 	     "TCP handshake time, from SYN sent to established or failed; le=x counts handshakes shorter than x.");
 	each_series(p, put_hist, out);
+	meta(out, "connecttop_syn_retransmits_total", "counter",
+	     "SYNs that TCP connects retransmitted before their handshake resolved (absent where the kernel has no tcp:tcp_retransmit_skb).");
+	each_series(p, put_syn_rt, out);
 	scalar(out, "connecttop_connects_pending", "gauge",
 	       "TCP connects whose outcome is still to come.", pending);
 	scalar(out, "connecttop_events_total", "counter", "connect() calls seen.", st->events);

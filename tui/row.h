@@ -14,6 +14,7 @@
 #define CT_RING (CT_HIST + 1) /* slots of a history ring: the current interval too */
 #define CT_FLOW_ERRS 4	      /* distinct errnos kept per flow; more go to errs_other */
 #define CT_MAX_PIDS 1024      /* distinct pids kept per flow; the count saturates there */
+#define CT_SYN_RT_HIST 4      /* connects with 0, 1, 2, 3+ SYN retransmits */
 
 enum ct_result {
 	RES_OK = 0,
@@ -130,7 +131,8 @@ struct ct_row_more {
 };
 
 /* a row of a snapshot or of derived rows: one flow, or a group of flows.
- * What sorting, filtering and grouping read, in three cache lines. */
+ * What sorting, filtering and grouping read: 216 bytes (three cache lines
+ * until the SYN retransmit counts, which a column sorts by, came in). */
 struct ct_row {
 	struct flow_key key; /* fields that do not apply to the grouping are zero */
 	uint64_t count;	     /* connects since start (or since cleared) */
@@ -145,8 +147,26 @@ struct ct_row {
 	uint32_t nflows;	 /* flows in this row (1 in the flow grouping) */
 	uint32_t tag;		 /* exporter's mark on the flow (flows_tag_set), 0 by default */
 	uint32_t hist_epoch;	 /* the newest interval more->hist_ring holds, modulo 2^32 */
+	/* TCP connects by the SYNs they retransmitted: 0, 1, 2, 3 or more;
+	 * all 0 when none was counted (no tracepoint tcp:tcp_retransmit_skb,
+	 * or no TCP connect resolved): the counts are then unknown */
+	uint32_t syn_rt_hist[CT_SYN_RT_HIST];
+	uint32_t syn_rt;		/* SYNs retransmitted by those connects */
+	uint32_t pad2;			/* always zero */
 	const struct ct_row_more *more; /* never NULL; owned by the snapshot or the rows */
 };
+
+/* 1 if r's SYN retransmit counts are known (see syn_rt_hist) */
+static inline int ct_row_syn_rt_known(const struct ct_row *r)
+{
+	return r->syn_rt_hist[0] || r->syn_rt_hist[1] || r->syn_rt_hist[2] || r->syn_rt_hist[3];
+}
+
+/* its connects that needed at least one SYN retransmit */
+static inline uint32_t ct_row_syn_rt_conns(const struct ct_row *r)
+{
+	return r->syn_rt_hist[1] + r->syn_rt_hist[2] + r->syn_rt_hist[3];
+}
 
 /* latency percentile (0 < p <= 1) in microseconds from the histogram: the
  * samples of a bucket taken as spread evenly over it, the first bucket

@@ -48,6 +48,9 @@ static void merge_light(struct ct_row *g, const struct ct_row *r)
 	for (int i = 0; i < RES_MAX; i++)
 		g->results[i] += r->results[i];
 	g->errs_other += r->errs_other;
+	for (int i = 0; i < CT_SYN_RT_HIST; i++)
+		g->syn_rt_hist[i] += r->syn_rt_hist[i];
+	g->syn_rt += r->syn_rt;
 	g->lat_n += r->lat_n;
 	g->lat_sum_ns += r->lat_sum_ns;
 	if (r->lat_max_ns > g->lat_max_ns)
@@ -394,6 +397,9 @@ static int group_delta(const struct ct_snap *s, struct ct_rows *v, size_t gi,
 	for (int i = 0; i < RES_MAX; i++)
 		g->results[i] += r->results[i] - o->results[i];
 	g->errs_other += r->errs_other - o->errs_other;
+	for (int i = 0; i < CT_SYN_RT_HIST; i++)
+		g->syn_rt_hist[i] += r->syn_rt_hist[i] - o->syn_rt_hist[i];
+	g->syn_rt += r->syn_rt - o->syn_rt;
 	g->lat_n += r->lat_n - o->lat_n;
 	g->lat_sum_ns += r->lat_sum_ns - o->lat_sum_ns;
 	if (r->lat_max_ns > g->lat_max_ns)

@@ -8,8 +8,10 @@
 
 #define SORT_LAT_PCT 0.99 /* sorting by latency is by the 99th percentile */
 
-const char *const ct_sort_names[SORT_MAX] = { "comm",  "pid",  "daddr",	  "dport", "proto", "rate",
-					      "count", "fail", "failpct", "lat",   "last" };
+const char *const ct_sort_names[SORT_MAX] = {
+	"comm",	 "pid",	 "daddr",   "dport", "proto", "rate",
+	"count", "fail", "failpct", "lat",   "last",  "synrt"
+};
 
 int ct_sort_parse(const char *name)
 {
@@ -104,6 +106,10 @@ int ct_row_cmp(const struct ct_row *a, const struct ct_row *b, enum ct_sort sort
 		break;
 	case SORT_LAST:
 		c = cmp_u64(a->last_ns, b->last_ns);
+		break;
+	case SORT_SYNRT: /* unknown counts as less than 0 */
+		c = cmp_u64(ct_row_syn_rt_known(a) ? a->syn_rt + 1ULL : 0,
+			    ct_row_syn_rt_known(b) ? b->syn_rt + 1ULL : 0);
 		break;
 	default:
 		break;

@@ -23,6 +23,7 @@ enum ct_sort {
 	SORT_FAILPCT,
 	SORT_LAT,
 	SORT_LAST,
+	SORT_SYNRT, /* SYNs retransmitted; rows where that is unknown after those with 0 */
 	SORT_MAX,
 };
 extern const char *const ct_sort_names[SORT_MAX]; /* option names: "comm", "rate", ... */

@@ -232,10 +232,10 @@ if tui_wait_fixed " sort by" 3; then
 		menu="$menu$(awk '{print $1}' <<<"${l:3:20}") "
 		edges="$edges${l:2:1}${l:23:1}"
 		margin="$margin${l:1:1}${l:24:1}"
-	done < <(sed -n '6,17p' <<<"$SCR")
-	check "s: the sort menu lists the orders" "comm pid daddr dport proto rate count fail failpct lat last Enter/Esc " "$menu"
+	done < <(sed -n '6,18p' <<<"$SCR")
+	check "s: the sort menu lists the orders" "comm pid daddr dport proto rate count fail failpct lat last synrt Enter/Esc " "$menu"
 	# a box, with a cleared column each side: the rows do not show through
-	check "s: the menu's box" "┌─ sort by ┐│└┘" "$(l=$(tui_line "$SCR" 4); printf '%s' "${l:2:11}${l:23:1}")$(printf '%s' "$edges" | sed 's/││*/│/')$(l=$(tui_line "$SCR" 17); printf '%s' "${l:2:1}${l:23:1}")"
+	check "s: the menu's box" "┌─ sort by ┐│└┘" "$(l=$(tui_line "$SCR" 4); printf '%s' "${l:2:11}${l:23:1}")$(printf '%s' "$edges" | sed 's/││*/│/')$(l=$(tui_line "$SCR" 18); printf '%s' "${l:2:1}${l:23:1}")"
 	check "s: the menu's margins are blank" "" "$(tr -d ' ' <<<"$margin")"
 	tui_keys j Enter
 	wcheck "s, j, Enter: the next order (count)" 2 tui_wait_fixed "sort count ▼" 3
@@ -254,13 +254,13 @@ check "process view: six: 3 pids" "3 1" "$(val "^${T}six " PIDS) $(val "^${T}six
 check "process view: acc: TOTAL 300" 300 "$(val "^${T}acc " TOTAL)"
 tui_keys Tab
 tui_wait_fixed "view dest" 3
-check "Tab: dest view titles" "DESTINATION FLOWS PIDS RATE/s TOTAL↕ FAIL FAIL% ERROR P50ms P99ms MAXms HISTORY LAST" "$(tui_header "$SCR" | awk '{$1=$1; print}')"
+check "Tab: dest view titles" "DESTINATION FLOWS PIDS RATE/s TOTAL↕ FAIL FAIL% ERROR P50ms P99ms MAXms SYNRT HISTORY LAST" "$(tui_header "$SCR" | awk '{$1=$1; print}')"
 check "dest view: one row per address" "$A.1 $A.2 $A.3 $A.4 $A.5 ::1 " "$(tui_colv "$SCR" DESTINATION | LC_ALL=C sort | tr '\n' ' ')"
 check "dest view: 127.N.0.3: 2 flows, TOTAL 140" "2 140" "$(val "^$A.3 " FLOWS) $(val "^$A.3 " TOTAL)"
 check "dest view: ::1: 3 pids, TOTAL 60" "3 60" "$(val "^::1 " PIDS) $(val "^::1 " TOTAL)"
 tui_keys Tab
 tui_wait_fixed "view port" 3
-check "Tab: port view titles" "PORT PROTO FLOWS PIDS RATE/s TOTAL↕ FAIL FAIL% ERROR P50ms P99ms MAXms HISTORY LAST" "$(tui_header "$SCR" | awk '{$1=$1; print}')"
+check "Tab: port view titles" "PORT PROTO FLOWS PIDS RATE/s TOTAL↕ FAIL FAIL% ERROR P50ms P99ms MAXms SYNRT HISTORY LAST" "$(tui_header "$SCR" | awk '{$1=$1; print}')"
 check "port view: one row per port" "$(seq $((B + 1)) $((B + 7)) | tr '\n' ' ')" "$(tui_colv "$SCR" PORT | sort -n | tr '\n' ' ')"
 check "port view: B+3 is udp, TOTAL 100" "udp 100" "$(val "^$((B + 3)) " PROTO) $(val "^$((B + 3)) " TOTAL)"
 tui_keys Tab
@@ -502,7 +502,9 @@ fi
 tui_resize 200 50
 if tui_wait_re '^PROCESS.*LAST' 3; then
 	pass "200x50: the table redrawn"
-	check "200x50: the wide columns" "PROCESS USER DESTINATION PORT PROTO RATE/s TOTAL FAIL FAIL% ERROR P50ms P99ms MAXms HISTORY LAST" "$(tui_header "$SCR" | sed 's/↕//' | awk '{$1=$1; print}')"
+	check "200x50: the wide columns" "PROCESS USER DESTINATION PORT PROTO RATE/s TOTAL FAIL FAIL% ERROR P50ms P99ms MAXms SYNRT HISTORY LAST" "$(tui_header "$SCR" | sed 's/↕//' | awk '{$1=$1; print}')"
+	# SYN retransmits: none on loopback for TCP; UDP is not counted (-, not 0)
+	check "200x50: SYNRT 0 for TCP, - for UDP" "0 -" "$(val "^${T}acc/" SYNRT) $(val "^${T}udp/" SYNRT)"
 	check "200x50: the same rows" "$rows_before" "$(tui_colv "$SCR" PROCESS | sed 's,/.*,,' | tr '\n' ' ')"
 	tui_keys C
 	wcheck "C: the CGROUP column (200 columns)" 3 tui_wait_re '^PROCESS.? +USER +CGROUP +DESTINATION' 3

@@ -48,7 +48,7 @@ static struct ct_event ev(int family, const char *addr, unsigned dport, unsigned
 	e.tid = 4243;
 	e.uid = 1000;
 	e.cgroup_id = 777;
-	e.family = (uint16_t)family;
+	e.family = (uint8_t)family;
 	e.dport = (uint16_t)dport;
 	e.proto = (uint16_t)proto;
 	e.kind = CT_EV_CONNECT;
@@ -180,6 +180,42 @@ static void test_outcome(void)
 	CHECK_U("outcome.outcomes2", 2, d.outcomes);
 }
 
+/* SYN retransmits: a TCP connect's final result carries its count when the
+ * probe counts them; a pending connect, UDP, or no tracepoint: not counted */
+static void test_syn_rt(void)
+{
+	struct decoder d = { .synrt = 1 };
+	struct ct_event e = ev(AF_INET, "10.9.8.7", 80, P_TCP);
+	struct ct_sample s;
+
+	e.kind = CT_EV_OUTCOME;
+	e.syn_rt = 2;
+	CHECK_I("synrt.rc", 0, decode_event(&d, &e, sizeof(e), &s));
+	CHECK_U("synrt.outcome.has", 1, s.has_synrt);
+	CHECK_U("synrt.outcome.n", 2, s.syn_rt);
+	e.kind = CT_EV_CONNECT;
+	e.syn_rt = 0;
+	CHECK_I("synrt.connect.rc", 0, decode_event(&d, &e, sizeof(e), &s));
+	CHECK_U("synrt.connect.has", 1, s.has_synrt);
+	CHECK_U("synrt.connect.n", 0, s.syn_rt);
+	e.flags = CT_F_PENDING;
+	decode_event(&d, &e, sizeof(e), &s);
+	CHECK_U("synrt.pending.has", 0, s.has_synrt);
+	/* a connect whose outcome could not be followed (or was swept) */
+	e.flags = 0;
+	e.kind = CT_EV_OUTCOME;
+	e.ret = -EINPROGRESS;
+	decode_event(&d, &e, sizeof(e), &s);
+	CHECK_U("synrt.not_followed.has", 0, s.has_synrt);
+	e = ev(AF_INET, "10.9.8.7", 53, P_UDP);
+	decode_event(&d, &e, sizeof(e), &s);
+	CHECK_U("synrt.udp.has", 0, s.has_synrt);
+	d.synrt = 0;
+	e = ev(AF_INET, "10.9.8.7", 80, P_TCP);
+	decode_event(&d, &e, sizeof(e), &s);
+	CHECK_U("synrt.no_tracepoint.has", 0, s.has_synrt);
+}
+
 static void test_short(void)
 {
 	struct decoder d = { .pid_seen = on_pid, .pid_ctx = &seen };
@@ -230,6 +266,7 @@ int main(void)
 	test_ipv6();
 	test_unix();
 	test_outcome();
+	test_syn_rt();
 	test_short();
 	test_unknown_kind();
 	return ck_done();

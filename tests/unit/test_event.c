@@ -25,6 +25,7 @@ _Static_assert(offsetof(struct ct_event, uid) == 48, "uid");
 _Static_assert(offsetof(struct ct_event, ret) == 52, "ret");
 _Static_assert(offsetof(struct ct_event, dport) == 56, "dport");
 _Static_assert(offsetof(struct ct_event, family) == 58, "family");
+_Static_assert(offsetof(struct ct_event, syn_rt) == 59, "syn_rt");
 _Static_assert(offsetof(struct ct_event, proto) == 60, "proto");
 _Static_assert(offsetof(struct ct_event, kind) == 62, "kind");
 _Static_assert(offsetof(struct ct_event, flags) == 63, "flags");
@@ -40,11 +41,11 @@ static const struct {
 	{                                                                              \
 #f, offsetof(struct ct_event, f), FIELD_SIZE(struct ct_event, f), o, s \
 	}
-	F(ts_ns, 0, 8),	    F(lat_ns, 8, 8), F(sock_id, 16, 8), F(cgroup_id, 24, 8),
-	F(start_ns, 32, 8), F(tgid, 40, 4),  F(tid, 44, 4),	F(uid, 48, 4),
-	F(ret, 52, 4),	    F(dport, 56, 2), F(family, 58, 2),	F(proto, 60, 2),
-	F(kind, 62, 1),	    F(flags, 63, 1), F(daddr, 64, 16),	F(comm, 80, 16),
-	F(tcomm, 96, 16),
+	F(ts_ns, 0, 8),	    F(lat_ns, 8, 8),  F(sock_id, 16, 8), F(cgroup_id, 24, 8),
+	F(start_ns, 32, 8), F(tgid, 40, 4),   F(tid, 44, 4),	 F(uid, 48, 4),
+	F(ret, 52, 4),	    F(dport, 56, 2),  F(family, 58, 1),	 F(syn_rt, 59, 1),
+	F(proto, 60, 2),    F(kind, 62, 1),   F(flags, 63, 1),	 F(daddr, 64, 16),
+	F(comm, 80, 16),    F(tcomm, 96, 16),
 #undef F
 };
 
@@ -65,7 +66,7 @@ int main(void)
 				fields[i - 1].off + fields[i - 1].size, fields[i].off);
 	}
 	CHECK_U("event.fields_fill_struct", sizeof(struct ct_event), sum);
-	CHECK_U("event.fields_count", 17, ARRAY_SIZE(fields));
+	CHECK_U("event.fields_count", 18, ARRAY_SIZE(fields));
 
 	/* signedness: ret is negative errno, the rest unsigned */
 	memset(&e, 0, sizeof(e));

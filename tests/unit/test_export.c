@@ -99,7 +99,7 @@ static void out_free(struct out *o)
 static const char *const csv_header_flow =
 	"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,results.refused,"
 	"results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,"
-	"lat_max_us,first_seen,last_seen,folded\n";
+	"lat_max_us,first_seen,last_seen,folded,syn_retrans.connects,syn_retrans.total\n";
 
 static void test_json_csv(void)
 {
@@ -123,11 +123,12 @@ static void test_json_csv(void)
 	CHECK_S("csv.flow_bytes",
 		"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,"
 		"results.refused,results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,"
-		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen,folded\n" TIME_NOW
+		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen,folded,syn_retrans.connects,"
+		"syn_retrans.total\n" TIME_NOW
 		",curl,4242,1,1000,10.0.0.1,443,tcp,ipv4,3,3,1.50,2,1,0,0,0,0,0,ECONNREFUSED=1,1000,1000,1000,"
-		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z,0\n" TIME_NOW
+		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z,0,,\n" TIME_NOW
 		",wget,77,1,0,fd00::1,80,tcp,ipv6,1,1,0.50,0,0,1,0,0,0,0,ETIMEDOUT=1,,,,"
-		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z,0\n",
+		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z,0,,\n",
 		o.csv);
 	out_free(&o);
 
@@ -195,7 +196,7 @@ static void test_json_csv(void)
 					"count,interval_count,rate,results.ok,results.refused,"
 					"results.timeout,results.unreachable,results.pending,"
 					"results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,lat_max_us,"
-					"first_seen,last_seen,folded\n");
+					"first_seen,last_seen,folded,syn_retrans.connects,syn_retrans.total\n");
 
 			export_csv_header(mem_open(&m), g);
 			h = mem_close(&m);
@@ -326,7 +327,7 @@ static void test_parse_with_jq(void)
 		r);
 	free(r);
 	CHECK("csv.rectangular", csv_rectangular(o.csv, &fields));
-	CHECK_I("csv.fields", 26, fields);
+	CHECK_I("csv.fields", 28, fields);
 	out_free(&o);
 	for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
 		o = render("curl", 4, g);
@@ -862,6 +863,52 @@ static void test_pending_age(void)
 	flows_free(t);
 }
 
+/* syn_retrans: the object in JSON, two columns in CSV, for a flow whose SYN
+ * retransmits were counted; a flow whose were not has none (JSON) or empty
+ * columns (CSV), never zeros */
+static void test_syn_retrans(void)
+{
+	struct ct_flows *t = flows_new(10);
+	struct flow_key c = key("curl", "10.0.0.1", 443, P_TCP),
+			d = key("dig", "10.0.0.2", 53, P_UDP);
+	static const uint8_t n[] = { 0, 2, 1, 0, 4 };
+	struct ct_stats st = stats();
+	struct ct_sample x;
+	struct ct_snap *s;
+	struct ct_rows v;
+	struct ck_mem m;
+	char *out;
+
+	flows_tick(t, T0);
+	for (size_t i = 0; i < ARRAY_SIZE(n); i++) {
+		x = sample(c, T0 + 500 * NS_PER_MS, 4242, 0);
+		x.has_synrt = 1;
+		x.syn_rt = n[i];
+		flows_add(t, &x);
+	}
+	x = sample(d, T0 + 600 * NS_PER_MS, 4243, 0);
+	flows_add(t, &x);
+	flows_tick(t, T0 + 2 * NS_PER_S);
+	s = snap_new(t, T0 + 2 * NS_PER_S);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
+	export_json(mem_open(&m), &v, GROUP_FLOW, &st);
+	out = mem_close(&m);
+	CHECK("synrt.json.counted",
+	      strstr(out, "\"last_seen\":\"2023-11-14T22:13:20.500Z\",\"syn_retrans\":"
+			  "{\"connects\":3,\"total\":7,\"hist\":[2,1,1,1]}}") != NULL);
+	CHECK("synrt.json.udp_absent",
+	      strstr(out, "\"last_seen\":\"2023-11-14T22:13:20.600Z\"}]}") != NULL);
+	free(out);
+	export_csv(mem_open(&m), &v, GROUP_FLOW, &st);
+	out = mem_close(&m);
+	CHECK("synrt.csv.counted", strstr(out, ",2023-11-14T22:13:20.500Z,0,3,7\n") != NULL);
+	CHECK("synrt.csv.udp_empty", strstr(out, ",2023-11-14T22:13:20.600Z,0,,\n") != NULL);
+	free(out);
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t);
+}
+
 /* A (process, *) row: its destination "*" with the flows folded into it,
  * in every format; its header count. */
 static void test_folded(void)
@@ -897,8 +944,8 @@ static void test_folded(void)
 	      strstr(json, "\"folded\":") &&
 		      !strstr(strstr(json, "\"folded\":3}") + 1, "\"folded\""));
 	ck_contains("folded.csv_row", csv, ",scan,9,1,1000,*,0,*,*,3,");
-	ck_contains("folded.csv_folded", csv, "Z,3\n");
-	ck_contains("folded.csv_others_0", csv, "Z,0\n");
+	ck_contains("folded.csv_folded", csv, "Z,3,,\n");
+	ck_contains("folded.csv_others_0", csv, "Z,0,,\n");
 	ck_contains("folded.table_dest", tab, "*(3)");
 	free(json);
 	free(csv);
@@ -911,6 +958,7 @@ static void test_folded(void)
 int main(void)
 {
 	test_json_csv();
+	test_syn_retrans();
 	test_pending_age();
 	test_parse_with_jq();
 	test_hostile();

@@ -1554,6 +1554,9 @@ static struct ct_flows *sort_table(int reverse)
 		{ "b", "10.0.0.1", 53, P_UDP, 200, 0, 4, 0, 0, 1600 },
 		{ "c", "10.0.0.3", 80, P_TCP, 100, 3, 2, 1, 1000000, 1700 },
 	};
+	/* SYNs the first of its last connects retransmitted; -1: not counted
+	 * (UDP) */
+	static const int synrt[5] = { 2, 0, 2, -1, 5 };
 	struct ct_flows *t = flows_new(10);
 
 	flows_tick(t, T0);
@@ -1580,6 +1583,8 @@ static struct ct_flows *sort_table(int reverse)
 				R[i].pid, n < R[i].fail ? -ECONNREFUSED : 0);
 
 			s.uid = i + 1;
+			s.has_synrt = synrt[i] >= 0;
+			s.syn_rt = n == 0 && synrt[i] > 0 ? (uint8_t)synrt[i] : 0;
 			if (n == 0 && R[i].lat_ns) {
 				s.has_lat = 1;
 				s.lat_ns = R[i].lat_ns;
@@ -1605,18 +1610,18 @@ static void test_sort(void)
 {
 	static const char *const names[SORT_MAX] = { "comm",	"pid",	"daddr", "dport",
 						     "proto",	"rate", "count", "fail",
-						     "failpct", "lat",	"last" };
+						     "failpct", "lat",	"last",	 "synrt" };
 	static const char *const asc[SORT_MAX] = {
 		[SORT_COMM] = "12435",	[SORT_PID] = "25413",	[SORT_DADDR] = "14325",
 		[SORT_DPORT] = "41253", [SORT_PROTO] = "12354", [SORT_RATE] = "13524",
 		[SORT_COUNT] = "43125", [SORT_FAIL] = "24135",	[SORT_FAILPCT] = "24153",
-		[SORT_LAT] = "24135",	[SORT_LAST] = "13245",
+		[SORT_LAT] = "24135",	[SORT_LAST] = "13245",	[SORT_SYNRT] = "42135",
 	};
 	static const char *const desc[SORT_MAX] = {
 		[SORT_COMM] = "54312",	[SORT_PID] = "13425",	[SORT_DADDR] = "52143",
 		[SORT_DPORT] = "31254", [SORT_PROTO] = "41235", [SORT_RATE] = "24135",
 		[SORT_COUNT] = "12543", [SORT_FAIL] = "13524",	[SORT_FAILPCT] = "31524",
-		[SORT_LAT] = "51324",	[SORT_LAST] = "52413",
+		[SORT_LAT] = "51324",	[SORT_LAST] = "52413",	[SORT_SYNRT] = "51324",
 	};
 	struct ct_flows *t = sort_table(0), *t2 = sort_table(1);
 	struct ct_snap *s = snap_new(t, T0 + 2 * NS_PER_S), *s2 = snap_new(t2, T0 + 2 * NS_PER_S);
@@ -2250,6 +2255,128 @@ static void test_untracked(void)
 	flows_free(t);
 }
 
+/* SYN retransmits per flow: the histogram 0, 1, 2, 3+ and the total of the
+ * final results counted; pending connects and those not counted (UDP, no
+ * tracepoint) stay out; groups sum their flows */
+static void test_syn_retrans(void)
+{
+	struct flow_key tcp = key("curl", "10.0.0.1", 443, P_TCP),
+			tcp2 = key("curl", "10.0.0.2", 443, P_TCP),
+			udp = key("curl", "10.0.0.1", 53, P_UDP);
+	static const uint8_t per_connect[] = { 0, 0, 0, 1, 1, 2, 3, 7 };
+	struct ct_flows *t = flows_new(10);
+	struct ct_snap *s;
+	struct ct_rows v;
+
+	flows_tick(t, T0);
+	for (size_t i = 0; i < ARRAY_SIZE(per_connect); i++) {
+		struct ct_sample x = sample(tcp, T0 + 100 * NS_PER_MS, 42, 0);
+
+		x.has_synrt = 1;
+		x.syn_rt = per_connect[i];
+		flows_add(t, &x);
+	}
+	{
+		/* a pending connect is counted by its outcome, not twice */
+		struct ct_sample x = sample(tcp, T0 + 200 * NS_PER_MS, 42, -EINPROGRESS);
+
+		x.pending = 1;
+		x.has_synrt = 1; /* as a decoder might say: still left out */
+		x.syn_rt = 1;
+		flows_add(t, &x);
+		x.pending = 0;
+		x.outcome = 1;
+		x.ret = 0;
+		x.syn_rt = 1;
+		flows_add(t, &x);
+	}
+	{
+		struct ct_sample x = sample(udp, T0 + 300 * NS_PER_MS, 42, 0);
+
+		flows_add(t, &x);
+		x = sample(tcp2, T0 + 300 * NS_PER_MS, 42, 0);
+		x.has_synrt = 1;
+		x.syn_rt = 1;
+		flows_add(t, &x);
+		/* one not counted (the tracepoint missing): not a 0 */
+		x.has_synrt = 0;
+		x.syn_rt = 0;
+		flows_add(t, &x);
+	}
+	flows_tick(t, T0 + NS_PER_S);
+	s = snap_new(t, T0 + NS_PER_S);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_SYNRT, 1, 0, &v);
+	CHECK_U("synrt.rows", 3, v.n);
+	if (v.n == 3) {
+		const struct ct_row *a = v.rows[0], *b = v.rows[1], *u = v.rows[2];
+
+		CHECK_U("synrt.flow.port", 443, a->key.dport);
+		CHECK_U("synrt.flow.hist0", 3, a->syn_rt_hist[0]);
+		CHECK_U("synrt.flow.hist1", 3, a->syn_rt_hist[1]); /* with the outcome's */
+		CHECK_U("synrt.flow.hist2", 1, a->syn_rt_hist[2]);
+		CHECK_U("synrt.flow.hist3plus", 2, a->syn_rt_hist[3]);
+		CHECK_U("synrt.flow.total", 1 + 1 + 2 + 3 + 7 + 1, a->syn_rt);
+		CHECK_U("synrt.flow.conns", 6, ct_row_syn_rt_conns(a));
+		CHECK_I("synrt.flow.known", 1, ct_row_syn_rt_known(a));
+		CHECK_U("synrt.flow.count", 9, a->count); /* the outcome is no new connect */
+		CHECK_U("synrt.flow2.daddr", 2, b->key.daddr[3]);
+		CHECK_U("synrt.flow2.total", 1, b->syn_rt);
+		CHECK_U("synrt.flow2.hist", 1, b->syn_rt_hist[1] + b->syn_rt_hist[0]);
+		CHECK_U("synrt.flow2.count", 2, b->count);
+		CHECK_U("synrt.udp.port", 53, u->key.dport);
+		CHECK_I("synrt.udp.unknown", 0, ct_row_syn_rt_known(u));
+		CHECK_U("synrt.udp.total", 0, u->syn_rt);
+	}
+	rows_free(&v);
+	rows_derive(s, GROUP_PROCESS, NULL, SORT_SYNRT, 1, 0, &v);
+	CHECK_U("synrt.group.rows", 1, v.n);
+	if (v.n == 1) {
+		CHECK_U("synrt.group.total", 16, v.rows[0]->syn_rt);
+		CHECK_U("synrt.group.conns", 7, ct_row_syn_rt_conns(v.rows[0]));
+		CHECK_U("synrt.group.hist0", 3, v.rows[0]->syn_rt_hist[0]);
+		CHECK_U("synrt.group.hist1", 4, v.rows[0]->syn_rt_hist[1]);
+	}
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t);
+
+	/* an evicted flow's counts go to (process, *) with the rest */
+	{
+		struct flow_key fa = key("q", "10.0.0.1", 1, P_TCP),
+				fb = key("q", "10.0.0.1", 2, P_TCP),
+				fc = key("q", "10.0.0.1", 3, P_TCP),
+				fd = key("q", "10.0.0.1", 4, P_TCP);
+		const struct {
+			const struct flow_key *k;
+			int ret;
+			uint8_t n;
+		} seq[] = { { &fa, 0, 1 }, { &fb, 0, 2 }, { &fb, -ECONNREFUSED, 0 },
+			    { &fc, 0, 0 }, { &fa, 0, 0 }, { &fd, 0, 3 } };
+		const struct ct_row *r;
+		uint64_t total = 0;
+
+		t = flows_new(3);
+		for (size_t i = 0; i < ARRAY_SIZE(seq); i++) {
+			struct ct_sample x = sample(*seq[i].k, T0 + 1 + i, 7, seq[i].ret);
+
+			x.has_synrt = 1;
+			x.syn_rt = seq[i].n;
+			flows_add(t, &x);
+		}
+		s = snap_new(t, T0 + 10);
+		r = find_folded(s->rows, s->n, "q");
+		CHECK("synrt.fold.row", r != NULL);
+		CHECK_U("synrt.fold.total", 2, r ? r->syn_rt : 0);
+		CHECK_U("synrt.fold.hist0", 1, r ? r->syn_rt_hist[0] : 0);
+		CHECK_U("synrt.fold.hist2", 1, r ? r->syn_rt_hist[2] : 0);
+		for (size_t i = 0; i < s->n; i++)
+			total += s->rows[i].syn_rt;
+		CHECK_U("synrt.fold.none_lost", 1 + 2 + 3, total);
+		snap_free(s);
+		flows_free(t);
+	}
+}
+
 int main(void)
 {
 	test_counts();
@@ -2269,6 +2396,7 @@ int main(void)
 	test_lat_hist();
 	test_grouping();
 	test_sort();
+	test_syn_retrans();
 	test_failpct_pending();
 	test_group_latest();
 	test_limit();

@@ -81,8 +81,9 @@ static void test_sort_step(void)
 
 	start(NULL);
 	n = columns_sorts(GROUP_FLOW, order);
-	CHECK_I("sorts of the flow grouping", 10, n);
+	CHECK_I("sorts of the flow grouping", 11, n);
 	CHECK_I("flow sorts start with comm", SORT_COMM, order[0]);
+	CHECK_I("flow sorts: synrt before last", SORT_SYNRT, order[n - 2]);
 	CHECK_I("flow sorts end with last", SORT_LAST, order[n - 1]);
 	st.reverse = 1;
 	CHECK_I("sort_step: derives", UI_REBUILD, ui_state_sort_step(&st, 1));

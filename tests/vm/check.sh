@@ -126,6 +126,14 @@ if [ "$perr" = "$want_err" ]; then
 else
 	fail probe-errors "--probe says socket errors '${perr:-<none>}', expected '$want_err' on $rel"
 fi
+# SYN retransmits: tcp:tcp_retransmit_skb on every kernel of the matrix,
+# (sk, skb) up to 6.12, (sk, skb, err) on 6.18
+psynrt=$(echo "$probe_out" | sed -n 's/^SYN retransmits: *\(raw_tp tcp_retransmit_skb\) .*/\1/p')
+if [ -n "$psynrt" ]; then
+	pass "probe-synrt ($psynrt)"
+else
+	fail probe-synrt "--probe says '$(echo "$probe_out" | grep '^SYN retransmits' | brief)', expected raw_tp tcp_retransmit_skb on $rel"
+fi
 
 # --version -v: the version line, then the same features as --probe
 vrc=$(section version | sed -n 's/^rc=//p' | tail -n1)
@@ -291,6 +299,13 @@ while IFS= read -r l; do
 		;;
 	esac
 done <"$tmp/results"
+
+# SYN retransmits counted (none on loopback), absent for UDP: the program
+# loaded and runs on this kernel
+r=$(jq -c '[.rows[] | select(.comm == "vmacc" or .comm == "vmnb" or .comm == "vmudp")
+	| {comm, syn_retrans}] | sort_by(.comm)' "$tmp/last")
+want='[{"comm":"vmacc","syn_retrans":{"connects":0,"total":0,"hist":[50,0,0,0]}},{"comm":"vmnb","syn_retrans":{"connects":0,"total":0,"hist":[30,0,0,0]}},{"comm":"vmudp","syn_retrans":null}]'
+if [ "$r" = "$want" ]; then pass syn-retrans; else fail syn-retrans "got $r, expected $want"; fi
 
 [ "$T_FAILED" = 0 ] || {
 	echo "$name: $T_FAILED check(s) failed" >&2
