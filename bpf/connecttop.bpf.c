@@ -719,7 +719,6 @@ static __always_inline void emit_unix(const struct call *c, __u64 id, long ret, 
 	}
 	fill_event(&r->ev, c, id, ret, now);
 	sk = fd_sock(c->fd);
-	r->ev.sock_id = (__u64)sk;
 	r->ev.proto = sk ? BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type) : 0;
 	if (n > CT_PATH_LEN)
 		n = CT_PATH_LEN;
@@ -785,7 +784,6 @@ static __always_inline void announce(struct call *c, __u64 now)
 		return;
 	fill_event(e, c, bpf_get_current_pid_tgid(), -EINPROGRESS, now);
 	e->proto = IPPROTO_TCP;
-	e->sock_id = c->sk;
 	e->flags = CT_F_PENDING;
 	bpf_ringbuf_submit(e, wake_flags());
 	c->announced = 1;
@@ -817,7 +815,6 @@ static __always_inline void follow_announced(const struct call *c, __u64 id, lon
 			fill_event(e, c, id, ret, now);
 			e->kind = CT_EV_OUTCOME;
 			e->proto = IPPROTO_TCP;
-			e->sock_id = key;
 			bpf_ringbuf_submit(e, wake_flags());
 			count(CT_CNT_OUTCOMES);
 		} else {
@@ -829,7 +826,6 @@ static __always_inline void follow_announced(const struct call *c, __u64 id, lon
 	fill_event(&inf->ev, c, id, -EINPROGRESS, now);
 	inf->ev.syn_rt = blocking_retrans(c); /* those before it was tracked */
 	inf->ev.proto = IPPROTO_TCP;
-	inf->ev.sock_id = key;
 	inf->ev.flags = CT_F_PENDING;
 	inf->ino = ino = sock_ino(sk);
 	if (bpf_map_delete_elem(&tokens, &key)) {
@@ -871,7 +867,6 @@ static __always_inline void finish_announced(const struct call *c, __u64 id, lon
 	fill_event(e, c, id, ret, now);
 	e->kind = CT_EV_OUTCOME;
 	e->proto = IPPROTO_TCP;
-	e->sock_id = c->sk;
 	e->lat_ns = now - c->syn_ts;
 	e->flags = CT_F_HANDSHAKE;
 	e->syn_rt = blocking_retrans(c);
@@ -938,7 +933,6 @@ static __always_inline int on_exit(long ret)
 	}
 	fill_event(e, &c, id, ret, now);
 	e->proto = proto;
-	e->sock_id = sk;
 	if (c.tracked) {
 		struct ct_inflight *inf = bpf_map_lookup_elem(&socks, &sk);
 
@@ -1072,7 +1066,6 @@ static __always_inline void tfo_sent(struct sock *sk, __u64 key, const int btf)
 	}
 	fill_event(e, &c, id, -EINPROGRESS, c.ts);
 	e->proto = IPPROTO_TCP;
-	e->sock_id = key;
 	e->flags = CT_F_PENDING;
 	__builtin_memcpy(&fresh.ev, e, sizeof(*e));
 	fresh.syn_ts = c.ts;

@@ -49,7 +49,6 @@ enum ct_counter {
 struct ct_event {
 	__u64 ts_ns;	 /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) when the event was made */
 	__u64 lat_ns;	 /* ns: handshake time with CT_F_HANDSHAKE, else time in connect() */
-	__u64 sock_id;	 /* kernel socket address, only to tell sockets apart; 0 when unknown */
 	__u64 cgroup_id; /* the caller's cgroup v2 id (its folder's inode number) */
 	__u64 start_ns;	 /* bpf_ktime_get_ns() when connect() was entered (TCP Fast Open
 			  * by sendto/sendmsg: when the socket went to SYN_SENT); an

@@ -27,7 +27,7 @@ OUT=$T_TMP/out.json ERR=$T_TMP/err
 ct_start "$OUT" "$ERR" -b -o json -d 0.2 --ringbuf-size 64K --wakeup-bytes 32K -P $PORT -f "$TAG" || exit 1
 
 kill -STOP "$CT_PID"
-# 16 threads; the ring buffer (64 KiB, 112-byte records) holds ~580
+# 16 threads; the ring buffer (64 KiB, 104-byte records) holds ~580
 lgns -c "$TAG" -T 16 -N -w 30 timeout 127.0.0.1 $PORT $N
 kill -CONT "$CT_PID"
 

@@ -13,25 +13,24 @@
 
 #define FIELD_SIZE(type, f) sizeof(((type *)0)->f)
 
-_Static_assert(sizeof(struct ct_event) == 112, "struct ct_event must be 112 bytes");
+_Static_assert(sizeof(struct ct_event) == 104, "struct ct_event must be 104 bytes");
 _Static_assert(offsetof(struct ct_event, ts_ns) == 0, "ts_ns");
 _Static_assert(offsetof(struct ct_event, lat_ns) == 8, "lat_ns");
-_Static_assert(offsetof(struct ct_event, sock_id) == 16, "sock_id");
-_Static_assert(offsetof(struct ct_event, cgroup_id) == 24, "cgroup_id");
-_Static_assert(offsetof(struct ct_event, start_ns) == 32, "start_ns");
-_Static_assert(offsetof(struct ct_event, tgid) == 40, "tgid");
-_Static_assert(offsetof(struct ct_event, tid) == 44, "tid");
-_Static_assert(offsetof(struct ct_event, uid) == 48, "uid");
-_Static_assert(offsetof(struct ct_event, ret) == 52, "ret");
-_Static_assert(offsetof(struct ct_event, dport) == 56, "dport");
-_Static_assert(offsetof(struct ct_event, family) == 58, "family");
-_Static_assert(offsetof(struct ct_event, syn_rt) == 59, "syn_rt");
-_Static_assert(offsetof(struct ct_event, proto) == 60, "proto");
-_Static_assert(offsetof(struct ct_event, kind) == 62, "kind");
-_Static_assert(offsetof(struct ct_event, flags) == 63, "flags");
-_Static_assert(offsetof(struct ct_event, daddr) == 64, "daddr");
-_Static_assert(offsetof(struct ct_event, comm) == 80, "comm");
-_Static_assert(offsetof(struct ct_event, tcomm) == 96, "tcomm");
+_Static_assert(offsetof(struct ct_event, cgroup_id) == 16, "cgroup_id");
+_Static_assert(offsetof(struct ct_event, start_ns) == 24, "start_ns");
+_Static_assert(offsetof(struct ct_event, tgid) == 32, "tgid");
+_Static_assert(offsetof(struct ct_event, tid) == 36, "tid");
+_Static_assert(offsetof(struct ct_event, uid) == 40, "uid");
+_Static_assert(offsetof(struct ct_event, ret) == 44, "ret");
+_Static_assert(offsetof(struct ct_event, dport) == 48, "dport");
+_Static_assert(offsetof(struct ct_event, family) == 50, "family");
+_Static_assert(offsetof(struct ct_event, syn_rt) == 51, "syn_rt");
+_Static_assert(offsetof(struct ct_event, proto) == 52, "proto");
+_Static_assert(offsetof(struct ct_event, kind) == 54, "kind");
+_Static_assert(offsetof(struct ct_event, flags) == 55, "flags");
+_Static_assert(offsetof(struct ct_event, daddr) == 56, "daddr");
+_Static_assert(offsetof(struct ct_event, comm) == 72, "comm");
+_Static_assert(offsetof(struct ct_event, tcomm) == 88, "tcomm");
 
 static const struct {
 	const char *name;
@@ -41,11 +40,11 @@ static const struct {
 	{                                                                              \
 #f, offsetof(struct ct_event, f), FIELD_SIZE(struct ct_event, f), o, s \
 	}
-	F(ts_ns, 0, 8),	    F(lat_ns, 8, 8),  F(sock_id, 16, 8), F(cgroup_id, 24, 8),
-	F(start_ns, 32, 8), F(tgid, 40, 4),   F(tid, 44, 4),	 F(uid, 48, 4),
-	F(ret, 52, 4),	    F(dport, 56, 2),  F(family, 58, 1),	 F(syn_rt, 59, 1),
-	F(proto, 60, 2),    F(kind, 62, 1),   F(flags, 63, 1),	 F(daddr, 64, 16),
-	F(comm, 80, 16),    F(tcomm, 96, 16),
+	F(ts_ns, 0, 8),	  F(lat_ns, 8, 8),  F(cgroup_id, 16, 8), F(start_ns, 24, 8),
+	F(tgid, 32, 4),	  F(tid, 36, 4),    F(uid, 40, 4),	 F(ret, 44, 4),
+	F(dport, 48, 2),  F(family, 50, 1), F(syn_rt, 51, 1),	 F(proto, 52, 2),
+	F(kind, 54, 1),	  F(flags, 55, 1),  F(daddr, 56, 16),	 F(comm, 72, 16),
+	F(tcomm, 88, 16),
 #undef F
 };
 
@@ -54,7 +53,7 @@ int main(void)
 	size_t sum = 0;
 	struct ct_event e;
 
-	CHECK_U("event.size", 112, sizeof(struct ct_event));
+	CHECK_U("event.size", 104, sizeof(struct ct_event));
 	CHECK_U("event.align", 8, _Alignof(struct ct_event));
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		CHECK_U(nm("event.offset.%s", fields[i].name), fields[i].want_off, fields[i].off);
@@ -66,7 +65,7 @@ int main(void)
 				fields[i - 1].off + fields[i - 1].size, fields[i].off);
 	}
 	CHECK_U("event.fields_fill_struct", sizeof(struct ct_event), sum);
-	CHECK_U("event.fields_count", 18, ARRAY_SIZE(fields));
+	CHECK_U("event.fields_count", 17, ARRAY_SIZE(fields));
 
 	/* signedness: ret is negative errno, the rest unsigned */
 	memset(&e, 0, sizeof(e));
