@@ -13,7 +13,7 @@
 need_bpf
 need_tools jq
 P=$(port_base)
-N=300000 # 300,000 records of 136 bytes: 41 MB, in a 64 MB ring buffer
+N=300000 # 300,000 records of 112 bytes (header included): 34 MB, in a 64 MB ring buffer
 TAG=dr$(printf %04d $(($$ % 10000)))
 ct_start "$T_TMP/out.json" "$T_TMP/err" -b -o json -d 0.5 -f "$TAG" -P "$P" --ringbuf-size 64M || exit 1
 kill -STOP "$CT_PID"
