@@ -27,7 +27,7 @@ value() {
 	perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e '
 my ($kind, $comm, $syn) = @ARGV;
 $syn = int(clock_gettime(CLOCK_MONOTONIC) * 1e9) if $syn eq "now";
-my $ev = pack("QQQQQLLLlSSSCCa16a16a16", 0, 0, 0, 0, 0, 4242, 4242, 0, -115, 7777, 2, 6, $kind, 1,
+my $ev = pack("QQQQLLLlSSSCCa16a16a16", 0, 0, 0, 0, 4242, 4242, 0, -115, 7777, 2, 6, $kind, 1,
 	pack("C4", 127, 0, 0, 1), $comm, $comm);
 print join(" ", map { sprintf "%02x", $_ } unpack("C*", $ev . pack("QQlLQ", $syn, 0, 0, 0, 0))), "\n";
 ' "$@"
@@ -42,7 +42,7 @@ for e in "1 1 ${TAG}old 1" "2 0 ${TAG}unseen 1" "3 1 ${TAG}new now"; do
 	bpftool map update id "$TOKENS" key $(key "$1") value hex 01 || ok=0
 done
 check "entries put in the maps" 1 "$ok"
-check "struct ct_inflight is 144 bytes, as the map's values" 144 "$(bpftool map show id "$SOCKS" -j | jq .bytes_value)"
+check "struct ct_inflight is 136 bytes, as the map's values" 136 "$(bpftool map show id "$SOCKS" -j | jq .bytes_value)"
 # the sweep runs every 0.5 s here (the default is 10 s): until the old
 # ones are gone (at most 10 s), while the recent one is less than 5 s old
 has() { bpftool map lookup id "$1" key $(key "$2") >/dev/null 2>&1 && echo yes || echo no; }
