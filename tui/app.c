@@ -51,7 +51,7 @@ static uint64_t syn_age_limit_ns(void)
 
 int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errlen)
 {
-	struct timespec mt, rt;
+	struct timespec rt;
 
 	/* read a new pid's command line and cgroup now, while it exists: a
 	 * short-lived process is gone by the time its row is looked at
@@ -64,11 +64,15 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 	if (!a->probe)
 		return -errno;
 	a->dec.synrt = probe_syn_retrans(a->probe);
-	clock_gettime(CLOCK_MONOTONIC, &mt);
+	a->start_ns = ct_now_ns();
 	clock_gettime(CLOCK_REALTIME, &rt);
-	a->start_ns = mt.tv_sec * 1000000000ULL + mt.tv_nsec;
 	a->sweep_ns = a->start_ns;
-	a->sweep_age_ns = a->sweep_age_override_ns ? a->sweep_age_override_ns : syn_age_limit_ns();
+	a->sweep_every_ns = a->opt.sweep_secs * 1e9;
+	/* --test-sweep-age-secs: an entry can be no older than the machine's
+	 * uptime, and with the default (314 s with tcp_syn_retries 6) a test
+	 * could make none on a machine booted minutes ago */
+	a->sweep_age_ns = a->opt.sweep_age_secs > 0 ? a->opt.sweep_age_secs * 1e9 :
+						      syn_age_limit_ns();
 	a->mono_to_unix_ns =
 		(int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)a->start_ns;
 	flows_tick(a->flows, a->start_ns);

@@ -65,7 +65,6 @@ struct app {
 	/* in-flight sockets whose resolution was missed: looked for every
 	 * sweep_every_ns, those older than sweep_age_ns deleted */
 	uint64_t sweep_ns, sweep_every_ns, sweep_age_ns;
-	uint64_t sweep_age_override_ns; /* --test-sweep-age-secs, or 0 */
 	int64_t mono_to_unix_ns;
 	struct ct_stats stats; /* as of the last tick */
 	volatile sig_atomic_t quit;

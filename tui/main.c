@@ -594,11 +594,6 @@ int main(int argc, char **argv)
 	po.verbose = app.opt.verbose;
 	/* the bound of the map of TCP sockets in SYN_SENT (0: its default) */
 	po.inflight_max = (uint32_t)app.opt.inflight_max;
-	app.sweep_every_ns = app.opt.sweep_secs * 1e9;
-	/* An entry can be no older than the machine's uptime: with the
-	 * default (314 s with tcp_syn_retries 6) a test could make none on a
-	 * machine booted minutes ago */
-	app.sweep_age_override_ns = app.opt.sweep_age_secs * 1e9;
 	if (app_start(&app, &po, err, sizeof(err))) {
 		fprintf(stderr, "connecttop: %s\n", err);
 		return 1;
