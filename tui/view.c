@@ -27,6 +27,7 @@
 
 struct ct_view_ui {
 	struct app *a;
+	const struct ct_filter *keep_filter; /* the filter the flow table keeps by */
 	struct names *res;
 	struct ct_snap *snap; /* what is shown: the latest, or the frozen one */
 	struct ct_rows rows;  /* derived from snap in the grouping shown (rows_group) */
@@ -190,9 +191,15 @@ static void draw(struct ct_view_ui *v)
 }
 
 /* the flows the filter shows outlive a flood of others (flows_set_keep);
- * after every state change, as a new filter frees the one before */
+ * looked at after every state change, as a new filter frees the one before */
 static void keep_shown(struct ct_view_ui *v)
 {
+	/* only for a new filter: flows_set_keep() asks every kept flow
+	 * again (a new filter is made before the old one is freed, so its
+	 * address always differs) */
+	if (v->s.filter == v->keep_filter)
+		return;
+	v->keep_filter = v->s.filter;
 	flows_set_keep(v->a->flows, filter_empty(v->s.filter) ? NULL : filter_keeps, v->s.filter);
 }
 
