@@ -680,21 +680,22 @@ static __always_inline void fill_event(struct ct_event *e, const struct call *c,
 	e->syn_rt = 0;
 	e->kind = CT_EV_CONNECT;
 	e->flags = 0;
+	e->scope_id = 0;
+	e->sport = 0;
+	__builtin_memset(e->spare, 0, sizeof(e->spare));
 	if (task_calls) {
 		/* plain loads: bpf_get_current_comm() is a helper call and a
 		 * strscpy (about 25 ns under the UDP storm); the bytes after
 		 * the NUL are not ours to trust either way */
 		task = bpf_get_current_task_btf();
-		__builtin_memcpy(e->tcomm, task->comm, sizeof(e->tcomm));
 		if (e->tid == e->tgid)
-			__builtin_memcpy(e->comm, e->tcomm, sizeof(e->comm));
+			__builtin_memcpy(e->comm, task->comm, sizeof(e->comm));
 		else
 			__builtin_memcpy(e->comm, task->group_leader->comm, sizeof(e->comm));
 		return;
 	}
-	bpf_get_current_comm(e->tcomm, sizeof(e->tcomm));
 	if (e->tid == e->tgid) {
-		__builtin_memcpy(e->comm, e->tcomm, sizeof(e->comm)); /* the leader itself */
+		bpf_get_current_comm(e->comm, sizeof(e->comm)); /* the leader itself */
 	} else {
 		task = (void *)bpf_get_current_task();
 		BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);

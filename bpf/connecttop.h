@@ -67,7 +67,9 @@ struct ct_event {
 	__u8 flags;	 /* CT_F_* */
 	__u8 daddr[CT_ADDR_LEN]; /* network byte order; IPv4 uses the first 4 bytes */
 	char comm[CT_COMM_LEN];	 /* thread-group leader's comm (the process name) */
-	char tcomm[CT_COMM_LEN]; /* calling thread's comm */
+	__u32 scope_id;		 /* IPv6 sin6_scope_id as the caller passed it, or 0 */
+	__u16 sport;		 /* local port after connect(), host order, or 0 */
+	__u8 spare[10];		 /* zero; room for fields to come */
 };
 
 /* A TCP socket between SYN_SENT and its resolution (BPF map "socks", by

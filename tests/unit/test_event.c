@@ -30,7 +30,9 @@ _Static_assert(offsetof(struct ct_event, kind) == 54, "kind");
 _Static_assert(offsetof(struct ct_event, flags) == 55, "flags");
 _Static_assert(offsetof(struct ct_event, daddr) == 56, "daddr");
 _Static_assert(offsetof(struct ct_event, comm) == 72, "comm");
-_Static_assert(offsetof(struct ct_event, tcomm) == 88, "tcomm");
+_Static_assert(offsetof(struct ct_event, scope_id) == 88, "scope_id");
+_Static_assert(offsetof(struct ct_event, sport) == 92, "sport");
+_Static_assert(offsetof(struct ct_event, spare) == 94, "spare");
 
 static const struct {
 	const char *name;
@@ -40,11 +42,11 @@ static const struct {
 	{                                                                              \
 #f, offsetof(struct ct_event, f), FIELD_SIZE(struct ct_event, f), o, s \
 	}
-	F(ts_ns, 0, 8),	  F(lat_ns, 8, 8),  F(cgroup_id, 16, 8), F(start_ns, 24, 8),
-	F(tgid, 32, 4),	  F(tid, 36, 4),    F(uid, 40, 4),	 F(ret, 44, 4),
-	F(dport, 48, 2),  F(family, 50, 1), F(syn_rt, 51, 1),	 F(proto, 52, 2),
-	F(kind, 54, 1),	  F(flags, 55, 1),  F(daddr, 56, 16),	 F(comm, 72, 16),
-	F(tcomm, 88, 16),
+	F(ts_ns, 0, 8),	    F(lat_ns, 8, 8),  F(cgroup_id, 16, 8), F(start_ns, 24, 8),
+	F(tgid, 32, 4),	    F(tid, 36, 4),    F(uid, 40, 4),	   F(ret, 44, 4),
+	F(dport, 48, 2),    F(family, 50, 1), F(syn_rt, 51, 1),	   F(proto, 52, 2),
+	F(kind, 54, 1),	    F(flags, 55, 1),  F(daddr, 56, 16),	   F(comm, 72, 16),
+	F(scope_id, 88, 4), F(sport, 92, 2),  F(spare, 94, 10),
 #undef F
 };
 
@@ -65,7 +67,7 @@ int main(void)
 				fields[i - 1].off + fields[i - 1].size, fields[i].off);
 	}
 	CHECK_U("event.fields_fill_struct", sizeof(struct ct_event), sum);
-	CHECK_U("event.fields_count", 17, ARRAY_SIZE(fields));
+	CHECK_U("event.fields_count", 19, ARRAY_SIZE(fields));
 
 	/* signedness: ret is negative errno, the rest unsigned */
 	memset(&e, 0, sizeof(e));
