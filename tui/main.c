@@ -424,7 +424,7 @@ static void parse_args(int argc, char **argv)
 	}
 	if (o->filter && filter_uses_change(o->filter) && (o->batch || o->quiet))
 		die_usage("-f '%s': new, worse and silent compare with a baseline, which only the "
-			  "screen has (key b); between two exports use --diff A B",
+			  "screen has (key b)",
 			  o->filter_expr);
 	if (o->prom_path && prom_check_path(o->prom_path, err, sizeof(err)))
 		die_usage("--prometheus: %s", err);
