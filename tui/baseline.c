@@ -182,11 +182,16 @@ static enum ct_change compare(const struct base_ent *e, const struct ct_row *r,
 	}
 	if (r->key.family == CT_FAMILY_FOLDED)
 		return c->kind; /* never worse: see baseline.h */
+	return baseline_judge(c, e->lat_n, reset ? r->lat_n : r->lat_n - e->lat_n);
+}
+
+enum ct_change baseline_judge(struct ct_change_info *c, uint64_t lat_before, uint64_t lat_since)
+{
 	if (c->since_fail >= CT_BASE_MIN_FAILS &&
 	    (c->share_after - c->share_before) * 100 >= CT_BASE_FAIL_POINTS)
 		c->why |= CHG_WHY_FAIL;
-	if (c->p99_before_us >= 0 && c->p99_after_us >= 0 && e->lat_n >= CT_BASE_P99_MIN_N &&
-	    (reset ? r->lat_n : r->lat_n - e->lat_n) >= CT_BASE_P99_MIN_N &&
+	if (c->p99_before_us >= 0 && c->p99_after_us >= 0 && lat_before >= CT_BASE_P99_MIN_N &&
+	    lat_since >= CT_BASE_P99_MIN_N &&
 	    c->p99_after_us >= c->p99_before_us * CT_BASE_P99_RATIO &&
 	    c->p99_after_us - c->p99_before_us >= CT_BASE_P99_MIN_US)
 		c->why |= CHG_WHY_P99;

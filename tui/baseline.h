@@ -83,6 +83,10 @@ enum ct_change baseline_compare(const struct ct_baseline *b, const struct ct_row
 typedef void (*baseline_gone_fn)(void *ctx, const struct ct_row *r, const struct ct_change_info *c);
 size_t baseline_gone(const struct ct_baseline *b, baseline_gone_fn fn, void *ctx);
 
+/* The worse rules on c's before and since values (kind and why set when
+ * they hold), with lat_before / lat_since latency samples on each side */
+enum ct_change baseline_judge(struct ct_change_info *c, uint64_t lat_before, uint64_t lat_since);
+
 /* The short CHANGE cell: "new", "silent", "gone", "worse 2%→40%",
  * "p99 3ms→1.0s" (UTF-8 arrow); "" for CHG_NONE. Returns buf. */
 const char *baseline_cell(const struct ct_change_info *c, char *buf, size_t len);
