@@ -19,12 +19,12 @@ ct_start "$OUT" "$ERR" -b -o json -d 0.5 -f "$TAG" || exit 1
 lg -c "$TAG" accept 127.0.0.1 $P 49
 lg -c "$TAG" refuse 127.0.0.1 $P 1
 lg -c "$TAG" accept 127.0.0.1 $Q 3
-wait_count $P 50 && wait_count $Q 3 || fail "A: the first connects exported" "$(count $P) $(count $Q)"
+if ! { wait_count $P 50 && wait_count $Q 3; }; then fail "A: the first connects exported" "$(count $P) $(count $Q)"; fi
 last_json "$OUT" >"$A_F"
 lg -c "$TAG" accept 127.0.0.1 $P 6
 lg -c "$TAG" refuse 127.0.0.1 $P 4
 lg -c "$TAG" refuse 127.0.0.1 $N 2
-wait_count $P 60 && wait_count $N 2 || fail "B: the later connects exported" "$(count $P) $(count $N)"
+if ! { wait_count $P 60 && wait_count $N 2; }; then fail "B: the later connects exported" "$(count $P) $(count $N)"; fi
 # the whole file: --diff reads its last line
 cp "$OUT" "$B_F"
 rc=0; ct_stop || rc=$?
