@@ -20,6 +20,9 @@ const struct colspec columns[C_END] = {
 	[C_FAIL] = { "FAIL", 7, 1, 1, SORT_FAIL },
 	[C_PEND] = { "PENDING", 7, 1, 3, SORT_MAX }, /* only while a row has one */
 	[C_FAILPCT] = { "FAIL%", 5, 1, 5, SORT_FAILPCT },
+	/* kept at any width, as the failures are: "worse 100%→100%" is 15
+	 * columns; at 80 the rate gives way to it */
+	[C_CHANGE] = { "CHANGE", 15, 0, 1, SORT_MAX },
 	[C_ERROR] = { "ERROR", 16, 0, 4, SORT_MAX }, /* "app timeout 3.0s" */
 	[C_P50] = { "P50ms", 7, 1, 8, SORT_MAX },
 	[C_P99] = { "P99ms", 7, 1, 7, SORT_LAT },
@@ -30,9 +33,9 @@ const struct colspec columns[C_END] = {
 };
 
 const enum col columns_of_group[GROUP_MAX][C_END + 1] = {
-	[GROUP_FLOW] = { C_PROC, C_USER, C_CGROUP, C_DEST, C_PORT, C_PROTO, C_RATE, C_TOTAL, C_FAIL,
-			 C_PEND, C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SYNRT, C_SPARK, C_LAST,
-			 C_END },
+	[GROUP_FLOW] = { C_PROC,  C_USER, C_CGROUP, C_DEST,  C_PORT,	C_PROTO, C_RATE,
+			 C_TOTAL, C_FAIL, C_CHANGE, C_PEND,  C_FAILPCT, C_ERROR, C_P50,
+			 C_P99,	  C_MAX,  C_SYNRT,  C_SPARK, C_LAST,	C_END },
 	[GROUP_PROCESS] = { C_PROC, C_PIDS, C_FLOWS, C_USER, C_CGROUP, C_RATE, C_TOTAL, C_FAIL,
 			    C_PEND, C_FAILPCT, C_ERROR, C_P50, C_P99, C_MAX, C_SYNRT, C_SPARK,
 			    C_LAST, C_END },
@@ -82,7 +85,8 @@ void columns_layout(struct columns_layout *l, enum ct_group g, int width, int sh
 			maxp = columns[gc[i]].prio;
 	}
 	l->shown[C_CGROUP] = show_cgroup && l->shown[C_CGROUP];
-	l->shown[C_PEND] = pending && l->shown[C_PEND];
+	l->shown[C_PEND] = (pending & COLUMNS_PENDING) && l->shown[C_PEND];
+	l->shown[C_CHANGE] = (pending & COLUMNS_CHANGE) && l->shown[C_CHANGE];
 	/* drop columns of lower priority first; before P99, the protocol,
 	 * the failures or the essential columns go, narrow the destination
 	 * (down to 15), and last to 8: a long address gives way to them, and

@@ -26,6 +26,7 @@ enum col {
 	C_FAIL,
 	C_PEND,
 	C_FAILPCT,
+	C_CHANGE, /* since the baseline (baseline.h): only while one is kept */
 	C_ERROR,
 	C_P50,
 	C_P99,
@@ -57,7 +58,10 @@ struct columns_layout {
 /* Choose the columns of grouping g that fit width: drop the lowest
  * priority until they do (show_cgroup: the user asked for the cgroup
  * column; pending: a row has connects in flight, which the PENDING column
- * shows). dest_w is the width the destination column would like. */
+ * shows; a set of COLUMNS_* bits, COLUMNS_CHANGE for the baseline's
+ * CHANGE column). dest_w is the width the destination column would like. */
+#define COLUMNS_PENDING 1 /* a row has connects in flight: the PENDING column */
+#define COLUMNS_CHANGE 2  /* a baseline is kept: the CHANGE column */
 void columns_layout(struct columns_layout *l, enum ct_group g, int width, int show_cgroup,
 		    int pending, int dest_w);
 /* a column's width in this layout */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "baseline.h"
 #include "export.h"
 #include "keys.h"
 #include "names.h"
@@ -225,7 +226,8 @@ static void layout(struct draw_ctx *v, int width)
 	/* the PENDING column while a row in order has connects in flight */
 	for (size_t i = 0; v->rows_valid && i < v->rows->sorted && !pending; i++)
 		pending = v->rows->rows[i]->results[RES_PENDING] > 0;
-	columns_layout(&v->lay, v->s->group, width, v->s->show_cgroup, pending, dest_w);
+	columns_layout(&v->lay, v->s->group, width, v->s->show_cgroup,
+		       (pending ? COLUMNS_PENDING : 0) | (v->base ? COLUMNS_CHANGE : 0), dest_w);
 }
 
 static void draw_header(struct draw_ctx *v)
@@ -354,6 +356,24 @@ static void draw_row(struct draw_ctx *v, int y, const struct ct_row *r, int sele
 		case C_FAILPCT:
 			snprintf(buf, sizeof(buf), "%.0f", done ? 100.0 * fails / done : 0.0);
 			break;
+		case C_CHANGE: {
+			struct ct_change_info ci;
+
+			baseline_compare(v->base, r, &ci);
+			baseline_cell(&ci, buf, sizeof(buf));
+			/* an ASCII arrow where the terminal has no UTF-8 */
+			if (!v->utf8) {
+				char *a = strstr(buf, "\u2192");
+
+				if (a) {
+					a[0] = '>';
+					memmove(a + 1, a + 3, strlen(a + 3) + 1);
+				}
+			}
+			if ((ci.kind == CHG_WORSE || ci.kind == CHG_NEW) && !selected)
+				attrset(attr_of(v, ci.kind == CHG_WORSE ? P_FAIL : P_HEADER));
+			break;
+		}
 		case C_ERROR:
 			s = ct_row_top_error(r, tmp, sizeof(tmp));
 			if (*s && !selected)

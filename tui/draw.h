@@ -15,6 +15,7 @@
 #include "ui_state.h"
 
 struct resolve;
+struct ct_baseline;
 
 /* what a frame shows; the caller's, refreshed before each frame */
 struct draw_ctx {
@@ -24,6 +25,8 @@ struct draw_ctx {
 	int rows_valid;
 	int desc; /* the rows are in descending order */
 	const struct ct_stats *stats;
+	/* the CHANGE column's (flow grouping only), NULL: none kept */
+	const struct ct_baseline *base;
 	struct names *res; /* names, users, cgroups, command lines */
 	uint64_t up_secs;
 	size_t max_flows; /* the flow table's bound (--max-flows) */

@@ -12,7 +12,19 @@
 #include "row.h"
 #include "util.h"
 
-enum term_type { T_TEXT, T_PORT, T_PROTO, T_NET, T_PID, T_UID, T_FAIL, T_RESULT, T_ERR, T_CGROUP };
+enum term_type {
+	T_TEXT,
+	T_PORT,
+	T_PROTO,
+	T_NET,
+	T_PID,
+	T_UID,
+	T_FAIL,
+	T_RESULT,
+	T_ERR,
+	T_CGROUP,
+	T_CHANGE
+};
 
 _Static_assert(RES_MAX <= 32, "a term's result classes are a 32-bit mask");
 
@@ -30,6 +42,8 @@ struct term {
 struct ct_filter {
 	filter_cgroup_fn cgroup_fn;
 	void *cgroup_ctx;
+	filter_change_fn change_fn;
+	void *change_ctx;
 	uint64_t id; /* unique among the filters made (filter_id) */
 	size_t n;
 	struct term terms[];
@@ -125,6 +139,22 @@ static int parse_term(const char *w, struct term *t, char *err, size_t errlen)
 	}
 	if (!strcmp(w, "fail")) {
 		t->type = T_FAIL;
+		return 0;
+	}
+	/* what changed since a baseline (baseline.h): 1 new, 2 worse, 3
+	 * silent (and 4, gone); the numbers are enum ct_change's */
+	for (int c = 0; c < 3; c++) {
+		static const char *const words[3] = { "new", "worse", "silent" };
+		size_t n = strlen(words[c]);
+
+		if (strncmp(w, words[c], n) || (w[n] && w[n] != ':'))
+			continue;
+		if (w[n]) {
+			snprintf(err, errlen, "'%s': the term %s takes no value", w, words[c]);
+			return -1;
+		}
+		t->type = T_CHANGE;
+		t->lo = c + 1;
 		return 0;
 	}
 	if ((t->results = result_mask(w))) {
@@ -264,7 +294,7 @@ uint64_t filter_id(const struct ct_filter *f)
 int filter_rows_only(const struct ct_filter *f)
 {
 	for (size_t i = 0; f && i < f->n; i++)
-		if (f->terms[i].type == T_CGROUP)
+		if (f->terms[i].type == T_CGROUP || f->terms[i].type == T_CHANGE)
 			return 0;
 	return 1;
 }
@@ -377,6 +407,22 @@ void filter_set_cgroup_fn(struct ct_filter *f, filter_cgroup_fn fn, void *ctx)
 	}
 }
 
+void filter_set_change_fn(struct ct_filter *f, filter_change_fn fn, void *ctx)
+{
+	if (f) {
+		f->change_fn = fn;
+		f->change_ctx = ctx;
+	}
+}
+
+int filter_uses_change(const struct ct_filter *f)
+{
+	for (size_t i = 0; f && i < f->n; i++)
+		if (f->terms[i].type == T_CHANGE)
+			return 1;
+	return 0;
+}
+
 static int term_match(const struct ct_filter *f, const struct term *t, const struct ct_row *r)
 {
 	switch (t->type) {
@@ -420,6 +466,11 @@ static int term_match(const struct ct_filter *f, const struct term *t, const str
 						NULL;
 
 		return cg && contains_ci(cg, strlen(cg), t->text);
+	}
+	case T_CHANGE: {
+		int c = f->change_fn ? f->change_fn(f->change_ctx, r) : 0;
+
+		return c == t->lo || (t->lo == 3 && c == 4); /* silent: and gone */
 	}
 	}
 	return 0;

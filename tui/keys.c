@@ -124,6 +124,17 @@ static unsigned act_clear(struct ui_state *s, const struct keys_ctx *k UNUSED, i
 	return ui_state_clear(s);
 }
 
+static unsigned act_baseline(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
+{
+	return ui_state_baseline(s);
+}
+
+static unsigned act_baseline_clear(struct ui_state *s, const struct keys_ctx *k UNUSED,
+				   int arg UNUSED)
+{
+	return ui_state_baseline_clear(s);
+}
+
 static unsigned act_cgroup(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
 {
 	return ui_state_cgroup_column(s);
@@ -201,6 +212,9 @@ static const struct binding {
 	{ 27, "Esc", act_esc, "close the pane; clear the filter" },
 	{ 'n', "n", act_names, "names: reverse DNS and services on/off" },
 	{ 'c', "c", act_clear, "clear all counters" },
+	{ 'b', "b B", act_baseline,
+	  "mark a baseline (the frozen snapshot if frozen): CHANGE column; B clears it" },
+	{ 'B', NULL, act_baseline_clear, NULL },
 	{ 'C', "C", act_cgroup, "show / hide the cgroup (unit, container) column" },
 	{ '+', "+ -", act_delay, "longer / shorter refresh interval", 0, 1 },
 	{ '-', NULL, act_delay, NULL, 0, -1 },

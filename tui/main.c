@@ -22,6 +22,7 @@
 
 #include "app.h"
 #include "batch.h"
+#include "diff.h"
 #include "connecttop.h"
 #include "probe.h"
 #include "prom.h"
@@ -65,6 +66,7 @@ enum {
 	OPT_NO_TASK_STORAGE,
 	OPT_PROBE,
 	OPT_UNIX,
+	OPT_DIFF,
 	OPT_TIMING_FILE,
 	/* for the tests only: not in --help or the man page */
 	OPT_TEST_INFLIGHT_MAX,
@@ -103,6 +105,7 @@ static const struct option long_opts[] = {
 	{ "no-task-storage", no_argument, NULL, OPT_NO_TASK_STORAGE },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "unix", no_argument, NULL, OPT_UNIX },
+	{ "diff", required_argument, NULL, OPT_DIFF },
 	/* hidden, not in --help or the man page: a test knob for make bench
 	 * (tests/bench.sh), which reads the view's refresh times from FILE
 	 * at exit (timing.h says its format) */
@@ -152,6 +155,8 @@ static void usage(FILE *out)
 		"      --raw-syscalls       attach to raw sys_enter/sys_exit even when tracefs exists\n"
 		"      --no-task-storage    stash connect() calls in a hash by thread id even on 5.11+\n"
 		"      --unix               AF_UNIX connects too, by path (proto u_str, u_dgr, u_seq)\n"
+		"      --diff A B           what changed from export A to export B (JSON files of e\n"
+		"                           or -b -o json; -o table, csv or json); no root needed\n"
 		"      --probe              print the kernel features found and exit\n"
 		"  -v, --verbose            libbpf's messages to stderr; with -V, the features too\n"
 		"  -V, --version            print the version and exit\n"
@@ -265,6 +270,35 @@ static void check_dir(const char *opt, const char *dir)
 
 static int probe_only, show_version;
 
+/* --diff A B (diff.h): exports only; a recording (issue 15's other half)
+ * would be one more kind of side for diff_load */
+static const char *diff_a, *diff_b;
+
+static int run_diff(void)
+{
+	static const enum diff_fmt fmts[] = {
+		[FMT_TABLE] = DIFF_TEXT, [FMT_CSV] = DIFF_CSV, [FMT_JSON] = DIFF_JSON
+	};
+	struct diff_side a = { 0 }, b = { 0 };
+	char err[600];
+	int rc;
+
+	if (diff_load(diff_a, &a, err, sizeof(err)) || diff_load(diff_b, &b, err, sizeof(err))) {
+		fprintf(stderr, "connecttop: --diff: %s\n", err);
+		diff_side_free(&a);
+		diff_side_free(&b);
+		return 2;
+	}
+	rc = diff_write(stdout, &a, &b, fmts[app.opt.format]);
+	diff_side_free(&a);
+	diff_side_free(&b);
+	if (rc) {
+		fprintf(stderr, "connecttop: --diff: writing the output: %s\n", strerror(-rc));
+		return 1;
+	}
+	return 0;
+}
+
 static void parse_args(int argc, char **argv)
 {
 	struct options *o = &app.opt;
@@ -377,6 +411,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_NO_TASK_STORAGE:
 			o->force_hash = 1;
 			break;
+		case OPT_DIFF:
+			diff_a = optarg;
+			break;
 		case OPT_UNIX:
 			o->unix_socks = 1;
 			break;
@@ -402,8 +439,21 @@ static void parse_args(int argc, char **argv)
 			die_bad_option(argv[optind - 1]);
 		}
 	}
+	if (diff_a) {
+		if (optind >= argc)
+			die_usage("--diff A B: two export files, B missing");
+		diff_b = argv[optind++];
+	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
+	if (diff_a) {
+		if (o->format == FMT_PROM)
+			die_usage("--diff: -o table, csv or json (prom is not a diff format)");
+		if (o->filter_expr || o->iterations || o->max_rows || o->quiet || o->prom_path)
+			die_usage(
+				"--diff takes -o only: -f, -n, -m, -q and --prometheus are for capture");
+		return;
+	}
 	/* not given: 64K, or an eighth of a smaller ring (--ringbuf-size 64K
 	 * alone is valid: a default must not make it fail) */
 	if (!wakeup_arg)
@@ -422,6 +472,10 @@ static void parse_args(int argc, char **argv)
 		if (!o->filter)
 			die_usage("-f: %s", err);
 	}
+	if (o->filter && filter_uses_change(o->filter) && (o->batch || o->quiet))
+		die_usage("-f '%s': new, worse and silent compare with a baseline, which only the "
+			  "screen has (key b)",
+			  o->filter_expr);
 	if (o->prom_path && prom_check_path(o->prom_path, err, sizeof(err)))
 		die_usage("--prometheus: %s", err);
 	if (o->prom_path) {
@@ -523,6 +577,8 @@ int main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	parse_args(argc, argv);
+	if (diff_a)
+		return run_diff();
 	if (show_version) {
 		printf("connecttop %s (BPF event schema %zu bytes, JSON schema %d)\n", CT_VERSION,
 		       sizeof(struct ct_event), CT_SCHEMA_VERSION);

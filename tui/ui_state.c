@@ -28,6 +28,8 @@ int ui_state_init(struct ui_state *s, const struct ui_config *c, char *err, size
 	s->names = c->names;
 	s->cgroup_fn = c->cgroup_fn;
 	s->cgroup_ctx = c->cgroup_ctx;
+	s->change_fn = c->change_fn;
+	s->change_ctx = c->change_ctx;
 	s->filter_text = strdup(c->filter_expr ? c->filter_expr : "");
 	s->filter_edit = strdup("");
 	if (!s->filter_text || !s->filter_edit) {
@@ -40,6 +42,7 @@ int ui_state_init(struct ui_state *s, const struct ui_config *c, char *err, size
 	if (c->filter_expr) {
 		s->filter = filter_new(s->filter_text, err, errlen);
 		filter_set_cgroup_fn(s->filter, s->cgroup_fn, s->cgroup_ctx);
+		filter_set_change_fn(s->filter, s->change_fn, s->change_ctx);
 	}
 	return 0;
 }
@@ -132,6 +135,7 @@ unsigned ui_state_filter_apply(struct ui_state *s, const char *text)
 	s->filter_error[0] = 0;
 	filter_free(s->filter);
 	filter_set_cgroup_fn(f, s->cgroup_fn, s->cgroup_ctx);
+	filter_set_change_fn(f, s->change_fn, s->change_ctx);
 	s->filter = f;
 	free(s->filter_text);
 	s->filter_text = copy;
@@ -383,6 +387,23 @@ unsigned ui_state_clear(struct ui_state *s)
 {
 	ui_state_status(s, 0, "counters cleared");
 	return UI_CLEAR;
+}
+
+unsigned ui_state_baseline(struct ui_state *s)
+{
+	s->baseline = 1;
+	return UI_BASELINE;
+}
+
+unsigned ui_state_baseline_clear(struct ui_state *s)
+{
+	if (!s->baseline) {
+		ui_state_status(s, 0, "no baseline to clear (b marks one)");
+		return 0;
+	}
+	s->baseline = 0;
+	ui_state_status(s, 0, "baseline cleared");
+	return UI_BASELINE_CLEAR;
 }
 
 unsigned ui_state_names(struct ui_state *s)

@@ -28,6 +28,8 @@ enum {
 	UI_CLEAR = 1 << 2,    /* clear the flow table's counters, then take a snapshot */
 	UI_EXPORT = 1 << 3,   /* write the rows to files */
 	UI_QUIT = 1 << 4,
+	UI_BASELINE = 1 << 5,	    /* take a baseline from the snapshot shown, then derive */
+	UI_BASELINE_CLEAR = 1 << 6, /* forget the baseline, then derive */
 };
 
 enum ui_mode { UI_TABLE, UI_HELP, UI_DETAILS, UI_FILTER, UI_SORTMENU, UI_DELAY };
@@ -52,6 +54,9 @@ struct ui_state {
 	char filter_error[200];	    /* why filter_edit does not parse, or "" */
 	filter_cgroup_fn cgroup_fn; /* given to every filter made */
 	void *cgroup_ctx;
+	filter_change_fn change_fn; /* the same, for new/worse/silent */
+	void *change_ctx;
+	int baseline; /* a baseline is kept (b; B forgets it) */
 
 	double delay;	     /* the refresh interval, seconds */
 	char delay_edit[16]; /* the d prompt's text */
@@ -88,6 +93,8 @@ struct ui_config {
 	const char *filter_expr; /* NULL: none (already checked by the caller) */
 	filter_cgroup_fn cgroup_fn;
 	void *cgroup_ctx;
+	filter_change_fn change_fn; /* NULL: new, worse, silent match nothing */
+	void *change_ctx;
 };
 
 /* 0, or -ENOMEM with a message in err (s then holds nothing to free) */
@@ -156,6 +163,10 @@ unsigned ui_state_delay_cancel(struct ui_state *s);
 int ui_state_delay_changed(struct ui_state *s);
 
 unsigned ui_state_clear(struct ui_state *s); /* every counter to zero */
+/* b: a baseline of the snapshot shown (the frozen one when frozen), in
+ * place of any other; B: none */
+unsigned ui_state_baseline(struct ui_state *s);
+unsigned ui_state_baseline_clear(struct ui_state *s);
 unsigned ui_state_names(struct ui_state *s); /* names on / off */
 unsigned ui_state_cgroup_column(struct ui_state *s);
 unsigned ui_state_export(struct ui_state *s);

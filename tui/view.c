@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "baseline.h"
 #include "draw.h"
 #include "export.h"
 #include "keys.h"
@@ -45,7 +46,8 @@ struct ct_view_ui {
 	int color, utf8;
 	size_t limit; /* rows put in order (rows_derive), 0: all */
 	char host[64], kernel[80];
-	struct timing *timing; /* --timing-file, or NULL */
+	struct timing *timing;	  /* --timing-file, or NULL */
+	struct ct_baseline *base; /* b's, or NULL */
 };
 
 /* one refresh took from t0 to now */
@@ -178,6 +180,7 @@ static void draw(struct ct_view_ui *v)
 	d->rows_valid = v->rows_valid;
 	d->desc = ct_sort_default_desc(v->s.sort) ^ v->s.reverse;
 	d->stats = &v->stats;
+	d->base = v->base;
 	d->res = v->res;
 	d->up_secs = (ct_now_ns() - v->a->start_ns) / 1000000000ULL;
 	d->max_flows = (size_t)v->a->opt.max_flows;
@@ -203,6 +206,44 @@ static void keep_shown(struct ct_view_ui *v)
 	flows_set_keep(v->a->flows, filter_empty(v->s.filter) ? NULL : filter_keeps, v->s.filter);
 }
 
+/* the filter's new, worse, silent: a flow row's change (groups have none) */
+static int change_of(void *ctx, const struct ct_row *r)
+{
+	struct ct_view_ui *v = ctx;
+	struct ct_change_info c;
+
+	if (!v->base || v->s.group != GROUP_FLOW)
+		return CHG_NONE;
+	return baseline_compare(v->base, r, &c);
+}
+
+/* b: a baseline of the snapshot shown; B: none. The rows derived with a
+ * new, worse or silent term are derived again from scratch. */
+static void set_baseline(struct ct_view_ui *v, int take)
+{
+	baseline_free(v->base);
+	v->base = NULL;
+	if (take && v->snap) {
+		v->base = baseline_new(v->snap->rows, v->snap->n, v->snap->taken_ns);
+		if (!v->base) {
+			v->s.baseline = 0;
+			ui_state_status(&v->s, 1, "out of memory taking a baseline");
+		} else {
+			ui_state_status(&v->s, 0, "baseline: %zu flows%s; B clears it",
+					baseline_count(v->base), v->s.frozen ? " (frozen)" : "");
+		}
+	}
+	if (filter_uses_change(v->s.filter)) {
+		rows_free(&v->rows);
+		memset(&v->rows, 0, sizeof(v->rows));
+		for (int g = GROUP_FLOW; g < GROUP_MAX; g++) {
+			rows_free(&v->kept[g]);
+			memset(&v->kept[g], 0, sizeof(v->kept[g]));
+		}
+		v->rows_valid = 0;
+	}
+}
+
 struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 {
 	struct ct_view_ui *v = calloc(1, sizeof(*v));
@@ -217,6 +258,8 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 		.filter_expr = a->opt.filter_expr,
 		.cgroup_fn = names_cgroup_of,
 		.cgroup_ctx = a->res,
+		.change_fn = change_of,
+		.change_ctx = v,
 	};
 
 	if (!v) {
@@ -259,6 +302,7 @@ void view_free(struct ct_view_ui *v)
 	for (int g = GROUP_FLOW; g < GROUP_MAX; g++)
 		rows_free(&v->kept[g]);
 	snap_free(v->snap);
+	baseline_free(v->base);
 	flows_set_keep(v->a->flows, NULL, NULL); /* the filter goes */
 	ui_state_free(&v->s);
 	free(v);
@@ -374,9 +418,11 @@ static int apply(struct ct_view_ui *v, unsigned todo)
 		/* the header's totals count from here too */
 		app_stats(v->a, &v->cleared);
 	}
+	if (todo & (UI_BASELINE | UI_BASELINE_CLEAR))
+		set_baseline(v, !!(todo & UI_BASELINE));
 	if (todo & (UI_CLEAR | UI_SNAPSHOT))
 		take_snapshot(v);
-	else if (todo & UI_REBUILD)
+	else if (todo & (UI_REBUILD | UI_BASELINE | UI_BASELINE_CLEAR))
 		rebuild(v);
 	if (todo & UI_EXPORT)
 		do_export(v);

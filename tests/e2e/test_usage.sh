@@ -19,6 +19,9 @@ bad() { # expected-text args...
 		pass "usage error: $*"
 	fi
 }
+bad "compare with a baseline" -b -f "curl new"
+bad "compare with a baseline" -b -f "!worse"
+bad "takes no value" -b -f "silent:3"
 bad "-d '0'" -b -d 0
 bad "-d 'abc'" -b -d abc
 bad "-d '1e9'" -b -d 1e9

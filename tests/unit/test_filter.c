@@ -287,6 +287,56 @@ static void test_proto_table(void)
 	CHECK_U("proto_table.case", 17, ct_proto_of_name("UDP"));
 }
 
+/* new, worse, silent: the row's change from a hook (row i: change i % 5,
+ * so r2 new, r3 worse, r4 silent, r5 gone, r6 none) */
+static int change_of(void *ctx, const struct ct_row *r)
+{
+	(void)ctx;
+	return (int)((r - rows) % 5);
+}
+
+static void change(const char *expr, int hooked, const char *want)
+{
+	char err[256] = "", got[64] = "";
+	struct ct_filter *f = filter_new(expr, err, sizeof(err));
+
+	if (!f) {
+		ck(0, nm("filter.change[%s]", expr), "filter_new failed: %s", err);
+		return;
+	}
+	CHECK(nm("filter.change[%s].not rows only", expr), !filter_rows_only(f));
+	CHECK(nm("filter.change[%s].uses change", expr), filter_uses_change(f));
+	if (hooked)
+		filter_set_change_fn(f, change_of, NULL);
+	for (int i = 0; i < NROWS; i++)
+		if (filter_match(f, &rows[i]))
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%d",
+				 *got ? " " : "", i + 1);
+	ck(!strcmp(got, want), nm("filter.change[%s]%s", expr, hooked ? ".hooked" : ""),
+	   "expected rows \"%s\", got \"%s\"", want, got);
+	filter_free(f);
+}
+
+static void test_change(void)
+{
+	change("new", 1, "2 7");
+	change("worse", 1, "3");
+	change("silent", 1, "4 5");
+	change("!new", 1, "1 3 4 5 6");
+	change("new worse", 1, "");
+	change("new", 0, "");
+	change("!worse", 0, "1 2 3 4 5 6 7");
+	invalid("new:1", "takes no value");
+	invalid("worse:x", "takes no value");
+	invalid("!!silent", "negated once");
+	{
+		struct ct_filter *f = filter_new("port:1", NULL, 0);
+
+		CHECK("filter.change: port is not a change term", f && !filter_uses_change(f));
+		filter_free(f);
+	}
+}
+
 int main(void)
 {
 	char err[256];
@@ -296,6 +346,7 @@ int main(void)
 	test_proto_table();
 
 	setup();
+	test_change();
 
 	/* empty expressions match everything */
 	f = filter_new("", err, sizeof(err));

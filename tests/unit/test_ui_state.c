@@ -584,6 +584,34 @@ static void test_layout(void)
 	columns_layout(&l, GROUP_FLOW, 65, 0, 0, 15);
 	CHECK_I("65 columns: FAIL stays", 1, l.shown[C_FAIL]);
 	CHECK_I("65 columns: RATE goes", 0, l.shown[C_RATE]);
+	/* the baseline's CHANGE column: only with one, kept at 80 with FAIL */
+	CHECK_I("no baseline: no CHANGE", 0, l.shown[C_CHANGE]);
+	columns_layout(&l, GROUP_FLOW, 80, 0, COLUMNS_CHANGE, 40);
+	total = 0;
+	for (int c = 0; c < C_END; c++)
+		if (l.shown[c])
+			total += columns_width(&l, c) + 1;
+	ck(total - 1 <= 80, "80 columns, baseline: the row fits", "%d wide", total - 1);
+	CHECK_I("80 columns, baseline: CHANGE", 1, l.shown[C_CHANGE]);
+	CHECK_I("80 columns, baseline: FAIL", 1, l.shown[C_FAIL]);
+	CHECK_I("80 columns, baseline: TOTAL", 1, l.shown[C_TOTAL]);
+	columns_layout(&l, GROUP_FLOW, 80, 0, COLUMNS_CHANGE | COLUMNS_PENDING, 40);
+	CHECK_I("80 columns, baseline, pending: CHANGE", 1, l.shown[C_CHANGE]);
+	CHECK_I("80 columns, baseline, pending: FAIL", 1, l.shown[C_FAIL]);
+	columns_layout(&l, GROUP_PROCESS, 200, 0, COLUMNS_CHANGE, 40);
+	CHECK_I("process view: no CHANGE (flows only)", 0, l.shown[C_CHANGE]);
+}
+
+static void test_baseline(void)
+{
+	start(NULL);
+	CHECK_I("B without a baseline: nothing to do", 0, ui_state_baseline_clear(&st));
+	CHECK_I("b: take one", UI_BASELINE, ui_state_baseline(&st));
+	CHECK_I("b: kept", 1, st.baseline);
+	CHECK_I("b again: a new one", UI_BASELINE, ui_state_baseline(&st));
+	CHECK_I("B: forget it", UI_BASELINE_CLEAR, ui_state_baseline_clear(&st));
+	CHECK_I("B: none kept", 0, st.baseline);
+	CHECK_S("B: the status line", "baseline cleared", st.status);
 }
 
 int main(void)
@@ -604,6 +632,7 @@ int main(void)
 	test_details_scroll();
 	test_sort_menu();
 	test_layout();
+	test_baseline();
 	ui_state_free(&st);
 	ui_state_free(NULL);
 	return ck_done();
