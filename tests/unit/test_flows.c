@@ -460,6 +460,52 @@ static void test_pending_age(void)
 
 /* ---- rates and history ---- */
 
+/* A large table's refreshed snapshot has room for the table's bound: the
+ * flows growing past its first size are written in, not copied anew. */
+static void test_snap_bound_room(void)
+{
+	struct ct_flows *t = flows_new(70000);
+	struct ct_snap *s;
+	uint64_t now = T0, sum = 0;
+	char addr[32];
+
+	flows_tick(t, now);
+	for (int i = 0; i < 100; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", 1 + i / 62500, i / 250 % 250,
+			 i % 250 + 1);
+		add_n(t, key("scan", addr, 80, P_UDP), 1, now + 1, 1, 0);
+	}
+	s = snap_new(t, now + 2);
+	s = snap_refresh(t, now + 3, s); /* now with room */
+	CHECK("snap_bound.refresh", s != NULL);
+	for (int i = 100; i < 60000; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", 1 + i / 62500, i / 250 % 250,
+			 i % 250 + 1);
+		add_n(t, key("scan", addr, 80, P_UDP), 1, now + 4, 1, 0);
+	}
+	s = snap_refresh(t, now + 5, s); /* outgrew its room: copied, with the bound's */
+	CHECK("snap_bound.refresh_grown", s != NULL);
+	if (s)
+		CHECK_U("snap_bound.copied_once", 1, s->full);
+	for (int i = 60000; i < 69000; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", 1 + i / 62500, i / 250 % 250,
+			 i % 250 + 1);
+		add_n(t, key("scan", addr, 80, P_UDP), 1, now + 6, 1, 0);
+	}
+	s = snap_refresh(t, now + 7, s);
+	CHECK("snap_bound.refresh_grown_again", s != NULL);
+	if (s) {
+		/* a quarter more room would have been outgrown again */
+		CHECK_U("snap_bound.not_copied", 0, s->full);
+		CHECK_U("snap_bound.rows", 69000, s->n);
+		for (size_t i = 0; i < s->n; i++)
+			sum += s->rows[i].count;
+		CHECK_U("snap_bound.counts", 69000, sum);
+	}
+	snap_free(s);
+	flows_free(t);
+}
+
 /* A flow with connects in one interval only keeps its history compact (no
  * ring): it goes cold, hot again, cold past the window, and hot once more,
  * its counts, history and latency histogram exact all the way. */
@@ -2482,6 +2528,7 @@ int main(void)
 	test_history();
 	test_history_compact();
 	test_history_compact_fold();
+	test_snap_bound_room();
 	test_eviction();
 	test_port_scan();
 	test_keep();
