@@ -18,6 +18,7 @@
 #   6. the view's work with 100,000 flows (viewbench: the core code alone)
 #   7. the real screen with 100,000 flows: connecttop in tmux, keys sent,
 #      every refresh timed by the tool itself (the hidden --timing-file)
+#   8. what a --ringbuf-size costs: mapped size, RSS and exec-to-attached
 #
 # Environment (defaults in brackets):
 #   BENCH_ROUNDS [7]      alternating alone/attached rounds per kind
@@ -35,11 +36,14 @@
 #                         the flow table, not the ring buffer, is measured
 #   BENCH_IDLE_SECS [3]   section 4: seconds of CPU sampling with the flows held
 #   BENCH_BURST [1]       section 4 also runs flowgen unpaced, with the default
-#                         and with the small ring buffer (0: skip)
+#                         and with the small ring buffer, and paced at
+#                         BENCH_NEWFLOW_RATE (0: skip)
+#   BENCH_NEWFLOW_RATE [300000]  section 4: new flows/s of the paced burst
 #   BENCH_STARTS [5]      start-ups measured in section 5
 #   BENCH_START_DELAY [0.2]  connecttop -d during the start-up measurement
 #   BENCH_SCREEN_FLOWS [100000]  distinct flows of section 7
-#   BENCH_SECTIONS [1 2 3 4 5 6 7]  the sections to run (2 needs 1)
+#   BENCH_RINGBUFS [256K 4M 8M 64M 1G]  the sizes of section 8
+#   BENCH_SECTIONS [1 2 3 4 5 6 7 8]  the sections to run (2 needs 1)
 #   CONNECTTOP, LOADGEN   the binaries (default .output/)
 set -u
 export LC_ALL=C
@@ -58,17 +62,19 @@ NFLOWS=${BENCH_FLOWS:-1000000}
 FLOW_RATE=${BENCH_FLOW_RATE:-60000}
 IDLE_SECS=${BENCH_IDLE_SECS:-3}
 BURST=${BENCH_BURST:-1}
+NEWFLOW_RATE=${BENCH_NEWFLOW_RATE:-300000}
 STARTS=${BENCH_STARTS:-5}
 START_DELAY=${BENCH_START_DELAY:-0.2}
 SCREEN_FLOWS=${BENCH_SCREEN_FLOWS:-100000}
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7}
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7 8}
+RINGBUFS=${BENCH_RINGBUFS:-256K 4M 8M 64M 1G}
 HZ=$(getconf CLK_TCK)
 
 die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (BPF): run 'sudo make bench' or 'sudo tests/bench.sh'"
 [ -x "$CT" ] && [ -x "$LG" ] || die "build first: make (missing $CT or $LG)"
 for t in jq ss awk; do command -v $t >/dev/null || die "needs $t"; done
-for v in ROUNDS SECS THREADS BPF_STATS NFLOWS FLOW_RATE STARTS IDLE_SECS SCREEN_FLOWS; do
+for v in ROUNDS SECS THREADS BPF_STATS NFLOWS FLOW_RATE NEWFLOW_RATE STARTS IDLE_SECS SCREEN_FLOWS; do
 	case ${!v} in '' | *[!0-9]*) die "$v='${!v}' (from BENCH_*): expected a whole number" ;; esac
 done
 [ "$ROUNDS" -ge 1 ] && [ "$SECS" -ge 1 ] && [ "$THREADS" -ge 1 ] || die "BENCH_ROUNDS, BENCH_SECS and BENCH_THREADS must be >= 1"
@@ -582,6 +588,7 @@ flows_run() { # MAXFLOWS RATE(0: unpaced) RINGBUF
 	flows=$(echo "$j" | jq -r '.flows') evicted=$(echo "$j" | jq -r '.evicted')
 	ev=$(echo "$j" | jq -r '.events') dr=$(echo "$j" | jq -r '.drops')
 	grate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$TMP/fg.out")
+	FR_RATE=${grate:-0} FR_EV=$ev FR_DROPS=$dr FR_FLOWS=$flows FR_PEAK=$h1
 	printf '  %-9s %5s %8s %9s %8s %9s %8s %10s %10s %7.0f %6.1f %7.1f\n' "$max" "$rb" "${grate:-?}" "$ev" "$dr" "$flows" "$evicted" \
 		"$(mb "$h0")MB" "$(mb "$h1")MB" "$(calc "$flows > 0 ? ($h1 - $h0) * 1024 / $flows : 0")" "$(calc "$ns / 1e9")" "$idle"
 }
@@ -592,9 +599,11 @@ if on 4; then
 		B/flow cpu-s idle%
 	flows_run 32768 "$FLOW_RATE" 8M
 	flows_run "$NFLOWS" "$FLOW_RATE" 8M
+	S_FLOWS=$FR_FLOWS S_PEAK=$FR_PEAK
 	if [ "$BURST" != 0 ]; then
 		flows_run "$NFLOWS" 0 8M
 		flows_run "$NFLOWS" 0 "$SMALL_RB"
+		flows_run "$NFLOWS" "$NEWFLOW_RATE" 8M
 	fi
 	echo "  ring: --ringbuf-size; gen/s: flowgen's achieved connects/s, paced at $FLOW_RATE/s$([ "$BURST" = 0 ] ||
 		echo ", unpaced in the last two rows (a burst of new flows)")"
@@ -603,6 +612,8 @@ if on 4; then
 	echo "  B/flow: (hwm-peak - hwm-start) / flows, including the per-interval snapshot batch output takes of all flows"
 	echo "  cpu-s: connecttop's CPU seconds from start until all flows were in (/proc/PID/schedstat)"
 	echo "  idle%: then its CPU over $IDLE_SECS s with no new event, % of one core: the per-interval cost of the flows held"
+	echo "  rss-at-flows: $(mb "$S_PEAK") MB peak RSS holding $S_FLOWS flows (--max-flows $NFLOWS, paced row)"
+	[ "$BURST" = 0 ] || echo "  new-flow-burst: $FR_DROPS drops of $((FR_EV + FR_DROPS)) events at $FR_RATE new flows/s (default 8M ring; exact: events + drops = $NFLOWS)"
 	echo
 fi
 
@@ -746,6 +757,29 @@ if on 7; then
 	echo "  prep: after a tick's screen is out, a grouping not shown derived aside (one per tick, when it"
 	echo "  is not up to date) so that switching to it only orders it: it delays a key typed meanwhile"
 	echo "  flows: the most flows in a snapshot while timed; times measured by connecttop itself"
+	echo
+fi
+
+# ---- 8. the ring buffer's cost -----------------------------------------------
+# connecttop idle with each --ringbuf-size: the address space it maps, what
+# of it is resident once attached, and the time from exec to attached
+if on 8; then
+	echo "== 8. --ringbuf-size costs: connecttop -v -b -o json -d 1 --ringbuf-size S, idle, 3 starts each"
+	printf '  %-6s %10s %10s %10s\n' size mapped-MB rss-MB attach-ms
+	for rb in $RINGBUFS; do
+		ms="" vs="" rs=""
+		for _ in 1 2 3; do
+			t0=$(now_us)
+			ct_start "$TMP/rb.json" "$TMP/rb.err" -b -o json -d 1 --ringbuf-size "$rb"
+			t1=$(now_us)
+			ms+=" $(calc "($t1 - $t0) / 1000")"
+			vs+=" $(vm_kb "$CT_PID" VmSize)" rs+=" $(vm_kb "$CT_PID" VmRSS)"
+			ct_stop
+		done
+		printf '  %-6s %10.1f %10.1f %10.0f\n' "$rb" "$(calc "$(median $vs) / 1024")" "$(calc "$(median $rs) / 1024")" "$(median $ms)"
+	done
+	echo "  mapped-MB: VmSize once attached (the ring is mapped twice over, for records that wrap);"
+	echo "  rss-MB: VmRSS then; attach-ms: exec until its 'attached' line (20 ms polling), medians"
 	echo
 fi
 

@@ -51,6 +51,7 @@ struct ct_flows *flows_new(size_t max_flows)
 
 static void flow_release(struct ct_flow *f)
 {
+	free(f->hist);
 	free(f->pidtab);
 	pending_free(&f->pend);
 	free(f->lat);
@@ -192,8 +193,11 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	r->pad2 = 0;
 	r->hist_epoch = (uint32_t)f->epoch;
 	/* the last complete interval, when the ring has it */
-	r->interval_count =
-		t->epoch && f->epoch + 1 >= t->epoch ? f->hist[(t->epoch - 1) % CT_RING] : 0;
+	r->interval_count = 0;
+	if (t->epoch && f->epoch + 1 >= t->epoch)
+		r->interval_count = f->hist		     ? f->hist[(t->epoch - 1) % CT_RING] :
+				    f->epoch + 1 == t->epoch ? f->cur :
+							       0;
 	r->rate = ct_rate(r->interval_count, interval_s);
 	r->uid = f->uid;
 	r->pid = f->pid;
@@ -209,7 +213,12 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 		memset(&m->lat, 0, sizeof(m->lat));
 	memcpy(m->errs, f->errs, sizeof(m->errs));
 	m->abandon_max_ns = f->abandon_max_ns;
-	memcpy(m->hist_ring, f->hist, sizeof(m->hist_ring));
+	if (f->hist) {
+		memcpy(m->hist_ring, f->hist, sizeof(m->hist_ring));
+	} else {
+		memset(m->hist_ring, 0, sizeof(m->hist_ring));
+		m->hist_ring[f->epoch % CT_RING] = f->cur;
+	}
 	m->pending_since_ns = pending_oldest(f->pend);
 }
 
@@ -345,6 +354,25 @@ static void flow_add_pid(struct ct_flow *f, uint32_t pid)
 	f->npids++;
 }
 
+/* f's history moves on to interval t->epoch. A compact one (f->hist NULL)
+ * stays so while its one counted interval has left the window or held
+ * nothing; else it gets its ring (without memory for it, the older
+ * interval's connects leave the history: the counts stay exact). */
+static void flow_hist_advance(const struct ct_flows *t, struct ct_flow *f)
+{
+	if (f->epoch >= t->epoch)
+		return;
+	if (!f->hist && f->cur && f->epoch + CT_HIST >= t->epoch) {
+		f->hist = calloc(CT_RING, sizeof(*f->hist));
+		if (f->hist)
+			f->hist[f->epoch % CT_RING] = f->cur;
+	}
+	if (f->hist)
+		ct_ring_advance(f->hist, f->epoch, t->epoch);
+	f->cur = 0;
+	f->epoch = t->epoch;
+}
+
 /* ---- eviction by value, and folding ---- */
 
 static void folded_key(const char comm[16], struct flow_key *k)
@@ -437,14 +465,18 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 	uint32_t pids[CT_MAX_PIDS];
 	size_t npids;
 
-	if (g->epoch < t->epoch) {
-		ct_ring_advance(g->hist, g->epoch, t->epoch);
-		g->epoch = t->epoch;
+	flow_hist_advance(t, g);
+	/* a (process, *) row keeps a ring: it gathers many intervals */
+	if (!g->hist && (g->hist = calloc(CT_RING, sizeof(*g->hist))))
+		g->hist[g->epoch % CT_RING] = g->cur;
+	if (v->hist) {
+		if (v->epoch < t->epoch) /* v goes: its ring may be moved on */
+			ct_ring_advance(v->hist, v->epoch, t->epoch);
+		for (int i = 0; g->hist && i < CT_RING; i++)
+			g->hist[i] += v->hist[i];
+	} else if (v->cur && v->epoch + CT_HIST >= t->epoch && g->hist) {
+		g->hist[v->epoch % CT_RING] += v->cur;
 	}
-	if (v->epoch < t->epoch) /* v goes: its ring may be moved on */
-		ct_ring_advance(v->hist, v->epoch, t->epoch);
-	for (int i = 0; i < CT_RING; i++)
-		g->hist[i] += v->hist[i];
 	g->count += v->count;
 	for (int i = 0; i < RES_MAX; i++)
 		g->results[i] += v->results[i];
@@ -637,10 +669,7 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	t->rows[f->row].clock = t->clock;
 	t->rows[f->row].epoch = t->epoch;
 	seen_epoch = f->epoch;
-	if (f->epoch < t->epoch) {
-		ct_ring_advance(f->hist, f->epoch, t->epoch);
-		f->epoch = t->epoch;
-	}
+	flow_hist_advance(t, f);
 	if (s->ts_ns > f->last_ns)
 		f->last_ns = s->ts_ns;
 	res = ct_classify(s->ret);
@@ -651,7 +680,10 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	} else {
 		/* a connect (or the outcome of one whose flow was evicted since) */
 		f->count++;
-		f->hist[f->epoch % CT_RING]++;
+		if (f->hist)
+			f->hist[f->epoch % CT_RING]++;
+		else
+			f->cur++;
 		t->pids_total -= f->npids;
 		flow_add_pid(f, s->pid);
 		t->pids_total += f->npids;

@@ -22,8 +22,13 @@ struct ct_flow {
 	/* NULL until the first latency sample: UDP and AF_UNIX flows never
 	 * have one, and a TCP flow's 208 bytes are not in every flow */
 	struct ct_lat *lat;
-	/* the current interval and CT_HIST complete ones */
-	uint32_t hist[CT_RING];
+	/* The current interval and CT_HIST complete ones, allocated once a
+	 * flow has connects in two intervals of the window (or an event in a
+	 * later one). NULL: the ring is all zero but for interval `epoch`,
+	 * which holds `cur` connects. A million one-off flows then keep 4
+	 * bytes of history each, not 244. */
+	uint32_t *hist;
+	uint32_t cur;
 	struct ct_errcount errs[CT_FLOW_ERRS];
 	uint64_t abandon_max_ns;
 	uint32_t syn_rt_hist[CT_SYN_RT_HIST]; /* as ct_row's */

@@ -460,6 +460,146 @@ static void test_pending_age(void)
 
 /* ---- rates and history ---- */
 
+/* A large table's refreshed snapshot has room for the table's bound: the
+ * flows growing past its first size are written in, not copied anew. */
+static void test_snap_bound_room(void)
+{
+	struct ct_flows *t = flows_new(70000);
+	struct ct_snap *s;
+	uint64_t now = T0, sum = 0;
+	char addr[32];
+
+	flows_tick(t, now);
+	for (int i = 0; i < 100; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", 1 + i / 62500, i / 250 % 250,
+			 i % 250 + 1);
+		add_n(t, key("scan", addr, 80, P_UDP), 1, now + 1, 1, 0);
+	}
+	s = snap_new(t, now + 2);
+	s = snap_refresh(t, now + 3, s); /* now with room */
+	CHECK("snap_bound.refresh", s != NULL);
+	for (int i = 100; i < 60000; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", 1 + i / 62500, i / 250 % 250,
+			 i % 250 + 1);
+		add_n(t, key("scan", addr, 80, P_UDP), 1, now + 4, 1, 0);
+	}
+	s = snap_refresh(t, now + 5, s); /* outgrew its room: copied, with the bound's */
+	CHECK("snap_bound.refresh_grown", s != NULL);
+	if (s)
+		CHECK_U("snap_bound.copied_once", 1, s->full);
+	for (int i = 60000; i < 69000; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", 1 + i / 62500, i / 250 % 250,
+			 i % 250 + 1);
+		add_n(t, key("scan", addr, 80, P_UDP), 1, now + 6, 1, 0);
+	}
+	s = snap_refresh(t, now + 7, s);
+	CHECK("snap_bound.refresh_grown_again", s != NULL);
+	if (s) {
+		/* a quarter more room would have been outgrown again */
+		CHECK_U("snap_bound.not_copied", 0, s->full);
+		CHECK_U("snap_bound.rows", 69000, s->n);
+		for (size_t i = 0; i < s->n; i++)
+			sum += s->rows[i].count;
+		CHECK_U("snap_bound.counts", 69000, sum);
+	}
+	snap_free(s);
+	flows_free(t);
+}
+
+/* A flow with connects in one interval only keeps its history compact (no
+ * ring): it goes cold, hot again, cold past the window, and hot once more,
+ * its counts, history and latency histogram exact all the way. */
+static void test_history_compact(void)
+{
+	struct ct_flows *t = flows_new(10);
+	struct flow_key k = key("curl", "10.0.0.2", 443, P_TCP);
+	uint32_t want[CT_HIST];
+	struct ct_snap *s;
+	uint64_t now = T0;
+
+	flows_tick(t, now);
+	add_n(t, k, 3, now + 1, 1, 0);
+	add_lat(t, k, now + 2, 1, 0, 1000000); /* 1 ms */
+	flows_tick(t, now += NS_PER_S);
+	s = snap_new(t, now);
+	CHECK_U("compact.count", 4, s->rows[0].count);
+	CHECK_U("compact.interval_count", 4, s->rows[0].interval_count);
+	memset(want, 0, sizeof(want));
+	want[0] = 4;
+	check_hist("compact.one_interval", &s->rows[0], s->epoch, want);
+	snap_free(s);
+	/* cold for 5 intervals, then hot: the 4 stay where they were */
+	for (int i = 0; i < 5; i++)
+		flows_tick(t, now += NS_PER_S);
+	add_lat(t, k, now + 1, 2, 0, 3000000); /* 3 ms */
+	add_n(t, k, 1, now + 2, 2, -ECONNREFUSED);
+	flows_tick(t, now += NS_PER_S);
+	s = snap_new(t, now);
+	CHECK_U("compact.hot.count", 6, s->rows[0].count);
+	CHECK_U("compact.hot.interval_count", 2, s->rows[0].interval_count);
+	CHECK_U("compact.hot.ok", 5, s->rows[0].results[RES_OK]);
+	CHECK_U("compact.hot.refused", 1, s->rows[0].results[RES_REFUSED]);
+	memset(want, 0, sizeof(want));
+	want[0] = 2;
+	want[6] = 4;
+	check_hist("compact.hot", &s->rows[0], s->epoch, want);
+	CHECK_U("compact.hot.lat_n", 2, s->rows[0].lat_n);
+	CHECK_D("compact.hot.lat_max", 3000.0, ct_row_lat_pct(&s->rows[0], 1.0), 1e-9);
+	CHECK_D("compact.hot.lat_min", 1000.0, ct_row_lat_pct(&s->rows[0], 0.5), 1e-9);
+	snap_free(s);
+	/* cold past the whole window, then one connect: history of that one */
+	for (int i = 0; i < CT_HIST + 5; i++)
+		flows_tick(t, now += NS_PER_S);
+	s = snap_new(t, now);
+	memset(want, 0, sizeof(want));
+	check_hist("compact.cold_clears", &s->rows[0], s->epoch, want);
+	CHECK_U("compact.cold.count", 6, s->rows[0].count);
+	snap_free(s);
+	add_n(t, k, 1, now + 1, 3, 0);
+	flows_tick(t, now += NS_PER_S);
+	s = snap_new(t, now);
+	memset(want, 0, sizeof(want));
+	want[0] = 1;
+	check_hist("compact.hot_again", &s->rows[0], s->epoch, want);
+	CHECK_U("compact.hot_again.count", 7, s->rows[0].count);
+	CHECK_U("compact.hot_again.lat_n", 2, s->rows[0].lat_n);
+	CHECK_U("compact.hot_again.npids", 3, s->rows[0].npids);
+	snap_free(s);
+	flows_free(t);
+}
+
+/* A one-off flow folded into its (process, *) row: its connects go into
+ * that row's history in their interval. */
+static void test_history_compact_fold(void)
+{
+	struct ct_flows *t = flows_new(1);
+	struct flow_key a = key("nc", "10.0.0.3", 1, P_UDP), b = key("nc", "10.0.0.4", 2, P_UDP);
+	uint32_t want[CT_HIST];
+	struct ct_snap *s;
+	uint64_t now = T0;
+	const struct ct_row *g = NULL;
+
+	flows_tick(t, now);
+	add_n(t, a, 2, now + 1, 1, 0);
+	flows_tick(t, now += NS_PER_S);
+	flows_tick(t, now += NS_PER_S);
+	add_n(t, b, 1, now + 1, 1, 0); /* evicts a */
+	flows_tick(t, now += NS_PER_S);
+	s = snap_new(t, now);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].key.family == CT_FAMILY_FOLDED)
+			g = &s->rows[i];
+	CHECK("compact_fold.row", g != NULL);
+	if (g) {
+		memset(want, 0, sizeof(want));
+		want[2] = 2;
+		check_hist("compact_fold.hist", g, s->epoch, want);
+		CHECK_U("compact_fold.count", 2, g->count);
+	}
+	snap_free(s);
+	flows_free(t);
+}
+
 static void test_history(void)
 {
 	struct ct_flows *t = flows_new(10);
@@ -2386,6 +2526,9 @@ int main(void)
 	test_pending_age();
 	test_untracked();
 	test_history();
+	test_history_compact();
+	test_history_compact_fold();
+	test_snap_bound_room();
 	test_eviction();
 	test_port_scan();
 	test_keep();
