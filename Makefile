@@ -189,6 +189,14 @@ unit: $(UNIT_TESTS)
 # keep the sanitizer objects between builds
 .SECONDARY:
 
+# the benchmark's minimal ring-buffer consumer (a peer in make bench)
+$(OUTPUT)/rbpeer.bpf.o: tests/bench/rbpeer.bpf.c vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(BPF_CMD) -c $< -o $@
+$(OUTPUT)/rbpeer: tests/bench/rbpeer.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CT_CFLAGS) $(CFLAGS) $(CT_LDFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
+
 # the view's work with many flows, for make bench
 $(OUTPUT)/viewbench: tests/bench/viewbench.c $(CORE_OBJS)
 	$(call msg,CC,$@)
@@ -220,7 +228,7 @@ test: test-deps
 
 bench: deps
 	$(Q)tests/install-deps.sh $(DEPS_BENCH)
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench $(OUTPUT)/rbpeer $(OUTPUT)/rbpeer.bpf.o
 	$(Q)tests/bench.sh
 
 vmtest: deps cross-deps

@@ -7,7 +7,7 @@
 #      attached, in alternating rounds (TCP refused, TCP accepted, UDP with
 #      a socket per connect, UDP connect() storm on one socket per thread),
 #      and with the peers bpftrace and tcpstates in the same rounds when
-#      installed; each tool's BPF run time per program (bpf_stats)
+#      installed and a minimal ring-buffer consumer (tests/bench/rbpeer.c); each tool's BPF run time per program (bpf_stats)
 #   2. connecttop's own CPU during those rounds
 #   3. highest event rate seen with zero drops; a small ring buffer and
 #      other --wakeup-bytes at that load
@@ -258,13 +258,19 @@ EOF_BT
 # fill that, after which the script counts nothing (connecttop's socket
 # maps hold 65536)
 BT_KEYS=65536
+# the minimal ring-buffer consumer (tests/bench/rbpeer.c, built by make
+# bench): a plain libbpf tracer's cost, one record per connect, wake-ups
+# batched, no socket read, no TCP outcome
+RB=$ROOT/.output/rbpeer
+[ -x "$RB" ] && [ -f "$RB.bpf.o" ] || RB=""
 tools_of() { # KIND: the tools run on that load
 	local t="ct"
+	[ -n "$RB" ] && t+=" rb"
 	[ -n "$BT" ] && t+=" bt"
 	case $1 in refuse | accept) [ -n "$TS" ] && t+=" ts" ;; esac
 	echo "$t"
 }
-tool_name() { case $1 in ct) echo connecttop ;; bt) echo bpftrace ;; ts) echo tcpstates ;; esac; }
+tool_name() { case $1 in ct) echo connecttop ;; bt) echo bpftrace ;; rb) echo rb-minimal ;; ts) echo tcpstates ;; esac; }
 
 # the BPF programs a process holds (by their fds), with their run time and
 # run count (kernel.bpf_stats_enabled): lines "ID NAME NS COUNT"
@@ -322,6 +328,13 @@ attached() {
 		track $pid
 		tool_wait $pid "$TMP/bt.out" '^ready' || die "bpftrace did not attach: $(tail -2 "$TMP/bt.err")"
 		;;
+	rb)
+		rm -f "$TMP/rb.out"
+		"$RB" "$RB.bpf.o" >"$TMP/rb.out" 2>"$TMP/rb.err" &
+		pid=$!
+		track $pid
+		tool_wait $pid "$TMP/rb.out" '^ready' || die "rbpeer did not attach: $(tail -2 "$TMP/rb.err")"
+		;;
 	ts)
 		"$TS" >"$TMP/ts.out" 2>"$TMP/ts.err" &
 		pid=$!
@@ -356,6 +369,10 @@ attached() {
 		DROPS=-
 		CAPT=$(awk -v k="@c[$comm, " 'index($0, k) == 1 {n += $NF} END {print n + 0}' "$TMP/bt.out")
 		;;
+	rb)
+		DROPS=$(awk '$1 == "lost" {print $2}' "$TMP/rb.out")
+		CAPT=$(awk -v c="$comm" '$1 == c {n += $2} END {print n + 0}' "$TMP/rb.out")
+		;;
 	ts)
 		DROPS=$(grep -o 'lost [0-9]*' "$TMP/ts.err" | awk '{n += $2} END {print n + 0}')
 		# one CLOSE -> SYN_SENT per connect, to the port
@@ -383,7 +400,7 @@ if on 1; then
 	fi
 	echo "== 1. Overhead: loopback connects/s of loadgen alone vs with a tracer attached, in the same rounds"
 	echo "  tools: connecttop -b -o json -d 1 >FILE$([ -n "$BT" ] && echo ", bpftrace (count by comm, family, port, address; $BT_KEYS keys)")$([ -n "$TS" ] &&
-		echo ", tcpstates >FILE (TCP loads)")$([ -n "$BT$TS" ] || echo " (no peer installed: bpftrace, libbpf-tools)")"
+		echo ", tcpstates >FILE (TCP loads)")$([ -n "$RB" ] && echo ", rb-minimal (tests/bench/rbpeer.c)")$([ -n "$BT$TS" ] || echo " (no peer installed: bpftrace, libbpf-tools)")"
 	echo "  each round: alone, then every tool in turn (the order rotates), each attached run divided by the round's alone run"
 	[ "$BPF_STATS" = 1 ] && echo "  kernel.bpf_stats_enabled=1 during the section (every tool's programs pay for the two clock reads per run)"
 	printf '  %-9s %5s %-10s %11s %11s %7s %6s %17s %12s %7s %6s\n' kind round tool alone/s attached/s ratio drops captured/made with-result cpu% others
@@ -430,10 +447,10 @@ if on 1; then
 		done
 	done
 	echo "  summary: attached/alone, median over the $ROUNDS rounds (1.000 = no slowdown)"
-	printf '  %-9s %11s %11s %11s %11s\n' kind alone/s connecttop bpftrace tcpstates
+	printf '  %-9s %11s %11s %11s %11s %11s\n' kind alone/s connecttop bpftrace rb-minimal tcpstates
 	for kind in $KINDS; do
 		row=""
-		for tool in ct bt ts; do
+		for tool in ct bt rb ts; do
 			if [ -n "${RLIST[$kind/$tool]:-}" ]; then
 				row+=$(printf ' %11.3f' "$(median ${RLIST[$kind/$tool]})")
 			else
@@ -454,7 +471,7 @@ if on 1; then
 	done
 	echo "  alone/s, attached/s: loadgen's (-T $THREADS) loopback connect() calls per second without / with the tool attached"
 	echo "  (udp: socket + connect + close per call; udp-reuse: connect() again and again on one UDP socket per thread)"
-	echo "  drops: connecttop's JSON 'drops' (ring buffer full, map full); tcpstates: the events it reported lost"
+	echo "  drops: connecttop's JSON 'drops' (ring buffer full, map full); tcpstates, rb-minimal: the events it reported lost"
 	echo "  captured/made: connects the tool counted for loadgen's comm (tcpstates: CLOSE -> SYN_SENT lines to the port)"
 	echo "  / connects loadgen reported; with-result: connecttop's count with the result the load gives (refused / ok)"
 	echo "  cpu%: the tool's own CPU during the load, % of one core (/proc/PID/stat, 1/$HZ s ticks); the BPF programs"
@@ -674,6 +691,7 @@ if on 5; then
 	}
 	launch_row connecttop 'connecttop: attached' "$CT" -v -b -o json -d 1
 	[ -z "$BT" ] || launch_row bpftrace ready env BPFTRACE_MAP_KEYS_MAX=$BT_KEYS "$BT" "$TMP/peer.bt"
+	[ -z "$RB" ] || launch_row rb-minimal ready "$RB" "$RB.bpf.o"
 	[ -z "$TS" ] || launch_row tcpstates -l anon_inode:bpf_link "$TS"
 	echo "  ready-ms: connecttop: its 'attached' line; bpftrace: its BEGIN probe's line (after every probe is attached);"
 	echo "  tcpstates: it holds its bpf_link (attached; its header is block-buffered); medians; statuses: exit codes"
