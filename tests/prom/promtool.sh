@@ -227,7 +227,9 @@ expect_sum() {
 # --- 1. hostile process names --------------------------------------------------
 mkdir -p "$TMP/hostile"
 HF=$TMP/hostile/connecttop.prom
-start_bg "$TMP/connecttop-hostile.log" "$CONNECTTOP" --prometheus "$HF" -q -d 1
+# -P: only this port is traced, so no other process's connects (other
+# tracers and tests run beside this one) add series or counts to the file
+start_bg "$TMP/connecttop-hostile.log" "$CONNECTTOP" -P "$P_HOST" --prometheus "$HF" -q -d 1
 CT_PID=$BG_PID
 if wait_file "$HF" 20 "$CT_PID"; then
 	lg_ok=1
