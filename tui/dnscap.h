@@ -24,8 +24,9 @@ struct ct_dnscap_pkt {
 	struct ct_dns_msg msg;
 };
 
-/* the socket, non-blocking, or -errno (EPERM without CAP_NET_RAW) */
-int ct_dnscap_open(void);
+/* the IPv4 (ipv6 = 0) or IPv6 socket, non-blocking, or -errno (EPERM
+ * without CAP_NET_RAW); the filter handles both, one socket per family */
+int ct_dnscap_open(int ipv6);
 /* one packet from the network header on: 0 and *p filled (p->parsed says
  * whether the DNS payload parsed), or -1 if it is no UDP answer from port 53 */
 int ct_dnscap_packet(const uint8_t *buf, size_t len, struct ct_dnscap_pkt *p);

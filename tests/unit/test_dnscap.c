@@ -79,7 +79,7 @@ static void test_parse(void)
 static void test_live(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int cap = ct_dnscap_open(), srv, srv2, cli, got53 = 0, got_other = 0;
+	int cap = ct_dnscap_open(0), srv, srv2, cli, got53 = 0, got_other = 0;
 	socklen_t al = sizeof(a);
 	uint8_t b[2048];
 	uint16_t cport;
