@@ -934,6 +934,11 @@ static __always_inline int on_exit(long ret)
 	}
 	fill_event(e, &c, id, ret, now);
 	e->proto = proto;
+	/* a UDP socket connected to port 53: its local port is what DNS
+	 * answers come back to, how user space credits them to this pid.
+	 * One read, only for these; every other event pays a compare. */
+	if (proto == IPPROTO_UDP && c.dport == 53 && !ret)
+		e->sport = BPF_CORE_READ((struct sock *)sk, __sk_common.skc_num);
 	if (c.tracked) {
 		struct ct_inflight *inf = bpf_map_lookup_elem(&socks, &sk);
 
