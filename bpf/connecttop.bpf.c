@@ -115,8 +115,18 @@ struct call {
 	__u8 untracked; /* it could not be (a map was full: counted once) */
 	__u8 announced; /* blocking: counted as pending at SYN_SENT, outcome at exit */
 	__u8 pad;
-	__u32 alen; /* AF_UNIX: bytes of sun_path passed (addrlen - 2) */
+	__u32 alen;	/* AF_UNIX: bytes of sun_path passed (addrlen - 2) */
+	__u32 scope_id; /* IPv6 link-local: the interface index, else 0 */
 };
+
+/* an IPv6 address that means nothing without an interface, as the kernel's
+ * __ipv6_addr_needs_scope_id(): link-local unicast (fe80::/10), or multicast
+ * of interface- or link-local scope (ff01::/16, ff02::/16 and their flags) */
+static __always_inline int needs_scope(const __u8 a[16])
+{
+	return (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+	       (a[0] == 0xff && ((a[1] & 0x0f) == 1 || (a[1] & 0x0f) == 2));
+}
 
 /* Task storage where the kernel has it: found through the task itself, no
  * hash to update and delete per call. Before 5.11 user space turns this into
@@ -255,9 +265,14 @@ static __always_inline int read_sockaddr(struct call *c)
 		return -1;
 	if (sin.sin_family == AF_INET)
 		__builtin_memcpy(c->daddr, &sin.sin_addr, 4);
-	else if (sin.sin_family == AF_INET6) /* sin6_addr is at 8..24 */
+	else if (sin.sin_family == AF_INET6) { /* sin6_addr is at 8..24 */
 		bpf_probe_read_user(c->daddr, sizeof(c->daddr), (void *)(c->uaddr + 8));
-	else if (sin.sin_family != AF_UNIX || !trace_unix)
+		/* sin6_scope_id (24..28) only where it matters and the caller
+		 * passed it: the kernel takes a 24-byte sockaddr_in6 too */
+		if (c->alen + 2 >= 28 && needs_scope(c->daddr))
+			bpf_probe_read_user(&c->scope_id, sizeof(c->scope_id),
+					    (void *)(c->uaddr + 24));
+	} else if (sin.sin_family != AF_UNIX || !trace_unix)
 		return -1;
 	c->family = sin.sin_family;
 	c->dport = sin.sin_family == AF_UNIX ? 0 : __builtin_bswap16(sin.sin_port);
@@ -680,7 +695,7 @@ static __always_inline void fill_event(struct ct_event *e, const struct call *c,
 	e->syn_rt = 0;
 	e->kind = CT_EV_CONNECT;
 	e->flags = 0;
-	e->scope_id = 0;
+	e->scope_id = c->scope_id;
 	e->sport = 0;
 	__builtin_memset(e->spare, 0, sizeof(e->spare));
 	if (task_calls) {
@@ -1023,6 +1038,8 @@ static __always_inline void sock_daddr(struct sock *sk, struct call *c, const in
 		c->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		if (c->family == AF_INET6 && bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
 			BPF_CORE_READ_INTO(&c->daddr, sk, __sk_common.skc_v6_daddr);
+			if (needs_scope(c->daddr))
+				c->scope_id = BPF_CORE_READ(sk, __sk_common.skc_bound_dev_if);
 		} else if (c->family != AF_INET6) {
 			a4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
 			__builtin_memcpy(c->daddr, &a4, 4);
@@ -1034,10 +1051,14 @@ static __always_inline void sock_daddr(struct sock *sk, struct call *c, const in
 	/* skc_v6_daddr exists only in kernels built with IPv6: without
 	 * the check the program would not load on one without (and there
 	 * no socket is AF_INET6) */
-	if (c->family == AF_INET6 && bpf_core_field_exists(sk->__sk_common.skc_v6_daddr))
+	if (c->family == AF_INET6 && bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
 		__builtin_memcpy(c->daddr, &sk->__sk_common.skc_v6_daddr, sizeof(c->daddr));
-	else if (c->family != AF_INET6)
+		/* tcp_v6_connect() binds the socket to the scope's interface */
+		if (needs_scope(c->daddr))
+			c->scope_id = sk->__sk_common.skc_bound_dev_if;
+	} else if (c->family != AF_INET6) {
 		__builtin_memcpy(c->daddr, &sk->__sk_common.skc_daddr, 4);
+	}
 }
 
 /* TCP Fast Open by sendto()/sendmsg() with MSG_FASTOPEN: the socket goes to

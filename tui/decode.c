@@ -37,6 +37,8 @@ int decode_event(struct decoder *d, const void *data, size_t size, struct ct_sam
 	} else {
 		memcpy(s->key.daddr, e->daddr, 16);
 		s->key.family = ct_addr_normalize(6, s->key.daddr);
+		if (s->key.family == 6)
+			s->key.scope = e->scope_id;
 	}
 	s->key.dport = e->dport;
 	s->key.proto = e_proto;

@@ -190,7 +190,7 @@ static const char *row_dest(struct draw_ctx *v, const struct ct_row *r, char *bu
 		snprintf(buf, len, "*(%u)", r->more->folded);
 		return buf;
 	}
-	ct_addr_str(r->key.family, r->key.daddr, buf, len);
+	ct_addr_scope_str(r->key.family, r->key.daddr, r->key.scope, buf, len);
 	if (v->s->names && r->key.family != CT_FAMILY_UNIX &&
 	    (name = names_host(v->res, r->key.family, r->key.daddr)))
 		return name;
@@ -600,7 +600,7 @@ static void draw_details(struct draw_ctx *v)
 		return;
 	}
 	ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
-	ct_addr_str(r->key.family, r->key.daddr, tmp, sizeof(tmp));
+	ct_addr_scope_str(r->key.family, r->key.daddr, r->key.scope, tmp, sizeof(tmp));
 	{
 		char port[24] = " port *";
 

@@ -170,7 +170,7 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 
 		/* an AF_UNIX path can hold quotes, commas, a leading '@';
 		 * ct_addr_str gives it sanitized already */
-		ct_addr_str(r->key.family, r->key.daddr, addr, sizeof(addr));
+		ct_addr_scope_str(r->key.family, r->key.daddr, r->key.scope, addr, sizeof(addr));
 		(json ? json_str : csv_str)(out, addr);
 		break;
 	}
@@ -398,7 +398,7 @@ int export_table(FILE *out, const struct ct_rows *v, enum ct_group g, const stru
 		uint64_t fails = ct_row_failures(r), done = r->count - r->results[RES_PENDING];
 
 		ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
-		ct_addr_str(r->key.family, r->key.daddr, addr, sizeof(addr));
+		ct_addr_scope_str(r->key.family, r->key.daddr, r->key.scope, addr, sizeof(addr));
 		if (r->key.family == CT_FAMILY_FOLDED) /* with the flows folded in */
 			snprintf(addr, sizeof(addr), "*(%u)", r->more->folded);
 		switch (g) {

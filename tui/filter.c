@@ -433,7 +433,7 @@ static int term_match(const struct ct_filter *f, const struct term *t, const str
 			return 1;
 		if (!r->key.family)
 			return 0;
-		ct_addr_str(r->key.family, r->key.daddr, addr, sizeof(addr));
+		ct_addr_scope_str(r->key.family, r->key.daddr, r->key.scope, addr, sizeof(addr));
 		return contains_ci(addr, strlen(addr), t->text);
 	}
 	case T_PORT:

@@ -190,7 +190,6 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	r->lat_max_ns = f->lat_max_ns;
 	memcpy(r->syn_rt_hist, f->syn_rt_hist, sizeof(r->syn_rt_hist));
 	r->syn_rt = f->syn_rt;
-	r->pad2 = 0;
 	r->hist_epoch = (uint32_t)f->epoch;
 	/* the last complete interval, when the ring has it */
 	r->interval_count = 0;

@@ -49,7 +49,7 @@ struct skey {
 	uint16_t dport;
 	uint8_t family;
 	uint8_t kind;
-	uint8_t pad[4];
+	uint32_t scope; /* as in flow_key */
 };
 
 struct proto_counts {
@@ -137,6 +137,7 @@ static void own_key(const struct flow_key *in, struct skey *out)
 	memcpy(out->daddr, in->daddr, sizeof(out->daddr));
 	out->dport = in->dport;
 	out->family = in->family;
+	out->scope = in->scope;
 	out->kind = KIND_OWN;
 }
 
@@ -548,7 +549,7 @@ static void labels(FILE *out, const struct series *s)
 		fputs("\",daddr=\"other\",dport=\"other\"", out);
 		return;
 	}
-	ct_addr_str(s->key.family, s->key.daddr, buf, sizeof(buf));
+	ct_addr_scope_str(s->key.family, s->key.daddr, s->key.scope, buf, sizeof(buf));
 	fputs("\",daddr=\"", out);
 	put_escaped(out, buf);
 	fprintf(out, "\",dport=\"%u\"", s->key.dport);

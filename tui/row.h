@@ -40,6 +40,7 @@ struct flow_key {
 	uint16_t proto;	   /* IPPROTO_*, or CT_PROTO_UNIX | socket type */
 	uint8_t family;	   /* 4 or 6, or CT_FAMILY_UNIX (util.h) */
 	uint8_t pad[3];	   /* always zero: keys are compared and hashed as bytes */
+	uint32_t scope;	   /* IPv6 link-local: the interface index passed, else 0 */
 };
 
 /* flow_key.proto of an AF_UNIX flow: this | SOCK_STREAM, SOCK_DGRAM, ... */
@@ -135,6 +136,7 @@ struct ct_row_more {
  * until the SYN retransmit counts, which a column sorts by, came in). */
 struct ct_row {
 	struct flow_key key; /* fields that do not apply to the grouping are zero */
+	uint32_t syn_rt;     /* SYNs retransmitted by its connects (syn_rt_hist) */
 	uint64_t count;	     /* connects since start (or since cleared) */
 	double rate;	     /* per second over the last complete interval */
 	uint64_t results[RES_MAX];
@@ -151,8 +153,6 @@ struct ct_row {
 	 * all 0 when none was counted (no tracepoint tcp:tcp_retransmit_skb,
 	 * or no TCP connect resolved): the counts are then unknown */
 	uint32_t syn_rt_hist[CT_SYN_RT_HIST];
-	uint32_t syn_rt;		/* SYNs retransmitted by those connects */
-	uint32_t pad2;			/* always zero */
 	const struct ct_row_more *more; /* never NULL; owned by the snapshot or the rows */
 };
 

@@ -16,6 +16,7 @@ static void group_key(enum ct_group g, const struct flow_key *in, struct flow_ke
 		break;
 	case GROUP_DEST:
 		out->family = in->family;
+		out->scope = in->scope;
 		memcpy(out->daddr, in->daddr, sizeof(out->daddr));
 		break;
 	case GROUP_PORT:
@@ -139,7 +140,7 @@ static inline uint32_t group_hash(enum ct_group g, const struct flow_key *k)
 		break;
 	case GROUP_DEST:
 		memcpy(w, k->daddr, 16);
-		w[1] ^= (uint64_t)k->family << 56;
+		w[1] ^= (uint64_t)k->family << 56 ^ (uint64_t)k->scope << 24;
 		break;
 	default: /* GROUP_PORT */
 		w[0] = k->dport | (uint64_t)k->proto << 16;
@@ -155,7 +156,8 @@ static inline int group_has(enum ct_group g, const struct flow_key *gk, const st
 	case GROUP_PROCESS:
 		return !memcmp(gk->comm, k->comm, sizeof(k->comm));
 	case GROUP_DEST:
-		return gk->family == k->family && !memcmp(gk->daddr, k->daddr, sizeof(k->daddr));
+		return gk->family == k->family && gk->scope == k->scope &&
+		       !memcmp(gk->daddr, k->daddr, sizeof(k->daddr));
 	default: /* GROUP_PORT */
 		return gk->dport == k->dport && gk->proto == k->proto;
 	}

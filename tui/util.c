@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -191,6 +192,32 @@ void ct_addr_str(int family, const uint8_t addr[16], char *buf, size_t len)
 	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, tmp, sizeof(tmp)))
 		snprintf(tmp, sizeof(tmp), "?");
 	snprintf(buf, len, "%s", tmp);
+}
+
+void ct_addr_scope_str(int family, const uint8_t addr[16], uint32_t scope, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE] = "", tmp[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (family != 6 || !scope) {
+		ct_addr_str(family, addr, buf, len);
+		return;
+	}
+	ct_addr_str(family, addr, tmp, sizeof(tmp));
+	/* a name the kernel took may still hold bytes a terminal acts on
+	 * (it refuses only '/', ':' and spaces): the index then */
+	if (if_indextoname(scope, name))
+		for (i = 0; name[i]; i++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789_.-@+",
+				    name[i])) {
+				name[0] = 0;
+				break;
+			}
+	if (name[0])
+		snprintf(buf, len, "%s%%%s", tmp, name);
+	else
+		snprintf(buf, len, "%s%%%u", tmp, (unsigned)scope);
 }
 
 int ct_addr_normalize(int family, uint8_t addr[16])

@@ -44,6 +44,10 @@ int ct_errno_parse(const char *name);
  * most len bytes, NUL included. CT_ADDR_STRLEN holds any of them. */
 #define CT_ADDR_STRLEN 512
 void ct_addr_str(int family, const uint8_t addr[16], char *buf, size_t len);
+/* the same, with "%interface" after an IPv6 address of a nonzero scope (as
+ * ping and ss write a link-local one): its name as this network namespace
+ * knows it, or the index where it has none (another namespace's, or gone) */
+void ct_addr_scope_str(int family, const uint8_t addr[16], uint32_t scope, char *buf, size_t len);
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) turned into IPv4: returns 4 and
  * moves the 4 bytes to the front, else returns 6 and leaves addr alone. */
 int ct_addr_normalize(int family, uint8_t addr[16]);

@@ -94,11 +94,12 @@ int main(void)
 	CHECK_U("flow_key.comm_matches_event", CT_COMM_LEN, FIELD_SIZE(struct flow_key, comm));
 	CHECK_U("flow_key.daddr_matches_event", CT_ADDR_LEN, FIELD_SIZE(struct flow_key, daddr));
 	/* keys are hashed and compared as bytes: no implicit padding */
-	CHECK_U("flow_key.size", 40, sizeof(struct flow_key));
+	CHECK_U("flow_key.size", 44, sizeof(struct flow_key));
 	CHECK_U("flow_key.no_padding",
 		FIELD_SIZE(struct flow_key, comm) + FIELD_SIZE(struct flow_key, daddr) +
 			FIELD_SIZE(struct flow_key, dport) + FIELD_SIZE(struct flow_key, proto) +
-			FIELD_SIZE(struct flow_key, family) + FIELD_SIZE(struct flow_key, pad),
+			FIELD_SIZE(struct flow_key, family) + FIELD_SIZE(struct flow_key, pad) +
+			FIELD_SIZE(struct flow_key, scope),
 		sizeof(struct flow_key));
 	return ck_done();
 }

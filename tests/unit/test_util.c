@@ -244,6 +244,21 @@ static void test_addr(void)
 	inet_pton(AF_INET, "10.0.0.1", a);
 	ct_addr_str(4, a, buf, 5);
 	CHECK_S("addr_str.truncated", "10.0", buf);
+
+	/* the scope: the interface's name here (lo is index 1 in every
+	 * network namespace), its index where there is none, nothing at 0 */
+	inet_pton(AF_INET6, "fe80::1", a);
+	ct_addr_scope_str(6, a, 1, buf, sizeof(buf));
+	CHECK_S("addr_scope_str.name", "fe80::1%lo", buf);
+	ct_addr_scope_str(6, a, 0x7ffffff0, buf, sizeof(buf));
+	CHECK_S("addr_scope_str.no_such_index", "fe80::1%2147483632", buf);
+	ct_addr_scope_str(6, a, 0, buf, sizeof(buf));
+	CHECK_S("addr_scope_str.none", "fe80::1", buf);
+	ct_addr_scope_str(6, a, 1, buf, 10);
+	CHECK_S("addr_scope_str.truncated", "fe80::1%l", buf);
+	inet_pton(AF_INET, "10.0.0.1", a);
+	ct_addr_scope_str(4, a, 1, buf, sizeof(buf));
+	CHECK_S("addr_scope_str.v4_has_none", "10.0.0.1", buf);
 }
 
 static void san(const char *name, const char *in, size_t inlen, size_t outlen, const char *want)
