@@ -521,17 +521,6 @@ static void csv_field(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void json_field(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
 static void put_row(FILE *out, const struct diff_row *r, const struct ct_change_info *c,
 		    enum diff_fmt f, int *first)
 {
@@ -569,14 +558,14 @@ static void put_row(FILE *out, const struct diff_row *r, const struct ct_change_
 			c->why & CHG_WHY_FAIL ? "\"fail\"" : "",
 			(c->why & CHG_WHY_FAIL) && (c->why & CHG_WHY_P99) ? "," : "",
 			c->why & CHG_WHY_P99 ? "\"p99\"" : "");
-		json_field(out, r->comm);
+		export_json_str(out, r->comm);
 		fputs(",\"daddr\":", out);
 		if (*r->daddr)
-			json_field(out, r->daddr);
+			export_json_str(out, r->daddr);
 		else
 			fputs("null", out);
 		fprintf(out, ",\"dport\":%llu,\"proto\":", (unsigned long long)r->dport);
-		json_field(out, r->proto);
+		export_json_str(out, r->proto);
 		fprintf(out,
 			",\"before\":{\"completed\":%llu,\"failures\":%llu,\"fail_share\":%.4f,"
 			"\"lat_p99_us\":%s},\"since\":{\"completed\":%llu,\"failures\":%llu,"

@@ -86,7 +86,7 @@ const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len)
  */
 
 /* JSON string: quotes and backslashes escaped (the controls are gone) */
-static void json_str(FILE *out, const char *clean)
+void export_json_str(FILE *out, const char *clean)
 {
 	fputc('"', out);
 	for (const char *p = clean; *p; p++) {
@@ -153,7 +153,7 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 		char comm[4 * sizeof(r->key.comm) + 1];
 
 		ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
-		(json ? json_str : csv_str)(out, comm);
+		(json ? export_json_str : csv_str)(out, comm);
 		break;
 	}
 	case F_PID:
@@ -171,7 +171,7 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 		/* an AF_UNIX path can hold quotes, commas, a leading '@';
 		 * ct_addr_str gives it sanitized already */
 		ct_addr_scope_str(r->key.family, r->key.daddr, r->key.scope, addr, sizeof(addr));
-		(json ? json_str : csv_str)(out, addr);
+		(json ? export_json_str : csv_str)(out, addr);
 		break;
 	}
 	case F_DPORT:

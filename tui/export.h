@@ -36,6 +36,8 @@ extern const char *const ct_format_names[FMT_MAX];
 
 /* Return 0 or -errno of the failed write (e.g. -EPIPE, -ENOSPC). */
 int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st);
+/* a sanitized string as a JSON string: quoted, quotes and backslashes escaped */
+void export_json_str(FILE *out, const char *clean);
 int export_csv_header(FILE *out, enum ct_group g);
 int export_csv(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st);
 /* max_rows 0: all rows */
