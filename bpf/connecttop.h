@@ -43,6 +43,9 @@ enum ct_counter {
 	/* outcomes the ring buffer had no room for: put in the map "late"
 	 * for user space to take and deliver */
 	CT_CNT_OUTCOME_LATE,
+	/* outcomes found only when the socket was destroyed (its resolution
+	 * was skipped or could not take its entry): counted in OUTCOMES too */
+	CT_CNT_OUTCOME_DESTROY,
 	CT_CNT_MAX,
 };
 

@@ -96,6 +96,7 @@ void app_stats(struct app *a, struct ct_stats *st)
 	st->events = a->dec.events;
 	st->outcomes = a->dec.outcomes;
 	st->outcomes_late = c.outcomes_late;
+	st->outcomes_destroy = c.outcomes_destroy;
 	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
 	st->missed = c.missed;
 	st->evicted = flows_evicted(a->flows);

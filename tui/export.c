@@ -292,13 +292,14 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 	ct_rfc3339(st->now_unix_ns, now, sizeof(now));
 	fprintf(out,
 		"{\"version\":%d,\"time\":\"%s\",\"interval_s\":%.3f,\"group\":\"%s\",\"events\":%llu,"
-		"\"outcomes\":%llu,\"outcomes_late\":%llu,\"drops\":%llu,\"missed\":%llu,\"evicted\":%llu,"
+		"\"outcomes\":%llu,\"outcomes_late\":%llu,\"outcomes_at_destroy\":%llu,\"drops\":%llu,\"missed\":%llu,\"evicted\":%llu,"
 		"\"folded\":%llu,\"flows\":%llu,\"rows\":[",
 		CT_SCHEMA_VERSION, now, st->interval_s, ct_group_names[g],
 		(unsigned long long)st->events, (unsigned long long)st->outcomes,
-		(unsigned long long)st->outcomes_late, (unsigned long long)st->drops,
-		(unsigned long long)st->missed, (unsigned long long)st->evicted,
-		(unsigned long long)st->folded, (unsigned long long)st->flows);
+		(unsigned long long)st->outcomes_late, (unsigned long long)st->outcomes_destroy,
+		(unsigned long long)st->drops, (unsigned long long)st->missed,
+		(unsigned long long)st->evicted, (unsigned long long)st->folded,
+		(unsigned long long)st->flows);
 	for (size_t i = 0; i < v->n; i++) {
 		fputs(i ? ",{" : "{", out);
 		for (int k = 0; group_fields[g][k] != F_END; k++) {

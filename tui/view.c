@@ -126,6 +126,7 @@ static void take_stats(struct ct_view_ui *v)
 	st->events -= c->events;
 	st->outcomes -= c->outcomes;
 	st->outcomes_late -= c->outcomes_late;
+	st->outcomes_destroy -= c->outcomes_destroy;
 	st->drops -= c->drops;
 	st->missed -= c->missed;
 	st->evicted -= c->evicted;

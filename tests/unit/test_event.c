@@ -88,7 +88,8 @@ int main(void)
 	CHECK_U("event.counter_sock_drop", 2, CT_CNT_SOCK_DROP);
 	CHECK_U("event.counter_outcomes", 3, CT_CNT_OUTCOMES);
 	CHECK_U("event.counter_outcome_late", 4, CT_CNT_OUTCOME_LATE);
-	CHECK_U("event.counter_max", 5, CT_CNT_MAX);
+	CHECK_U("event.counter_outcome_destroy", 5, CT_CNT_OUTCOME_DESTROY);
+	CHECK_U("event.counter_max", 6, CT_CNT_MAX);
 
 	/* the user-space key holds exactly what the event carries */
 	CHECK_U("flow_key.comm_matches_event", CT_COMM_LEN, FIELD_SIZE(struct flow_key, comm));
