@@ -940,8 +940,11 @@ static __always_inline void send_cmdline(__u64 id, __u64 now)
 	end = BPF_CORE_READ(task, mm, arg_end);
 	len = end > start ? end - start : 0;
 	cl->full_len = (__u32)len;
-	if (len > CT_CMDLINE_LEN)
-		len = CT_CMDLINE_LEN;
+	/* at most CT_CMDLINE_LEN - 1, by a mask too: older verifiers must
+	 * see the bound on the very register passed */
+	if (len > CT_CMDLINE_LEN - 1)
+		len = CT_CMDLINE_LEN - 1;
+	len &= CT_CMDLINE_LEN - 1;
 	if (len && bpf_probe_read_user(cl->buf, len, (void *)start))
 		len = 0;
 	cl->len = (__u32)len;

@@ -120,7 +120,8 @@ struct ct_path {
 struct ct_cmdline {
 	__u32 len;		  /* bytes of buf read: 0 when unreadable (paged out) */
 	__u32 full_len;		  /* the whole command line's length (arg_end - arg_start) */
-	char buf[CT_CMDLINE_LEN]; /* its first bytes: the arguments, each NUL-terminated */
+	char buf[CT_CMDLINE_LEN]; /* its first len bytes (at most CT_CMDLINE_LEN - 1): the
+				   * arguments, each NUL-terminated */
 };
 
 #endif /* CONNECTTOP_H */
