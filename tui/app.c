@@ -71,6 +71,15 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 		a->dec.pid_ctx = a->res;
 	}
 	a->probe = probe_new(po, on_event, a, err, errlen);
+	if (!a->probe && po->want_cmdline) {
+		/* the command lines are an extra: a kernel whose verifier
+		 * refuses their read (EACCES, as a lack of privilege: tried
+		 * again either way) still gets the capture, and /proc's */
+		struct probe_opts plain = *po;
+
+		plain.want_cmdline = 0;
+		a->probe = probe_new(&plain, on_event, a, err, errlen);
+	}
 	if (!a->probe)
 		return -errno;
 	a->dec.synrt = probe_syn_retrans(a->probe);
