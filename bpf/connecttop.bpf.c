@@ -908,6 +908,68 @@ static __always_inline void finish_announced(const struct call *c, __u64 id, lon
 	count(CT_CNT_OUTCOMES);
 }
 
+/* CT_EV_CMDLINE: the command line of each process, sent once (again after
+ * an exec, or when its pid is reused), read here while the process exists */
+const volatile bool want_cmdline = false;
+
+struct cmdline_sent {
+	__u64 start_time; /* the process's (its leader's task start_time): a reused pid differs */
+	union {
+		char comm[CT_COMM_LEN];
+		__u64 comm_w[CT_COMM_LEN / 8]; /* compared as words (no memcmp in BPF) */
+	};
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32); /* tgid */
+	__type(value, struct cmdline_sent);
+} cmdlines SEC(".maps");
+
+static __always_inline void send_cmdline(__u64 id, __u64 now)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct cmdline_sent cur = {}, *was;
+	__u32 tgid = id >> 32;
+	struct ct_cmdline *cl;
+	struct ct_event *e;
+	__u64 start, end, len;
+
+	cur.start_time = BPF_CORE_READ(task, group_leader, start_time);
+	BPF_CORE_READ_STR_INTO(&cur.comm, task, group_leader, comm);
+	was = bpf_map_lookup_elem(&cmdlines, &tgid);
+	if (was && was->start_time == cur.start_time && was->comm_w[0] == cur.comm_w[0] &&
+	    was->comm_w[1] == cur.comm_w[1])
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e) + sizeof(*cl), 0);
+	if (!e)
+		return; /* no connect lost: user space reads /proc instead */
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = CT_EV_CMDLINE;
+	e->ts_ns = now;
+	e->tgid = tgid;
+	e->tid = (__u32)id;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	__builtin_memcpy(e->comm, cur.comm, sizeof(e->comm));
+	cl = (void *)(e + 1);
+	start = BPF_CORE_READ(task, mm, arg_start);
+	end = BPF_CORE_READ(task, mm, arg_end);
+	len = end > start ? end - start : 0;
+	cl->full_len = (__u32)len;
+	/* at most CT_CMDLINE_LEN - 1, by a mask too: older verifiers must
+	 * see the bound on the very register passed */
+	if (len > CT_CMDLINE_LEN - 1)
+		len = CT_CMDLINE_LEN - 1;
+	len &= CT_CMDLINE_LEN - 1;
+	if (len && bpf_probe_read_user(cl->buf, len, (void *)start))
+		len = 0;
+	cl->len = (__u32)len;
+	bpf_ringbuf_submit(e, wake_flags());
+	bpf_map_update_elem(&cmdlines, &tgid, &cur, BPF_ANY);
+}
+
 static __always_inline int on_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -935,6 +997,8 @@ static __always_inline int on_exit(long ret)
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
+	if (want_cmdline)
+		send_cmdline(id, now);
 	if (c.family == AF_UNIX) {
 		emit_unix(&c, id, ret, now);
 		return 0;

@@ -550,29 +550,85 @@ static void draw_bottom(struct draw_ctx *v)
 					COLS - 1);
 }
 
-static void draw_help(struct draw_ctx *v)
-{
-	const char *names, *help;
-	int y = 1;
+/* the help's lines: line n of them drawn when it is one that fits */
+struct help_out {
+	size_t n, top, room;
+};
 
-	attrset(attr_of(v, P_HEADER));
-	mvaddnstr(0, 0, " connecttop help: keys (any key returns)", COLS);
-	for (int x = getcurx(stdscr); x < COLS; x++)
-		addch(' ');
-	attrset(A_NORMAL);
-	for (size_t i = 0; y < LINES - 1 && keys_help(i, &names, &help); i++) {
-		move(y++, 1);
+static void help_line(struct help_out *o, int x, const char *names, const char *text, int len)
+{
+	if (o->n < o->top || o->n - o->top >= o->room) {
+		o->n++;
+		return;
+	}
+	move(1 + (int)(o->n++ - o->top), x);
+	if (names) {
 		attrset(A_BOLD);
 		put_field(names, 14, 0);
 		attrset(A_NORMAL);
-		addnstr(help, COLS - 16 > 0 ? COLS - 16 : 0);
 	}
-	if (y < LINES - 1)
-		mvaddnstr(
-			y + 1 < LINES - 1 ? y + 1 : y, 1,
-			"Columns: RATE/s last interval, FAIL refused+timeout+unreachable+other, P50/P99/MAX TCP "
-			"handshake ms, HISTORY one mark per interval",
-			COLS - 2);
+	addnstr(text, len);
+}
+
+/* text from column x to the screen's edge, wrapped at spaces onto lines
+ * of its own at that column: nothing cut at 80 columns */
+static void help_text(struct help_out *o, int x, const char *names, const char *text)
+{
+	int w = COLS - x - 1 > 10 ? COLS - x - 1 : 10;
+
+	while ((int)strlen(text) > w) {
+		int cut = w;
+
+		while (cut > 0 && text[cut] != ' ')
+			cut--;
+		if (!cut)
+			cut = w;
+		help_line(o, names ? 1 : x, names, text, cut);
+		names = names ? "" : NULL;
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+	help_line(o, names ? 1 : x, names, text, w);
+}
+
+static void draw_help(struct draw_ctx *v)
+{
+	const char *names, *help;
+	struct help_out o = { 0, 0, LINES > 3 ? (size_t)LINES - 2 : 1 };
+	char title[128];
+
+	/* twice: the lines counted first (none drawn), to know where the
+	 * last screenful starts, then drawn from the first shown */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t last;
+
+		o.n = 0;
+		o.top = pass ? o.top : (size_t)-1;
+		for (size_t i = 0; keys_help(i, &names, &help); i++)
+			help_text(&o, 15, names, help);
+		help_line(&o, 1, NULL, "", 0);
+		help_text(&o, 1, NULL,
+			  "Columns: RATE/s last interval, FAIL refused+timeout+unreachable+other, "
+			  "P50/P99/MAX TCP handshake ms, HISTORY one mark per interval");
+		last = o.n > o.room ? o.n - o.room : 0;
+		v->help_lines = o.n;
+		v->help_room = o.room;
+		o.top = v->s->help_top < last ? v->s->help_top : last;
+	}
+	attrset(attr_of(v, P_HEADER));
+	if (o.n > o.room)
+		snprintf(title, sizeof(title),
+			 " connecttop help: lines %zu-%zu of %zu, Up/Down PgUp/PgDn scroll, other "
+			 "keys return",
+			 o.top + 1, o.top + o.room, o.n);
+	else
+		snprintf(title, sizeof(title), " connecttop help: keys (any key returns)");
+	/* by position: a title as wide as the screen leaves the cursor on
+	 * the next line */
+	for (int x = 0; x < COLS; x++)
+		mvaddch(0, x, x < (int)strlen(title) ? (chtype)(unsigned char)title[x] : ' ');
+	attrset(A_NORMAL);
 }
 
 static const struct ct_row *find_detail(struct draw_ctx *v)

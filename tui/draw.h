@@ -33,8 +33,9 @@ struct draw_ctx {
 	int64_t mono_to_unix_ns;
 	const char *host, *kernel;
 	int color, utf8;
-	struct columns_layout lay; /* draw_screen's: the columns that fit this frame */
-	size_t detail_room;	   /* draw_screen's: the details pane's lines for pids */
+	struct columns_layout lay;    /* draw_screen's: the columns that fit this frame */
+	size_t detail_room;	      /* draw_screen's: the details pane's lines for pids */
+	size_t help_room, help_lines; /* draw_screen's: the help's lines that fit, and all */
 };
 
 /* the colour pairs, once the terminal is up: 1 if it has colours */

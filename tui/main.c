@@ -654,6 +654,8 @@ int main(int argc, char **argv)
 	po.force_raw = app.opt.force_raw;
 	po.force_hash = app.opt.force_hash;
 	po.unix_socks = app.opt.unix_socks;
+	/* only the view shows command lines (batch output has none) */
+	po.want_cmdline = app.interactive;
 	po.verbose = app.opt.verbose;
 	/* the bound of the map of TCP sockets in SYN_SENT (0: its default) */
 	po.inflight_max = (uint32_t)app.opt.inflight_max;

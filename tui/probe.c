@@ -380,6 +380,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	p->skel->rodata->connect_nr = __NR_connect;
 	p->skel->rodata->getsockopt_nr = __NR_getsockopt;
 	p->skel->rodata->trace_unix = o->unix_socks;
+	p->skel->rodata->want_cmdline = o->want_cmdline;
 	rc = bpf_map__set_max_entries(p->skel->maps.events, (uint32_t)o->ringbuf_bytes);
 	if (rc) {
 		snprintf(err, errlen, "cannot size the ring buffer to %llu bytes: %s",

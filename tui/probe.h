@@ -22,6 +22,7 @@ struct probe_opts {
 	int force_raw;		/* use the raw syscall tracepoints even with tracefs */
 	int force_hash;		/* stash calls in a hash by tid even where task storage works */
 	int unix_socks;		/* AF_UNIX connects too (each event followed by a struct ct_path) */
+	int want_cmdline; /* CT_EV_CMDLINE records: each process's command line at its first connect */
 	uint32_t inflight_max; /* TCP sockets followed through their handshake at once (0: 65536) */
 	uint16_t skip_port;    /* tests: the resolution skips sockets to this port (0: none) */
 	int verbose;	       /* libbpf's debug output to stderr (before the screen is up) */

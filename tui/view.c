@@ -192,6 +192,8 @@ static void draw(struct ct_view_ui *v)
 	d->utf8 = v->utf8;
 	draw_screen(d);
 	v->s.detail_room = d->detail_room; /* what the pid list's scrolling stops at */
+	v->s.help_room = d->help_room;
+	v->s.help_lines = d->help_lines;
 }
 
 /* the flows the filter shows outlive a flood of others (flows_set_keep);

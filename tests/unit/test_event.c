@@ -33,6 +33,10 @@ _Static_assert(offsetof(struct ct_event, comm) == 72, "comm");
 _Static_assert(offsetof(struct ct_event, scope_id) == 88, "scope_id");
 _Static_assert(offsetof(struct ct_event, sport) == 92, "sport");
 _Static_assert(offsetof(struct ct_event, spare) == 94, "spare");
+_Static_assert(sizeof(struct ct_cmdline) == 136, "struct ct_cmdline must be 136 bytes");
+_Static_assert(offsetof(struct ct_cmdline, len) == 0, "ct_cmdline.len");
+_Static_assert(offsetof(struct ct_cmdline, full_len) == 4, "ct_cmdline.full_len");
+_Static_assert(offsetof(struct ct_cmdline, buf) == 8, "ct_cmdline.buf");
 
 static const struct {
 	const char *name;

@@ -482,6 +482,32 @@ static void test_panes(void)
 	CHECK_I("help: closed", UI_TABLE, st.mode);
 }
 
+/* a help taller than the screen scrolls within the room the drawing
+ * found; one that fits does not, and the key closes it */
+static void test_help_scroll(void)
+{
+	start(NULL);
+	st.help_top = 7;
+	ui_state_help_open(&st);
+	CHECK_I("help: opens at the top", 0, st.help_top);
+	st.help_room = 40;
+	st.help_lines = 32;
+	CHECK_I("help fits: no scroll", 0, ui_state_help_scroll(&st, 1));
+	CHECK_I("help fits: still at the top", 0, st.help_top);
+	st.help_room = 22;
+	CHECK_I("help taller: scrolls", 1, ui_state_help_scroll(&st, 1));
+	CHECK_I("help taller: down one", 1, st.help_top);
+	ui_state_help_scroll(&st, 21);
+	CHECK_I("help taller: the end shows the last 22", 10, st.help_top);
+	CHECK_I("help taller: down at the end still scrolls", 1, ui_state_help_scroll(&st, 1));
+	CHECK_I("help taller: down at the end stays", 10, st.help_top);
+	ui_state_help_scroll(&st, -3);
+	CHECK_I("help taller: up three", 7, st.help_top);
+	ui_state_help_scroll(&st, -32);
+	CHECK_I("help taller: home", 0, st.help_top);
+	ui_state_close(&st);
+}
+
 /* the details pane's pids scroll within the room the drawing found */
 static void test_details_scroll(void)
 {
@@ -630,6 +656,7 @@ int main(void)
 	test_toggles();
 	test_panes();
 	test_details_scroll();
+	test_help_scroll();
 	test_sort_menu();
 	test_layout();
 	test_baseline();
