@@ -9,6 +9,8 @@
 # before, 6 in 12 since); after c, the flow that stops is listed as gone,
 # with the baseline's TOTAL, dimmed, and the filter term gone selects it; B
 # clears the baseline and the CHANGE column goes; FAIL stays shown at 80.
+# Without colours (--no-color) a worse row is bold, a new one underlined, a
+# gone one dimmed.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 if ! command -v tmux >/dev/null; then
@@ -46,13 +48,13 @@ wait_change_re() {
 }
 wait_change() { wait_change_re " $1 " "$2"; }
 # sgr PORT: how the port number of the table row of PORT is drawn: "fg=N
-# bg=N dim=0|1 bold=0|1" (fg 1 red, 2 green; 9 the default), from the
+# bg=N dim=0|1 bold=0|1 ul=0|1 rev=0|1" (fg 1 red, 2 green; 9 the default), from the
 # screen with its SGR codes (tmux writes a code where the attributes
 # change, so they are followed from the top of the screen)
 sgr() {
 	tui_screen_e | python3 -c '
 import re, sys
-port, st = sys.argv[1], {"fg": 9, "bg": 9, "dim": 0, "bold": 0}
+port, st = sys.argv[1], {"fg": 9, "bg": 9, "dim": 0, "bold": 0, "ul": 0, "rev": 0}
 for n, line in enumerate(sys.stdin.read().split("\n")):
     text, at = "", []  # the line without its codes, the state of each character
     for part in re.split(r"(\x1b\[[0-9;:]*m)", line):
@@ -65,11 +67,15 @@ for n, line in enumerate(sys.stdin.read().split("\n")):
         while i < len(codes):
             c = codes[i]
             if c == 0:
-                st = {"fg": 9, "bg": 9, "dim": 0, "bold": 0}
+                st = {"fg": 9, "bg": 9, "dim": 0, "bold": 0, "ul": 0, "rev": 0}
             elif c in (1, 2):
                 st["bold" if c == 1 else "dim"] = 1
             elif c == 22:
                 st["bold"] = st["dim"] = 0
+            elif c in (4, 24):
+                st["ul"] = int(c == 4)
+            elif c in (7, 27):
+                st["rev"] = int(c == 7)
             elif 30 <= c <= 37 or c == 39:
                 st["fg"] = c - 30
             elif 40 <= c <= 47 or c == 49:
@@ -131,10 +137,10 @@ if wait_change $Q silent; then pass "a flow with no connect since b: silent"; el
 	fail "a flow with no connect since b: silent" "got '$(change $Q)'"; fi
 # the colours, the selection on the last row (sorted by port: Q's)
 tui_keys End
-if t_wait 3 sgr_is $Q "fg=0 bg=6 dim=0 bold=0"; then pass "End: the silent row selected"; else
+if t_wait 3 sgr_is $Q "fg=0 bg=6 dim=0 bold=0 ul=0 rev=0"; then pass "End: the silent row selected"; else
 	fail "End: the silent row selected" "$(sgr $Q)"; fi
-check "the worse row: red" "fg=1 bg=9 dim=0 bold=0" "$(sgr $P)"
-check "the new row: green" "fg=2 bg=9 dim=0 bold=0" "$(sgr $N)"
+check "the worse row: red" "fg=1 bg=9 dim=0 bold=0 ul=0 rev=0" "$(sgr $P)"
+check "the new row: green" "fg=2 bg=9 dim=0 bold=0 ul=0 rev=0" "$(sgr $N)"
 
 # the filter terms
 tui_keys /
@@ -179,7 +185,7 @@ if wait_total $Q 3; then pass "the gone row: the baseline's TOTAL 3"; else
 	fail "the gone row: the baseline's TOTAL 3" "$(tui_row_re "$SCR" " $Q ")"; fi
 check "the new flow, not in the baseline: not listed" "(no row)" "$(change $N)"
 tui_keys Home
-if t_wait 3 sgr_is $Q "fg=9 bg=9 dim=1 bold=0"; then pass "the gone row: dimmed"; else
+if t_wait 3 sgr_is $Q "fg=9 bg=9 dim=1 bold=0 ul=0 rev=0"; then pass "the gone row: dimmed"; else
 	fail "the gone row: dimmed" "$(sgr $Q)"; fi
 tui_keys /
 tui_wait_re '^filter:' 3 || fail "filter prompt" "no 'filter:' line"
@@ -201,3 +207,31 @@ check "B: the CHANGE column goes" "" "$(tui_header "$SCR" | grep -o CHANGE)"
 if wait_ports "$P"; then pass "B: the gone row goes"; else fail "B: the gone row goes" "ports shown: $(ports)"; fi
 tui_keys q
 check "q: exit 0, terminal restored" "CTEXIT rc=0 tty=same" "$(tui_wait_exit 5)"
+
+# without colours: worse bold, new underlined, gone dimmed
+R=$((B + 5)) M=$((B + 6)) S=$((B + 7))
+tui_start -d 0.5 -s dport --no-color -f "$T" || exit 1
+lg -c "$T" accept 127.0.0.1 $R 20
+lg -c "$T" accept 127.0.0.1 $S 3
+wait_total $R 20 || fail "mono: the first connects shown" "$(tui_rows "$SCR")"
+wait_total $S 3 || fail "mono: the other flow shown" "$(tui_rows "$SCR")"
+tui_keys b
+tui_wait_fixed "baseline:" 3 || fail "mono: b" "$(tui_status "$SCR")"
+lg -c "$T" refuse 127.0.0.1 $R 5
+lg -c "$T" refuse 127.0.0.1 $M 2
+wait_change $R "worse 0%→100%" || fail "mono: worse" "got '$(change $R)'"
+wait_change $M new || fail "mono: new" "got '$(change $M)'"
+tui_keys End
+if t_wait 3 sgr_is $S "fg=9 bg=9 dim=0 bold=0 ul=0 rev=1"; then pass "mono: End, the last row in reverse"; else
+	fail "mono: End, the last row in reverse" "$(sgr $S)"; fi
+check "mono: the worse row bold" "fg=9 bg=9 dim=0 bold=1 ul=0 rev=0" "$(sgr $R)"
+check "mono: the new row underlined" "fg=9 bg=9 dim=0 bold=0 ul=1 rev=0" "$(sgr $M)"
+tui_keys c
+tui_wait_fixed "counters cleared" 3 || fail "mono: c" "$(tui_status "$SCR")"
+lg -c "$T" accept 127.0.0.1 $R 1
+wait_change $S gone || fail "mono: gone after c" "got '$(change $S)'"
+tui_keys Home
+if t_wait 3 sgr_is $S "fg=9 bg=9 dim=1 bold=0 ul=0 rev=0"; then pass "mono: the gone row dimmed"; else
+	fail "mono: the gone row dimmed" "$(sgr $S)"; fi
+tui_keys q
+check "mono: q, exit 0" "CTEXIT rc=0 tty=same" "$(tui_wait_exit 5)"
