@@ -9,13 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "baseline.h"
 #include "columns.h"
 #include "export.h"
 #include "rows.h"
 #include "ui_state.h"
 
 struct resolve;
-struct ct_baseline;
 
 /* what a frame shows; the caller's, refreshed before each frame */
 struct draw_ctx {
@@ -25,8 +25,10 @@ struct draw_ctx {
 	int rows_valid;
 	int desc; /* the rows are in descending order */
 	const struct ct_stats *stats;
-	/* the CHANGE column's (flow grouping only), NULL: none kept */
-	const struct ct_baseline *base;
+	/* the CHANGE column's: what changed for a row since the baseline
+	 * (baseline.h), NULL while none is kept */
+	enum ct_change (*change)(void *ctx, const struct ct_row *r, struct ct_change_info *c);
+	void *change_ctx;
 	struct names *res; /* names, users, cgroups, command lines */
 	uint64_t up_secs;
 	size_t max_flows; /* the flow table's bound (--max-flows) */

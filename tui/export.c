@@ -104,7 +104,7 @@ void export_json_str(FILE *out, const char *clean)
  * apostrophe, which spreadsheets read as "text", and quotes (OWASP's advice
  * for CSV injection); JSON keeps the name as it is.
  */
-static void csv_str(FILE *out, const char *clean)
+void export_csv_str(FILE *out, const char *clean)
 {
 	int formula = clean[0] && strchr("=+-@", clean[0]);
 
@@ -153,7 +153,7 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 		char comm[4 * sizeof(r->key.comm) + 1];
 
 		ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
-		(json ? export_json_str : csv_str)(out, comm);
+		(json ? export_json_str : export_csv_str)(out, comm);
 		break;
 	}
 	case F_PID:
@@ -171,7 +171,7 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 		/* an AF_UNIX path can hold quotes, commas, a leading '@';
 		 * ct_addr_str gives it sanitized already */
 		ct_addr_scope_str(r->key.family, r->key.daddr, r->key.scope, addr, sizeof(addr));
-		(json ? export_json_str : csv_str)(out, addr);
+		(json ? export_json_str : export_csv_str)(out, addr);
 		break;
 	}
 	case F_DPORT:

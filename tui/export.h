@@ -39,6 +39,9 @@ extern const char *const ct_format_names[FMT_MAX];
 int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st);
 /* a sanitized string as a JSON string: quoted, quotes and backslashes escaped */
 void export_json_str(FILE *out, const char *clean);
+/* a sanitized string as a CSV field: quoted when it needs to be, and
+ * one a spreadsheet would take for a formula (= + - @) made text */
+void export_csv_str(FILE *out, const char *clean);
 int export_csv_header(FILE *out, enum ct_group g);
 int export_csv(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st);
 /* max_rows 0: all rows */

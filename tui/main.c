@@ -480,9 +480,10 @@ static void parse_args(int argc, char **argv)
 			die_usage("-f: %s", err);
 	}
 	if (o->filter && filter_uses_change(o->filter) && (o->batch || o->quiet))
-		die_usage("-f '%s': new, worse and silent compare with a baseline, which only the "
-			  "screen has (key b)",
-			  o->filter_expr);
+		die_usage(
+			"-f '%s': new, worse, silent and gone compare with a baseline, which only "
+			"the screen has (key b)",
+			o->filter_expr);
 	if (o->prom_path && prom_check_path(o->prom_path, err, sizeof(err)))
 		die_usage("--prometheus: %s", err);
 	if (o->prom_path) {

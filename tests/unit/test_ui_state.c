@@ -624,8 +624,24 @@ static void test_layout(void)
 	columns_layout(&l, GROUP_FLOW, 80, 0, COLUMNS_CHANGE | COLUMNS_PENDING, 40);
 	CHECK_I("80 columns, baseline, pending: CHANGE", 1, l.shown[C_CHANGE]);
 	CHECK_I("80 columns, baseline, pending: FAIL", 1, l.shown[C_FAIL]);
-	columns_layout(&l, GROUP_PROCESS, 200, 0, COLUMNS_CHANGE, 40);
-	CHECK_I("process view: no CHANGE (flows only)", 0, l.shown[C_CHANGE]);
+	/* the grouped views compare their groups too: CHANGE at 80, with FAIL */
+	for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
+		columns_layout(&l, (enum ct_group)g, 80, 0, COLUMNS_CHANGE | COLUMNS_PENDING, 40);
+		total = 0;
+		for (int c = 0; c < C_END; c++)
+			if (l.shown[c])
+				total += columns_width(&l, c) + 1;
+		ck(total - 1 <= 80,
+		   nm("%s view, 80 columns, baseline: the row fits", ct_group_names[g]), "%d wide",
+		   total - 1);
+		CHECK_I(nm("%s view, 80 columns, baseline: CHANGE", ct_group_names[g]), 1,
+			l.shown[C_CHANGE]);
+		CHECK_I(nm("%s view, 80 columns, baseline: FAIL", ct_group_names[g]), 1,
+			l.shown[C_FAIL]);
+		columns_layout(&l, (enum ct_group)g, 200, 0, 0, 40);
+		CHECK_I(nm("%s view, no baseline: no CHANGE", ct_group_names[g]), 0,
+			l.shown[C_CHANGE]);
+	}
 }
 
 static void test_baseline(void)
