@@ -19,6 +19,14 @@ map_id() { # NAME
 	return 1
 }
 
+# what connecttop -v wrote to stderr (files) beyond what it always writes:
+# the attach line, libbpf's notes, and at exit how many reads of the ring
+# buffer stopped on their budget (a busy host: nothing lost)
+ct_stderr_extra() {
+	cat "$@" | grep -v -e '^connecttop: attached' -e '^libbpf: ' \
+		-e '^connecttop: [0-9]* reads of the ring buffer stopped on their budget$'
+}
+
 # jq on the last JSON line of a file
 last_json() { tail -n 1 "$1"; }
 # sum of a field over the rows of a comm in the last object: rowsum FILE COMM EXPR

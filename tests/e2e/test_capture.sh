@@ -22,7 +22,7 @@ sleep 0.2
 rc=0
 ct_stop || rc=$?
 check "exit status 0 on SIGINT (started in the background)" 0 "$rc"
-check "nothing on stderr but the attach line" "" "$(grep -v -e '^connecttop: attached' -e '^libbpf: ' "$ERR")"
+check "nothing on stderr but the attach line" "" "$(ct_stderr_extra "$ERR")"
 
 if ! last_json "$OUT" | jq -e . >/dev/null 2>&1; then
 	fail "last line is JSON" "$(last_json "$OUT" | head -c 300)"

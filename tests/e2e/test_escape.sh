@@ -120,5 +120,5 @@ check "prom: series escaped, one each" "$(LC_ALL=C sort <<<"$PWANT")" \
 check "prom: no raw U+200B or U+FEFF" 0 "$(grep -c "$ZWSP\|$BOM" "$T_TMP/a.prom")"
 check "prom: no two samples with the same labels" "" "$(grep -v '^#' <<<"$PROM" | sed 's/ [^ ]*$//' | sort | uniq -d | head -3)"
 
-check "stderr clean" "" "$(cat "$T_TMP"/[acpt].err | grep -v -e '^connecttop: attached' -e '^libbpf: ' -e '^connecttop: [0-9]* reads of the ring buffer stopped on their budget$')"
+check "stderr clean" "" "$(ct_stderr_extra "$T_TMP"/[acpt].err)"
 t_finish test_escape

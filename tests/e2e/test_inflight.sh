@@ -142,7 +142,7 @@ sleep 1.2 # one more interval: the last outcomes are in it
 rc=0
 ct_stop || rc=$?
 check "exit status 0 on SIGINT" 0 "$rc"
-check "nothing on stderr but the attach line" "" "$(grep -v -e '^connecttop: attached' -e '^libbpf: ' "$ERR")"
+check "nothing on stderr but the attach line" "" "$(ct_stderr_extra "$ERR")"
 
 # waits COMM N: the lines while COMM's connects were in flight show exactly
 # N pending (never more), at least 4 of them (7 s of waiting, 1 s lines),

@@ -298,7 +298,7 @@ ct_stop || rc=$?
 t_end=$(date +%s%N)
 
 check "exit status 0 on SIGINT" 0 "$rc"
-check "nothing on stderr but the attach line" "" "$(grep -v -e '^connecttop: attached' -e '^libbpf: ' "$ERR")"
+check "nothing on stderr but the attach line" "" "$(ct_stderr_extra "$ERR")"
 if ! last_json "$OUT" | jq -e . >/dev/null 2>&1; then
 	fail "last line is JSON" "$(last_json "$OUT" | head -c 300)"
 	exit 1

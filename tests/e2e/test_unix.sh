@@ -58,7 +58,7 @@ check "sorted by destination, descending: paths in byte order" true "$(last_json
 check "without --unix: no AF_UNIX row" 0 "$(jq -s '[.[].rows[] | select(.family == "unix" or (.comm | startswith("ux")) and .comm != "uxtcp")] | length' "$T_TMP/c.json")"
 check "without --unix: TCP traced" 5 "$(rowsum "$T_TMP/c.json" uxtcp .results.refused)"
 check "csv: proto:u_dgr keeps only the datagram flow" "uxdgram,$D/dg,0,u_dgr,unix,9" "$(awk 'BEGIN{RS=""} END{print}' "$T_TMP/d.csv" | awk -F, 'NR > 1 && $2 ~ /^ux/ {print $2 "," $6 "," $7 "," $8 "," $9 "," $10}' | sort -u)"
-check "stderr clean" "" "$(cat "$T_TMP"/[abcd].err | grep -v -e '^connecttop: attached' -e '^libbpf: ' -e '^connecttop: [0-9]* reads of the ring buffer stopped on their budget$')"
+check "stderr clean" "" "$(ct_stderr_extra "$T_TMP"/[abcd].err)"
 
 # bad combinations are usage errors, said as such
 "$CONNECTTOP" --unix --bogus >/dev/null 2>"$T_TMP/u.err"
