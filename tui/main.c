@@ -23,6 +23,7 @@
 #include "app.h"
 #include "batch.h"
 #include "diff.h"
+#include "dnscap.h"
 #include "connecttop.h"
 #include "probe.h"
 #include "prom.h"
@@ -66,6 +67,7 @@ enum {
 	OPT_NO_TASK_STORAGE,
 	OPT_PROBE,
 	OPT_UNIX,
+	OPT_NO_DNS,
 	OPT_DIFF,
 	OPT_TIMING_FILE,
 	/* for the tests only: not in --help or the man page */
@@ -105,6 +107,7 @@ static const struct option long_opts[] = {
 	{ "no-task-storage", no_argument, NULL, OPT_NO_TASK_STORAGE },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "unix", no_argument, NULL, OPT_UNIX },
+	{ "no-dns", no_argument, NULL, OPT_NO_DNS },
 	{ "diff", required_argument, NULL, OPT_DIFF },
 	/* hidden, not in --help or the man page: a test knob for make bench
 	 * (tests/bench.sh), which reads the view's refresh times from FILE
@@ -155,6 +158,7 @@ static void usage(FILE *out)
 		"      --raw-syscalls       attach to raw sys_enter/sys_exit even when tracefs exists\n"
 		"      --no-task-storage    stash connect() calls in a hash by thread id even on 5.11+\n"
 		"      --unix               AF_UNIX connects too, by path (proto u_str, u_dgr, u_seq)\n"
+		"      --no-dns             do not capture DNS answers (no names processes resolved)\n"
 		"      --diff A B           what changed from export A to export B (JSON files of e\n"
 		"                           or -b -o json; -o table, csv or json); no root needed\n"
 		"      --probe              print the kernel features found and exit\n"
@@ -417,6 +421,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_UNIX:
 			o->unix_socks = 1;
 			break;
+		case OPT_NO_DNS:
+			o->no_dns = 1;
+			break;
 		case OPT_PROBE:
 			probe_only = 1;
 			break;
@@ -587,7 +594,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (probe_only) {
+		char msg[320];
+
 		probe_features(stdout);
+		ct_dnscap_selftest(msg, sizeof(msg));
+		printf("DNS answers captured:    %s\n", msg);
 		return 0;
 	}
 	app.interactive = !app.opt.batch && !app.opt.quiet;
@@ -677,6 +688,19 @@ int main(int argc, char **argv)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	{
+		/* DNS answers captured: read with the ring buffer (app_drain) */
+		int dfd[2], nd = app_dns_fds(&app, dfd);
+
+		for (int i = 0; i < nd; i++) {
+			ev.data.fd = dfd[i];
+			epoll_ctl(epfd, EPOLL_CTL_ADD, dfd[i], &ev);
+		}
+	}
+	/* said only when it was wanted and failed (-v's stderr stays the
+	 * attach line otherwise) */
+	if (app.opt.verbose && !app.dnscap && !app.opt.no_dns)
+		fprintf(stderr, "connecttop: no names processes resolved: %s\n", app.dns_why);
 	if (app.interactive) {
 		ui = view_new(&app, err, sizeof(err));
 		if (!ui) {
@@ -763,6 +787,7 @@ out:
 			(unsigned long long)probe_drains_cut(app.probe));
 	batch_free(batch);
 	probe_free(app.probe);
+	app_free_dns(&app);
 	prom_free(app.prom);
 	flows_free(app.flows);
 	filter_free(app.opt.filter);
