@@ -139,6 +139,7 @@ static void usage(FILE *out)
 		"  -r, --reverse            reverse the sort order\n"
 		"  -f, --filter EXPR        e.g. 'port:5432 fail', 'net:10.0.0.0/8 !curl' (see man page);\n"
 		"                           terms: TEXT port:N[-M] proto:P net:CIDR pid:N uid:N cgroup:TEXT\n"
+		"                           host:GLOB (the name the process resolved, e.g. host:*.example.com)\n"
 		"                           err:ENAME fail ok refused timeout unreach pending other !TERM\n"
 		"  -m, --max-rows N         batch: at most N rows per interval\n"
 		"  -p, --pid PID            trace only this process (in the kernel)\n"
