@@ -61,6 +61,13 @@ endif
 # Debian bookworm's packages: clang 14, libbpf 1.1.2, bpftool 7.1
 DEPS_BUILD := clang libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool make gcc
 DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clang-format
+# test_dns.sh's real resolvers and clients: dnsmasq-base serves the test
+# zone (the binary alone: the dnsmasq package would start a system DNS
+# service), curl resolves with glibc's getaddrinfo, python3 with its
+# socket module, golang-go builds a client on Go's pure resolver, nodejs
+# has dns.lookup and c-ares's dns.resolve; util-linux's unshare gives
+# them a private mount namespace for their resolv.conf
+DEPS_TEST += dnsmasq-base curl python3 golang-go nodejs util-linux
 # the peers make bench runs beside connecttop on the same loads
 DEPS_BENCH := jq iproute2 procps tmux bpftrace libbpf-tools
 # the cross build (make cross, make dist, the arm64 kernel matrix): the
