@@ -90,12 +90,9 @@ void app_free_dns(struct app *a)
 	a->dnspkt = NULL;
 }
 
-int app_dns_fds(const struct app *a, int fds[2])
+int app_dns_fd(const struct app *a)
 {
-	if (!a->dnscap)
-		return 0;
-	ct_dnscap_fds(a->dnscap, fds);
-	return 2;
+	return a->dnscap ? ct_dnscap_fd(a->dnscap) : -1;
 }
 
 static void on_pid_seen(void *names, uint32_t pid, const char *comm, uint64_t cgroup_id)

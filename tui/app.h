@@ -94,8 +94,8 @@ void app_stats(struct app *a, struct ct_stats *st);
 /* end the interval: drain, sweep when due, tick, a->stats of the interval
  * just ended */
 void app_end_interval(struct app *a);
-/* the capture's fds to wait on (readable: app_drain), how many (0 or 2) */
-int app_dns_fds(const struct app *a, int fds[2]);
+/* the capture's fd to wait on (readable: app_drain), or -1 */
+int app_dns_fd(const struct app *a);
 void app_free_dns(struct app *a);
 
 #endif

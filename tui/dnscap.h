@@ -32,8 +32,10 @@ int ct_dnscap_open(int ipv6);
 int ct_dnscap_packet(const uint8_t *buf, size_t len, struct ct_dnscap_pkt *p);
 
 /*
- * Both sockets (IPv4, IPv6), each with a memory-mapped receive ring
- * (PACKET_RX_RING, TPACKET_V2): whether an answer waits is a load from
+ * The capture: one socket for both families (received packets of every
+ * protocol, the filter above behind a check of the protocol), with a
+ * memory-mapped receive ring (PACKET_RX_RING, TPACKET_V2): whether an
+ * answer waits is a load from
  * shared memory, not a system call, so the event loop can look before
  * each connect it reads (app.c) at no cost, and a frame stays in the ring
  * until it is taken, which keeps answers captured after a connect for
@@ -51,12 +53,12 @@ struct ct_dnscap_stats {
 	uint64_t drops;	  /* answers the kernel dropped: the ring was full */
 };
 
-/* Open both sockets: NULL with errno and one line in err on failure (no
- * socket: EPERM without CAP_NET_RAW) */
+/* Open the socket and its ring: NULL with errno and one line in err on
+ * failure (EPERM without CAP_NET_RAW) */
 struct ct_dnscap *ct_dnscap_new(char *err, size_t errlen);
 void ct_dnscap_free(struct ct_dnscap *c);
-/* the two fds to wait on (readable while a frame waits) */
-void ct_dnscap_fds(const struct ct_dnscap *c, int fds[2]);
+/* the fd to wait on (readable while a frame waits) */
+int ct_dnscap_fd(const struct ct_dnscap *c);
 /* The oldest frame waiting if it was captured at or before until_ns
  * (CLOCK_MONOTONIC; packets carry CLOCK_REALTIME stamps, converted at the
  * clocks' current offset): 1 with *p and *ts_ns filled and the frame
@@ -64,7 +66,7 @@ void ct_dnscap_fds(const struct ct_dnscap *c, int fds[2]);
  * ct_dnscap_packet, or cut) is given back and skipped. */
 int ct_dnscap_next(struct ct_dnscap *c, uint64_t until_ns, struct ct_dnscap_pkt *p,
 		   uint64_t *ts_ns);
-/* --probe: open the sockets, send one answer from 127.0.0.1 port 53 to a
+/* --probe: open the socket, send one answer from 127.0.0.1 port 53 to a
  * port of ours over loopback and wait up to a second to see it come back
  * through the ring. 1 if it did, else 0; what happened in msg. */
 int ct_dnscap_selftest(char *msg, size_t len);

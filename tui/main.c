@@ -689,15 +689,10 @@ int main(int argc, char **argv)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
-	{
-		/* DNS answers captured: read with the ring buffer (app_drain) */
-		int dfd[2], nd = app_dns_fds(&app, dfd);
-
-		for (int i = 0; i < nd; i++) {
-			ev.data.fd = dfd[i];
-			epoll_ctl(epfd, EPOLL_CTL_ADD, dfd[i], &ev);
-		}
-	}
+	/* DNS answers captured: read with the ring buffer (app_drain) */
+	ev.data.fd = app_dns_fd(&app);
+	if (ev.data.fd >= 0)
+		epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	/* said only when it was wanted and failed (-v's stderr stays the
 	 * attach line otherwise) */
 	if (app.opt.verbose && !app.dnscap && !app.opt.no_dns)
