@@ -571,6 +571,17 @@ static int output_error(int rc)
 	return 1;
 }
 
+/* --probe, and --version -v after the version line: the kernel's features,
+ * then whether DNS answers can be captured (a test answer over loopback) */
+static void print_features(void)
+{
+	char msg[320];
+
+	probe_features(stdout);
+	ct_dnscap_selftest(msg, sizeof(msg));
+	printf("DNS answers captured:    %s\n", msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct probe_opts po = { 0 };
@@ -591,15 +602,11 @@ int main(int argc, char **argv)
 		printf("connecttop %s (BPF event schema %zu bytes, JSON schema %d)\n", CT_VERSION,
 		       sizeof(struct ct_event), CT_SCHEMA_VERSION);
 		if (app.opt.verbose)
-			probe_features(stdout);
+			print_features();
 		return 0;
 	}
 	if (probe_only) {
-		char msg[320];
-
-		probe_features(stdout);
-		ct_dnscap_selftest(msg, sizeof(msg));
-		printf("DNS answers captured:    %s\n", msg);
+		print_features();
 		return 0;
 	}
 	app.interactive = !app.opt.batch && !app.opt.quiet;

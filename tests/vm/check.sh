@@ -135,6 +135,15 @@ else
 	fail probe-synrt "--probe says '$(echo "$probe_out" | grep '^SYN retransmits' | brief)', expected raw_tp tcp_retransmit_skb on $rel"
 fi
 
+# DNS answers: the capture (one ETH_P_ALL socket receiving only:
+# PACKET_IGNORE_OUTGOING, 4.20; a TPACKET_V2 ring; a filter on
+# SKF_AD_PROTOCOL) sees its own test answer over loopback on every kernel
+pdns=$(echo "$probe_out" | sed -n 's/^DNS answers captured: *//p')
+case $pdns in
+yes*) pass probe-dns ;;
+*) fail probe-dns "--probe says DNS answers captured: '${pdns:-<no line>}' on $rel" ;;
+esac
+
 # --version -v: the version line, then the same features as --probe
 vrc=$(section version | sed -n 's/^rc=//p' | tail -n1)
 section version | sed '$d' >"$tmp/version"
