@@ -8,7 +8,7 @@
 # dns.lookup (getaddrinfo) and dns.resolve4 (c-ares). Each flow's qname in
 # connecttop -b -o json: two names for one address, each process its own;
 # a CNAME chain; an answer with two addresses; an address nobody resolved
-# has none.
+# has none. --no-dns turns it all off; --probe says the capture works.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 T_TOOLS_HINT="make test-deps" need_tools dnsmasq jq curl go node unshare ss
@@ -49,6 +49,7 @@ fi
 # in a private mount namespace: this run's resolv.conf and nsswitch.conf
 # bind-mounted over the host's (seen by this command alone)
 private() {
+	# shellcheck disable=SC2016 # the inner shell expands them
 	unshare -m --propagation private sh -c '
 		mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/nsswitch.conf || exit 99
 		shift 2
@@ -174,6 +175,18 @@ t_wait 10 host_in || true
 ct_stop || true
 check "host:*.test !host:a.*: only python's b.test" "python3 b.test" \
 	"$(last_json "$OUT2" | jq -r '[.rows[] | "\(.comm) \(.qname)"] | join(",")')"
+
+# --no-dns: no capture, no names, no dns object; --probe says it works
+OUT3=$T_TMP/nodns.json
+ct_start "$OUT3" "$ERR" -b -o json -d 1 -f "port:$P" --no-dns || exit 1
+run curl3 curl -s -m 5 "http://a.test:$P/"
+curl_in() { last_json "$OUT3" 2>/dev/null | jq -e '.rows | map(select(.comm == "curl")) | length == 1' >/dev/null 2>&1; }
+t_wait 10 curl_in || true
+ct_stop || true
+check "--no-dns: the flow, without a qname, no dns object" "curl - null" \
+	"$(last_json "$OUT3" | jq -r '"\([.rows[] | select(.comm == "curl")][0] | "\(.comm) \(.qname // "-")") \(.dns)"')"
+check "--probe: DNS answers captured" yes \
+	"$("$CONNECTTOP" --probe | sed -n 's/^DNS answers captured: *\([a-z]*\).*/\1/p')"
 
 if [ "$T_FAILED" -gt 0 ]; then
 	echo "info: clients:" >&2
