@@ -240,15 +240,20 @@ int ct_dnscap_next(struct ct_dnscap *c, uint64_t until_ns, struct ct_dnscap_pkt 
 	struct tpacket2_hdr *h;
 	struct timespec rt, mono;
 	int64_t off;
+	uint64_t now;
 
 	if (!ring_head(c))
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	off = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
+	now = (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec;
 	while ((h = ring_head(c))) {
 		int64_t m = ((int64_t)h->tp_sec * 1000000000LL + h->tp_nsec) - off;
-		uint64_t t = m > 0 ? (uint64_t)m : 0;
+		/* never later than now: after the wall clock was set back, a
+		 * frame stamped before would look future and wait (its fd
+		 * ready, the loop spinning) until then */
+		uint64_t t = m <= 0 ? 0 : (uint64_t)m > now ? now : (uint64_t)m;
 		int ok;
 
 		if (t > until_ns)
