@@ -47,11 +47,14 @@ if ! t_wait_pid "$DNSMASQ" 10 dns_up; then
 fi
 
 # in a private mount namespace: this run's resolv.conf and nsswitch.conf
-# bind-mounted over the host's (seen by this command alone)
+# ("hosts: dns": no nss-resolve, no /etc/hosts) bind-mounted over the
+# host's, and no nscd socket (seen by this command alone)
 private() {
 	# shellcheck disable=SC2016 # the inner shell expands them
 	unshare -m --propagation private sh -c '
 		mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/nsswitch.conf || exit 99
+		# an nscd of the host would answer getaddrinfo instead of DNS
+		if [ -d /run/nscd ]; then mount -t tmpfs tmpfs /run/nscd || exit 99; fi
 		shift 2
 		exec "$@"' sh "$T_TMP/resolv.conf" "$T_TMP/nsswitch.conf" "$@"
 }
