@@ -10,6 +10,8 @@
 # a CNAME chain; an answer with two addresses; an address nobody resolved
 # has none. --no-dns turns it all off; --probe says the capture works.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=dnsenv.sh
+. "$(dirname "$0")/dnsenv.sh"
 need_bpf
 T_TOOLS_HINT="make test-deps" need_tools dnsmasq jq curl go node unshare ss
 PY=/usr/bin/python3
@@ -18,46 +20,15 @@ B=$(port_base)
 P=$((B + 53)) # the port every client connects to (refused: nothing listens)
 # an address block of this run in 127/8 (other runs pick others)
 N=127.$((100 + RANDOM % 150)).$((1 + B / 100 % 250))
-DNS=$N.1
 
-cat >"$T_TMP/hosts" <<EOH
-$N.10 a.test
+# dnsmasq: only this address, only the test zone, CNAMEs x -> y -> z
+dns_serve "$N" "$N.10 a.test
 $N.10 b.test
 $N.11 z.test
 $N.12 multi.test
 $N.13 multi.test
 $N.14 lookup.test
-$N.15 resolve.test
-EOH
-echo "nameserver $DNS" >"$T_TMP/resolv.conf"
-echo "options attempts:1 timeout:2" >>"$T_TMP/resolv.conf"
-echo "hosts: dns" >"$T_TMP/nsswitch.conf"
-
-# dnsmasq: only this address, only the test zone, CNAMEs x -> y -> z
-dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$T_TMP/hosts" \
-	--listen-address="$DNS" --bind-interfaces --port=53 --local=/test/ \
-	--cname=x.test,y.test --cname=y.test,z.test --user=root --pid-file= \
-	--log-facility="$T_TMP/dnsmasq.log" --log-queries &
-DNSMASQ=$!
-t_track "$DNSMASQ"
-dns_up() { ss -Hlun "src $DNS:53" | grep -q .; }
-if ! t_wait_pid "$DNSMASQ" 10 dns_up; then
-	fail "dnsmasq serves $DNS:53" "$(tail -3 "$T_TMP/dnsmasq.log" 2>/dev/null)"
-	t_finish test_dns
-fi
-
-# in a private mount namespace: this run's resolv.conf and nsswitch.conf
-# ("hosts: dns": no nss-resolve, no /etc/hosts) bind-mounted over the
-# host's, and no nscd socket (seen by this command alone)
-private() {
-	# shellcheck disable=SC2016 # the inner shell expands them
-	unshare -m --propagation private sh -c '
-		mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/nsswitch.conf || exit 99
-		# an nscd of the host would answer getaddrinfo instead of DNS
-		if [ -d /run/nscd ]; then mount -t tmpfs tmpfs /run/nscd || exit 99; fi
-		shift 2
-		exec "$@"' sh "$T_TMP/resolv.conf" "$T_TMP/nsswitch.conf" "$@"
-}
+$N.15 resolve.test" --cname=x.test,y.test --cname=y.test,z.test || t_finish test_dns
 
 # the Go client, built once (GOCACHE in the run's directory)
 cat >"$T_TMP/gores.go" <<'EOG'
