@@ -61,6 +61,13 @@ endif
 # Debian bookworm's packages: clang 14, libbpf 1.1.2, bpftool 7.1
 DEPS_BUILD := clang libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool make gcc
 DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clang-format
+# test_dns.sh's real resolvers and clients: dnsmasq-base serves the test
+# zone (the binary alone: the dnsmasq package would start a system DNS
+# service), curl resolves with glibc's getaddrinfo, python3 with its
+# socket module, golang-go builds a client on Go's pure resolver, nodejs
+# has dns.lookup and c-ares's dns.resolve; util-linux's unshare gives
+# them a private mount namespace for their resolv.conf
+DEPS_TEST += dnsmasq-base curl python3 golang-go nodejs util-linux
 # the peers make bench runs beside connecttop on the same loads
 DEPS_BENCH := jq iproute2 procps tmux bpftrace libbpf-tools
 # the cross build (make cross, make dist, the arm64 kernel matrix): the
@@ -102,7 +109,7 @@ CT_LDFLAGS :=
 LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lncursesw) -lpthread
 endif
 
-CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c
+CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c tui/dnsattr.c tui/qnames.c
 # the screen's pieces without curses (unit tested)
 UI_SRCS := tui/ui_state.c tui/columns.c
 APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/names.c tui/batch.c

@@ -19,6 +19,9 @@
 #   7. the real screen with 100,000 flows: connecttop in tmux, keys sent,
 #      every refresh timed by the tool itself (the hidden --timing-file)
 #   8. what a --ringbuf-size costs: mapped size, RSS and exec-to-attached
+#   9. what the DNS capture costs a host that does no DNS: a loopback UDP
+#      recv storm (tests/bench/udpstorm.c) alone, with connecttop --no-dns
+#      and with connecttop capturing DNS answers, in alternating rounds
 #
 # Environment (defaults in brackets):
 #   BENCH_ROUNDS [7]      alternating alone/attached rounds per kind
@@ -43,7 +46,8 @@
 #   BENCH_START_DELAY [0.2]  connecttop -d during the start-up measurement
 #   BENCH_SCREEN_FLOWS [100000]  distinct flows of section 7
 #   BENCH_RINGBUFS [256K 4M 8M 64M 1G]  the sizes of section 8
-#   BENCH_SECTIONS [1 2 3 4 5 6 7 8]  the sections to run (2 needs 1)
+#   BENCH_STORM_BYTES [64]  section 9: the datagrams' payload size
+#   BENCH_SECTIONS [1 2 3 4 5 6 7 8 9]  the sections to run (2 needs 1)
 #   CONNECTTOP, LOADGEN   the binaries (default .output/)
 set -u
 export LC_ALL=C
@@ -66,7 +70,8 @@ NEWFLOW_RATE=${BENCH_NEWFLOW_RATE:-300000}
 STARTS=${BENCH_STARTS:-5}
 START_DELAY=${BENCH_START_DELAY:-0.2}
 SCREEN_FLOWS=${BENCH_SCREEN_FLOWS:-100000}
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7 8}
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9}
+STORM_BYTES=${BENCH_STORM_BYTES:-64}
 RINGBUFS=${BENCH_RINGBUFS:-256K 4M 8M 64M 1G}
 HZ=$(getconf CLK_TCK)
 
@@ -101,11 +106,15 @@ untrack() { PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '); }
 # flowgen: the benchmark's own generator of many distinct flows; launch:
 # a tool's start-up and shut-down as a wrapper sees them
 LAUNCH=$ROOT/.output/launch
+STORM=$ROOT/.output/udpstorm
 for b in "$FG:tests/bench/flowgen.c" "$LAUNCH:tests/bench/launch.c"; do
 	if [ ! -x "${b%%:*}" ] || [ "${b#*:}" -nt "${b%%:*}" ]; then
 		gcc -O2 -Wall -Wextra "${b#*:}" -o "${b%%:*}" || die "cannot build ${b%%:*}"
 	fi
 done
+# udpstorm opens connecttop's own capture sockets (tui/dnscap.c) for -c
+gcc -O2 -Wall -Wextra -Itui tests/bench/udpstorm.c tui/dnscap.c tui/dns.c -o "$STORM" ||
+	die "cannot build $STORM"
 
 # ---- helpers ---------------------------------------------------------------
 # tests/lib.sh: ct_wait_attached (sourcing it defines functions only)
@@ -798,6 +807,47 @@ if on 8; then
 	done
 	echo "  mapped-MB: VmSize once attached (the ring is mapped twice over, for records that wrap);"
 	echo "  rss-MB: VmRSS then; attach-ms: exec until its 'attached' line (20 ms polling), medians"
+	echo
+fi
+
+# ---- 9. the DNS capture's cost on a host that does no DNS ---------------------
+# Every received IPv4 packet passes connecttop's AF_PACKET filter (loopback's
+# too): a recv-heavy server pays that per packet, nothing else
+if on 9; then
+	P_STORM=$((P_START + 1))
+	echo "== 9. DNS capture on a host that does no DNS: a loopback UDP recv storm (udpstorm: one thread, $STORM_BYTES-byte datagrams to itself on port $P_STORM)"
+	echo "  a) the capture's sockets opened and closed by udpstorm itself every other 20 ms slice, $ROUNDS runs of $((SECS * 2)) s"
+	printf '  %-6s %14s %14s %10s %9s\n' run off-cpu-ns on-cpu-ns +ns rate-on/off
+	C_OFF="" C_ON="" C_D="" RT=""
+	for i in $(seq 1 "$ROUNDS"); do
+		line=$("$STORM" -c "$P_STORM" $((SECS * 2)) "$STORM_BYTES")
+		off=$(sed -n 's/.*off_cpu_ns=\([0-9.]*\).*/\1/p' <<<"$line")
+		on=$(sed -n 's/.*on_cpu_ns=\([0-9.]*\).*/\1/p' <<<"$line")
+		r=$(sed -n 's/.*ratio=\([0-9.]*\).*/\1/p' <<<"$line")
+		C_OFF+=" $off" C_ON+=" $on" C_D+=" $(calc "$on - $off")" RT+=" $r"
+		printf '  %-6s %14.0f %14.0f %10.0f %9.3f\n' "$i" "$off" "$on" "$(calc "$on - $off")" "$r"
+	done
+	printf '  %-6s %14.0f %14.0f %10.0f %9.3f\n' median "$(median $C_OFF)" "$(median $C_ON)" "$(median $C_D)" "$(median $RT)"
+	echo "  b) connecttop started around each run: alone, --no-dns, capturing; $ROUNDS rounds of $SECS s"
+	printf '  %-6s %12s %12s %12s\n' round alone-ns no-dns-ns dns-ns
+	N_A="" N_N="" N_D="" dns_seen=""
+	storm_ns() { "$STORM" "$P_STORM" "$SECS" "$STORM_BYTES" | sed -n 's/.*cpu_ns_each=\([0-9.]*\).*/\1/p'; }
+	for i in $(seq 1 "$ROUNDS"); do
+		a=$(storm_ns)
+		ct_start "$TMP/st9.json" "$TMP/st9.err" -b -o json -d 1 --no-dns
+		n=$(storm_ns)
+		ct_stop
+		ct_start "$TMP/st9.json" "$TMP/st9.err" -b -o json -d 1
+		d=$(storm_ns)
+		ct_stop
+		dns_seen=$(last_json "$TMP/st9.json" | jq -r '.dns | if . == null then "no" else "yes" end')
+		N_A+=" $a" N_N+=" $n" N_D+=" $d"
+		printf '  %-6s %12.0f %12.0f %12.0f\n' "$i" "$a" "$n" "$d"
+	done
+	printf '  %-6s %12.0f %12.0f %12.0f   (capture on in the last column: %s)\n' median "$(median $N_A)" "$(median $N_N)" "$(median $N_D)" "$dns_seen"
+	echo "  *-cpu-ns, *-ns: the storm thread's CPU time per datagram sent and received (CLOCK_THREAD_CPUTIME_ID; loopback's"
+	echo "  receive path runs in its softirq); rate-on/off: datagrams per wall second, capture open over closed"
+	echo "  kernel.bpf_stats_enabled=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) (1 adds a clock read to every filter run)"
 	echo
 fi
 

@@ -42,6 +42,13 @@
  *   -s N      scan: the connects of a process go to N ports from PORT on in
  *             turn (PORT, PORT+1, ..., PORT+N-1, PORT, ...): N distinct
  *             destinations, a port scan's flood of one-off flows
+ *   -D NAME   first resolve NAME to ADDR (IPv4) through DNS, both ends in
+ *             this process: a server on 127.0.0.1:53 (which must be free:
+ *             root, the kernel matrix's guest) answers the query a UDP
+ *             socket connected to it sends, with one A record, ADDR; then
+ *             the connects go to the address the answer gave. The name a
+ *             process resolved (connecttop's qname), with no resolver
+ *             installed
  *   -q        print nothing
  *
  * Prints one line: "connects=N ok=N failed=N seconds=S rate=R/s".
@@ -78,6 +85,7 @@ static struct {
 	int wait_ms, syncnt, unspec, reuse;
 	long scan; /* -s: ports in turn, 0: PORT alone */
 	const char *comm;
+	const char *dns_name; /* -D */
 } opt = { .procs = 1, .threads = 1, .wait_ms = 5000, .syncnt = 1 };
 
 static atomic_long n_ok, n_fail;
@@ -104,7 +112,7 @@ static double now_s(void)
 static void usage(const char *why)
 {
 	fprintf(stderr,
-		"loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-S N] [-U] [-r] [-s N] [-q] "
+		"loadgen: %s\nusage: loadgen [-c NAME] [-P PROCS] [-T THREADS] [-N [-R]] [-d SECS] [-w MS] [-S N] [-U] [-r] [-s N] [-D NAME] [-q] "
 		"accept|refuse|udp|timeout|absent|none ADDR PORT COUNT\n",
 		why);
 	exit(2);
@@ -266,6 +274,74 @@ static void *acceptor(void *arg)
 	}
 }
 
+/* -D: NAME to ADDR through a DNS query and answer over loopback, both
+ * ends here; 0, or -1 with a message (the answer must carry ADDR) */
+static int resolve_self(const char *name)
+{
+	struct sockaddr_in srv_a = { .sin_family = AF_INET,
+				     .sin_port = htons(53),
+				     .sin_addr.s_addr = htonl(INADDR_LOOPBACK) },
+			   from;
+	socklen_t fl = sizeof(from);
+	uint8_t q[512], a[512];
+	const uint8_t *want = (const uint8_t *)&((struct sockaddr_in *)&opt.sa)->sin_addr;
+	size_t n = 12, qlen;
+	ssize_t r;
+	int srv = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int cli = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
+
+	memset(q, 0, sizeof(q));
+	q[0] = 0x4c, q[1] = 0x47; /* id */
+	q[2] = 0x01;		  /* RD */
+	q[5] = 1;		  /* one question */
+	for (const char *l = name; *l;) {
+		size_t k = strcspn(l, ".");
+
+		if (!k || k > 63 || n + k + 6 > sizeof(q))
+			goto out;
+		q[n++] = (uint8_t)k;
+		memcpy(q + n, l, k);
+		n += k;
+		l += k + (l[k] == '.');
+	}
+	q[n++] = 0;
+	q[n++] = 0, q[n++] = 1; /* A */
+	q[n++] = 0, q[n++] = 1; /* IN */
+	qlen = n;
+	if (srv < 0 || cli < 0 || bind(srv, (struct sockaddr *)&srv_a, sizeof(srv_a)) ||
+	    connect(cli, (struct sockaddr *)&srv_a, sizeof(srv_a)) || send(cli, q, qlen, 0) < 0) {
+		perror("loadgen: -D");
+		goto out;
+	}
+	r = recvfrom(srv, a, sizeof(a), 0, (struct sockaddr *)&from, &fl);
+	if (r != (ssize_t)qlen)
+		goto out;
+	/* the answer: the query, flags QR RD RA, one answer record, a pointer
+	 * to the question's name, A IN, TTL 60, ADDR */
+	a[2] = 0x81, a[3] = 0x80;
+	a[7] = 1;
+	memcpy(a + qlen,
+	       (const uint8_t[]){ 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, want[0], want[1],
+				  want[2], want[3] },
+	       16);
+	if (sendto(srv, a, qlen + 16, 0, (struct sockaddr *)&from, fl) < 0) {
+		perror("loadgen: -D answer");
+		goto out;
+	}
+	r = recv(cli, q, sizeof(q), 0);
+	if (r == (ssize_t)qlen + 16 && q[0] == 0x4c && q[1] == 0x47 &&
+	    !memcmp(q + qlen + 12, want, 4))
+		rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "loadgen: -D %s: no answer with the address\n", name);
+	if (srv >= 0)
+		close(srv);
+	if (cli >= 0)
+		close(cli);
+	return rc;
+}
+
 static int run_process(void)
 {
 	pthread_t th[256];
@@ -273,6 +349,8 @@ static int run_process(void)
 
 	if (opt.comm)
 		prctl(PR_SET_NAME, opt.comm, 0, 0, 0);
+	if (opt.dns_name && resolve_self(opt.dns_name))
+		return 1;
 	if (opt.kind == K_NONE)
 		return 0;
 	t0 = now_s();
@@ -302,7 +380,7 @@ int main(int argc, char **argv)
 
 	main_pid = getpid();
 
-	while ((c = getopt(argc, argv, "c:P:T:NRd:w:S:Urs:qx")) != -1) {
+	while ((c = getopt(argc, argv, "c:P:T:NRd:w:S:Urs:qxD:")) != -1) {
 		switch (c) {
 		case 'c':
 			opt.comm = optarg;
@@ -339,6 +417,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			opt.quiet = 1;
+			break;
+		case 'D':
+			opt.dns_name = optarg;
 			break;
 		case 'x':
 			/* the caller runs us inside a network namespace it made */
@@ -404,6 +485,8 @@ int main(int argc, char **argv)
 	opt.count = parse_num(argv[optind + 3], 0, 1000000000L, "count");
 	if (opt.count == 0 && opt.seconds == 0 && opt.kind != K_NONE)
 		usage("COUNT 0 needs -d SECS");
+	if (opt.dns_name && opt.sa.ss_family != AF_INET)
+		usage("-D is for an IPv4 ADDR (its answer is an A record)");
 	if (opt.reuse && (opt.kind != K_UDP || unix_addr))
 		usage("-r is for udp to an IPv4 or IPv6 address");
 	if (opt.scan && ((opt.kind != K_UDP && opt.kind != K_REFUSE) || unix_addr || opt.reuse ||

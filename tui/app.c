@@ -7,21 +7,92 @@
 #include "app.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "decode.h"
+#include "dnsattr.h"
+#include "dnscap.h"
 #include "names.h"
+#include "qnames.h"
 #include "probe.h"
 #include "util.h"
+
+/* the answers captured at or before until_ns, in the order they came */
+static void dns_answers(struct app *a, uint64_t until_ns)
+{
+	uint64_t ts;
+
+	while (ct_dnscap_next(a->dnscap, until_ns, a->dnspkt, &ts))
+		dnsattr_answer(a->dns, a->dnspkt, ts);
+}
+
+/*
+ * The ring buffer and the capture are two queues of one story: a UDP
+ * connect to port 53 (ring), its answer (capture), the connect to the
+ * address it gave (ring). Before each event the answers captured up to
+ * its time are taken, so that a port is known before its answer and an
+ * answer before the connect it led to; an answer captured after the
+ * connect waits in the capture's ring for the events after it.
+ */
+static void dns_event(struct app *a, struct ct_sample *s)
+{
+	dns_answers(a, s->ts_ns);
+	if (s->outcome)
+		return;
+	if (s->sport && s->key.proto == IPPROTO_UDP && s->key.dport == 53)
+		dnsattr_port(a->dns, s->pid, s->sport, s->ts_ns);
+	s->qname = dnsattr_lookup(a->dns, s->pid, s->key.family, s->key.daddr);
+}
 
 static void on_event(void *ctx, const void *data, size_t size)
 {
 	struct app *a = ctx;
 	struct ct_sample s;
 
-	if (!decode_event(&a->dec, data, size, &s))
+	if (!decode_event(&a->dec, data, size, &s)) {
+		if (a->dnscap)
+			dns_event(a, &s);
 		flows_add(a->flows, &s);
+	}
+}
+
+/* Capture DNS answers unless --no-dns; without the capture (no
+ * CAP_NET_RAW, no AF_PACKET) connecttop runs on without names, and says
+ * why in the header */
+static void dns_start(struct app *a)
+{
+	if (a->opt.no_dns) {
+		snprintf(a->dns_why, sizeof(a->dns_why), "off (--no-dns)");
+		return;
+	}
+	a->dns = dnsattr_new(0);
+	a->dnspkt = malloc(sizeof(*a->dnspkt));
+	if (!a->dns || !a->dnspkt) {
+		snprintf(a->dns_why, sizeof(a->dns_why), "off: out of memory");
+		app_free_dns(a);
+		return;
+	}
+	a->dnscap = ct_dnscap_new(a->dns_why, sizeof(a->dns_why));
+	if (!a->dnscap)
+		app_free_dns(a);
+}
+
+void app_free_dns(struct app *a)
+{
+	ct_dnscap_free(a->dnscap);
+	dnsattr_free(a->dns);
+	free(a->dnspkt);
+	a->dnscap = NULL;
+	a->dns = NULL;
+	a->dnspkt = NULL;
+}
+
+int app_dns_fd(const struct app *a)
+{
+	return a->dnscap ? ct_dnscap_fd(a->dnscap) : -1;
 }
 
 static void on_pid_seen(void *names, uint32_t pid, const char *comm, uint64_t cgroup_id)
@@ -70,6 +141,8 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 		a->dec.cmdline_seen = a->interactive ? on_cmdline : NULL;
 		a->dec.pid_ctx = a->res;
 	}
+	/* before the probe: no connect is read before the capture is up */
+	dns_start(a);
 	a->probe = probe_new(po, on_event, a, err, errlen);
 	if (!a->probe && po->want_cmdline) {
 		/* the command lines are an extra: a kernel whose verifier
@@ -80,8 +153,12 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 		plain.want_cmdline = 0;
 		a->probe = probe_new(&plain, on_event, a, err, errlen);
 	}
-	if (!a->probe)
-		return -errno;
+	if (!a->probe) {
+		int e = errno;
+
+		app_free_dns(a);
+		return -e;
+	}
 	a->dec.synrt = probe_syn_retrans(a->probe);
 	a->start_ns = ct_now_ns();
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -100,8 +177,16 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 
 void app_drain(struct app *a)
 {
-	if (a->probe)
-		probe_drain(a->probe, 0);
+	uint64_t before = ct_now_ns();
+
+	if (!a->probe)
+		return;
+	/* the answers captured before this read of the ring buffer: their
+	 * ports' connects were in it (a connect's event is queued before
+	 * its socket sends the query); later ones wait for the next read,
+	 * whose connects may come first */
+	if (!probe_drain(a->probe, 0) && a->dnscap)
+		dns_answers(a, before);
 }
 
 void app_stats(struct app *a, struct ct_stats *st)
@@ -123,6 +208,20 @@ void app_stats(struct app *a, struct ct_stats *st)
 	st->flows = flows_count(a->flows);
 	st->now_unix_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec;
 	st->mono_to_unix_ns = a->mono_to_unix_ns;
+	st->dns_on = a->dnscap != NULL;
+	if (a->dnscap) {
+		struct ct_dnsattr_stats d;
+		struct ct_dnscap_stats c;
+
+		dnsattr_stats(a->dns, &d);
+		ct_dnscap_stats(a->dnscap, &c);
+		st->dns_answers = d.answers;
+		st->dns_hostwide = d.hostwide;
+		st->dns_unseen = d.malformed + d.truncated + c.cut;
+		st->dns_drops = c.drops;
+		st->dns_evicted = d.tab.evicted;
+		st->dns_not_kept = d.tab.too_long + ct_qnames_full();
+	}
 }
 
 void app_end_interval(struct app *a)

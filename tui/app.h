@@ -43,6 +43,7 @@ struct options {
 	int force_raw;
 	int force_hash;
 	int unix_socks; /* --unix */
+	int no_dns;	/* --no-dns: no capture of DNS answers, no names resolved */
 	int verbose;
 	const char *timing_path; /* --timing-file (hidden): the view's refresh times */
 	/* the hidden options for the tests (--test-*) */
@@ -51,6 +52,10 @@ struct options {
 	double sweep_age_secs; /* stale past this age, 0: syn_age_limit_ns() */
 	uint16_t skip_port;    /* state changes of sockets to this port unseen */
 };
+
+struct ct_dnscap;
+struct ct_dnsattr;
+struct ct_dnscap_pkt;
 
 struct app {
 	struct options opt;
@@ -68,6 +73,13 @@ struct app {
 	uint64_t sweep_ns, sweep_every_ns, sweep_age_ns;
 	int64_t mono_to_unix_ns;
 	struct ct_stats stats; /* as of the last tick */
+	/* the names processes resolved: answers captured off the wire
+	 * (dnscap.h), credited to pids (dnsattr.h); dnscap NULL when off or
+	 * unavailable, dns_why says why */
+	struct ct_dnscap *dnscap;
+	struct ct_dnsattr *dns;
+	struct ct_dnscap_pkt *dnspkt;
+	char dns_why[256];
 	volatile sig_atomic_t quit;
 };
 
@@ -83,5 +95,8 @@ void app_stats(struct app *a, struct ct_stats *st);
 /* end the interval: drain, sweep when due, tick, a->stats of the interval
  * just ended */
 void app_end_interval(struct app *a);
+/* the capture's fd to wait on (readable: app_drain), or -1 */
+int app_dns_fd(const struct app *a);
+void app_free_dns(struct app *a);
 
 #endif

@@ -67,6 +67,7 @@ int decode_event(struct decoder *d, const void *data, size_t size, struct ct_sam
 	s->has_synrt = d->synrt && e->proto == IPPROTO_TCP && e->family != AF_UNIX && !s->pending &&
 		       e->ret != -EINPROGRESS;
 	s->syn_rt = e->syn_rt;
+	s->sport = e->sport;
 	if (s->outcome) {
 		d->outcomes++;
 	} else {

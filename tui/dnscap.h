@@ -31,4 +31,46 @@ int ct_dnscap_open(int ipv6);
  * whether the DNS payload parsed), or -1 if it is no UDP answer from port 53 */
 int ct_dnscap_packet(const uint8_t *buf, size_t len, struct ct_dnscap_pkt *p);
 
+/*
+ * The capture: one socket for both families (received packets of every
+ * protocol, the filter above behind a check of the protocol), with a
+ * memory-mapped receive ring (PACKET_RX_RING, TPACKET_V2): whether an
+ * answer waits is a load from
+ * shared memory, not a system call, so the event loop can look before
+ * each connect it reads (app.c) at no cost, and a frame stays in the ring
+ * until it is taken, which keeps answers captured after a connect for
+ * later. Frames of CT_DNSCAP_FRAME bytes: an answer larger than fits is
+ * counted in cut, unseen; answers that found the ring full are counted by
+ * the kernel (drops).
+ */
+#define CT_DNSCAP_FRAME 2048
+
+struct ct_dnscap;
+
+struct ct_dnscap_stats {
+	uint64_t packets; /* frames taken */
+	uint64_t cut;	  /* answers larger than a frame: not parsed */
+	uint64_t drops;	  /* answers the kernel dropped: the ring was full */
+};
+
+/* Open the socket and its ring: NULL with errno and one line in err on
+ * failure (EPERM without CAP_NET_RAW) */
+struct ct_dnscap *ct_dnscap_new(char *err, size_t errlen);
+void ct_dnscap_free(struct ct_dnscap *c);
+/* the fd to wait on (readable while a frame waits) */
+int ct_dnscap_fd(const struct ct_dnscap *c);
+/* The oldest frame waiting if it was captured at or before until_ns
+ * (CLOCK_MONOTONIC; packets carry CLOCK_REALTIME stamps, converted at the
+ * clocks' current offset): 1 with *p and *ts_ns filled and the frame
+ * given back to the kernel, else 0. A frame that is no answer (-1 from
+ * ct_dnscap_packet, or cut) is given back and skipped. */
+int ct_dnscap_next(struct ct_dnscap *c, uint64_t until_ns, struct ct_dnscap_pkt *p,
+		   uint64_t *ts_ns);
+/* --probe: open the socket, send one answer from 127.0.0.1 port 53 to a
+ * port of ours over loopback and wait up to a second to see it come back
+ * through the ring. 1 if it did, else 0; what happened in msg. */
+int ct_dnscap_selftest(char *msg, size_t len);
+/* the counts so far (reads the kernel's drop counter) */
+void ct_dnscap_stats(struct ct_dnscap *c, struct ct_dnscap_stats *st);
+
 #endif

@@ -17,6 +17,7 @@
 #include "export.h"
 #include "keys.h"
 #include "names.h"
+#include "qnames.h"
 #include "util.h"
 
 #define MIN_COLS 40
@@ -197,6 +198,18 @@ static const char *row_dest(struct draw_ctx *v, const struct ct_row *r, char *bu
 		snprintf(buf, len, "*(%u)", r->more->folded);
 		return buf;
 	}
+	/* names on: the name the process resolved the address from, before
+	 * what reverse DNS says of it ("~" marks one another process's answer
+	 * gave: it resolved through a daemon, or not at all); only a flow has
+	 * one */
+	if (v->s->names && r->more->qname && v->s->group == GROUP_FLOW) {
+		size_t hw = !!(r->more->qname & CT_QNAME_HOSTWIDE);
+
+		buf[0] = '~';
+		ct_qname_str(r->more->qname, buf + hw, len - hw);
+		if (buf[hw])
+			return buf;
+	}
 	ct_addr_scope_str(r->key.family, r->key.daddr, r->key.scope, buf, len);
 	if (v->s->names && r->key.family != CT_FAMILY_UNIX &&
 	    (name = names_host(v->res, r->key.family, r->key.daddr)))
@@ -264,6 +277,20 @@ static void draw_header(struct draw_ctx *v)
 	if (st->missed) {
 		snprintf(line, sizeof(line), "  missed %llu", (unsigned long long)st->missed);
 		addnstr(line, COLS - getcurx(stdscr));
+	}
+	/* DNS answers read for the names processes resolved, and what was
+	 * lost of them (the ring full, the table full) */
+	if (st->dns_on) {
+		snprintf(line, sizeof(line), "  dns %llu", (unsigned long long)st->dns_answers);
+		addnstr(line, COLS - getcurx(stdscr));
+		if (st->dns_drops || st->dns_evicted) {
+			attrset(st->dns_drops ? attr_of(v, P_ALERT) : A_NORMAL);
+			snprintf(line, sizeof(line), " (drops %llu evicted %llu)",
+				 (unsigned long long)st->dns_drops,
+				 (unsigned long long)st->dns_evicted);
+			addnstr(line, COLS - getcurx(stdscr));
+			attrset(A_NORMAL);
+		}
 	}
 	/* the rows shown (after the filter, in the grouping), the flows in
 	 * the table and its bound */
@@ -652,6 +679,48 @@ static const struct ct_row *find_detail(struct draw_ctx *v)
 	return NULL;
 }
 
+/* NAME: the name the process resolved the address from, its CNAME chain,
+ * whose answer it was; or why there is none */
+static void detail_name(struct draw_ctx *v, const struct ct_row *r, int y)
+{
+	const char *rec = ct_qname_rec(r->more->qname), *arrow = v->utf8 ? " \u2192 " : " > ";
+	char buf[1024];
+	size_t n;
+
+	move(y, 1);
+	addstr("NAME ");
+	if (!rec) {
+		if (r->key.family == CT_FAMILY_UNIX || r->key.family == CT_FAMILY_FOLDED ||
+		    v->s->group != GROUP_FLOW)
+			snprintf(buf, sizeof(buf), "-");
+		else if (v->dns_why && v->dns_why[0])
+			snprintf(buf, sizeof(buf), "- (DNS answers not captured: %s)", v->dns_why);
+		else
+			snprintf(buf, sizeof(buf), "- (no DNS answer seen for this address)");
+		addnstr(buf, COLS - getcurx(stdscr) - 1);
+		return;
+	}
+	/* "qname\tcname..." (qnames.h), the tabs shown as arrows */
+	n = 0;
+	for (const char *p = rec; *p && n < sizeof(buf) - 8; p++) {
+		if (*p != '\t') {
+			buf[n++] = *p;
+			continue;
+		}
+		if (p[1] == '+') { /* links left out */
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s(%s more)", arrow,
+					      p + 2);
+			break;
+		}
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", arrow);
+	}
+	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = 0;
+	if (r->more->qname & CT_QNAME_HOSTWIDE)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			 "  (host-wide: another process's answer)");
+	addnstr(buf, COLS - getcurx(stdscr) - 1);
+}
+
 static void draw_details(struct draw_ctx *v)
 {
 	const struct ct_row *r = find_detail(v);
@@ -707,6 +776,7 @@ static void draw_details(struct draw_ctx *v)
 		snprintf(buf, sizeof(buf), "other %llu", (unsigned long long)r->errs_other);
 		addnstr(buf, COLS - getcurx(stdscr) - 1);
 	}
+	detail_name(v, r, y++);
 	/* rate history: 6 rows high, one column per interval, newest right */
 	{
 		int h = 6, w = COLS - 12 < CT_HIST ? COLS - 12 : CT_HIST;

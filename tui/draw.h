@@ -34,6 +34,7 @@ struct draw_ctx {
 	size_t max_flows; /* the flow table's bound (--max-flows) */
 	int64_t mono_to_unix_ns;
 	const char *host, *kernel;
+	const char *dns_why; /* why no names processes resolved are captured ("" when they are) */
 	int color, utf8;
 	struct columns_layout lay;    /* draw_screen's: the columns that fit this frame */
 	size_t detail_room;	      /* draw_screen's: the details pane's lines for pids */

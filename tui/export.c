@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "qnames.h"
 #include "util.h"
 
 const char *const ct_format_names[FMT_MAX] = { "table", "csv", "json", "prom" };
@@ -34,6 +35,7 @@ enum field {
 	F_LAST,
 	F_FOLDED,
 	F_SYNRT,
+	F_QNAME,
 	F_END,
 };
 
@@ -41,18 +43,21 @@ static const char *const field_names[F_END] = {
 	"comm",	     "pid",    "pids",	      "uid",	    "daddr",	      "dport",
 	"proto",     "family", "flows",	      "count",	    "interval_count", "rate",
 	"results",   "errors", "lat_p50_us",  "lat_p99_us", "lat_max_us",     "first_seen",
-	"last_seen", "folded", "syn_retrans",
+	"last_seen", "folded", "syn_retrans", "qname",
 };
 
 #define COMMON                                                                                \
 	F_COUNT, F_ICOUNT, F_RATE, F_RESULTS, F_ERRORS, F_P50, F_P99, F_MAX, F_FIRST, F_LAST, \
-		F_FOLDED, F_SYNRT, F_END
+		F_FOLDED, F_SYNRT
+/* fields added to schema version 1 come last (CSV columns keep their
+ * places) and are absent from JSON where unknown: version 1 as first
+ * written stays a strict subset */
 static const enum field group_fields[GROUP_MAX][24] = {
-	[GROUP_FLOW] = { F_COMM, F_PID, F_PIDS, F_UID, F_DADDR, F_DPORT, F_PROTO, F_FAMILY,
-			 COMMON },
-	[GROUP_PROCESS] = { F_COMM, F_PID, F_PIDS, F_UID, F_FLOWS, COMMON },
-	[GROUP_DEST] = { F_DADDR, F_FAMILY, F_FLOWS, F_PIDS, COMMON },
-	[GROUP_PORT] = { F_DPORT, F_PROTO, F_FLOWS, F_PIDS, COMMON },
+	[GROUP_FLOW] = { F_COMM, F_PID, F_PIDS, F_UID, F_DADDR, F_DPORT, F_PROTO, F_FAMILY, COMMON,
+			 F_QNAME, F_END },
+	[GROUP_PROCESS] = { F_COMM, F_PID, F_PIDS, F_UID, F_FLOWS, COMMON, F_END },
+	[GROUP_DEST] = { F_DADDR, F_FAMILY, F_FLOWS, F_PIDS, COMMON, F_END },
+	[GROUP_PORT] = { F_DPORT, F_PROTO, F_FLOWS, F_PIDS, COMMON, F_END },
 };
 
 const char *ct_row_top_error(const struct ct_row *r, char *buf, size_t len)
@@ -141,6 +146,68 @@ static void put_lat(FILE *out, double us, int json)
 		fputs(json ? "null" : "", out);
 	else
 		fprintf(out, "%.0f", us);
+}
+
+/*
+ * The name the flow's process resolved (qnames.h), escaped by the DNS
+ * parser already (\DDD: no quote, comma or space is left). JSON: the
+ * string, then "qname_hostwide":true when it came from another process's
+ * answer and "qname_chain":[...] with the CNAME chain it went through
+ * ("qname_chain_cut":N for the links that did not fit); export_json
+ * leaves the key out when there is no name. CSV: the columns qname,
+ * qname_hostwide (1 or 0) and qname_chain (the names separated by
+ * '>'), empty when there is none.
+ */
+static void put_qname(FILE *out, uint32_t v, int json)
+{
+	const char *rec = ct_qname_rec(v), *p;
+	int n = 0, cut = 0;
+
+	if (!rec) {
+		if (!json)
+			fputs(",,", out);
+		return;
+	}
+	p = rec + strcspn(rec, "\t");
+	if (json) {
+		fputc('"', out);
+		for (const char *c = rec; c < p; c++) {
+			if (*c == '\\' || *c == '"')
+				fputc('\\', out);
+			fputc(*c, out);
+		}
+		fputc('"', out);
+		if (v & CT_QNAME_HOSTWIDE)
+			fputs(",\"qname_hostwide\":true", out);
+	} else {
+		fprintf(out, "%.*s,%d,", (int)(p - rec), rec, !!(v & CT_QNAME_HOSTWIDE));
+	}
+	while (*p == '\t') {
+		const char *s = p + 1;
+
+		p = s + strcspn(s, "\t");
+		if (*s == '+') {
+			cut = atoi(s + 1);
+			continue;
+		}
+		if (json) {
+			fputs(n ? "," : ",\"qname_chain\":[", out);
+			fputc('"', out);
+			for (const char *c = s; c < p; c++) {
+				if (*c == '\\' || *c == '"')
+					fputc('\\', out);
+				fputc(*c, out);
+			}
+			fputc('"', out);
+		} else {
+			fprintf(out, "%s%.*s", n ? ">" : "", (int)(p - s), s);
+		}
+		n++;
+	}
+	if (json && n)
+		fputc(']', out);
+	if (json && cut)
+		fprintf(out, ",\"qname_chain_cut\":%d", cut);
 }
 
 static void put_field(FILE *out, enum field f, const struct ct_row *r, const struct ct_stats *st,
@@ -260,6 +327,9 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 			fputc(',', out);
 		}
 		break;
+	case F_QNAME:
+		put_qname(out, r->more->qname, json);
+		break;
 	case F_END:
 		break;
 	}
@@ -293,13 +363,21 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 	fprintf(out,
 		"{\"version\":%d,\"time\":\"%s\",\"interval_s\":%.3f,\"group\":\"%s\",\"events\":%llu,"
 		"\"outcomes\":%llu,\"outcomes_late\":%llu,\"outcomes_at_destroy\":%llu,\"drops\":%llu,\"missed\":%llu,\"evicted\":%llu,"
-		"\"folded\":%llu,\"flows\":%llu,\"rows\":[",
+		"\"folded\":%llu,\"flows\":%llu,",
 		CT_SCHEMA_VERSION, now, st->interval_s, ct_group_names[g],
 		(unsigned long long)st->events, (unsigned long long)st->outcomes,
 		(unsigned long long)st->outcomes_late, (unsigned long long)st->outcomes_destroy,
 		(unsigned long long)st->drops, (unsigned long long)st->missed,
 		(unsigned long long)st->evicted, (unsigned long long)st->folded,
 		(unsigned long long)st->flows);
+	if (st->dns_on)
+		fprintf(out,
+			"\"dns\":{\"answers\":%llu,\"hostwide\":%llu,\"unseen\":%llu,\"drops\":%llu,"
+			"\"evicted\":%llu,\"not_kept\":%llu},",
+			(unsigned long long)st->dns_answers, (unsigned long long)st->dns_hostwide,
+			(unsigned long long)st->dns_unseen, (unsigned long long)st->dns_drops,
+			(unsigned long long)st->dns_evicted, (unsigned long long)st->dns_not_kept);
+	fputs("\"rows\":[", out);
 	for (size_t i = 0; i < v->n; i++) {
 		fputs(i ? ",{" : "{", out);
 		for (int k = 0; group_fields[g][k] != F_END; k++) {
@@ -310,6 +388,8 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 
 			if (f == F_SYNRT && !ct_row_syn_rt_known(v->rows[i]))
 				continue; /* unknown is absent, not 0 */
+			if (f == F_QNAME && !ct_qname_rec(v->rows[i]->more->qname))
+				continue;
 			fprintf(out, "%s\"%s\":", k ? "," : "", field_names[f]);
 			put_field(out, f, v->rows[i], st, 1);
 		}
@@ -331,6 +411,8 @@ int export_csv_header(FILE *out, enum ct_group g)
 				fprintf(out, ",results.%s", ct_result_names[i]);
 		} else if (f == F_SYNRT) {
 			fputs(",syn_retrans.connects,syn_retrans.total", out);
+		} else if (f == F_QNAME) {
+			fputs(",qname,qname_hostwide,qname_chain", out);
 		} else {
 			fprintf(out, ",%s", field_names[f]);
 		}
@@ -373,10 +455,17 @@ int export_table(FILE *out, const struct ct_rows *v, enum ct_group g, const stru
 
 	ct_rfc3339(st->now_unix_ns, now, sizeof(now));
 	fprintf(out,
-		"%s  events/s %.1f  events %llu  drops %llu  missed %llu  evicted %llu  flows %llu  group %s\n",
+		"%s  events/s %.1f  events %llu  drops %llu  missed %llu  evicted %llu  flows %llu  group %s",
 		now, st->events_rate, (unsigned long long)st->events, (unsigned long long)st->drops,
 		(unsigned long long)st->missed, (unsigned long long)st->evicted,
 		(unsigned long long)st->flows, ct_group_names[g]);
+	/* the name table's counts at the end of the line: readers of the
+	 * fields before it are not moved */
+	if (st->dns_on)
+		fprintf(out, "  dns answers %llu unseen %llu drops %llu evicted %llu",
+			(unsigned long long)st->dns_answers, (unsigned long long)st->dns_unseen,
+			(unsigned long long)st->dns_drops, (unsigned long long)st->dns_evicted);
+	fputc('\n', out);
 	switch (g) {
 	case GROUP_FLOW:
 		fprintf(out, "%-16s %7s %5s %-39s %5s %-5s", "PROCESS", "PID", "PIDS",

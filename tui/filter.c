@@ -3,12 +3,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "qnames.h"
 #include "row.h"
 #include "util.h"
 
@@ -23,7 +25,8 @@ enum term_type {
 	T_RESULT,
 	T_ERR,
 	T_CGROUP,
-	T_CHANGE
+	T_CHANGE,
+	T_HOST
 };
 
 _Static_assert(RES_MAX <= 32, "a term's result classes are a 32-bit mask");
@@ -37,6 +40,7 @@ struct term {
 	int family;	  /* T_NET */
 	uint8_t net[16];
 	int prefix;
+	char glob[128]; /* T_HOST, lower case (a term has at most 127 characters) */
 };
 
 struct ct_filter {
@@ -277,9 +281,29 @@ bad_port:
 			t->text[i] = (v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i];
 		return 0;
 	}
+	if (!strncmp(w, "host:", 5)) {
+		size_t n = strlen(v);
+
+		t->type = T_HOST;
+		/* a name written absolute (www.example.com.) is the same name */
+		if (n > 1 && v[n - 1] == '.' && v[n - 2] != '\\')
+			n--;
+		if (!n || n >= sizeof(t->glob)) {
+			snprintf(
+				err, errlen,
+				"bad host in '%s': expected host:GLOB, the name a process resolved or "
+				"a pattern such as host:*.example.com (1..%zu characters)",
+				w, sizeof(t->glob) - 1);
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++)
+			t->glob[i] = (v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i];
+		t->glob[n] = 0;
+		return 0;
+	}
 	snprintf(
 		err, errlen,
-		"unknown filter '%.*s': use port:, proto:, net:, pid:, uid:, cgroup:, err:, fail, a result "
+		"unknown filter '%.*s': use port:, proto:, net:, pid:, uid:, cgroup:, host:, err:, fail, a result "
 		"(refused, timeout, ...) or text",
 		(int)(v - w), w);
 	return -1;
@@ -424,6 +448,26 @@ int filter_uses_change(const struct ct_filter *f)
 	return 0;
 }
 
+/* the name asked for, or a name of its CNAME chain, matches the glob (a
+ * record is "qname\tcname...", qnames.h; "+N" marks links left out) */
+static int host_match(const char *glob, const char *rec)
+{
+	char name[256];
+
+	while (rec && *rec) {
+		size_t n = strcspn(rec, "\t");
+
+		if (n < sizeof(name) && *rec != '+') {
+			memcpy(name, rec, n);
+			name[n] = 0;
+			if (!fnmatch(glob, name, FNM_CASEFOLD))
+				return 1;
+		}
+		rec += n + (rec[n] == '\t');
+	}
+	return 0;
+}
+
 static int term_match(const struct ct_filter *f, const struct term *t, const struct ct_row *r)
 {
 	switch (t->type) {
@@ -473,6 +517,8 @@ static int term_match(const struct ct_filter *f, const struct term *t, const str
 
 		return c == t->lo || (t->lo == 3 && c == 4); /* silent: and gone */
 	}
+	case T_HOST:
+		return host_match(t->glob, ct_qname_rec(r->more->qname));
 	}
 	return 0;
 }

@@ -16,6 +16,9 @@
  *                 application's own timeout (abandoned)
  *   err:NAME      one of the row's errnos is NAME (ECONNREFUSED, any case),
  *                 or E123 / 123
+ *   host:GLOB     the name the flow's process resolved (qnames.h), or a name
+ *                 of its CNAME chain, matches GLOB (fnmatch(3), any case:
+ *                 host:*.example.com); a flow without one never matches
  *   cgroup:TEXT   the last pid's systemd unit or container id contains TEXT
  *                 (needs filter_set_cgroup_fn; without it nothing matches)
  *   new, worse, silent, gone   what changed since the baseline

@@ -219,6 +219,8 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 		m->hist_ring[f->epoch % CT_RING] = f->cur;
 	}
 	m->pending_since_ns = pending_oldest(f->pend);
+	m->qname = f->qname;
+	m->spare = 0;
 }
 
 size_t flows_pids(const struct ct_flow *f, uint32_t *out)
@@ -688,6 +690,8 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 		t->pids_total += f->npids;
 		f->pid = s->pid;
 		f->uid = s->uid;
+		if (s->qname)
+			f->qname = s->qname;
 		/* seen again in a later interval, or busy: worth keeping */
 		if ((f->seg == SEG_PROBATION || f->seg == SEG_KEPT) &&
 		    (f->count >= FLOWS_PROMOTE || (f->count > 1 && seen_epoch < t->epoch))) {

@@ -36,6 +36,10 @@ struct ct_sample {
 	uint8_t abandoned; /* RES_ABANDONED (ret is not looked at); lat_ns: how long it waited */
 	uint8_t has_synrt; /* a TCP connect's final result, its SYN retransmits counted: */
 	uint8_t syn_rt;	   /* how many SYNs it retransmitted */
+	uint16_t sport;	   /* a UDP connect to port 53: its local port, else 0 */
+	/* the name the process resolved the address from (qnames.h), 0 if
+	 * none; a flow keeps the latest connect's that had one */
+	uint32_t qname;
 };
 
 struct ct_flows;

@@ -34,6 +34,7 @@ struct ct_flow {
 	uint32_t syn_rt_hist[CT_SYN_RT_HIST]; /* as ct_row's */
 	uint32_t syn_rt;
 	uint32_t uid, pid, tag;
+	uint32_t qname;		/* qnames.h: the name of its latest connect that had one, or 0 */
 	uint32_t row;		/* its row in snapshots, stable while it lives */
 	uint32_t folded;	/* a (process, *) row: flows folded into it */
 	uint8_t seg;		/* enum flow_seg: the list it is on */

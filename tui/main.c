@@ -23,6 +23,7 @@
 #include "app.h"
 #include "batch.h"
 #include "diff.h"
+#include "dnscap.h"
 #include "connecttop.h"
 #include "probe.h"
 #include "prom.h"
@@ -66,6 +67,7 @@ enum {
 	OPT_NO_TASK_STORAGE,
 	OPT_PROBE,
 	OPT_UNIX,
+	OPT_NO_DNS,
 	OPT_DIFF,
 	OPT_TIMING_FILE,
 	/* for the tests only: not in --help or the man page */
@@ -106,6 +108,7 @@ static const struct option long_opts[] = {
 	{ "no-task-storage", no_argument, NULL, OPT_NO_TASK_STORAGE },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "unix", no_argument, NULL, OPT_UNIX },
+	{ "no-dns", no_argument, NULL, OPT_NO_DNS },
 	{ "diff", required_argument, NULL, OPT_DIFF },
 	/* hidden, not in --help or the man page: a test knob for make bench
 	 * (tests/bench.sh), which reads the view's refresh times from FILE
@@ -139,6 +142,7 @@ static void usage(FILE *out)
 		"  -r, --reverse            reverse the sort order\n"
 		"  -f, --filter EXPR        e.g. 'port:5432 fail', 'net:10.0.0.0/8 !curl' (see man page);\n"
 		"                           terms: TEXT port:N[-M] proto:P net:CIDR pid:N uid:N cgroup:TEXT\n"
+		"                           host:GLOB (the name the process resolved, e.g. host:*.example.com)\n"
 		"                           err:ENAME fail ok refused timeout unreach pending other !TERM\n"
 		"  -m, --max-rows N         batch: at most N rows per interval\n"
 		"  -p, --pid PID            trace only this process (in the kernel)\n"
@@ -158,6 +162,7 @@ static void usage(FILE *out)
 		"      --raw-syscalls       attach to raw sys_enter/sys_exit even when tracefs exists\n"
 		"      --no-task-storage    stash connect() calls in a hash by thread id even on 5.11+\n"
 		"      --unix               AF_UNIX connects too, by path (proto u_str, u_dgr, u_seq)\n"
+		"      --no-dns             do not capture DNS answers (no names processes resolved)\n"
 		"      --diff A B           what changed from export A to export B (JSON files of e\n"
 		"                           or -b -o json; -o table, csv or json); no root needed\n"
 		"      --probe              print the kernel features found and exit\n"
@@ -420,6 +425,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_UNIX:
 			o->unix_socks = 1;
 			break;
+		case OPT_NO_DNS:
+			o->no_dns = 1;
+			break;
 		case OPT_PROBE:
 			probe_only = 1;
 			break;
@@ -571,6 +579,17 @@ static int output_error(int rc)
 	return 1;
 }
 
+/* --probe, and --version -v after the version line: the kernel's features,
+ * then whether DNS answers can be captured (a test answer over loopback) */
+static void print_features(void)
+{
+	char msg[320];
+
+	probe_features(stdout);
+	ct_dnscap_selftest(msg, sizeof(msg));
+	printf("DNS answers captured:    %s\n", msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct probe_opts po = { 0 };
@@ -591,11 +610,11 @@ int main(int argc, char **argv)
 		printf("connecttop %s (BPF event schema %zu bytes, JSON schema %d)\n", CT_VERSION,
 		       sizeof(struct ct_event), CT_SCHEMA_VERSION);
 		if (app.opt.verbose)
-			probe_features(stdout);
+			print_features();
 		return 0;
 	}
 	if (probe_only) {
-		probe_features(stdout);
+		print_features();
 		return 0;
 	}
 	app.interactive = !app.opt.batch && !app.opt.quiet;
@@ -688,6 +707,14 @@ int main(int argc, char **argv)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	/* DNS answers captured: read with the ring buffer (app_drain) */
+	ev.data.fd = app_dns_fd(&app);
+	if (ev.data.fd >= 0)
+		epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	/* said only when it was wanted and failed (-v's stderr stays the
+	 * attach line otherwise) */
+	if (app.opt.verbose && !app.dnscap && !app.opt.no_dns)
+		fprintf(stderr, "connecttop: no names processes resolved: %s\n", app.dns_why);
 	if (app.interactive) {
 		ui = view_new(&app, err, sizeof(err));
 		if (!ui) {
@@ -774,6 +801,7 @@ out:
 			(unsigned long long)probe_drains_cut(app.probe));
 	batch_free(batch);
 	probe_free(app.probe);
+	app_free_dns(&app);
 	prom_free(app.prom);
 	flows_free(app.flows);
 	filter_free(app.opt.filter);

@@ -125,6 +125,11 @@ struct ct_row_more {
 	 * group's sum; 0 for a flow (here, not in ct_row, so that a row stays
 	 * three cache lines; it also keeps the histogram 8-byte aligned) */
 	uint32_t folded;
+	/* a flow's name resolved (qnames.h: the name of its latest connect
+	 * that had one, CT_QNAME_HOSTWIDE if another process's answer), 0
+	 * when none; 0 in groups */
+	uint32_t qname;
+	uint32_t spare; /* 0: no hidden padding (rows are compared as bytes) */
 	/* monotonic start of the oldest of the row's connects in flight
 	 * (results[RES_PENDING] of them, each counted when it began: a
 	 * non-blocking one at connect(), a blocking one while it waits), 0

@@ -311,6 +311,7 @@ static void draw(struct ct_view_ui *v)
 	d->mono_to_unix_ns = v->a->mono_to_unix_ns;
 	d->host = v->host;
 	d->kernel = v->kernel;
+	d->dns_why = v->a->dns_why;
 	d->color = v->color;
 	d->utf8 = v->utf8;
 	draw_screen(d);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "qnames.h"
 #include "export.h"
 
 #define T0 (1000 * NS_PER_S)
@@ -99,7 +100,8 @@ static void out_free(struct out *o)
 static const char *const csv_header_flow =
 	"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,results.refused,"
 	"results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,lat_p50_us,lat_p99_us,"
-	"lat_max_us,first_seen,last_seen,folded,syn_retrans.connects,syn_retrans.total\n";
+	"lat_max_us,first_seen,last_seen,folded,syn_retrans.connects,syn_retrans.total,qname,"
+	"qname_hostwide,qname_chain\n";
 
 static void test_json_csv(void)
 {
@@ -124,11 +126,11 @@ static void test_json_csv(void)
 		"time,comm,pid,pids,uid,daddr,dport,proto,family,count,interval_count,rate,results.ok,"
 		"results.refused,results.timeout,results.unreachable,results.pending,results.other,results.abandoned,errors,"
 		"lat_p50_us,lat_p99_us,lat_max_us,first_seen,last_seen,folded,syn_retrans.connects,"
-		"syn_retrans.total\n" TIME_NOW
+		"syn_retrans.total,qname,qname_hostwide,qname_chain\n" TIME_NOW
 		",curl,4242,1,1000,10.0.0.1,443,tcp,ipv4,3,3,1.50,2,1,0,0,0,0,0,ECONNREFUSED=1,1000,1000,1000,"
-		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z,0,,\n" TIME_NOW
+		"2023-11-14T22:13:20.500Z,2023-11-14T22:13:20.700Z,0,,,,,\n" TIME_NOW
 		",wget,77,1,0,fd00::1,80,tcp,ipv6,1,1,0.50,0,0,1,0,0,0,0,ETIMEDOUT=1,,,,"
-		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z,0,,\n",
+		"2023-11-14T22:13:20.800Z,2023-11-14T22:13:20.800Z,0,,,,,\n",
 		o.csv);
 	out_free(&o);
 
@@ -203,10 +205,13 @@ static void test_json_csv(void)
 			hl = strlen(h);
 			CHECK(nm("csv.header_%s_start", ct_group_names[g]),
 			      !strncmp(h, hdr[g], strlen(hdr[g])));
+			/* the flow grouping's qname columns come after these */
 			CHECK(nm("csv.header_%s_end", ct_group_names[g]),
 			      hl > common &&
-				      !strcmp(h + hl - common,
-					      csv_header_flow + strlen(csv_header_flow) - common));
+				      !strncmp(h + hl - common,
+					       strstr(csv_header_flow, ",count,") + 1,
+					       common - 1) &&
+				      h[hl - 1] == '\n');
 			free(h);
 		}
 	}
@@ -327,7 +332,7 @@ static void test_parse_with_jq(void)
 		r);
 	free(r);
 	CHECK("csv.rectangular", csv_rectangular(o.csv, &fields));
-	CHECK_I("csv.fields", 28, fields);
+	CHECK_I("csv.fields", 31, fields); /* 28, and qname, qname_hostwide, qname_chain */
 	out_free(&o);
 	for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
 		o = render("curl", 4, g);
@@ -901,8 +906,76 @@ static void test_syn_retrans(void)
 	free(out);
 	export_csv(mem_open(&m), &v, GROUP_FLOW, &st);
 	out = mem_close(&m);
-	CHECK("synrt.csv.counted", strstr(out, ",2023-11-14T22:13:20.500Z,0,3,7\n") != NULL);
-	CHECK("synrt.csv.udp_empty", strstr(out, ",2023-11-14T22:13:20.600Z,0,,\n") != NULL);
+	CHECK("synrt.csv.counted", strstr(out, ",2023-11-14T22:13:20.500Z,0,3,7,,,\n") != NULL);
+	CHECK("synrt.csv.udp_empty", strstr(out, ",2023-11-14T22:13:20.600Z,0,,,,,\n") != NULL);
+	free(out);
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t);
+}
+
+/* The name a flow's process resolved: JSON "qname" with its chain and the
+ * host-wide mark, absent without one (a later connect without a name
+ * keeps it); CSV's three columns; the header's dns counts. */
+static void test_qname(void)
+{
+	struct ct_flows *t = flows_new(10);
+	struct flow_key a = key("curl", "10.0.0.1", 443, P_TCP),
+			b = key("wget", "10.0.0.2", 80, P_TCP),
+			c = key("nc", "10.0.0.3", 80, P_TCP);
+	struct ct_stats st = stats();
+	struct ct_sample x;
+	struct ct_snap *s;
+	struct ct_rows v;
+	struct ck_mem m;
+	char *out;
+
+	flows_tick(t, T0);
+	x = sample(a, T0 + 500 * NS_PER_MS, 4242, 0);
+	x.qname = ct_qname_value("www.test\tcdn.test\tedge.test", 0);
+	flows_add(t, &x);
+	x = sample(a, T0 + 510 * NS_PER_MS, 4242, 0); /* no name this time: kept */
+	flows_add(t, &x);
+	x = sample(b, T0 + 600 * NS_PER_MS, 4243, 0);
+	x.qname = ct_qname_value("odd\\092name.test\t+3", 1);
+	flows_add(t, &x);
+	x = sample(c, T0 + 700 * NS_PER_MS, 4244, 0);
+	flows_add(t, &x);
+	flows_tick(t, T0 + 2 * NS_PER_S);
+	s = snap_new(t, T0 + 2 * NS_PER_S);
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COMM, 0, 0, &v);
+	st.dns_on = 1;
+	st.dns_answers = 7;
+	st.dns_hostwide = 1;
+	st.dns_unseen = 2;
+	st.dns_drops = 3;
+	st.dns_evicted = 4;
+	st.dns_not_kept = 5;
+	export_json(mem_open(&m), &v, GROUP_FLOW, &st);
+	out = mem_close(&m);
+	CHECK("qname.json.header",
+	      strstr(out, "\"flows\":2,\"dns\":{\"answers\":7,\"hostwide\":1,\"unseen\":2,"
+			  "\"drops\":3,\"evicted\":4,\"not_kept\":5},\"rows\":[") != NULL);
+	CHECK("qname.json.chain",
+	      strstr(out, "\"last_seen\":\"2023-11-14T22:13:20.510Z\",\"qname\":\"www.test\","
+			  "\"qname_chain\":[\"cdn.test\",\"edge.test\"]}") != NULL);
+	CHECK("qname.json.hostwide_cut",
+	      strstr(out, "\"qname\":\"odd\\\\092name.test\",\"qname_hostwide\":true,"
+			  "\"qname_chain_cut\":3}") != NULL);
+	CHECK("qname.json.absent",
+	      strstr(out, "\"last_seen\":\"2023-11-14T22:13:20.700Z\"}") != NULL);
+	free(out);
+	export_csv(mem_open(&m), &v, GROUP_FLOW, &st);
+	out = mem_close(&m);
+	CHECK("qname.csv.chain",
+	      strstr(out, ",2023-11-14T22:13:20.510Z,0,,,www.test,0,cdn.test>edge.test\n") != NULL);
+	CHECK("qname.csv.hostwide", strstr(out, ",0,,,odd\\092name.test,1,\n") != NULL);
+	CHECK("qname.csv.none", strstr(out, ",2023-11-14T22:13:20.700Z,0,,,,,\n") != NULL);
+	free(out);
+	export_table(mem_open(&m), &v, GROUP_FLOW, &st, 0);
+	out = mem_close(&m);
+	CHECK("qname.table.dns",
+	      strstr(out, "group flow  dns answers 7 unseen 2 drops 3 evicted 4\n") != NULL);
 	free(out);
 	rows_free(&v);
 	snap_free(s);
@@ -944,8 +1017,8 @@ static void test_folded(void)
 	      strstr(json, "\"folded\":") &&
 		      !strstr(strstr(json, "\"folded\":3}") + 1, "\"folded\""));
 	ck_contains("folded.csv_row", csv, ",scan,9,1,1000,*,0,*,*,3,");
-	ck_contains("folded.csv_folded", csv, "Z,3,,\n");
-	ck_contains("folded.csv_others_0", csv, "Z,0,,\n");
+	ck_contains("folded.csv_folded", csv, "Z,3,,,,,\n");
+	ck_contains("folded.csv_others_0", csv, "Z,0,,,,,\n");
 	ck_contains("folded.table_dest", tab, "*(3)");
 	free(json);
 	free(csv);
@@ -959,6 +1032,7 @@ int main(void)
 {
 	test_json_csv();
 	test_syn_retrans();
+	test_qname();
 	test_pending_age();
 	test_parse_with_jq();
 	test_hostile();

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "check.h"
+#include "qnames.h"
 #include "filter.h"
 
 #define NROWS 7
@@ -137,6 +138,52 @@ static void test_unix(void)
 
 		for (int i = 0; i < 3; i++)
 			CHECK_U(nm("filter.unix[%s].row%d", cases[c].expr, i + 1), cases[c].want[i],
+				f && filter_match(f, &r[i]));
+		filter_free(f);
+	}
+}
+
+/* host:GLOB on the name a flow's process resolved, or its CNAME chain */
+static void test_host(void)
+{
+	static const struct {
+		const char *expr;
+		int want[4]; /* www.example.com via cdn, api.example.com, other.test, none */
+	} cases[] = {
+		{ "host:*.example.com", { 1, 1, 0, 0 } },
+		{ "host:*.EXAMPLE.com", { 1, 1, 0, 0 } },
+		{ "host:www.example.com", { 1, 0, 0, 0 } },
+		{ "host:www.example.com.", { 1, 0, 0, 0 } },
+		{ "host:*.cdn.net", { 1, 0, 0, 0 } }, /* a link of the chain */
+		{ "host:edge?.cdn.net", { 1, 0, 0, 0 } },
+		{ "host:other.*", { 0, 0, 1, 0 } },
+		{ "host:*", { 1, 1, 1, 0 } }, /* any name: none is invented */
+		{ "!host:*", { 0, 0, 0, 1 } },
+		{ "host:example.com", { 0, 0, 0, 0 } },
+		{ "host:+2", { 0, 0, 0, 0 } }, /* the count of links left out is no name */
+		{ "host:[ao]*", { 0, 1, 1, 0 } },
+		{ "host:*.example.com port:443", { 1, 0, 0, 0 } },
+	};
+	struct ct_row_more m[4] = {};
+	struct ct_row r[4] = {};
+	char err[256];
+
+	r[0].key = key("curl", "10.0.0.1", 443, P_TCP);
+	m[0].qname = ct_qname_value("www.example.com\tedge1.cdn.net\t+2", 0);
+	r[1].key = key("python3", "10.0.0.2", 80, P_TCP);
+	m[1].qname = ct_qname_value("api.example.com", 1);
+	r[2].key = key("node", "10.0.0.3", 80, P_TCP);
+	m[2].qname = ct_qname_value("other.test", 0);
+	r[3].key = key("nc", "10.0.0.4", 80, P_TCP);
+	for (int i = 0; i < 4; i++)
+		r[i].more = &m[i];
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct ct_filter *f = filter_new(cases[c].expr, err, sizeof(err));
+
+		CHECK(nm("filter.host[%s].parses", cases[c].expr), f != NULL);
+		CHECK(nm("filter.host[%s].rows_only", cases[c].expr), filter_rows_only(f));
+		for (int i = 0; i < 4; i++)
+			CHECK_U(nm("filter.host[%s].row%d", cases[c].expr, i + 1), cases[c].want[i],
 				f && filter_match(f, &r[i]));
 		filter_free(f);
 	}
@@ -346,6 +393,7 @@ int main(void)
 	struct ct_filter *f;
 
 	test_unix();
+	test_host();
 	test_proto_table();
 
 	setup();
@@ -476,6 +524,20 @@ int main(void)
 	filter_set_cgroup_fn(NULL, cgroup_of, NULL); /* no filter: nothing to do, no crash */
 	CHECK("filter.cgroup.null_filter_ok", 1);
 	invalid("cgroup:", "cgroup:");
+	/* host: needs a glob, says what it is, and is a term of at most 127
+	 * characters like any other */
+	invalid("host:", "expected host:GLOB");
+	{
+		char lng[300] = "host:";
+
+		memset(lng + 5, 'a', 256);
+		lng[261] = 0;
+		invalid(lng, "too long");
+	}
+	invalid("hots:a.test", "host:");
+	/* rows without a name (setup's): host: matches none of them */
+	matches("host:*", "");
+	matches("!host:*", "1 2 3 4 5 6 7");
 
 	/* errors: NULL, EINVAL, and the message names the term */
 	invalid("port:99999", "port:99999");

@@ -84,6 +84,10 @@ if watching "$ct" connecttop; then
 	load vmuref refuse unix:@ct-uref 0 8
 	load vmudg udp "unix:$W/ct-udg.sock" 0 6
 	load vmuabs absent "unix:$W/ct-uabs.sock" 0 4
+	# the name a process resolved: loadgen asks its own server on
+	# 127.0.0.1:53 for vm.test (a UDP socket connected to port 53), then
+	# connects to the address the answer gave
+	load vmdns -D vm.test refuse 127.0.0.1 7021 5
 fi
 ct_wait "$ct"
 
