@@ -102,7 +102,7 @@ CT_LDFLAGS :=
 LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lncursesw) -lpthread
 endif
 
-CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c
+CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c tui/record.c
 # the screen's pieces without curses (unit tested)
 UI_SRCS := tui/ui_state.c tui/columns.c
 APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/names.c tui/batch.c
@@ -177,7 +177,7 @@ $(OUTPUT)/asan/%.o: tui/%.c $(OUTPUT)/cc-flags | $(OUTPUT)/asan
 
 $(OUTPUT)/unit/%: tests/unit/%.c $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(CORE_SRCS)) | $(OUTPUT)/unit
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(CT_CPPFLAGS) $(CPPFLAGS) $(CT_CFLAGS) $(CFLAGS) -O1 $(SAN) -Itests/unit $^ -o $@ -lm -lpthread
+	$(Q)$(CC) $(CT_CPPFLAGS) $(CPPFLAGS) $(CT_CFLAGS) $(CFLAGS) -O1 $(SAN) -Itests/unit $^ -o $@ -lm -lpthread -lz
 
 # the pid cache is read against real processes
 $(OUTPUT)/unit/test_names: $(OUTPUT)/asan/names.o
@@ -200,7 +200,7 @@ $(OUTPUT)/rbpeer: tests/bench/rbpeer.c | $(OUTPUT)
 # the view's work with many flows, for make bench
 $(OUTPUT)/viewbench: tests/bench/viewbench.c $(CORE_OBJS)
 	$(call msg,CC,$@)
-	$(Q)$(CC_CMD) $^ -o $@ -lm
+	$(Q)$(CC_CMD) $^ -o $@ -lm -lz
 
 # The two commands of README.md. Both install what is missing first.
 deps:
