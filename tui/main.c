@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@
 #include "probe.h"
 #include "prom.h"
 #include "names.h"
+#include "record.h"
+#include "replay.h"
 #include "util.h"
 #include "view.h"
 
@@ -68,6 +71,12 @@ enum {
 	OPT_UNIX,
 	OPT_DIFF,
 	OPT_TIMING_FILE,
+	OPT_MAX_FILE_SIZE,
+	OPT_MAX_FILES,
+	OPT_READ,
+	OPT_SPEED,
+	OPT_FROM,
+	OPT_TO,
 	/* for the tests only: not in --help or the man page */
 	OPT_TEST_INFLIGHT_MAX,
 	OPT_TEST_SWEEP_SECS,
@@ -106,6 +115,13 @@ static const struct option long_opts[] = {
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "unix", no_argument, NULL, OPT_UNIX },
 	{ "diff", required_argument, NULL, OPT_DIFF },
+	{ "write", required_argument, NULL, 'w' },
+	{ "max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE },
+	{ "max-files", required_argument, NULL, OPT_MAX_FILES },
+	{ "read", required_argument, NULL, OPT_READ },
+	{ "speed", required_argument, NULL, OPT_SPEED },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
 	/* hidden, not in --help or the man page: a test knob for make bench
 	 * (tests/bench.sh), which reads the view's refresh times from FILE
 	 * at exit (timing.h says its format) */
@@ -141,7 +157,14 @@ static void usage(FILE *out)
 		"  -p, --pid PID            trace only this process (in the kernel)\n"
 		"  -P, --port PORT          trace only this destination port (in the kernel)\n"
 		"  -4, --ipv4 / -6, --ipv6  trace only this family\n"
-		"  -q, --quiet              no table output (with --prometheus: headless)\n"
+		"  -q, --quiet              no table output (with --prometheus or -w: headless)\n"
+		"  -w, --write FILE         record every event to FILE (zlib blocks; --read replays it)\n"
+		"      --max-file-size SIZE go on in FILE.1, FILE.2, ... past SIZE (K, M, G)\n"
+		"      --max-files N        with --max-file-size: keep the newest N files\n"
+		"      --read FILE          replay a recording (no root needed): the screen at the\n"
+		"                           recorded pace, or with -b as fast as it goes\n"
+		"      --speed N            screen replay: N times the recorded pace (default 1)\n"
+		"      --from T, --to T     replay from/to T: RFC 3339, or +30s, +5m, +1h from the start\n"
 		"      --prometheus FILE    write the Prometheus exposition to FILE every interval\n"
 		"      --prometheus-max-series N  at most N series of their own and N processes' other series (default 1000)\n"
 		"      --max-flows N        flows kept; one-offs are evicted first, into (process, *) (default 32768)\n"
@@ -268,7 +291,7 @@ static void check_dir(const char *opt, const char *dir)
 		die_usage("%s: directory '%s' is not writable: %s", opt, dir, strerror(errno));
 }
 
-static int probe_only, show_version;
+static int probe_only, show_version, max_flows_given;
 
 /* --diff A B (diff.h): exports only; a recording (issue 15's other half)
  * would be one more kind of side for diff_load */
@@ -309,7 +332,7 @@ static void parse_args(int argc, char **argv)
 	int c, i;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":bd:n:o:g:s:rf:p:P:46m:qvVh", long_opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":bd:n:o:g:s:rf:p:P:46m:qw:vVh", long_opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'b':
@@ -317,6 +340,31 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'd':
 			o->delay = secs_arg("-d", optarg);
+			o->delay_given = 1;
+			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case OPT_MAX_FILE_SIZE:
+			o->max_file_bytes =
+				size_arg("--max-file-size", optarg, 64 << 10, 1ULL << 40);
+			break;
+		case OPT_MAX_FILES:
+			o->max_files = num_arg("--max-files", optarg, 1, 1000000);
+			break;
+		case OPT_READ:
+			o->read_path = optarg;
+			break;
+		case OPT_SPEED:
+			if (ct_parse_double(optarg, 0.01, 10000, &o->speed))
+				die_usage("--speed '%s': expected a number from 0.01 to 10000",
+					  optarg);
+			break;
+		case OPT_FROM:
+			o->from = optarg;
+			break;
+		case OPT_TO:
+			o->to = optarg;
 			break;
 		case 'n':
 			o->iterations = num_arg("-n", optarg, 1, 1000000000L);
@@ -374,6 +422,7 @@ static void parse_args(int argc, char **argv)
 			exit(0);
 		case OPT_MAX_FLOWS:
 			o->max_flows = num_arg("--max-flows", optarg, 1, 10000000);
+			max_flows_given = 1;
 			break;
 		case OPT_RINGBUF:
 			o->ringbuf_bytes = size_arg("--ringbuf-size", optarg, 64 << 10, 1ULL << 30);
@@ -464,9 +513,37 @@ static void parse_args(int argc, char **argv)
 			  ringbuf_given ? "" : " (the default)",
 			  size_str(o->ringbuf_bytes / 2, half, sizeof(half)));
 	/* -q without a file to write runs forever showing nothing */
-	if (o->quiet && !o->prom_path)
+	if (o->quiet && !o->prom_path && !o->write_path)
+		die_usage("-q: nothing to show without --prometheus FILE or -w FILE (-q only turns "
+			  "output off)");
+	if ((o->max_file_bytes || o->max_files) && !o->write_path)
+		die_usage("--max-file-size and --max-files are for -w FILE");
+	if (o->max_files && !o->max_file_bytes)
 		die_usage(
-			"-q: nothing to show without --prometheus FILE (-q only turns output off)");
+			"--max-files N: needs --max-file-size (the size at which a file is full)");
+	if ((o->speed || o->from || o->to) && !o->read_path)
+		die_usage("--speed, --from and --to are for --read FILE");
+	if (o->read_path && o->write_path)
+		die_usage("--read and -w exclude each other (a recording is copied with cp)");
+	if (o->read_path &&
+	    (o->pid || o->port || o->family || o->force_raw || o->force_hash || o->unix_socks ||
+	     o->include_self || o->ringbuf_bytes != 8 << 20 || wakeup_arg))
+		die_usage(
+			"--read: -p, -P, -4, -6, --unix, --include-self, --raw-syscalls, "
+			"--no-task-storage, --ringbuf-size and --wakeup-bytes are capture options "
+			"(-f filters a replay)");
+	if (o->read_path && o->speed && o->batch)
+		die_usage("--speed is for the screen: -b replays as fast as it can");
+	if (o->write_path) {
+		char *dir = strdup(o->write_path), *slash = strrchr(dir, '/');
+
+		if (slash)
+			slash[slash == dir ? 1 : 0] = 0;
+		check_dir("-w", slash ? dir : ".");
+		free(dir);
+		if (!stat(o->write_path, &st) && S_ISDIR(st.st_mode))
+			die_usage("-w: '%s' is a directory: give a file in it", o->write_path);
+	}
 	if (o->filter_expr) {
 		o->filter = filter_new(o->filter_expr, err, sizeof(err));
 		if (!o->filter)
@@ -563,6 +640,283 @@ static int output_error(int rc)
 	return 1;
 }
 
+/* ---- -w FILE ---- */
+
+/* why the recording stopped, said once (the writer is gone by then) */
+static char record_msg[600];
+
+static int record_start(struct app *a, const struct probe_opts *po, char *err, size_t errlen)
+{
+	struct rec_limits lim = { .max_file_bytes = a->opt.max_file_bytes,
+				  .max_files = (uint32_t)a->opt.max_files };
+	struct rec_header h = { 0 };
+	struct utsname u;
+
+	h.flags = REC_F_LITTLE | (a->dec.synrt ? REC_F_SYNRT : 0) |
+		  (po->unix_socks ? REC_F_UNIX : 0);
+	h.start_mono_ns = a->start_ns;
+	h.mono_to_unix_ns = a->mono_to_unix_ns;
+	h.start_unix_ns = a->start_ns + a->mono_to_unix_ns;
+	h.interval_us = (uint32_t)(a->opt.delay * 1e6 + 0.5);
+	h.event_size = sizeof(struct ct_event);
+	h.max_flows = (uint32_t)a->opt.max_flows;
+	h.filter_pid = po->filter_tgid;
+	h.filter_port = po->filter_port;
+	h.filter_family = (uint8_t)po->filter_family;
+	gethostname(h.host, sizeof(h.host) - 1);
+	if (!uname(&u))
+		snprintf(h.kernel, sizeof(h.kernel), "%.63s", u.release);
+	snprintf(h.tool, sizeof(h.tool), "connecttop %s", CT_VERSION);
+	a->rec = rec_writer_new(a->opt.write_path, &h, &lim, err, errlen);
+	if (!a->rec)
+		return -errno;
+	app_record_start(a);
+	return 0;
+}
+
+/* the recording stopped on an error: say so once, where it can be seen,
+ * and capture on */
+static void record_check(struct app *a, struct ct_view_ui *ui)
+{
+	const char *msg = rec_writer_error(a->rec);
+
+	if (!msg)
+		return;
+	snprintf(record_msg, sizeof(record_msg), "%s", msg);
+	rec_writer_close(a->rec, a->now_ns);
+	a->rec = NULL;
+	if (ui)
+		view_message(ui, record_msg);
+	else
+		fprintf(stderr, "connecttop: %s\n", record_msg);
+}
+
+/* how long the loop may sleep before the open block is due */
+static int record_timeout_ms(struct app *a)
+{
+	uint64_t due = rec_writer_due(a->rec), now;
+
+	if (due == UINT64_MAX)
+		return -1;
+	now = ct_now_ns();
+	return due > now ? (int)((due - now) / 1000000 + 1) : 0;
+}
+
+static void record_flush_due(struct app *a, struct ct_view_ui *ui)
+{
+	if (!a->rec)
+		return;
+	if (ct_now_ns() >= rec_writer_due(a->rec))
+		rec_writer_flush(a->rec);
+	record_check(a, ui);
+}
+
+static void record_stop(struct app *a, struct ct_view_ui *ui)
+{
+	int rc;
+
+	if (!a->rec)
+		return;
+	record_check(a, ui);
+	if (!a->rec)
+		return;
+	rc = rec_writer_close(a->rec, ct_now_ns());
+	a->rec = NULL;
+	if (rc && !ui)
+		fprintf(stderr, "connecttop: -w %s: closing the recording: %s\n", a->opt.write_path,
+			strerror(-rc));
+}
+
+/* ---- --read FILE ---- */
+
+/* the state of a batch replay, for the tick callback */
+struct replay_batch {
+	struct batch *batch;
+	struct replay *rp;
+	uint64_t from, to; /* monotonic, of the recording; to 0: none */
+	long done;
+	int rc;		 /* an output error: stop */
+	int shown_final; /* a REC_TICK_SHOWN tick: the last output, stats only */
+};
+
+/* an interval ended at t: its output, if within --from/--to */
+static int replay_output(struct replay_batch *rb, uint64_t t)
+{
+	int rc;
+
+	write_prom(&app, 1);
+	if (t < rb->from)
+		return 0;
+	if (!app.opt.quiet) {
+		rc = batch_print(rb->batch, &app);
+		if (rc) {
+			rb->rc = output_error(rc);
+			return 1;
+		}
+	}
+	return app.opt.iterations && ++rb->done >= app.opt.iterations;
+}
+
+static void replay_tick_at(uint64_t t)
+{
+	app.now_ns = t;
+	flows_tick(app.flows, t);
+	app_stats(&app, &app.stats);
+	app.stats.interval_s = flows_last_interval_s(app.flows);
+	app.stats.events_rate = app.stats.interval_s > 0 ? (app.dec.events - app.events_at_tick) /
+								   app.stats.interval_s :
+							   0;
+	app.events_at_tick = app.dec.events;
+}
+
+/* the intervals as recorded: the recorded ticks end them */
+static int on_recorded_tick(void *ctx, unsigned flags, uint64_t t)
+{
+	struct replay_batch *rb = ctx;
+
+	if (rb->to && t > rb->to)
+		return 1;
+	if (flags & REC_TICK_ENDED) {
+		replay_tick_at(t);
+		return replay_output(rb, t);
+	}
+	if (flags & REC_TICK_SHOWN) {
+		app_stats(&app, &app.stats);
+		rb->shown_final = 1;
+	}
+	return 0;
+}
+
+static int run_replay_batch(struct replay *rp)
+{
+	const struct rec_header *h = replay_header(rp);
+	struct replay_batch rb = { .rp = rp };
+	uint64_t d_ns = (uint64_t)(app.opt.delay * 1e9), next;
+	char err[600], when[40];
+	int rc, own_ticks;
+
+	if ((app.opt.from && replay_parse_time(h, app.opt.from, &rb.from)) ||
+	    (app.opt.to && replay_parse_time(h, app.opt.to, &rb.to)))
+		die_usage(
+			"--from/--to '%s': expected RFC 3339 (2026-12-03T10:15:00Z) or +30s, +5m, "
+			"+1h from the recording's start",
+			app.opt.from && replay_parse_time(h, app.opt.from, &rb.from) ?
+				app.opt.from :
+				app.opt.to);
+	if (!app.opt.quiet) {
+		rb.batch = batch_new();
+		if (!rb.batch) {
+			fprintf(stderr, "connecttop: out of memory\n");
+			return 1;
+		}
+	}
+	/* the recorded intervals, unless -d asks for others */
+	own_ticks = app.opt.delay_given && d_ns / 1000 != h->interval_us;
+	if (!own_ticks) {
+		rc = replay_run(rp, UINT64_MAX, on_recorded_tick, &rb, err, sizeof(err));
+		/* the capture's last output (interrupted: stats without a tick) */
+		if (rc == 0 && !rb.rc && rb.shown_final && !app.opt.quiet &&
+		    !(app.opt.iterations && rb.done >= app.opt.iterations)) {
+			int prc = batch_print(rb.batch, &app);
+
+			if (prc)
+				rb.rc = output_error(prc);
+		}
+	} else {
+		next = h->start_mono_ns + d_ns;
+		for (;;) {
+			rc = replay_run(rp, next, NULL, NULL, err, sizeof(err));
+			if (rc != 1 || (rb.to && next > rb.to))
+				break;
+			/* no counters of a tick after the last one recorded */
+			app.cnt.now_unix_ns = next + h->mono_to_unix_ns;
+			replay_tick_at(next);
+			if (replay_output(&rb, next))
+				break;
+			next += d_ns;
+		}
+		/* the partial interval at the end, as an interrupted capture prints it */
+		if (rc == 0 && !rb.rc && !app.opt.quiet && replay_last_t(rp) > next - d_ns &&
+		    !(app.opt.iterations && rb.done >= app.opt.iterations)) {
+			app.cnt.now_unix_ns = replay_last_t(rp) + h->mono_to_unix_ns;
+			app_stats(&app, &app.stats);
+			rc = batch_print(rb.batch, &app);
+			if (rc)
+				rb.rc = output_error(rc);
+			rc = 0;
+		}
+	}
+	app_stats(&app, &app.stats);
+	write_prom(&app, 1);
+	fflush(stdout);
+	batch_free(rb.batch);
+	if (rb.rc)
+		return rb.rc;
+	ct_rfc3339(replay_last_t(rp) + h->mono_to_unix_ns, when, sizeof(when));
+	if (rc < 0) {
+		fprintf(stderr, "connecttop: --read: %s\n", err);
+		return 1;
+	}
+	if (rc == 0 && !replay_closed(rp))
+		fprintf(stderr,
+			"connecttop: --read %s: no end record: the recording was cut short (kill -9, "
+			"a crash or a full disk); replayed up to %s\n",
+			app.opt.read_path, when);
+	return 0;
+}
+
+/* --read: no BPF, no root; the recorded host's facts */
+static int run_replay(void)
+{
+	char err[600];
+	struct replay *rp;
+	const struct rec_header *h;
+	int rc;
+
+	app.res = names_new();
+	if (!app.res) {
+		fprintf(stderr, "connecttop: out of memory\n");
+		return 1;
+	}
+	rp = replay_open(app.opt.read_path, &app, err, sizeof(err));
+	if (!rp) {
+		/* nothing replayed: as a bad argument */
+		fprintf(stderr, "connecttop: --read: %s\n", err);
+		names_free(app.res);
+		return 2;
+	}
+	h = replay_header(rp);
+	if (!max_flows_given && h->max_flows)
+		app.opt.max_flows = h->max_flows;
+	if (!app.opt.delay_given && h->interval_us)
+		app.opt.delay = h->interval_us / 1e6;
+	filter_set_cgroup_fn(app.opt.filter, names_cgroup_of, app.res);
+	app.flows = flows_new(app.opt.max_flows);
+	if (!app.flows) {
+		fprintf(stderr, "connecttop: cannot allocate the flow table: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	flows_tick(app.flows, h->start_mono_ns);
+	if (!filter_empty(app.opt.filter))
+		flows_set_keep(app.flows, filter_keeps, app.opt.filter);
+	if (app.opt.prom_path || app.opt.format == FMT_PROM) {
+		app.prom = prom_new(app.flows, app.opt.prom_max_series);
+		if (!app.prom) {
+			fprintf(stderr, "connecttop: out of memory\n");
+			return 1;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	rc = run_replay_batch(rp);
+	replay_free(rp);
+	prom_free(app.prom);
+	flows_free(app.flows);
+	filter_free(app.opt.filter);
+	names_free(app.res);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct probe_opts po = { 0 };
@@ -589,6 +943,12 @@ int main(int argc, char **argv)
 	if (probe_only) {
 		probe_features(stdout);
 		return 0;
+	}
+	if (app.opt.read_path) {
+		if (!app.opt.batch && !app.opt.quiet)
+			die_usage(
+				"--read: the screen replay is not built yet: add -b (batch output)");
+		return run_replay();
 	}
 	app.interactive = !app.opt.batch && !app.opt.quiet;
 	if (app.interactive && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)))
@@ -657,6 +1017,11 @@ int main(int argc, char **argv)
 	if (app.opt.verbose)
 		fprintf(stderr, "connecttop: attached (%s) in %.1f ms\n", probe_mode(app.probe),
 			probe_attach_ns(app.probe) / 1e6);
+	if (app.opt.write_path && record_start(&app, &po, err, sizeof(err))) {
+		fprintf(stderr, "connecttop: %s\n", err);
+		probe_free(app.probe);
+		return 1;
+	}
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -696,8 +1061,9 @@ int main(int argc, char **argv)
 	}
 
 	while (!app.quit) {
-		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), record_timeout_ms(&app));
 
+		record_flush_due(&app, ui);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n < 0 && ui && view_input(ui)) /* a signal (SIGWINCH, SIGCONT) */
@@ -742,18 +1108,25 @@ int main(int argc, char **argv)
 	if (!ui && !app.opt.quiet) {
 		/* what is queued now: a full ring buffer's records at most,
 		 * so that a flood that goes on cannot hold the exit */
+		app.now_ns = ct_now_ns();
 		probe_drain(app.probe,
 			    (long)(app.opt.ringbuf_bytes / (sizeof(struct ct_event) + 8)));
 		app_stats(&app, &app.stats);
+		app_record_tick(&app, REC_TICK_SHOWN);
 		rc = batch_print(batch, &app);
 		if (rc)
 			rc = output_error(rc);
 	}
 out_final:
 	app_stats(&app, &app.stats);
+	app.now_ns = ct_now_ns();
+	app_record_tick(&app, 0);
 	write_prom(&app, !ui);
 out:
+	record_stop(&app, ui);
 	view_free(ui);
+	if (record_msg[0] && ui)
+		fprintf(stderr, "connecttop: %s\n", record_msg);
 	if (ui)
 		prom_report(&app);
 	if (app.opt.verbose && app.probe &&

@@ -311,9 +311,9 @@ int rec_write_event(struct rec_writer *w, uint64_t t, const void *data, size_t s
 	return 0;
 }
 
-int rec_write_tick(struct rec_writer *w, uint64_t t, int ended, const struct rec_tick *tk)
+int rec_write_tick(struct rec_writer *w, uint64_t t, unsigned flags, const struct rec_tick *tk)
 {
-	uint8_t *p = rec_put(w, t, REC_TICK, ended ? REC_TICK_ENDED : 0, TICK_BODY);
+	uint8_t *p = rec_put(w, t, REC_TICK, (uint8_t)flags, TICK_BODY);
 
 	if (!p)
 		return w->err;

@@ -70,6 +70,7 @@ enum rec_type {
 	REC_END = 5, /* the recording was closed (flag REC_END_ROTATED: goes on in the next file) */
 };
 #define REC_TICK_ENDED 0x1
+#define REC_TICK_SHOWN 0x2 /* stats-only (not ENDED), printed by batch mode (its last output) */
 #define REC_END_ROTATED 0x1
 
 /* the probe's counters, as a tick saw them */
@@ -115,7 +116,8 @@ struct rec_writer *rec_writer_new(const char *path, const struct rec_header *h,
 /* Append a record; the block is written when full. 0, or -errno once the
  * recording has stopped (rec_writer_error says why; the capture goes on). */
 int rec_write_event(struct rec_writer *w, uint64_t t, const void *data, size_t size);
-int rec_write_tick(struct rec_writer *w, uint64_t t, int ended, const struct rec_tick *tk);
+/* flags: REC_TICK_* */
+int rec_write_tick(struct rec_writer *w, uint64_t t, unsigned flags, const struct rec_tick *tk);
 int rec_write_pid(struct rec_writer *w, uint64_t t, const struct rec_pid *p);
 int rec_write_user(struct rec_writer *w, uint64_t t, uint32_t uid, const char *name);
 /* monotonic ns when the open block must be written (UINT64_MAX: none open) */

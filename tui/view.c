@@ -449,3 +449,9 @@ int view_input(struct ct_view_ui *v)
 		timed(v, TIMING_KEY, t0);
 	return quit;
 }
+
+void view_message(struct ct_view_ui *v, const char *msg)
+{
+	ui_state_status(&v->s, 1, "%s", msg);
+	draw(v);
+}

@@ -24,4 +24,7 @@ void view_tick(struct ct_view_ui *v);
  * *delay (seconds); 0 without touching it */
 int view_delay_changed(struct ct_view_ui *v, double *delay);
 
+/* an alert on the status line (the recording stopped, ...) */
+void view_message(struct ct_view_ui *v, const char *msg);
+
 #endif

@@ -96,7 +96,7 @@ static int write_sample(const char *path, const struct rec_limits *lim, int clos
 			tk.now_unix_ns = t + h.mono_to_unix_ns;
 			tk.rb_drops = i / 100;
 			tk.missed = 3;
-			rc |= rec_write_tick(w, t, 1, &tk);
+			rc |= rec_write_tick(w, t, REC_TICK_ENDED, &tk);
 		}
 		if (rec_writer_due(w) <= t)
 			rc |= rec_writer_flush(w);
