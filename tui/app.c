@@ -132,6 +132,11 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 	return 0;
 }
 
+uint64_t app_now(const struct app *a)
+{
+	return a->replay ? a->now_ns : ct_now_ns();
+}
+
 void app_drain(struct app *a)
 {
 	a->now_ns = ct_now_ns();

@@ -87,7 +87,15 @@ struct app {
 		uint64_t rb_drops, call_drops, sock_drops, outcomes_late, missed, swept;
 		uint64_t now_unix_ns;
 	} cnt;
+	/* --read with the screen: the recorded host, the end reached, and a
+	 * jump to a time (g) as main.c does it: 0, or -EINVAL with err */
+	const char *rec_host, *rec_kernel;
+	int replay_end;
+	int (*seek)(struct app *a, const char *when, char *err, size_t errlen);
 };
+
+/* the monotonic time of now: the clock, or in a replay the replay clock */
+uint64_t app_now(const struct app *a);
 
 struct rec_writer;
 struct rec_tick;

@@ -32,6 +32,9 @@ struct draw_ctx {
 	size_t max_flows; /* the flow table's bound (--max-flows) */
 	int64_t mono_to_unix_ns;
 	const char *host, *kernel;
+	/* replay: the replay clock (RFC 3339) and "x2 refresh 1s", "paused",
+	 * "end"; NULL when live (up_secs: since the recording's start) */
+	const char *replay, *replay_state;
 	int color, utf8;
 	struct columns_layout lay; /* draw_screen's: the columns that fit this frame */
 	size_t detail_room;	   /* draw_screen's: the details pane's lines for pids */

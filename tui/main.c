@@ -865,6 +865,175 @@ static int run_replay_batch(struct replay *rp)
 	return 0;
 }
 
+/* ---- --read FILE with the screen ---- */
+
+static struct replay *screen_rp;
+static uint64_t screen_to; /* --to, monotonic of the recording; UINT64_MAX: none */
+static int screen_failed;  /* the file is corrupt past some point: exit 1 */
+static char screen_err[600];
+
+/* the replay clock to t: the records up to it fed, an interval ended at
+ * each step of the refresh interval on the way (from the start again for
+ * a time behind); the end of the recording or --to holds it */
+static int screen_goto(struct app *a, uint64_t t)
+{
+	const struct rec_header *h = replay_header(screen_rp);
+	uint64_t d = (uint64_t)(a->opt.delay * 1e9), c;
+	char err[600];
+	int rc;
+
+	if (t > screen_to)
+		t = screen_to;
+	if (t < h->start_mono_ns)
+		t = h->start_mono_ns;
+	if (t < a->now_ns) {
+		replay_free(screen_rp);
+		flows_clear(a->flows);
+		a->dec.events = a->dec.outcomes = a->events_at_tick = 0;
+		screen_rp = replay_open(a->opt.read_path, a, err, sizeof(err));
+		if (!screen_rp) {
+			snprintf(screen_err, sizeof(screen_err), "%s", err);
+			screen_failed = 1;
+			a->quit = 1;
+			return -EIO;
+		}
+		flows_tick(a->flows, a->now_ns);
+	}
+	a->replay_end = 0;
+	for (c = a->now_ns + d; c < t; c += d) {
+		rc = replay_run(screen_rp, c, NULL, NULL, err, sizeof(err));
+		if (rc <= 0)
+			break;
+		replay_tick_at(c);
+	}
+	rc = replay_run(screen_rp, t, NULL, NULL, err, sizeof(err));
+	if (rc <= 0 && t > replay_last_t(screen_rp))
+		t = replay_last_t(screen_rp) > a->now_ns ? replay_last_t(screen_rp) : a->now_ns;
+	a->replay_end = rc <= 0 || t >= screen_to;
+	a->cnt.now_unix_ns = t + a->mono_to_unix_ns;
+	replay_tick_at(t);
+	if (rc < 0 && !screen_failed) {
+		snprintf(screen_err, sizeof(screen_err), "%s", err);
+		screen_failed = 1;
+	}
+	return 0;
+}
+
+/* g: a time typed in the view */
+static int screen_seek(struct app *a, const char *when, char *err, size_t errlen)
+{
+	uint64_t t;
+
+	if (replay_parse_time(replay_header(screen_rp), when, &t)) {
+		snprintf(err, errlen, "'%.60s': a time is 2026-12-03T10:15:00Z or +30s, +5m, +1h",
+			 when);
+		return -EINVAL;
+	}
+	return screen_goto(a, t);
+}
+
+static int run_replay_screen(struct replay *rp)
+{
+	const struct rec_header *h = replay_header(rp);
+	struct ct_view_ui *ui;
+	struct epoll_event ev, evs[4];
+	uint64_t from = h->start_mono_ns;
+	double speed = app.opt.speed ? app.opt.speed : 1;
+	sigset_t mask;
+	int epfd, tfd, sfd;
+	char err[600];
+
+	screen_rp = rp;
+	screen_to = UINT64_MAX;
+	if ((app.opt.from && replay_parse_time(h, app.opt.from, &from)) ||
+	    (app.opt.to && replay_parse_time(h, app.opt.to, &screen_to)))
+		die_usage("--from/--to: expected RFC 3339 (2026-12-03T10:15:00Z) or +30s, +5m, +1h "
+			  "from the recording's start");
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
+		die_usage("not a terminal: the replay's screen needs one; add -b for batch output");
+	app.rec_host = h->host;
+	app.rec_kernel = h->kernel;
+	app.seek = screen_seek;
+	app.interactive = 1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (epfd < 0 || tfd < 0 || sfd < 0) {
+		fprintf(stderr, "connecttop: cannot set up the event loop: %s\n", strerror(errno));
+		return 1;
+	}
+	/* the state at --from (the recording's start without) first */
+	screen_goto(&app, from);
+	ui = view_new(&app, err, sizeof(err));
+	if (!ui) {
+		fprintf(stderr, "connecttop: %s\n", err);
+		return 1;
+	}
+	if (screen_failed)
+		view_message(ui, screen_err);
+	arm_timer(tfd, app.opt.delay);
+	ev.events = EPOLLIN;
+	ev.data.fd = tfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = STDIN_FILENO;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+	while (!app.quit) {
+		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n < 0 && view_input(ui))
+			break;
+		for (int i = 0; i < n && !app.quit; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si))
+					app.quit = 1;
+			} else if (fd == tfd) {
+				uint64_t expirations;
+				int failed = screen_failed;
+
+				if (read(tfd, &expirations, sizeof(expirations)) < 0)
+					continue;
+				/* frozen is paused: the clock holds. Each refresh
+				 * moves it on by the interval times --speed, not by
+				 * the time that passed: the same keys between the
+				 * same refreshes give the same screens */
+				if (!view_frozen(ui) && !app.replay_end)
+					screen_goto(&app, app.now_ns + (uint64_t)(app.opt.delay *
+										  speed * 1e9));
+				view_tick(ui);
+				if (screen_failed && !failed)
+					view_message(ui, screen_err);
+			} else if (fd == STDIN_FILENO) {
+				if (view_input(ui))
+					app.quit = 1;
+				if (view_delay_changed(ui, &app.opt.delay))
+					arm_timer(tfd, app.opt.delay);
+			}
+		}
+	}
+	view_free(ui);
+	close(epfd);
+	close(tfd);
+	close(sfd);
+	if (screen_failed) {
+		fprintf(stderr, "connecttop: --read: %s\n", screen_err);
+		return 1;
+	}
+	return 0;
+}
+
 /* --read: no BPF, no root; the recorded host's facts */
 static int run_replay(void)
 {
@@ -908,7 +1077,12 @@ static int run_replay(void)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
-	rc = run_replay_batch(rp);
+	if (app.opt.batch || app.opt.quiet) {
+		rc = run_replay_batch(rp);
+	} else {
+		rc = run_replay_screen(rp);
+		rp = screen_rp; /* reopened by a jump back */
+	}
 	replay_free(rp);
 	prom_free(app.prom);
 	flows_free(app.flows);
@@ -945,9 +1119,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (app.opt.read_path) {
-		if (!app.opt.batch && !app.opt.quiet)
-			die_usage(
-				"--read: the screen replay is not built yet: add -b (batch output)");
 		return run_replay();
 	}
 	app.interactive = !app.opt.batch && !app.opt.quiet;
