@@ -1009,9 +1009,11 @@ static int run_replay_screen(struct replay *rp)
 				 * moves it on by the interval times --speed, not by
 				 * the time that passed: the same keys between the
 				 * same refreshes give the same screens */
-				if (!view_frozen(ui) && !app.replay_end)
+				if (!view_frozen(ui) && !app.replay_end) {
 					screen_goto(&app, app.now_ns + (uint64_t)(app.opt.delay *
 										  speed * 1e9));
+					write_prom(&app, 0);
+				}
 				view_tick(ui);
 				if (screen_failed && !failed)
 					view_message(ui, screen_err);

@@ -103,6 +103,10 @@ struct rec_writer {
 	struct rec_limits lim;
 	uint8_t *raw, *out; /* the open block's records; its stored form */
 	size_t raw_len;
+	/* raw bytes that close a block: REC_BLOCK_RAW, or with rotation a
+	 * quarter of a file, so that a block (which zlib can grow by a few
+	 * bytes at worst) always fits in a file of its own */
+	size_t block_raw;
 	uint64_t first_t; /* t of the open block's first record, UINT64_MAX: none */
 	uint64_t last_t;  /* of the last record written to the file */
 	uint64_t file_bytes, total_bytes;
@@ -287,7 +291,7 @@ static uint8_t *rec_put(struct rec_writer *w, uint64_t t, uint8_t type, uint8_t 
 
 	if (w->err || body > UINT16_MAX)
 		return NULL;
-	if (w->raw_len + REC_HEAD + body > REC_BLOCK_RAW && rec_writer_flush(w))
+	if (w->raw_len + REC_HEAD + body > w->block_raw && rec_writer_flush(w))
 		return NULL;
 	p = w->raw + w->raw_len;
 	put16(p, (uint16_t)body);
@@ -390,6 +394,9 @@ struct rec_writer *rec_writer_new(const char *path, const struct rec_header *h,
 	if (!lim->no_zlib)
 		w->h.flags |= REC_F_ZLIB;
 	w->lim = *lim;
+	w->block_raw = REC_BLOCK_RAW;
+	if (lim->max_file_bytes && lim->max_file_bytes / 4 < REC_BLOCK_RAW)
+		w->block_raw = lim->max_file_bytes / 4 > 512 ? lim->max_file_bytes / 4 : 512;
 	w->fd = -1;
 	w->first_t = UINT64_MAX;
 	rc = file_open(w, 0);

@@ -125,7 +125,28 @@ else
 	fail "full disk: a tmpfs of 256K" "mount failed"
 fi
 
-# --- 4. damaged and foreign files ---
+# --- 4. rotation: -q -w with --max-file-size 64K --max-files 3 ---
+mkdir "$T_TMP/rot"
+ROT=$T_TMP/rot/r.ctr
+ct_start "$T_TMP/rot.out" "$ERR" -q -w "$ROT" --max-file-size 64K --max-files 3 || exit 1
+for i in $(seq 1 20); do
+	lg -c "$TAG$i" udp 127.0.0.1 $U 2000
+	[ -e "$ROT.5" ] && break
+done
+t_wait 10 test -e "$ROT.5" || fail "rotation: a sixth file begun" "$(ls "$T_TMP/rot")"
+rc=0; ct_stop || rc=$?
+check "rotation: clean exit on SIGINT" 0 "$rc"
+n=$(find "$T_TMP/rot" -name 'r.ctr*' | wc -l)
+check "rotation: the newest 3 files kept" 3 "$n"
+check "rotation: the first one deleted" no "$([ -e "$ROT" ] && echo yes || echo no)"
+for f in "$T_TMP"/rot/r.ctr*; do
+	sz=$(stat -c %s "$f")
+	rc=0; "$CONNECTTOP" --read "$f" -b -o json >/dev/null 2>"$RERR" || rc=$?
+	if [ "$sz" -le 65536 ] && [ "$rc" = 0 ] && [ ! -s "$RERR" ]; then pass "rotation: ${f##*/} of $sz bytes, replays, closed"; else
+		fail "rotation: ${f##*/} of $sz bytes, replays, closed" "rc $rc: $(head -c 200 "$RERR")"; fi
+done
+
+# --- 5. damaged and foreign files ---
 bad() { # WANT_RC WANT_TEXT FILE
 	local rc=0
 	as_nobody "$CONNECTTOP" --read "$3" -b -o json >"$T_TMP/o" 2>"$T_TMP/e" || rc=$?
