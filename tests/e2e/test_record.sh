@@ -8,7 +8,8 @@
 # byte for byte, and the same Prometheus file. Then kill -9 during a
 # recording: the file replays to within a second of the kill, each line as
 # live. A full disk (a tmpfs of 256K) stops the recording with a message,
-# not the capture. Truncated, bit-flipped, foreign and newer files give
+# not the capture. -q -w with --max-file-size 64K --max-files 3 keeps three
+# files within the bound, each replaying. Truncated, bit-flipped, foreign and newer files give
 # their documented error and exit status; a python reader of the format as
 # the man page documents it cuts a file in its last block and predicts the
 # lines the replay prints. ~20 s.
