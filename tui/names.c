@@ -74,6 +74,24 @@ struct names {
 	int offline; /* --read: nothing read from this host */
 };
 
+/* A string of a recording, which anyone may have written: the recorder
+ * stored it sanitized, and sanitizing it again would double its
+ * backslashes. Kept as it is when ct_sanitize would only double those
+ * (every other escape lengthens the text by 3 or more for 1 to 4 bytes);
+ * else sanitized. */
+static void put_clean(char *dst, size_t len, const char *src)
+{
+	char out[4 * 256 + 1];
+	size_t in = strnlen(src, 255), slashes = 0;
+
+	for (size_t i = 0; i < in; i++)
+		slashes += src[i] == '\\';
+	if (ct_sanitize(src, in, out, sizeof(out)) == in + slashes)
+		snprintf(dst, len, "%.*s", (int)in, src);
+	else /* again into dst: truncated on whole characters */
+		ct_sanitize(src, in, dst, len);
+}
+
 void names_set_learn(struct names *r, names_pid_fn pid_fn, names_user_fn user_fn, void *ctx)
 {
 	r->learn_pid = pid_fn;
@@ -274,7 +292,7 @@ void names_put_user(struct names *r, uint32_t uid, const char *name)
 
 	r->users[slot].used = 1;
 	r->users[slot].uid = uid;
-	snprintf(r->users[slot].name, sizeof(r->users[slot].name), "%s", name);
+	put_clean(r->users[slot].name, sizeof(r->users[slot].name), name);
 }
 
 const char *names_service(struct names *r, uint16_t port, uint16_t proto)
@@ -493,8 +511,8 @@ void names_put_pid(struct names *r, uint32_t pid, const char *comm, const char *
 	e->pid = pid;
 	memset(e->comm, 0, sizeof(e->comm));
 	memcpy(e->comm, comm, strnlen(comm, sizeof(e->comm)));
-	snprintf(e->cmdline, sizeof(e->cmdline), "%s", cmdline);
-	snprintf(e->cgroup, sizeof(e->cgroup), "%s", cgroup);
+	put_clean(e->cmdline, sizeof(e->cmdline), cmdline);
+	put_clean(e->cgroup, sizeof(e->cgroup), cgroup);
 }
 
 void names_pid_seen(struct names *r, uint32_t pid, const char *comm, uint64_t cgroup_id)

@@ -111,6 +111,12 @@ static void test_record_replay(const char *me)
 	CHECK_S("offline.put_cgroup", "db.service", names_cgroup(o, getpid(), me));
 	CHECK_S("offline.put_user", "recorded-root", names_user(o, 0));
 	CHECK_S("offline.other_comm", "", names_cmdline(o, getpid(), "other"));
+	/* a hostile file's strings: sanitized; a recorder's: as they were */
+	names_put_pid(o, 4242, "x", "a\x1b[31m\n\xe2\x80\xae", "c\\x0a\xc3\xa9");
+	CHECK_S("offline.hostile_cmdline", "a\\x1b[31m\\x0a\\u202e", names_cmdline(o, 4242, "x"));
+	CHECK_S("offline.clean_kept", "c\\x0a\xc3\xa9", names_cgroup(o, 4242, "x"));
+	names_put_user(o, 7, "evil\x07");
+	CHECK_S("offline.hostile_user", "evil\\x07", names_user(o, 7));
 	names_free(r);
 	names_free(o);
 }
