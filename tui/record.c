@@ -450,6 +450,9 @@ struct rec_reader {
 	int closed;	    /* the end record was read */
 	int err;	    /* sticky -EBADMSG */
 	char msg[512];
+	/* an event's bytes, 8-byte aligned as the ring buffer had them
+	 * (records in a block are packed: decode_event reads a struct) */
+	uint64_t ev[(UINT16_MAX + 7) / 8];
 };
 
 /* fread that tells how much it got */
@@ -687,6 +690,8 @@ static int record_parse(struct rec_reader *rd, struct rec_record *r)
 	r->size = len - 8;
 	switch (r->type) {
 	case REC_EVENT:
+		memcpy(rd->ev, b + 8, r->size);
+		r->data = rd->ev;
 		break;
 	case REC_TICK:
 		if (len < TICK_BODY)

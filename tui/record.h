@@ -90,7 +90,7 @@ struct rec_pid {
 struct rec_record {
 	uint8_t type, flags;
 	uint64_t t;	  /* monotonic ns on the recording host */
-	const void *data; /* REC_EVENT: the ring buffer record */
+	const void *data; /* REC_EVENT: the ring buffer record, 8-byte aligned */
 	size_t size;
 	struct rec_tick tick; /* REC_TICK */
 	struct rec_pid pid;   /* REC_PID */
