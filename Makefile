@@ -105,7 +105,7 @@ endif
 CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c tui/record.c
 # the screen's pieces without curses (unit tested)
 UI_SRCS := tui/ui_state.c tui/columns.c
-APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/names.c tui/batch.c tui/replay.c
+APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/names.c tui/batch.c tui/replay.c tui/playback.c
 APP_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(APP_SRCS)) $(OUTPUT)/terminfo.o
 # terminfo entries built in, for hosts without a terminfo database
 TERMINFO_BUILTIN := xterm-256color xterm screen-256color screen tmux-256color linux vt100

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
 
 #include "decode.h"
@@ -130,6 +131,22 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 		(int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)a->start_ns;
 	flows_tick(a->flows, a->start_ns);
 	return 0;
+}
+
+static struct timespec secs_ts(double secs)
+{
+	struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
+
+	if (!ts.tv_sec && !ts.tv_nsec)
+		ts.tv_nsec = 1;
+	return ts;
+}
+
+void app_timer_arm(int tfd, double first, double secs)
+{
+	struct itimerspec its = { .it_interval = secs_ts(secs), .it_value = secs_ts(first) };
+
+	timerfd_settime(tfd, 0, &its, NULL);
 }
 
 uint64_t app_now(const struct app *a)

@@ -94,6 +94,8 @@ struct app {
 	int (*seek)(struct app *a, const char *when, char *err, size_t errlen);
 };
 
+/* the interval timer (a timerfd): a tick every secs, the first after first */
+void app_timer_arm(int tfd, double first, double secs);
 /* the monotonic time of now: the clock, or in a replay the replay clock */
 uint64_t app_now(const struct app *a);
 

@@ -29,6 +29,7 @@
 #include "prom.h"
 #include "names.h"
 #include "record.h"
+#include "playback.h"
 #include "replay.h"
 #include "util.h"
 #include "view.h"
@@ -576,28 +577,6 @@ static void parse_args(int argc, char **argv)
 		die_usage("-n, -m and -o are batch options: add -b");
 }
 
-static struct timespec secs_ts(double secs)
-{
-	struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
-
-	if (!ts.tv_sec && !ts.tv_nsec)
-		ts.tv_nsec = 1;
-	return ts;
-}
-
-/* a tick every secs, the first after first */
-static void arm_timer_first(int tfd, double first, double secs)
-{
-	struct itimerspec its = { .it_interval = secs_ts(secs), .it_value = secs_ts(first) };
-
-	timerfd_settime(tfd, 0, &its, NULL);
-}
-
-static void arm_timer(int tfd, double secs)
-{
-	arm_timer_first(tfd, secs, secs);
-}
-
 /* the last write's error (0: it worked), for saying when writes start
  * failing and when they work again, not at every interval */
 static int prom_last_err;
@@ -727,321 +706,14 @@ static void record_stop(struct app *a, struct ct_view_ui *ui)
 			strerror(-rc));
 }
 
-/* ---- --read FILE ---- */
-
-/* the state of a batch replay, for the tick callback */
-struct replay_batch {
-	struct batch *batch;
-	struct replay *rp;
-	uint64_t from, to; /* monotonic, of the recording; to 0: none */
-	long done;
-	int rc;		 /* an output error: stop */
-	int shown_final; /* a REC_TICK_SHOWN tick: the last output, stats only */
-};
-
-/* an interval ended at t: its output, if within --from/--to */
-static int replay_output(struct replay_batch *rb, uint64_t t)
-{
-	int rc;
-
-	write_prom(&app, 1);
-	if (t < rb->from)
-		return 0;
-	if (!app.opt.quiet) {
-		rc = batch_print(rb->batch, &app);
-		if (rc) {
-			rb->rc = output_error(rc);
-			return 1;
-		}
-	}
-	return app.opt.iterations && ++rb->done >= app.opt.iterations;
-}
-
-static void replay_tick_at(uint64_t t)
-{
-	app.now_ns = t;
-	flows_tick(app.flows, t);
-	app_stats(&app, &app.stats);
-	app.stats.interval_s = flows_last_interval_s(app.flows);
-	app.stats.events_rate = app.stats.interval_s > 0 ? (app.dec.events - app.events_at_tick) /
-								   app.stats.interval_s :
-							   0;
-	app.events_at_tick = app.dec.events;
-}
-
-/* the intervals as recorded: the recorded ticks end them */
-static int on_recorded_tick(void *ctx, unsigned flags, uint64_t t)
-{
-	struct replay_batch *rb = ctx;
-
-	if (rb->to && t > rb->to)
-		return 1;
-	if (flags & REC_TICK_ENDED) {
-		replay_tick_at(t);
-		return replay_output(rb, t);
-	}
-	if (flags & REC_TICK_SHOWN) {
-		app_stats(&app, &app.stats);
-		rb->shown_final = 1;
-	}
-	return 0;
-}
-
-static int run_replay_batch(struct replay *rp)
-{
-	const struct rec_header *h = replay_header(rp);
-	struct replay_batch rb = { .rp = rp };
-	uint64_t d_ns = (uint64_t)(app.opt.delay * 1e9), next;
-	char err[600], when[40];
-	int rc, own_ticks;
-
-	if ((app.opt.from && replay_parse_time(h, app.opt.from, &rb.from)) ||
-	    (app.opt.to && replay_parse_time(h, app.opt.to, &rb.to)))
-		die_usage(
-			"--from/--to '%s': expected RFC 3339 (2026-12-03T10:15:00Z) or +30s, +5m, "
-			"+1h from the recording's start",
-			app.opt.from && replay_parse_time(h, app.opt.from, &rb.from) ?
-				app.opt.from :
-				app.opt.to);
-	if (!app.opt.quiet) {
-		rb.batch = batch_new();
-		if (!rb.batch) {
-			fprintf(stderr, "connecttop: out of memory\n");
-			return 1;
-		}
-	}
-	/* the recorded intervals, unless -d asks for others */
-	own_ticks = app.opt.delay_given && d_ns / 1000 != h->interval_us;
-	if (!own_ticks) {
-		rc = replay_run(rp, UINT64_MAX, on_recorded_tick, &rb, err, sizeof(err));
-		/* the capture's last output (interrupted: stats without a tick) */
-		if (rc == 0 && !rb.rc && rb.shown_final && !app.opt.quiet &&
-		    !(app.opt.iterations && rb.done >= app.opt.iterations)) {
-			int prc = batch_print(rb.batch, &app);
-
-			if (prc)
-				rb.rc = output_error(prc);
-		}
-	} else {
-		next = h->start_mono_ns + d_ns;
-		for (;;) {
-			rc = replay_run(rp, next, NULL, NULL, err, sizeof(err));
-			if (rc != 1 || (rb.to && next > rb.to))
-				break;
-			/* no counters of a tick after the last one recorded */
-			app.cnt.now_unix_ns = next + h->mono_to_unix_ns;
-			replay_tick_at(next);
-			if (replay_output(&rb, next))
-				break;
-			next += d_ns;
-		}
-		/* the partial interval at the end, as an interrupted capture prints it */
-		if (rc == 0 && !rb.rc && !app.opt.quiet && replay_last_t(rp) > next - d_ns &&
-		    !(app.opt.iterations && rb.done >= app.opt.iterations)) {
-			app.cnt.now_unix_ns = replay_last_t(rp) + h->mono_to_unix_ns;
-			app_stats(&app, &app.stats);
-			rc = batch_print(rb.batch, &app);
-			if (rc)
-				rb.rc = output_error(rc);
-			rc = 0;
-		}
-	}
-	app_stats(&app, &app.stats);
-	write_prom(&app, 1);
-	fflush(stdout);
-	batch_free(rb.batch);
-	if (rb.rc)
-		return rb.rc;
-	ct_rfc3339(replay_last_t(rp) + h->mono_to_unix_ns, when, sizeof(when));
-	if (rc < 0) {
-		fprintf(stderr, "connecttop: --read: %s\n", err);
-		return 1;
-	}
-	if (rc == 0 && !replay_closed(rp))
-		fprintf(stderr,
-			"connecttop: --read %s: no end record: the recording was cut short (kill -9, "
-			"a crash or a full disk); replayed up to %s\n",
-			app.opt.read_path, when);
-	return 0;
-}
-
-/* ---- --read FILE with the screen ---- */
-
-static struct replay *screen_rp;
-static uint64_t screen_to; /* --to, monotonic of the recording; UINT64_MAX: none */
-static int screen_failed;  /* the file is corrupt past some point: exit 1 */
-static char screen_err[600];
-
-/* the replay clock to t: the records up to it fed, an interval ended at
- * each step of the refresh interval on the way (from the start again for
- * a time behind); the end of the recording or --to holds it */
-static int screen_goto(struct app *a, uint64_t t)
-{
-	const struct rec_header *h = replay_header(screen_rp);
-	uint64_t d = (uint64_t)(a->opt.delay * 1e9), c;
-	char err[600];
-	int rc;
-
-	if (t > screen_to)
-		t = screen_to;
-	if (t < h->start_mono_ns)
-		t = h->start_mono_ns;
-	if (t < a->now_ns) {
-		replay_free(screen_rp);
-		flows_clear(a->flows);
-		a->dec.events = a->dec.outcomes = a->events_at_tick = 0;
-		screen_rp = replay_open(a->opt.read_path, a, err, sizeof(err));
-		if (!screen_rp) {
-			snprintf(screen_err, sizeof(screen_err), "%s", err);
-			screen_failed = 1;
-			a->quit = 1;
-			return -EIO;
-		}
-		flows_tick(a->flows, a->now_ns);
-	}
-	a->replay_end = 0;
-	for (c = a->now_ns + d; c < t; c += d) {
-		rc = replay_run(screen_rp, c, NULL, NULL, err, sizeof(err));
-		if (rc <= 0)
-			break;
-		replay_tick_at(c);
-	}
-	rc = replay_run(screen_rp, t, NULL, NULL, err, sizeof(err));
-	if (rc <= 0 && t > replay_last_t(screen_rp))
-		t = replay_last_t(screen_rp) > a->now_ns ? replay_last_t(screen_rp) : a->now_ns;
-	a->replay_end = rc <= 0 || t >= screen_to;
-	a->cnt.now_unix_ns = t + a->mono_to_unix_ns;
-	replay_tick_at(t);
-	if (rc < 0 && !screen_failed) {
-		snprintf(screen_err, sizeof(screen_err), "%s", err);
-		screen_failed = 1;
-	}
-	return 0;
-}
-
-/* g: a time typed in the view */
-static int screen_seek(struct app *a, const char *when, char *err, size_t errlen)
-{
-	uint64_t t;
-
-	if (replay_parse_time(replay_header(screen_rp), when, &t)) {
-		snprintf(err, errlen, "'%.60s': a time is 2026-12-03T10:15:00Z or +30s, +5m, +1h",
-			 when);
-		return -EINVAL;
-	}
-	return screen_goto(a, t);
-}
-
-static int run_replay_screen(struct replay *rp)
-{
-	const struct rec_header *h = replay_header(rp);
-	struct ct_view_ui *ui;
-	struct epoll_event ev, evs[4];
-	uint64_t from = h->start_mono_ns;
-	double speed = app.opt.speed ? app.opt.speed : 1;
-	sigset_t mask;
-	int epfd, tfd, sfd;
-	char err[600];
-
-	screen_rp = rp;
-	screen_to = UINT64_MAX;
-	if ((app.opt.from && replay_parse_time(h, app.opt.from, &from)) ||
-	    (app.opt.to && replay_parse_time(h, app.opt.to, &screen_to)))
-		die_usage("--from/--to: expected RFC 3339 (2026-12-03T10:15:00Z) or +30s, +5m, +1h "
-			  "from the recording's start");
-	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
-		die_usage("not a terminal: the replay's screen needs one; add -b for batch output");
-	app.rec_host = h->host;
-	app.rec_kernel = h->kernel;
-	app.seek = screen_seek;
-	app.interactive = 1;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (epfd < 0 || tfd < 0 || sfd < 0) {
-		fprintf(stderr, "connecttop: cannot set up the event loop: %s\n", strerror(errno));
-		return 1;
-	}
-	/* the state at --from (the recording's start without) first */
-	screen_goto(&app, from);
-	ui = view_new(&app, err, sizeof(err));
-	if (!ui) {
-		fprintf(stderr, "connecttop: %s\n", err);
-		return 1;
-	}
-	if (screen_failed)
-		view_message(ui, screen_err);
-	arm_timer(tfd, app.opt.delay);
-	ev.events = EPOLLIN;
-	ev.data.fd = tfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
-	ev.data.fd = sfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = STDIN_FILENO;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
-	while (!app.quit) {
-		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
-
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n < 0 && view_input(ui))
-			break;
-		for (int i = 0; i < n && !app.quit; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				while (read(sfd, &si, sizeof(si)) == sizeof(si))
-					app.quit = 1;
-			} else if (fd == tfd) {
-				uint64_t expirations;
-				int failed = screen_failed;
-
-				if (read(tfd, &expirations, sizeof(expirations)) < 0)
-					continue;
-				/* frozen is paused: the clock holds. Each refresh
-				 * moves it on by the interval times --speed, not by
-				 * the time that passed: the same keys between the
-				 * same refreshes give the same screens */
-				if (!view_frozen(ui) && !app.replay_end) {
-					screen_goto(&app, app.now_ns + (uint64_t)(app.opt.delay *
-										  speed * 1e9));
-					write_prom(&app, 0);
-				}
-				view_tick(ui);
-				if (screen_failed && !failed)
-					view_message(ui, screen_err);
-			} else if (fd == STDIN_FILENO) {
-				if (view_input(ui))
-					app.quit = 1;
-				if (view_delay_changed(ui, &app.opt.delay))
-					arm_timer(tfd, app.opt.delay);
-			}
-		}
-	}
-	view_free(ui);
-	close(epfd);
-	close(tfd);
-	close(sfd);
-	if (screen_failed) {
-		fprintf(stderr, "connecttop: --read: %s\n", screen_err);
-		return 1;
-	}
-	return 0;
-}
-
 /* --read: no BPF, no root; the recorded host's facts */
 static int run_replay(void)
 {
+	const struct playback_out out = { write_prom, output_error };
 	char err[600];
 	struct replay *rp;
 	const struct rec_header *h;
+	uint64_t from = 0, to = UINT64_MAX;
 	int rc;
 
 	app.res = names_new();
@@ -1079,11 +751,20 @@ static int run_replay(void)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if ((app.opt.from && replay_parse_time(h, app.opt.from, &from)) ||
+	    (app.opt.to && replay_parse_time(h, app.opt.to, &to)))
+		die_usage(
+			"--from/--to '%s': expected RFC 3339 (2026-12-03T10:15:00Z) or +30s, +5m, "
+			"+1h from the recording's start",
+			app.opt.from && replay_parse_time(h, app.opt.from, &from) ? app.opt.from :
+										    app.opt.to);
 	if (app.opt.batch || app.opt.quiet) {
-		rc = run_replay_batch(rp);
+		rc = playback_batch(&app, &rp, from, to, &out);
 	} else {
-		rc = run_replay_screen(rp);
-		rp = screen_rp; /* reopened by a jump back */
+		if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
+			die_usage("not a terminal: the replay's screen needs one; add -b for batch "
+				  "output");
+		rc = playback_screen(&app, &rp, from, to, &out);
 	}
 	replay_free(rp);
 	prom_free(app.prom);
@@ -1206,8 +887,8 @@ int main(int argc, char **argv)
 	/* the screen's first refresh comes at once, with what was captured
 	 * in its first half second, whatever the interval (batch output
 	 * keeps whole intervals) */
-	arm_timer_first(tfd, app.interactive && app.opt.delay > 0.5 ? 0.5 : app.opt.delay,
-			app.opt.delay);
+	app_timer_arm(tfd, app.interactive && app.opt.delay > 0.5 ? 0.5 : app.opt.delay,
+		      app.opt.delay);
 	ev.events = EPOLLIN;
 	ev.data.fd = probe_fd(app.probe);
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
@@ -1271,7 +952,7 @@ int main(int argc, char **argv)
 				if (view_input(ui))
 					app.quit = 1;
 				if (view_delay_changed(ui, &app.opt.delay))
-					arm_timer(tfd, app.opt.delay);
+					app_timer_arm(tfd, app.opt.delay, app.opt.delay);
 			} else {
 				app_drain(&app);
 			}
