@@ -99,7 +99,8 @@ CT_CFLAGS += -DCT_STATIC
 LIBS := $(shell $(PKG_CONFIG) --static --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lelf -lz -lncursesw -ltinfo) -lpthread
 else
 CT_LDFLAGS :=
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lncursesw) -lpthread
+# zlib is ours too (record.c's blocks), not only libbpf's
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw zlib 2>/dev/null || echo -lbpf -lncursesw -lz) -lpthread
 endif
 
 CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c tui/record.c
