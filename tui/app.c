@@ -77,7 +77,10 @@ void app_record_tick(struct app *a, unsigned flags)
 			       .sock_drops = c->sock_drops,
 			       .outcomes_late = c->outcomes_late,
 			       .missed = c->missed,
-			       .swept = c->swept };
+			       .swept = c->swept,
+			       .evicted = a->stats.evicted,
+			       .folded = a->stats.folded,
+			       .flows = a->stats.flows };
 
 	if (a->rec)
 		rec_write_tick(a->rec, a->now_ns, flags, &tk);

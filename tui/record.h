@@ -77,6 +77,9 @@ enum rec_type {
 struct rec_tick {
 	uint64_t now_unix_ns; /* the stats' wall clock */
 	uint64_t rb_drops, call_drops, sock_drops, outcomes_late, missed, swept;
+	/* the flow table's: evicted and folded since start, flows held (a
+	 * replay with the same --max-flows makes the same again) */
+	uint64_t evicted, folded, flows;
 };
 
 struct rec_pid {

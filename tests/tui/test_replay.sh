@@ -79,7 +79,6 @@ run() {
 	shot from-to
 	tui_keys q
 	check "run $RUN: exit 0 after --to" "CTEXIT rc=0 tty=same" "$(tui_wait_exit)"
-	tm kill-session -t "replay$RUN"
 }
 
 run 1
