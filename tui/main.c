@@ -751,13 +751,13 @@ static int run_replay(void)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if ((app.opt.from && replay_parse_time(h, app.opt.from, &from)) ||
-	    (app.opt.to && replay_parse_time(h, app.opt.to, &to)))
+	if ((app.opt.from && rec_parse_time(h, app.opt.from, &from)) ||
+	    (app.opt.to && rec_parse_time(h, app.opt.to, &to)))
 		die_usage(
 			"--from/--to '%s': expected RFC 3339 (2026-12-03T10:15:00Z) or +30s, +5m, "
 			"+1h from the recording's start",
-			app.opt.from && replay_parse_time(h, app.opt.from, &from) ? app.opt.from :
-										    app.opt.to);
+			app.opt.from && rec_parse_time(h, app.opt.from, &from) ? app.opt.from :
+										 app.opt.to);
 	if (app.opt.batch || app.opt.quiet) {
 		rc = playback_batch(&app, &rp, from, to, &out);
 	} else {

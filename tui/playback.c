@@ -218,7 +218,7 @@ static int screen_seek(struct app *a, const char *when, char *err, size_t errlen
 {
 	uint64_t t;
 
-	if (replay_parse_time(replay_header(screen_rp), when, &t)) {
+	if (rec_parse_time(replay_header(screen_rp), when, &t)) {
 		snprintf(err, errlen, "'%.60s': a time is 2026-12-03T10:15:00Z or +30s, +5m, +1h",
 			 when);
 		return -EINVAL;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -776,4 +777,73 @@ void rec_reader_free(struct rec_reader *rd)
 	free(rd->stored);
 	free(rd->raw);
 	free(rd);
+}
+
+int rec_parse_time(const struct rec_header *h, const char *s, uint64_t *mono_ns)
+{
+	struct tm tm = { 0 };
+	double secs, frac = 0;
+	char *end;
+	time_t t;
+	int off = 0;
+
+	if (*s == '+') {
+		size_t n = strlen(s + 1);
+		char num[64];
+		double mult = 1;
+
+		if (!n || n >= sizeof(num))
+			return -EINVAL;
+		memcpy(num, s + 1, n + 1);
+		switch (num[n - 1]) {
+		case 'h':
+			mult = 3600;
+			num[--n] = 0;
+			break;
+		case 'm':
+			mult = 60;
+			num[--n] = 0;
+			break;
+		case 's':
+			num[--n] = 0;
+			break;
+		}
+		if (ct_parse_double(num, 0, 1e9, &secs))
+			return -EINVAL;
+		*mono_ns = h->start_mono_ns + (uint64_t)(secs * mult * 1e9);
+		return 0;
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return -EINVAL;
+	if (*end == '.') {
+		char *f;
+
+		frac = strtod(end, &f);
+		if (f == end + 1)
+			return -EINVAL;
+		end = f;
+	}
+	if (*end == 'Z' || *end == 'z') {
+		end++;
+	} else if ((*end == '+' || *end == '-') && strlen(end) == 6 && end[3] == ':') {
+		int hh = (end[1] - '0') * 10 + (end[2] - '0'),
+		    mm = (end[4] - '0') * 10 + (end[5] - '0');
+
+		if (hh > 23 || mm > 59)
+			return -EINVAL;
+		off = (hh * 3600 + mm * 60) * (*end == '+' ? 1 : -1);
+		end += 6;
+	} else {
+		return -EINVAL; /* RFC 3339 times say their offset */
+	}
+	if (*end)
+		return -EINVAL;
+	t = timegm(&tm) - off;
+	secs = (double)t + frac;
+	if (secs * 1e9 < (double)h->mono_to_unix_ns)
+		*mono_ns = 0;
+	else
+		*mono_ns = (uint64_t)(secs * 1e9 - (double)h->mono_to_unix_ns);
+	return 0;
 }

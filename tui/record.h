@@ -154,4 +154,10 @@ int rec_next(struct rec_reader *rd, struct rec_record *r, char *err, size_t errl
 int rec_reader_closed(const struct rec_reader *rd);
 void rec_reader_free(struct rec_reader *rd);
 
+/* A time of --from/--to/g: RFC 3339 ("2026-12-03T10:15:00Z", a fraction
+ * and an offset allowed) or relative to the recording's start ("+30s",
+ * "+5m", "+1h", "+90" seconds), to the recording's monotonic clock. 0 or
+ * -EINVAL. */
+int rec_parse_time(const struct rec_header *h, const char *s, uint64_t *mono_ns);
+
 #endif

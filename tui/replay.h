@@ -35,9 +35,4 @@ uint64_t replay_last_t(const struct replay *rp);
 int replay_closed(const struct replay *rp);
 void replay_free(struct replay *rp);
 
-/* A time of --from/--to: RFC 3339 ("2026-12-03T10:15:00Z", a fraction and
- * an offset allowed) or relative to the recording's start ("+30s", "+5m",
- * "+1h", "+90" seconds), to the recording's monotonic clock. 0 or -EINVAL. */
-int replay_parse_time(const struct rec_header *h, const char *s, uint64_t *mono_ns);
-
 #endif

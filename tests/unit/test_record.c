@@ -531,6 +531,58 @@ static void fuzz_random(void)
 	free(buf);
 }
 
+static void test_parse_time(void)
+{
+	struct rec_header h = header(); /* starts 2025-12-02T18:26:40Z, mono 1000 s */
+	static const struct {
+		const char *in;
+		int64_t want_s_x4; /* seconds after the start, times 4; -1: refused */
+	} cases[] = {
+		{ "+30s", 120 },
+		{ "+5m", 1200 },
+		{ "+1h", 14400 },
+		{ "+90", 360 },
+		{ "+1.5s", 6 },
+		{ "+0", 0 },
+		{ "2025-12-02T18:26:50Z", 40 },
+		{ "2025-12-02T18:26:50z", 40 },
+		{ "2025-12-02T19:26:50+01:00", 40 },
+		{ "2025-12-02T17:56:50-00:30", 40 },
+		{ "2025-12-02T18:26:50.250Z", 41 },
+		{ "yesterday", -1 },
+		{ "+", -1 },
+		{ "+x", -1 },
+		{ "+-5s", -1 },
+		{ "30s", -1 },
+		{ "2025-12-02T18:26:50", -1 },
+		{ "2025-12-02T18:26:50Zjunk", -1 },
+		{ "2025-12-02T18:26:50+1:00", -1 },
+		{ "2025-12-02T18:26:50+24:00", -1 },
+		{ "2025-12-02T18:26:50.Z", -1 },
+		{ "", -1 },
+	};
+	uint64_t t;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = rec_parse_time(&h, cases[i].in, &t);
+
+		if (cases[i].want_s_x4 < 0) {
+			CHECK_I(nm("time '%s' refused", cases[i].in), -EINVAL, rc);
+			continue;
+		}
+		int64_t want =
+			(int64_t)h.start_mono_ns + cases[i].want_s_x4 * (int64_t)NS_PER_S / 4;
+
+		/* a double holds unix ns to 256 ns */
+		ck(!rc && llabs((int64_t)t - want) < 1000, nm("time '%s'", cases[i].in),
+		   "rc %d, %lld ns from the start, want %lld", rc,
+		   (long long)((int64_t)t - (int64_t)h.start_mono_ns),
+		   (long long)(want - (int64_t)h.start_mono_ns));
+	}
+	CHECK_I("time before the recording: 0", 0, rec_parse_time(&h, "2000-01-01T00:00:00Z", &t));
+	CHECK_U("time before the recording: mono 0", 0, t);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -548,6 +600,7 @@ int main(void)
 	fuzz_file(1);
 	fuzz_file(0);
 	fuzz_random();
+	test_parse_time();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		printf("# could not remove %s\n", dir);
