@@ -61,6 +61,9 @@ endif
 # Debian bookworm's packages: clang 14, libbpf 1.1.2, bpftool 7.1
 DEPS_BUILD := clang libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool make gcc
 DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clang-format
+# test_record: real clients recorded (curl against python's http.server, a
+# python socket) and a python reader of the recording format
+DEPS_TEST += curl python3
 # the peers make bench runs beside connecttop on the same loads
 DEPS_BENCH := jq iproute2 procps tmux bpftrace libbpf-tools
 # the cross build (make cross, make dist, the arm64 kernel matrix): the
