@@ -499,9 +499,11 @@ static void parse_args(int argc, char **argv)
 	if (diff_a) {
 		if (o->format == FMT_PROM)
 			die_usage("--diff: -o table, csv or json (prom is not a diff format)");
-		if (o->filter_expr || o->iterations || o->max_rows || o->quiet || o->prom_path)
+		if (o->filter_expr || o->iterations || o->max_rows || o->quiet || o->prom_path ||
+		    o->write_path || o->read_path)
 			die_usage(
-				"--diff takes -o only: -f, -n, -m, -q and --prometheus are for capture");
+				"--diff takes -o only: -f, -n, -m, -q, -w, --read and --prometheus are for "
+				"capture or replay");
 		return;
 	}
 	/* not given: 64K, or an eighth of a smaller ring (--ringbuf-size 64K
