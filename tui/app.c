@@ -76,6 +76,7 @@ void app_record_tick(struct app *a, unsigned flags)
 			       .call_drops = c->call_drops,
 			       .sock_drops = c->sock_drops,
 			       .outcomes_late = c->outcomes_late,
+			       .outcomes_destroy = c->outcomes_destroy,
 			       .missed = c->missed,
 			       .swept = c->swept,
 			       .evicted = a->stats.evicted,
@@ -84,6 +85,12 @@ void app_record_tick(struct app *a, unsigned flags)
 
 	if (a->rec)
 		rec_write_tick(a->rec, a->now_ns, flags, &tk);
+}
+
+static void on_cmdline(void *names, uint32_t pid, const char *comm, uint64_t cgroup_id,
+		       const char *cmd, size_t len)
+{
+	names_pid_cmdline(names, pid, comm, cgroup_id, cmd, len);
 }
 
 /* The longest a TCP handshake can take here: the kernel's SYN timeout for
@@ -112,12 +119,25 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 
 	/* read a new pid's command line and cgroup now, while it exists: a
 	 * short-lived process is gone by the time its row is looked at
-	 * (cached per pid, so this is once per process) */
+	 * (cached per pid, so this is once per process). Its command line
+	 * comes from BPF, read at its connect: the event may be read an
+	 * interval later, when /proc has nothing left of a process that
+	 * connected and exited. */
 	if (a->interactive || a->pids_early) {
 		a->dec.pid_seen = on_pid_seen;
+		a->dec.cmdline_seen = a->interactive ? on_cmdline : NULL;
 		a->dec.pid_ctx = a->res;
 	}
 	a->probe = probe_new(po, on_event, a, err, errlen);
+	if (!a->probe && po->want_cmdline) {
+		/* the command lines are an extra: a kernel whose verifier
+		 * refuses their read (EACCES, as a lack of privilege: tried
+		 * again either way) still gets the capture, and /proc's */
+		struct probe_opts plain = *po;
+
+		plain.want_cmdline = 0;
+		a->probe = probe_new(&plain, on_event, a, err, errlen);
+	}
 	if (!a->probe)
 		return -errno;
 	a->dec.synrt = probe_syn_retrans(a->probe);
@@ -179,6 +199,7 @@ void app_stats(struct app *a, struct ct_stats *st)
 					    .call_drops = pc.call_drops,
 					    .sock_drops = pc.sock_drops,
 					    .outcomes_late = pc.outcomes_late,
+					    .outcomes_destroy = pc.outcomes_destroy,
 					    .missed = pc.missed,
 					    .swept = pc.swept,
 					    .now_unix_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec };
@@ -186,6 +207,7 @@ void app_stats(struct app *a, struct ct_stats *st)
 	st->events = a->dec.events;
 	st->outcomes = a->dec.outcomes;
 	st->outcomes_late = c->outcomes_late;
+	st->outcomes_destroy = c->outcomes_destroy;
 	st->drops = c->rb_drops + c->call_drops + c->sock_drops;
 	st->missed = c->missed;
 	st->evicted = flows_evicted(a->flows);

@@ -56,6 +56,7 @@ struct options {
 	long inflight_max;     /* map of sockets in SYN_SENT, 0: the default */
 	double sweep_secs;     /* look for stale in-flight sockets this often */
 	double sweep_age_secs; /* stale past this age, 0: syn_age_limit_ns() */
+	uint16_t skip_port;    /* state changes of sockets to this port unseen */
 };
 
 struct app {
@@ -85,6 +86,7 @@ struct app {
 	int replay;
 	struct app_counters {
 		uint64_t rb_drops, call_drops, sock_drops, outcomes_late, missed, swept;
+		uint64_t outcomes_destroy;
 		uint64_t now_unix_ns;
 	} cnt;
 	/* --read with the screen: the recorded host, the end reached, and a

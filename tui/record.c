@@ -23,7 +23,7 @@
 
 #define BLOCK_MAGIC 0x4b425443u /* "CTBK" as a little-endian u32 */
 #define REC_HEAD 4		/* u16 body length, u8 type, u8 flags */
-#define TICK_BODY (8 + 10 * 8)
+#define TICK_BODY (8 + 11 * 8)
 #define PID_FIXED (8 + 4 + 4 + 8 + 16 + 2)
 
 /* ---- little-endian fields ---- */
@@ -332,6 +332,7 @@ int rec_write_tick(struct rec_writer *w, uint64_t t, unsigned flags, const struc
 	put64(p + 56, tk->evicted);
 	put64(p + 64, tk->folded);
 	put64(p + 72, tk->flows);
+	put64(p + 80, tk->outcomes_destroy);
 	return 0;
 }
 
@@ -710,6 +711,7 @@ static int record_parse(struct rec_reader *rd, struct rec_record *r)
 		r->tick.evicted = get64(b + 64);
 		r->tick.folded = get64(b + 72);
 		r->tick.flows = get64(b + 80);
+		r->tick.outcomes_destroy = get64(b + 88);
 		break;
 	case REC_PID:
 		if (len < PID_FIXED || len < PID_FIXED + (size_t)b[8 + 32] + b[8 + 33])

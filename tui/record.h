@@ -80,6 +80,7 @@ struct rec_tick {
 	/* the flow table's: evicted and folded since start, flows held (a
 	 * replay with the same --max-flows makes the same again) */
 	uint64_t evicted, folded, flows;
+	uint64_t outcomes_destroy; /* outcomes found when the socket was destroyed */
 };
 
 struct rec_pid {

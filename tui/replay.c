@@ -110,6 +110,7 @@ static int feed(struct replay *rp, const struct rec_record *r, replay_tick_fn fn
 						.call_drops = r->tick.call_drops,
 						.sock_drops = r->tick.sock_drops,
 						.outcomes_late = r->tick.outcomes_late,
+						.outcomes_destroy = r->tick.outcomes_destroy,
 						.missed = r->tick.missed,
 						.swept = r->tick.swept,
 						.now_unix_ns = r->tick.now_unix_ns };
