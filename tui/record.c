@@ -207,7 +207,11 @@ static int writer_stop(struct rec_writer *w, int rc)
 	return rc;
 }
 
-/* the open block, stored (compressed), with its head: into w->out */
+/* The open block, stored (compressed), with its head: into w->out. zlib's
+ * fastest level: a UDP connect() storm of ~300k events/s (loadgen -r -T 2)
+ * costs connecttop 0.59-0.75 us of CPU per event with -w against 0.17-0.28
+ * without, and the file takes 9.3-10 bytes per 104-byte event (three runs
+ * each on a shared 2-core VM, 2026-12-03). */
 static int block_make(struct rec_writer *w, size_t *len)
 {
 	uLongf n = compressBound(w->raw_len);
