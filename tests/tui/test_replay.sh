@@ -9,6 +9,12 @@
 # (the state 1.5 s into the recording), the details of a row, the resume to
 # the end, --from/--to. The same keys twice give the same screens. q restores
 # the terminal. UPDATE=1 rewrites the expected screens (then read them).
+# The fixture is recorded again when the event record or the format changes
+# (connecttop refuses a file whose events or ticks are not its own), as root:
+#   connecttop -b -o json -d 1 -P 24300 -w replay.ctr &   # then, 0.5 s apart:
+#   loadgen -c web accept 127.0.0.1 24300 40; sleep 1; loadgen -c api refuse
+#   127.0.0.1 24300 5; sleep 1; loadgen -c db -N accept 127.0.0.1 24300 20;
+#   loadgen -c web accept 127.0.0.1 24300 7; sleep 1.5; kill -INT %1
 . "$(dirname "$0")/lib.sh"
 if ! command -v tmux >/dev/null; then
 	if [ "${CI:-}" = true ]; then fail "tmux installed" "not found (make test-deps)"; exit 1; fi
