@@ -68,6 +68,8 @@ DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clan
 # has dns.lookup and c-ares's dns.resolve; util-linux's unshare gives
 # them a private mount namespace for their resolv.conf
 DEPS_TEST += dnsmasq-base curl python3 golang-go nodejs util-linux
+# test_record: real clients recorded (curl against python's http.server, a
+# python socket) and a python reader of the recording format (both above)
 # the peers make bench runs beside connecttop on the same loads
 DEPS_BENCH := jq iproute2 procps tmux bpftrace libbpf-tools
 # the cross build (make cross, make dist, the arm64 kernel matrix): the
@@ -106,13 +108,14 @@ CT_CFLAGS += -DCT_STATIC
 LIBS := $(shell $(PKG_CONFIG) --static --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lelf -lz -lncursesw -ltinfo) -lpthread
 else
 CT_LDFLAGS :=
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw 2>/dev/null || echo -lbpf -lncursesw) -lpthread
+# zlib is ours too (record.c's blocks), not only libbpf's
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw zlib 2>/dev/null || echo -lbpf -lncursesw -lz) -lpthread
 endif
 
-CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c tui/dnsattr.c tui/qnames.c
+CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c tui/dnsattr.c tui/qnames.c tui/record.c
 # the screen's pieces without curses (unit tested)
 UI_SRCS := tui/ui_state.c tui/columns.c
-APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/names.c tui/batch.c
+APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/names.c tui/batch.c tui/replay.c tui/playback.c
 APP_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(APP_SRCS)) $(OUTPUT)/terminfo.o
 # terminfo entries built in, for hosts without a terminfo database
 TERMINFO_BUILTIN := xterm-256color xterm screen-256color screen tmux-256color linux vt100
@@ -184,7 +187,7 @@ $(OUTPUT)/asan/%.o: tui/%.c $(OUTPUT)/cc-flags | $(OUTPUT)/asan
 
 $(OUTPUT)/unit/%: tests/unit/%.c $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(CORE_SRCS)) | $(OUTPUT)/unit
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(CT_CPPFLAGS) $(CPPFLAGS) $(CT_CFLAGS) $(CFLAGS) -O1 $(SAN) -Itests/unit $^ -o $@ -lm -lpthread
+	$(Q)$(CC) $(CT_CPPFLAGS) $(CPPFLAGS) $(CT_CFLAGS) $(CFLAGS) -O1 $(SAN) -Itests/unit $^ -o $@ -lm -lpthread -lz
 
 # the pid cache is read against real processes
 $(OUTPUT)/unit/test_names: $(OUTPUT)/asan/names.o
@@ -207,7 +210,7 @@ $(OUTPUT)/rbpeer: tests/bench/rbpeer.c | $(OUTPUT)
 # the view's work with many flows, for make bench
 $(OUTPUT)/viewbench: tests/bench/viewbench.c $(CORE_OBJS)
 	$(call msg,CC,$@)
-	$(Q)$(CC_CMD) $^ -o $@ -lm
+	$(Q)$(CC_CMD) $^ -o $@ -lm -lz
 
 # The two commands of README.md. Both install what is missing first.
 deps:

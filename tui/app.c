@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
 
 #include "decode.h"
@@ -18,6 +20,7 @@
 #include "names.h"
 #include "qnames.h"
 #include "probe.h"
+#include "record.h"
 #include "util.h"
 
 /* the answers captured at or before until_ns, in the order they came */
@@ -47,15 +50,26 @@ static void dns_event(struct app *a, struct ct_sample *s)
 	s->qname = dnsattr_lookup(a->dns, s->pid, s->key.family, s->key.daddr);
 }
 
+static void on_pid_seen(void *names, uint32_t pid, const char *comm, uint64_t cgroup_id)
+{
+	names_pid_seen(names, pid, comm, cgroup_id);
+}
+
 static void on_event(void *ctx, const void *data, size_t size)
 {
 	struct app *a = ctx;
 	struct ct_sample s;
 
+	/* as captured, before anything can go wrong with it */
+	if (a->rec)
+		rec_write_event(a->rec, a->now_ns, data, size);
 	if (!decode_event(&a->dec, data, size, &s)) {
 		if (a->dnscap)
 			dns_event(a, &s);
 		flows_add(a->flows, &s);
+		/* the user's name once, for the recording (a cache hit after) */
+		if (a->rec && !s.outcome)
+			names_user(a->res, s.uid);
 	}
 }
 
@@ -95,9 +109,52 @@ int app_dns_fd(const struct app *a)
 	return a->dnscap ? ct_dnscap_fd(a->dnscap) : -1;
 }
 
-static void on_pid_seen(void *names, uint32_t pid, const char *comm, uint64_t cgroup_id)
+static void learn_pid(void *ctx, uint32_t pid, const char *comm, uint64_t cgroup_id,
+		      const char *cmdline, const char *cgroup)
 {
-	names_pid_seen(names, pid, comm, cgroup_id);
+	struct app *a = ctx;
+	struct rec_pid p = { .pid = pid, .cgroup_id = cgroup_id };
+
+	if (!a->rec)
+		return;
+	memcpy(p.comm, comm, strnlen(comm, 16));
+	snprintf(p.cmdline, sizeof(p.cmdline), "%s", cmdline);
+	snprintf(p.cgroup, sizeof(p.cgroup), "%s", cgroup);
+	rec_write_pid(a->rec, a->now_ns, &p);
+}
+
+static void learn_user(void *ctx, uint32_t uid, const char *name)
+{
+	struct app *a = ctx;
+
+	if (a->rec)
+		rec_write_user(a->rec, a->now_ns, uid, name);
+}
+
+void app_record_start(struct app *a)
+{
+	a->dec.pid_seen = on_pid_seen;
+	a->dec.pid_ctx = a->res;
+	names_set_learn(a->res, learn_pid, learn_user, a);
+}
+
+void app_record_tick(struct app *a, unsigned flags)
+{
+	const struct app_counters *c = &a->cnt;
+	struct rec_tick tk = { .now_unix_ns = c->now_unix_ns,
+			       .rb_drops = c->rb_drops,
+			       .call_drops = c->call_drops,
+			       .sock_drops = c->sock_drops,
+			       .outcomes_late = c->outcomes_late,
+			       .outcomes_destroy = c->outcomes_destroy,
+			       .missed = c->missed,
+			       .swept = c->swept,
+			       .evicted = a->stats.evicted,
+			       .folded = a->stats.folded,
+			       .flows = a->stats.flows };
+
+	if (a->rec)
+		rec_write_tick(a->rec, a->now_ns, flags, &tk);
 }
 
 static void on_cmdline(void *names, uint32_t pid, const char *comm, uint64_t cgroup_id,
@@ -175,10 +232,32 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 	return 0;
 }
 
+static struct timespec secs_ts(double secs)
+{
+	struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
+
+	if (!ts.tv_sec && !ts.tv_nsec)
+		ts.tv_nsec = 1;
+	return ts;
+}
+
+void app_timer_arm(int tfd, double first, double secs)
+{
+	struct itimerspec its = { .it_interval = secs_ts(secs), .it_value = secs_ts(first) };
+
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
+uint64_t app_now(const struct app *a)
+{
+	return a->replay ? a->now_ns : ct_now_ns();
+}
+
 void app_drain(struct app *a)
 {
-	uint64_t before = ct_now_ns();
+	uint64_t before;
 
+	a->now_ns = before = ct_now_ns();
 	if (!a->probe)
 		return;
 	/* the answers captured before this read of the ring buffer: their
@@ -191,22 +270,34 @@ void app_drain(struct app *a)
 
 void app_stats(struct app *a, struct ct_stats *st)
 {
-	struct probe_counters c = { 0 };
-	struct timespec rt;
+	struct app_counters *c = &a->cnt;
 
-	if (a->probe)
-		probe_counters(a->probe, &c);
-	clock_gettime(CLOCK_REALTIME, &rt);
+	if (!a->replay) {
+		struct probe_counters pc = { 0 };
+		struct timespec rt;
+
+		if (a->probe)
+			probe_counters(a->probe, &pc);
+		clock_gettime(CLOCK_REALTIME, &rt);
+		*c = (struct app_counters){ .rb_drops = pc.rb_drops,
+					    .call_drops = pc.call_drops,
+					    .sock_drops = pc.sock_drops,
+					    .outcomes_late = pc.outcomes_late,
+					    .outcomes_destroy = pc.outcomes_destroy,
+					    .missed = pc.missed,
+					    .swept = pc.swept,
+					    .now_unix_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec };
+	}
 	st->events = a->dec.events;
 	st->outcomes = a->dec.outcomes;
-	st->outcomes_late = c.outcomes_late;
-	st->outcomes_destroy = c.outcomes_destroy;
-	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
-	st->missed = c.missed;
+	st->outcomes_late = c->outcomes_late;
+	st->outcomes_destroy = c->outcomes_destroy;
+	st->drops = c->rb_drops + c->call_drops + c->sock_drops;
+	st->missed = c->missed;
 	st->evicted = flows_evicted(a->flows);
 	st->folded = flows_folded(a->flows);
 	st->flows = flows_count(a->flows);
-	st->now_unix_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec;
+	st->now_unix_ns = c->now_unix_ns;
 	st->mono_to_unix_ns = a->mono_to_unix_ns;
 	st->dns_on = a->dnscap != NULL;
 	if (a->dnscap) {
@@ -235,11 +326,13 @@ void app_end_interval(struct app *a)
 		probe_sweep(a->probe, now, a->sweep_age_ns);
 		a->sweep_ns = now;
 	}
-	flows_tick(a->flows, ct_now_ns());
+	a->now_ns = ct_now_ns();
+	flows_tick(a->flows, a->now_ns);
 	app_stats(a, &a->stats);
 	a->stats.interval_s = flows_last_interval_s(a->flows);
 	a->stats.events_rate = a->stats.interval_s > 0 ?
 				       (a->dec.events - a->events_at_tick) / a->stats.interval_s :
 				       0;
 	a->events_at_tick = a->dec.events;
+	app_record_tick(a, REC_TICK_ENDED);
 }

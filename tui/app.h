@@ -46,6 +46,13 @@ struct options {
 	int no_dns;	/* --no-dns: no capture of DNS answers, no names resolved */
 	int verbose;
 	const char *timing_path; /* --timing-file (hidden): the view's refresh times */
+	const char *write_path;	 /* -w: record to this file */
+	uint64_t max_file_bytes; /* --max-file-size, 0: no rotation */
+	long max_files;		 /* --max-files, 0: keep all */
+	const char *read_path;	 /* --read: replay this recording */
+	int delay_given;	 /* -d was given (a replay ticks as recorded without) */
+	double speed;		 /* --speed: replay at this many times the recorded pace */
+	const char *from, *to;	 /* --from, --to as given */
 	/* the hidden options for the tests (--test-*) */
 	long inflight_max;     /* map of sockets in SYN_SENT, 0: the default */
 	double sweep_secs;     /* look for stale in-flight sockets this often */
@@ -81,7 +88,33 @@ struct app {
 	struct ct_dnscap_pkt *dnspkt;
 	char dns_why[256];
 	volatile sig_atomic_t quit;
+	/* -w: the recording (NULL when not, or once it has stopped and said
+	 * why), and the monotonic time of the work at hand, which each record
+	 * is stamped with (the drain's or the tick's) */
+	struct rec_writer *rec;
+	uint64_t now_ns;
+	/* the probe's counters and the wall clock as app_stats last took
+	 * them; --read (replay set): the recording's, which stand for them */
+	int replay;
+	struct app_counters {
+		uint64_t rb_drops, call_drops, sock_drops, outcomes_late, missed, swept;
+		uint64_t outcomes_destroy;
+		uint64_t now_unix_ns;
+	} cnt;
+	/* --read with the screen: the recorded host, the end reached, and a
+	 * jump to a time (g) as main.c does it: 0, or -EINVAL with err */
+	const char *rec_host, *rec_kernel;
+	int replay_end;
+	int (*seek)(struct app *a, const char *when, char *err, size_t errlen);
 };
+
+/* the interval timer (a timerfd): a tick every secs, the first after first */
+void app_timer_arm(int tfd, double first, double secs);
+/* the monotonic time of now: the clock, or in a replay the replay clock */
+uint64_t app_now(const struct app *a);
+
+struct rec_writer;
+struct rec_tick;
 
 struct probe_opts;
 
@@ -98,5 +131,11 @@ void app_end_interval(struct app *a);
 /* the capture's fd to wait on (readable: app_drain), or -1 */
 int app_dns_fd(const struct app *a);
 void app_free_dns(struct app *a);
+/* -w: record the stats just taken, at a->now_ns (flags REC_TICK_*: an
+ * interval ended with them, or batch mode printed them) */
+void app_record_tick(struct app *a, unsigned flags);
+/* -w: turn on the recording's hooks (the pid facts, user names); after
+ * a->rec is set */
+void app_record_start(struct app *a);
 
 #endif

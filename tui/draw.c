@@ -259,9 +259,17 @@ static void draw_header(struct draw_ctx *v)
 
 	attrset(attr_of(v, P_HEADER));
 	move(0, 0);
-	snprintf(line, sizeof(line), " connecttop  %s  %s  up %llu:%02llu:%02llu  refresh %gs",
-		 v->host, v->kernel, (unsigned long long)up / 3600,
-		 (unsigned long long)up / 60 % 60, (unsigned long long)up % 60, v->s->delay);
+	if (v->replay) /* the recorded host's, and the replay clock */
+		snprintf(line, sizeof(line),
+			 " connecttop  %s  %s  replay %s +%llu:%02llu:%02llu  %s", v->host,
+			 v->kernel, v->replay, (unsigned long long)up / 3600,
+			 (unsigned long long)up / 60 % 60, (unsigned long long)up % 60,
+			 v->replay_state);
+	else
+		snprintf(line, sizeof(line),
+			 " connecttop  %s  %s  up %llu:%02llu:%02llu  refresh %gs", v->host,
+			 v->kernel, (unsigned long long)up / 3600, (unsigned long long)up / 60 % 60,
+			 (unsigned long long)up % 60, v->s->delay);
 	addnstr(line, COLS);
 	for (x = getcurx(stdscr); x < COLS; x++)
 		addch(' ');
@@ -535,12 +543,15 @@ static void draw_bottom(struct draw_ctx *v)
 			attrset(A_NORMAL);
 		}
 		curs_set(1);
-	} else if (v->s->mode == UI_DELAY) {
-		char clean[64];
+	} else if (v->s->mode == UI_DELAY || v->s->mode == UI_GOTO) {
+		const char *edit = v->s->mode == UI_DELAY ? v->s->delay_edit : v->s->goto_edit;
+		char clean[200];
 		int x;
 
-		ct_sanitize(v->s->delay_edit, strlen(v->s->delay_edit), clean, sizeof(clean));
-		addnstr("refresh interval in seconds: ", COLS - 1);
+		ct_sanitize(edit, strlen(edit), clean, sizeof(clean));
+		addnstr(v->s->mode == UI_DELAY ? "refresh interval in seconds: " :
+						 "jump to (2026-12-03T10:15:00Z, +30s): ",
+			COLS - 1);
 		addnstr(clean, COLS - getcurx(stdscr) - 1);
 		x = getcurx(stdscr);
 		if (v->s->status_err && v->s->status[0] && time(NULL) < v->s->status_until &&

@@ -35,6 +35,9 @@ struct draw_ctx {
 	int64_t mono_to_unix_ns;
 	const char *host, *kernel;
 	const char *dns_why; /* why no names processes resolved are captured ("" when they are) */
+	/* replay: the replay clock (RFC 3339) and "x2 refresh 1s", "paused",
+	 * "end"; NULL when live (up_secs: since the recording's start) */
+	const char *replay, *replay_state;
 	int color, utf8;
 	struct columns_layout lay;    /* draw_screen's: the columns that fit this frame */
 	size_t detail_room;	      /* draw_screen's: the details pane's lines for pids */

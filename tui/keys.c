@@ -99,6 +99,12 @@ static unsigned act_home(struct ui_state *s, const struct keys_ctx *k UNUSED, in
 	return ui_state_select_home(s);
 }
 
+/* g: the first row, or in a replay a prompt for the time to jump to */
+static unsigned act_g(struct ui_state *s, const struct keys_ctx *k UNUSED, int arg UNUSED)
+{
+	return s->replay ? ui_state_goto_open(s) : ui_state_select_home(s);
+}
+
 static unsigned act_end(struct ui_state *s, const struct keys_ctx *k, int arg UNUSED)
 {
 	return ui_state_select_end(s, nrows(k));
@@ -203,8 +209,8 @@ static const struct binding {
 	{ 'j', NULL, act_down, NULL },
 	{ KEY_PPAGE, "PgUp PgDn", act_page_up, "page up / down" },
 	{ KEY_NPAGE, NULL, act_page_down, NULL },
-	{ KEY_HOME, "Home End g G", act_home, "first / last row" },
-	{ 'g', NULL, act_home, NULL },
+	{ KEY_HOME, "Home End g G", act_home, "first / last row (replay: g jumps to a time)" },
+	{ 'g', NULL, act_g, NULL },
 	{ KEY_END, NULL, act_end, NULL },
 	{ 'G', NULL, act_end, NULL },
 	{ '\n', "Enter", act_details, "details of the selected row" },
@@ -342,6 +348,19 @@ static unsigned delay_key(struct ui_state *s, int ch)
 	return 0;
 }
 
+static unsigned goto_key(struct ui_state *s, int ch)
+{
+	if (ch == 27)
+		return ui_state_goto_cancel(s);
+	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
+		return ui_state_goto_enter(s);
+	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8)
+		return ui_state_goto_erase(s);
+	if (ch >= 32 && ch < 127)
+		return ui_state_goto_type(s, (char)ch);
+	return 0;
+}
+
 unsigned keys_handle(struct ui_state *s, const struct keys_ctx *k, int ch)
 {
 	/* the one place: the redraw after the keys uses the new LINES/COLS */
@@ -353,6 +372,8 @@ unsigned keys_handle(struct ui_state *s, const struct keys_ctx *k, int ch)
 		return sort_menu_key(s, ch);
 	if (s->mode == UI_DELAY)
 		return delay_key(s, ch);
+	if (s->mode == UI_GOTO)
+		return goto_key(s, ch);
 	return table_key(s, k, ch);
 }
 

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,9 @@
 #include "probe.h"
 #include "prom.h"
 #include "names.h"
+#include "record.h"
+#include "playback.h"
+#include "replay.h"
 #include "util.h"
 #include "view.h"
 
@@ -70,6 +74,12 @@ enum {
 	OPT_NO_DNS,
 	OPT_DIFF,
 	OPT_TIMING_FILE,
+	OPT_MAX_FILE_SIZE,
+	OPT_MAX_FILES,
+	OPT_READ,
+	OPT_SPEED,
+	OPT_FROM,
+	OPT_TO,
 	/* for the tests only: not in --help or the man page */
 	OPT_TEST_INFLIGHT_MAX,
 	OPT_TEST_SWEEP_SECS,
@@ -110,6 +120,13 @@ static const struct option long_opts[] = {
 	{ "unix", no_argument, NULL, OPT_UNIX },
 	{ "no-dns", no_argument, NULL, OPT_NO_DNS },
 	{ "diff", required_argument, NULL, OPT_DIFF },
+	{ "write", required_argument, NULL, 'w' },
+	{ "max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE },
+	{ "max-files", required_argument, NULL, OPT_MAX_FILES },
+	{ "read", required_argument, NULL, OPT_READ },
+	{ "speed", required_argument, NULL, OPT_SPEED },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
 	/* hidden, not in --help or the man page: a test knob for make bench
 	 * (tests/bench.sh), which reads the view's refresh times from FILE
 	 * at exit (timing.h says its format) */
@@ -148,7 +165,14 @@ static void usage(FILE *out)
 		"  -p, --pid PID            trace only this process (in the kernel)\n"
 		"  -P, --port PORT          trace only this destination port (in the kernel)\n"
 		"  -4, --ipv4 / -6, --ipv6  trace only this family\n"
-		"  -q, --quiet              no table output (with --prometheus: headless)\n"
+		"  -q, --quiet              no table output (with --prometheus or -w: headless)\n"
+		"  -w, --write FILE         record every event to FILE (zlib blocks; --read replays it)\n"
+		"      --max-file-size SIZE go on in FILE.1, FILE.2, ... past SIZE (K, M, G)\n"
+		"      --max-files N        with --max-file-size: keep the newest N files\n"
+		"      --read FILE          replay a recording (no root needed): the screen at the\n"
+		"                           recorded pace, or with -b as fast as it goes\n"
+		"      --speed N            screen replay: N times the recorded pace (default 1)\n"
+		"      --from T, --to T     replay from/to T: RFC 3339, or +30s, +5m, +1h from the start\n"
 		"      --prometheus FILE    write the Prometheus exposition to FILE every interval\n"
 		"      --prometheus-max-series N  at most N series of their own and N processes' other series (default 1000)\n"
 		"      --max-flows N        flows kept; one-offs are evicted first, into (process, *) (default 32768)\n"
@@ -276,7 +300,7 @@ static void check_dir(const char *opt, const char *dir)
 		die_usage("%s: directory '%s' is not writable: %s", opt, dir, strerror(errno));
 }
 
-static int probe_only, show_version;
+static int probe_only, show_version, max_flows_given;
 
 /* --diff A B (diff.h): exports only; a recording (issue 15's other half)
  * would be one more kind of side for diff_load */
@@ -317,7 +341,7 @@ static void parse_args(int argc, char **argv)
 	int c, i;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":bd:n:o:g:s:rf:p:P:46m:qvVh", long_opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":bd:n:o:g:s:rf:p:P:46m:qw:vVh", long_opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'b':
@@ -325,6 +349,31 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'd':
 			o->delay = secs_arg("-d", optarg);
+			o->delay_given = 1;
+			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case OPT_MAX_FILE_SIZE:
+			o->max_file_bytes =
+				size_arg("--max-file-size", optarg, 64 << 10, 1ULL << 40);
+			break;
+		case OPT_MAX_FILES:
+			o->max_files = num_arg("--max-files", optarg, 1, 1000000);
+			break;
+		case OPT_READ:
+			o->read_path = optarg;
+			break;
+		case OPT_SPEED:
+			if (ct_parse_double(optarg, 0.01, 10000, &o->speed))
+				die_usage("--speed '%s': expected a number from 0.01 to 10000",
+					  optarg);
+			break;
+		case OPT_FROM:
+			o->from = optarg;
+			break;
+		case OPT_TO:
+			o->to = optarg;
 			break;
 		case 'n':
 			o->iterations = num_arg("-n", optarg, 1, 1000000000L);
@@ -382,6 +431,7 @@ static void parse_args(int argc, char **argv)
 			exit(0);
 		case OPT_MAX_FLOWS:
 			o->max_flows = num_arg("--max-flows", optarg, 1, 10000000);
+			max_flows_given = 1;
 			break;
 		case OPT_RINGBUF:
 			o->ringbuf_bytes = size_arg("--ringbuf-size", optarg, 64 << 10, 1ULL << 30);
@@ -464,9 +514,11 @@ static void parse_args(int argc, char **argv)
 	if (diff_a) {
 		if (o->format == FMT_PROM)
 			die_usage("--diff: -o table, csv or json (prom is not a diff format)");
-		if (o->filter_expr || o->iterations || o->max_rows || o->quiet || o->prom_path)
+		if (o->filter_expr || o->iterations || o->max_rows || o->quiet || o->prom_path ||
+		    o->write_path || o->read_path)
 			die_usage(
-				"--diff takes -o only: -f, -n, -m, -q and --prometheus are for capture");
+				"--diff takes -o only: -f, -n, -m, -q, -w, --read and --prometheus are for "
+				"capture or replay");
 		return;
 	}
 	/* not given: 64K, or an eighth of a smaller ring (--ringbuf-size 64K
@@ -479,9 +531,37 @@ static void parse_args(int argc, char **argv)
 			  ringbuf_given ? "" : " (the default)",
 			  size_str(o->ringbuf_bytes / 2, half, sizeof(half)));
 	/* -q without a file to write runs forever showing nothing */
-	if (o->quiet && !o->prom_path)
+	if (o->quiet && !o->prom_path && !o->write_path)
+		die_usage("-q: nothing to show without --prometheus FILE or -w FILE (-q only turns "
+			  "output off)");
+	if ((o->max_file_bytes || o->max_files) && !o->write_path)
+		die_usage("--max-file-size and --max-files are for -w FILE");
+	if (o->max_files && !o->max_file_bytes)
 		die_usage(
-			"-q: nothing to show without --prometheus FILE (-q only turns output off)");
+			"--max-files N: needs --max-file-size (the size at which a file is full)");
+	if ((o->speed || o->from || o->to) && !o->read_path)
+		die_usage("--speed, --from and --to are for --read FILE");
+	if (o->read_path && o->write_path)
+		die_usage("--read and -w exclude each other (a recording is copied with cp)");
+	if (o->read_path &&
+	    (o->pid || o->port || o->family || o->force_raw || o->force_hash || o->unix_socks ||
+	     o->include_self || o->ringbuf_bytes != 8 << 20 || wakeup_arg))
+		die_usage(
+			"--read: -p, -P, -4, -6, --unix, --include-self, --raw-syscalls, "
+			"--no-task-storage, --ringbuf-size and --wakeup-bytes are capture options "
+			"(-f filters a replay)");
+	if (o->read_path && o->speed && o->batch)
+		die_usage("--speed is for the screen: -b replays as fast as it can");
+	if (o->write_path) {
+		char *dir = strdup(o->write_path), *slash = strrchr(dir, '/');
+
+		if (slash)
+			slash[slash == dir ? 1 : 0] = 0;
+		check_dir("-w", slash ? dir : ".");
+		free(dir);
+		if (!stat(o->write_path, &st) && S_ISDIR(st.st_mode))
+			die_usage("-w: '%s' is a directory: give a file in it", o->write_path);
+	}
 	if (o->filter_expr) {
 		o->filter = filter_new(o->filter_expr, err, sizeof(err));
 		if (!o->filter)
@@ -513,28 +593,6 @@ static void parse_args(int argc, char **argv)
 		o->batch = 1;
 	if (!o->batch && (o->iterations || o->max_rows || o->format != FMT_TABLE) && !o->quiet)
 		die_usage("-n, -m and -o are batch options: add -b");
-}
-
-static struct timespec secs_ts(double secs)
-{
-	struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
-
-	if (!ts.tv_sec && !ts.tv_nsec)
-		ts.tv_nsec = 1;
-	return ts;
-}
-
-/* a tick every secs, the first after first */
-static void arm_timer_first(int tfd, double first, double secs)
-{
-	struct itimerspec its = { .it_interval = secs_ts(secs), .it_value = secs_ts(first) };
-
-	timerfd_settime(tfd, 0, &its, NULL);
-}
-
-static void arm_timer(int tfd, double secs)
-{
-	arm_timer_first(tfd, secs, secs);
 }
 
 /* the last write's error (0: it worked), for saying when writes start
@@ -590,6 +648,161 @@ static void print_features(void)
 	printf("DNS answers captured:    %s\n", msg);
 }
 
+/* ---- -w FILE ---- */
+
+/* why the recording stopped, said once (the writer is gone by then) */
+static char record_msg[600];
+
+static int record_start(struct app *a, const struct probe_opts *po, char *err, size_t errlen)
+{
+	struct rec_limits lim = { .max_file_bytes = a->opt.max_file_bytes,
+				  .max_files = (uint32_t)a->opt.max_files };
+	struct rec_header h = { 0 };
+	struct utsname u;
+
+	h.flags = REC_F_LITTLE | (a->dec.synrt ? REC_F_SYNRT : 0) |
+		  (po->unix_socks ? REC_F_UNIX : 0);
+	h.start_mono_ns = a->start_ns;
+	h.mono_to_unix_ns = a->mono_to_unix_ns;
+	h.start_unix_ns = a->start_ns + a->mono_to_unix_ns;
+	h.interval_us = (uint32_t)(a->opt.delay * 1e6 + 0.5);
+	h.event_size = sizeof(struct ct_event);
+	h.max_flows = (uint32_t)a->opt.max_flows;
+	h.filter_pid = po->filter_tgid;
+	h.filter_port = po->filter_port;
+	h.filter_family = (uint8_t)po->filter_family;
+	gethostname(h.host, sizeof(h.host) - 1);
+	if (!uname(&u))
+		snprintf(h.kernel, sizeof(h.kernel), "%.63s", u.release);
+	snprintf(h.tool, sizeof(h.tool), "connecttop %s", CT_VERSION);
+	a->rec = rec_writer_new(a->opt.write_path, &h, &lim, err, errlen);
+	if (!a->rec)
+		return -errno;
+	app_record_start(a);
+	return 0;
+}
+
+/* the recording stopped on an error: say so once, where it can be seen,
+ * and capture on */
+static void record_check(struct app *a, struct ct_view_ui *ui)
+{
+	const char *msg = rec_writer_error(a->rec);
+
+	if (!msg)
+		return;
+	snprintf(record_msg, sizeof(record_msg), "%s", msg);
+	rec_writer_close(a->rec, a->now_ns);
+	a->rec = NULL;
+	if (ui)
+		view_message(ui, record_msg);
+	else
+		fprintf(stderr, "connecttop: %s\n", record_msg);
+}
+
+/* how long the loop may sleep before the open block is due */
+static int record_timeout_ms(struct app *a)
+{
+	uint64_t due = rec_writer_due(a->rec), now;
+
+	if (due == UINT64_MAX)
+		return -1;
+	now = ct_now_ns();
+	return due > now ? (int)((due - now) / 1000000 + 1) : 0;
+}
+
+static void record_flush_due(struct app *a, struct ct_view_ui *ui)
+{
+	if (!a->rec)
+		return;
+	if (ct_now_ns() >= rec_writer_due(a->rec))
+		rec_writer_flush(a->rec);
+	record_check(a, ui);
+}
+
+static void record_stop(struct app *a, struct ct_view_ui *ui)
+{
+	int rc;
+
+	if (!a->rec)
+		return;
+	record_check(a, ui);
+	if (!a->rec)
+		return;
+	rc = rec_writer_close(a->rec, ct_now_ns());
+	a->rec = NULL;
+	if (rc && !ui)
+		fprintf(stderr, "connecttop: -w %s: closing the recording: %s\n", a->opt.write_path,
+			strerror(-rc));
+}
+
+/* --read: no BPF, no root; the recorded host's facts */
+static int run_replay(void)
+{
+	const struct playback_out out = { write_prom, output_error };
+	char err[600];
+	struct replay *rp;
+	const struct rec_header *h;
+	uint64_t from = 0, to = UINT64_MAX;
+	int rc;
+
+	app.res = names_new();
+	if (!app.res) {
+		fprintf(stderr, "connecttop: out of memory\n");
+		return 1;
+	}
+	rp = replay_open(app.opt.read_path, &app, err, sizeof(err));
+	if (!rp) {
+		/* nothing replayed: as a bad argument */
+		fprintf(stderr, "connecttop: --read: %s\n", err);
+		names_free(app.res);
+		return 2;
+	}
+	h = replay_header(rp);
+	if (!max_flows_given && h->max_flows)
+		app.opt.max_flows = h->max_flows;
+	if (!app.opt.delay_given && h->interval_us)
+		app.opt.delay = h->interval_us / 1e6;
+	filter_set_cgroup_fn(app.opt.filter, names_cgroup_of, app.res);
+	app.flows = flows_new(app.opt.max_flows);
+	if (!app.flows) {
+		fprintf(stderr, "connecttop: cannot allocate the flow table: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	flows_tick(app.flows, h->start_mono_ns);
+	if (!filter_empty(app.opt.filter))
+		flows_set_keep(app.flows, filter_keeps, app.opt.filter);
+	if (app.opt.prom_path || app.opt.format == FMT_PROM) {
+		app.prom = prom_new(app.flows, app.opt.prom_max_series);
+		if (!app.prom) {
+			fprintf(stderr, "connecttop: out of memory\n");
+			return 1;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((app.opt.from && rec_parse_time(h, app.opt.from, &from)) ||
+	    (app.opt.to && rec_parse_time(h, app.opt.to, &to)))
+		die_usage(
+			"--from/--to '%s': expected RFC 3339 (2026-12-03T10:15:00Z) or +30s, +5m, "
+			"+1h from the recording's start",
+			app.opt.from && rec_parse_time(h, app.opt.from, &from) ? app.opt.from :
+										 app.opt.to);
+	if (app.opt.batch || app.opt.quiet) {
+		rc = playback_batch(&app, &rp, from, to, &out);
+	} else {
+		if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
+			die_usage("not a terminal: the replay's screen needs one; add -b for batch "
+				  "output");
+		rc = playback_screen(&app, &rp, from, to, &out);
+	}
+	replay_free(rp);
+	prom_free(app.prom);
+	flows_free(app.flows);
+	filter_free(app.opt.filter);
+	names_free(app.res);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct probe_opts po = { 0 };
@@ -616,6 +829,9 @@ int main(int argc, char **argv)
 	if (probe_only) {
 		print_features();
 		return 0;
+	}
+	if (app.opt.read_path) {
+		return run_replay();
 	}
 	app.interactive = !app.opt.batch && !app.opt.quiet;
 	if (app.interactive && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)))
@@ -687,6 +903,11 @@ int main(int argc, char **argv)
 	if (app.opt.verbose)
 		fprintf(stderr, "connecttop: attached (%s) in %.1f ms\n", probe_mode(app.probe),
 			probe_attach_ns(app.probe) / 1e6);
+	if (app.opt.write_path && record_start(&app, &po, err, sizeof(err))) {
+		fprintf(stderr, "connecttop: %s\n", err);
+		probe_free(app.probe);
+		return 1;
+	}
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -698,8 +919,8 @@ int main(int argc, char **argv)
 	/* the screen's first refresh comes at once, with what was captured
 	 * in its first half second, whatever the interval (batch output
 	 * keeps whole intervals) */
-	arm_timer_first(tfd, app.interactive && app.opt.delay > 0.5 ? 0.5 : app.opt.delay,
-			app.opt.delay);
+	app_timer_arm(tfd, app.interactive && app.opt.delay > 0.5 ? 0.5 : app.opt.delay,
+		      app.opt.delay);
 	ev.events = EPOLLIN;
 	ev.data.fd = probe_fd(app.probe);
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
@@ -734,8 +955,9 @@ int main(int argc, char **argv)
 	}
 
 	while (!app.quit) {
-		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), record_timeout_ms(&app));
 
+		record_flush_due(&app, ui);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n < 0 && ui && view_input(ui)) /* a signal (SIGWINCH, SIGCONT) */
@@ -770,7 +992,7 @@ int main(int argc, char **argv)
 				if (view_input(ui))
 					app.quit = 1;
 				if (view_delay_changed(ui, &app.opt.delay))
-					arm_timer(tfd, app.opt.delay);
+					app_timer_arm(tfd, app.opt.delay, app.opt.delay);
 			} else {
 				app_drain(&app);
 			}
@@ -780,18 +1002,25 @@ int main(int argc, char **argv)
 	if (!ui && !app.opt.quiet) {
 		/* what is queued now: a full ring buffer's records at most,
 		 * so that a flood that goes on cannot hold the exit */
+		app.now_ns = ct_now_ns();
 		probe_drain(app.probe,
 			    (long)(app.opt.ringbuf_bytes / (sizeof(struct ct_event) + 8)));
 		app_stats(&app, &app.stats);
+		app_record_tick(&app, REC_TICK_SHOWN);
 		rc = batch_print(batch, &app);
 		if (rc)
 			rc = output_error(rc);
 	}
 out_final:
 	app_stats(&app, &app.stats);
+	app.now_ns = ct_now_ns();
+	app_record_tick(&app, 0);
 	write_prom(&app, !ui);
 out:
+	record_stop(&app, ui);
 	view_free(ui);
+	if (record_msg[0] && ui)
+		fprintf(stderr, "connecttop: %s\n", record_msg);
 	if (ui)
 		prom_report(&app);
 	if (app.opt.verbose && app.probe &&

@@ -68,7 +68,41 @@ struct names {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	size_t queue[HOST_SLOTS], qhead, qtail; /* slots waiting for a lookup */
+	names_pid_fn learn_pid;			/* -w: what was read, for the recording */
+	names_user_fn learn_user;
+	void *learn_ctx;
+	int offline; /* --read: nothing read from this host */
 };
+
+/* A string of a recording, which anyone may have written: the recorder
+ * stored it sanitized, and sanitizing it again would double its
+ * backslashes. Kept as it is when ct_sanitize would only double those
+ * (every other escape lengthens the text by 3 or more for 1 to 4 bytes);
+ * else sanitized. */
+static void put_clean(char *dst, size_t len, const char *src)
+{
+	char out[4 * 256 + 1];
+	size_t in = strnlen(src, 255), slashes = 0;
+
+	for (size_t i = 0; i < in; i++)
+		slashes += src[i] == '\\';
+	if (ct_sanitize(src, in, out, sizeof(out)) == in + slashes)
+		snprintf(dst, len, "%.*s", (int)in, src);
+	else /* again into dst: truncated on whole characters */
+		ct_sanitize(src, in, dst, len);
+}
+
+void names_set_learn(struct names *r, names_pid_fn pid_fn, names_user_fn user_fn, void *ctx)
+{
+	r->learn_pid = pid_fn;
+	r->learn_user = user_fn;
+	r->learn_ctx = ctx;
+}
+
+void names_set_offline(struct names *r)
+{
+	r->offline = 1;
+}
 
 static void load_services(struct names *r)
 {
@@ -220,6 +254,13 @@ const char *names_user(struct names *r, uint32_t uid)
 {
 	size_t slot = uid % USER_SLOTS;
 
+	if ((!r->users[slot].used || r->users[slot].uid != uid) && r->offline) {
+		/* not in the recording (so far): the number */
+		r->users[slot].used = 1;
+		r->users[slot].uid = uid;
+		snprintf(r->users[slot].name, sizeof(r->users[slot].name), "%u", uid);
+		return r->users[slot].name;
+	}
 	if (!r->users[slot].used || r->users[slot].uid != uid) {
 		FILE *f = fopen("/etc/passwd", "re");
 		char line[512];
@@ -239,8 +280,19 @@ const char *names_user(struct names *r, uint32_t uid)
 		}
 		if (f)
 			fclose(f);
+		if (r->learn_user)
+			r->learn_user(r->learn_ctx, uid, r->users[slot].name);
 	}
 	return r->users[slot].name;
+}
+
+void names_put_user(struct names *r, uint32_t uid, const char *name)
+{
+	size_t slot = uid % USER_SLOTS;
+
+	r->users[slot].used = 1;
+	r->users[slot].uid = uid;
+	put_clean(r->users[slot].name, sizeof(r->users[slot].name), name);
 }
 
 const char *names_service(struct names *r, uint16_t port, uint16_t proto)
@@ -420,7 +472,7 @@ static const struct pid_entry *pid_info(struct names *r, uint32_t pid, const cha
 			return &set[w];
 		other = 1;
 	}
-	if (other && !fresh)
+	if ((other && !fresh) || r->offline)
 		return &r->unknown; /* an old row's: its program was not read */
 	alive = pid && pid_is(pid, comm);
 	if (!alive && !cgid)
@@ -436,12 +488,36 @@ static const struct pid_entry *pid_info(struct names *r, uint32_t pid, const cha
 		e->cmdline[0] = 0;
 		if (cgroup_of_id(r, cgid, e->cgroup, sizeof(e->cgroup)))
 			snprintf(e->cgroup, sizeof(e->cgroup), "-");
+		if (r->learn_pid)
+			r->learn_pid(r->learn_ctx, pid, comm, cgid, e->cmdline, e->cgroup);
 		return e;
 	}
 	n = read_proc(pid, "cmdline", buf, sizeof(buf) - 1);
 	set_cmdline(e, buf, n < 0 ? 0 : (size_t)n);
 	read_cgroup(pid, e->cgroup, sizeof(e->cgroup));
+	if (r->learn_pid)
+		r->learn_pid(r->learn_ctx, pid, comm, cgid, e->cmdline, e->cgroup);
 	return e;
+}
+
+/* a fact of the recording, put where pid_info would have put it */
+void names_put_pid(struct names *r, uint32_t pid, const char *comm, const char *cmdline,
+		   const char *cgroup)
+{
+	struct pid_entry *set = &r->pids[(size_t)(pid % PID_SETS) * PID_WAYS], *e = NULL;
+
+	for (int w = 0; w < PID_WAYS && !e; w++)
+		if (set[w].pid == pid && !strncmp(set[w].comm, comm, sizeof(set[w].comm)))
+			e = &set[w];
+	if (!e) {
+		e = &set[r->pid_next[pid % PID_SETS]];
+		r->pid_next[pid % PID_SETS] = (r->pid_next[pid % PID_SETS] + 1) % PID_WAYS;
+	}
+	e->pid = pid;
+	memset(e->comm, 0, sizeof(e->comm));
+	memcpy(e->comm, comm, strnlen(comm, sizeof(e->comm)));
+	put_clean(e->cmdline, sizeof(e->cmdline), cmdline);
+	put_clean(e->cgroup, sizeof(e->cgroup), cgroup);
 }
 
 void names_pid_cmdline(struct names *r, uint32_t pid, const char *comm_in, uint64_t cgroup_id,
@@ -472,6 +548,9 @@ void names_pid_cmdline(struct names *r, uint32_t pid, const char *comm_in, uint6
 		len = sizeof(buf);
 	memcpy(buf, cmd, len);
 	set_cmdline(e, buf, len);
+	/* -w: the command line BPF read is the one to keep */
+	if (r->learn_pid)
+		r->learn_pid(r->learn_ctx, pid, comm, cgroup_id, e->cmdline, e->cgroup);
 }
 
 void names_pid_seen(struct names *r, uint32_t pid, const char *comm, uint64_t cgroup_id)

@@ -42,6 +42,20 @@ const char *names_cgroup(struct names *r, uint32_t pid, const char *comm);
 /* names_cgroup() as a filter_cgroup_fn, ctx the struct names (NULL: no
  * cgroup known) */
 const char *names_cgroup_of(void *names, unsigned pid, const char *comm);
+/* Recording (-w): told each process fact when it is first read (the pid,
+ * its comm (16 bytes, maybe without a NUL), cgroup id, command line and
+ * cgroup as the cache holds them), and each user name when first read */
+typedef void (*names_pid_fn)(void *ctx, uint32_t pid, const char *comm, uint64_t cgroup_id,
+			     const char *cmdline, const char *cgroup);
+typedef void (*names_user_fn)(void *ctx, uint32_t uid, const char *name);
+void names_set_learn(struct names *r, names_pid_fn pid_fn, names_user_fn user_fn, void *ctx);
+/* Replay (--read): from now on nothing is read from /proc, /etc/passwd or
+ * the cgroup file system (they are another host's); what is known is what
+ * names_put_pid/names_put_user said, as the recording had it */
+void names_set_offline(struct names *r);
+void names_put_pid(struct names *r, uint32_t pid, const char *comm, const char *cmdline,
+		   const char *cgroup);
+void names_put_user(struct names *r, uint32_t uid, const char *name);
 /* the name of an address if known; else NULL, and a lookup is queued */
 const char *names_host(struct names *r, int family, const uint8_t addr[16]);
 

@@ -25,6 +25,7 @@ int ui_state_init(struct ui_state *s, const struct ui_config *c, char *err, size
 	s->sort = c->sort;
 	s->reverse = c->reverse;
 	s->delay = c->delay;
+	s->replay = c->replay;
 	s->names = c->names;
 	s->cgroup_fn = c->cgroup_fn;
 	s->cgroup_ctx = c->cgroup_ctx;
@@ -220,7 +221,10 @@ unsigned ui_state_freeze(struct ui_state *s)
 {
 	s->frozen = !s->frozen;
 	ui_state_status(s, 0,
-			s->frozen ? "frozen: the display holds still, capture goes on" : "live");
+			s->frozen ?
+				(s->replay ? "paused: the replay clock holds still" :
+					     "frozen: the display holds still, capture goes on") :
+				(s->replay ? "replaying" : "live"));
 	/* unfreezing jumps to live */
 	return s->frozen ? 0 : UI_SNAPSHOT;
 }
@@ -365,6 +369,45 @@ unsigned ui_state_delay_enter(struct ui_state *s)
 	s->delay_changed = 1;
 	s->mode = UI_TABLE;
 	ui_state_status(s, 0, "refresh every %g s", d);
+	return 0;
+}
+
+unsigned ui_state_goto_open(struct ui_state *s)
+{
+	s->goto_edit[0] = 0;
+	s->mode = UI_GOTO;
+	return 0;
+}
+
+unsigned ui_state_goto_type(struct ui_state *s, char c)
+{
+	size_t n = strlen(s->goto_edit);
+
+	if (n + 1 < sizeof(s->goto_edit)) {
+		s->goto_edit[n] = c;
+		s->goto_edit[n + 1] = 0;
+	}
+	return 0;
+}
+
+unsigned ui_state_goto_erase(struct ui_state *s)
+{
+	size_t n = strlen(s->goto_edit);
+
+	if (n)
+		s->goto_edit[n - 1] = 0;
+	return 0;
+}
+
+unsigned ui_state_goto_enter(struct ui_state *s)
+{
+	s->mode = UI_TABLE;
+	return s->goto_edit[0] ? UI_SEEK : 0;
+}
+
+unsigned ui_state_goto_cancel(struct ui_state *s)
+{
+	s->mode = UI_TABLE;
 	return 0;
 }
 

@@ -30,9 +30,10 @@ enum {
 	UI_QUIT = 1 << 4,
 	UI_BASELINE = 1 << 5,	    /* take a baseline from the snapshot shown, then derive */
 	UI_BASELINE_CLEAR = 1 << 6, /* forget the baseline, then derive */
+	UI_SEEK = 1 << 7,	    /* replay: jump to the time in goto_edit, then a snapshot */
 };
 
-enum ui_mode { UI_TABLE, UI_HELP, UI_DETAILS, UI_FILTER, UI_SORTMENU, UI_DELAY };
+enum ui_mode { UI_TABLE, UI_HELP, UI_DETAILS, UI_FILTER, UI_SORTMENU, UI_DELAY, UI_GOTO };
 
 /* the refresh intervals + and - step through, in seconds (-d's lowest
  * to a minute) */
@@ -60,6 +61,8 @@ struct ui_state {
 
 	double delay;	     /* the refresh interval, seconds */
 	char delay_edit[16]; /* the d prompt's text */
+	char goto_edit[48];  /* replay: the g prompt's text (a time) */
+	int replay;	     /* a recording is replayed: g asks for a time */
 	int delay_changed;   /* until ui_state_delay_changed() reads it */
 	int frozen;	     /* the snapshot shown stays (capture goes on) */
 	enum ui_mode mode;
@@ -98,6 +101,7 @@ struct ui_config {
 	void *cgroup_ctx;
 	filter_change_fn change_fn; /* NULL: new, worse, silent match nothing */
 	void *change_ctx;
+	int replay; /* --read: g jumps to a time (Home still goes to the first row) */
 };
 
 /* 0, or -ENOMEM with a message in err (s then holds nothing to free) */
@@ -162,6 +166,13 @@ unsigned ui_state_delay_type(struct ui_state *s, char c);
 unsigned ui_state_delay_erase(struct ui_state *s);
 unsigned ui_state_delay_enter(struct ui_state *s);
 unsigned ui_state_delay_cancel(struct ui_state *s);
+/* replay: g, a prompt for a time (RFC 3339 or +30s); Enter returns
+ * UI_SEEK with the text in goto_edit, for the caller to parse and jump */
+unsigned ui_state_goto_open(struct ui_state *s);
+unsigned ui_state_goto_type(struct ui_state *s, char c);
+unsigned ui_state_goto_erase(struct ui_state *s);
+unsigned ui_state_goto_enter(struct ui_state *s);
+unsigned ui_state_goto_cancel(struct ui_state *s);
 /* 1 once after the interval changed */
 int ui_state_delay_changed(struct ui_state *s);
 

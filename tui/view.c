@@ -46,8 +46,9 @@ struct ct_view_ui {
 	int color, utf8;
 	size_t limit; /* rows put in order (rows_derive), 0: all */
 	char host[64], kernel[80];
-	struct timing *timing;	  /* --timing-file, or NULL */
-	struct ct_baseline *base; /* b's, or NULL */
+	char replay_clock[40], replay_state[64]; /* the header's, in a replay */
+	struct timing *timing;			 /* --timing-file, or NULL */
+	struct ct_baseline *base;		 /* b's, or NULL */
 	/* base's groups, of the flows the filter of id gbase_fid keeps (made
 	 * again when the filter changes, or with each pass when it has a
 	 * change term); NULL: to make */
@@ -253,7 +254,7 @@ static void take_snapshot(struct ct_view_ui *v)
 		ui_state_select_remember(&v->s, &v->rows);
 	v->rows.n = v->rows.sorted = 0;
 	v->rows_valid = 0;
-	s = snap_refresh(v->a->flows, ct_now_ns(), v->s.frozen ? NULL : v->snap);
+	s = snap_refresh(v->a->flows, app_now(v->a), v->s.frozen ? NULL : v->snap);
 	if (!v->s.frozen)
 		v->snap = NULL;
 
@@ -306,7 +307,25 @@ static void draw(struct ct_view_ui *v)
 	d->change = v->base ? row_change : NULL;
 	d->change_ctx = v;
 	d->res = v->res;
-	d->up_secs = (ct_now_ns() - v->a->start_ns) / 1000000000ULL;
+	d->up_secs = (app_now(v->a) - v->a->start_ns) / 1000000000ULL;
+	d->replay = d->replay_state = NULL;
+	if (v->a->replay) {
+		char t[40];
+
+		/* the time of day, UTC, to the ms: the date is in the details */
+		ct_rfc3339(v->a->now_ns + v->a->mono_to_unix_ns, t, sizeof(t));
+		snprintf(v->replay_clock, sizeof(v->replay_clock), "%s",
+			 strchr(t, 'T') ? strchr(t, 'T') + 1 : t);
+		if (v->a->replay_end)
+			snprintf(v->replay_state, sizeof(v->replay_state), "end");
+		else if (v->s.frozen)
+			snprintf(v->replay_state, sizeof(v->replay_state), "paused");
+		else
+			snprintf(v->replay_state, sizeof(v->replay_state), "x%g  refresh %gs",
+				 v->a->opt.speed ? v->a->opt.speed : 1.0, v->s.delay);
+		d->replay = v->replay_clock;
+		d->replay_state = v->replay_state;
+	}
 	d->max_flows = (size_t)v->a->opt.max_flows;
 	d->mono_to_unix_ns = v->a->mono_to_unix_ns;
 	d->host = v->host;
@@ -400,6 +419,7 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 		.cgroup_ctx = a->res,
 		.change_fn = change_of,
 		.change_ctx = v,
+		.replay = a->replay,
 	};
 
 	if (!v) {
@@ -415,6 +435,10 @@ struct ct_view_ui *view_new(struct app *a, char *err, size_t errlen)
 	uname(&u);
 	snprintf(v->kernel, sizeof(v->kernel), "%s", u.release);
 	gethostname(v->host, sizeof(v->host) - 1);
+	if (a->replay) { /* the recorded host's, sanitized: the file is anyone's */
+		ct_sanitize(a->rec_host, strlen(a->rec_host), v->host, sizeof(v->host));
+		ct_sanitize(a->rec_kernel, strlen(a->rec_kernel), v->kernel, sizeof(v->kernel));
+	}
 	v->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	if (term_open(err, errlen)) {
 		ui_state_free(&v->s);
@@ -563,6 +587,14 @@ static int apply(struct ct_view_ui *v, unsigned todo)
 	}
 	if (todo & (UI_BASELINE | UI_BASELINE_CLEAR))
 		set_baseline(v, !!(todo & UI_BASELINE));
+	if ((todo & UI_SEEK) && v->a->seek) {
+		char err[200];
+
+		if (v->a->seek(v->a, v->s.goto_edit, err, sizeof(err)))
+			ui_state_status(&v->s, 1, "%s", err);
+		else
+			todo |= UI_SNAPSHOT;
+	}
 	if (todo & (UI_CLEAR | UI_SNAPSHOT))
 		take_snapshot(v);
 	else if (todo & (UI_REBUILD | UI_BASELINE | UI_BASELINE_CLEAR))
@@ -591,4 +623,15 @@ int view_input(struct ct_view_ui *v)
 	if (keys && !quit)
 		timed(v, TIMING_KEY, t0);
 	return quit;
+}
+
+void view_message(struct ct_view_ui *v, const char *msg)
+{
+	ui_state_status(&v->s, 1, "%s", msg);
+	draw(v);
+}
+
+int view_frozen(const struct ct_view_ui *v)
+{
+	return v && v->s.frozen;
 }

@@ -24,4 +24,9 @@ void view_tick(struct ct_view_ui *v);
  * *delay (seconds); 0 without touching it */
 int view_delay_changed(struct ct_view_ui *v, double *delay);
 
+/* 1 while frozen (Space): a replay holds its clock */
+int view_frozen(const struct ct_view_ui *v);
+/* an alert on the status line (the recording stopped, ...) */
+void view_message(struct ct_view_ui *v, const char *msg);
+
 #endif

@@ -65,6 +65,62 @@ static void test_cgroup_id(struct names *r)
 	CHECK_S("cgroup_id.unknown_id", "-", names_cgroup(r, 0x7ffffff1, "gone2"));
 }
 
+/* -w: each fact read is told once; --read: offline, only what was put */
+static struct {
+	int pids, users;
+	char cmdline[160], user[40];
+} learnt;
+
+static void on_learn_pid(void *ctx, uint32_t pid, const char *comm, uint64_t cgid,
+			 const char *cmdline, const char *cgroup)
+{
+	(void)ctx, (void)pid, (void)comm, (void)cgid, (void)cgroup;
+	learnt.pids++;
+	snprintf(learnt.cmdline, sizeof(learnt.cmdline), "%s", cmdline);
+}
+
+static void on_learn_user(void *ctx, uint32_t uid, const char *name)
+{
+	(void)ctx, (void)uid;
+	learnt.users++;
+	snprintf(learnt.user, sizeof(learnt.user), "%s", name);
+}
+
+static void test_record_replay(const char *me)
+{
+	struct names *r = names_new(), *o = names_new();
+
+	names_set_learn(r, on_learn_pid, on_learn_user, NULL);
+	names_pid_seen(r, getpid(), me, 0);
+	names_pid_seen(r, getpid(), me, 0); /* cached: not told again */
+	CHECK_I("learn.pid_once", 1, learnt.pids);
+	CHECK("learn.cmdline", strstr(learnt.cmdline, "test_names") != NULL);
+	names_user(r, 0);
+	names_user(r, 0);
+	CHECK_I("learn.user_once", 1, learnt.users);
+	CHECK_S("learn.user", "root", learnt.user);
+	/* the replay's cache: this host's /proc and /etc/passwd are not read */
+	names_set_offline(o);
+	CHECK_S("offline.cmdline_not_read", "", names_cmdline(o, getpid(), me));
+	names_pid_seen(o, getpid(), me, 0);
+	CHECK_S("offline.still_not_read", "", names_cmdline(o, getpid(), me));
+	CHECK_S("offline.user_a_number", "0", names_user(o, 0));
+	names_put_pid(o, getpid(), me, "recorded --cmd", "db.service");
+	names_put_user(o, 0, "recorded-root");
+	CHECK_S("offline.put_cmdline", "recorded --cmd", names_cmdline(o, getpid(), me));
+	CHECK_S("offline.put_cgroup", "db.service", names_cgroup(o, getpid(), me));
+	CHECK_S("offline.put_user", "recorded-root", names_user(o, 0));
+	CHECK_S("offline.other_comm", "", names_cmdline(o, getpid(), "other"));
+	/* a hostile file's strings: sanitized; a recorder's: as they were */
+	names_put_pid(o, 4242, "x", "a\x1b[31m\n\xe2\x80\xae", "c\\x0a\xc3\xa9");
+	CHECK_S("offline.hostile_cmdline", "a\\x1b[31m\\x0a\\u202e", names_cmdline(o, 4242, "x"));
+	CHECK_S("offline.clean_kept", "c\\x0a\xc3\xa9", names_cgroup(o, 4242, "x"));
+	names_put_user(o, 7, "evil\x07");
+	CHECK_S("offline.hostile_user", "evil\\x07", names_user(o, 7));
+	names_free(r);
+	names_free(o);
+}
+
 int main(void)
 {
 	struct names *r = names_new();
@@ -136,6 +192,7 @@ int main(void)
 	CHECK_S("gone.never_seen", "", names_cmdline(r, child + 0x40000000, "x"));
 	CHECK_S("gone.cgroup_dash", "-", names_cgroup(r, child + 0x40000000, "x"));
 	test_cgroup_id(r);
+	test_record_replay(me);
 	names_free(r);
 	return ck_done();
 }
