@@ -61,8 +61,16 @@ endif
 # Debian bookworm's packages: clang 14, libbpf 1.1.2, bpftool 7.1
 DEPS_BUILD := clang libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool make gcc
 DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clang-format
-# the peers make bench runs beside connecttop on the same loads
-DEPS_BENCH := jq iproute2 procps tmux bpftrace libbpf-tools
+# what make bench needs (jq: the JSON lines; iproute2: ss, free ports;
+# procps: pgrep; tmux: the real screen of section 7)
+DEPS_BENCH := jq iproute2 procps tmux
+# the peers make bench runs beside connecttop on the same loads, both in
+# bookworm's main: bpftrace (a script keyed as connecttop's flows are, on
+# the syscall tracepoints) and libbpf-tools (tcpstates, on the tracepoint
+# sock:inet_sock_set_state). One that cannot be installed does not stop
+# the bench: apt's last line is kept in $(OUTPUT)/bench-peer-PKG.log and
+# the bench says why the peer is left out.
+DEPS_BENCH_PEERS := bpftrace libbpf-tools
 # the cross build (make cross, make dist, the arm64 kernel matrix): the
 # compiler and the static libraries of the other arch
 CROSS_ARCH := $(if $(filter x86,$(HOST_ARCH)),arm64,x86)
@@ -230,6 +238,11 @@ test: test-deps
 
 bench: deps
 	$(Q)tests/install-deps.sh $(DEPS_BENCH)
+	$(Q)mkdir -p $(OUTPUT)
+	$(Q)for p in $(DEPS_BENCH_PEERS); do \
+		tests/install-deps.sh $$p >$(OUTPUT)/bench-peer-$$p.log 2>&1 || \
+			echo "bench: cannot install $$p, the bench runs without it: $$(tail -n 1 $(OUTPUT)/bench-peer-$$p.log)"; \
+	done
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench $(OUTPUT)/rbpeer $(OUTPUT)/rbpeer.bpf.o
 	$(Q)tests/bench.sh
 
