@@ -317,10 +317,15 @@ tool_wait() {
 	done
 	return 1
 }
-tool_stop() { # PID: SIGINT, at most 5 s for it to exit
+# tool_stop PID [SECS]: SIGINT, at most SECS (5) for it to exit, then
+# SIGKILL; STOP_KILLED=1 when it came to that (what it would have printed
+# at exit is then missing)
+tool_stop() {
+	local i
 	kill -INT "$1" 2>/dev/null
-	for _ in $(seq 1 250); do
-		kill -0 "$1" 2>/dev/null || break
+	STOP_KILLED=1
+	for i in $(seq 1 $((${2:-5} * 50))); do
+		kill -0 "$1" 2>/dev/null || { STOP_KILLED=0; break; }
 		sleep 0.02
 	done
 	kill -KILL "$1" 2>/dev/null
@@ -370,7 +375,9 @@ attached() {
 	w1=$(now_us)
 	t1=$(cpu_ticks $pid) n1=$(cpu_ns $pid)
 	after=$(bpf_snap $pid)
-	tool_stop $pid
+	# bpftrace prints its map at exit: on a busy host with many flows
+	# that takes seconds
+	tool_stop $pid "$([ "$tool" = bt ] && echo 30 || echo 5)"
 	T_RATE=$LG_RATE T_N=$LG_N FAILS=$LG_FAIL
 	TICKS=$((t1 - t0)) NS=$((n1 - n0))
 	WALL_S=$(calc "($w1 - $w0) / 1e6")
@@ -390,6 +397,7 @@ attached() {
 		# connects after that are not counted, and nothing says so
 		DROPS=-
 		[ "$(grep -c '^@c\[' "$TMP/bt.out")" -lt "$BT_KEYS" ] || DROPS=full
+		[ "$STOP_KILLED" = 0 ] || DROPS=killed
 		CAPT=$(awk -v k="@c[$comm, " 'index($0, k) == 1 {n += $NF} END {print n + 0}' "$TMP/bt.out")
 		# the key's last field: connect()'s return (blocking connects:
 		# -111 refused, 0 connected)
@@ -519,8 +527,8 @@ if on 1; then
 				[ "$GOOD" = - ] || TGOOD[$k]=$((${TGOOD[$k]:-0} + GOOD))
 				case $DROPS in
 				- | '') ;;
-				full) TDROPS[$k]=full ;;
-				*) [ "${TDROPS[$k]:-}" = full ] || TDROPS[$k]=$((${TDROPS[$k]:-0} + DROPS)) ;;
+				full | killed) TDROPS[$k]=$DROPS ;;
+				*) case ${TDROPS[$k]:-} in full | killed) ;; *) TDROPS[$k]=$((${TDROPS[$k]:-0} + DROPS)) ;; esac ;;
 				esac
 				TTICKS[$k]=$((${TTICKS[$k]:-0} + TICKS))
 				TWALL[$k]=$(calc "${TWALL[$k]:-0} + $WALL_S")
@@ -569,7 +577,8 @@ if on 1; then
 	echo "  alone/s, attached/s: loadgen's (-T $THREADS) loopback connect() calls per second without / with the tool attached"
 	echo "  (udp: socket + connect + close per call; udp-reuse: connect() again and again on one UDP socket per thread)"
 	echo "  drops: connecttop's JSON 'drops' (ring buffer full, map full); tcpstates, rb-minimal: the events it reported lost;"
-	echo "  bpftrace: 'full' when its map held $BT_KEYS keys at the end (later new keys were not counted), else '-'"
+	echo "  bpftrace: 'full' when its map held $BT_KEYS keys at the end (later new keys were not counted), 'killed'"
+	echo "  when it had not printed its map 30 s after SIGINT (its counts are then cut short), else '-'"
 	echo "  captured/made: connects the tool counted for loadgen's comm (tcpstates: CLOSE -> SYN_SENT lines to the port)"
 	echo "  / connects loadgen reported; with-result: connecttop's count with the result the load gives (refused / ok);"
 	echo "  bpftrace's with connect()'s return value that load gives (-111 / 0)"
