@@ -70,8 +70,16 @@ DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clan
 DEPS_TEST += dnsmasq-base curl python3 golang-go nodejs util-linux
 # test_record: real clients recorded (curl against python's http.server, a
 # python socket) and a python reader of the recording format (both above)
-# the peers make bench runs beside connecttop on the same loads
-DEPS_BENCH := jq iproute2 procps tmux bpftrace libbpf-tools
+# what make bench needs (jq: the JSON lines; iproute2: ss, free ports;
+# procps: pgrep; tmux: the real screen of section 7)
+DEPS_BENCH := jq iproute2 procps tmux
+# the peers make bench runs beside connecttop on the same loads, both in
+# bookworm's main: bpftrace (a script keyed as connecttop's flows are, on
+# the syscall tracepoints) and libbpf-tools (tcpstates, on the tracepoint
+# sock:inet_sock_set_state). One that cannot be installed does not stop
+# the bench: apt's last line is kept in $(OUTPUT)/bench-peer-PKG.log and
+# the bench says why the peer is left out.
+DEPS_BENCH_PEERS := bpftrace libbpf-tools
 # the cross build (make cross, make dist, the arm64 kernel matrix): the
 # compiler and the static libraries of the other arch
 CROSS_ARCH := $(if $(filter x86,$(HOST_ARCH)),arm64,x86)
@@ -115,7 +123,7 @@ endif
 CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c tui/dnsattr.c tui/qnames.c tui/record.c
 # the screen's pieces without curses (unit tested)
 UI_SRCS := tui/ui_state.c tui/columns.c
-APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/names.c tui/batch.c tui/replay.c tui/playback.c
+APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/names.c tui/batch.c tui/replay.c tui/playback.c tui/release.c
 APP_OBJS := $(patsubst tui/%.c,$(OUTPUT)/%.o,$(APP_SRCS)) $(OUTPUT)/terminfo.o
 # terminfo entries built in, for hosts without a terminfo database
 TERMINFO_BUILTIN := xterm-256color xterm screen-256color screen tmux-256color linux vt100
@@ -191,6 +199,8 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(CORE_SR
 
 # the pid cache is read against real processes
 $(OUTPUT)/unit/test_names: $(OUTPUT)/asan/names.o
+# the exit's release of slow fds, with real processes
+$(OUTPUT)/unit/test_release: $(OUTPUT)/asan/release.o
 # the screen's state, without curses
 $(OUTPUT)/unit/test_ui_state: $(patsubst tui/%.c,$(OUTPUT)/asan/%.o,$(UI_SRCS))
 
@@ -238,6 +248,11 @@ test: test-deps
 
 bench: deps
 	$(Q)tests/install-deps.sh $(DEPS_BENCH)
+	$(Q)mkdir -p $(OUTPUT)
+	$(Q)for p in $(DEPS_BENCH_PEERS); do \
+		tests/install-deps.sh $$p >$(OUTPUT)/bench-peer-$$p.log 2>&1 || \
+			echo "bench: cannot install $$p, the bench runs without it: $$(tail -n 1 $(OUTPUT)/bench-peer-$$p.log)"; \
+	done
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench $(OUTPUT)/rbpeer $(OUTPUT)/rbpeer.bpf.o
 	$(Q)tests/bench.sh
 

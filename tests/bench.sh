@@ -248,16 +248,34 @@ pct() { calc "100 * $1 / 1e9 / $2"; } # NS WALL_S -> % of a core
 
 # The peers, run on the same loads in the same rounds when installed: a
 # bpftrace script that counts connects keyed as connecttop's flows are
-# (comm, family, port, address: it reads the sockaddr at exit, as
-# connecttop does; it has no result nor latency), and libbpf-tools'
-# tcpstates (TCP only: it sees state changes, not connect() calls)
+# (comm, family, port, address, and the result sys_exit_connect returns:
+# it reads the sockaddr at exit, as connecttop does; no latency, no TCP
+# outcome; IPv4 addresses only, as the loads are), and libbpf-tools'
+# tcpstates (TCP only: it sees state changes, not connect() calls). Both
+# use tracepoints only (kprobes and fentry do not work on every host):
+# tcpstates' one program is tracepoint/sock/inet_sock_set_state. make
+# bench installs them (Debian packages bpftrace and libbpf-tools, both in
+# bookworm's main) and leaves the reason in .output/bench-peer-PKG.log
+# when that fails; a peer missing or unable to attach is said below, not
+# skipped silently.
 BT=$(command -v bpftrace)
 TS=$(command -v tcpstates || { [ -x /usr/sbin/tcpstates ] && echo /usr/sbin/tcpstates; })
+BT_WHY="" TS_WHY=""
+peer_missing() { # PKG: why it is not installed
+	local log=$ROOT/.output/bench-peer-$1.log
+	if [ -s "$log" ] && grep -q . "$log"; then
+		echo "not installed: installing the Debian package $1 failed: $(grep -v '^installing:' "$log" | tail -n 1)"
+	else
+		echo "not installed (Debian package $1; make bench installs it)"
+	fi
+}
+[ -n "$BT" ] || BT_WHY=$(peer_missing bpftrace)
+[ -n "$TS" ] || TS_WHY=$(peer_missing libbpf-tools)
 cat >"$TMP/peer.bt" <<'EOF_BT'
 tracepoint:syscalls:sys_enter_connect { @sa[tid] = args->uservaddr; }
 tracepoint:syscalls:sys_exit_connect /@sa[tid]/ {
 	$s = (struct sockaddr_in *)@sa[tid];
-	@c[comm, $s->sin_family, bswap($s->sin_port), ntop($s->sin_addr.s_addr)] = count();
+	@c[comm, $s->sin_family, bswap($s->sin_port), ntop($s->sin_addr.s_addr), args->ret] = count();
 	delete(@sa[tid]);
 }
 BEGIN { printf("ready\n"); }
@@ -272,6 +290,8 @@ BT_KEYS=65536
 # batched, no socket read, no TCP outcome
 RB=$ROOT/.output/rbpeer
 [ -x "$RB" ] && [ -f "$RB.bpf.o" ] || RB=""
+RB_WHY=""
+[ -n "$RB" ] || RB_WHY="not built (make bench builds .output/rbpeer and .output/rbpeer.bpf.o)"
 tools_of() { # KIND: the tools run on that load
 	local t="ct"
 	[ -n "$RB" ] && t+=" rb"
@@ -306,10 +326,15 @@ tool_wait() {
 	done
 	return 1
 }
-tool_stop() { # PID: SIGINT, at most 5 s for it to exit
+# tool_stop PID [SECS]: SIGINT, at most SECS (5) for it to exit, then
+# SIGKILL; STOP_KILLED=1 when it came to that (what it would have printed
+# at exit is then missing)
+tool_stop() {
+	local i
 	kill -INT "$1" 2>/dev/null
-	for _ in $(seq 1 250); do
-		kill -0 "$1" 2>/dev/null || break
+	STOP_KILLED=1
+	for i in $(seq 1 $((${2:-5} * 50))); do
+		kill -0 "$1" 2>/dev/null || { STOP_KILLED=0; break; }
 		sleep 0.02
 	done
 	kill -KILL "$1" 2>/dev/null
@@ -359,7 +384,9 @@ attached() {
 	w1=$(now_us)
 	t1=$(cpu_ticks $pid) n1=$(cpu_ns $pid)
 	after=$(bpf_snap $pid)
-	tool_stop $pid
+	# bpftrace prints its map at exit: on a busy host with many flows
+	# that takes seconds
+	tool_stop $pid "$([ "$tool" = bt ] && echo 30 || echo 5)"
 	T_RATE=$LG_RATE T_N=$LG_N FAILS=$LG_FAIL
 	TICKS=$((t1 - t0)) NS=$((n1 - n0))
 	WALL_S=$(calc "($w1 - $w0) / 1e6")
@@ -375,8 +402,17 @@ attached() {
 			'[.rows[] | select(.comm == $c) | .results[$r]] | add // 0')
 		;;
 	bt)
+		# its map full (other processes' flows on a shared host): the
+		# connects after that are not counted, and nothing says so
 		DROPS=-
+		[ "$(grep -c '^@c\[' "$TMP/bt.out")" -lt "$BT_KEYS" ] || DROPS=full
+		[ "$STOP_KILLED" = 0 ] || DROPS=killed
 		CAPT=$(awk -v k="@c[$comm, " 'index($0, k) == 1 {n += $NF} END {print n + 0}' "$TMP/bt.out")
+		# the key's last field: connect()'s return (blocking connects:
+		# -111 refused, 0 connected)
+		GOOD=$(awk -v k="@c[$comm, " -v r="$(case $kind in refuse) echo -111 ;; *) echo 0 ;; esac)" '
+			index($0, k) == 1 { s = $0; sub(/\]:.*/, "", s); n = split(s, f, ", "); if (f[n] == r) g += $NF }
+			END { print g + 0 }' "$TMP/bt.out")
 		;;
 	rb)
 		DROPS=$(awk '$1 == "lost" {print $2}' "$TMP/rb.out")
@@ -400,6 +436,68 @@ attached() {
 	BCONN[$kind/$tool]=$((${BCONN[$kind/$tool]:-0} + T_N))
 }
 
+# Each peer once before the rounds: one that cannot attach here is said,
+# with its last error line, and left out rather than stopping the bench
+# half-way; for tcpstates, the type of each of its programs as the kernel
+# has it (a tracepoint, not a kprobe or fentry, which do not work on every
+# host)
+peer_try() { # NAME WAIT-ARGS... -- CMD...: 0 if CMD attached; sets TRY_PROGS, TRY_ERR
+	local name=$1 pid args=()
+	shift
+	while [ "$1" != -- ]; do args+=("$1"); shift; done
+	shift
+	"$@" >"$TMP/try.out" 2>"$TMP/try.err" &
+	pid=$!
+	track $pid
+	TRY_PROGS="" TRY_ERR=""
+	if tool_wait $pid "${args[@]}"; then
+		TRY_PROGS=$(for id in $(prog_ids $pid); do
+			bpftool prog show id "$id" -j 2>/dev/null | jq -r '"\(.type) \(.name)"'
+		done | sort -u | paste -sd, - | sed 's/,/, /g')
+		sleep 0.2 # tcpstates: its SIGINT handler comes after the attach
+		tool_stop $pid
+		return 0
+	fi
+	tool_stop $pid
+	TRY_ERR=$(grep -v -e '^$' -e 'RLIMIT_MEMLOCK' "$TMP/try.err" | tail -n 1)
+	echo "bench: $name did not attach here: ${TRY_ERR:-no message}" >&2
+	return 1
+}
+BT_PROGS="" TS_PROGS="" RB_PROGS=""
+if [ -n "$BT" ]; then
+	if peer_try bpftrace "$TMP/try.out" '^ready' -- env BPFTRACE_MAP_KEYS_MAX=$BT_KEYS "$BT" "$TMP/peer.bt"; then
+		BT_PROGS=$TRY_PROGS
+	else
+		BT_WHY="installed ($BT) but did not attach: ${TRY_ERR:-no message}" BT=""
+	fi
+fi
+if [ -n "$TS" ]; then
+	if peer_try tcpstates fd 'anon_inode:bpf_link' -- "$TS"; then
+		TS_PROGS=$TRY_PROGS
+	else
+		TS_WHY="installed ($TS) but did not attach: ${TRY_ERR:-no message}" TS=""
+	fi
+fi
+if [ -n "$RB" ]; then
+	if peer_try rb-minimal "$TMP/try.out" '^ready' -- "$RB" "$RB.bpf.o"; then
+		RB_PROGS=$TRY_PROGS
+	else
+		RB_WHY="did not attach: ${TRY_ERR:-no message}" RB=""
+	fi
+fi
+peer_line() { # NAME PATH PROGS WHY
+	if [ -n "$2" ]; then
+		printf '  %-10s %s: %s\n' "$1" "$2" "${3:-(its programs not seen: no bpftool?)}"
+	else
+		printf '  %-10s %s\n' "$1" "$4"
+	fi
+}
+echo "peers (the programs each one attached in a trial start, as the kernel lists them: type name):"
+peer_line bpftrace "${BT:+$BT $("$BT" --version 2>/dev/null | awk '{print $2}')}" "$BT_PROGS" "$BT_WHY"
+peer_line tcpstates "$TS" "$TS_PROGS" "$TS_WHY"
+peer_line rb-minimal "${RB:+$RB}" "$RB_PROGS" "$RB_WHY"
+echo
+
 declare -A SUM_A SUM_T SUM_R SUM_DROPS SUM_CAPT SUM_N SUM_TICKS SUM_NS SUM_WALL SUM_EV SUM_FAIL BEST_RATE
 declare -A BNS BCNT BNAMES BCONN RLIST TCAPT TGOOD TN TDROPS TTICKS TWALL
 if on 1; then
@@ -408,8 +506,11 @@ if on 1; then
 		sysctl -qw kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"
 	fi
 	echo "== 1. Overhead: loopback connects/s of loadgen alone vs with a tracer attached, in the same rounds"
-	echo "  tools: connecttop -b -o json -d 1 >FILE$([ -n "$BT" ] && echo ", bpftrace (count by comm, family, port, address; $BT_KEYS keys)")$([ -n "$TS" ] &&
-		echo ", tcpstates >FILE (TCP loads)")$([ -n "$RB" ] && echo ", rb-minimal (tests/bench/rbpeer.c)")$([ -n "$BT$TS" ] || echo " (no peer installed: bpftrace, libbpf-tools)")"
+	echo "  tools: connecttop -b -o json -d 1 >FILE$([ -n "$BT" ] && echo ", bpftrace (count by comm, family, port, address, result; $BT_KEYS keys)")$([ -n "$TS" ] &&
+		echo ", tcpstates >FILE (TCP loads)")$([ -n "$RB" ] && echo ", rb-minimal (tests/bench/rbpeer.c)")"
+	[ -n "$BT" ] || echo "  bpftrace: left out: $BT_WHY"
+	[ -n "$TS" ] || echo "  tcpstates: left out: $TS_WHY"
+	[ -n "$RB" ] || echo "  rb-minimal: left out: $RB_WHY"
 	echo "  each round: alone, then every tool in turn (the order rotates), each attached run divided by the round's alone run"
 	[ "$BPF_STATS" = 1 ] && echo "  kernel.bpf_stats_enabled=1 during the section (every tool's programs pay for the two clock reads per run)"
 	printf '  %-9s %5s %-10s %11s %11s %7s %6s %17s %12s %7s %6s\n' kind round tool alone/s attached/s ratio drops captured/made with-result cpu% others
@@ -433,7 +534,11 @@ if on 1; then
 				RLIST[$k]+=" $RATIO"
 				TCAPT[$k]=$((${TCAPT[$k]:-0} + CAPT)) TN[$k]=$((${TN[$k]:-0} + T_N))
 				[ "$GOOD" = - ] || TGOOD[$k]=$((${TGOOD[$k]:-0} + GOOD))
-				[ "$DROPS" = - ] || TDROPS[$k]=$((${TDROPS[$k]:-0} + DROPS))
+				case $DROPS in
+				- | '') ;;
+				full | killed) TDROPS[$k]=$DROPS ;;
+				*) case ${TDROPS[$k]:-} in full | killed) ;; *) TDROPS[$k]=$((${TDROPS[$k]:-0} + DROPS)) ;; esac ;;
+				esac
 				TTICKS[$k]=$((${TTICKS[$k]:-0} + TICKS))
 				TWALL[$k]=$(calc "${TWALL[$k]:-0} + $WALL_S")
 				SUM_FAIL[$kind]=$((SUM_FAIL[$kind] + FAILS))
@@ -480,9 +585,12 @@ if on 1; then
 	done
 	echo "  alone/s, attached/s: loadgen's (-T $THREADS) loopback connect() calls per second without / with the tool attached"
 	echo "  (udp: socket + connect + close per call; udp-reuse: connect() again and again on one UDP socket per thread)"
-	echo "  drops: connecttop's JSON 'drops' (ring buffer full, map full); tcpstates, rb-minimal: the events it reported lost"
+	echo "  drops: connecttop's JSON 'drops' (ring buffer full, map full); tcpstates, rb-minimal: the events it reported lost;"
+	echo "  bpftrace: 'full' when its map held $BT_KEYS keys at the end (later new keys were not counted), 'killed'"
+	echo "  when it had not printed its map 30 s after SIGINT (its counts are then cut short), else '-'"
 	echo "  captured/made: connects the tool counted for loadgen's comm (tcpstates: CLOSE -> SYN_SENT lines to the port)"
-	echo "  / connects loadgen reported; with-result: connecttop's count with the result the load gives (refused / ok)"
+	echo "  / connects loadgen reported; with-result: connecttop's count with the result the load gives (refused / ok);"
+	echo "  bpftrace's with connect()'s return value that load gives (-111 / 0)"
 	echo "  cpu%: the tool's own CPU during the load, % of one core (/proc/PID/stat, 1/$HZ s ticks); the BPF programs"
 	echo "  run in the connecting threads and show in the ratio instead; others: other tracers' processes at the round's start"
 	echo

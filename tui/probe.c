@@ -22,6 +22,7 @@
 
 #include "connecttop.h"
 #include "connecttop.skel.h"
+#include "release.h"
 #include "util.h"
 
 #define TRACEFS_MAGIC 0x74726163
@@ -56,7 +57,8 @@ struct probe {
 	/* what is left of the current probe_drain()'s budget */
 	long drain_left;
 	uint64_t drain_deadline_ns;
-	uint64_t drains_cut; /* probe_drain() calls that ended on the budget */
+	uint64_t drains_cut;	 /* probe_drain() calls that ended on the budget */
+	unsigned int perf_links; /* bit i: links[i] is a syscall tracepoint's perf event */
 };
 
 static int verbose;
@@ -425,6 +427,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 		goto fail;
 	}
 	if (tracefs) {
+		p->perf_links = 1u << 0 | 1u << 1 | 1u << 4 | 1u << 5;
 		p->links[0] = attach_syscall_tp(p->skel->progs.tp_enter_connect, tracefs,
 						"sys_enter_connect");
 		p->links[1] = p->links[0] ? attach_syscall_tp(p->skel->progs.tp_exit_connect,
@@ -521,7 +524,9 @@ static void *link_destroy(void *link)
 /* Detaching a syscall tracepoint's perf event waits for the RCU grace
  * periods that end its runs (tracepoint_synchronize_unregister()): 17-28 ms
  * each here, about 90 of the 105 ms from SIGINT to exit when done one after
- * the other. Done in parallel threads, the waits overlap. */
+ * the other. Done in parallel threads, the waits overlap (of the program's
+ * detach, synchronize_rcu_tasks_trace() on 6.18; the event's own close is
+ * serialised by the kernel's event_mutex). */
 static void links_destroy(struct bpf_link **links, size_t n)
 {
 	pthread_t threads[n];
@@ -538,11 +543,30 @@ static void links_destroy(struct bpf_link **links, size_t n)
 	}
 }
 
+/* The syscall tracepoints' links, whose last close waits for the kernel's
+ * grace periods (release.h; 109-198 ms from SIGINT to exit on the 2-core
+ * test VM, threads or not), are handed to a child that closes them once
+ * this process has exited: connecttop's own closes are then quick. Their
+ * programs stay attached until then, writing to a ring buffer nobody
+ * reads. Without that child (no close_range, 5.8) they are closed here. */
+static void perf_links_release(struct probe *p)
+{
+	int fds[ARRAY_SIZE(p->links)];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(p->links); i++)
+		if (p->links[i] && (p->perf_links >> i & 1) && bpf_link__fd(p->links[i]) >= 0)
+			fds[n++] = bpf_link__fd(p->links[i]);
+	if (n)
+		release_after_exit(fds, n);
+}
+
 void probe_free(struct probe *p)
 {
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
+	perf_links_release(p);
 	links_destroy(p->links, sizeof(p->links) / sizeof(p->links[0]));
 	connecttop_bpf__destroy(p->skel);
 	free(p);
