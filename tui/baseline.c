@@ -74,7 +74,7 @@ struct ct_baseline *baseline_new(const struct ct_row *rows, size_t n, uint64_t t
 		e->lat_n = r->lat_n;
 		e->lat_max_ns = r->lat_max_ns;
 		if (r->lat_n && r->more)
-			e->lat = r->more->lat;
+			e->lat = *ct_more_lat(r->more);
 		b->slot[s] = (uint32_t)++b->n;
 	}
 	return b;
@@ -126,7 +126,7 @@ static double p99_of(const struct ct_lat *h, uint64_t n, uint64_t max_ns)
 		return -1;
 	memset(&m, 0, sizeof(m));
 	memset(&r, 0, sizeof(r));
-	m.lat = *h;
+	m.lat = h;
 	r.more = &m;
 	r.lat_n = n;
 	r.lat_max_ns = max_ns;
@@ -170,7 +170,7 @@ static enum ct_change compare(const struct base_ent *e, const struct ct_row *r,
 		if (reset) {
 			c->p99_after_us = ct_row_lat_pct(r, 0.99);
 		} else if (r->lat_n > e->lat_n) {
-			struct ct_lat h = r->more->lat;
+			struct ct_lat h = *ct_more_lat(r->more);
 
 			ct_lat_sub(&h, &e->lat);
 			c->p99_after_us = p99_of(&h, r->lat_n - e->lat_n, r->lat_max_ns);
@@ -246,7 +246,7 @@ size_t baseline_gone(const struct ct_baseline *b, baseline_gone_fn fn, void *ctx
 		w->row.lat_n = e->lat_n;
 		w->row.lat_max_ns = e->lat_max_ns;
 		w->row.nflows = 1;
-		w->more.lat = e->lat;
+		w->more.lat = &e->lat;
 		w->row.more = &w->more;
 		memset(&c, 0, sizeof(c));
 		c.kind = CHG_GONE;

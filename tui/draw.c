@@ -682,7 +682,7 @@ static void draw_details(struct draw_ctx *v)
 	int keep = 2 + (r->npids < 3 ? (int)r->npids : 3);
 
 	if (r->lat_n && y < LINES - 2 - keep) {
-		struct ct_lat h = r->more->lat;
+		struct ct_lat h = *ct_more_lat(r->more);
 		uint32_t max = 1;
 
 		while (h.n > LINES - 3 - keep - y && !ct_lat_coarsen(&h))

@@ -206,18 +206,11 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	r->more = m;
 	m->folded = f->folded;
 	m->pids = NULL;
-	if (f->lat)
-		m->lat = *f->lat;
-	else
-		memset(&m->lat, 0, sizeof(m->lat));
+	m->lat = f->lat; /* the flow's own: a snapshot copies them (snap.c) */
+	m->hist_ring = f->hist;
+	m->hist_cur = f->cur;
 	memcpy(m->errs, f->errs, sizeof(m->errs));
 	m->abandon_max_ns = f->abandon_max_ns;
-	if (f->hist) {
-		memcpy(m->hist_ring, f->hist, sizeof(m->hist_ring));
-	} else {
-		memset(m->hist_ring, 0, sizeof(m->hist_ring));
-		m->hist_ring[f->epoch % CT_RING] = f->cur;
-	}
 	m->pending_since_ns = pending_oldest(f->pend);
 }
 
@@ -617,6 +610,7 @@ static void settled_in_folded(struct ct_flows *t, const struct ct_sample *s)
 {
 	struct ct_row r = { 0 };
 	struct ct_row_more m = { 0 };
+	struct ct_lat lat = { 0 };
 	enum ct_result res = s->abandoned ? RES_ABANDONED : ct_classify(s->ret);
 
 	if (!t->evict_fn)
@@ -633,7 +627,8 @@ static void settled_in_folded(struct ct_flows *t, const struct ct_sample *s)
 	if (res != RES_OK && res != RES_ABANDONED)
 		ct_errs_add(m.errs, &r.errs_other, -s->ret, 1);
 	if (s->has_lat && (res == RES_OK || res == RES_REFUSED)) {
-		ct_lat_add(&m.lat, s->lat_ns, 1);
+		ct_lat_add(&lat, s->lat_ns, 1);
+		m.lat = &lat;
 		r.lat_n = 1;
 		r.lat_sum_ns = r.lat_max_ns = s->lat_ns;
 	}

@@ -109,27 +109,56 @@ enum ct_group { GROUP_FLOW = 0, GROUP_PROCESS, GROUP_DEST, GROUP_PORT, GROUP_MAX
 extern const char *const ct_group_names[GROUP_MAX]; /* "flow", "process", "dest", "port" */
 
 /* What only a shown row needs, kept apart from the row: derived rows walk
- * 100,000 rows of 192 bytes, not of 688. */
+ * 100,000 rows of 216 bytes, not of 296. Its latency buckets and history
+ * are pointed at, not held: a million cold flows (no latency sample, one
+ * interval's connects) are 80 bytes each here, not 512. */
 struct ct_row_more {
 	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), or NULL */
-	struct ct_errcount errs[CT_FLOW_ERRS];
-	uint64_t abandon_max_ns; /* the longest wait of its RES_ABANDONED connects */
-	struct ct_lat lat;	 /* empty when the row's lat_n is 0 */
+	/* the latency histogram; NULL: empty (read it with ct_more_lat()) */
+	const struct ct_lat *lat;
 	/* connects per interval: interval e is in hist_ring[e % CT_RING]
 	 * for hist_epoch - CT_HIST <= e <= hist_epoch. A ring, not a list
 	 * ordered from now, so that a flow idle since the last snapshot keeps
-	 * the same row: read it with ct_row_history(). */
-	uint32_t hist_ring[CT_RING];
+	 * the same row: read it with ct_row_history(). NULL: all zero but
+	 * for the newest interval (the row's hist_epoch), which holds
+	 * hist_cur. */
+	const uint32_t *hist_ring;
+	uint32_t hist_cur;
 	/* flows folded into the row: a (process, *) row's evicted flows, a
 	 * group's sum; 0 for a flow (here, not in ct_row, so that a row stays
-	 * three cache lines; it also keeps the histogram 8-byte aligned) */
+	 * three cache lines) */
 	uint32_t folded;
+	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint64_t abandon_max_ns; /* the longest wait of its RES_ABANDONED connects */
 	/* monotonic start of the oldest of the row's connects in flight
 	 * (results[RES_PENDING] of them, each counted when it began: a
 	 * non-blocking one at connect(), a blocking one while it waits), 0
 	 * when none: its age is taken_ns minus this */
 	uint64_t pending_since_ns;
 };
+
+/* a more with room for what it points at, for those that make rows of
+ * their own (groups, tests): ct_more_buf_bind() points m at lat and
+ * hist_ring (again after the buffer moved) */
+struct ct_more_buf {
+	struct ct_row_more m;
+	struct ct_lat lat;
+	uint32_t hist_ring[CT_RING];
+};
+
+static inline void ct_more_buf_bind(struct ct_more_buf *b)
+{
+	b->m.lat = &b->lat;
+	b->m.hist_ring = b->hist_ring;
+}
+
+extern const struct ct_lat ct_lat_none; /* no sample */
+
+/* m's latency histogram, never NULL */
+static inline const struct ct_lat *ct_more_lat(const struct ct_row_more *m)
+{
+	return m->lat ? m->lat : &ct_lat_none;
+}
 
 /* a row of a snapshot or of derived rows: one flow, or a group of flows.
  * What sorting, filtering and grouping read: 216 bytes (three cache lines
@@ -182,6 +211,13 @@ uint64_t ct_row_failures(const struct ct_row *r); /* refused+timeout+unreach+oth
 void ct_row_history(const struct ct_row *r, uint64_t epoch, uint32_t out[CT_HIST]);
 /* the full interval number of r's newest history slot, seen from `epoch` */
 uint64_t ct_row_hist_epoch(const struct ct_row *r, uint64_t epoch);
+/* r's history as ct_row_history() reads it, from m (r's more, or an
+ * earlier state of it whose row r was) */
+void ct_more_history(const struct ct_row *r, const struct ct_row_more *m, uint64_t epoch,
+		     uint32_t out[CT_HIST]);
+/* m's history ring (r's more, or an earlier state of it) into ring */
+void ct_more_ring(const struct ct_row *r, const struct ct_row_more *m, uint64_t epoch,
+		  uint32_t ring[CT_RING]);
 
 /* connects per second over an interval of interval_s (0 if none ended yet) */
 double ct_rate(uint64_t count, double interval_s);

@@ -321,7 +321,7 @@ static void test_pending(void)
 	CHECK_U("outcome.lat_n", 1, s->rows[0].lat_n);
 	CHECK_U("outcome.lat_sum", 1500000, s->rows[0].lat_sum_ns);
 	CHECK_U("outcome.lat_max", 1500000, s->rows[0].lat_max_ns);
-	CHECK_U("outcome.lat_bucket_1500us", 1, lat_at(&s->rows[0].more->lat, 1500));
+	CHECK_U("outcome.lat_bucket_1500us", 1, lat_at(ct_more_lat(s->rows[0].more), 1500));
 	CHECK_U("outcome.last_ns", T0 + 5 * NS_PER_MS, s->rows[0].last_ns);
 	CHECK_U("outcome.npids", 1, s->rows[0].npids);
 	snap_free(s);
@@ -750,7 +750,7 @@ static void test_history(void)
 struct evict_log {
 	size_t n;
 	struct ct_row rows[MAX_SEEN];
-	struct ct_row_more more[MAX_SEEN]; /* the rows' (the callback's is gone after it) */
+	struct ct_more_buf more[MAX_SEEN]; /* the rows' (the callback's is gone after it) */
 	uint64_t total_count;
 };
 
@@ -759,10 +759,20 @@ static void on_evict(void *ctx, const struct ct_row *r)
 	struct evict_log *l = ctx;
 
 	if (l->n < MAX_SEEN) {
+		struct ct_more_buf *b = &l->more[l->n];
+
 		l->rows[l->n] = *r;
-		l->more[l->n] = *r->more;
-		l->more[l->n].pids = NULL;
-		l->rows[l->n].more = &l->more[l->n];
+		b->m = *r->more;
+		b->m.pids = NULL;
+		if (b->m.lat) {
+			b->lat = *b->m.lat;
+			b->m.lat = &b->lat;
+		}
+		if (b->m.hist_ring) {
+			memcpy(b->hist_ring, b->m.hist_ring, sizeof(b->hist_ring));
+			b->m.hist_ring = b->hist_ring;
+		}
+		l->rows[l->n].more = &b->m;
 	}
 	l->n++;
 	l->total_count += r->count;
@@ -1086,13 +1096,15 @@ static struct ct_row lat_row(const uint64_t *lat_ns, const int *times, int n)
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < times[i]; j++)
 			add_lat(t, k, T0 + 1, 1, 0, lat_ns[i]);
-	static struct ct_row_more m; /* outlives the snapshot: the caller's row points to it */
+	static struct ct_more_buf m; /* outlives the snapshot: the caller's row points to it */
 
 	s = snap_new(t, T0 + 2);
 	r = s->rows[0];
-	m = *r.more;
-	m.pids = NULL;
-	r.more = &m;
+	m.m = *r.more;
+	m.m.pids = NULL;
+	m.lat = *ct_more_lat(r.more);
+	m.m.lat = &m.lat;
+	r.more = &m.m;
 	snap_free(s);
 	flows_free(t);
 	return r;
@@ -1108,11 +1120,13 @@ static void test_latency(void)
 		static const int n[] = { 100, 1 };
 
 		r = lat_row(l, n, 2);
-		CHECK_U("lat.bucket_1000us", 100, lat_at(&r.more->lat, 1000)); /* [992, 1008) */
-		CHECK_U("lat.bucket_1s", 1, lat_at(&r.more->lat, 1000000)); /* [999424, 1015808) */
-		CHECK_U("lat.buckets", 2, r.more->lat.n);
-		CHECK_U("lat.finest", 0, r.more->lat.coarse);
-		CHECK_U("lat.min", 1000000, r.more->lat.min_ns);
+		CHECK_U("lat.bucket_1000us", 100,
+			lat_at(ct_more_lat(r.more), 1000)); /* [992, 1008) */
+		CHECK_U("lat.bucket_1s", 1,
+			lat_at(ct_more_lat(r.more), 1000000)); /* [999424, 1015808) */
+		CHECK_U("lat.buckets", 2, ct_more_lat(r.more)->n);
+		CHECK_U("lat.finest", 0, ct_more_lat(r.more)->coarse);
+		CHECK_U("lat.min", 1000000, ct_more_lat(r.more)->min_ns);
 		CHECK_U("lat.n", 101, r.lat_n);
 		CHECK_U("lat.sum", 1100000000ULL, r.lat_sum_ns);
 		CHECK_U("lat.max_ns", 1000000000ULL, r.lat_max_ns);
@@ -1132,7 +1146,7 @@ static void test_latency(void)
 		static const int n[] = { 4 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat4.bucket", 4, lat_at(&r.more->lat, 100));
+		CHECK_U("lat4.bucket", 4, lat_at(ct_more_lat(r.more), 100));
 		CHECK_D("lat4.p25", 100.0, ct_row_lat_pct(&r, 0.25), 1e-9);
 		CHECK_D("lat4.p50", 100.0, ct_row_lat_pct(&r, 0.5), 1e-9);
 		CHECK_D("lat4.p75", 100.0, ct_row_lat_pct(&r, 0.75), 1e-9);
@@ -1145,7 +1159,7 @@ static void test_latency(void)
 		static const int n[] = { 1, 1, 1, 1, 1 };
 
 		r = lat_row(l, n, 5);
-		CHECK_U("lat5.buckets", 5, r.more->lat.n);
+		CHECK_U("lat5.buckets", 5, ct_more_lat(r.more)->n);
 		/* a bucket neither first nor last: its middle */
 		CHECK_D("lat5.p25_rank_ceil", 111.0, ct_row_lat_pct(&r, 0.25), 1e-9);
 		CHECK_D("lat5.p10_rank_1_min", 100.0, ct_row_lat_pct(&r, 0.1), 1e-9);
@@ -1156,7 +1170,7 @@ static void test_latency(void)
 		static const int n[] = { 1 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat_3us.bucket", 1, lat_at(&r.more->lat, 3)); /* [3, 4) */
+		CHECK_U("lat_3us.bucket", 1, lat_at(ct_more_lat(r.more), 3)); /* [3, 4) */
 		CHECK_D("lat_3us.p50", 3.0, ct_row_lat_pct(&r, 0.5), 1e-9);
 	}
 	{
@@ -1164,7 +1178,7 @@ static void test_latency(void)
 		static const int n[] = { 1 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat_sub_us.bucket0", 1, lat_at(&r.more->lat, 0));
+		CHECK_U("lat_sub_us.bucket0", 1, lat_at(ct_more_lat(r.more), 0));
 		CHECK_D("lat_sub_us.p50", 0.5, ct_row_lat_pct(&r, 0.5), 1e-9);
 	}
 	{
@@ -1173,7 +1187,7 @@ static void test_latency(void)
 		uint64_t lo, hi;
 
 		r = lat_row(l, n, 1);
-		ct_lat_bounds(&r.more->lat, 0, &lo, &hi);
+		ct_lat_bounds(ct_more_lat(r.more), 0, &lo, &hi);
 		CHECK_U("lat_huge.last_bucket_end", 1ULL << CT_LAT_OCTAVES, hi);
 		CHECK_D("lat_huge.p50", 200e6, ct_row_lat_pct(&r, 0.5), 1e-6);
 	}
@@ -1211,7 +1225,7 @@ static struct ct_row lat_row_of(const uint64_t *lat_ns, size_t n)
 {
 	struct ct_flows *t = flows_new(1);
 	struct flow_key k = key("lat", "10.0.0.1", 80, P_TCP);
-	static struct ct_row_more m;
+	static struct ct_more_buf m;
 	struct ct_snap *s;
 	struct ct_row r;
 
@@ -1219,9 +1233,11 @@ static struct ct_row lat_row_of(const uint64_t *lat_ns, size_t n)
 		add_lat(t, k, T0 + i, 1, 0, lat_ns[i]);
 	s = snap_new(t, T0 + n);
 	r = s->rows[0];
-	m = *r.more;
-	m.pids = NULL;
-	r.more = &m;
+	m.m = *r.more;
+	m.m.pids = NULL;
+	m.lat = *ct_more_lat(r.more);
+	m.m.lat = &m.lat;
+	r.more = &m.m;
 	snap_free(s);
 	flows_free(t);
 	return r;
@@ -1354,10 +1370,13 @@ static void test_latency_groups(void)
 				ct_row_lat_pct(one, pcts[i]), ct_row_lat_pct(g, pcts[i]), 0);
 	}
 	if (g && one) {
-		CHECK(nm("lat_groups.coarser"), one->more->lat.coarse > 0);
-		CHECK_U("lat_groups.same_resolution", one->more->lat.coarse, g->more->lat.coarse);
-		CHECK_U("lat_groups.same_buckets", one->more->lat.n, g->more->lat.n);
-		CHECK_U("lat_groups.same_min", one->more->lat.min_ns, g->more->lat.min_ns);
+		CHECK(nm("lat_groups.coarser"), ct_more_lat(one->more)->coarse > 0);
+		CHECK_U("lat_groups.same_resolution", ct_more_lat(one->more)->coarse,
+			ct_more_lat(g->more)->coarse);
+		CHECK_U("lat_groups.same_buckets", ct_more_lat(one->more)->n,
+			ct_more_lat(g->more)->n);
+		CHECK_U("lat_groups.same_min", ct_more_lat(one->more)->min_ns,
+			ct_more_lat(g->more)->min_ns);
 	}
 	rows_free(&v);
 	snap_free(s);
@@ -1519,7 +1538,7 @@ static void test_grouping(void)
 		CHECK_U("group.process.curl_last_ns", T0 + 1200 * NS_PER_MS, r->last_ns);
 		CHECK_U("group.process.curl_pid_of_latest", 100, r->pid);
 		CHECK_U("group.process.curl_lat_n", 1, r->lat_n);
-		CHECK_U("group.process.curl_lat_bucket", 1, lat_at(&r->more->lat, 1000));
+		CHECK_U("group.process.curl_lat_bucket", 1, lat_at(ct_more_lat(r->more), 1000));
 	}
 	r = v.n == 2 ? v.rows[1] : NULL;
 	if (r) {
@@ -1945,8 +1964,12 @@ static int rows_same(const struct ct_row *a, const struct ct_row *b, uint64_t ep
 	x.more = y.more = NULL;
 	x.hist_epoch = y.hist_epoch = 0;
 	xm.pids = ym.pids = NULL;
-	memset(xm.hist_ring, 0, sizeof(xm.hist_ring));
-	memset(ym.hist_ring, 0, sizeof(ym.hist_ring));
+	/* what the mores point at, by value (the history is ha, hb) */
+	if (memcmp(ct_more_lat(&xm), ct_more_lat(&ym), sizeof(struct ct_lat)))
+		return 0;
+	xm.lat = ym.lat = NULL;
+	xm.hist_ring = ym.hist_ring = NULL;
+	xm.hist_cur = ym.hist_cur = 0;
 	return !memcmp(&x, &y, sizeof(x)) && !memcmp(&xm, &ym, sizeof(xm)) &&
 	       !memcmp(pa, pb, a->npids * sizeof(*pa)) && !memcmp(ha, hb, sizeof(ha));
 }
@@ -2119,14 +2142,14 @@ static int snaps_same(const struct ct_snap *a, const struct ct_snap *b, size_t *
 	if (a->n != b->n || a->epoch != b->epoch)
 		return 0;
 	for (size_t i = 0; i < a->n; i++) {
-		uint32_t ha[CT_HIST], hb[CT_HIST];
+		uint32_t ha[CT_HIST], hb[CT_HIST], ra[CT_RING], rb[CT_RING];
 
 		ct_row_history(&a->rows[i], a->epoch, ha);
 		ct_row_history(&b->rows[i], b->epoch, hb);
+		ct_more_ring(&a->rows[i], a->rows[i].more, a->epoch, ra);
+		ct_more_ring(&b->rows[i], b->rows[i].more, b->epoch, rb);
 		if (!rows_same(&a->rows[i], &b->rows[i], a->epoch) || memcmp(ha, hb, sizeof(ha)) ||
-		    memcmp(a->rows[i].more->hist_ring, b->rows[i].more->hist_ring,
-			   sizeof(a->rows[i].more->hist_ring)) ||
-		    a->rows[i].hist_epoch != b->rows[i].hist_epoch) {
+		    memcmp(ra, rb, sizeof(ra)) || a->rows[i].hist_epoch != b->rows[i].hist_epoch) {
 			*bad_row = i;
 			return 0;
 		}
