@@ -25,6 +25,10 @@
 
 static uint64_t next_table_id;
 
+/* a million flows are a million of these (flows_table.h) */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct ct_flow) == 208,
+	       "struct ct_flow grew: is it what every flow needs?");
+
 struct ct_flows *flows_new(size_t max_flows)
 {
 	struct ct_flows *t;
@@ -51,10 +55,30 @@ struct ct_flows *flows_new(size_t max_flows)
 
 static void flow_release(struct ct_flow *f)
 {
+	struct flow_ext *x = f->ext;
+
 	free(f->hist);
-	free(f->pidtab);
-	pending_free(&f->pend);
-	free(f->lat);
+	if (x) {
+		free(x->pidtab);
+		pending_free(&x->pend);
+		free(x->lat);
+		free(x);
+	}
+}
+
+/* f's ext, made at its first need: NULL when out of memory */
+static struct flow_ext *flow_ext(struct ct_flow *f)
+{
+	if (!f->ext)
+		f->ext = calloc(1, sizeof(*f->ext));
+	return f->ext;
+}
+
+static const struct flow_ext no_ext; /* what a flow without one has */
+
+static const struct flow_ext *ext_of(const struct ct_flow *f)
+{
+	return f->ext ? f->ext : &no_ext;
 }
 
 void flows_free(struct ct_flows *t)
@@ -178,18 +202,20 @@ static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k
 void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r,
 		  struct ct_row_more *m, double interval_s)
 {
+	const struct flow_ext *x = ext_of(f);
+
 	/* every field is written: no memset of the whole row first */
 	r->key = f->key;
 	r->count = f->count;
 	memcpy(r->results, f->results, sizeof(r->results));
-	r->errs_other = f->errs_other;
+	r->errs_other = x->errs_other;
 	r->first_ns = f->first_ns;
 	r->last_ns = f->last_ns;
-	r->lat_n = f->lat_n;
-	r->lat_sum_ns = f->lat_sum_ns;
-	r->lat_max_ns = f->lat_max_ns;
-	memcpy(r->syn_rt_hist, f->syn_rt_hist, sizeof(r->syn_rt_hist));
-	r->syn_rt = f->syn_rt;
+	r->lat_n = x->lat_n;
+	r->lat_sum_ns = x->lat_sum_ns;
+	r->lat_max_ns = x->lat_max_ns;
+	memcpy(r->syn_rt_hist, x->syn_rt_hist, sizeof(r->syn_rt_hist));
+	r->syn_rt = x->syn_rt;
 	r->hist_epoch = (uint32_t)f->epoch;
 	/* the last complete interval, when the ring has it */
 	r->interval_count = 0;
@@ -204,28 +230,29 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	r->nflows = 1;
 	r->tag = f->tag;
 	r->more = m;
-	m->folded = f->folded;
+	m->folded = x->folded;
 	m->pids = NULL;
-	m->lat = f->lat; /* the flow's own: a snapshot copies them (snap.c) */
+	m->lat = x->lat; /* the flow's own: a snapshot copies them (snap.c) */
 	m->hist_ring = f->hist;
 	m->hist_cur = f->cur;
-	memcpy(m->errs, f->errs, sizeof(m->errs));
-	m->abandon_max_ns = f->abandon_max_ns;
-	m->pending_since_ns = pending_oldest(f->pend);
+	memcpy(m->errs, x->errs, sizeof(m->errs));
+	m->abandon_max_ns = x->abandon_max_ns;
+	m->pending_since_ns = pending_oldest(x->pend);
 }
 
 size_t flows_pids(const struct ct_flow *f, uint32_t *out)
 {
+	const struct flow_ext *x = ext_of(f);
 	size_t n = 0;
 
-	if (!f->pidcap) {
+	if (!x->pidcap) {
 		for (uint32_t i = 0; i < f->npids; i++)
 			out[n++] = f->pid_inline[i];
 		return n;
 	}
-	for (uint32_t i = 0; i < f->pidcap; i++)
-		if (f->pidtab[i])
-			out[n++] = f->pidtab[i];
+	for (uint32_t i = 0; i < x->pidcap; i++)
+		if (x->pidtab[i])
+			out[n++] = x->pidtab[i];
 	return n;
 }
 
@@ -307,9 +334,11 @@ static int pidtab_has(const uint32_t *tab, uint32_t cap, uint32_t pid)
 
 static void flow_add_pid(struct ct_flow *f, uint32_t pid)
 {
+	struct flow_ext *x;
+
 	if (!pid || pid == f->pid)
 		return;
-	if (!f->pidcap) {
+	if (!f->ext || !f->ext->pidcap) {
 		for (uint32_t i = 0; i < f->npids; i++)
 			if (f->pid_inline[i] == pid)
 				return;
@@ -320,29 +349,32 @@ static void flow_add_pid(struct ct_flow *f, uint32_t pid)
 		/* third distinct pid: move to a table */
 		uint32_t *tab = calloc(PIDTAB_MIN, sizeof(*tab));
 
-		if (!tab)
+		if (!tab || !(x = flow_ext(f))) {
+			free(tab);
 			return;
+		}
 		for (uint32_t i = 0; i < f->npids; i++)
 			pidtab_insert(tab, PIDTAB_MIN, f->pid_inline[i]);
-		f->pidtab = tab;
-		f->pidcap = PIDTAB_MIN;
+		x->pidtab = tab;
+		x->pidcap = PIDTAB_MIN;
 	}
-	if (pidtab_has(f->pidtab, f->pidcap, pid) || f->npids >= CT_MAX_PIDS)
+	x = f->ext;
+	if (pidtab_has(x->pidtab, x->pidcap, pid) || f->npids >= CT_MAX_PIDS)
 		return;
-	if ((f->npids + 1) * 2 > f->pidcap) {
-		uint32_t ncap = f->pidcap * 2;
+	if ((f->npids + 1) * 2 > x->pidcap) {
+		uint32_t ncap = x->pidcap * 2;
 		uint32_t *tab = calloc(ncap, sizeof(*tab));
 
 		if (!tab)
 			return;
-		for (uint32_t i = 0; i < f->pidcap; i++)
-			if (f->pidtab[i])
-				pidtab_insert(tab, ncap, f->pidtab[i]);
-		free(f->pidtab);
-		f->pidtab = tab;
-		f->pidcap = ncap;
+		for (uint32_t i = 0; i < x->pidcap; i++)
+			if (x->pidtab[i])
+				pidtab_insert(tab, ncap, x->pidtab[i]);
+		free(x->pidtab);
+		x->pidtab = tab;
+		x->pidcap = ncap;
 	}
-	pidtab_insert(f->pidtab, f->pidcap, pid);
+	pidtab_insert(x->pidtab, x->pidcap, pid);
 	f->npids++;
 }
 
@@ -455,6 +487,7 @@ static void flow_add_pid(struct ct_flow *f, uint32_t pid);
 static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 {
 	uint32_t pids[CT_MAX_PIDS];
+	struct flow_ext *gx, *vx = NULL;
 	size_t npids;
 
 	flow_hist_advance(t, g);
@@ -472,9 +505,6 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 	g->count += v->count;
 	for (int i = 0; i < RES_MAX; i++)
 		g->results[i] += v->results[i];
-	for (int i = 0; i < CT_FLOW_ERRS && v->errs[i].err; i++)
-		ct_errs_add(g->errs, &g->errs_other, v->errs[i].err, v->errs[i].count);
-	g->errs_other += v->errs_other;
 	if (v->first_ns < g->first_ns)
 		g->first_ns = v->first_ns;
 	npids = flows_pids(v, pids);
@@ -488,29 +518,38 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 		g->uid = v->uid;
 	}
 	t->pids_total += g->npids;
-	/* without memory for the histogram the samples are not counted: lat_n
-	 * stays the histogram's sum (as in flows_add) */
-	if (v->lat && (g->lat || (g->lat = calloc(1, sizeof(*g->lat))))) {
-		ct_lat_merge(g->lat, v->lat);
-		g->lat_n += v->lat_n;
-		g->lat_sum_ns += v->lat_sum_ns;
-		if (v->lat_max_ns > g->lat_max_ns)
-			g->lat_max_ns = v->lat_max_ns;
-	}
-	if (v->abandon_max_ns > g->abandon_max_ns)
-		g->abandon_max_ns = v->abandon_max_ns;
-	for (int i = 0; i < CT_SYN_RT_HIST; i++)
-		g->syn_rt_hist[i] += v->syn_rt_hist[i];
-	g->syn_rt += v->syn_rt;
-	/* its connects in flight: their outcomes settle them in g (flows_add) */
-	while (pending_count(v->pend)) {
-		uint64_t start = pending_oldest(v->pend);
+	/* a (process, *) row has an ext: without memory for it, v's errors,
+	 * latencies, retransmits and connects in flight are not kept */
+	if ((gx = flow_ext(g)) && (vx = v->ext)) {
+		for (int i = 0; i < CT_FLOW_ERRS && vx->errs[i].err; i++)
+			ct_errs_add(gx->errs, &gx->errs_other, vx->errs[i].err, vx->errs[i].count);
+		gx->errs_other += vx->errs_other;
+		/* without memory for the histogram the samples are not
+		 * counted: lat_n stays the histogram's sum (as in flows_add) */
+		if (vx->lat && (gx->lat || (gx->lat = calloc(1, sizeof(*gx->lat))))) {
+			ct_lat_merge(gx->lat, vx->lat);
+			gx->lat_n += vx->lat_n;
+			gx->lat_sum_ns += vx->lat_sum_ns;
+			if (vx->lat_max_ns > gx->lat_max_ns)
+				gx->lat_max_ns = vx->lat_max_ns;
+		}
+		if (vx->abandon_max_ns > gx->abandon_max_ns)
+			gx->abandon_max_ns = vx->abandon_max_ns;
+		for (int i = 0; i < CT_SYN_RT_HIST; i++)
+			gx->syn_rt_hist[i] += vx->syn_rt_hist[i];
+		gx->syn_rt += vx->syn_rt;
+		/* its connects in flight: their outcomes settle them in g
+		 * (flows_add) */
+		while (pending_count(vx->pend)) {
+			uint64_t start = pending_oldest(vx->pend);
 
-		if (pending_add(&g->pend, start))
-			break;
-		pending_del(&v->pend, start);
+			if (pending_add(&gx->pend, start))
+				break;
+			pending_del(&vx->pend, start);
+		}
 	}
-	g->folded++;
+	if (gx)
+		gx->folded++;
 	t->rows[g->row].clock = t->clock;
 	t->rows[g->row].epoch = t->epoch;
 	lru_move(t, g, SEG_FOLDED);
@@ -637,6 +676,7 @@ static void settled_in_folded(struct ct_flows *t, const struct ct_sample *s)
 
 void flows_add(struct ct_flows *t, const struct ct_sample *s)
 {
+	struct flow_ext *x;
 	struct ct_flow *f = NULL;
 	enum ct_result res;
 	uint64_t seen_epoch;
@@ -670,7 +710,8 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	if (s->outcome && f->results[RES_PENDING]) {
 		/* resolves a connect already counted as pending */
 		f->results[RES_PENDING]--;
-		pending_del(&f->pend, s->start_ns);
+		if (f->ext)
+			pending_del(&f->ext->pend, s->start_ns);
 	} else {
 		/* a connect (or the outcome of one whose flow was evicted since) */
 		f->count++;
@@ -693,33 +734,40 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 			}
 		}
 	}
-	if (s->pending) {
+	if (s->pending)
 		res = RES_PENDING;
-		/* out of memory: the age shown is that of the others */
-		pending_add(&f->pend, s->start_ns);
-	} else if (s->abandoned) {
+	else if (s->abandoned)
 		res = RES_ABANDONED;
-	}
 	f->results[res]++;
-	if (res == RES_ABANDONED && s->lat_ns > f->abandon_max_ns)
-		f->abandon_max_ns = s->lat_ns;
+	/* The rest goes to the flow's ext; without memory for it, it is not
+	 * kept (the results above are). A connect that is ok, with no
+	 * latency or SYN retransmit count, needs none. */
+	if (res == RES_OK && !s->has_lat && !s->has_synrt)
+		return;
+	if (!(x = flow_ext(f)))
+		return;
+	/* out of memory: the age shown is that of the others */
+	if (res == RES_PENDING)
+		pending_add(&x->pend, s->start_ns);
+	if (res == RES_ABANDONED && s->lat_ns > x->abandon_max_ns)
+		x->abandon_max_ns = s->lat_ns;
 	if (s->has_synrt && res != RES_PENDING) {
-		f->syn_rt_hist[s->syn_rt < CT_SYN_RT_HIST ? s->syn_rt : CT_SYN_RT_HIST - 1]++;
-		f->syn_rt += s->syn_rt;
+		x->syn_rt_hist[s->syn_rt < CT_SYN_RT_HIST ? s->syn_rt : CT_SYN_RT_HIST - 1]++;
+		x->syn_rt += s->syn_rt;
 	}
 	if (res != RES_OK && res != RES_PENDING && res != RES_ABANDONED)
-		ct_errs_add(f->errs, &f->errs_other, -s->ret, 1);
+		ct_errs_add(x->errs, &x->errs_other, -s->ret, 1);
 	/* handshake time of connects that were established or refused: a
 	 * timeout's "latency" would only measure the kernel's SYN timeout
 	 * (without memory for the histogram the sample is not counted at all:
 	 * lat_n stays the histogram's sum) */
 	if (s->has_lat && (res == RES_OK || res == RES_REFUSED) &&
-	    (f->lat || (f->lat = calloc(1, sizeof(*f->lat))))) {
-		ct_lat_add(f->lat, s->lat_ns, 1);
-		f->lat_n++;
-		f->lat_sum_ns += s->lat_ns;
-		if (s->lat_ns > f->lat_max_ns)
-			f->lat_max_ns = s->lat_ns;
+	    (x->lat || (x->lat = calloc(1, sizeof(*x->lat))))) {
+		ct_lat_add(x->lat, s->lat_ns, 1);
+		x->lat_n++;
+		x->lat_sum_ns += s->lat_ns;
+		if (s->lat_ns > x->lat_max_ns)
+			x->lat_max_ns = s->lat_ns;
 	}
 }
 
