@@ -133,9 +133,26 @@ double flows_last_interval_s(const struct ct_flows *t)
 	return t->last_interval_ns / 1e9;
 }
 
-static size_t bucket_of(const struct ct_flows *t, const struct flow_key *k)
+/* A flow key's hash, a word at a time: FNV-1a took a multiply per byte,
+ * 13 % of the time at 300k new flows/s. */
+_Static_assert(sizeof(struct flow_key) == 44, "key_hash reads 5 words and 4 bytes");
+static uint64_t key_hash(const struct flow_key *k)
 {
-	return ct_hash(k, sizeof(*k)) & (t->nbuckets - 1);
+	uint64_t w[5], h;
+	uint32_t tail;
+
+	memcpy(w, k, sizeof(w));
+	memcpy(&tail, (const char *)k + sizeof(w), sizeof(tail));
+	h = 0x9e3779b97f4a7c15ULL ^ tail;
+	for (int i = 0; i < 5; i++) {
+		h ^= w[i] * 0x87c37b91114253d5ULL;
+		h = ((h << 31) | (h >> 33)) * 0x4cf5ad432745937fULL;
+	}
+	h ^= h >> 33; /* the murmur3 finaliser: every bit of h into the low ones */
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
 }
 
 static void lru_unlink(struct ct_flows *t, struct ct_flow *f)
@@ -182,10 +199,11 @@ static void protected_trim(struct ct_flows *t)
 		lru_move(t, t->seg[SEG_PROTECTED].tail, SEG_PROBATION);
 }
 
-static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k,
-			      struct ct_flow ***slot)
+/* the flow of key k (hash h), or NULL; *slot: where it is or would go */
+static struct ct_flow *lookup_h(const struct ct_flows *t, const struct flow_key *k, uint64_t h,
+				struct ct_flow ***slot)
 {
-	struct ct_flow **pp = &t->buckets[bucket_of(t, k)];
+	struct ct_flow **pp = &t->buckets[h & (t->nbuckets - 1)];
 
 	for (; *pp; pp = &(*pp)->hnext) {
 		if (!memcmp(&(*pp)->key, k, sizeof(*k))) {
@@ -197,6 +215,12 @@ static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k
 	if (slot)
 		*slot = pp;
 	return NULL;
+}
+
+static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k,
+			      struct ct_flow ***slot)
+{
+	return lookup_h(t, k, key_hash(k), slot);
 }
 
 void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r,
@@ -299,7 +323,7 @@ static void grow_buckets(struct ct_flows *t)
 		struct ct_flow *f = t->buckets[i], *next;
 
 		for (; f; f = next) {
-			size_t j = ct_hash(&f->key, sizeof(f->key)) & (nb - 1);
+			size_t j = key_hash(&f->key) & (nb - 1);
 
 			next = f->hnext;
 			f->hnext = b[j];
@@ -428,13 +452,15 @@ static int rows_room(struct ct_flows *t)
 	return 0;
 }
 
-/* a new flow k in the free row `row`, at the head of seg */
+/* a new flow k in the free row `row`, at the head of seg; slot: where
+ * lookup() put it, or NULL to look it up */
 static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k, uint64_t ts,
-				   uint32_t row, enum flow_seg seg)
+				   uint32_t row, enum flow_seg seg, struct ct_flow **slot)
 {
-	struct ct_flow **slot, *f;
+	struct ct_flow *f;
 
-	lookup(t, k, &slot);
+	if (!slot)
+		lookup(t, k, &slot);
 	if (t->free_list) {
 		f = t->free_list;
 		t->free_list = f->next;
@@ -478,7 +504,7 @@ static struct ct_flow *folded_new(struct ct_flows *t, const struct flow_key *fk,
 			return NULL;
 		row = (uint32_t)t->n;
 	}
-	return flow_insert(t, fk, ts, row, SEG_FOLDED);
+	return flow_insert(t, fk, ts, row, SEG_FOLDED, NULL);
 }
 
 static void flow_add_pid(struct ct_flow *f, uint32_t pid);
@@ -610,7 +636,8 @@ static uint32_t fold_evict(struct ct_flows *t, struct ct_flow *v)
 
 static struct ct_flow *flow_get(struct ct_flows *t, const struct flow_key *k, uint64_t ts)
 {
-	struct ct_flow *f = lookup(t, k, NULL);
+	struct ct_flow **slot;
+	struct ct_flow *f = lookup(t, k, &slot);
 	uint32_t row;
 
 	if (f) {
@@ -620,12 +647,13 @@ static struct ct_flow *flow_get(struct ct_flows *t, const struct flow_key *k, ui
 	}
 	if (flows_count(t) >= t->max) {
 		row = fold_evict(t, victim(t)); /* the new flow takes the evicted one's row */
+		slot = NULL;			/* the chains changed: looked up again */
 	} else {
 		if (rows_room(t))
 			return NULL;
 		row = (uint32_t)t->n;
 	}
-	return flow_insert(t, k, ts, row, SEG_PROBATION);
+	return flow_insert(t, k, ts, row, SEG_PROBATION, slot);
 }
 
 void flows_set_keep(struct ct_flows *t, flows_keep_fn fn, void *ctx)
