@@ -13,6 +13,7 @@
 #define ROWS_MIN 1024	     /* rows array of an empty table; doubled as it fills */
 #define PIDTAB_MIN 8	     /* a flow's pid table when a third distinct pid comes */
 #define PID_HASH 2654435761u /* Knuth's multiplicative hash (2^32 / golden ratio) */
+#define REHASH_AHEAD 16	     /* buckets whose first flow is fetched ahead (grow_buckets) */
 /* connects that make a flow protected even within one interval: a scan
  * makes one per destination, a retrying client several */
 #define FLOWS_PROMOTE 4
@@ -321,6 +322,11 @@ static void grow_buckets(struct ct_flows *t)
 		return; /* keep the longer chains: slower, still correct */
 	for (size_t i = 0; i < t->nbuckets; i++) {
 		struct ct_flow *f = t->buckets[i], *next;
+
+		/* each flow's key is a cache miss: ask for those ahead (a
+		 * million flows took 10 % of the time at 300k new flows/s) */
+		if (i + REHASH_AHEAD < t->nbuckets && t->buckets[i + REHASH_AHEAD])
+			__builtin_prefetch(&t->buckets[i + REHASH_AHEAD]->key);
 
 		for (; f; f = next) {
 			size_t j = key_hash(&f->key) & (nb - 1);
