@@ -257,6 +257,8 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	r->more = m;
 	m->folded = x->folded;
 	m->pids = NULL;
+	m->pid_is_row = 0;
+	m->pad = 0;
 	m->lat = x->lat; /* the flow's own: a snapshot copies them (snap.c) */
 	m->hist_ring = f->hist;
 	m->hist_cur = f->cur;

@@ -109,11 +109,14 @@ enum ct_group { GROUP_FLOW = 0, GROUP_PROCESS, GROUP_DEST, GROUP_PORT, GROUP_MAX
 extern const char *const ct_group_names[GROUP_MAX]; /* "flow", "process", "dest", "port" */
 
 /* What only a shown row needs, kept apart from the row: derived rows walk
- * 100,000 rows of 216 bytes, not of 296. Its latency buckets and history
- * are pointed at, not held: a million cold flows (no latency sample, one
- * interval's connects) are 80 bytes each here, not 512. */
+ * 100,000 rows of 216 bytes, not of 304. Its latency buckets and history
+ * are pointed at, not held, and a snapshot's cold flows (one pid, nothing
+ * but connects in one interval) share theirs (snap.c): a million of them
+ * take no memory here, not 512 bytes each. */
 struct ct_row_more {
-	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), or NULL */
+	/* npids pids (at most CT_MAX_PIDS), or NULL: read them with
+	 * ct_row_pids() */
+	const uint32_t *pids;
 	/* the latency histogram; NULL: empty (read it with ct_more_lat()) */
 	const struct ct_lat *lat;
 	/* connects per interval: interval e is in hist_ring[e % CT_RING]
@@ -135,6 +138,8 @@ struct ct_row_more {
 	 * non-blocking one at connect(), a blocking one while it waits), 0
 	 * when none: its age is taken_ns minus this */
 	uint64_t pending_since_ns;
+	uint32_t pid_is_row; /* pids NULL: the row's pid is its one pid */
+	uint32_t pad;	     /* zero: mores are compared as bytes in tests */
 };
 
 /* a more with room for what it points at, for those that make rows of
@@ -184,6 +189,12 @@ struct ct_row {
 	uint32_t syn_rt_hist[CT_SYN_RT_HIST];
 	const struct ct_row_more *more; /* never NULL; owned by the snapshot or the rows */
 };
+
+/* r's npids distinct pids, or NULL when it has none or they are not kept */
+static inline const uint32_t *ct_row_pids(const struct ct_row *r)
+{
+	return r->more->pids ? r->more->pids : r->more->pid_is_row ? &r->pid : NULL;
+}
 
 /* 1 if r's SYN retransmit counts are known (see syn_rt_hist) */
 static inline int ct_row_syn_rt_known(const struct ct_row *r)

@@ -647,7 +647,7 @@ static int fill_groups(const struct ct_snap *s, struct ct_rows *v, size_t upto)
 	for (size_t k = 0; k < nlist; k++) {
 		size_t gi = w->row_gid[w->list[k]];
 		const struct ct_row *m = &s->rows[w->list[k]];
-		const uint32_t *pids = m->more->pids;
+		const uint32_t *pids = ct_row_pids(m);
 
 		if (k + PREFETCH_AHEAD < nlist)
 			prefetch_heavy(&s->rows[w->list[k + PREFETCH_AHEAD]]);

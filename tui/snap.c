@@ -18,6 +18,9 @@
 #define OLD_ROWS_MAX(n) ((n) / 4 + 64)
 /* tables of at least this many rows get their bound's room at once */
 #define SNAP_BOUND_MIN 65536
+/* cold flows with fewer connects than this in their one interval share a
+ * more (snap_write_row) */
+#define SNAP_COLD_CUR 256
 
 /* Rows for a snapshot: a large table goes on 2 MiB pages where the kernel
  * has transparent huge pages on request (Debian's default: madvise), so
@@ -110,13 +113,49 @@ static const void *pool_copy(struct snap_pool *p, uint32_t *slot, const void *sr
 	return dst;
 }
 
+/* A cold flow's more (one pid or none, no error, latency, connect in
+ * flight or history but its connects in one interval, hist_cur of them)
+ * is one of the snapshot's shared ones: at a million flows, 88 MB less. */
+static int more_is_cold(const struct ct_flow *f, const struct ct_row_more *m)
+{
+	static const struct ct_errcount no_errs[CT_FLOW_ERRS];
+
+	return !m->lat && !m->hist_ring && m->hist_cur < SNAP_COLD_CUR && !m->folded &&
+	       !m->abandon_max_ns && !m->pending_since_ns &&
+	       !memcmp(m->errs, no_errs, sizeof(no_errs)) &&
+	       (!f->npids ||
+		(f->npids == 1 && (!f->ext || !f->ext->pidcap) && f->pid_inline[0] == f->pid));
+}
+
+/* the shared mores of cold flows: [pid_is_row][hist_cur] */
+static int snap_cold_init(struct ct_snap *s)
+{
+	if (s->cold)
+		return 0;
+	s->cold = calloc(2 * SNAP_COLD_CUR, sizeof(*s->cold));
+	if (!s->cold)
+		return -1;
+	for (uint32_t i = 0; i < 2 * SNAP_COLD_CUR; i++) {
+		s->cold[i].pid_is_row = i / SNAP_COLD_CUR;
+		s->cold[i].hist_cur = i % SNAP_COLD_CUR;
+	}
+	return 0;
+}
+
 /* write the row `row` of s with its pids: -1 when out of memory */
 static int snap_write_row(const struct ct_flows *t, struct ct_snap *s, size_t row)
 {
 	const struct ct_flow *f = t->rows[row].f;
 	struct ct_row *r = &s->rows[row];
-	struct ct_row_more *m = &s->more[row];
+	struct ct_row_more *m = &s->more[row], c;
 
+	flows_to_row(t, f, r, &c, s->interval_s);
+	if (more_is_cold(f, &c)) {
+		r->more = &s->cold[(f->npids ? SNAP_COLD_CUR : 0) + c.hist_cur];
+		return 0;
+	}
+	*m = c;
+	r->more = m;
 	if (f->npids > s->pid_room[row]) {
 		/* a new place with room to grow: a flow's pids only grow */
 		size_t room = f->npids < 2 ? 2 : 2 * (size_t)f->npids;
@@ -129,7 +168,6 @@ static int snap_write_row(const struct ct_flows *t, struct ct_snap *s, size_t ro
 		s->pid_room[row] = (uint32_t)room;
 		s->pids_used += room;
 	}
-	flows_to_row(t, f, r, m, s->interval_s);
 	m->pids = s->pid_pool + s->pid_off[row];
 	flows_pids(f, s->pid_pool + s->pid_off[row]);
 	/* what the more points at in the flow gets a copy of its own */
@@ -184,7 +222,7 @@ static int snap_catch_up(const struct ct_flows *t, struct ct_snap *s)
 				struct ct_more_buf *o = &s->old_more[i];
 
 				s->old_rows[i] = s->rows[todo[i]];
-				o->m = s->more[todo[i]];
+				o->m = *s->rows[todo[i]].more;
 				if (o->m.lat) {
 					o->lat = *o->m.lat;
 					o->m.lat = &o->lat;
@@ -261,7 +299,7 @@ static int snap_fill(const struct ct_flows *t, struct ct_snap *s, int room)
 		s->pid_pool = malloc(s->pids_cap * sizeof(*s->pid_pool));
 	}
 	if (!s->rows || !s->more || !s->pid_pool || !s->pid_off || !s->pid_room || !s->todo ||
-	    !s->lat_slot || !s->ring_slot)
+	    !s->lat_slot || !s->ring_slot || snap_cold_init(s))
 		return -1;
 	s->pids_used = 0;
 	/* the pools are given out again from their start */
@@ -328,5 +366,6 @@ void snap_free(struct ct_snap *s)
 	free(s->ring_slot);
 	pool_free(&s->lat_pool);
 	pool_free(&s->ring_pool);
+	free(s->cold);
 	free(s);
 }

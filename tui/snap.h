@@ -52,6 +52,7 @@ struct ct_snap {
 		void **chunk; /* of SNAP_CHUNK elements each: never moved */
 		size_t nchunk, used, elem;
 	} lat_pool, ring_pool;
+	struct ct_row_more *cold; /* the cold flows' shared mores (snap.c) */
 	uint64_t table_id, gen, clock;
 	uint64_t prev_clock; /* the clock of the state the last refresh started from */
 };

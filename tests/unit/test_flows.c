@@ -27,9 +27,9 @@ static const char *pids_str(const struct ct_row *r)
 	size_t n = r->npids < 64 ? r->npids : 64;
 
 	buf[0] = 0;
-	if (!r->more->pids)
+	if (!ct_row_pids(r))
 		return "(no pids array)";
-	memcpy(tmp, r->more->pids, n * sizeof(*tmp));
+	memcpy(tmp, ct_row_pids(r), n * sizeof(*tmp));
 	qsort(tmp, n, sizeof(*tmp), cmp_u32);
 	for (size_t i = 0; i < n; i++)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u", i ? " " : "",
@@ -143,10 +143,10 @@ static void test_pids(void)
 	CHECK_U("pids.shell_loop_count", 1000, s->rows[0].count);
 	CHECK_U("pids.shell_loop_npids", 1000, s->rows[0].npids);
 	CHECK_U("pids.shell_loop_last_pid", 1999, s->rows[0].pid);
-	if (s->rows[0].more->pids && s->rows[0].npids == 1000) {
+	if (ct_row_pids(&s->rows[0]) && s->rows[0].npids == 1000) {
 		uint32_t tmp[1000];
 
-		memcpy(tmp, s->rows[0].more->pids, sizeof(tmp));
+		memcpy(tmp, ct_row_pids(&s->rows[0]), sizeof(tmp));
 		qsort(tmp, 1000, sizeof(*tmp), cmp_u32);
 		for (uint32_t i = 0; i < 1000; i++)
 			ok &= tmp[i] == 1000 + i;
@@ -170,10 +170,10 @@ static void test_pids(void)
 	CHECK_U("pids.saturated_count", 2003, s->rows[0].count);
 	CHECK_U("pids.saturated_npids", CT_MAX_PIDS, s->rows[0].npids);
 	CHECK_U("pids.saturated_last_pid", 2999, s->rows[0].pid);
-	if (s->rows[0].more->pids && s->rows[0].npids == CT_MAX_PIDS) {
+	if (ct_row_pids(&s->rows[0]) && s->rows[0].npids == CT_MAX_PIDS) {
 		uint32_t tmp[CT_MAX_PIDS];
 
-		memcpy(tmp, s->rows[0].more->pids, sizeof(tmp));
+		memcpy(tmp, ct_row_pids(&s->rows[0]), sizeof(tmp));
 		qsort(tmp, CT_MAX_PIDS, sizeof(*tmp), cmp_u32);
 		ok = tmp[0] >= 1000 && tmp[CT_MAX_PIDS - 1] <= 2999;
 		for (int i = 1; i < CT_MAX_PIDS; i++)
@@ -509,6 +509,62 @@ static void test_snap_bound_room(void)
 /* A flow with connects in one interval only keeps its history compact (no
  * ring): it goes cold, hot again, cold past the window, and hot once more,
  * its counts, history and latency histogram exact all the way. */
+/* Cold flows (one pid, connects in one interval, nothing else) share
+ * their snapshot's mores; what the row shows is the same as for any flow:
+ * its pid, its history. One that warms up (a second pid, an error, a
+ * second interval) gets a more of its own, in a refresh as in a copy. */
+static void test_cold_rows(void)
+{
+	struct ct_flows *t = flows_new(100);
+	struct flow_key a = key("dig", "10.0.0.1", 53, P_UDP),
+			b = key("dig", "10.0.0.2", 53, P_UDP);
+	struct flow_key c = key("dig", "10.0.0.3", 53, P_UDP);
+	const struct ct_row *ra, *rb, *rc;
+	uint32_t want[CT_HIST];
+	struct ct_snap *s;
+	uint64_t now = T0;
+
+	flows_tick(t, now);
+	add_n(t, a, 2, now + 1, 7, 0);
+	add_n(t, b, 2, now + 2, 8, 0);
+	add_n(t, c, 1, now + 3, 9, -ECONNREFUSED);
+	flows_tick(t, now += NS_PER_S);
+	s = snap_new(t, now);
+	ra = find_row(s->rows, s->n, &a);
+	rb = find_row(s->rows, s->n, &b);
+	rc = find_row(s->rows, s->n, &c);
+	CHECK("cold.rows", ra && rb && rc);
+	if (!ra || !rb || !rc)
+		return;
+	CHECK("cold.shared", ra->more == rb->more);
+	CHECK("cold.failed_own", rc->more != ra->more);
+	CHECK_S("cold.pid_a", "7", pids_str(ra));
+	CHECK_S("cold.pid_b", "8", pids_str(rb));
+	CHECK_I("cold.err", ECONNREFUSED, rc->more->errs[0].err);
+	memset(want, 0, sizeof(want));
+	want[0] = 2;
+	check_hist("cold.hist", ra, s->epoch, want);
+	/* a: a second pid; b: a connect in a second interval */
+	add_n(t, a, 1, now + 1, 70, 0);
+	add_n(t, b, 1, now + 2, 8, 0);
+	flows_tick(t, now += NS_PER_S);
+	s = snap_refresh(t, now, s);
+	CHECK_U("cold.refreshed", 0, s->full);
+	ra = find_row(s->rows, s->n, &a);
+	rb = find_row(s->rows, s->n, &b);
+	CHECK("cold.warm_own",
+	      ra && rb && ra->more != rb->more && ra->more->pids && rb->more->hist_ring);
+	if (ra && rb) {
+		CHECK_S("cold.warm_pids", "7 70", pids_str(ra));
+		CHECK_S("cold.warm_pid_b", "8", pids_str(rb));
+		want[0] = 1;
+		want[1] = 2;
+		check_hist("cold.warm_hist", rb, s->epoch, want);
+	}
+	snap_free(s);
+	flows_free(t);
+}
+
 static void test_history_compact(void)
 {
 	struct ct_flows *t = flows_new(10);
@@ -1953,10 +2009,12 @@ static int rows_same(const struct ct_row *a, const struct ct_row *b, uint64_t ep
 	uint32_t pa[CT_MAX_PIDS], pb[CT_MAX_PIDS], ha[CT_HIST], hb[CT_HIST];
 
 	if (a->npids != b->npids || a->npids > CT_MAX_PIDS ||
-	    (a->npids && (!a->more->pids || !b->more->pids)))
+	    (a->npids && (!ct_row_pids(a) || !ct_row_pids(b))))
 		return 0;
-	memcpy(pa, a->more->pids, a->npids * sizeof(*pa));
-	memcpy(pb, b->more->pids, b->npids * sizeof(*pb));
+	if (a->npids) {
+		memcpy(pa, ct_row_pids(a), a->npids * sizeof(*pa));
+		memcpy(pb, ct_row_pids(b), b->npids * sizeof(*pb));
+	}
 	qsort(pa, a->npids, sizeof(*pa), cmp_u32);
 	qsort(pb, b->npids, sizeof(*pb), cmp_u32);
 	ct_row_history(a, epoch, ha);
@@ -1964,6 +2022,7 @@ static int rows_same(const struct ct_row *a, const struct ct_row *b, uint64_t ep
 	x.more = y.more = NULL;
 	x.hist_epoch = y.hist_epoch = 0;
 	xm.pids = ym.pids = NULL;
+	xm.pid_is_row = ym.pid_is_row = 0;
 	/* what the mores point at, by value (the history is ha, hb) */
 	if (memcmp(ct_more_lat(&xm), ct_more_lat(&ym), sizeof(struct ct_lat)))
 		return 0;
@@ -2105,11 +2164,11 @@ static void test_snapshot_reuse(void)
 	r = find_row(s->rows, s->n, &b);
 	CHECK_U("reuse.grown_b_count", 50, r ? r->count : 0);
 	CHECK_U("reuse.grown_b_npids", 50, r ? r->npids : 0);
-	if (r && r->more->pids) {
+	if (r && ct_row_pids(r)) {
 		uint32_t tmp[50];
 		int ok = 1;
 
-		memcpy(tmp, r->more->pids, sizeof(tmp));
+		memcpy(tmp, ct_row_pids(r), sizeof(tmp));
 		qsort(tmp, 50, sizeof(*tmp), cmp_u32);
 		for (int i = 0; i < 50; i++)
 			ok &= tmp[i] == (uint32_t)(10 + i);
@@ -2550,6 +2609,7 @@ int main(void)
 	test_untracked();
 	test_history();
 	test_history_compact();
+	test_cold_rows();
 	test_history_compact_fold();
 	test_snap_bound_room();
 	test_eviction();
