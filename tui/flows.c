@@ -13,6 +13,7 @@
 #define ROWS_MIN 1024	     /* rows array of an empty table; doubled as it fills */
 #define PIDTAB_MIN 8	     /* a flow's pid table when a third distinct pid comes */
 #define PID_HASH 2654435761u /* Knuth's multiplicative hash (2^32 / golden ratio) */
+#define FLOW_SLAB 4096	     /* flows allocated at once (832 KiB) */
 #define REHASH_AHEAD 16	     /* buckets whose first flow is fetched ahead (grow_buckets) */
 /* connects that make a flow protected even within one interval: a scan
  * makes one per destination, a retrying client several */
@@ -92,12 +93,10 @@ void flows_free(struct ct_flows *t)
 		for (f = t->seg[seg].head; f; f = next) {
 			next = f->next;
 			flow_release(f);
-			free(f);
 		}
-	for (f = t->free_list; f; f = next) {
-		next = f->next;
-		free(f);
-	}
+	for (size_t i = 0; i < t->nslabs; i++)
+		free(t->slabs[i]);
+	free(t->slabs);
 	free(t->buckets);
 	free(t->rows);
 	free(t);
@@ -460,6 +459,25 @@ static int rows_room(struct ct_flows *t)
 	return 0;
 }
 
+/* A flow never given out before: flows come FLOW_SLAB at a time, from
+ * memory never freed but with the table (evicted ones are reused), which
+ * saves malloc's 16 bytes a flow. NULL when out of memory. */
+static struct ct_flow *flow_alloc(struct ct_flows *t)
+{
+	if (t->slab_used == FLOW_SLAB || !t->nslabs) {
+		struct ct_flow **s = realloc(t->slabs, (t->nslabs + 1) * sizeof(*s));
+
+		if (!s)
+			return NULL;
+		t->slabs = s;
+		if (!(s[t->nslabs] = malloc(FLOW_SLAB * sizeof(**s))))
+			return NULL;
+		t->nslabs++;
+		t->slab_used = 0;
+	}
+	return &t->slabs[t->nslabs - 1][t->slab_used++];
+}
+
 /* a new flow k in the free row `row`, at the head of seg; slot: where
  * lookup() put it, or NULL to look it up */
 static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k, uint64_t ts,
@@ -472,10 +490,8 @@ static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k,
 	if (t->free_list) {
 		f = t->free_list;
 		t->free_list = f->next;
-	} else {
-		f = malloc(sizeof(*f));
-		if (!f)
-			return NULL;
+	} else if (!(f = flow_alloc(t))) {
+		return NULL;
 	}
 	memset(f, 0, sizeof(*f));
 	f->key = *k;

@@ -84,6 +84,8 @@ struct ct_flows {
 	size_t max_folded; /* (process, *) rows, beyond max */
 	struct flow_list seg[SEG_MAX];
 	struct ct_flow *free_list; /* evicted flows kept for reuse */
+	struct ct_flow **slabs;	   /* where flows come from (flow_alloc) */
+	size_t nslabs, slab_used;  /* slab_used: flows given out of the last one */
 	uint64_t evicted, folded;  /* folded: evicted flows whose counts a (process, *) row kept */
 	flows_keep_fn keep_fn;
 	void *keep_ctx;
