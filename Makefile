@@ -233,7 +233,7 @@ test: test-deps
 
 bench: deps
 	$(Q)tests/install-deps.sh $(DEPS_BENCH)
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench $(OUTPUT)/rbpeer $(OUTPUT)/rbpeer.bpf.o
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench $(OUTPUT)/flowbench $(OUTPUT)/rbpeer $(OUTPUT)/rbpeer.bpf.o
 	$(Q)tests/bench.sh
 
 vmtest: deps cross-deps
