@@ -9,12 +9,14 @@
 #include "pending.h"
 #include "util.h"
 
-#define BUCKETS_MIN 1024     /* hash buckets of an empty table; doubled as it fills */
+#define SLOTS_MIN 2048 /* hash slots of an empty table; doubled as it fills */
+/* at most 3/4 of the slots taken: a new key's probe stays in a line or two */
+#define SLOTS_FULL(n, nslots) ((n)*4 > (nslots)*3)
+#define NO_POS SIZE_MAX
 #define ROWS_MIN 1024	     /* rows array of an empty table; doubled as it fills */
 #define PIDTAB_MIN 8	     /* a flow's pid table when a third distinct pid comes */
 #define PID_HASH 2654435761u /* Knuth's multiplicative hash (2^32 / golden ratio) */
 #define FLOW_SLAB 4096	     /* flows allocated at once (832 KiB) */
-#define REHASH_AHEAD 16	     /* buckets whose first flow is fetched ahead (grow_buckets) */
 /* connects that make a flow protected even within one interval: a scan
  * makes one per destination, a retrying client several */
 #define FLOWS_PROMOTE 4
@@ -28,7 +30,7 @@
 static uint64_t next_table_id;
 
 /* a million flows are a million of these (flows_table.h) */
-_Static_assert(sizeof(void *) != 8 || sizeof(struct ct_flow) == 208,
+_Static_assert(sizeof(void *) != 8 || sizeof(struct ct_flow) == 200,
 	       "struct ct_flow grew: is it what every flow needs?");
 
 struct ct_flows *flows_new(size_t max_flows)
@@ -42,9 +44,9 @@ struct ct_flows *flows_new(size_t max_flows)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->nbuckets = BUCKETS_MIN;
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	if (!t->buckets) {
+	t->nslots = SLOTS_MIN;
+	t->slots = calloc(t->nslots, sizeof(*t->slots));
+	if (!t->slots) {
 		free(t);
 		return NULL;
 	}
@@ -97,7 +99,7 @@ void flows_free(struct ct_flows *t)
 	for (size_t i = 0; i < t->nslabs; i++)
 		free(t->slabs[i]);
 	free(t->slabs);
-	free(t->buckets);
+	free(t->slots);
 	free(t->rows);
 	free(t);
 }
@@ -199,28 +201,63 @@ static void protected_trim(struct ct_flows *t)
 		lru_move(t, t->seg[SEG_PROTECTED].tail, SEG_PROBATION);
 }
 
-/* the flow of key k (hash h), or NULL; *slot: where it is or would go */
-static struct ct_flow *lookup_h(const struct ct_flows *t, const struct flow_key *k, uint64_t h,
-				struct ct_flow ***slot)
+/* the flow of id (flow_slot.id) */
+static struct ct_flow *flow_of(const struct ct_flows *t, uint32_t id)
 {
-	struct ct_flow **pp = &t->buckets[h & (t->nbuckets - 1)];
+	return &t->slabs[(id - 1) / FLOW_SLAB][(id - 1) % FLOW_SLAB];
+}
 
-	for (; *pp; pp = &(*pp)->hnext) {
-		if (!memcmp(&(*pp)->key, k, sizeof(*k))) {
-			if (slot)
-				*slot = pp;
-			return *pp;
+/* Open addressing, linear probing: a slot holds the low 32 bits of its
+ * key's hash (which say where it belongs) and its flow's id, so that a new
+ * key's lookup reads the slots and no flow (one cache miss, where a hash
+ * chain took two: the bucket, then its first flow; perf had those at 30 %
+ * of the time at 300k new flows/s), and growing the table reads no key.
+ * The flow of key k, or NULL; *pos: the slot it is in, or the empty one
+ * where it would go. */
+static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k, size_t *pos)
+{
+	uint32_t tag = (uint32_t)key_hash(k);
+	size_t mask = t->nslots - 1, i = tag & mask;
+
+	for (; t->slots[i].id; i = (i + 1) & mask) {
+		struct ct_flow *f;
+
+		if (t->slots[i].tag != tag)
+			continue;
+		f = flow_of(t, t->slots[i].id);
+		if (!memcmp(&f->key, k, sizeof(*k))) {
+			if (pos)
+				*pos = i;
+			return f;
 		}
 	}
-	if (slot)
-		*slot = pp;
+	if (pos)
+		*pos = i;
 	return NULL;
 }
 
-static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k,
-			      struct ct_flow ***slot)
+/* empty slot i: the entries after it that belong before it move back */
+static void slot_clear(struct ct_flows *t, size_t i)
 {
-	return lookup_h(t, k, key_hash(k), slot);
+	size_t mask = t->nslots - 1, j = i;
+
+	for (;;) {
+		size_t home;
+
+		t->slots[i].id = 0;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!t->slots[j].id)
+				return;
+			home = t->slots[j].tag & mask;
+			/* it stays when its home is cyclically in (i, j] */
+			if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+				continue;
+			break;
+		}
+		t->slots[i] = t->slots[j];
+		i = j;
+	}
 }
 
 void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r,
@@ -294,7 +331,7 @@ static void flow_row_full(const struct ct_flows *t, const struct ct_flow *f, str
 /* f leaves the table (the evict callback sees it first): its row is free */
 static void evict(struct ct_flows *t, struct ct_flow *f)
 {
-	struct ct_flow **slot;
+	size_t pos;
 
 	if (t->evict_fn) {
 		uint32_t pids[CT_MAX_PIDS];
@@ -304,8 +341,8 @@ static void evict(struct ct_flows *t, struct ct_flow *f)
 		flow_row_full(t, f, &r, &m, pids);
 		t->evict_fn(t->evict_ctx, &r);
 	}
-	lookup(t, &f->key, &slot);
-	*slot = f->hnext;
+	lookup(t, &f->key, &pos);
+	slot_clear(t, pos);
 	t->pids_total -= f->npids;
 	lru_unlink(t, f);
 	flow_release(f);
@@ -314,36 +351,28 @@ static void evict(struct ct_flows *t, struct ct_flow *f)
 	t->free_list = f;
 }
 
-static void grow_buckets(struct ct_flows *t)
+/* twice the slots, each entry put again where its tag says: no key is
+ * read. -1 when out of memory. */
+static int grow_slots(struct ct_flows *t)
 {
-	size_t nb = t->nbuckets * 2;
-	struct ct_flow **b = calloc(nb, sizeof(*b));
+	size_t ns = t->nslots * 2, mask = ns - 1;
+	struct flow_slot *sl = calloc(ns, sizeof(*sl));
 
-	if (!b)
-		return; /* keep the longer chains: slower, still correct */
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct ct_flow *f = t->buckets[i], *next;
+	if (!sl)
+		return -1;
+	for (size_t i = 0; i < t->nslots; i++) {
+		size_t j;
 
-		/* each flow's key is a cache miss: ask for those ahead (a
-		 * million flows took 10 % of the time at 300k new flows/s) */
-		if (i + REHASH_AHEAD < t->nbuckets && t->buckets[i + REHASH_AHEAD]) {
-			const char *k = (const char *)&t->buckets[i + REHASH_AHEAD]->key;
-
-			__builtin_prefetch(k); /* a key may span two lines */
-			__builtin_prefetch(k + sizeof(struct flow_key) - 1);
-		}
-
-		for (; f; f = next) {
-			size_t j = key_hash(&f->key) & (nb - 1);
-
-			next = f->hnext;
-			f->hnext = b[j];
-			b[j] = f;
-		}
+		if (!t->slots[i].id)
+			continue;
+		for (j = t->slots[i].tag & mask; sl[j].id; j = (j + 1) & mask)
+			;
+		sl[j] = t->slots[i];
 	}
-	free(t->buckets);
-	t->buckets = b;
-	t->nbuckets = nb;
+	free(t->slots);
+	t->slots = sl;
+	t->nslots = ns;
+	return 0;
 }
 
 static void pidtab_insert(uint32_t *tab, uint32_t cap, uint32_t pid)
@@ -396,7 +425,7 @@ static void flow_add_pid(struct ct_flow *f, uint32_t pid)
 	x = f->ext;
 	if (pidtab_has(x->pidtab, x->pidcap, pid) || f->npids >= CT_MAX_PIDS)
 		return;
-	if ((f->npids + 1) * 2 > x->pidcap) {
+	if ((f->npids + 1u) * 2 > x->pidcap) {
 		uint32_t ncap = x->pidcap * 2;
 		uint32_t *tab = calloc(ncap, sizeof(*tab));
 
@@ -465,8 +494,9 @@ static int rows_room(struct ct_flows *t)
 
 /* A flow never given out before: flows come FLOW_SLAB at a time, from
  * memory never freed but with the table (evicted ones are reused), which
- * saves malloc's 16 bytes a flow. NULL when out of memory. */
-static struct ct_flow *flow_alloc(struct ct_flows *t)
+ * saves malloc's 16 bytes a flow. Its id is its place there + 1. NULL
+ * when out of memory. */
+static struct ct_flow *flow_alloc(struct ct_flows *t, uint32_t *id)
 {
 	if (t->slab_used == FLOW_SLAB || !t->nslabs) {
 		struct ct_flow **s = realloc(t->slabs, (t->nslabs + 1) * sizeof(*s));
@@ -479,25 +509,38 @@ static struct ct_flow *flow_alloc(struct ct_flows *t)
 		t->nslabs++;
 		t->slab_used = 0;
 	}
+	*id = (uint32_t)((t->nslabs - 1) * FLOW_SLAB + t->slab_used + 1);
 	return &t->slabs[t->nslabs - 1][t->slab_used++];
 }
 
-/* a new flow k in the free row `row`, at the head of seg; slot: where
- * lookup() put it, or NULL to look it up */
+/* a new flow k in the free row `row`, at the head of seg; pos: the slot
+ * lookup() gave it, or NO_POS to look it up */
 static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k, uint64_t ts,
-				   uint32_t row, enum flow_seg seg, struct ct_flow **slot)
+				   uint32_t row, enum flow_seg seg, size_t pos)
 {
 	struct ct_flow *f;
+	uint32_t id;
 
-	if (!slot)
-		lookup(t, k, &slot);
+	/* room for one more (without memory to grow, the slots fill up
+	 * further: slower, still correct, until the last one) */
+	if (SLOTS_FULL(t->n + 1, t->nslots) && t->nslots < SIZE_MAX / 2 &&
+	    t->nslots <= UINT32_MAX) {
+		if (!grow_slots(t))
+			pos = NO_POS;
+		else if (t->n + 2 > t->nslots)
+			return NULL;
+	}
+	if (pos == NO_POS)
+		lookup(t, k, &pos);
 	if (t->free_list) {
 		f = t->free_list;
 		t->free_list = f->next;
-	} else if (!(f = flow_alloc(t))) {
+		id = f->id;
+	} else if (!(f = flow_alloc(t, &id))) {
 		return NULL;
 	}
 	memset(f, 0, sizeof(*f));
+	f->id = id;
 	f->key = *k;
 	f->first_ns = ts;
 	f->epoch = t->epoch;
@@ -505,12 +548,10 @@ static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k,
 	t->rows[row].f = f;
 	t->rows[row].clock = t->clock;
 	t->rows[row].epoch = t->epoch;
-	f->hnext = *slot;
-	*slot = f;
+	t->slots[pos].tag = (uint32_t)key_hash(k);
+	t->slots[pos].id = id;
 	lru_push_head(t, f, seg);
 	t->n++;
-	if (t->n > t->nbuckets && t->nbuckets < ((t->max + t->max_folded) | (BUCKETS_MIN - 1)))
-		grow_buckets(t);
 	return f;
 }
 
@@ -532,7 +573,7 @@ static struct ct_flow *folded_new(struct ct_flows *t, const struct flow_key *fk,
 			return NULL;
 		row = (uint32_t)t->n;
 	}
-	return flow_insert(t, fk, ts, row, SEG_FOLDED, NULL);
+	return flow_insert(t, fk, ts, row, SEG_FOLDED, NO_POS);
 }
 
 static void flow_add_pid(struct ct_flow *f, uint32_t pid);
@@ -664,8 +705,8 @@ static uint32_t fold_evict(struct ct_flows *t, struct ct_flow *v)
 
 static struct ct_flow *flow_get(struct ct_flows *t, const struct flow_key *k, uint64_t ts)
 {
-	struct ct_flow **slot;
-	struct ct_flow *f = lookup(t, k, &slot);
+	size_t pos;
+	struct ct_flow *f = lookup(t, k, &pos);
 	uint32_t row;
 
 	if (f) {
@@ -675,13 +716,13 @@ static struct ct_flow *flow_get(struct ct_flows *t, const struct flow_key *k, ui
 	}
 	if (flows_count(t) >= t->max) {
 		row = fold_evict(t, victim(t)); /* the new flow takes the evicted one's row */
-		slot = NULL;			/* the chains changed: looked up again */
+		pos = NO_POS;			/* the slots changed: looked up again */
 	} else {
 		if (rows_room(t))
 			return NULL;
 		row = (uint32_t)t->n;
 	}
-	return flow_insert(t, k, ts, row, SEG_PROBATION, slot);
+	return flow_insert(t, k, ts, row, SEG_PROBATION, pos);
 }
 
 void flows_set_keep(struct ct_flows *t, flows_keep_fn fn, void *ctx)

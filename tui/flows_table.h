@@ -28,12 +28,11 @@ struct flow_ext {
 	struct pending_starts *pend; /* start times of its connects in flight */
 };
 
-/* A flow: 208 bytes (328 with all of flow_ext in it, 560 with its history
+/* A flow: 200 bytes (328 with all of flow_ext in it, 560 with its history
  * ring too). */
 struct ct_flow {
 	struct flow_key key;
 	uint32_t row;		     /* its row in snapshots, stable while it lives */
-	struct ct_flow *hnext;	     /* hash chain */
 	struct ct_flow *prev, *next; /* its segment's list: head is the most recently seen */
 	uint64_t count;
 	uint64_t results[RES_MAX];
@@ -46,12 +45,19 @@ struct ct_flow {
 	 * bytes of history each, not 244. */
 	uint32_t *hist;
 	struct flow_ext *ext; /* NULL: all of it zero */
+	uint32_t id;	      /* its place among the flows (flow_slot.id) */
 	uint32_t cur;
 	uint32_t uid, pid, tag;
-	uint32_t npids; /* distinct pids (pid_inline, or ext->pidtab) */
-	uint32_t pid_inline[2];
+	uint16_t npids;	  /* distinct pids (pid_inline, or ext->pidtab), at most CT_MAX_PIDS */
 	uint8_t seg;	  /* enum flow_seg: the list it is on */
 	uint8_t promoted; /* it was protected once (kept or not) */
+	uint32_t pid_inline[2];
+};
+
+/* a slot of the flows' hash: the low 32 bits of the key's hash, and the
+ * flow's id (0: empty) */
+struct flow_slot {
+	uint32_t tag, id;
 };
 
 /*
@@ -78,8 +84,8 @@ struct flow_row {
 };
 
 struct ct_flows {
-	struct ct_flow **buckets;
-	size_t nbuckets;   /* power of two */
+	struct flow_slot *slots;
+	size_t nslots;	   /* power of two */
 	size_t n, max;	   /* n: rows, folded ones included; max: flows */
 	size_t max_folded; /* (process, *) rows, beyond max */
 	struct flow_list seg[SEG_MAX];

@@ -964,6 +964,60 @@ static void count_evict(void *ctx, const struct ct_row *r)
  * busy flow that connects once every 2000 of them (after a burst of 5):
  * with pure LRU it was evicted every time, its count back to 1. The scan
  * churns probation alone; what it evicts folds into (nmap, *). */
+/* The flows' hash (open addressing): every flow is found again after the
+ * table grew many times, and after many evictions in a table kept near its
+ * fullest (entries moved back over the freed slots) */
+static void test_hash(void)
+{
+	struct flow_key k = key("h", "10.0.0.0", 0, P_UDP);
+	struct ct_flows *t = flows_new(40000);
+	struct ct_snap *s;
+	uint64_t twice = 0;
+
+	for (int round = 0; round < 2; round++)
+		for (uint32_t i = 0; i < 40000; i++) {
+			k.daddr[2] = (uint8_t)(i >> 8);
+			k.daddr[3] = (uint8_t)i;
+			k.dport = (uint16_t)(i % 7);
+			add_n(t, k, 1, T0 + i, 1, 0);
+		}
+	CHECK_U("hash.grown.count", 40000, flows_count(t));
+	CHECK_U("hash.grown.evicted", 0, flows_evicted(t));
+	s = snap_new(t, T0 + 50000);
+	for (size_t i = 0; i < s->n; i++)
+		twice += s->rows[i].count == 2;
+	CHECK_U("hash.grown.found_again", 40000, twice);
+	snap_free(s);
+	flows_free(t);
+
+	/* 3000 flows and their (process, *) rows: 27,000 evictions */
+	t = flows_new(3000);
+	for (uint32_t i = 0; i < 30000; i++) {
+		memset(k.comm, 0, sizeof(k.comm)); /* keys are compared as bytes */
+		snprintf(k.comm, sizeof(k.comm), "p%u", i % 150);
+		k.daddr[2] = (uint8_t)(i >> 8);
+		k.daddr[3] = (uint8_t)i;
+		add_n(t, k, 1, T0 + i, 1, 0);
+	}
+	CHECK_U("hash.churn.evicted", 27000, flows_evicted(t));
+	for (uint32_t i = 28000; i < 30000; i++) {
+		memset(k.comm, 0, sizeof(k.comm)); /* keys are compared as bytes */
+		snprintf(k.comm, sizeof(k.comm), "p%u", i % 150);
+		k.daddr[2] = (uint8_t)(i >> 8);
+		k.daddr[3] = (uint8_t)i;
+		add_n(t, k, 1, T0 + 30000 + i, 1, 0);
+	}
+	CHECK_U("hash.churn.no_new_flow", 27000, flows_evicted(t));
+	s = snap_new(t, T0 + 70000);
+	twice = 0;
+	for (size_t i = 0; i < s->n; i++)
+		twice += s->rows[i].key.family == 4 && s->rows[i].count == 2;
+	CHECK_U("hash.churn.found_again", 2000, twice);
+	CHECK_U("hash.churn.folded_rows", 150, s->n - flows_count(t));
+	snap_free(s);
+	flows_free(t);
+}
+
 static void test_port_scan(void)
 {
 	struct ct_flows *t = flows_new(1000);
@@ -2613,6 +2667,7 @@ int main(void)
 	test_history_compact_fold();
 	test_snap_bound_room();
 	test_eviction();
+	test_hash();
 	test_port_scan();
 	test_keep();
 	test_fold_outcome();
