@@ -12,7 +12,8 @@
 #   3. highest event rate seen with zero drops; a small ring buffer and
 #      other --wakeup-bytes at that load
 #   4. peak RSS with 1,000,000 distinct flows (default --max-flows and
-#      --max-flows 1000000)
+#      --max-flows 1000000), a burst of new flows, and the same burst through
+#      the core code alone (flowbench: CPU per new flow, interval work)
 #   5. start-up: exec to attached, and to the first connect captured; exec
 #      to attached and SIGINT to exit as a wrapper sees them, with the peers
 #   6. the view's work with 100,000 flows (viewbench: the core code alone)
