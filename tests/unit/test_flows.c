@@ -509,6 +509,40 @@ static void test_snap_bound_room(void)
 /* A flow with connects in one interval only keeps its history compact (no
  * ring): it goes cold, hot again, cold past the window, and hot once more,
  * its counts, history and latency histogram exact all the way. */
+/* A snapshot's row points at copies of its own: the table going on (more
+ * samples, a new interval, the flow evicted and its memory reused) leaves
+ * the latency buckets and history it shows as they were */
+static void test_snap_own_copies(void)
+{
+	struct ct_flows *t = flows_new(1);
+	struct flow_key k = key("curl", "10.0.0.1", 443, P_TCP), o = key("x", "10.0.0.9", 1, P_TCP);
+	uint32_t want[CT_HIST];
+	struct ct_snap *s;
+	uint64_t now = T0;
+
+	flows_tick(t, now);
+	add_lat(t, k, now + 1, 1, 0, 1000000);
+	flows_tick(t, now += NS_PER_S);
+	add_lat(t, k, now + 1, 1, 0, 2000000); /* a second interval: a ring */
+	flows_tick(t, now += NS_PER_S);
+	s = snap_new(t, now);
+	CHECK("own.has_ring", s->rows[0].more->hist_ring && s->rows[0].more->lat);
+	add_lat(t, k, now + 1, 1, 0, 500000000);
+	flows_tick(t, now += NS_PER_S);
+	flows_clear(t); /* k's memory goes back to the table */
+	add_lat(t, o, now + 1, 1, 0, 9000000);
+	add_lat(t, o, now + 2, 1, 0, 9000000);
+	CHECK_U("own.lat_n", 2, s->rows[0].lat_n);
+	CHECK_U("own.lat_buckets", 2, ct_more_lat(s->rows[0].more)->n);
+	CHECK_D("own.p100", 2000.0, ct_row_lat_pct(&s->rows[0], 1.0), 1e-9);
+	memset(want, 0, sizeof(want));
+	want[0] = 1;
+	want[1] = 1;
+	check_hist("own.hist", &s->rows[0], s->epoch, want);
+	snap_free(s);
+	flows_free(t);
+}
+
 /* Cold flows (one pid, connects in one interval, nothing else) share
  * their snapshot's mores; what the row shows is the same as for any flow:
  * its pid, its history. One that warms up (a second pid, an error, a
@@ -2664,6 +2698,7 @@ int main(void)
 	test_history();
 	test_history_compact();
 	test_cold_rows();
+	test_snap_own_copies();
 	test_history_compact_fold();
 	test_snap_bound_room();
 	test_eviction();
