@@ -77,7 +77,10 @@ const volatile __u32 filter_tgid = 0;	   /* 0: all processes */
 const volatile __u16 filter_port = 0;	   /* 0: all ports */
 const volatile __u16 filter_family = 0;	   /* 0: both, else AF_INET or AF_INET6 */
 const volatile __u64 wakeup_bytes = 65536; /* wake user space when this much is queued */
-const volatile __u32 wake_every = 1;	   /* look at the fill every this many records */
+/* tests only (--test-skip-resolution): the state changes and error reports
+ * of tracked sockets to this port are passed by, as a skipped run is */
+const volatile __u16 test_skip_port = 0;
+const volatile __u32 wake_every = 1; /* look at the fill every this many records */
 /* __NR_connect and __NR_getsockopt for the raw_tp fallback: user space
  * sets them from its own headers (built for the same arch); these defaults
  * are each arch's numbers (arm64: the generic table, asm-generic/unistd.h) */
@@ -360,6 +363,17 @@ static __always_inline __u64 sock_ino(struct sock *sk)
 	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
 }
 
+/* connect() returned while the connection attempt goes on: EINPROGRESS
+ * (non-blocking), EINTR, or a restart (ERESTARTSYS..ERESTART_RESTARTBLOCK,
+ * seen here before the kernel turns them into EINTR or a restart) */
+static __always_inline int still_connecting(long ret)
+{
+	return ret == -EINPROGRESS || ret == -EINTR || (ret <= -512 && ret >= -516);
+}
+
+static __always_inline int take_outcome(__u64 key, struct ct_inflight *inf, int err, __u64 lat_ns,
+					__u8 flags, const int keep);
+
 /* This connect() moved no socket to SYN_SENT: is it a repeat of a connect
  * already counted on this very socket (still under way, or resolved)? */
 static __always_inline int repeated(struct sock *sk, long ret)
@@ -370,8 +384,20 @@ static __always_inline int repeated(struct sock *sk, long ret)
 
 	if (!ino)
 		return 0;
-	if (inf && inf->ino == ino)
-		return 1; /* its outcome is still to come */
+	if (inf && inf->ino == ino) {
+		/* Its outcome is still to come, unless this call returns it:
+		 * a connect() the kernel restarted after a signal, or one
+		 * called again to poll (EALREADY until then), returns the
+		 * result once the socket left SYN_SENT, which is after the
+		 * state change's run. An entry still unresolved here had that
+		 * run skipped: the result the program was told is the
+		 * outcome (no handshake time). With the ring buffer full the
+		 * entry stays, for the socket's destroy (raw_destroy). */
+		if (ret != -EALREADY && !still_connecting(ret) && inf->ev.kind && !inf->resolved)
+			take_outcome(key, inf, ret == -EISCONN ? 0 : (int)ret,
+				     bpf_ktime_get_ns() - inf->syn_ts, 0, 0);
+		return 1;
+	}
 	v = bpf_map_lookup_elem(&counted, &key);
 	if (!v || v->ino != ino)
 		return 0;
@@ -382,14 +408,6 @@ static __always_inline int repeated(struct sock *sk, long ret)
 	if (ret != -EALREADY)
 		bpf_map_delete_elem(&counted, &key); /* the program has its answer */
 	return 1;
-}
-
-/* connect() returned while the connection attempt goes on: EINPROGRESS
- * (non-blocking), EINTR, or a restart (ERESTARTSYS..ERESTART_RESTARTBLOCK,
- * seen here before the kernel turns them into EINTR or a restart) */
-static __always_inline int still_connecting(long ret)
-{
-	return ret == -EINPROGRESS || ret == -EINTR || (ret <= -512 && ret >= -516);
 }
 
 /* The handshake of socket sk (in SYN_SENT inside this connect()) goes on
@@ -890,6 +908,68 @@ static __always_inline void finish_announced(const struct call *c, __u64 id, lon
 	count(CT_CNT_OUTCOMES);
 }
 
+/* CT_EV_CMDLINE: the command line of each process, sent once (again after
+ * an exec, or when its pid is reused), read here while the process exists */
+const volatile bool want_cmdline = false;
+
+struct cmdline_sent {
+	__u64 start_time; /* the process's (its leader's task start_time): a reused pid differs */
+	union {
+		char comm[CT_COMM_LEN];
+		__u64 comm_w[CT_COMM_LEN / 8]; /* compared as words (no memcmp in BPF) */
+	};
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32); /* tgid */
+	__type(value, struct cmdline_sent);
+} cmdlines SEC(".maps");
+
+static __always_inline void send_cmdline(__u64 id, __u64 now)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct cmdline_sent cur = {}, *was;
+	__u32 tgid = id >> 32;
+	struct ct_cmdline *cl;
+	struct ct_event *e;
+	__u64 start, end, len;
+
+	cur.start_time = BPF_CORE_READ(task, group_leader, start_time);
+	BPF_CORE_READ_STR_INTO(&cur.comm, task, group_leader, comm);
+	was = bpf_map_lookup_elem(&cmdlines, &tgid);
+	if (was && was->start_time == cur.start_time && was->comm_w[0] == cur.comm_w[0] &&
+	    was->comm_w[1] == cur.comm_w[1])
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e) + sizeof(*cl), 0);
+	if (!e)
+		return; /* no connect lost: user space reads /proc instead */
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = CT_EV_CMDLINE;
+	e->ts_ns = now;
+	e->tgid = tgid;
+	e->tid = (__u32)id;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	__builtin_memcpy(e->comm, cur.comm, sizeof(e->comm));
+	cl = (void *)(e + 1);
+	start = BPF_CORE_READ(task, mm, arg_start);
+	end = BPF_CORE_READ(task, mm, arg_end);
+	len = end > start ? end - start : 0;
+	cl->full_len = (__u32)len;
+	/* at most CT_CMDLINE_LEN - 1, by a mask too: older verifiers must
+	 * see the bound on the very register passed */
+	if (len > CT_CMDLINE_LEN - 1)
+		len = CT_CMDLINE_LEN - 1;
+	len &= CT_CMDLINE_LEN - 1;
+	if (len && bpf_probe_read_user(cl->buf, len, (void *)start))
+		len = 0;
+	cl->len = (__u32)len;
+	bpf_ringbuf_submit(e, wake_flags());
+	bpf_map_update_elem(&cmdlines, &tgid, &cur, BPF_ANY);
+}
+
 static __always_inline int on_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -917,6 +997,8 @@ static __always_inline int on_exit(long ret)
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
+	if (want_cmdline)
+		send_cmdline(id, now);
 	if (c.family == AF_UNIX) {
 		emit_unix(&c, id, ret, now);
 		return 0;
@@ -1147,7 +1229,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		inf = bpf_map_lookup_elem(&socks, &key);
 		if (!inf)
 			return 0;
-		if (!same_socket(inf, sk))
+		if (!same_socket(inf, sk) || (test_skip_port && inf->ev.dport == test_skip_port))
 			return 0;
 		lat = bpf_ktime_get_ns() - inf->syn_ts;
 		resolve(key, inf, handshake_err(sk, newstate, lat, btf, inf->err), lat,
@@ -1160,7 +1242,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	 * SYN_SENT unseen (a skipped run, or the race in track_late) for a
 	 * state other than CLOSE: it was established. */
 	inf = bpf_map_lookup_elem(&socks, &key);
-	if (inf && !inf->resolved && same_socket(inf, sk))
+	if (inf && !inf->resolved && same_socket(inf, sk) &&
+	    !(test_skip_port && inf->ev.dport == test_skip_port))
 		resolve(key, inf, 0, 0, RESOLVED_NOLAT);
 	return 0;
 }
@@ -1367,6 +1450,62 @@ int BPF_PROG(raw_retrans_err, struct sock *sk, struct sk_buff *skb, int err)
 }
 
 /*
+ * A TCP socket destroyed (tcp:tcp_destroy_sock, from tcp_v4_destroy_sock for
+ * IPv4 and IPv6, since 4.15: every kernel we run on). The backstop of the
+ * resolution, so that nothing stays pending once its socket is gone: an entry
+ * still in socks here had its resolution skipped (a run of the state change
+ * the kernel did not make, or one whose entry could not be taken), and is
+ * settled now. The state changes and the destroy hold the socket lock, and
+ * connect() holds the file: no resolution or exit of this socket runs
+ * meanwhile. The socket is orphaned by now (no inode to compare): an entry
+ * at this address is this socket's, or one of a socket freed before whose
+ * own destroy found nothing; either is settled. Once per TCP socket on the
+ * host: one lookup when nothing is tracked.
+ */
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(raw_destroy, struct sock *sk)
+{
+	__u64 key = (__u64)sk, lat;
+	struct ct_inflight *inf = bpf_map_lookup_elem(&socks, &key);
+	__u32 how;
+	int err;
+
+	if (!inf)
+		return 0;
+	bpf_map_delete_elem(&tokens, &key);
+	if (!inf->ev.kind) {
+		/* its connect() was never counted: nothing is owed */
+		bpf_map_delete_elem(&socks, &key);
+		return 0;
+	}
+	how = inf->resolved;
+	lat = bpf_ktime_get_ns() - inf->syn_ts;
+	if (how & CT_INF_UNSENT) {
+		/* its outcome was written in, then neither sent nor moved */
+		err = inf->err;
+		lat = inf->lat_ns;
+	} else if (how) {
+		/* resolved, its outcome not sent */
+		err = inf->err;
+		lat = inf->lat_ns;
+	} else if (BPF_CORE_READ((struct tcp_sock *)sk, srtt_us)) {
+		/* an RTT was measured: a SYN-ACK came, it was established */
+		err = 0;
+		how = RESOLVED_NOLAT;
+	} else {
+		err = handshake_err(sk, TCP_CLOSE, lat, 0, inf->err);
+		how = RESOLVED_NOLAT;
+	}
+	if (!take_outcome(key, inf, err, lat,
+			  how & CT_INF_UNSENT ? how & 0xff :
+			  how == RESOLVED_LAT ? CT_F_HANDSHAKE :
+						0,
+			  1))
+		count(CT_CNT_OUTCOME_DESTROY);
+	return 0;
+}
+
+/*
  * An error reported to a socket's owner (sk_error_report(), 5.14+: user
  * space loads this only where the tracepoint exists). Before 6.10 a fatal
  * error is reported before the state change (tcp_reset, tcp_write_err), and
@@ -1384,7 +1523,8 @@ int BPF_PROG(raw_sk_error, struct sock *sk)
 
 	/* a resolved entry has its result (6.x reports a fatal error after
 	 * the state change, which read it) */
-	if (!inf || inf->resolved || !same_socket(inf, sk))
+	if (!inf || inf->resolved || !same_socket(inf, sk) ||
+	    (test_skip_port && inf->ev.dport == test_skip_port))
 		return 0;
 	err = BPF_CORE_READ(sk, sk_err);
 	if (!err)

@@ -23,6 +23,12 @@ enum ct_event_kind {
 	/* a connect counted as pending (CT_F_PENDING) has now resolved: ret
 	 * is 0 or -errno (a blocking connect's: what connect() returned) */
 	CT_EV_OUTCOME = 2,
+	/* a process's command line, read in its context at its first traced
+	 * connect (the record before that connect's): the header's tgid, tid,
+	 * uid, cgroup_id, comm and ts_ns, then a struct ct_cmdline. Sent only
+	 * when user space asks (the rodata want_cmdline), for the view's
+	 * details of a process gone by the time its connect is read. */
+	CT_EV_CMDLINE = 3,
 };
 
 /* ct_event.flags */
@@ -43,6 +49,9 @@ enum ct_counter {
 	/* outcomes the ring buffer had no room for: put in the map "late"
 	 * for user space to take and deliver */
 	CT_CNT_OUTCOME_LATE,
+	/* outcomes found only when the socket was destroyed (its resolution
+	 * was skipped or could not take its entry): counted in OUTCOMES too */
+	CT_CNT_OUTCOME_DESTROY,
 	CT_CNT_MAX,
 };
 
@@ -107,6 +116,15 @@ struct late_key {
 struct ct_path {
 	__u32 len; /* bytes of sun_path the caller passed (addrlen - 2), at most CT_PATH_LEN */
 	char path[CT_PATH_LEN]; /* an abstract name starts with a NUL byte; bytes past len are undefined */
+};
+
+/* follows a CT_EV_CMDLINE header in the same record */
+#define CT_CMDLINE_LEN 128
+struct ct_cmdline {
+	__u32 len;		  /* bytes of buf read: 0 when unreadable (paged out) */
+	__u32 full_len;		  /* the whole command line's length (arg_end - arg_start) */
+	char buf[CT_CMDLINE_LEN]; /* its first len bytes (at most CT_CMDLINE_LEN - 1): the
+				   * arguments, each NUL-terminated */
 };
 
 #endif /* CONNECTTOP_H */

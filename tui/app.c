@@ -29,6 +29,12 @@ static void on_pid_seen(void *names, uint32_t pid, const char *comm, uint64_t cg
 	names_pid_seen(names, pid, comm, cgroup_id);
 }
 
+static void on_cmdline(void *names, uint32_t pid, const char *comm, uint64_t cgroup_id,
+		       const char *cmd, size_t len)
+{
+	names_pid_cmdline(names, pid, comm, cgroup_id, cmd, len);
+}
+
 /* The longest a TCP handshake can take here: the kernel's SYN timeout for
  * net.ipv4.tcp_syn_retries (the initial RTO of 1 s doubled after each
  * retransmit, at most 120 s), twice over plus a minute. Only a socket with a
@@ -55,12 +61,25 @@ int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errl
 
 	/* read a new pid's command line and cgroup now, while it exists: a
 	 * short-lived process is gone by the time its row is looked at
-	 * (cached per pid, so this is once per process) */
+	 * (cached per pid, so this is once per process). Its command line
+	 * comes from BPF, read at its connect: the event may be read an
+	 * interval later, when /proc has nothing left of a process that
+	 * connected and exited. */
 	if (a->interactive || a->pids_early) {
 		a->dec.pid_seen = on_pid_seen;
+		a->dec.cmdline_seen = a->interactive ? on_cmdline : NULL;
 		a->dec.pid_ctx = a->res;
 	}
 	a->probe = probe_new(po, on_event, a, err, errlen);
+	if (!a->probe && po->want_cmdline) {
+		/* the command lines are an extra: a kernel whose verifier
+		 * refuses their read (EACCES, as a lack of privilege: tried
+		 * again either way) still gets the capture, and /proc's */
+		struct probe_opts plain = *po;
+
+		plain.want_cmdline = 0;
+		a->probe = probe_new(&plain, on_event, a, err, errlen);
+	}
 	if (!a->probe)
 		return -errno;
 	a->dec.synrt = probe_syn_retrans(a->probe);
@@ -96,6 +115,7 @@ void app_stats(struct app *a, struct ct_stats *st)
 	st->events = a->dec.events;
 	st->outcomes = a->dec.outcomes;
 	st->outcomes_late = c.outcomes_late;
+	st->outcomes_destroy = c.outcomes_destroy;
 	st->drops = c.rb_drops + c.call_drops + c.sock_drops;
 	st->missed = c.missed;
 	st->evicted = flows_evicted(a->flows);

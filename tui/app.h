@@ -49,6 +49,7 @@ struct options {
 	long inflight_max;     /* map of sockets in SYN_SENT, 0: the default */
 	double sweep_secs;     /* look for stale in-flight sockets this often */
 	double sweep_age_secs; /* stale past this age, 0: syn_age_limit_ns() */
+	uint16_t skip_port;    /* state changes of sockets to this port unseen */
 };
 
 struct app {

@@ -20,6 +20,17 @@
  * not what happened since. A flow whose count went down (the table was
  * cleared, `c`) is compared as if the baseline had none of it.
  *
+ * Groups (baseline_group): a grouped row is compared with the same group
+ * made of the baseline's flows, by the same rules on the group's totals:
+ * its failure share since is the sum of its flows' failures since over the
+ * sum of their connects since, its p99 since that of all their handshakes
+ * since. So a group is new when none of its flows was in the baseline,
+ * silent when none had a connect since, gone when none is left, and never
+ * worse when a (process, *) row is among its flows (then or now). A flow
+ * evicted since leaves its destination's and port's group for its
+ * process's (process, *) row: a group whose count went down by it is
+ * compared as after a clear.
+ *
  * Ownership: baseline_new() copies what it needs (the rows may go); free
  * with baseline_free() (NULL is fine). NULL and errno on failure.
  */
@@ -63,23 +74,39 @@ struct ct_change_info {
 struct ct_baseline;
 
 /* a baseline of n rows taken at taken_ns (monotonic, for the caller's
- * display); flow rows only (a grouped row's key is not a flow's) */
+ * display); rows of one grouping (flows: the grouped baselines are made
+ * with baseline_group) */
 struct ct_baseline *baseline_new(const struct ct_row *rows, size_t n, uint64_t taken_ns);
+/* the baseline of the groups of grouping g made of the flows of flows
+ * that keep takes (NULL: all; it is given the baseline's own rows, of
+ * which baseline_now() says what they are now) */
+typedef int (*baseline_keep_fn)(void *ctx, const struct ct_row *r);
+struct ct_baseline *baseline_group(const struct ct_baseline *flows, enum ct_group g,
+				   baseline_keep_fn keep, void *ctx);
 void baseline_free(struct ct_baseline *b);
 size_t baseline_count(const struct ct_baseline *b);
 uint64_t baseline_taken_ns(const struct ct_baseline *b);
 
-/* Start a pass over the current rows: baseline_classify() marks the
- * entries it finds, baseline_gone() then lists the others. */
+/* Start a pass over the current rows: baseline_classify() (or
+ * baseline_mark(), which does not compare) marks the entries it finds,
+ * baseline_gone() then lists the others. */
 void baseline_pass(struct ct_baseline *b);
 /* what changed for the current row r; b NULL gives CHG_NONE */
 enum ct_change baseline_classify(struct ct_baseline *b, const struct ct_row *r,
 				 struct ct_change_info *out);
-/* the same without marking (b may be shared) */
+void baseline_mark(struct ct_baseline *b, const struct ct_row *r);
+/* the same without marking (b may be shared). One of b's own rows (a
+ * gone row from baseline_gone) is CHG_GONE with its numbers before. */
 enum ct_change baseline_compare(const struct ct_baseline *b, const struct ct_row *r,
 				struct ct_change_info *out);
-/* each baseline flow with connects that the pass did not see, as a row
- * valid until the next call on b (its more holds the latency only) */
+/* 1 if r is one of b's own rows */
+int baseline_owns(const struct ct_baseline *b, const struct ct_row *r);
+/* What r is now: for one of b's own rows, what the last pass found its
+ * flow to be (baseline_classify's answer; CHG_NONE if it only marked it,
+ * CHG_GONE if it did not see it); for another row, baseline_compare's. */
+enum ct_change baseline_now(const struct ct_baseline *b, const struct ct_row *r);
+/* each baseline entry with connects that the pass did not see, as b's own
+ * row (valid while b is; its more holds no history and no pids) */
 typedef void (*baseline_gone_fn)(void *ctx, const struct ct_row *r, const struct ct_change_info *c);
 size_t baseline_gone(const struct ct_baseline *b, baseline_gone_fn fn, void *ctx);
 

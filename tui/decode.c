@@ -17,6 +17,16 @@ int decode_event(struct decoder *d, const void *data, size_t size, struct ct_sam
 	size_t n;
 
 	/* a record from a different build: ignore it, do not misread it */
+	if (size >= sizeof(*e) && e->kind == CT_EV_CMDLINE) {
+		const struct ct_cmdline *cl = (const void *)(e + 1);
+
+		if (size < sizeof(*e) + sizeof(*cl))
+			return -EINVAL;
+		if (d->cmdline_seen)
+			d->cmdline_seen(d->pid_ctx, e->tgid, e->comm, e->cgroup_id, cl->buf,
+					cl->len < sizeof(cl->buf) ? cl->len : sizeof(cl->buf));
+		return 1;
+	}
 	if (size < sizeof(*e) ||
 	    (e->family == AF_UNIX && size < sizeof(*e) + sizeof(struct ct_path)))
 		return -EINVAL;

@@ -510,17 +510,6 @@ enum ct_change diff_compare(const struct diff_row *a, const struct diff_row *r,
 	return baseline_judge(c, a->ok, reset ? r->ok : r->ok - a->ok);
 }
 
-static void csv_field(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
 static void put_row(FILE *out, const struct diff_row *r, const struct ct_change_info *c,
 		    enum diff_fmt f, int *first)
 {
@@ -537,13 +526,15 @@ static void put_row(FILE *out, const struct diff_row *r, const struct ct_change_
 			(unsigned long long)c->since_n, (unsigned long long)c->since_fail);
 		break;
 	case DIFF_CSV:
-		csv_field(out, ct_change_names[c->kind]);
+		/* export's writer, the formula guard with it: a process
+		 * named "=cmd|..." reads as text here as in -o csv */
+		export_csv_str(out, ct_change_names[c->kind]);
 		fputc(',', out);
-		csv_field(out, r->comm);
+		export_csv_str(out, r->comm);
 		fputc(',', out);
-		csv_field(out, r->daddr);
+		export_csv_str(out, r->daddr);
 		fprintf(out, ",%llu,", (unsigned long long)r->dport);
-		csv_field(out, r->proto);
+		export_csv_str(out, r->proto);
 		fprintf(out, ",%llu,%llu,%llu,%llu,%.4f,%.4f,%s,%s\n",
 			(unsigned long long)c->before_n, (unsigned long long)c->before_fail,
 			(unsigned long long)c->since_n, (unsigned long long)c->since_fail,

@@ -22,8 +22,10 @@
 #define MIN_COLS 40
 #define MIN_LINES 10
 
-/* the colour pairs: semantic roles, with a monochrome fallback (attr_of) */
-enum pair { P_HEADER = 1, P_COLHDR, P_SELECT, P_FAIL, P_ALERT, P_FROZEN, P_STATUS };
+/* the colour pairs: semantic roles, with a monochrome fallback (attr_of);
+ * since a baseline, a worse row takes the failure colour, a new one P_NEW
+ * and a gone one is dimmed (P_GONE, no pair of its own) */
+enum pair { P_HEADER = 1, P_COLHDR, P_SELECT, P_FAIL, P_ALERT, P_FROZEN, P_STATUS, P_NEW, P_GONE };
 
 int draw_colors(void)
 {
@@ -38,6 +40,7 @@ int draw_colors(void)
 	init_pair(P_ALERT, COLOR_WHITE, COLOR_RED);
 	init_pair(P_FROZEN, COLOR_BLACK, COLOR_YELLOW);
 	init_pair(P_STATUS, COLOR_YELLOW, -1);
+	init_pair(P_NEW, COLOR_GREEN, -1);
 	return 1;
 }
 
@@ -59,6 +62,8 @@ int draw_shows_table(const struct ui_state *s)
 
 static attr_t attr_of(struct draw_ctx *v, enum pair p)
 {
+	if (p == P_GONE)
+		return A_DIM;
 	if (v->color)
 		return COLOR_PAIR(p) | (p == P_ALERT || p == P_FROZEN ? A_BOLD : 0);
 	switch (p) {
@@ -70,6 +75,8 @@ static attr_t attr_of(struct draw_ctx *v, enum pair p)
 	case P_ALERT:
 	case P_FAIL:
 		return A_BOLD;
+	case P_NEW: /* bold is worse's: new rows are told apart */
+		return A_UNDERLINE;
 	default:
 		return A_NORMAL;
 	}
@@ -227,7 +234,7 @@ static void layout(struct draw_ctx *v, int width)
 	for (size_t i = 0; v->rows_valid && i < v->rows->sorted && !pending; i++)
 		pending = v->rows->rows[i]->results[RES_PENDING] > 0;
 	columns_layout(&v->lay, v->s->group, width, v->s->show_cgroup,
-		       (pending ? COLUMNS_PENDING : 0) | (v->base ? COLUMNS_CHANGE : 0), dest_w);
+		       (pending ? COLUMNS_PENDING : 0) | (v->change ? COLUMNS_CHANGE : 0), dest_w);
 }
 
 static void draw_header(struct draw_ctx *v)
@@ -290,7 +297,18 @@ static void draw_row(struct draw_ctx *v, int y, const struct ct_row *r, int sele
 {
 	const enum col *gc = columns_of_group[v->s->group];
 	uint64_t fails = ct_row_failures(r), done = r->count - r->results[RES_PENDING];
-	attr_t base = selected ? attr_of(v, P_SELECT) : A_NORMAL;
+	struct ct_change_info ci;
+	enum ct_change kind = v->change ? v->change(v->change_ctx, r, &ci) : CHG_NONE;
+	/* the row's change marks all of it; a cell's own colour (FAIL,
+	 * ERROR) is left out of a selected row and of a gone one */
+	attr_t base = selected		? attr_of(v, P_SELECT) :
+		      kind == CHG_WORSE ? attr_of(v, P_FAIL) :
+		      kind == CHG_NEW	? attr_of(v, P_NEW) :
+					  A_NORMAL;
+	int plain = selected || kind == CHG_GONE;
+
+	if (kind == CHG_GONE)
+		base |= attr_of(v, P_GONE);
 
 	move(y, 0);
 	attrset(base);
@@ -347,7 +365,7 @@ static void draw_row(struct draw_ctx *v, int y, const struct ct_row *r, int sele
 			break;
 		case C_FAIL:
 			fmt_count(fails, buf, sizeof(buf));
-			if (fails && !selected)
+			if (fails && !plain)
 				attrset(attr_of(v, P_FAIL));
 			break;
 		case C_PEND:
@@ -357,9 +375,6 @@ static void draw_row(struct draw_ctx *v, int y, const struct ct_row *r, int sele
 			snprintf(buf, sizeof(buf), "%.0f", done ? 100.0 * fails / done : 0.0);
 			break;
 		case C_CHANGE: {
-			struct ct_change_info ci;
-
-			baseline_compare(v->base, r, &ci);
 			baseline_cell(&ci, buf, sizeof(buf));
 			/* an ASCII arrow where the terminal has no UTF-8 */
 			if (!v->utf8) {
@@ -370,13 +385,11 @@ static void draw_row(struct draw_ctx *v, int y, const struct ct_row *r, int sele
 					memmove(a + 1, a + 3, strlen(a + 3) + 1);
 				}
 			}
-			if ((ci.kind == CHG_WORSE || ci.kind == CHG_NEW) && !selected)
-				attrset(attr_of(v, ci.kind == CHG_WORSE ? P_FAIL : P_HEADER));
 			break;
 		}
 		case C_ERROR:
 			s = ct_row_top_error(r, tmp, sizeof(tmp));
-			if (*s && !selected)
+			if (*s && !plain)
 				attrset(attr_of(v, P_FAIL));
 			break;
 		case C_P50:
@@ -550,29 +563,85 @@ static void draw_bottom(struct draw_ctx *v)
 					COLS - 1);
 }
 
-static void draw_help(struct draw_ctx *v)
-{
-	const char *names, *help;
-	int y = 1;
+/* the help's lines: line n of them drawn when it is one that fits */
+struct help_out {
+	size_t n, top, room;
+};
 
-	attrset(attr_of(v, P_HEADER));
-	mvaddnstr(0, 0, " connecttop help: keys (any key returns)", COLS);
-	for (int x = getcurx(stdscr); x < COLS; x++)
-		addch(' ');
-	attrset(A_NORMAL);
-	for (size_t i = 0; y < LINES - 1 && keys_help(i, &names, &help); i++) {
-		move(y++, 1);
+static void help_line(struct help_out *o, int x, const char *names, const char *text, int len)
+{
+	if (o->n < o->top || o->n - o->top >= o->room) {
+		o->n++;
+		return;
+	}
+	move(1 + (int)(o->n++ - o->top), x);
+	if (names) {
 		attrset(A_BOLD);
 		put_field(names, 14, 0);
 		attrset(A_NORMAL);
-		addnstr(help, COLS - 16 > 0 ? COLS - 16 : 0);
 	}
-	if (y < LINES - 1)
-		mvaddnstr(
-			y + 1 < LINES - 1 ? y + 1 : y, 1,
-			"Columns: RATE/s last interval, FAIL refused+timeout+unreachable+other, P50/P99/MAX TCP "
-			"handshake ms, HISTORY one mark per interval",
-			COLS - 2);
+	addnstr(text, len);
+}
+
+/* text from column x to the screen's edge, wrapped at spaces onto lines
+ * of its own at that column: nothing cut at 80 columns */
+static void help_text(struct help_out *o, int x, const char *names, const char *text)
+{
+	int w = COLS - x - 1 > 10 ? COLS - x - 1 : 10;
+
+	while ((int)strlen(text) > w) {
+		int cut = w;
+
+		while (cut > 0 && text[cut] != ' ')
+			cut--;
+		if (!cut)
+			cut = w;
+		help_line(o, names ? 1 : x, names, text, cut);
+		names = names ? "" : NULL;
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+	help_line(o, names ? 1 : x, names, text, w);
+}
+
+static void draw_help(struct draw_ctx *v)
+{
+	const char *names, *help;
+	struct help_out o = { 0, 0, LINES > 3 ? (size_t)LINES - 2 : 1 };
+	char title[128];
+
+	/* twice: the lines counted first (none drawn), to know where the
+	 * last screenful starts, then drawn from the first shown */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t last;
+
+		o.n = 0;
+		o.top = pass ? o.top : (size_t)-1;
+		for (size_t i = 0; keys_help(i, &names, &help); i++)
+			help_text(&o, 15, names, help);
+		help_line(&o, 1, NULL, "", 0);
+		help_text(&o, 1, NULL,
+			  "Columns: RATE/s last interval, FAIL refused+timeout+unreachable+other, "
+			  "P50/P99/MAX TCP handshake ms, HISTORY one mark per interval");
+		last = o.n > o.room ? o.n - o.room : 0;
+		v->help_lines = o.n;
+		v->help_room = o.room;
+		o.top = v->s->help_top < last ? v->s->help_top : last;
+	}
+	attrset(attr_of(v, P_HEADER));
+	if (o.n > o.room)
+		snprintf(title, sizeof(title),
+			 " connecttop help: lines %zu-%zu of %zu, Up/Down PgUp/PgDn scroll, other "
+			 "keys return",
+			 o.top + 1, o.top + o.room, o.n);
+	else
+		snprintf(title, sizeof(title), " connecttop help: keys (any key returns)");
+	/* by position: a title as wide as the screen leaves the cursor on
+	 * the next line */
+	for (int x = 0; x < COLS; x++)
+		mvaddch(0, x, x < (int)strlen(title) ? (chtype)(unsigned char)title[x] : ' ');
+	attrset(A_NORMAL);
 }
 
 static const struct ct_row *find_detail(struct draw_ctx *v)

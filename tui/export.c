@@ -104,7 +104,7 @@ void export_json_str(FILE *out, const char *clean)
  * apostrophe, which spreadsheets read as "text", and quotes (OWASP's advice
  * for CSV injection); JSON keeps the name as it is.
  */
-static void csv_str(FILE *out, const char *clean)
+void export_csv_str(FILE *out, const char *clean)
 {
 	int formula = clean[0] && strchr("=+-@", clean[0]);
 
@@ -153,7 +153,7 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 		char comm[4 * sizeof(r->key.comm) + 1];
 
 		ct_sanitize(r->key.comm, sizeof(r->key.comm), comm, sizeof(comm));
-		(json ? export_json_str : csv_str)(out, comm);
+		(json ? export_json_str : export_csv_str)(out, comm);
 		break;
 	}
 	case F_PID:
@@ -171,7 +171,7 @@ static void put_field(FILE *out, enum field f, const struct ct_row *r, const str
 		/* an AF_UNIX path can hold quotes, commas, a leading '@';
 		 * ct_addr_str gives it sanitized already */
 		ct_addr_scope_str(r->key.family, r->key.daddr, r->key.scope, addr, sizeof(addr));
-		(json ? export_json_str : csv_str)(out, addr);
+		(json ? export_json_str : export_csv_str)(out, addr);
 		break;
 	}
 	case F_DPORT:
@@ -292,13 +292,14 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 	ct_rfc3339(st->now_unix_ns, now, sizeof(now));
 	fprintf(out,
 		"{\"version\":%d,\"time\":\"%s\",\"interval_s\":%.3f,\"group\":\"%s\",\"events\":%llu,"
-		"\"outcomes\":%llu,\"outcomes_late\":%llu,\"drops\":%llu,\"missed\":%llu,\"evicted\":%llu,"
+		"\"outcomes\":%llu,\"outcomes_late\":%llu,\"outcomes_at_destroy\":%llu,\"drops\":%llu,\"missed\":%llu,\"evicted\":%llu,"
 		"\"folded\":%llu,\"flows\":%llu,\"rows\":[",
 		CT_SCHEMA_VERSION, now, st->interval_s, ct_group_names[g],
 		(unsigned long long)st->events, (unsigned long long)st->outcomes,
-		(unsigned long long)st->outcomes_late, (unsigned long long)st->drops,
-		(unsigned long long)st->missed, (unsigned long long)st->evicted,
-		(unsigned long long)st->folded, (unsigned long long)st->flows);
+		(unsigned long long)st->outcomes_late, (unsigned long long)st->outcomes_destroy,
+		(unsigned long long)st->drops, (unsigned long long)st->missed,
+		(unsigned long long)st->evicted, (unsigned long long)st->folded,
+		(unsigned long long)st->flows);
 	for (size_t i = 0; i < v->n; i++) {
 		fputs(i ? ",{" : "{", out);
 		for (int k = 0; group_fields[g][k] != F_END; k++) {

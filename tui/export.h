@@ -16,19 +16,20 @@
 
 /* what the header of each interval says */
 struct ct_stats {
-	uint64_t events;	 /* connect events seen since start */
-	uint64_t outcomes;	 /* handshake outcomes seen since start */
-	uint64_t outcomes_late;	 /* of those, delivered late (the ring buffer was full) */
-	uint64_t drops;		 /* events lost (ring buffer full, maps full) */
-	uint64_t missed;	 /* BPF program runs the kernel skipped (recursion guard):
+	uint64_t events;	   /* connect events seen since start */
+	uint64_t outcomes;	   /* handshake outcomes seen since start */
+	uint64_t outcomes_late;	   /* of those, delivered late (the ring buffer was full) */
+	uint64_t outcomes_destroy; /* of those, found when the socket was destroyed */
+	uint64_t drops;		   /* events lost (ring buffer full, maps full) */
+	uint64_t missed;	   /* BPF program runs the kernel skipped (recursion guard):
 				  * each may have lost a connect or an outcome */
-	uint64_t evicted;	 /* flows evicted from the table */
-	uint64_t folded;	 /* of those, folded into their process's (process, *) row */
-	uint64_t flows;		 /* flows in the table */
-	double interval_s;	 /* length of the last interval */
-	double events_rate;	 /* connect events per second over it */
-	uint64_t now_unix_ns;	 /* wall-clock time of this output */
-	int64_t mono_to_unix_ns; /* add to a monotonic timestamp to get unix time */
+	uint64_t evicted;	   /* flows evicted from the table */
+	uint64_t folded;	   /* of those, folded into their process's (process, *) row */
+	uint64_t flows;		   /* flows in the table */
+	double interval_s;	   /* length of the last interval */
+	double events_rate;	   /* connect events per second over it */
+	uint64_t now_unix_ns;	   /* wall-clock time of this output */
+	int64_t mono_to_unix_ns;   /* add to a monotonic timestamp to get unix time */
 };
 
 enum ct_format { FMT_TABLE = 0, FMT_CSV, FMT_JSON, FMT_PROM, FMT_MAX };
@@ -38,6 +39,9 @@ extern const char *const ct_format_names[FMT_MAX];
 int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st);
 /* a sanitized string as a JSON string: quoted, quotes and backslashes escaped */
 void export_json_str(FILE *out, const char *clean);
+/* a sanitized string as a CSV field: quoted when it needs to be, and
+ * one a spreadsheet would take for a formula (= + - @) made text */
+void export_csv_str(FILE *out, const char *clean);
 int export_csv_header(FILE *out, enum ct_group g);
 int export_csv(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st);
 /* max_rows 0: all rows */

@@ -142,9 +142,10 @@ static int parse_term(const char *w, struct term *t, char *err, size_t errlen)
 		return 0;
 	}
 	/* what changed since a baseline (baseline.h): 1 new, 2 worse, 3
-	 * silent (and 4, gone); the numbers are enum ct_change's */
-	for (int c = 0; c < 3; c++) {
-		static const char *const words[3] = { "new", "worse", "silent" };
+	 * silent (which takes in gone), 4 gone; the numbers are enum
+	 * ct_change's */
+	for (int c = 0; c < 4; c++) {
+		static const char *const words[4] = { "new", "worse", "silent", "gone" };
 		size_t n = strlen(words[c]);
 
 		if (strncmp(w, words[c], n) || (w[n] && w[n] != ':'))

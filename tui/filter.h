@@ -18,9 +18,9 @@
  *                 or E123 / 123
  *   cgroup:TEXT   the last pid's systemd unit or container id contains TEXT
  *                 (needs filter_set_cgroup_fn; without it nothing matches)
- *   new, worse, silent   what changed since the baseline (baseline.h):
- *                 silent also matches gone (needs filter_set_change_fn;
- *                 without it nothing matches)
+ *   new, worse, silent, gone   what changed since the baseline
+ *                 (baseline.h): silent also matches gone (needs
+ *                 filter_set_change_fn; without it nothing matches)
  *   !TERM         negation of any term (once: "!!TERM" is an error)
  */
 #ifndef CT_FILTER_H
@@ -56,7 +56,7 @@ void filter_set_cgroup_fn(struct ct_filter *f, filter_cgroup_fn fn, void *ctx);
 /* how new/worse/silent learn a row's change: an enum ct_change (baseline.h) */
 typedef int (*filter_change_fn)(void *ctx, const struct ct_row *r);
 void filter_set_change_fn(struct ct_filter *f, filter_change_fn fn, void *ctx);
-/* 1 if f has a new, worse or silent term */
+/* 1 if f has a new, worse, silent or gone term */
 int filter_uses_change(const struct ct_filter *f);
 
 #endif

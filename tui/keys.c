@@ -273,6 +273,21 @@ static unsigned table_key(struct ui_state *s, const struct keys_ctx *k, int ch)
 	const struct binding *b = lookup_key(ch);
 
 	if (s->mode == UI_HELP) { /* any key returns; F10 quits */
+		long page = s->help_room > 1 ? (long)s->help_room - 1 : 1,
+		     all = (long)s->help_lines;
+
+		/* ... but the selection keys scroll a help taller than the
+		 * screen (80x24) */
+		if (b &&
+		    (b->act == act_up || b->act == act_down || b->act == act_page_up ||
+		     b->act == act_page_down || b->act == act_home || b->act == act_end) &&
+		    ui_state_help_scroll(s, b->act == act_up	    ? -1 :
+					    b->act == act_down	    ? 1 :
+					    b->act == act_page_up   ? -page :
+					    b->act == act_page_down ? page :
+					    b->act == act_home	    ? -all :
+								      all))
+			return 0;
 		ui_state_close(s);
 		return b && b->act == act_quit && ch != 'q' ? UI_QUIT : 0;
 	}

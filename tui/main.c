@@ -72,6 +72,7 @@ enum {
 	OPT_TEST_INFLIGHT_MAX,
 	OPT_TEST_SWEEP_SECS,
 	OPT_TEST_SWEEP_AGE_SECS,
+	OPT_TEST_SKIP_RESOLUTION,
 };
 
 static const struct option long_opts[] = {
@@ -112,10 +113,12 @@ static const struct option long_opts[] = {
 	{ "timing-file", required_argument, NULL, OPT_TIMING_FILE },
 	/* for the tests only, hidden (not in usage() or the man page): a small
 	 * map of sockets in SYN_SENT to fill, and sweeps more often for stale
-	 * entries of a younger age than a machine booted minutes ago has */
+	 * entries of a younger age than a machine booted minutes ago has; the
+	 * state changes of sockets to a port passed by, as a skipped run would */
 	{ "test-inflight-max", required_argument, NULL, OPT_TEST_INFLIGHT_MAX },
 	{ "test-sweep-secs", required_argument, NULL, OPT_TEST_SWEEP_SECS },
 	{ "test-sweep-age-secs", required_argument, NULL, OPT_TEST_SWEEP_AGE_SECS },
+	{ "test-skip-resolution", required_argument, NULL, OPT_TEST_SKIP_RESOLUTION },
 	{ 0 },
 };
 
@@ -433,6 +436,10 @@ static void parse_args(int argc, char **argv)
 		case OPT_TEST_SWEEP_AGE_SECS:
 			o->sweep_age_secs = secs_arg("--test-sweep-age-secs", optarg);
 			break;
+		case OPT_TEST_SKIP_RESOLUTION:
+			o->skip_port =
+				(uint16_t)num_arg("--test-skip-resolution", optarg, 1, 65535);
+			break;
 		case ':':
 			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -473,9 +480,10 @@ static void parse_args(int argc, char **argv)
 			die_usage("-f: %s", err);
 	}
 	if (o->filter && filter_uses_change(o->filter) && (o->batch || o->quiet))
-		die_usage("-f '%s': new, worse and silent compare with a baseline, which only the "
-			  "screen has (key b)",
-			  o->filter_expr);
+		die_usage(
+			"-f '%s': new, worse, silent and gone compare with a baseline, which only "
+			"the screen has (key b)",
+			o->filter_expr);
 	if (o->prom_path && prom_check_path(o->prom_path, err, sizeof(err)))
 		die_usage("--prometheus: %s", err);
 	if (o->prom_path) {
@@ -647,9 +655,12 @@ int main(int argc, char **argv)
 	po.force_raw = app.opt.force_raw;
 	po.force_hash = app.opt.force_hash;
 	po.unix_socks = app.opt.unix_socks;
+	/* only the view shows command lines (batch output has none) */
+	po.want_cmdline = app.interactive;
 	po.verbose = app.opt.verbose;
 	/* the bound of the map of TCP sockets in SYN_SENT (0: its default) */
 	po.inflight_max = (uint32_t)app.opt.inflight_max;
+	po.skip_port = app.opt.skip_port;
 	if (app_start(&app, &po, err, sizeof(err))) {
 		fprintf(stderr, "connecttop: %s\n", err);
 		return 1;

@@ -383,6 +383,18 @@ static int pid_is(uint32_t pid, char *comm)
 	return (size_t)n == strnlen(comm, 16) && !memcmp(buf, comm, n);
 }
 
+/* a command line as /proc/pid/cmdline gives it (arguments each ended by a
+ * NUL; buf is changed): shown with spaces between them */
+static void set_cmdline(struct pid_entry *e, char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	ct_sanitize(buf, n, e->cmdline, sizeof(e->cmdline));
+}
+
 /*
  * What was read of pid, running as comm. A pid seen for the first time is
  * read from /proc at once, if it still runs as comm (else its pid went to
@@ -427,16 +439,39 @@ static const struct pid_entry *pid_info(struct names *r, uint32_t pid, const cha
 		return e;
 	}
 	n = read_proc(pid, "cmdline", buf, sizeof(buf) - 1);
-	if (n < 0)
-		n = 0;
-	for (ssize_t i = 0; i < n; i++)
-		if (!buf[i])
-			buf[i] = ' ';
-	while (n > 0 && buf[n - 1] == ' ')
-		n--;
-	ct_sanitize(buf, n, e->cmdline, sizeof(e->cmdline));
+	set_cmdline(e, buf, n < 0 ? 0 : (size_t)n);
 	read_cgroup(pid, e->cgroup, sizeof(e->cgroup));
 	return e;
+}
+
+void names_pid_cmdline(struct names *r, uint32_t pid, const char *comm_in, uint64_t cgroup_id,
+		       const char *cmd, size_t len)
+{
+	struct pid_entry *set = &r->pids[(size_t)(pid % PID_SETS) * PID_WAYS], *e = NULL;
+	char comm[16] = "", buf[512];
+
+	if (!pid)
+		return;
+	memcpy(comm, comm_in, strnlen(comm_in, sizeof(comm)));
+	for (int w = 0; w < PID_WAYS && !e; w++)
+		if (set[w].pid == pid && !strncmp(set[w].comm, comm, sizeof(comm)))
+			e = &set[w];
+	if (!e) {
+		e = &set[r->pid_next[pid % PID_SETS]];
+		r->pid_next[pid % PID_SETS] = (r->pid_next[pid % PID_SETS] + 1) % PID_WAYS;
+		e->pid = pid;
+		memcpy(e->comm, comm, sizeof(e->comm));
+		/* its cgroup as pid_info() reads it: from /proc while it
+		 * runs as comm, else from the id */
+		if (pid_is(pid, comm))
+			read_cgroup(pid, e->cgroup, sizeof(e->cgroup));
+		else if (!cgroup_id || cgroup_of_id(r, cgroup_id, e->cgroup, sizeof(e->cgroup)))
+			snprintf(e->cgroup, sizeof(e->cgroup), "-");
+	}
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	memcpy(buf, cmd, len);
+	set_cmdline(e, buf, len);
 }
 
 void names_pid_seen(struct names *r, uint32_t pid, const char *comm, uint64_t cgroup_id)

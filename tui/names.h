@@ -12,6 +12,7 @@
 #ifndef CT_NAMES_H
 #define CT_NAMES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct names;
@@ -27,6 +28,11 @@ const char *names_service(struct names *r, uint16_t port, uint16_t proto);
  * known (a new pid, or one that another program had before). A process
  * gone already gets its cgroup from cgroup_id and no command line. */
 void names_pid_seen(struct names *r, uint32_t pid, const char *comm, uint64_t cgroup_id);
+/* pid, running as comm, had the command line cmd (len bytes as
+ * /proc/pid/cmdline holds them: NUL after each argument) at its connect: read
+ * by BPF in its context (CT_EV_CMDLINE), kept for when it is gone */
+void names_pid_cmdline(struct names *r, uint32_t pid, const char *comm, uint64_t cgroup_id,
+		       const char *cmd, size_t len);
 /* command line of pid when it ran as comm: "" if it was gone, or its pid
  * was another program's, before it was first read */
 const char *names_cmdline(struct names *r, uint32_t pid, const char *comm);

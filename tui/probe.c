@@ -41,9 +41,9 @@ struct probe {
 	struct ring_buffer *rb;
 	/* enter, exit, socket states, error reports (5.14+), and with tracefs
 	 * getsockopt enter and exit (else raw_enter/raw_exit take those), SYN
-	 * retransmits */
-	struct bpf_link *links[7];
-	struct bpf_program *progs[7]; /* the attached programs, for their counters */
+	 * retransmits, socket destroys */
+	struct bpf_link *links[8];
+	struct bpf_program *progs[8]; /* the attached programs, for their counters */
 	probe_event_fn fn;
 	void *ctx;
 	char mode[64];
@@ -252,13 +252,14 @@ static int task_storage_usable(void)
 	return 1;
 }
 
-/* The tracepoint sock:inet_sk_error_report (5.14+), which tells the error a
- * socket's owner was told of: its raw_tp program is loaded only where it
- * exists (a program for a missing tracepoint fails the whole load, and the
- * capture must work on 5.10). Found in tracefs (the directory the syscall
- * tracepoints came from, or NULL), else in the kernel's BTF, where each
- * tracepoint has a btf_trace_<name> typedef. 1 yes, 0 no, -errno unknown. */
-static int error_report_usable(const char *tracefs)
+/* Whether the kernel has the tracepoint GROUP:NAME, for a raw_tp program
+ * loaded only where it exists (a program for a missing tracepoint fails the
+ * whole load, and the capture must work on 5.10): sock:inet_sk_error_report
+ * (5.14+), which tells the error a socket's owner was told of. Found in
+ * tracefs (the directory the syscall tracepoints came from, or NULL), else in
+ * the kernel's BTF, where each tracepoint has a btf_trace_<name> typedef. 1
+ * yes, 0 no, -errno unknown. */
+static int tracepoint_known(const char *tracefs, const char *group, const char *name)
 {
 	struct btf *vmlinux;
 	char path[256];
@@ -268,16 +269,22 @@ static int error_report_usable(const char *tracefs)
 	 * since parsing the kernel's BTF here took 35 ms of the start-up
 	 * (libbpf parses it again to load the programs) */
 	if (tracefs) {
-		snprintf(path, sizeof(path), "%s/events/sock/inet_sk_error_report", tracefs);
+		snprintf(path, sizeof(path), "%s/events/%s/%s", tracefs, group, name);
 		if (access(path, F_OK) == 0)
 			return 1;
 	}
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux)
 		return -errno;
-	id = btf__find_by_name_kind(vmlinux, "btf_trace_inet_sk_error_report", BTF_KIND_TYPEDEF);
+	snprintf(path, sizeof(path), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(vmlinux, path, BTF_KIND_TYPEDEF);
 	btf__free(vmlinux);
 	return id > 0;
+}
+
+static int error_report_usable(const char *tracefs)
+{
+	return tracepoint_known(tracefs, "sock", "inet_sk_error_report");
 }
 
 /* The arguments of the tracepoint tcp:tcp_retransmit_skb, from the kernel's
@@ -373,12 +380,14 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	p->skel->rodata->connect_nr = __NR_connect;
 	p->skel->rodata->getsockopt_nr = __NR_getsockopt;
 	p->skel->rodata->trace_unix = o->unix_socks;
+	p->skel->rodata->want_cmdline = o->want_cmdline;
 	rc = bpf_map__set_max_entries(p->skel->maps.events, (uint32_t)o->ringbuf_bytes);
 	if (rc) {
 		snprintf(err, errlen, "cannot size the ring buffer to %llu bytes: %s",
 			 (unsigned long long)o->ringbuf_bytes, strerror(-rc));
 		goto fail;
 	}
+	p->skel->rodata->test_skip_port = o->skip_port;
 	if (o->inflight_max) {
 		bpf_map__set_max_entries(p->skel->maps.socks, o->inflight_max);
 		bpf_map__set_max_entries(p->skel->maps.tokens, o->inflight_max);
@@ -478,6 +487,16 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 		p->links[6] = bpf_program__attach(p->progs[6]);
 	}
 	p->synrt = p->links[6] != NULL;
+	/* the backstop that settles what is still tracked of a socket when it
+	 * is destroyed (tcp:tcp_destroy_sock, 4.15+): without it, a skipped
+	 * resolution waits for probe_sweep(); the capture goes on */
+	p->progs[7] = p->skel->progs.raw_destroy;
+	p->links[7] = bpf_program__attach(p->progs[7]);
+	if (!p->links[7])
+		fprintf(stderr,
+			"connecttop: cannot attach to tcp:tcp_destroy_sock (%s): an outcome whose "
+			"state change is missed waits for the sweep\n",
+			strerror(errno));
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), handle_event, p, NULL);
 	if (!p->rb) {
 		rc = -errno;
@@ -571,6 +590,7 @@ void probe_counters(const struct probe *p, struct probe_counters *c)
 	c->sock_drops = sums[CT_CNT_SOCK_DROP];
 	c->outcomes = sums[CT_CNT_OUTCOMES];
 	c->outcomes_late = sums[CT_CNT_OUTCOME_LATE];
+	c->outcomes_destroy = sums[CT_CNT_OUTCOME_DESTROY];
 	c->swept = p->swept;
 	c->missed = 0;
 	for (size_t i = 0; i < sizeof(p->links) / sizeof(p->links[0]); i++) {
@@ -769,6 +789,15 @@ void probe_features(FILE *out)
 		fprintf(out, "per-thread stash:        unknown (needs privileges)\n");
 		fprintf(out, "socket states:           unknown (needs privileges)\n");
 	}
+	er = priv ? tracepoint_known(visible_tracefs(), "tcp", "tcp_destroy_sock") : -EPERM;
+	if (er > 0)
+		fprintf(out,
+			"socket destroys:         raw_tp tcp_destroy_sock (settles an outcome whose state change was missed)\n");
+	else if (er == 0)
+		fprintf(out,
+			"socket destroys:         no (no tcp:tcp_destroy_sock): a missed outcome waits for the sweep\n");
+	else
+		fprintf(out, "socket destroys:         unknown (needs privileges)\n");
 	er = priv ? error_report_usable(visible_tracefs()) : -EPERM;
 	if (er > 0)
 		fprintf(out,

@@ -22,7 +22,9 @@ struct probe_opts {
 	int force_raw;		/* use the raw syscall tracepoints even with tracefs */
 	int force_hash;		/* stash calls in a hash by tid even where task storage works */
 	int unix_socks;		/* AF_UNIX connects too (each event followed by a struct ct_path) */
+	int want_cmdline; /* CT_EV_CMDLINE records: each process's command line at its first connect */
 	uint32_t inflight_max; /* TCP sockets followed through their handshake at once (0: 65536) */
+	uint16_t skip_port;    /* tests: the resolution skips sockets to this port (0: none) */
 	int verbose;	       /* libbpf's debug output to stderr (before the screen is up) */
 };
 
@@ -51,6 +53,9 @@ struct probe_counters {
 	/* outcomes the ring buffer had no room for, delivered by probe_sweep
 	 * instead (late, but to the right connect) */
 	uint64_t outcomes_late;
+	/* outcomes found only when the socket was destroyed (tcp_destroy_sock):
+	 * the state change's run was skipped, or could not take its entry */
+	uint64_t outcomes_destroy;
 	/* runs of our programs the kernel skipped because one of them was
 	 * already running on that CPU (bpf_prog_info.recursion_misses, 5.12+) */
 	uint64_t missed;

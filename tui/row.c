@@ -318,8 +318,11 @@ void ct_lat_sub(struct ct_lat *dst, const struct ct_lat *src)
 
 		while (i < dst->n && dst->b[i] < sb)
 			i++;
+		/* src not an earlier state of dst after all (a group that
+		 * lost a member): a bucket empties, never wraps */
 		if (i < dst->n && dst->b[i] == sb)
-			dst->count[i] -= src->count[j];
+			dst->count[i] -= src->count[j] < dst->count[i] ? src->count[j] :
+									 dst->count[i];
 	}
 	/* the buckets left empty go */
 	for (i = 0; i < dst->n; i++) {

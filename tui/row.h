@@ -91,7 +91,8 @@ void ct_lat_add(struct ct_lat *h, uint64_t lat_ns, uint32_t n);
 /* dst gets src's samples too */
 void ct_lat_merge(struct ct_lat *dst, const struct ct_lat *src);
 /* dst loses src's samples, which it has (src is an earlier state of one of
- * the histograms merged into dst): dst's min_ns stays */
+ * the histograms merged into dst; a bucket with fewer than src's empties):
+ * dst's min_ns stays */
 void ct_lat_sub(struct ct_lat *dst, const struct ct_lat *src);
 /* halve the resolution (for a shorter display); 0, or -1 at log2 already */
 int ct_lat_coarsen(struct ct_lat *h);

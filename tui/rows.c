@@ -7,7 +7,7 @@
 
 #include "filter.h"
 
-static void group_key(enum ct_group g, const struct flow_key *in, struct flow_key *out)
+void rows_group_key(enum ct_group g, const struct flow_key *in, struct flow_key *out)
 {
 	memset(out, 0, sizeof(*out));
 	switch (g) {
@@ -266,7 +266,7 @@ static uint32_t group_of(enum ct_group g, const struct flow_key *k, uint32_t hk,
 	n = &v->agg[w->ngroups];
 	memset(n, 0, sizeof(*n));
 	n->more = &empty_more;
-	group_key(g, k, &n->key);
+	rows_group_key(g, k, &n->key);
 	w->filled[w->ngroups] = 0;
 	w->want[w->ngroups] = 0;
 	w->slot[h] = (struct group_slot){ .idx1 = (uint32_t)++w->ngroups, .hash = hk };
@@ -793,6 +793,19 @@ int rows_derive(const struct ct_snap *s, enum ct_group g, const struct ct_filter
 	if (rc)
 		rows_free(out);
 	return rc;
+}
+
+int rows_append(struct ct_rows *v, const struct ct_row *const *extra, size_t n)
+{
+	if (!n)
+		return 0;
+	if (GROW(v->rows, v->rows_cap, v->n + n + 1))
+		return -ENOMEM;
+	memcpy(v->rows + v->n, extra, n * sizeof(*extra));
+	if (v->sorted == v->n)
+		v->sorted += n;
+	v->n += n;
+	return 0;
 }
 
 void rows_free(struct ct_rows *v)

@@ -70,5 +70,13 @@ void rows_follow(const struct ct_snap *s, enum ct_group g, const struct ct_filte
 int rows_ready(const struct ct_rows *out, const struct ct_snap *s, enum ct_group g,
 	       const struct ct_filter *f);
 void rows_free(struct ct_rows *r);
+/* Put n rows more (in order among themselves, owned by the caller, who
+ * keeps them alive as long as out) after out's rows; they count as in
+ * order when all of out's were. The next rows_refresh leaves them out.
+ * 0 or -ENOMEM (out unchanged). */
+int rows_append(struct ct_rows *out, const struct ct_row *const *extra, size_t n);
+/* the key of the group of grouping g a flow of key in belongs to (the
+ * fields that do not apply are zero) */
+void rows_group_key(enum ct_group g, const struct flow_key *in, struct flow_key *out);
 
 #endif

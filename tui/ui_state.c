@@ -460,7 +460,25 @@ unsigned ui_state_details_scroll(struct ui_state *s, long delta, size_t n)
 unsigned ui_state_help_open(struct ui_state *s)
 {
 	s->mode = UI_HELP;
+	s->help_top = 0;
 	return 0;
+}
+
+int ui_state_help_scroll(struct ui_state *s, long delta)
+{
+	size_t last = s->help_lines > s->help_room ? s->help_lines - s->help_room : 0;
+
+	if (!last)
+		return 0;
+	if (s->help_top > last)
+		s->help_top = last;
+	if (delta < 0)
+		s->help_top = (size_t)-delta < s->help_top ? s->help_top - (size_t)-delta : 0;
+	else if ((size_t)delta < last - s->help_top)
+		s->help_top += (size_t)delta;
+	else
+		s->help_top = last;
+	return 1;
 }
 
 unsigned ui_state_close(struct ui_state *s)

@@ -77,6 +77,9 @@ struct ui_state {
 	/* the details pane's pid list: the first shown, and how many fit (the
 	 * last frame's, from the drawing) */
 	size_t detail_top, detail_room;
+	/* the help screen's lines: the first shown, how many fit and how
+	 * many there are (the last frame's, from the drawing) */
+	size_t help_top, help_room, help_lines;
 
 	char status[256]; /* the status line, shown until status_until */
 	int status_err;
@@ -178,6 +181,9 @@ unsigned ui_state_details_open(struct ui_state *s, const struct ct_rows *rows);
  * delta: to an end) */
 unsigned ui_state_details_scroll(struct ui_state *s, long delta, size_t n);
 unsigned ui_state_help_open(struct ui_state *s);
+/* the help screen scrolled by delta lines, when it does not fit: 1 if it
+ * did not fit (the key scrolled), 0 if it fits (the key closes it) */
+int ui_state_help_scroll(struct ui_state *s, long delta);
 /* back to the table from the help, the details or the sort menu */
 unsigned ui_state_close(struct ui_state *s);
 

@@ -12,18 +12,26 @@
 #     name as comm="x\\x0ay" and the name x\x0ay as comm="x\\\\x0ay", two
 #     series, and count all 12 connects.
 #  2. counter monotonicity under eviction: connecttop --max-flows 4 while
-#     loadgen connects to 20 ports in turn, 4 rounds (one hot port first,
-#     then the 19 others from a different start each round); the file is
-#     snapshotted every 0.5 s; no counter or histogram series present in two
-#     consecutive snapshots may go down, every snapshot must be valid, and
-#     the final connecttop_connects_total{comm="promevict"} sum must equal the
-#     number of connects made.
+#     loadgen connects to 20 destinations in turn (127.0.0.10 .. 127.0.0.29,
+#     one port), 4 rounds (one hot destination first, then the 19 others
+#     from a different start each round); the file is snapshotted every
+#     0.5 s; no counter or histogram series present in two consecutive
+#     snapshots may go down, every snapshot must be valid, and the counts are
+#     exact: the file holds this section's connects and nothing else, the
+#     hot flow's own series all of its connects, 3 series of their own and
+#     one process's "other", 4 flows, and between 64 and 76 evictions (16 in
+#     the first round, 16 to 20 in each other).
 #     With --prometheus-max-series 3 flows are folded and demoted too:
 #     a series may leave only when its process's total does not go down
 #     (lib.sh counters_never_decrease).
 #  3. the series cap: connecttop --prometheus-max-series 3 while loadgen
-#     connects to 10 ports, 3 rounds; flows beyond the cap are folded into
-#     daddr="other",dport="other", nothing is lost, no counter goes down.
+#     connects to 10 destinations (one port), 3 rounds; flows beyond the cap
+#     are folded into daddr="other",dport="other", nothing is lost, no
+#     counter goes down, exactly 3 series of their own and no eviction.
+#
+# Each section traces only its own port (-P, in the kernel; port_base picks
+# them): other tests' and other programs' connects on the host change none
+# of its numbers. Distinct flows are distinct loopback addresses.
 #
 #  4. batch: `-b -o prom -n 1` is one document that promtool accepts;
 #     --prometheus with -b -o json: both outputs count the same connects.
@@ -46,14 +54,18 @@ parse_mode "$@"
 
 need_tools promtool ss iconv od
 
-P_HOST=7103
-EV_BASE=7200   # ports EV_BASE .. EV_BASE+EV_PORTS-1, all refused
-EV_PORTS=20
+BASE=$(port_base)
+P_HOST=$BASE           # section 1
+EV_PORT=$((BASE + 1))  # section 2: destinations 127.0.0.EV_HOST0 + 0 .. EV_FLOWS-1
+EV_HOST0=10
+EV_FLOWS=20
 EV_ROUNDS=4
 EV_HOT=40      # connects to the hot port per round
 EV_MAX=3       # --prometheus-max-series: eviction and folding both happen
-CAP_BASE=7240  # ports CAP_BASE .. CAP_BASE+CAP_PORTS-1, all refused
-CAP_PORTS=10
+CAP_PORT=$((BASE + 2)) # section 3: destinations 127.0.0.CAP_HOST0 + 0 .. CAP_FLOWS-1
+CAP_HOST0=40
+CAP_FLOWS=10
+P_BATCH=$((BASE + 3))  # section 4
 CAP_ROUNDS=3
 CAP_MAX=3      # --prometheus-max-series
 
@@ -189,7 +201,7 @@ if ! ensure_loadgen; then
 	fail "loadgen-binary" "$LOADGEN not found and tests/loadgen.c did not build"
 	finish
 fi
-for p in "$P_HOST" $(seq "$EV_BASE" $((EV_BASE + EV_PORTS - 1))) $(seq "$CAP_BASE" $((CAP_BASE + CAP_PORTS - 1))); do
+for p in "$P_HOST" "$EV_PORT" "$CAP_PORT" "$P_BATCH"; do
 	if port_listening "$p"; then
 		fail "ports" "something already listens on 127.0.0.1:$p"
 		finish
@@ -340,30 +352,62 @@ positive() {
 	fi
 }
 
+# expect_metric NAME FILE METRIC LABELMATCH WANT: the sum of METRIC's samples
+# over LABELMATCH ("" for all) is WANT
+expect_metric() {
+	local v
+
+	v=$(prom_file_sum "$2" "$3" "$4")
+	if [ "$v" = "$5" ]; then
+		pass "$1"
+	else
+		fail "$1" "$3${4:+{$4\}} is '${v:-<none>}' in $2, want $5"
+	fi
+}
+
+# expect_between NAME VALUE LO HI WHAT: LO <= VALUE <= HI
+expect_between() {
+	if [ -n "$2" ] && [ "$2" -ge "$3" ] 2>/dev/null && [ "$2" -le "$4" ]; then
+		pass "$1"
+	else
+		fail "$1" "$5 is '${2:-<none>}', want $3 to $4"
+	fi
+}
+
+# own_series FILE: the (comm, daddr, dport) with series of their own, one a line
+own_series() {
+	grep -E '^connecttop_connects_total\{' "$1" | grep -vF 'daddr="other",dport="other"' |
+		sed -E 's/,proto="[^"]*",result="[^"]*"\}.*//' | sort -u
+}
+
 # --- 2. monotonicity under eviction -------------------------------------------
 mkdir -p "$TMP/evict"
 EF=$TMP/evict/connecttop.prom
-start_bg "$TMP/connecttop-evict.log" "$CONNECTTOP" --max-flows 4 --prometheus-max-series "$EV_MAX" --prometheus "$EF" -q -d 1
+# -P: this section's port only (the counts below are exact)
+start_bg "$TMP/connecttop-evict.log" "$CONNECTTOP" -P "$EV_PORT" --max-flows 4 \
+	--prometheus-max-series "$EV_MAX" --prometheus "$EF" -q -d 1
 CT_PID=$BG_PID
 if wait_file "$EF" 20 "$CT_PID"; then
 	snapshots_start "$EF" "$TMP/snap"
 	total=0
 	lg_ok=1
+	hot=127.0.0.$EV_HOST0
 	for r in $(seq "$EV_ROUNDS"); do
-		# a round: one hot flow (port EV_BASE, EV_HOT connects), held for
-		# an interval, then the 19 other ports (a different start each round,
-		# unequal counts 1..4), held for an interval. With --max-flows 4 the
-		# hot flow is pushed out by the others and comes back at the next
-		# round: a table that forgets it, or moves its count between its own
-		# series and its comm's "other" series, shows as a counter going down
-		# between two consecutive snapshots.
-		"$LOADGEN" -q -c promevict refuse 127.0.0.1 "$EV_BASE" "$EV_HOT" || lg_ok=0
+		# a round: one hot flow (to $hot, EV_HOT connects), held for an
+		# interval, then the 19 other destinations (a different start
+		# each round, unequal counts 1..4), held for an interval. With
+		# --max-flows 4 the hot flow is pushed out by the others and
+		# comes back at the next round: a table that forgets it, or
+		# moves its count between its own series and its comm's "other"
+		# series, shows as a counter going down between two consecutive
+		# snapshots.
+		"$LOADGEN" -q -c promevict refuse "$hot" "$EV_PORT" "$EV_HOT" || lg_ok=0
 		total=$((total + EV_HOT))
 		sleep 1.2
-		for i in $(seq 0 $((EV_PORTS - 2))); do
-			p=$((EV_BASE + 1 + (i + r * 7) % (EV_PORTS - 1)))
+		for i in $(seq 0 $((EV_FLOWS - 2))); do
+			a=127.0.0.$((EV_HOST0 + 1 + (i + r * 7) % (EV_FLOWS - 1)))
 			n=$((1 + (i * 5 + r * 3) % 4))
-			"$LOADGEN" -q -c promevict refuse 127.0.0.1 "$p" "$n" || lg_ok=0
+			"$LOADGEN" -q -c promevict refuse "$a" "$EV_PORT" "$n" || lg_ok=0
 			total=$((total + n))
 			sleep 0.02
 		done
@@ -374,20 +418,32 @@ if wait_file "$EF" 20 "$CT_PID"; then
 	else
 		fail "evict-loadgen" "a loadgen run did not end as expected"
 	fi
-	info "evict: $total connects from comm promevict to $EV_PORTS ports in $EV_ROUNDS rounds"
+	info "evict: $total connects from comm promevict to $EV_FLOWS destinations in $EV_ROUNDS rounds"
 	wait_sum "$EF" 'comm="promevict"' "$total" 15
 	snapshots_stop "$EF" "$TMP/snap"
-	cp "$EF" "$TMP/evict.final.prom"
+	EFF=$TMP/evict.final.prom
+	cp "$EF" "$EFF"
 	snapshots_check evict "$TMP/snap" 6
-	expect_sum "evict-sum-equals-connects" "$TMP/evict.final.prom" 'comm="promevict"' "$total"
-	positive "evict-eviction-exercised" "$(prom_file_sum "$TMP/evict.final.prom" connecttop_evicted_flows_total)" \
-		"connecttop_evicted_flows_total with --max-flows 4 and $EV_PORTS flows"
-	positive "evict-folding-exercised" "$(prom_file_sum "$TMP/evict.final.prom" connecttop_connects_total 'comm="promevict",daddr="other"')" \
-		"promevict's daddr=\"other\" series with --prometheus-max-series $EV_MAX and $EV_PORTS ports"
-	# the hot port is the busiest: it keeps (or wins) a series of its own
-	positive "evict-busiest-has-own-series" "$(prom_file_sum "$TMP/evict.final.prom" connecttop_connects_total "comm=\"promevict\",daddr=\"127.0.0.1\",dport=\"$EV_BASE\"")" \
-		"the hot port's own series"
-	info "evict: connecttop_evicted_flows_total $(prom_file_sum "$TMP/evict.final.prom" connecttop_evicted_flows_total), connecttop_series $(prom_file_sum "$TMP/evict.final.prom" connecttop_series), connecttop_folded_flows_total $(prom_file_sum "$TMP/evict.final.prom" connecttop_folded_flows_total), promevict's daddr=\"other\" series $(prom_file_sum "$TMP/evict.final.prom" connecttop_connects_total 'comm="promevict",daddr="other"'), connecttop_drops_total $(prom_file_sum "$TMP/evict.final.prom" connecttop_drops_total)"
+	expect_sum "evict-sum-equals-connects" "$EFF" 'comm="promevict"' "$total"
+	# only this section's connects were traced: all of the file's
+	expect_sum "evict-only-own-connects" "$EFF" "" "$total"
+	# the hot flow is the busiest by far: its series of its own holds
+	# every one of its connects, through every eviction
+	expect_sum "evict-hot-own-series-exact" "$EFF" \
+		"comm=\"promevict\",daddr=\"$hot\",dport=\"$EV_PORT\"" $((EV_ROUNDS * EV_HOT))
+	expect_metric "evict-series-exact" "$EFF" connecttop_series "" "$EV_MAX"
+	expect_metric "evict-other-series-exact" "$EFF" connecttop_other_series "" 1
+	expect_metric "evict-flows-exact" "$EFF" connecttop_flows "" 4
+	# 20 flows through a table of 4: 16 evictions in the first round (4
+	# fit), then 16 to 20 a round (at most 4 flows are still there)
+	expect_between "evict-evictions-exact" \
+		"$(prom_file_sum "$EFF" connecttop_evicted_flows_total)" \
+		$((EV_FLOWS - 4 + (EV_ROUNDS - 1) * (EV_FLOWS - 4))) \
+		$((EV_FLOWS - 4 + (EV_ROUNDS - 1) * EV_FLOWS)) \
+		"connecttop_evicted_flows_total with --max-flows 4, $EV_FLOWS flows, $EV_ROUNDS rounds"
+	positive "evict-folding-exercised" "$(prom_file_sum "$EFF" connecttop_connects_total 'comm="promevict",daddr="other"')" \
+		"promevict's daddr=\"other\" series with --prometheus-max-series $EV_MAX and $EV_FLOWS destinations"
+	info "evict: connecttop_evicted_flows_total $(prom_file_sum "$EFF" connecttop_evicted_flows_total), connecttop_series $(prom_file_sum "$EFF" connecttop_series), connecttop_folded_flows_total $(prom_file_sum "$EFF" connecttop_folded_flows_total), connecttop_demoted_series_total $(prom_file_sum "$EFF" connecttop_demoted_series_total), promevict's daddr=\"other\" series $(prom_file_sum "$EFF" connecttop_connects_total 'comm="promevict",daddr="other"'), connecttop_drops_total $(prom_file_sum "$EFF" connecttop_drops_total)"
 else
 	fail "evict-connecttop-writes-file" "no $EF within 20 s; log: $(tail -n 5 "$TMP/connecttop-evict.log" | tr '\n' ' ')"
 fi
@@ -395,22 +451,23 @@ sigint_and_wait "evict-sigint-exit-0" "$CT_PID" 10
 prom_file_check "evict-final-file-promtool" "$EF"
 
 # --- 3. the series cap ----------------------------------------------------------
-# --prometheus-max-series CAP_MAX and CAP_PORTS flows: the flows beyond the cap
+# --prometheus-max-series CAP_MAX and CAP_FLOWS flows: the flows beyond the cap
 # are folded into comm's daddr="other",dport="other" series; no count is lost,
 # no counter goes down, and never more than CAP_MAX series of their own.
 mkdir -p "$TMP/cap"
 CF=$TMP/cap/connecttop.prom
-start_bg "$TMP/connecttop-cap.log" "$CONNECTTOP" --prometheus-max-series "$CAP_MAX" --prometheus "$CF" -q -d 1
+start_bg "$TMP/connecttop-cap.log" "$CONNECTTOP" -P "$CAP_PORT" \
+	--prometheus-max-series "$CAP_MAX" --prometheus "$CF" -q -d 1
 CT_PID=$BG_PID
 if wait_file "$CF" 20 "$CT_PID"; then
 	snapshots_start "$CF" "$TMP/capsnap"
 	total=0
 	lg_ok=1
 	for r in $(seq "$CAP_ROUNDS"); do
-		for i in $(seq 0 $((CAP_PORTS - 1))); do
-			p=$((CAP_BASE + (i + r * 3) % CAP_PORTS))
+		for i in $(seq 0 $((CAP_FLOWS - 1))); do
+			a=127.0.0.$((CAP_HOST0 + (i + r * 3) % CAP_FLOWS))
 			n=$((1 + (i + r) % 3))
-			"$LOADGEN" -q -c promcap refuse 127.0.0.1 "$p" "$n" || lg_ok=0
+			"$LOADGEN" -q -c promcap refuse "$a" "$CAP_PORT" "$n" || lg_ok=0
 			total=$((total + n))
 			sleep 0.05
 		done
@@ -421,21 +478,34 @@ if wait_file "$CF" 20 "$CT_PID"; then
 	else
 		fail "cap-loadgen" "a loadgen run did not end as expected"
 	fi
-	info "cap: $total connects from comm promcap to $CAP_PORTS ports in $CAP_ROUNDS rounds, --prometheus-max-series $CAP_MAX"
+	info "cap: $total connects from comm promcap to $CAP_FLOWS destinations in $CAP_ROUNDS rounds, --prometheus-max-series $CAP_MAX"
 	wait_sum "$CF" 'comm="promcap"' "$total" 15
 	snapshots_stop "$CF" "$TMP/capsnap"
-	cp "$CF" "$TMP/cap.final.prom"
+	CFF=$TMP/cap.final.prom
+	cp "$CF" "$CFF"
 	snapshots_check cap "$TMP/capsnap" 3
-	expect_sum "cap-sum-equals-connects" "$TMP/cap.final.prom" 'comm="promcap"' "$total"
-	positive "cap-folded-series" "$(prom_file_sum "$TMP/cap.final.prom" connecttop_connects_total 'comm="promcap",daddr="other",dport="other"')" \
+	expect_sum "cap-sum-equals-connects" "$CFF" 'comm="promcap"' "$total"
+	expect_sum "cap-only-own-connects" "$CFF" "" "$total"
+	positive "cap-folded-series" "$(prom_file_sum "$CFF" connecttop_connects_total 'comm="promcap",daddr="other",dport="other"')" \
 		"connecttop_connects_total{comm=\"promcap\",daddr=\"other\",dport=\"other\"}"
-	positive "cap-folded-flows-counted" "$(prom_file_sum "$TMP/cap.final.prom" connecttop_folded_flows_total)" \
-		"connecttop_folded_flows_total"
+	expect_metric "cap-series-exact" "$CFF" connecttop_series "" "$CAP_MAX"
+	expect_metric "cap-other-series-exact" "$CFF" connecttop_other_series "" 1
+	expect_metric "cap-flows-exact" "$CFF" connecttop_flows "" "$CAP_FLOWS"
+	expect_metric "cap-no-eviction" "$CFF" connecttop_evicted_flows_total "" 0
+	# each flow is placed once (nothing is evicted): the first CAP_MAX
+	# take series of their own, each later one folds unless it takes a
+	# demoted one's place: folded + demoted >= CAP_FLOWS - CAP_MAX, and
+	# folded <= CAP_FLOWS - CAP_MAX
+	fo=$(prom_file_sum "$CFF" connecttop_folded_flows_total)
+	de=$(prom_file_sum "$CFF" connecttop_demoted_series_total)
+	expect_between "cap-folded-flows-exact" "$fo" \
+		$((CAP_FLOWS - CAP_MAX - ${de:-0})) $((CAP_FLOWS - CAP_MAX)) \
+		"connecttop_folded_flows_total (connecttop_demoted_series_total ${de:-<none>})"
+	n=$(own_series "$CFF" | grep -cF "comm=\"promcap\"" || true)
+	check "cap-own-series-exact" "$CAP_MAX" "$n"
 	over=""
 	for s in "$TMP/capsnap"/*.prom; do
-		# series of their own: distinct (comm, daddr, dport) not "other"
-		n=$(grep -E '^connecttop_connects_total\{' "$s" | grep -vF 'daddr="other",dport="other"' |
-			sed -E 's/,proto="[^"]*",result="[^"]*"\}.*//' | sort -u | wc -l)
+		n=$(own_series "$s" | wc -l)
 		[ "$n" -le "$CAP_MAX" ] || over="$over $(basename "$s"):$n"
 	done
 	if [ -z "$over" ]; then
@@ -443,7 +513,7 @@ if wait_file "$CF" 20 "$CT_PID"; then
 	else
 		fail "cap-own-series-within-cap" "more than $CAP_MAX (comm,daddr,dport) series of their own in:$over"
 	fi
-	info "cap: connecttop_series $(prom_file_sum "$TMP/cap.final.prom" connecttop_series), connecttop_folded_flows_total $(prom_file_sum "$TMP/cap.final.prom" connecttop_folded_flows_total), promcap's folded series $(prom_file_sum "$TMP/cap.final.prom" connecttop_connects_total 'comm="promcap",daddr="other"')"
+	info "cap: connecttop_series $(prom_file_sum "$CFF" connecttop_series), connecttop_folded_flows_total $fo, connecttop_demoted_series_total $de, promcap's folded series $(prom_file_sum "$CFF" connecttop_connects_total 'comm="promcap",daddr="other"')"
 else
 	fail "cap-connecttop-writes-file" "no $CF within 20 s; log: $(tail -n 5 "$TMP/connecttop-cap.log" | tr '\n' ' ')"
 fi
@@ -452,9 +522,10 @@ prom_file_check "cap-final-file-promtool" "$CF"
 
 
 # --- 4. batch mode ----------------------------------------------------------------
+# (-P: this section's port only, as above)
 BOUT=$TMP/batch.prom
 rc=0
-"$CONNECTTOP" -b -o prom -n 1 -d 1 >"$BOUT" 2>"$TMP/batch.err" || rc=$?
+"$CONNECTTOP" -b -o prom -n 1 -d 1 -P "$P_BATCH" >"$BOUT" 2>"$TMP/batch.err" || rc=$?
 if [ "$rc" = 0 ]; then
 	pass "batch-prom-exit-0"
 else
@@ -470,10 +541,10 @@ fi
 
 mkdir -p "$TMP/both"
 BF=$TMP/both/connecttop.prom
-start_bg "$TMP/both.json" "$CONNECTTOP" -b -o json -n 4 -d 1 --prometheus "$BF"
+start_bg "$TMP/both.json" "$CONNECTTOP" -b -o json -n 4 -d 1 -P "$P_BATCH" --prometheus "$BF"
 CT_PID=$BG_PID
 if wait_file "$BF" 20 "$CT_PID"; then
-	"$LOADGEN" -q -c prombatch refuse 127.0.0.1 "$P_HOST" 7 || fail "both-loadgen" "loadgen failed"
+	"$LOADGEN" -q -c prombatch refuse 127.0.0.1 "$P_BATCH" 7 || fail "both-loadgen" "loadgen failed"
 	wait_exit_0 "both-exit-0" "$CT_PID" 10 "after -n 4 intervals"
 	j=$(grep '^{' "$TMP/both.json" | tail -n 1 | jq -r '[.rows[] | select(.comm == "prombatch") | .results.refused] | add // 0' 2>/dev/null || echo "bad json")
 	if [ "$j" = 7 ]; then
@@ -483,6 +554,7 @@ if wait_file "$BF" 20 "$CT_PID"; then
 	fi
 	prom_file_check "both-prom-promtool" "$BF"
 	expect_sum "both-prom-counts" "$BF" 'comm="prombatch"' 7
+	expect_sum "both-prom-only-own-connects" "$BF" "" 7
 else
 	fail "both-writes-file" "no $BF within 20 s; log: $(tail -n 5 "$TMP/both.json" | tr '\n' ' ')"
 	t_stop "$CT_PID"

@@ -241,6 +241,65 @@ static void test_short(void)
 	CHECK_U("short.pid_seen", 1, seen.calls);
 }
 
+static struct {
+	int calls;
+	uint32_t pid;
+	char comm[CT_COMM_LEN + 1];
+	char cmd[CT_CMDLINE_LEN + 1];
+	size_t len;
+} cmdl;
+
+static void on_cmdline(void *ctx, uint32_t pid, const char *comm, uint64_t cgroup_id,
+		       const char *cmd, size_t len)
+{
+	(void)ctx;
+	(void)cgroup_id;
+	cmdl.calls++;
+	cmdl.pid = pid;
+	memcpy(cmdl.comm, comm, CT_COMM_LEN);
+	memcpy(cmdl.cmd, cmd, len);
+	cmdl.len = len;
+}
+
+/* CT_EV_CMDLINE: handed to the callback, no sample, not a connect */
+static void test_cmdline(void)
+{
+	struct {
+		struct ct_event e;
+		struct ct_cmdline c;
+	} r;
+	struct decoder d = { .pid_seen = on_pid, .cmdline_seen = on_cmdline };
+	struct ct_sample s;
+
+	memset(&seen, 0, sizeof(seen));
+	memset(&r, 0, sizeof(r));
+	r.e = ev(AF_INET, "10.1.2.3", 22, P_TCP);
+	r.e.kind = CT_EV_CMDLINE;
+	memcpy(r.c.buf, "py\0-c\0x\0", 8);
+	r.c.len = 8;
+	r.c.full_len = 8;
+	memset(&s, 0x5a, sizeof(s));
+	CHECK_I("cmdline.rc", 1, decode_event(&d, &r, sizeof(r), &s));
+	CHECK_U("cmdline.calls", 1, cmdl.calls);
+	CHECK_U("cmdline.pid", 4242, cmdl.pid);
+	CHECK_S("cmdline.comm", "curl", cmdl.comm);
+	CHECK_U("cmdline.len", 8, cmdl.len);
+	CHECK("cmdline.bytes", !memcmp(cmdl.cmd, "py\0-c\0x\0", 8));
+	CHECK_U("cmdline.not_an_event", 0, d.events);
+	CHECK_U("cmdline.not_pid_seen", 0, seen.calls);
+	/* a length past the buffer (a different build): cut to it */
+	r.c.len = 1000;
+	CHECK_I("cmdline.long.rc", 1, decode_event(&d, &r, sizeof(r), &s));
+	CHECK_U("cmdline.long.len", CT_CMDLINE_LEN, cmdl.len);
+	/* too short for its command line: ignored */
+	CHECK_I("cmdline.short.rc", -EINVAL, decode_event(&d, &r, sizeof(r) - 1, &s));
+	CHECK_U("cmdline.short.calls", 2, cmdl.calls);
+	/* nobody wants it: still no sample */
+	d.cmdline_seen = NULL;
+	CHECK_I("cmdline.unwanted.rc", 1, decode_event(&d, &r, sizeof(r), &s));
+	CHECK_U("cmdline.unwanted.events", 0, d.events);
+}
+
 static void test_unknown_kind(void)
 {
 	struct decoder d = { 0 };
@@ -269,5 +328,6 @@ int main(void)
 	test_syn_rt();
 	test_short();
 	test_unknown_kind();
+	test_cmdline();
 	return ck_done();
 }

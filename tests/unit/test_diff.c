@@ -84,17 +84,17 @@ static void test_roundtrip(void)
 	ck_contains("text: worse cell", out, "worse 2%\u219240%");
 	free(out);
 	out = (diff_write(mem_open(&m), &A, &B, DIFF_CSV), mem_close(&m));
-	ck_contains("csv: worse row", out,
-		    "\"worse\",\"curl\",\"10.0.0.1\",443,\"tcp\",50,1,10,4,");
+	ck_contains("csv: worse row", out, "\nworse,curl,10.0.0.1,443,tcp,50,1,10,4,");
 	free(out);
 	/* B against itself: nothing but silence */
 	out = (diff_write(mem_open(&m), &B, &B, DIFF_CSV), mem_close(&m));
 	ck_lacks("same file: no worse", out, "worse");
-	ck_lacks("same file: no new", out, "\"new\"");
+	ck_lacks("same file: no new", out, "\nnew,");
+	ck_contains("same file: silent rows", out, "\nsilent,curl,10.0.0.1,443,tcp,");
 	free(out);
 	/* gone: A's flow absent from B */
 	out = (diff_write(mem_open(&m), &B, &A, DIFF_CSV), mem_close(&m));
-	ck_contains("reverse: the new flow is gone", out, "\"gone\",\"curl\",\"10.0.0.2\"");
+	ck_contains("reverse: the new flow is gone", out, "\ngone,curl,10.0.0.2,443,tcp,2,0,0,0,");
 	free(out);
 	/* every truncation of a real export is an error, never a crash */
 	for (size_t k = 0; k + 1 < strlen(jb); k++) {
@@ -178,10 +178,73 @@ static void test_hostile(void)
 	diff_side_free(&x);
 }
 
+/* A process named as a formula (a spreadsheet would run it): --diff -o
+ * csv writes its name as -o csv does, made text with a leading
+ * apostrophe and quoted, never as it is */
+static void test_csv_formula(void)
+{
+	static const struct {
+		const char *comm, *field;
+	} names[] = {
+		{ "=cmd|' /C calc'", "\"'=cmd|' /C calc'\"" },
+		{ "+1+1", "\"'+1+1\"" },
+		{ "-2", "\"'-2\"" },
+		{ "@SUM(A1)", "\"'@SUM(A1)\"" },
+		{ "a,b", "\"a,b\"" },
+	};
+	struct ct_flows *t = flows_new(100);
+	struct diff_side A, B;
+	char *ja, *jb, *csv, *out, err[256] = "";
+	struct ct_stats st = { 0 };
+	struct ct_snap *s;
+	struct ct_rows v;
+	struct ck_mem m;
+
+	add_n(t, key("curl", "127.0.0.1", 80, 6), 3, S, 1, 0);
+	ja = export_of(t, 2 * S);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		add_n(t, key(names[i].comm, "127.0.0.1", 80, 6), 2, 3 * S, 2, -ECONNREFUSED);
+	jb = export_of(t, 4 * S);
+	/* -o csv of the same flows */
+	s = snap_new(t, 4 * S);
+	if (!s || rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v))
+		abort();
+	csv = (export_csv(mem_open(&m), &v, GROUP_FLOW, &st), mem_close(&m));
+	rows_free(&v);
+	snap_free(s);
+	CHECK_I("formula: parse A", 0, diff_parse(ja, strlen(ja), &A, err, sizeof(err)));
+	CHECK_I("formula: parse B", 0, diff_parse(jb, strlen(jb), &B, err, sizeof(err)));
+	out = (diff_write(mem_open(&m), &A, &B, DIFF_CSV), mem_close(&m));
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char want[96];
+
+		snprintf(want, sizeof(want), ",%s,", names[i].field);
+		ck_contains(nm("formula %s: -o csv", names[i].comm), csv, want);
+		snprintf(want, sizeof(want), "\nnew,%s,127.0.0.1,80,tcp,0,0,2,2,", names[i].field);
+		ck_contains(nm("formula %s: --diff -o csv, the same field", names[i].comm), out,
+			    want);
+	}
+	/* no field of either starts with a formula character unquoted */
+	for (const char *p = "=+-@"; *p; p++) {
+		char bare[3] = { ',', *p, 0 };
+
+		ck_lacks(nm("formula: no bare ,%c in --diff csv", *p), out, bare);
+		ck_lacks(nm("formula: no bare ,%c in -o csv", *p), csv, bare);
+	}
+	diff_side_free(&A);
+	diff_side_free(&B);
+	free(ja);
+	free(jb);
+	free(csv);
+	free(out);
+	flows_free(t);
+}
+
 int main(void)
 {
 	test_roundtrip();
 	test_hostile();
+	test_csv_formula();
 	printf("%d passed, %d failed\n", ck_checks - ck_fails, ck_fails);
 	return ck_done();
 }

@@ -33,6 +33,10 @@ _Static_assert(offsetof(struct ct_event, comm) == 72, "comm");
 _Static_assert(offsetof(struct ct_event, scope_id) == 88, "scope_id");
 _Static_assert(offsetof(struct ct_event, sport) == 92, "sport");
 _Static_assert(offsetof(struct ct_event, spare) == 94, "spare");
+_Static_assert(sizeof(struct ct_cmdline) == 136, "struct ct_cmdline must be 136 bytes");
+_Static_assert(offsetof(struct ct_cmdline, len) == 0, "ct_cmdline.len");
+_Static_assert(offsetof(struct ct_cmdline, full_len) == 4, "ct_cmdline.full_len");
+_Static_assert(offsetof(struct ct_cmdline, buf) == 8, "ct_cmdline.buf");
 
 static const struct {
 	const char *name;
@@ -88,7 +92,8 @@ int main(void)
 	CHECK_U("event.counter_sock_drop", 2, CT_CNT_SOCK_DROP);
 	CHECK_U("event.counter_outcomes", 3, CT_CNT_OUTCOMES);
 	CHECK_U("event.counter_outcome_late", 4, CT_CNT_OUTCOME_LATE);
-	CHECK_U("event.counter_max", 5, CT_CNT_MAX);
+	CHECK_U("event.counter_outcome_destroy", 5, CT_CNT_OUTCOME_DESTROY);
+	CHECK_U("event.counter_max", 6, CT_CNT_MAX);
 
 	/* the user-space key holds exactly what the event carries */
 	CHECK_U("flow_key.comm_matches_event", CT_COMM_LEN, FIELD_SIZE(struct flow_key, comm));

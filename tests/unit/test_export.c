@@ -108,7 +108,7 @@ static void test_json_csv(void)
 	CHECK_S("json.flow_bytes",
 		"{\"version\":1,\"time\":\"" TIME_NOW
 		"\",\"interval_s\":2.000,\"group\":\"flow\",\"events\":4,"
-		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"folded\":0,\"flows\":2,\"rows\":["
+		"\"outcomes\":0,\"outcomes_late\":0,\"outcomes_at_destroy\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"folded\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"daddr\":\"10.0.0.1\",\"dport\":443,"
 		"\"proto\":\"tcp\",\"family\":\"ipv4\",\"count\":3,\"interval_count\":3,\"rate\":1.50,"
 		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0,\"abandoned\":0},"
@@ -214,7 +214,7 @@ static void test_json_csv(void)
 	CHECK_S("json.process_bytes",
 		"{\"version\":1,\"time\":\"" TIME_NOW
 		"\",\"interval_s\":2.000,\"group\":\"process\",\"events\":4,"
-		"\"outcomes\":0,\"outcomes_late\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"folded\":0,\"flows\":2,\"rows\":["
+		"\"outcomes\":0,\"outcomes_late\":0,\"outcomes_at_destroy\":0,\"drops\":5,\"missed\":0,\"evicted\":0,\"folded\":0,\"flows\":2,\"rows\":["
 		"{\"comm\":\"curl\",\"pid\":4242,\"pids\":1,\"uid\":1000,\"flows\":1,\"count\":3,"
 		"\"interval_count\":3,\"rate\":1.50,"
 		"\"results\":{\"ok\":2,\"refused\":1,\"timeout\":0,\"unreachable\":0,\"pending\":0,\"other\":0,\"abandoned\":0},"

@@ -322,6 +322,8 @@ static void test_change(void)
 	change("new", 1, "2 7");
 	change("worse", 1, "3");
 	change("silent", 1, "4 5");
+	change("gone", 1, "5");
+	change("!gone", 1, "1 2 3 4 6 7");
 	change("!new", 1, "1 3 4 5 6");
 	change("new worse", 1, "");
 	change("new", 0, "");
@@ -329,6 +331,7 @@ static void test_change(void)
 	invalid("new:1", "takes no value");
 	invalid("worse:x", "takes no value");
 	invalid("!!silent", "negated once");
+	invalid("gone:1", "takes no value");
 	{
 		struct ct_filter *f = filter_new("port:1", NULL, 0);
 

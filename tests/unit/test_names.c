@@ -116,6 +116,22 @@ int main(void)
 	CHECK_S("child.reused_pid_with_id", "", names_cmdline(r, child, "newprog2"));
 	CHECK("child.first_kept_beside_it",
 	      strstr(names_cmdline(r, child, comm), "test_names") != NULL);
+	/* the command line BPF read at its connect (CT_EV_CMDLINE), for a
+	 * process gone by the time it is looked at: arguments NUL-ended,
+	 * shown with spaces, control bytes escaped */
+	names_pid_cmdline(r, child + 0x30000000, "shortlived", 0, "py\0c.py\0mark\nx\0", 15);
+	CHECK_S("cmdline.bpf_gone", "py c.py mark\\x0ax",
+		names_cmdline(r, child + 0x30000000, "shortlived"));
+	CHECK_S("cmdline.bpf_gone_cgroup", "-", names_cgroup(r, child + 0x30000000, "shortlived"));
+	/* ... and names_pid_seen for its connect keeps it */
+	names_pid_seen(r, child + 0x30000000, "shortlived", 0);
+	CHECK_S("cmdline.bpf_kept_at_connect", "py c.py mark\\x0ax",
+		names_cmdline(r, child + 0x30000000, "shortlived"));
+	/* another program at that pid later: its own */
+	names_pid_cmdline(r, child + 0x30000000, "other", 0, "other\0", 6);
+	CHECK_S("cmdline.bpf_other_prog", "other", names_cmdline(r, child + 0x30000000, "other"));
+	CHECK_S("cmdline.bpf_first_kept", "py c.py mark\\x0ax",
+		names_cmdline(r, child + 0x30000000, "shortlived"));
 	/* never seen while it ran: nothing, and no guess */
 	CHECK_S("gone.never_seen", "", names_cmdline(r, child + 0x40000000, "x"));
 	CHECK_S("gone.cgroup_dash", "-", names_cgroup(r, child + 0x40000000, "x"));

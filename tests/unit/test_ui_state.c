@@ -482,6 +482,32 @@ static void test_panes(void)
 	CHECK_I("help: closed", UI_TABLE, st.mode);
 }
 
+/* a help taller than the screen scrolls within the room the drawing
+ * found; one that fits does not, and the key closes it */
+static void test_help_scroll(void)
+{
+	start(NULL);
+	st.help_top = 7;
+	ui_state_help_open(&st);
+	CHECK_I("help: opens at the top", 0, st.help_top);
+	st.help_room = 40;
+	st.help_lines = 32;
+	CHECK_I("help fits: no scroll", 0, ui_state_help_scroll(&st, 1));
+	CHECK_I("help fits: still at the top", 0, st.help_top);
+	st.help_room = 22;
+	CHECK_I("help taller: scrolls", 1, ui_state_help_scroll(&st, 1));
+	CHECK_I("help taller: down one", 1, st.help_top);
+	ui_state_help_scroll(&st, 21);
+	CHECK_I("help taller: the end shows the last 22", 10, st.help_top);
+	CHECK_I("help taller: down at the end still scrolls", 1, ui_state_help_scroll(&st, 1));
+	CHECK_I("help taller: down at the end stays", 10, st.help_top);
+	ui_state_help_scroll(&st, -3);
+	CHECK_I("help taller: up three", 7, st.help_top);
+	ui_state_help_scroll(&st, -32);
+	CHECK_I("help taller: home", 0, st.help_top);
+	ui_state_close(&st);
+}
+
 /* the details pane's pids scroll within the room the drawing found */
 static void test_details_scroll(void)
 {
@@ -598,8 +624,24 @@ static void test_layout(void)
 	columns_layout(&l, GROUP_FLOW, 80, 0, COLUMNS_CHANGE | COLUMNS_PENDING, 40);
 	CHECK_I("80 columns, baseline, pending: CHANGE", 1, l.shown[C_CHANGE]);
 	CHECK_I("80 columns, baseline, pending: FAIL", 1, l.shown[C_FAIL]);
-	columns_layout(&l, GROUP_PROCESS, 200, 0, COLUMNS_CHANGE, 40);
-	CHECK_I("process view: no CHANGE (flows only)", 0, l.shown[C_CHANGE]);
+	/* the grouped views compare their groups too: CHANGE at 80, with FAIL */
+	for (int g = GROUP_PROCESS; g < GROUP_MAX; g++) {
+		columns_layout(&l, (enum ct_group)g, 80, 0, COLUMNS_CHANGE | COLUMNS_PENDING, 40);
+		total = 0;
+		for (int c = 0; c < C_END; c++)
+			if (l.shown[c])
+				total += columns_width(&l, c) + 1;
+		ck(total - 1 <= 80,
+		   nm("%s view, 80 columns, baseline: the row fits", ct_group_names[g]), "%d wide",
+		   total - 1);
+		CHECK_I(nm("%s view, 80 columns, baseline: CHANGE", ct_group_names[g]), 1,
+			l.shown[C_CHANGE]);
+		CHECK_I(nm("%s view, 80 columns, baseline: FAIL", ct_group_names[g]), 1,
+			l.shown[C_FAIL]);
+		columns_layout(&l, (enum ct_group)g, 200, 0, 0, 40);
+		CHECK_I(nm("%s view, no baseline: no CHANGE", ct_group_names[g]), 0,
+			l.shown[C_CHANGE]);
+	}
 }
 
 static void test_baseline(void)
@@ -630,6 +672,7 @@ int main(void)
 	test_toggles();
 	test_panes();
 	test_details_scroll();
+	test_help_scroll();
 	test_sort_menu();
 	test_layout();
 	test_baseline();
