@@ -222,6 +222,11 @@ $(OUTPUT)/viewbench: tests/bench/viewbench.c $(CORE_OBJS)
 	$(call msg,CC,$@)
 	$(Q)$(CC_CMD) $^ -o $@ -lm -lz
 
+# what a burst of new flows costs the flow table and batch mode, for make bench
+$(OUTPUT)/flowbench: tests/bench/flowbench.c $(CORE_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC_CMD) $^ -o $@ -lm
+
 # The two commands of README.md. Both install what is missing first.
 deps:
 	$(Q)tests/install-deps.sh $(DEPS_BUILD)
@@ -253,7 +258,7 @@ bench: deps
 		tests/install-deps.sh $$p >$(OUTPUT)/bench-peer-$$p.log 2>&1 || \
 			echo "bench: cannot install $$p, the bench runs without it: $$(tail -n 1 $(OUTPUT)/bench-peer-$$p.log)"; \
 	done
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench $(OUTPUT)/rbpeer $(OUTPUT)/rbpeer.bpf.o
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/viewbench $(OUTPUT)/flowbench $(OUTPUT)/rbpeer $(OUTPUT)/rbpeer.bpf.o
 	$(Q)tests/bench.sh
 
 vmtest: deps cross-deps

@@ -12,7 +12,8 @@
 #   3. highest event rate seen with zero drops; a small ring buffer and
 #      other --wakeup-bytes at that load
 #   4. peak RSS with 1,000,000 distinct flows (default --max-flows and
-#      --max-flows 1000000)
+#      --max-flows 1000000), a burst of new flows, and the same burst through
+#      the core code alone (flowbench: CPU per new flow, interval work)
 #   5. start-up: exec to attached, and to the first connect captured; exec
 #      to attached and SIGINT to exit as a wrapper sees them, with the peers
 #   6. the view's work with 100,000 flows (viewbench: the core code alone)
@@ -748,6 +749,13 @@ if on 4; then
 	echo "  idle%: then its CPU over $IDLE_SECS s with no new event, % of one core: the per-interval cost of the flows held"
 	echo "  rss-at-flows: $(mb "$S_PEAK") MB peak RSS holding $S_FLOWS flows (--max-flows $NFLOWS, paced row)"
 	[ "$BURST" = 0 ] || echo "  new-flow-burst: $FR_DROPS drops of $((FR_EV + FR_DROPS)) events at $FR_RATE new flows/s (default 8M ring; exact: events + drops = $NFLOWS)"
+	# the same burst through the core code alone (no BPF, no ring): what
+	# user space needs whatever rate flowgen reaches on this machine
+	if [ "$BURST" != 0 ] && [ -x "$ROOT/.output/flowbench" ]; then
+		echo "  core alone (tests/bench/flowbench.c, CPU time): $NFLOWS new flows at $NEWFLOW_RATE per 1 s interval, batch -m 1's work each interval"
+		"$ROOT/.output/flowbench" "$NFLOWS" "$NEWFLOW_RATE" | sed 's/^/    /'
+		echo "    (the 8M ring holds some 75,000 events: at ${NEWFLOW_RATE}/s the interval's work must stay below $((75000 * 1000 / NEWFLOW_RATE)) ms)"
+	fi
 	echo
 fi
 

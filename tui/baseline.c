@@ -15,20 +15,29 @@
 
 const char *const ct_change_names[CHG_MAX] = { "", "new", "worse", "silent", "gone" };
 
-/* an entry: the row as it was (row.more is &more: its latency buckets,
+/* an entry's more and the latency buckets it points at (entries never
+ * move); no history: a gone row has none */
+struct base_more {
+	struct ct_row_more m;
+	struct ct_lat lat;
+};
+
+/* an entry: the row as it was (row.more is &more.m: its latency buckets,
  * errors and folded count; no history, no pids), which is also the row a
  * gone flow or group is shown as */
 struct base_ent {
 	struct ct_row row;
-	struct ct_row_more more;
+	struct base_more more;
 	uint8_t folded_in; /* a group with a (process, *) member: never worse */
 };
 
 /* What a pass reads and writes (the keys, when each was seen) is kept
- * apart from the entries' 744 bytes. Figure (-O2, 2 shared cores at a
- * load of 7-8, best of 5): a pass of marks over 32,768 flows took 14-16 ms
- * with the keys in the entries, 2.1-2.6 ms apart; 100,000 flows 45
- * against 13 ms. */
+ * apart from the entries' 528 bytes (744 when measured). Figure (-O2, 2
+ * shared cores at a load of 7-8, best of 5): a pass of marks over 32,768
+ * flows took 14-16 ms with the keys in the entries, 2.1-2.6 ms apart;
+ * 100,000 flows 45 against 13 ms. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct base_ent) == 528, "the figure above");
+
 struct ct_baseline {
 	struct base_ent *ents;
 	struct flow_key *keys; /* ents[i].row.key */
@@ -84,7 +93,8 @@ static struct base_ent *ent_of(struct ct_baseline *b, const struct flow_key *k, 
 		return &b->ents[b->slot[s] - 1];
 	e = &b->ents[b->n];
 	e->row.key = *k;
-	e->row.more = &e->more;
+	e->more.m.lat = &e->more.lat;
+	e->row.more = &e->more.m;
 	b->keys[b->n] = *k;
 	b->slot[s] = (uint32_t)++b->n;
 	return e;
@@ -104,17 +114,17 @@ struct ct_baseline *baseline_new(const struct ct_row *rows, size_t n, uint64_t t
 		if (!made) /* the same key twice: keep the first */
 			continue;
 		e->row = *r;
-		e->row.more = &e->more;
+		e->row.more = &e->more.m;
 		/* gone, it has no rate, no history and no pids to show */
 		e->row.rate = 0;
 		e->row.interval_count = 0;
 		e->row.hist_epoch = 0;
 		if (r->more) {
-			memcpy(e->more.errs, r->more->errs, sizeof(e->more.errs));
-			e->more.abandon_max_ns = r->more->abandon_max_ns;
-			e->more.folded = r->more->folded;
+			memcpy(e->more.m.errs, r->more->errs, sizeof(e->more.m.errs));
+			e->more.m.abandon_max_ns = r->more->abandon_max_ns;
+			e->more.m.folded = r->more->folded;
 			if (r->lat_n)
-				e->more.lat = r->more->lat;
+				e->more.lat = *ct_more_lat(r->more);
 		}
 		e->folded_in = r->key.family == CT_FAMILY_FOLDED;
 	}
@@ -147,12 +157,12 @@ static void group_add(struct base_ent *g, const struct base_ent *f)
 	for (int i = 0; i < CT_SYN_RT_HIST; i++)
 		gr->syn_rt_hist[i] += r->syn_rt_hist[i];
 	gr->errs_other += r->errs_other;
-	for (int i = 0; i < CT_FLOW_ERRS && f->more.errs[i].err; i++)
-		ct_errs_add(g->more.errs, &gr->errs_other, f->more.errs[i].err,
-			    f->more.errs[i].count);
-	if (f->more.abandon_max_ns > g->more.abandon_max_ns)
-		g->more.abandon_max_ns = f->more.abandon_max_ns;
-	g->more.folded += f->more.folded;
+	for (int i = 0; i < CT_FLOW_ERRS && f->more.m.errs[i].err; i++)
+		ct_errs_add(g->more.m.errs, &gr->errs_other, f->more.m.errs[i].err,
+			    f->more.m.errs[i].count);
+	if (f->more.m.abandon_max_ns > g->more.m.abandon_max_ns)
+		g->more.m.abandon_max_ns = f->more.m.abandon_max_ns;
+	g->more.m.folded += f->more.m.folded;
 	if (r->lat_n)
 		ct_lat_merge(&g->more.lat, &f->more.lat);
 }
@@ -238,7 +248,7 @@ static double p99_of(const struct ct_lat *h, uint64_t n, uint64_t max_ns)
 		return -1;
 	memset(&m, 0, sizeof(m));
 	memset(&r, 0, sizeof(r));
-	m.lat = *h;
+	m.lat = h;
 	r.more = &m;
 	r.lat_n = n;
 	r.lat_max_ns = max_ns;
@@ -251,7 +261,7 @@ static enum ct_change compare(const struct base_ent *e, const struct ct_row *r,
 	uint64_t cur_n = completed(r->count, r->results[RES_PENDING]);
 	uint64_t cur_fail = ct_row_failures(r);
 	/* the row's latency buckets: a group row not filled has none (rows.h) */
-	int hist = r->lat_n && r->more && r->more->lat.n;
+	int hist = r->lat_n && r->more && ct_more_lat(r->more)->n;
 	const struct ct_row *o;
 	uint64_t o_fail;
 	int reset;
@@ -288,7 +298,7 @@ static enum ct_change compare(const struct base_ent *e, const struct ct_row *r,
 		if (reset) {
 			c->p99_after_us = ct_row_lat_pct(r, 0.99);
 		} else if (r->lat_n > o->lat_n) {
-			struct ct_lat h = r->more->lat;
+			struct ct_lat h = *ct_more_lat(r->more);
 
 			ct_lat_sub(&h, &e->more.lat);
 			c->p99_after_us = p99_of(&h, r->lat_n - o->lat_n, r->lat_max_ns);

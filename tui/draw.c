@@ -832,7 +832,7 @@ static void draw_details(struct draw_ctx *v)
 	int keep = 2 + (r->npids < 3 ? (int)r->npids : 3);
 
 	if (r->lat_n && y < LINES - 2 - keep) {
-		struct ct_lat h = r->more->lat;
+		struct ct_lat h = *ct_more_lat(r->more);
 		uint32_t max = 1;
 
 		while (h.n > LINES - 3 - keep - y && !ct_lat_coarsen(&h))
@@ -862,7 +862,8 @@ static void draw_details(struct draw_ctx *v)
 	/* pids and their command lines: those that fit, from detail_top (the
 	 * selection keys scroll them) */
 	if (y < LINES - 2) {
-		size_t n = r->more->pids ? r->npids : 0, room = (size_t)(LINES - 1 - (y + 2)), top;
+		const uint32_t *pids = ct_row_pids(r);
+		size_t n = pids ? r->npids : 0, room = (size_t)(LINES - 1 - (y + 2)), top;
 		int len;
 
 		top = n > room ? n - room : 0;
@@ -877,10 +878,10 @@ static void draw_details(struct draw_ctx *v)
 		mvaddnstr(++y, 1, buf, COLS - 2);
 		y++;
 		for (size_t i = top; i < n && y < LINES - 1; i++, y++) {
-			snprintf(buf, sizeof(buf), "%7u %-12s ", r->more->pids[i],
-				 names_cgroup(v->res, r->more->pids[i], r->key.comm));
+			snprintf(buf, sizeof(buf), "%7u %-12s ", pids[i],
+				 names_cgroup(v->res, pids[i], r->key.comm));
 			mvaddnstr(y, 1, buf, COLS - 2);
-			put_field(names_cmdline(v->res, r->more->pids[i], r->key.comm),
+			put_field(names_cmdline(v->res, pids[i], r->key.comm),
 				  COLS - getcurx(stdscr) - 1, 0);
 		}
 	}

@@ -488,8 +488,8 @@ static int term_match(const struct ct_filter *f, const struct term *t, const str
 	case T_NET:
 		return in_net(t, r);
 	case T_PID:
-		for (uint32_t i = 0; i < r->npids && r->more->pids; i++)
-			if (r->more->pids[i] == (uint32_t)t->lo)
+		for (uint32_t i = 0; i < r->npids && ct_row_pids(r); i++)
+			if (ct_row_pids(r)[i] == (uint32_t)t->lo)
 				return 1;
 		return r->pid == (uint32_t)t->lo;
 	case T_UID:

@@ -9,40 +9,56 @@
 
 #include "flows.h"
 
+/* What few flows have, kept out of every flow: errors, SYN retransmit
+ * counts, handshake latencies, a third pid, connects in flight, folding.
+ * Allocated at a flow's first need (and freed with it): a million cold
+ * UDP flows have none. */
+struct flow_ext {
+	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint32_t errs_other;
+	uint32_t syn_rt;
+	uint32_t syn_rt_hist[CT_SYN_RT_HIST]; /* as ct_row's */
+	uint64_t abandon_max_ns;
+	uint64_t lat_n, lat_sum_ns, lat_max_ns;
+	/* NULL until the first latency sample: a TCP flow's 208 bytes */
+	struct ct_lat *lat;
+	uint32_t folded;	     /* a (process, *) row: flows folded into it */
+	uint32_t pidcap;	     /* 0: pids live in the flow's pid_inline */
+	uint32_t *pidtab;	     /* open addressing, pidcap slots, 0 = empty */
+	struct pending_starts *pend; /* start times of its connects in flight */
+};
+
+/* A flow: 208 bytes with its resolved name (336 with all of flow_ext in it, 568 with its history
+ * ring too). */
 struct ct_flow {
 	struct flow_key key;
-	struct ct_flow *hnext;	     /* hash chain */
+	uint32_t row;		     /* its row in snapshots, stable while it lives */
 	struct ct_flow *prev, *next; /* its segment's list: head is the most recently seen */
 	uint64_t count;
-	uint32_t errs_other;
 	uint64_t results[RES_MAX];
 	uint64_t first_ns, last_ns;
-	uint64_t lat_n, lat_sum_ns, lat_max_ns;
 	uint64_t epoch; /* the interval hist[epoch % CT_RING] counts */
-	/* NULL until the first latency sample: UDP and AF_UNIX flows never
-	 * have one, and a TCP flow's 208 bytes are not in every flow */
-	struct ct_lat *lat;
 	/* The current interval and CT_HIST complete ones, allocated once a
 	 * flow has connects in two intervals of the window (or an event in a
 	 * later one). NULL: the ring is all zero but for interval `epoch`,
 	 * which holds `cur` connects. A million one-off flows then keep 4
 	 * bytes of history each, not 244. */
 	uint32_t *hist;
+	struct flow_ext *ext; /* NULL: all of it zero */
+	uint32_t id;	      /* its place among the flows (flow_slot.id) */
 	uint32_t cur;
-	struct ct_errcount errs[CT_FLOW_ERRS];
-	uint64_t abandon_max_ns;
-	uint32_t syn_rt_hist[CT_SYN_RT_HIST]; /* as ct_row's */
-	uint32_t syn_rt;
 	uint32_t uid, pid, tag;
-	uint32_t qname;		/* qnames.h: the name of its latest connect that had one, or 0 */
-	uint32_t row;		/* its row in snapshots, stable while it lives */
-	uint32_t folded;	/* a (process, *) row: flows folded into it */
-	uint8_t seg;		/* enum flow_seg: the list it is on */
-	uint8_t promoted;	/* it was protected once (kept or not) */
-	uint32_t npids, pidcap; /* pidcap 0: pids live in pid_inline */
+	uint32_t qname;	  /* qnames.h: the name of its latest connect that had one, or 0 */
+	uint16_t npids;	  /* distinct pids (pid_inline, or ext->pidtab), at most CT_MAX_PIDS */
+	uint8_t seg;	  /* enum flow_seg: the list it is on */
+	uint8_t promoted; /* it was protected once (kept or not) */
 	uint32_t pid_inline[2];
-	uint32_t *pidtab;	     /* open addressing, pidcap slots, 0 = empty */
-	struct pending_starts *pend; /* start times of its connects in flight */
+};
+
+/* a slot of the flows' hash: the low 32 bits of the key's hash, and the
+ * flow's id (0: empty) */
+struct flow_slot {
+	uint32_t tag, id;
 };
 
 /*
@@ -69,12 +85,14 @@ struct flow_row {
 };
 
 struct ct_flows {
-	struct ct_flow **buckets;
-	size_t nbuckets;   /* power of two */
+	struct flow_slot *slots;
+	size_t nslots;	   /* power of two */
 	size_t n, max;	   /* n: rows, folded ones included; max: flows */
 	size_t max_folded; /* (process, *) rows, beyond max */
 	struct flow_list seg[SEG_MAX];
 	struct ct_flow *free_list; /* evicted flows kept for reuse */
+	struct ct_flow **slabs;	   /* where flows come from (flow_alloc) */
+	size_t nslabs, slab_used;  /* slab_used: flows given out of the last one */
 	uint64_t evicted, folded;  /* folded: evicted flows whose counts a (process, *) row kept */
 	flows_keep_fn keep_fn;
 	void *keep_ctx;

@@ -256,8 +256,8 @@ static int account(struct prom *p, struct series *s, const struct ct_row *r,
 	/* the table's buckets are 32-bit: a difference modulo 2^32 is right
 	 * as long as a flow does not take 2^32 samples between two writes */
 	for (size_t i = 0; i < LE_N; i++)
-		s->lat[i] +=
-			(uint32_t)(ct_lat_below(&r->more->lat, le_pow[i]) - (st ? st->lat[i] : 0));
+		s->lat[i] += (uint32_t)(ct_lat_below(ct_more_lat(r->more), le_pow[i]) -
+					(st ? st->lat[i] : 0));
 	s->lat_n += r->lat_n - (st ? st->lat_n : 0);
 	s->lat_sum_ns += r->lat_sum_ns - (st ? st->lat_sum_ns : 0);
 	s->syn_rt += (uint32_t)(r->syn_rt - (st ? st->syn_rt : 0)); /* 32-bit, as the buckets */
@@ -274,7 +274,7 @@ static void state_take(struct flow_state *st, const struct ct_row *r)
 {
 	memcpy(st->results, r->results, sizeof(st->results));
 	for (size_t i = 0; i < LE_N; i++)
-		st->lat[i] = (uint32_t)ct_lat_below(&r->more->lat, le_pow[i]);
+		st->lat[i] = (uint32_t)ct_lat_below(ct_more_lat(r->more), le_pow[i]);
 	st->lat_n = r->lat_n;
 	st->lat_sum_ns = r->lat_sum_ns;
 	st->syn_rt = r->syn_rt;

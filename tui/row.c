@@ -9,6 +9,8 @@
 
 const char *const ct_result_names[RES_MAX] = { "ok",	  "refused", "timeout",	 "unreachable",
 					       "pending", "other",   "abandoned" };
+const struct ct_lat ct_lat_none;
+
 const char *const ct_group_names[GROUP_MAX] = { "flow", "process", "dest", "port" };
 
 /* derived rows walk rows by the 100,000: keep them to three whole cache lines */
@@ -73,9 +75,33 @@ uint64_t ct_row_hist_epoch(const struct ct_row *r, uint64_t epoch)
 	return back <= epoch ? epoch - back : 0;
 }
 
+void ct_more_ring(const struct ct_row *r, const struct ct_row_more *m, uint64_t epoch,
+		  uint32_t ring[CT_RING])
+{
+	if (m->hist_ring) {
+		memcpy(ring, m->hist_ring, CT_RING * sizeof(*ring));
+		return;
+	}
+	memset(ring, 0, CT_RING * sizeof(*ring));
+	ring[ct_row_hist_epoch(r, epoch) % CT_RING] = m->hist_cur;
+}
+
+void ct_more_history(const struct ct_row *r, const struct ct_row_more *m, uint64_t epoch,
+		     uint32_t out[CT_HIST])
+{
+	uint32_t ring[CT_RING];
+	const uint32_t *p = m->hist_ring;
+
+	if (!p) {
+		ct_more_ring(r, m, epoch, ring);
+		p = ring;
+	}
+	ct_ring_read(p, ct_row_hist_epoch(r, epoch), epoch, out);
+}
+
 void ct_row_history(const struct ct_row *r, uint64_t epoch, uint32_t out[CT_HIST])
 {
-	ct_ring_read(r->more->hist_ring, ct_row_hist_epoch(r, epoch), epoch, out);
+	ct_more_history(r, r->more, epoch, out);
 }
 
 void ct_ring_advance(uint32_t *ring, uint64_t from, uint64_t to)
@@ -324,7 +350,7 @@ uint64_t ct_lat_below(const struct ct_lat *h, unsigned k)
 
 double ct_row_lat_pct(const struct ct_row *r, double p)
 {
-	const struct ct_lat *h = &r->more->lat;
+	const struct ct_lat *h = ct_more_lat(r->more);
 	double max_us = (double)r->lat_max_ns / NS_PER_US;
 	uint64_t want, seen = 0;
 

@@ -110,21 +110,30 @@ enum ct_group { GROUP_FLOW = 0, GROUP_PROCESS, GROUP_DEST, GROUP_PORT, GROUP_MAX
 extern const char *const ct_group_names[GROUP_MAX]; /* "flow", "process", "dest", "port" */
 
 /* What only a shown row needs, kept apart from the row: derived rows walk
- * 100,000 rows of 192 bytes, not of 688. */
+ * 100,000 rows of 216 bytes, not of 304. Its latency buckets and history
+ * are pointed at, not held, and a snapshot's cold flows (one pid, nothing
+ * but connects in one interval) share theirs (snap.c): a million of them
+ * take no memory here, not 512 bytes each. */
 struct ct_row_more {
-	const uint32_t *pids; /* npids pids (at most CT_MAX_PIDS), or NULL */
-	struct ct_errcount errs[CT_FLOW_ERRS];
-	uint64_t abandon_max_ns; /* the longest wait of its RES_ABANDONED connects */
-	struct ct_lat lat;	 /* empty when the row's lat_n is 0 */
+	/* npids pids (at most CT_MAX_PIDS), or NULL: read them with
+	 * ct_row_pids() */
+	const uint32_t *pids;
+	/* the latency histogram; NULL: empty (read it with ct_more_lat()) */
+	const struct ct_lat *lat;
 	/* connects per interval: interval e is in hist_ring[e % CT_RING]
 	 * for hist_epoch - CT_HIST <= e <= hist_epoch. A ring, not a list
 	 * ordered from now, so that a flow idle since the last snapshot keeps
-	 * the same row: read it with ct_row_history(). */
-	uint32_t hist_ring[CT_RING];
+	 * the same row: read it with ct_row_history(). NULL: all zero but
+	 * for the newest interval (the row's hist_epoch), which holds
+	 * hist_cur. */
+	const uint32_t *hist_ring;
+	uint32_t hist_cur;
 	/* flows folded into the row: a (process, *) row's evicted flows, a
 	 * group's sum; 0 for a flow (here, not in ct_row, so that a row stays
-	 * three cache lines; it also keeps the histogram 8-byte aligned) */
+	 * three cache lines) */
 	uint32_t folded;
+	struct ct_errcount errs[CT_FLOW_ERRS];
+	uint64_t abandon_max_ns; /* the longest wait of its RES_ABANDONED connects */
 	/* a flow's name resolved (qnames.h: the name of its latest connect
 	 * that had one, CT_QNAME_HOSTWIDE if another process's answer), 0
 	 * when none; 0 in groups */
@@ -135,7 +144,32 @@ struct ct_row_more {
 	 * non-blocking one at connect(), a blocking one while it waits), 0
 	 * when none: its age is taken_ns minus this */
 	uint64_t pending_since_ns;
+	uint32_t pid_is_row; /* pids NULL: the row's pid is its one pid */
+	uint32_t pad;	     /* zero: mores are compared as bytes in tests */
 };
+
+/* a more with room for what it points at, for those that make rows of
+ * their own (groups, tests): ct_more_buf_bind() points m at lat and
+ * hist_ring (again after the buffer moved) */
+struct ct_more_buf {
+	struct ct_row_more m;
+	struct ct_lat lat;
+	uint32_t hist_ring[CT_RING];
+};
+
+static inline void ct_more_buf_bind(struct ct_more_buf *b)
+{
+	b->m.lat = &b->lat;
+	b->m.hist_ring = b->hist_ring;
+}
+
+extern const struct ct_lat ct_lat_none; /* no sample */
+
+/* m's latency histogram, never NULL */
+static inline const struct ct_lat *ct_more_lat(const struct ct_row_more *m)
+{
+	return m->lat ? m->lat : &ct_lat_none;
+}
 
 /* a row of a snapshot or of derived rows: one flow, or a group of flows.
  * What sorting, filtering and grouping read: 216 bytes (three cache lines
@@ -161,6 +195,12 @@ struct ct_row {
 	uint32_t syn_rt_hist[CT_SYN_RT_HIST];
 	const struct ct_row_more *more; /* never NULL; owned by the snapshot or the rows */
 };
+
+/* r's npids distinct pids, or NULL when it has none or they are not kept */
+static inline const uint32_t *ct_row_pids(const struct ct_row *r)
+{
+	return r->more->pids ? r->more->pids : r->more->pid_is_row ? &r->pid : NULL;
+}
 
 /* 1 if r's SYN retransmit counts are known (see syn_rt_hist) */
 static inline int ct_row_syn_rt_known(const struct ct_row *r)
@@ -188,6 +228,13 @@ uint64_t ct_row_failures(const struct ct_row *r); /* refused+timeout+unreach+oth
 void ct_row_history(const struct ct_row *r, uint64_t epoch, uint32_t out[CT_HIST]);
 /* the full interval number of r's newest history slot, seen from `epoch` */
 uint64_t ct_row_hist_epoch(const struct ct_row *r, uint64_t epoch);
+/* r's history as ct_row_history() reads it, from m (r's more, or an
+ * earlier state of it whose row r was) */
+void ct_more_history(const struct ct_row *r, const struct ct_row_more *m, uint64_t epoch,
+		     uint32_t out[CT_HIST]);
+/* m's history ring (r's more, or an earlier state of it) into ring */
+void ct_more_ring(const struct ct_row *r, const struct ct_row_more *m, uint64_t epoch,
+		  uint32_t ring[CT_RING]);
 
 /* connects per second over an interval of interval_s (0 if none ended yet) */
 double ct_rate(uint64_t count, double interval_s);

@@ -60,13 +60,14 @@ static void merge_light(struct ct_row *g, const struct ct_row *r)
 	g->nflows++;
 }
 
-/* gm, g's more, gets r's: g's history ring ends at interval epoch - 1,
+/* gb, g's more, gets r's: g's history ring ends at interval epoch - 1,
  * the last complete one; its slot of interval `epoch` is cleared when
  * every member is in */
-static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct ct_row *r,
+static void merge_heavy(struct ct_row *g, struct ct_more_buf *gb, const struct ct_row *r,
 			uint64_t epoch)
 {
 	const struct ct_row_more *rm = r->more;
+	struct ct_row_more *gm = &gb->m;
 
 	for (int i = 0; i < CT_FLOW_ERRS && rm->errs[i].err; i++)
 		ct_errs_add(gm->errs, &g->errs_other, rm->errs[i].err, rm->errs[i].count);
@@ -74,7 +75,7 @@ static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct c
 		gm->abandon_max_ns = rm->abandon_max_ns;
 	gm->folded += rm->folded;
 	if (r->lat_n)
-		ct_lat_merge(&gm->lat, &rm->lat);
+		ct_lat_merge(&gb->lat, ct_more_lat(rm));
 	if (rm->pending_since_ns &&
 	    (!gm->pending_since_ns || rm->pending_since_ns < gm->pending_since_ns))
 		gm->pending_since_ns = rm->pending_since_ns;
@@ -82,13 +83,15 @@ static void merge_heavy(struct ct_row *g, struct ct_row_more *gm, const struct c
 		return;
 	if (ct_row_hist_epoch(r, epoch) + 1 >= epoch) {
 		/* r's ring holds every interval g shows, in the same slots */
-		for (int i = 0; i < CT_RING; i++)
-			gm->hist_ring[i] += rm->hist_ring[i];
+		if (!rm->hist_ring)
+			gb->hist_ring[ct_row_hist_epoch(r, epoch) % CT_RING] += rm->hist_cur;
+		for (int i = 0; rm->hist_ring && i < CT_RING; i++)
+			gb->hist_ring[i] += rm->hist_ring[i];
 	} else {
 		uint32_t h[CT_HIST];
 
-		ct_ring_read(rm->hist_ring, ct_row_hist_epoch(r, epoch), epoch, h);
-		ct_ring_add(gm->hist_ring, epoch - 1, h, CT_HIST, 1);
+		ct_more_history(r, rm, epoch, h);
+		ct_ring_add(gb->hist_ring, epoch - 1, h, CT_HIST, 1);
 	}
 }
 
@@ -339,9 +342,10 @@ static void point_groups(struct ct_rows *v)
 	struct rows_work *w = v->work;
 
 	for (size_t gi = 0; gi < w->ngroups; gi++) {
-		v->agg[gi].more = w->filled[gi] || w->lat_all ? &v->agg_more[gi] : &empty_more;
+		ct_more_buf_bind(&v->agg_more[gi]);
+		v->agg[gi].more = w->filled[gi] || w->lat_all ? &v->agg_more[gi].m : &empty_more;
 		if (w->filled[gi])
-			v->agg_more[gi].pids = v->pid_pool + w->pid_off[gi];
+			v->agg_more[gi].m.pids = v->pid_pool + w->pid_off[gi];
 	}
 }
 
@@ -361,8 +365,9 @@ static int group_delta(const struct ct_snap *s, struct ct_rows *v, size_t gi,
 {
 	struct rows_work *w = v->work;
 	struct ct_row *g = &v->agg[gi];
-	struct ct_row_more *gm = w->filled[gi] ? &v->agg_more[gi] :
-						 NULL; /* only a filled group has one */
+	/* only a filled group has one */
+	struct ct_more_buf *gb = w->filled[gi] ? &v->agg_more[gi] : NULL;
+	struct ct_row_more *gm = gb ? &gb->m : NULL;
 	const struct ct_row_more *rm = r->more;
 	uint64_t e = s->epoch, e_was = w->epoch; /* now, and when the group last took o */
 
@@ -427,8 +432,8 @@ static int group_delta(const struct ct_snap *s, struct ct_rows *v, size_t gi,
 	 * come in: the group ends at the resolution its samples fit in, as
 	 * when made again (the member's samples only grew) */
 	if (r->lat_n != o->lat_n) {
-		ct_lat_sub(&gm->lat, &om->lat);
-		ct_lat_merge(&gm->lat, &rm->lat);
+		ct_lat_sub(&gb->lat, ct_more_lat(om));
+		ct_lat_merge(&gb->lat, ct_more_lat(rm));
 	}
 	if (rm->pending_since_ns &&
 	    (!gm->pending_since_ns || rm->pending_since_ns < gm->pending_since_ns))
@@ -442,15 +447,15 @@ static int group_delta(const struct ct_snap *s, struct ct_rows *v, size_t gi,
 		uint32_t was[CT_HIST], now[CT_HIST];
 
 		if (e - 1 > h) {
-			ct_ring_advance(gm->hist_ring, h, e - 1);
+			ct_ring_advance(gb->hist_ring, h, e - 1);
 			g->hist_epoch = (uint32_t)(e - 1);
 		}
 		if (e_was && e - e_was < CT_HIST) {
-			ct_ring_read(om->hist_ring, ct_row_hist_epoch(o, e_was), e_was, was);
-			ct_ring_add(gm->hist_ring, e_was - 1, was, CT_HIST - (e - e_was), -1);
+			ct_more_history(o, om, e_was, was);
+			ct_ring_add(gb->hist_ring, e_was - 1, was, CT_HIST - (e - e_was), -1);
 		}
-		ct_ring_read(rm->hist_ring, ct_row_hist_epoch(r, e), e, now);
-		ct_ring_add(gm->hist_ring, e - 1, now, CT_HIST, 1);
+		ct_more_history(r, rm, e, now);
+		ct_ring_add(gb->hist_ring, e - 1, now, CT_HIST, 1);
 	}
 	return 0;
 }
@@ -494,7 +499,7 @@ static int update_groups(enum ct_group g, const struct ct_snap *s, const struct 
 		/* the same flow in the same group: its difference only */
 		if (o && o->nflows && now == old && w->want[now] != 1 &&
 		    o->first_ns == r->first_ns && !memcmp(&o->key, &r->key, sizeof(r->key)) &&
-		    !group_delta(s, v, now, o, &s->old_more[k], r)) {
+		    !group_delta(s, v, now, o, &s->old_more[k].m, r)) {
 			w->want[now] = 2;
 			continue;
 		}
@@ -564,7 +569,7 @@ static int group_latency(const struct ct_snap *s, struct ct_rows *v)
 
 		if (gi == NO_GROUP || w->filled[gi] || !m->lat_n)
 			continue;
-		ct_lat_merge(&v->agg_more[gi].lat, &m->more->lat);
+		ct_lat_merge(&v->agg_more[gi].lat, ct_more_lat(m->more));
 	}
 	w->lat_all = 1;
 	point_groups(v);
@@ -642,7 +647,7 @@ static int fill_groups(const struct ct_snap *s, struct ct_rows *v, size_t upto)
 	for (size_t k = 0; k < nlist; k++) {
 		size_t gi = w->row_gid[w->list[k]];
 		const struct ct_row *m = &s->rows[w->list[k]];
-		const uint32_t *pids = m->more->pids;
+		const uint32_t *pids = ct_row_pids(m);
 
 		if (k + PREFETCH_AHEAD < nlist)
 			prefetch_heavy(&s->rows[w->list[k + PREFETCH_AHEAD]]);

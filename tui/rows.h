@@ -29,7 +29,7 @@ struct ct_rows {
 	uint64_t epoch;	    /* the snapshot's, for ct_row_history() */
 	struct ct_row *agg; /* the group rows (groupings other than flow) */
 	/* private: buffers kept for the next rows_refresh */
-	struct ct_row_more *agg_more; /* by group, for those that need it */
+	struct ct_more_buf *agg_more; /* by group, for those that need it */
 	uint32_t *pid_pool;	      /* the group rows' pids */
 	size_t rows_cap, agg_cap, more_cap, pool_cap;
 	struct rows_work *work;

@@ -41,8 +41,18 @@ struct ct_snap {
 	 * new row), when keep_old asked for it and few rows changed (has_old) */
 	int has_old;
 	struct ct_row *old_rows;
-	struct ct_row_more *old_more;
+	struct ct_more_buf *old_more; /* each with its own copy of what it points at */
 	size_t old_cap;
+	/* by row: its latency histogram's and history ring's place in the
+	 * pools (+ 1; 0: none yet), valid for rows below slots_n. Only the
+	 * flows that have one take a place: a cold flow has neither. */
+	uint32_t *lat_slot, *ring_slot;
+	size_t slots_n;
+	struct snap_pool {
+		void **chunk; /* of SNAP_CHUNK elements each: never moved */
+		size_t nchunk, used, elem;
+	} lat_pool, ring_pool;
+	struct ct_row_more *cold; /* the cold flows' shared mores (snap.c) */
 	uint64_t table_id, gen, clock;
 	uint64_t prev_clock; /* the clock of the state the last refresh started from */
 };

@@ -50,7 +50,15 @@ static int addr_cmp(const struct flow_key *a, const struct flow_key *b)
 
 static int key_cmp(const struct flow_key *a, const struct flow_key *b)
 {
-	int c = strncmp(a->comm, b->comm, sizeof(a->comm));
+	uint64_t x[2], y[2];
+	int c;
+
+	/* the same process's flows tie on it: 16 bytes equal are 0 at once
+	 * (a scan's many flows of one process spent a fifth of a top-1
+	 * selection in strncmp) */
+	memcpy(x, a->comm, sizeof(x));
+	memcpy(y, b->comm, sizeof(y));
+	c = x[0] == y[0] && x[1] == y[1] ? 0 : strncmp(a->comm, b->comm, sizeof(a->comm));
 
 	if (c)
 		return c;

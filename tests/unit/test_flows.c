@@ -27,9 +27,9 @@ static const char *pids_str(const struct ct_row *r)
 	size_t n = r->npids < 64 ? r->npids : 64;
 
 	buf[0] = 0;
-	if (!r->more->pids)
+	if (!ct_row_pids(r))
 		return "(no pids array)";
-	memcpy(tmp, r->more->pids, n * sizeof(*tmp));
+	memcpy(tmp, ct_row_pids(r), n * sizeof(*tmp));
 	qsort(tmp, n, sizeof(*tmp), cmp_u32);
 	for (size_t i = 0; i < n; i++)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u", i ? " " : "",
@@ -143,10 +143,10 @@ static void test_pids(void)
 	CHECK_U("pids.shell_loop_count", 1000, s->rows[0].count);
 	CHECK_U("pids.shell_loop_npids", 1000, s->rows[0].npids);
 	CHECK_U("pids.shell_loop_last_pid", 1999, s->rows[0].pid);
-	if (s->rows[0].more->pids && s->rows[0].npids == 1000) {
+	if (ct_row_pids(&s->rows[0]) && s->rows[0].npids == 1000) {
 		uint32_t tmp[1000];
 
-		memcpy(tmp, s->rows[0].more->pids, sizeof(tmp));
+		memcpy(tmp, ct_row_pids(&s->rows[0]), sizeof(tmp));
 		qsort(tmp, 1000, sizeof(*tmp), cmp_u32);
 		for (uint32_t i = 0; i < 1000; i++)
 			ok &= tmp[i] == 1000 + i;
@@ -170,10 +170,10 @@ static void test_pids(void)
 	CHECK_U("pids.saturated_count", 2003, s->rows[0].count);
 	CHECK_U("pids.saturated_npids", CT_MAX_PIDS, s->rows[0].npids);
 	CHECK_U("pids.saturated_last_pid", 2999, s->rows[0].pid);
-	if (s->rows[0].more->pids && s->rows[0].npids == CT_MAX_PIDS) {
+	if (ct_row_pids(&s->rows[0]) && s->rows[0].npids == CT_MAX_PIDS) {
 		uint32_t tmp[CT_MAX_PIDS];
 
-		memcpy(tmp, s->rows[0].more->pids, sizeof(tmp));
+		memcpy(tmp, ct_row_pids(&s->rows[0]), sizeof(tmp));
 		qsort(tmp, CT_MAX_PIDS, sizeof(*tmp), cmp_u32);
 		ok = tmp[0] >= 1000 && tmp[CT_MAX_PIDS - 1] <= 2999;
 		for (int i = 1; i < CT_MAX_PIDS; i++)
@@ -321,7 +321,7 @@ static void test_pending(void)
 	CHECK_U("outcome.lat_n", 1, s->rows[0].lat_n);
 	CHECK_U("outcome.lat_sum", 1500000, s->rows[0].lat_sum_ns);
 	CHECK_U("outcome.lat_max", 1500000, s->rows[0].lat_max_ns);
-	CHECK_U("outcome.lat_bucket_1500us", 1, lat_at(&s->rows[0].more->lat, 1500));
+	CHECK_U("outcome.lat_bucket_1500us", 1, lat_at(ct_more_lat(s->rows[0].more), 1500));
 	CHECK_U("outcome.last_ns", T0 + 5 * NS_PER_MS, s->rows[0].last_ns);
 	CHECK_U("outcome.npids", 1, s->rows[0].npids);
 	snap_free(s);
@@ -509,6 +509,96 @@ static void test_snap_bound_room(void)
 /* A flow with connects in one interval only keeps its history compact (no
  * ring): it goes cold, hot again, cold past the window, and hot once more,
  * its counts, history and latency histogram exact all the way. */
+/* A snapshot's row points at copies of its own: the table going on (more
+ * samples, a new interval, the flow evicted and its memory reused) leaves
+ * the latency buckets and history it shows as they were */
+static void test_snap_own_copies(void)
+{
+	struct ct_flows *t = flows_new(1);
+	struct flow_key k = key("curl", "10.0.0.1", 443, P_TCP), o = key("x", "10.0.0.9", 1, P_TCP);
+	uint32_t want[CT_HIST];
+	struct ct_snap *s;
+	uint64_t now = T0;
+
+	flows_tick(t, now);
+	add_lat(t, k, now + 1, 1, 0, 1000000);
+	flows_tick(t, now += NS_PER_S);
+	add_lat(t, k, now + 1, 1, 0, 2000000); /* a second interval: a ring */
+	flows_tick(t, now += NS_PER_S);
+	s = snap_new(t, now);
+	CHECK("own.has_ring", s->rows[0].more->hist_ring && s->rows[0].more->lat);
+	add_lat(t, k, now + 1, 1, 0, 500000000);
+	flows_tick(t, now += NS_PER_S);
+	flows_clear(t); /* k's memory goes back to the table */
+	add_lat(t, o, now + 1, 1, 0, 9000000);
+	add_lat(t, o, now + 2, 1, 0, 9000000);
+	CHECK_U("own.lat_n", 2, s->rows[0].lat_n);
+	CHECK_U("own.lat_buckets", 2, ct_more_lat(s->rows[0].more)->n);
+	CHECK_D("own.p100", 2000.0, ct_row_lat_pct(&s->rows[0], 1.0), 1e-9);
+	memset(want, 0, sizeof(want));
+	want[0] = 1;
+	want[1] = 1;
+	check_hist("own.hist", &s->rows[0], s->epoch, want);
+	snap_free(s);
+	flows_free(t);
+}
+
+/* Cold flows (one pid, connects in one interval, nothing else) share
+ * their snapshot's mores; what the row shows is the same as for any flow:
+ * its pid, its history. One that warms up (a second pid, an error, a
+ * second interval) gets a more of its own, in a refresh as in a copy. */
+static void test_cold_rows(void)
+{
+	struct ct_flows *t = flows_new(100);
+	struct flow_key a = key("dig", "10.0.0.1", 53, P_UDP),
+			b = key("dig", "10.0.0.2", 53, P_UDP);
+	struct flow_key c = key("dig", "10.0.0.3", 53, P_UDP);
+	const struct ct_row *ra, *rb, *rc;
+	uint32_t want[CT_HIST];
+	struct ct_snap *s;
+	uint64_t now = T0;
+
+	flows_tick(t, now);
+	add_n(t, a, 2, now + 1, 7, 0);
+	add_n(t, b, 2, now + 2, 8, 0);
+	add_n(t, c, 1, now + 3, 9, -ECONNREFUSED);
+	flows_tick(t, now += NS_PER_S);
+	s = snap_new(t, now);
+	ra = find_row(s->rows, s->n, &a);
+	rb = find_row(s->rows, s->n, &b);
+	rc = find_row(s->rows, s->n, &c);
+	CHECK("cold.rows", ra && rb && rc);
+	if (!ra || !rb || !rc)
+		return;
+	CHECK("cold.shared", ra->more == rb->more);
+	CHECK("cold.failed_own", rc->more != ra->more);
+	CHECK_S("cold.pid_a", "7", pids_str(ra));
+	CHECK_S("cold.pid_b", "8", pids_str(rb));
+	CHECK_I("cold.err", ECONNREFUSED, rc->more->errs[0].err);
+	memset(want, 0, sizeof(want));
+	want[0] = 2;
+	check_hist("cold.hist", ra, s->epoch, want);
+	/* a: a second pid; b: a connect in a second interval */
+	add_n(t, a, 1, now + 1, 70, 0);
+	add_n(t, b, 1, now + 2, 8, 0);
+	flows_tick(t, now += NS_PER_S);
+	s = snap_refresh(t, now, s);
+	CHECK_U("cold.refreshed", 0, s->full);
+	ra = find_row(s->rows, s->n, &a);
+	rb = find_row(s->rows, s->n, &b);
+	CHECK("cold.warm_own",
+	      ra && rb && ra->more != rb->more && ra->more->pids && rb->more->hist_ring);
+	if (ra && rb) {
+		CHECK_S("cold.warm_pids", "7 70", pids_str(ra));
+		CHECK_S("cold.warm_pid_b", "8", pids_str(rb));
+		want[0] = 1;
+		want[1] = 2;
+		check_hist("cold.warm_hist", rb, s->epoch, want);
+	}
+	snap_free(s);
+	flows_free(t);
+}
+
 static void test_history_compact(void)
 {
 	struct ct_flows *t = flows_new(10);
@@ -750,7 +840,7 @@ static void test_history(void)
 struct evict_log {
 	size_t n;
 	struct ct_row rows[MAX_SEEN];
-	struct ct_row_more more[MAX_SEEN]; /* the rows' (the callback's is gone after it) */
+	struct ct_more_buf more[MAX_SEEN]; /* the rows' (the callback's is gone after it) */
 	uint64_t total_count;
 };
 
@@ -759,10 +849,20 @@ static void on_evict(void *ctx, const struct ct_row *r)
 	struct evict_log *l = ctx;
 
 	if (l->n < MAX_SEEN) {
+		struct ct_more_buf *b = &l->more[l->n];
+
 		l->rows[l->n] = *r;
-		l->more[l->n] = *r->more;
-		l->more[l->n].pids = NULL;
-		l->rows[l->n].more = &l->more[l->n];
+		b->m = *r->more;
+		b->m.pids = NULL;
+		if (b->m.lat) {
+			b->lat = *b->m.lat;
+			b->m.lat = &b->lat;
+		}
+		if (b->m.hist_ring) {
+			memcpy(b->hist_ring, b->m.hist_ring, sizeof(b->hist_ring));
+			b->m.hist_ring = b->hist_ring;
+		}
+		l->rows[l->n].more = &b->m;
 	}
 	l->n++;
 	l->total_count += r->count;
@@ -898,6 +998,60 @@ static void count_evict(void *ctx, const struct ct_row *r)
  * busy flow that connects once every 2000 of them (after a burst of 5):
  * with pure LRU it was evicted every time, its count back to 1. The scan
  * churns probation alone; what it evicts folds into (nmap, *). */
+/* The flows' hash (open addressing): every flow is found again after the
+ * table grew many times, and after many evictions in a table kept near its
+ * fullest (entries moved back over the freed slots) */
+static void test_hash(void)
+{
+	struct flow_key k = key("h", "10.0.0.0", 0, P_UDP);
+	struct ct_flows *t = flows_new(40000);
+	struct ct_snap *s;
+	uint64_t twice = 0;
+
+	for (int round = 0; round < 2; round++)
+		for (uint32_t i = 0; i < 40000; i++) {
+			k.daddr[2] = (uint8_t)(i >> 8);
+			k.daddr[3] = (uint8_t)i;
+			k.dport = (uint16_t)(i % 7);
+			add_n(t, k, 1, T0 + i, 1, 0);
+		}
+	CHECK_U("hash.grown.count", 40000, flows_count(t));
+	CHECK_U("hash.grown.evicted", 0, flows_evicted(t));
+	s = snap_new(t, T0 + 50000);
+	for (size_t i = 0; i < s->n; i++)
+		twice += s->rows[i].count == 2;
+	CHECK_U("hash.grown.found_again", 40000, twice);
+	snap_free(s);
+	flows_free(t);
+
+	/* 3000 flows and their (process, *) rows: 27,000 evictions */
+	t = flows_new(3000);
+	for (uint32_t i = 0; i < 30000; i++) {
+		memset(k.comm, 0, sizeof(k.comm)); /* keys are compared as bytes */
+		snprintf(k.comm, sizeof(k.comm), "p%u", i % 150);
+		k.daddr[2] = (uint8_t)(i >> 8);
+		k.daddr[3] = (uint8_t)i;
+		add_n(t, k, 1, T0 + i, 1, 0);
+	}
+	CHECK_U("hash.churn.evicted", 27000, flows_evicted(t));
+	for (uint32_t i = 28000; i < 30000; i++) {
+		memset(k.comm, 0, sizeof(k.comm)); /* keys are compared as bytes */
+		snprintf(k.comm, sizeof(k.comm), "p%u", i % 150);
+		k.daddr[2] = (uint8_t)(i >> 8);
+		k.daddr[3] = (uint8_t)i;
+		add_n(t, k, 1, T0 + 30000 + i, 1, 0);
+	}
+	CHECK_U("hash.churn.no_new_flow", 27000, flows_evicted(t));
+	s = snap_new(t, T0 + 70000);
+	twice = 0;
+	for (size_t i = 0; i < s->n; i++)
+		twice += s->rows[i].key.family == 4 && s->rows[i].count == 2;
+	CHECK_U("hash.churn.found_again", 2000, twice);
+	CHECK_U("hash.churn.folded_rows", 150, s->n - flows_count(t));
+	snap_free(s);
+	flows_free(t);
+}
+
 static void test_port_scan(void)
 {
 	struct ct_flows *t = flows_new(1000);
@@ -1086,13 +1240,15 @@ static struct ct_row lat_row(const uint64_t *lat_ns, const int *times, int n)
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < times[i]; j++)
 			add_lat(t, k, T0 + 1, 1, 0, lat_ns[i]);
-	static struct ct_row_more m; /* outlives the snapshot: the caller's row points to it */
+	static struct ct_more_buf m; /* outlives the snapshot: the caller's row points to it */
 
 	s = snap_new(t, T0 + 2);
 	r = s->rows[0];
-	m = *r.more;
-	m.pids = NULL;
-	r.more = &m;
+	m.m = *r.more;
+	m.m.pids = NULL;
+	m.lat = *ct_more_lat(r.more);
+	m.m.lat = &m.lat;
+	r.more = &m.m;
 	snap_free(s);
 	flows_free(t);
 	return r;
@@ -1108,11 +1264,13 @@ static void test_latency(void)
 		static const int n[] = { 100, 1 };
 
 		r = lat_row(l, n, 2);
-		CHECK_U("lat.bucket_1000us", 100, lat_at(&r.more->lat, 1000)); /* [992, 1008) */
-		CHECK_U("lat.bucket_1s", 1, lat_at(&r.more->lat, 1000000)); /* [999424, 1015808) */
-		CHECK_U("lat.buckets", 2, r.more->lat.n);
-		CHECK_U("lat.finest", 0, r.more->lat.coarse);
-		CHECK_U("lat.min", 1000000, r.more->lat.min_ns);
+		CHECK_U("lat.bucket_1000us", 100,
+			lat_at(ct_more_lat(r.more), 1000)); /* [992, 1008) */
+		CHECK_U("lat.bucket_1s", 1,
+			lat_at(ct_more_lat(r.more), 1000000)); /* [999424, 1015808) */
+		CHECK_U("lat.buckets", 2, ct_more_lat(r.more)->n);
+		CHECK_U("lat.finest", 0, ct_more_lat(r.more)->coarse);
+		CHECK_U("lat.min", 1000000, ct_more_lat(r.more)->min_ns);
 		CHECK_U("lat.n", 101, r.lat_n);
 		CHECK_U("lat.sum", 1100000000ULL, r.lat_sum_ns);
 		CHECK_U("lat.max_ns", 1000000000ULL, r.lat_max_ns);
@@ -1132,7 +1290,7 @@ static void test_latency(void)
 		static const int n[] = { 4 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat4.bucket", 4, lat_at(&r.more->lat, 100));
+		CHECK_U("lat4.bucket", 4, lat_at(ct_more_lat(r.more), 100));
 		CHECK_D("lat4.p25", 100.0, ct_row_lat_pct(&r, 0.25), 1e-9);
 		CHECK_D("lat4.p50", 100.0, ct_row_lat_pct(&r, 0.5), 1e-9);
 		CHECK_D("lat4.p75", 100.0, ct_row_lat_pct(&r, 0.75), 1e-9);
@@ -1145,7 +1303,7 @@ static void test_latency(void)
 		static const int n[] = { 1, 1, 1, 1, 1 };
 
 		r = lat_row(l, n, 5);
-		CHECK_U("lat5.buckets", 5, r.more->lat.n);
+		CHECK_U("lat5.buckets", 5, ct_more_lat(r.more)->n);
 		/* a bucket neither first nor last: its middle */
 		CHECK_D("lat5.p25_rank_ceil", 111.0, ct_row_lat_pct(&r, 0.25), 1e-9);
 		CHECK_D("lat5.p10_rank_1_min", 100.0, ct_row_lat_pct(&r, 0.1), 1e-9);
@@ -1156,7 +1314,7 @@ static void test_latency(void)
 		static const int n[] = { 1 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat_3us.bucket", 1, lat_at(&r.more->lat, 3)); /* [3, 4) */
+		CHECK_U("lat_3us.bucket", 1, lat_at(ct_more_lat(r.more), 3)); /* [3, 4) */
 		CHECK_D("lat_3us.p50", 3.0, ct_row_lat_pct(&r, 0.5), 1e-9);
 	}
 	{
@@ -1164,7 +1322,7 @@ static void test_latency(void)
 		static const int n[] = { 1 };
 
 		r = lat_row(l, n, 1);
-		CHECK_U("lat_sub_us.bucket0", 1, lat_at(&r.more->lat, 0));
+		CHECK_U("lat_sub_us.bucket0", 1, lat_at(ct_more_lat(r.more), 0));
 		CHECK_D("lat_sub_us.p50", 0.5, ct_row_lat_pct(&r, 0.5), 1e-9);
 	}
 	{
@@ -1173,7 +1331,7 @@ static void test_latency(void)
 		uint64_t lo, hi;
 
 		r = lat_row(l, n, 1);
-		ct_lat_bounds(&r.more->lat, 0, &lo, &hi);
+		ct_lat_bounds(ct_more_lat(r.more), 0, &lo, &hi);
 		CHECK_U("lat_huge.last_bucket_end", 1ULL << CT_LAT_OCTAVES, hi);
 		CHECK_D("lat_huge.p50", 200e6, ct_row_lat_pct(&r, 0.5), 1e-6);
 	}
@@ -1211,7 +1369,7 @@ static struct ct_row lat_row_of(const uint64_t *lat_ns, size_t n)
 {
 	struct ct_flows *t = flows_new(1);
 	struct flow_key k = key("lat", "10.0.0.1", 80, P_TCP);
-	static struct ct_row_more m;
+	static struct ct_more_buf m;
 	struct ct_snap *s;
 	struct ct_row r;
 
@@ -1219,9 +1377,11 @@ static struct ct_row lat_row_of(const uint64_t *lat_ns, size_t n)
 		add_lat(t, k, T0 + i, 1, 0, lat_ns[i]);
 	s = snap_new(t, T0 + n);
 	r = s->rows[0];
-	m = *r.more;
-	m.pids = NULL;
-	r.more = &m;
+	m.m = *r.more;
+	m.m.pids = NULL;
+	m.lat = *ct_more_lat(r.more);
+	m.m.lat = &m.lat;
+	r.more = &m.m;
 	snap_free(s);
 	flows_free(t);
 	return r;
@@ -1354,10 +1514,13 @@ static void test_latency_groups(void)
 				ct_row_lat_pct(one, pcts[i]), ct_row_lat_pct(g, pcts[i]), 0);
 	}
 	if (g && one) {
-		CHECK(nm("lat_groups.coarser"), one->more->lat.coarse > 0);
-		CHECK_U("lat_groups.same_resolution", one->more->lat.coarse, g->more->lat.coarse);
-		CHECK_U("lat_groups.same_buckets", one->more->lat.n, g->more->lat.n);
-		CHECK_U("lat_groups.same_min", one->more->lat.min_ns, g->more->lat.min_ns);
+		CHECK(nm("lat_groups.coarser"), ct_more_lat(one->more)->coarse > 0);
+		CHECK_U("lat_groups.same_resolution", ct_more_lat(one->more)->coarse,
+			ct_more_lat(g->more)->coarse);
+		CHECK_U("lat_groups.same_buckets", ct_more_lat(one->more)->n,
+			ct_more_lat(g->more)->n);
+		CHECK_U("lat_groups.same_min", ct_more_lat(one->more)->min_ns,
+			ct_more_lat(g->more)->min_ns);
 	}
 	rows_free(&v);
 	snap_free(s);
@@ -1519,7 +1682,7 @@ static void test_grouping(void)
 		CHECK_U("group.process.curl_last_ns", T0 + 1200 * NS_PER_MS, r->last_ns);
 		CHECK_U("group.process.curl_pid_of_latest", 100, r->pid);
 		CHECK_U("group.process.curl_lat_n", 1, r->lat_n);
-		CHECK_U("group.process.curl_lat_bucket", 1, lat_at(&r->more->lat, 1000));
+		CHECK_U("group.process.curl_lat_bucket", 1, lat_at(ct_more_lat(r->more), 1000));
 	}
 	r = v.n == 2 ? v.rows[1] : NULL;
 	if (r) {
@@ -1934,10 +2097,12 @@ static int rows_same(const struct ct_row *a, const struct ct_row *b, uint64_t ep
 	uint32_t pa[CT_MAX_PIDS], pb[CT_MAX_PIDS], ha[CT_HIST], hb[CT_HIST];
 
 	if (a->npids != b->npids || a->npids > CT_MAX_PIDS ||
-	    (a->npids && (!a->more->pids || !b->more->pids)))
+	    (a->npids && (!ct_row_pids(a) || !ct_row_pids(b))))
 		return 0;
-	memcpy(pa, a->more->pids, a->npids * sizeof(*pa));
-	memcpy(pb, b->more->pids, b->npids * sizeof(*pb));
+	if (a->npids) {
+		memcpy(pa, ct_row_pids(a), a->npids * sizeof(*pa));
+		memcpy(pb, ct_row_pids(b), b->npids * sizeof(*pb));
+	}
 	qsort(pa, a->npids, sizeof(*pa), cmp_u32);
 	qsort(pb, b->npids, sizeof(*pb), cmp_u32);
 	ct_row_history(a, epoch, ha);
@@ -1945,8 +2110,13 @@ static int rows_same(const struct ct_row *a, const struct ct_row *b, uint64_t ep
 	x.more = y.more = NULL;
 	x.hist_epoch = y.hist_epoch = 0;
 	xm.pids = ym.pids = NULL;
-	memset(xm.hist_ring, 0, sizeof(xm.hist_ring));
-	memset(ym.hist_ring, 0, sizeof(ym.hist_ring));
+	xm.pid_is_row = ym.pid_is_row = 0;
+	/* what the mores point at, by value (the history is ha, hb) */
+	if (memcmp(ct_more_lat(&xm), ct_more_lat(&ym), sizeof(struct ct_lat)))
+		return 0;
+	xm.lat = ym.lat = NULL;
+	xm.hist_ring = ym.hist_ring = NULL;
+	xm.hist_cur = ym.hist_cur = 0;
 	return !memcmp(&x, &y, sizeof(x)) && !memcmp(&xm, &ym, sizeof(xm)) &&
 	       !memcmp(pa, pb, a->npids * sizeof(*pa)) && !memcmp(ha, hb, sizeof(ha));
 }
@@ -2082,11 +2252,11 @@ static void test_snapshot_reuse(void)
 	r = find_row(s->rows, s->n, &b);
 	CHECK_U("reuse.grown_b_count", 50, r ? r->count : 0);
 	CHECK_U("reuse.grown_b_npids", 50, r ? r->npids : 0);
-	if (r && r->more->pids) {
+	if (r && ct_row_pids(r)) {
 		uint32_t tmp[50];
 		int ok = 1;
 
-		memcpy(tmp, r->more->pids, sizeof(tmp));
+		memcpy(tmp, ct_row_pids(r), sizeof(tmp));
 		qsort(tmp, 50, sizeof(*tmp), cmp_u32);
 		for (int i = 0; i < 50; i++)
 			ok &= tmp[i] == (uint32_t)(10 + i);
@@ -2119,14 +2289,14 @@ static int snaps_same(const struct ct_snap *a, const struct ct_snap *b, size_t *
 	if (a->n != b->n || a->epoch != b->epoch)
 		return 0;
 	for (size_t i = 0; i < a->n; i++) {
-		uint32_t ha[CT_HIST], hb[CT_HIST];
+		uint32_t ha[CT_HIST], hb[CT_HIST], ra[CT_RING], rb[CT_RING];
 
 		ct_row_history(&a->rows[i], a->epoch, ha);
 		ct_row_history(&b->rows[i], b->epoch, hb);
+		ct_more_ring(&a->rows[i], a->rows[i].more, a->epoch, ra);
+		ct_more_ring(&b->rows[i], b->rows[i].more, b->epoch, rb);
 		if (!rows_same(&a->rows[i], &b->rows[i], a->epoch) || memcmp(ha, hb, sizeof(ha)) ||
-		    memcmp(a->rows[i].more->hist_ring, b->rows[i].more->hist_ring,
-			   sizeof(a->rows[i].more->hist_ring)) ||
-		    a->rows[i].hist_epoch != b->rows[i].hist_epoch) {
+		    memcmp(ra, rb, sizeof(ra)) || a->rows[i].hist_epoch != b->rows[i].hist_epoch) {
 			*bad_row = i;
 			return 0;
 		}
@@ -2527,9 +2697,12 @@ int main(void)
 	test_untracked();
 	test_history();
 	test_history_compact();
+	test_cold_rows();
+	test_snap_own_copies();
 	test_history_compact_fold();
 	test_snap_bound_room();
 	test_eviction();
+	test_hash();
 	test_port_scan();
 	test_keep();
 	test_fold_outcome();

@@ -922,7 +922,7 @@ static void test_lat_wrap(void)
 	struct ct_stats st = stats(t);
 	struct ct_snap snap;
 	struct ct_row row;
-	struct ct_row_more more;
+	struct ct_more_buf more;
 	struct ck_mem m;
 	char *out;
 
@@ -930,7 +930,8 @@ static void test_lat_wrap(void)
 	memset(&row, 0, sizeof(row));
 	memset(&more, 0, sizeof(more));
 	row.key = key("curl", "10.0.0.1", 443, P_TCP);
-	row.more = &more;
+	ct_more_buf_bind(&more);
+	row.more = &more.m;
 	row.nflows = 1;
 	snap.rows = &row;
 	snap.n = 1;
