@@ -391,9 +391,12 @@ static __always_inline int repeated(struct sock *sk, long ret)
 		 * result once the socket left SYN_SENT, which is after the
 		 * state change's run. An entry still unresolved here had that
 		 * run skipped: the result the program was told is the
-		 * outcome (no handshake time). With the ring buffer full the
-		 * entry stays, for the socket's destroy (raw_destroy). */
-		if (ret != -EALREADY && !still_connecting(ret) && inf->ev.kind && !inf->resolved)
+		 * outcome (no handshake time), once the socket is out of
+		 * SYN_SENT (a bad argument to the call is refused before the
+		 * state is looked at). With the ring buffer full the entry
+		 * stays, for the socket's destroy (raw_destroy). */
+		if (ret != -EALREADY && !still_connecting(ret) && inf->ev.kind && !inf->resolved &&
+		    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
 			take_outcome(key, inf, ret == -EISCONN ? 0 : (int)ret,
 				     bpf_ktime_get_ns() - inf->syn_ts, 0, 0);
 		return 1;
