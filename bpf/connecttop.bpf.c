@@ -1081,6 +1081,12 @@ static __always_inline void resolve(__u64 key, struct ct_inflight *inf, int err,
 		note_counted(key, ino, err);
 }
 
+/* --test-skip-resolution: the resolution passes inf by, as a skipped run */
+static __always_inline int test_skipped(const struct ct_inflight *inf)
+{
+	return test_skip_port && inf->ev.dport == test_skip_port;
+}
+
 /* 0 if inf was left at sk's address by another socket, whose resolution
  * was missed: left to the sweep (or to the next socket tracked there) */
 static __always_inline int same_socket(const struct ct_inflight *inf, struct sock *sk)
@@ -1232,7 +1238,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		inf = bpf_map_lookup_elem(&socks, &key);
 		if (!inf)
 			return 0;
-		if (!same_socket(inf, sk) || (test_skip_port && inf->ev.dport == test_skip_port))
+		if (!same_socket(inf, sk) || test_skipped(inf))
 			return 0;
 		lat = bpf_ktime_get_ns() - inf->syn_ts;
 		resolve(key, inf, handshake_err(sk, newstate, lat, btf, inf->err), lat,
@@ -1245,8 +1251,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	 * SYN_SENT unseen (a skipped run, or the race in track_late) for a
 	 * state other than CLOSE: it was established. */
 	inf = bpf_map_lookup_elem(&socks, &key);
-	if (inf && !inf->resolved && same_socket(inf, sk) &&
-	    !(test_skip_port && inf->ev.dport == test_skip_port))
+	if (inf && !inf->resolved && same_socket(inf, sk) && !test_skipped(inf))
 		resolve(key, inf, 0, 0, RESOLVED_NOLAT);
 	return 0;
 }
@@ -1483,12 +1488,9 @@ int BPF_PROG(raw_destroy, struct sock *sk)
 	}
 	how = inf->resolved;
 	lat = bpf_ktime_get_ns() - inf->syn_ts;
-	if (how & CT_INF_UNSENT) {
-		/* its outcome was written in, then neither sent nor moved */
-		err = inf->err;
-		lat = inf->lat_ns;
-	} else if (how) {
-		/* resolved, its outcome not sent */
+	if (how) {
+		/* resolved, its outcome not sent (CT_INF_UNSENT: written in,
+		 * then neither sent nor moved to late) */
 		err = inf->err;
 		lat = inf->lat_ns;
 	} else if (BPF_CORE_READ((struct tcp_sock *)sk, srtt_us)) {
@@ -1526,8 +1528,7 @@ int BPF_PROG(raw_sk_error, struct sock *sk)
 
 	/* a resolved entry has its result (6.x reports a fatal error after
 	 * the state change, which read it) */
-	if (!inf || inf->resolved || !same_socket(inf, sk) ||
-	    (test_skip_port && inf->ev.dport == test_skip_port))
+	if (!inf || inf->resolved || !same_socket(inf, sk) || test_skipped(inf))
 		return 0;
 	err = BPF_CORE_READ(sk, sk_err);
 	if (!err)
