@@ -27,6 +27,13 @@ ct_stderr_extra() {
 		-e '^connecttop: [0-9]* reads of the ring buffer stopped on their budget$'
 }
 
+# --diff -o json's row of COMM's flow to PORT, as [change, before.completed,
+# before.failures, since.completed, since.failures]: diff_row JSON COMM PORT
+diff_row() {
+	jq -c --arg c "$2" --argjson p "$3" '.rows[] | select(.comm == $c and .dport == $p) |
+		[.change, .before.completed, .before.failures, .since.completed, .since.failures]' <<<"$1"
+}
+
 # jq on the last JSON line of a file
 last_json() { tail -n 1 "$1"; }
 # sum of a field over the rows of a comm in the last object: rowsum FILE COMM EXPR

@@ -38,7 +38,7 @@ chmod a+r "$A_F" "$B_F"
 chmod a+x "$T_TMP"
 J=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$CONNECTTOP" --diff "$A_F" "$B_F" -o json)
 check "--diff as nobody: exit 0" 0 $?
-row() { jq -c --arg c "$TAG" --argjson p "$1" '.rows[] | select(.comm == $c and .dport == $p) | [.change, .before.completed, .before.failures, .since.completed, .since.failures]' <<<"$J"; }
+row() { diff_row "$J" "$TAG" "$1"; }
 check "worse: 50 and 1 before, 10 and 4 since" '["worse",50,1,10,4]' "$(row $P)"
 check "new: 2 refused since" '["new",0,0,2,2]' "$(row $N)"
 check "silent: 3 before, none since" '["silent",3,0,0,0]' "$(row $Q)"

@@ -15,16 +15,17 @@ B=$(port_base)
 P=$((B + 1)) N=$((B + 2)) Q=$((B + 3))
 count() { last_json "$1" | jq -r --arg c "$TAG" --argjson p "$2" '[.rows[] | select(.comm == $c and .dport == $p) | .count] | add // 0'; }
 
-# run OUT REC: connecttop recording to REC while the rest of the arguments'
-# connects are made; stopped once they are all seen
-ct_start "$T_TMP/a.json" "$T_TMP/a.err" -b -o json -d 0.5 -f "$TAG" -w "$T_TMP/a.ctr" || exit 1
+# record NAME: connecttop recording to NAME.ctr, its JSON lines in NAME.json
+record() { ct_start "$T_TMP/$1.json" "$T_TMP/$1.err" -b -o json -d 0.5 -f "$TAG" -w "$T_TMP/$1.ctr"; }
+
+record a || exit 1
 lg -c "$TAG" accept 127.0.0.1 $P 49
 lg -c "$TAG" refuse 127.0.0.1 $P 1
 lg -c "$TAG" accept 127.0.0.1 $Q 3
 t_wait 15 eval '[ "$(count "$T_TMP/a.json" $P)" = 50 ] && [ "$(count "$T_TMP/a.json" $Q)" = 3 ]' ||
 	fail "A: the connects seen" "$(count "$T_TMP/a.json" $P) $(count "$T_TMP/a.json" $Q)"
 ct_stop || fail "A: clean exit" "status $?"
-ct_start "$T_TMP/b.json" "$T_TMP/b.err" -b -o json -d 0.5 -f "$TAG" -w "$T_TMP/b.ctr" || exit 1
+record b || exit 1
 lg -c "$TAG" accept 127.0.0.1 $P 6
 lg -c "$TAG" refuse 127.0.0.1 $P 4
 lg -c "$TAG" refuse 127.0.0.1 $N 2
@@ -36,7 +37,7 @@ chmod a+r "$T_TMP"/*.ctr "$T_TMP"/*.json
 chmod a+x "$T_TMP"
 J=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$CONNECTTOP" --diff "$T_TMP/a.ctr" "$T_TMP/b.ctr" -o json)
 check "two recordings, as nobody: exit 0" 0 $?
-row() { jq -c --arg c "$TAG" --argjson p "$1" '.rows[] | select(.comm == $c and .dport == $p) | [.change, .before.completed, .before.failures, .since.completed, .since.failures]' <<<"$J"; }
+row() { diff_row "$J" "$TAG" "$1"; }
 check "worse: 50 and 1 in A, 10 and 4 in B" '["worse",50,1,10,4]' "$(row $P)"
 check "new: 2 refused in B" '["new",0,0,2,2]' "$(row $N)"
 check "gone: 3 in A, not in B" '["gone",3,0,0,0]' "$(row $Q)"
