@@ -173,12 +173,12 @@ flip() { # FILE OFFSET OUT
 	python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[int(sys.argv[2])] ^= 0x10; open(sys.argv[3], "wb").write(b)' "$@"
 }
 flip "$REC" $((size / 2)) "$T_TMP/flip.ctr"
-flip "$REC" 8 "$T_TMP/v17.ctr" # the version: 1 -> 17
+flip "$REC" 8 "$T_TMP/v18.ctr" # the version: 2 -> 18
 chmod a+r "$T_TMP"/*.ctr
 bad 1 "truncated at byte $((size - 7))" "$T_TMP/trunc.ctr"
 bad 1 "corrupt block at byte" "$T_TMP/flip.ctr"
 bad 2 "truncated at byte 100, in its header" "$T_TMP/header.ctr"
-bad 2 "recording format version 17 (byte 8)" "$T_TMP/v17.ctr"
+bad 2 "recording format version 18 (byte 8)" "$T_TMP/v18.ctr"
 bad 2 "not a connecttop recording" "$OUT"
 bad 2 "No such file" "$T_TMP/nope.ctr"
 
