@@ -739,7 +739,7 @@ static int record_start(struct app *a, const struct probe_opts *po, char *err, s
 	struct utsname u;
 
 	h.flags = REC_F_LITTLE | (a->dec.synrt ? REC_F_SYNRT : 0) |
-		  (po->unix_socks ? REC_F_UNIX : 0);
+		  (po->unix_socks ? REC_F_UNIX : 0) | (a->dnscap ? REC_F_DNS : 0);
 	h.start_mono_ns = a->start_ns;
 	h.mono_to_unix_ns = a->mono_to_unix_ns;
 	h.start_unix_ns = a->start_ns + a->mono_to_unix_ns;
@@ -874,6 +874,7 @@ static int run_replay(void)
 		rc = playback_screen(&app, &rp, from, to, &out);
 	}
 	replay_free(rp);
+	app_free_dns(&app);
 	prom_free(app.prom);
 	flows_free(app.flows);
 	filter_free(app.opt.filter);

@@ -38,9 +38,8 @@ HTTP=$!
 t_track "$HTTP"
 t_wait 10 curl -s -o /dev/null "http://127.0.0.1:$H/" || fail "http.server is up" "no answer on $H"
 # shellcheck disable=SC2016
-# --no-dns: DNS answers are not recorded (man page), so a live run that
-# captures them writes a "dns" object and qnames that no replay has
-ct_start "$OUT" "$ERR" -b -o json -d 0.5 -f "$F" --no-dns -w "$REC" --prometheus "$PROM" || exit 1
+# DNS answers are recorded: the live "dns" object is the replay's too
+ct_start "$OUT" "$ERR" -b -o json -d 0.5 -f "$F" -w "$REC" --prometheus "$PROM" || exit 1
 lg -c "$TAG" accept 127.0.0.1 $P 40
 lg -c "$TAG" refuse 127.0.0.1 $Q 5
 lg -c "$TAG" -N accept 127.0.0.1 $P 20
@@ -94,7 +93,7 @@ check "replay --to +0.1s: the intervals that ended by then" 0 \
 
 # --- 2. kill -9 loses at most the last second ---
 REC2=$T_TMP/k9.ctr OUT2=$T_TMP/k9.json
-ct_start "$OUT2" "$ERR" -b -o json -d 0.5 -f "$F" --no-dns -w "$REC2" || exit 1
+ct_start "$OUT2" "$ERR" -b -o json -d 0.5 -f "$F" -w "$REC2" || exit 1
 lg -c "$TAG" accept 127.0.0.1 $K 30
 wait_count "$OUT2" $K 30 || fail "kill -9: the connects seen live" "$(count "$OUT2" $K)"
 # a second after they were seen, their block is on disk
