@@ -23,13 +23,43 @@
 #include "record.h"
 #include "util.h"
 
-/* the answers captured at or before until_ns, in the order they came */
+/* the answers captured at or before until_ns, in the order they came;
+ * -w records each where it is fed, between the events, so that a replay
+ * feeds dnsattr.c the same story in the same order */
 static void dns_answers(struct app *a, uint64_t until_ns)
 {
+	struct ct_dnscap_pkt *p = a->dnspkt;
 	uint64_t ts;
 
-	while (ct_dnscap_next(a->dnscap, until_ns, a->dnspkt, &ts))
-		dnsattr_answer(a->dns, a->dnspkt, ts);
+	while (ct_dnscap_next(a->dnscap, until_ns, p, &ts)) {
+		if (a->rec) {
+			struct rec_dns d = { .ts_ns = ts,
+					     .family = p->family == AF_INET6 ? 6 : 4,
+					     .port = p->client_port,
+					     .payload = p->payload,
+					     .len = p->payload_len };
+
+			memcpy(d.client, p->client, sizeof(d.client));
+			rec_write_dns(a->rec, a->now_ns, &d);
+		}
+		dnsattr_answer(a->dns, p, ts);
+	}
+}
+
+void app_dns_answer(struct app *a, const struct rec_dns *d)
+{
+	ct_dnscap_payload(a->dnspkt, d->family == 6 ? AF_INET6 : AF_INET, d->client, d->port,
+			  d->payload, d->len);
+	dnsattr_answer(a->dns, a->dnspkt, d->ts_ns);
+}
+
+void app_dns_sample(struct app *a, struct ct_sample *s)
+{
+	if (s->outcome)
+		return;
+	if (s->sport && s->key.proto == IPPROTO_UDP && s->key.dport == 53)
+		dnsattr_port(a->dns, s->pid, s->sport, s->ts_ns);
+	s->qname = dnsattr_lookup(a->dns, s->pid, s->key.family, s->key.daddr);
 }
 
 /*
@@ -43,11 +73,6 @@ static void dns_answers(struct app *a, uint64_t until_ns)
 static void dns_event(struct app *a, struct ct_sample *s)
 {
 	dns_answers(a, s->ts_ns);
-	if (s->outcome)
-		return;
-	if (s->sport && s->key.proto == IPPROTO_UDP && s->key.dport == 53)
-		dnsattr_port(a->dns, s->pid, s->sport, s->ts_ns);
-	s->qname = dnsattr_lookup(a->dns, s->pid, s->key.family, s->key.daddr);
 }
 
 static void on_pid_seen(void *names, uint32_t pid, const char *comm, uint64_t cgroup_id)
@@ -59,13 +84,17 @@ static void on_event(void *ctx, const void *data, size_t size)
 {
 	struct app *a = ctx;
 	struct ct_sample s;
+	int rc = decode_event(&a->dec, data, size, &s);
 
-	/* as captured, before anything can go wrong with it */
+	/* the answers captured before it first, then the event as captured
+	 * (also one the decoder refused) */
+	if (!rc && a->dnscap)
+		dns_event(a, &s);
 	if (a->rec)
 		rec_write_event(a->rec, a->now_ns, data, size);
-	if (!decode_event(&a->dec, data, size, &s)) {
+	if (!rc) {
 		if (a->dnscap)
-			dns_event(a, &s);
+			app_dns_sample(a, &s);
 		flows_add(a->flows, &s);
 		/* the user's name once, for the recording (a cache hit after) */
 		if (a->rec && !s.outcome)
@@ -151,7 +180,9 @@ void app_record_tick(struct app *a, unsigned flags)
 			       .swept = c->swept,
 			       .evicted = a->stats.evicted,
 			       .folded = a->stats.folded,
-			       .flows = a->stats.flows };
+			       .flows = a->stats.flows,
+			       .dns_cut = c->dns_cut,
+			       .dns_drops = c->dns_drops };
 
 	if (a->rec)
 		rec_write_tick(a->rec, a->now_ns, flags, &tk);
@@ -287,6 +318,13 @@ void app_stats(struct app *a, struct ct_stats *st)
 					    .missed = pc.missed,
 					    .swept = pc.swept,
 					    .now_unix_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec };
+		if (a->dnscap) {
+			struct ct_dnscap_stats cs;
+
+			ct_dnscap_stats(a->dnscap, &cs);
+			c->dns_cut = cs.cut;
+			c->dns_drops = cs.drops;
+		}
 	}
 	st->events = a->dec.events;
 	st->outcomes = a->dec.outcomes;
@@ -299,17 +337,16 @@ void app_stats(struct app *a, struct ct_stats *st)
 	st->flows = flows_count(a->flows);
 	st->now_unix_ns = c->now_unix_ns;
 	st->mono_to_unix_ns = a->mono_to_unix_ns;
-	st->dns_on = a->dnscap != NULL;
-	if (a->dnscap) {
+	/* a replay of a recording with answers has dns, not dnscap */
+	st->dns_on = a->dnscap || (a->replay && a->dns);
+	if (st->dns_on) {
 		struct ct_dnsattr_stats d;
-		struct ct_dnscap_stats c;
 
 		dnsattr_stats(a->dns, &d);
-		ct_dnscap_stats(a->dnscap, &c);
 		st->dns_answers = d.answers;
 		st->dns_hostwide = d.hostwide;
-		st->dns_unseen = d.malformed + d.truncated + c.cut;
-		st->dns_drops = c.drops;
+		st->dns_unseen = d.malformed + d.truncated + c->dns_cut;
+		st->dns_drops = c->dns_drops;
 		st->dns_evicted = d.tab.evicted;
 		st->dns_not_kept = d.tab.too_long + ct_qnames_full();
 	}

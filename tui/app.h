@@ -99,6 +99,7 @@ struct app {
 	struct app_counters {
 		uint64_t rb_drops, call_drops, sock_drops, outcomes_late, missed, swept;
 		uint64_t outcomes_destroy;
+		uint64_t dns_cut, dns_drops; /* the DNS capture's (dnscap.h) */
 		uint64_t now_unix_ns;
 	} cnt;
 	/* --read with the screen: the recorded host, the end reached, and a
@@ -131,6 +132,13 @@ void app_end_interval(struct app *a);
 /* the capture's fd to wait on (readable: app_drain), or -1 */
 int app_dns_fd(const struct app *a);
 void app_free_dns(struct app *a);
+struct rec_dns;
+/* --read: a recorded answer into a->dns (a->dnspkt its buffer), as the
+ * capture fed it */
+void app_dns_answer(struct app *a, const struct rec_dns *d);
+/* a sample's part in the names (a->dns): a UDP connect to port 53 owns its
+ * port; a connect gets the name its process resolved for the address */
+void app_dns_sample(struct app *a, struct ct_sample *s);
 /* -w: record the stats just taken, at a->now_ns (flags REC_TICK_*: an
  * interval ended with them, or batch mode printed them) */
 void app_record_tick(struct app *a, unsigned flags);

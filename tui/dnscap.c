@@ -143,9 +143,23 @@ int ct_dnscap_packet(const uint8_t *buf, size_t len, struct ct_dnscap_pkt *p)
 
 		if (ulen < 8 || udp + ulen > len)
 			return -1;
-		p->parsed = ct_dns_parse(buf + udp + 8, ulen - 8, &p->msg);
+		ct_dnscap_payload(p, p->family, p->client, p->client_port, buf + udp + 8, ulen - 8);
 	}
 	return 0;
+}
+
+void ct_dnscap_payload(struct ct_dnscap_pkt *p, int family, const uint8_t client[16], uint16_t port,
+		       const uint8_t *payload, size_t len)
+{
+	if (len > sizeof(p->payload))
+		len = sizeof(p->payload);
+	p->family = family;
+	if (client != p->client)
+		memcpy(p->client, client, sizeof(p->client));
+	p->client_port = port;
+	memcpy(p->payload, payload, len);
+	p->payload_len = (uint16_t)len;
+	p->parsed = ct_dns_parse(p->payload, len, &p->msg);
 }
 
 /*

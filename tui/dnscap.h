@@ -16,12 +16,17 @@
 
 #include "dns.h"
 
+#define CT_DNSCAP_FRAME 2048
+
 struct ct_dnscap_pkt {
 	int family; /* of the client (the answer's destination) */
 	uint8_t client[16];
 	uint16_t client_port;
 	int parsed; /* ct_dns_parse's result */
 	struct ct_dns_msg msg;
+	/* the UDP payload parsed (for -w: a replay parses it again) */
+	uint16_t payload_len;
+	uint8_t payload[CT_DNSCAP_FRAME];
 };
 
 /* the IPv4 (ipv6 = 0) or IPv6 socket, non-blocking, or -errno (EPERM
@@ -30,6 +35,11 @@ int ct_dnscap_open(int ipv6);
 /* one packet from the network header on: 0 and *p filled (p->parsed says
  * whether the DNS payload parsed), or -1 if it is no UDP answer from port 53 */
 int ct_dnscap_packet(const uint8_t *buf, size_t len, struct ct_dnscap_pkt *p);
+/* a recorded answer (--read) into *p as ct_dnscap_packet made it: the
+ * client (family AF_INET or AF_INET6), its port, the payload parsed again
+ * (len at most CT_DNSCAP_FRAME, else it is cut there) */
+void ct_dnscap_payload(struct ct_dnscap_pkt *p, int family, const uint8_t client[16], uint16_t port,
+		       const uint8_t *payload, size_t len);
 
 /*
  * The capture: one socket for both families (received packets of every
@@ -43,8 +53,6 @@ int ct_dnscap_packet(const uint8_t *buf, size_t len, struct ct_dnscap_pkt *p);
  * counted in cut, unseen; answers that found the ring full are counted by
  * the kernel (drops).
  */
-#define CT_DNSCAP_FRAME 2048
-
 struct ct_dnscap;
 
 struct ct_dnscap_stats {

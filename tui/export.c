@@ -355,7 +355,47 @@ static void pending_age(FILE *out, const struct ct_row *r, const struct ct_stats
 	fprintf(out, ",\"pending_oldest_s\":%.3f", age > 0 ? age / 1e9 : 0.0);
 }
 
+/* a row's change since the baseline: JSON keys after its others, or the
+ * CSV columns after its others (the names and forms of --diff's) */
+static void put_change(FILE *out, const struct ct_row *r, const struct export_changes *ch, int json)
+{
+	struct ct_change_info c;
+	char p1[32], p2[32];
+
+	ch->fn(ch->ctx, r, &c);
+	snprintf(p1, sizeof(p1), "%.1f", c.p99_before_us);
+	snprintf(p2, sizeof(p2), "%.1f", c.p99_after_us);
+	if (!json) {
+		fprintf(out, ",%s,%llu,%llu,%llu,%llu,%.4f,%.4f,%s,%s", ct_change_names[c.kind],
+			(unsigned long long)c.before_n, (unsigned long long)c.before_fail,
+			(unsigned long long)c.since_n, (unsigned long long)c.since_fail,
+			c.share_before, c.share_after, c.p99_before_us < 0 ? "" : p1,
+			c.p99_after_us < 0 ? "" : p2);
+		return;
+	}
+	if (c.kind == CHG_NONE)
+		fputs(",\"change\":null,\"why\":[]", out);
+	else
+		fprintf(out, ",\"change\":\"%s\",\"why\":[%s%s%s]", ct_change_names[c.kind],
+			c.why & CHG_WHY_FAIL ? "\"fail\"" : "",
+			(c.why & CHG_WHY_FAIL) && (c.why & CHG_WHY_P99) ? "," : "",
+			c.why & CHG_WHY_P99 ? "\"p99\"" : "");
+	fprintf(out,
+		",\"before\":{\"completed\":%llu,\"failures\":%llu,\"fail_share\":%.4f,"
+		"\"lat_p99_us\":%s},\"since\":{\"completed\":%llu,\"failures\":%llu,"
+		"\"fail_share\":%.4f,\"lat_p99_us\":%s}",
+		(unsigned long long)c.before_n, (unsigned long long)c.before_fail, c.share_before,
+		c.p99_before_us < 0 ? "null" : p1, (unsigned long long)c.since_n,
+		(unsigned long long)c.since_fail, c.share_after, c.p99_after_us < 0 ? "null" : p2);
+}
+
 int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st)
+{
+	return export_json_changes(out, v, g, st, NULL);
+}
+
+int export_json_changes(FILE *out, const struct ct_rows *v, enum ct_group g,
+			const struct ct_stats *st, const struct export_changes *ch)
 {
 	char now[40];
 
@@ -377,6 +417,12 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 			(unsigned long long)st->dns_answers, (unsigned long long)st->dns_hostwide,
 			(unsigned long long)st->dns_unseen, (unsigned long long)st->dns_drops,
 			(unsigned long long)st->dns_evicted, (unsigned long long)st->dns_not_kept);
+	if (ch) {
+		char taken[40];
+
+		ct_rfc3339(ch->taken_unix_ns, taken, sizeof(taken));
+		fprintf(out, "\"baseline\":\"%s\",", taken);
+	}
 	fputs("\"rows\":[", out);
 	for (size_t i = 0; i < v->n; i++) {
 		fputs(i ? ",{" : "{", out);
@@ -394,6 +440,8 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 			put_field(out, f, v->rows[i], st, 1);
 		}
 		pending_age(out, v->rows[i], st);
+		if (ch)
+			put_change(out, v->rows[i], ch, 1);
 		fputc('}', out);
 	}
 	fputs("]}\n", out);
@@ -401,6 +449,11 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 }
 
 int export_csv_header(FILE *out, enum ct_group g)
+{
+	return export_csv_header_changes(out, g, NULL);
+}
+
+int export_csv_header_changes(FILE *out, enum ct_group g, const struct export_changes *ch)
 {
 	fputs("time", out);
 	for (int k = 0; group_fields[g][k] != F_END; k++) {
@@ -417,11 +470,21 @@ int export_csv_header(FILE *out, enum ct_group g)
 			fprintf(out, ",%s", field_names[f]);
 		}
 	}
+	if (ch)
+		fputs(",change,before_completed,before_failures,since_completed,since_failures,"
+		      "before_fail_share,since_fail_share,before_lat_p99_us,since_lat_p99_us",
+		      out);
 	fputc('\n', out);
 	return stream_status(out);
 }
 
 int export_csv(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st)
+{
+	return export_csv_changes(out, v, g, st, NULL);
+}
+
+int export_csv_changes(FILE *out, const struct ct_rows *v, enum ct_group g,
+		       const struct ct_stats *st, const struct export_changes *ch)
 {
 	char now[40];
 
@@ -432,6 +495,8 @@ int export_csv(FILE *out, const struct ct_rows *v, enum ct_group g, const struct
 			fputc(',', out);
 			put_field(out, group_fields[g][k], v->rows[i], st, 0);
 		}
+		if (ch)
+			put_change(out, v->rows[i], ch, 0);
 		fputc('\n', out);
 	}
 	return stream_status(out);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "baseline.h"
 #include "rows.h"
 
 #define CT_SCHEMA_VERSION 1
@@ -45,6 +46,25 @@ extern const char *const ct_format_names[FMT_MAX];
 
 /* Return 0 or -errno of the failed write (e.g. -EPIPE, -ENOSPC). */
 int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struct ct_stats *st);
+
+/* What a baseline (the view's b) says of each row, for the exports of a
+ * screen that shows one: fn fills c for the row (the CHANGE column's
+ * answer, also for a gone row, one of the baseline's own); taken_unix_ns
+ * is when the baseline was taken. */
+struct export_changes {
+	enum ct_change (*fn)(void *ctx, const struct ct_row *r, struct ct_change_info *c);
+	void *ctx;
+	uint64_t taken_unix_ns;
+};
+/* as export_json, export_csv_header and export_csv, with ch (NULL: none):
+ * JSON gains "baseline" (its time) and on each row "change", "why",
+ * "before" and "since" as --diff writes them; CSV the same as the last
+ * columns (change, before_completed, ..., since_lat_p99_us) */
+int export_json_changes(FILE *out, const struct ct_rows *v, enum ct_group g,
+			const struct ct_stats *st, const struct export_changes *ch);
+int export_csv_header_changes(FILE *out, enum ct_group g, const struct export_changes *ch);
+int export_csv_changes(FILE *out, const struct ct_rows *v, enum ct_group g,
+		       const struct ct_stats *st, const struct export_changes *ch);
 /* a sanitized string as a JSON string: quoted, quotes and backslashes escaped */
 void export_json_str(FILE *out, const char *clean);
 /* a sanitized string as a CSV field: quoted when it needs to be, and

@@ -171,7 +171,8 @@ static void usage(FILE *out)
 		"      --max-file-size SIZE go on in FILE.1, FILE.2, ... past SIZE (K, M, G)\n"
 		"      --max-files N        with --max-file-size: keep the newest N files\n"
 		"      --read FILE          replay a recording (no root needed): the screen at the\n"
-		"                           recorded pace, or with -b as fast as it goes\n"
+		"                           recorded pace, or with -b as fast as it goes; a rotated\n"
+		"                           one whole (FILE, FILE.1, ...: from the oldest kept)\n"
 		"      --speed N            screen replay: N times the recorded pace (default 1)\n"
 		"      --from T, --to T     replay from/to T: RFC 3339, or +30s, +5m, +1h from the start\n"
 		"      --prometheus FILE    write the Prometheus exposition to FILE every interval\n"
@@ -739,7 +740,7 @@ static int record_start(struct app *a, const struct probe_opts *po, char *err, s
 	struct utsname u;
 
 	h.flags = REC_F_LITTLE | (a->dec.synrt ? REC_F_SYNRT : 0) |
-		  (po->unix_socks ? REC_F_UNIX : 0);
+		  (po->unix_socks ? REC_F_UNIX : 0) | (a->dnscap ? REC_F_DNS : 0);
 	h.start_mono_ns = a->start_ns;
 	h.mono_to_unix_ns = a->mono_to_unix_ns;
 	h.start_unix_ns = a->start_ns + a->mono_to_unix_ns;
@@ -836,6 +837,15 @@ static int run_replay(void)
 		return 2;
 	}
 	h = replay_header(rp);
+	/* a rotation read from a later file than its first: say what the
+	 * files before held, which the totals lack */
+	if (h->seq)
+		fprintf(stderr,
+			"connecttop: --read %s: the replay starts at file %u of the rotation; files "
+			"0 to %u are not read (--max-files deleted them, or a later file was "
+			"named): their %llu events and %llu outcomes are not in the totals\n",
+			app.opt.read_path, h->seq, h->seq - 1, (unsigned long long)h->events_before,
+			(unsigned long long)h->outcomes_before);
 	if (!max_flows_given && h->max_flows)
 		app.opt.max_flows = h->max_flows;
 	if (!app.opt.delay_given && h->interval_us)
@@ -874,6 +884,7 @@ static int run_replay(void)
 		rc = playback_screen(&app, &rp, from, to, &out);
 	}
 	replay_free(rp);
+	app_free_dns(&app);
 	prom_free(app.prom);
 	flows_free(app.flows);
 	filter_free(app.opt.filter);

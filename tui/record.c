@@ -7,12 +7,14 @@
  */
 #include "record.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +25,10 @@
 
 #define BLOCK_MAGIC 0x4b425443u /* "CTBK" as a little-endian u32 */
 #define REC_HEAD 4		/* u16 body length, u8 type, u8 flags */
-#define TICK_BODY (8 + 11 * 8)
+#define TICK_BODY_V1 (8 + 11 * 8)
+#define TICK_BODY (TICK_BODY_V1 + 2 * 8)
+/* t, ts_ns, family, a pad byte, port, client, payload length */
+#define DNS_FIXED (8 + 8 + 1 + 1 + 2 + 16 + 2)
 #define PID_FIXED (8 + 4 + 4 + 8 + 16 + 2)
 
 /* ---- little-endian fields ---- */
@@ -92,6 +97,8 @@ static void header_encode(const struct rec_header *h, uint8_t *b)
 	memcpy(b + 64, h->host, strnlen(h->host, 63));
 	memcpy(b + 128, h->kernel, strnlen(h->kernel, 63));
 	memcpy(b + 192, h->tool, strnlen(h->tool, 31));
+	put64(b + 224, h->events_before);
+	put64(b + 232, h->outcomes_before);
 	put32(b + REC_HEADER_LEN - 4, crc32(0, b, REC_HEADER_LEN - 4));
 }
 
@@ -111,6 +118,9 @@ struct rec_writer {
 	uint64_t first_t; /* t of the open block's first record, UINT64_MAX: none */
 	uint64_t last_t;  /* of the last record written to the file */
 	uint64_t file_bytes, total_bytes;
+	/* events and outcomes: in the files written (before this one's
+	 * header: h.events_before), in this file's blocks, in the open block */
+	uint64_t file_events, file_outcomes, block_events, block_outcomes;
 	int err; /* -errno once stopped */
 	char msg[512];
 };
@@ -161,6 +171,9 @@ static int file_open(struct rec_writer *w, uint32_t seq)
 		return rc;
 	}
 	w->h.seq = seq;
+	w->h.events_before += w->file_events;
+	w->h.outcomes_before += w->file_outcomes;
+	w->file_events = w->file_outcomes = 0;
 	header_encode(&w->h, hb);
 	rc = write_all(w->fd, hb, sizeof(hb));
 	if (rc)
@@ -284,6 +297,9 @@ int rec_writer_flush(struct rec_writer *w)
 		return writer_stop(w, rc);
 	w->file_bytes += len;
 	w->total_bytes += len;
+	w->file_events += w->block_events;
+	w->file_outcomes += w->block_outcomes;
+	w->block_events = w->block_outcomes = 0;
 	w->raw_len = 0;
 	w->first_t = UINT64_MAX;
 	return 0;
@@ -317,6 +333,18 @@ int rec_write_event(struct rec_writer *w, uint64_t t, const void *data, size_t s
 	if (!p)
 		return w->err ? w->err : -EINVAL;
 	memcpy(p, data, size);
+	/* counted as decode.c counts them (a command line record is neither) */
+	if (size >= sizeof(struct ct_event)) {
+		const struct ct_event *e = data;
+
+		if (e->kind == CT_EV_CMDLINE ||
+		    (e->family == AF_UNIX && size < sizeof(*e) + sizeof(struct ct_path)))
+			;
+		else if (e->kind == CT_EV_OUTCOME)
+			w->block_outcomes++;
+		else
+			w->block_events++;
+	}
 	return 0;
 }
 
@@ -337,6 +365,27 @@ int rec_write_tick(struct rec_writer *w, uint64_t t, unsigned flags, const struc
 	put64(p + 64, tk->folded);
 	put64(p + 72, tk->flows);
 	put64(p + 80, tk->outcomes_destroy);
+	put64(p + 88, tk->dns_cut);
+	put64(p + 96, tk->dns_drops);
+	return 0;
+}
+
+int rec_write_dns(struct rec_writer *w, uint64_t t, const struct rec_dns *d)
+{
+	uint8_t *p;
+
+	if (d->len > REC_DNS_MAX)
+		return -EINVAL;
+	p = rec_put(w, t, REC_DNS, 0, DNS_FIXED + d->len);
+	if (!p)
+		return w->err;
+	put64(p, d->ts_ns);
+	p[8] = d->family;
+	p[9] = 0;
+	put16(p + 10, d->port);
+	memcpy(p + 12, d->client, 16);
+	put16(p + 28, d->len);
+	memcpy(p + 30, d->payload, d->len);
 	return 0;
 }
 
@@ -456,8 +505,13 @@ struct rec_reader {
 	uint64_t off;	    /* of the next block */
 	uint64_t block_off; /* of the block being read */
 	uint32_t flags;	    /* the header's */
-	int closed;	    /* the end record was read */
-	int err;	    /* sticky -EBADMSG */
+	/* a rotation's series (rec_reader_open): the first file's name (of
+	 * seq 0), the number of the file being read, its first header */
+	char *base;
+	uint32_t seq;
+	uint64_t start_unix_ns, start_mono_ns;
+	int closed; /* the end record was read */
+	int err;    /* sticky -EBADMSG */
 	char msg[512];
 	/* an event's bytes, 8-byte aligned as the ring buffer had them
 	 * (records in a block are packed: decode_event reads a struct) */
@@ -470,21 +524,14 @@ static size_t read_n(FILE *f, void *buf, size_t n)
 	return fread(buf, 1, n, f);
 }
 
-struct rec_reader *rec_reader_new(FILE *f, const char *name, struct rec_header *h, char *err,
-				  size_t errlen)
+/* the header of f into *h: its length, or -errno with a line in err */
+static int header_read(FILE *f, const char *name, struct rec_header *h, char *err, size_t errlen)
 {
-	struct rec_reader *rd = calloc(1, sizeof(*rd));
 	uint8_t b[4096];
 	size_t n, hlen;
 	uint32_t crc;
 	int rc = -EINVAL;
 
-	if (!rd) {
-		snprintf(err, errlen, "out of memory");
-		rc = -ENOMEM;
-		goto fail;
-	}
-	snprintf(rd->name, sizeof(rd->name), "%s", name);
 	n = read_n(f, b, 12);
 	if (ferror(f)) {
 		rc = -EIO;
@@ -507,14 +554,15 @@ struct rec_reader *rec_reader_new(FILE *f, const char *name, struct rec_header *
 	h->version = get16(b + 8);
 	if (h->version > REC_VERSION) {
 		snprintf(err, errlen,
-			 "%s: recording format version %u (byte 8); this connecttop reads version "
-			 "%d: a newer connecttop wrote it",
+			 "%s: recording format version %u (byte 8); this connecttop reads versions "
+			 "up to %d: a newer connecttop wrote it",
 			 name, h->version, REC_VERSION);
 		rc = -EPROTONOSUPPORT;
 		goto fail;
 	}
 	hlen = get16(b + 10);
-	if (h->version == 0 || hlen < REC_HEADER_LEN || hlen > sizeof(b)) {
+	if (h->version == 0 || hlen < (h->version >= 2 ? REC_HEADER_LEN : REC_HEADER_LEN_V1) ||
+	    hlen > sizeof(b)) {
 		snprintf(err, errlen, "%s: corrupt header: version %u, length %zu (byte 8)", name,
 			 h->version, hlen);
 		goto fail;
@@ -547,6 +595,10 @@ struct rec_reader *rec_reader_new(FILE *f, const char *name, struct rec_header *
 	get_str(h->host, sizeof(h->host), b + 64, 64);
 	get_str(h->kernel, sizeof(h->kernel), b + 128, 64);
 	get_str(h->tool, sizeof(h->tool), b + 192, 32);
+	if (h->version >= 2) {
+		h->events_before = get64(b + 224);
+		h->outcomes_before = get64(b + 232);
+	}
 	if (h->flags & ~REC_F_KNOWN) {
 		snprintf(err, errlen,
 			 "%s: header flags 0x%x at byte 12 are unknown to this connecttop (a newer "
@@ -564,22 +616,74 @@ struct rec_reader *rec_reader_new(FILE *f, const char *name, struct rec_header *
 		rc = -EPROTONOSUPPORT;
 		goto fail;
 	}
+	return (int)hlen;
+fail:
+	return rc;
+}
+
+struct rec_reader *rec_reader_new(FILE *f, const char *name, struct rec_header *h, char *err,
+				  size_t errlen)
+{
+	struct rec_reader *rd = calloc(1, sizeof(*rd));
+	int rc = -ENOMEM;
+
+	if (!rd) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	snprintf(rd->name, sizeof(rd->name), "%s", name);
+	rc = header_read(f, name, h, err, errlen);
+	if (rc < 0)
+		goto fail;
 	rd->f = f;
 	rd->flags = h->flags;
-	rd->off = hlen;
+	rd->off = (uint64_t)rc;
+	rd->seq = h->seq;
+	rd->start_unix_ns = h->start_unix_ns;
+	rd->start_mono_ns = h->start_mono_ns;
 	return rd;
 fail:
-	if (rd) {
-		free(rd->stored);
-		free(rd->raw);
-		free(rd);
-	}
+	free(rd);
 	fclose(f);
 	errno = -rc;
 	return NULL;
 }
 
-struct rec_reader *rec_reader_open(const char *path, struct rec_header *h, char *err, size_t errlen)
+/* The lowest n of an existing "path.n" (the oldest file --max-files left
+ * of a rotation whose first is gone), 0 for none */
+static uint32_t series_oldest(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *file = slash ? slash + 1 : path;
+	size_t flen = strlen(file);
+	char *dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup(".");
+	uint32_t best = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (!dir)
+		return 0;
+	d = opendir(dir);
+	free(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		const char *p = de->d_name + flen + 1;
+		unsigned long n;
+		char *end;
+
+		if (strncmp(de->d_name, file, flen) || de->d_name[flen] != '.' || *p < '1' ||
+		    *p > '9')
+			continue;
+		n = strtoul(p, &end, 10);
+		if (!*end && n <= UINT32_MAX && (!best || n < best))
+			best = (uint32_t)n;
+	}
+	closedir(d);
+	return best;
+}
+
+static FILE *open_file(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rbe");
 	struct stat st;
@@ -597,7 +701,56 @@ struct rec_reader *rec_reader_open(const char *path, struct rec_header *h, char 
 		errno = EISDIR;
 		return NULL;
 	}
-	return rec_reader_new(f, path, h, err, errlen);
+	return f;
+}
+
+struct rec_reader *rec_reader_open(const char *path, struct rec_header *h, char *err, size_t errlen)
+{
+	FILE *f = open_file(path, err, errlen);
+	struct rec_reader *rd;
+	char *base, *name = NULL;
+	size_t plen = strlen(path);
+	uint32_t oldest;
+	int found;
+
+	/* the first file of a rotation gone (--max-files): its oldest left */
+	if (!f && errno == ENOENT && (oldest = series_oldest(path))) {
+		name = seq_path(path, oldest);
+		if (!name) {
+			snprintf(err, errlen, "out of memory");
+			errno = ENOMEM;
+			return NULL;
+		}
+		f = open_file(name, err, errlen);
+	}
+	if (!f) {
+		free(name);
+		return NULL;
+	}
+	rd = rec_reader_new(f, name ? name : path, h, err, errlen);
+	found = name != NULL;
+	free(name);
+	if (!rd)
+		return NULL;
+	/* the series this file is of: path, or path less its ".N" */
+	base = strdup(path);
+	if (base && h->seq && !found) {
+		char suffix[16];
+		size_t n = (size_t)snprintf(suffix, sizeof(suffix), ".%u", h->seq);
+
+		if (plen > n && !strcmp(path + plen - n, suffix))
+			base[plen - n] = 0;
+		else
+			*base = 0; /* renamed: the files after it cannot be found */
+	}
+	if (!base) {
+		rec_reader_free(rd);
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	rd->base = base;
+	return rd;
 }
 
 __attribute__((format(printf, 2, 3))) static int bad(struct rec_reader *rd, const char *fmt, ...)
@@ -703,7 +856,7 @@ static int record_parse(struct rec_reader *rd, struct rec_record *r)
 		r->data = rd->ev;
 		break;
 	case REC_TICK:
-		if (len < TICK_BODY)
+		if (len < TICK_BODY_V1)
 			goto short_rec;
 		r->tick.now_unix_ns = get64(b + 8);
 		r->tick.rb_drops = get64(b + 16);
@@ -716,6 +869,26 @@ static int record_parse(struct rec_reader *rd, struct rec_record *r)
 		r->tick.folded = get64(b + 72);
 		r->tick.flows = get64(b + 80);
 		r->tick.outcomes_destroy = get64(b + 88);
+		if (len >= TICK_BODY) {
+			r->tick.dns_cut = get64(b + 96);
+			r->tick.dns_drops = get64(b + 104);
+		}
+		break;
+	case REC_DNS:
+		if (len < DNS_FIXED || len < DNS_FIXED + (size_t)get16(b + 8 + 28))
+			goto short_rec;
+		if (get16(b + 8 + 28) > REC_DNS_MAX)
+			return bad(rd,
+				   "corrupt block at byte %llu: a DNS answer at its byte %zu of %u "
+				   "bytes, at most %d",
+				   (unsigned long long)rd->block_off, rd->pos, get16(b + 8 + 28),
+				   REC_DNS_MAX);
+		r->dns.ts_ns = get64(b + 8);
+		r->dns.family = b[16];
+		r->dns.port = get16(b + 18);
+		memcpy(r->dns.client, b + 20, 16);
+		r->dns.len = get16(b + 36);
+		r->dns.payload = b + 38;
 		break;
 	case REC_PID:
 		if (len < PID_FIXED || len < PID_FIXED + (size_t)b[8 + 32] + b[8 + 33])
@@ -745,6 +918,54 @@ short_rec:
 		   (unsigned long long)rd->block_off, r->type, rd->pos);
 }
 
+/* the file after the one read to its rotation's end record: 0 or -EBADMSG */
+static int next_file(struct rec_reader *rd)
+{
+	char *path = *rd->base ? seq_path(rd->base, rd->seq + 1) : NULL;
+	char err[512], prev[256];
+	struct rec_header h;
+	FILE *f;
+	int rc;
+
+	snprintf(prev, sizeof(prev), "%s", rd->name);
+	if (!*rd->base)
+		return bad(rd,
+			   "its end record says the recording goes on in file %u of the rotation, "
+			   "which a renamed file cannot find (read the series by its first name)",
+			   rd->seq + 1);
+	if (!path)
+		return bad(rd, "out of memory");
+	f = open_file(path, err, sizeof(err));
+	if (!f) {
+		rc = bad(rd, "%s (the recording goes on there, says its end record)", err);
+		free(path);
+		return rc;
+	}
+	rc = header_read(f, path, &h, err, sizeof(err));
+	if (rc >= 0 && (h.seq != rd->seq + 1 || h.start_unix_ns != rd->start_unix_ns ||
+			h.start_mono_ns != rd->start_mono_ns || h.flags != rd->flags)) {
+		snprintf(err, sizeof(err),
+			 "%s: file %u of another recording, not file %u of this one's rotation",
+			 path, h.seq, rd->seq + 1);
+		rc = -EINVAL;
+	}
+	if (rc < 0) {
+		fclose(f);
+		free(path);
+		snprintf(rd->msg, sizeof(rd->msg), "%.300s (after %.180s)", err, prev);
+		rd->err = -EBADMSG;
+		return rd->err;
+	}
+	fclose(rd->f);
+	rd->f = f;
+	snprintf(rd->name, sizeof(rd->name), "%s", path);
+	free(path);
+	rd->seq = h.seq;
+	rd->off = (uint64_t)rc;
+	rd->pos = rd->raw_len = 0;
+	return 0;
+}
+
 int rec_next(struct rec_reader *rd, struct rec_record *r, char *err, size_t errlen)
 {
 	int rc;
@@ -759,7 +980,14 @@ int rec_next(struct rec_reader *rd, struct rec_record *r, char *err, size_t errl
 		}
 		if (record_parse(rd, r))
 			break;
-		if (r->type >= REC_EVENT && r->type <= REC_END)
+		/* a rotation goes on in the next file: read on there */
+		if (r->type == REC_END && (r->flags & REC_END_ROTATED) && rd->base) {
+			rd->closed = 0;
+			if (next_file(rd))
+				break;
+			continue;
+		}
+		if (r->type >= REC_EVENT && r->type <= REC_DNS)
 			return 1;
 	}
 	rc = rd->err;
@@ -780,6 +1008,7 @@ void rec_reader_free(struct rec_reader *rd)
 		return;
 	if (rd->f)
 		fclose(rd->f);
+	free(rd->base);
 	free(rd->stored);
 	free(rd->raw);
 	free(rd);

@@ -25,11 +25,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define REC_VERSION 1
+/* 2: DNS answers (REC_DNS), the tick's DNS counters, the header's
+ * counts before its file (a rotation's); version 1 files read as before */
+#define REC_VERSION 2
 #define REC_MAGIC \
 	"\x89"    \
 	"CTREC\r\n"
-#define REC_HEADER_LEN 228
+#define REC_HEADER_LEN 244 /* version 2's; version 1's had 228 */
+#define REC_HEADER_LEN_V1 228
 #define REC_BLOCK_HEAD 16
 #define REC_BLOCK_MAX (16u << 20) /* stored or raw bytes of one block, at most */
 /* a block is written once its first record is this old (or it is full) */
@@ -41,7 +44,8 @@
 #define REC_F_SYNRT 0x2	 /* events count SYN retransmits (probe_syn_retrans) */
 #define REC_F_UNIX 0x4	 /* --unix: AF_UNIX events carry their path */
 #define REC_F_LITTLE 0x8 /* events (struct ct_event) are little-endian */
-#define REC_F_KNOWN 0xf
+#define REC_F_DNS 0x10	 /* DNS answers were captured: REC_DNS records (version 2) */
+#define REC_F_KNOWN 0x1f
 
 struct rec_header {
 	uint16_t version;
@@ -59,6 +63,10 @@ struct rec_header {
 	char host[64];		 /* gethostname(), NUL-terminated */
 	char kernel[64];	 /* uname -r */
 	char tool[32];		 /* "connecttop 0.1.0" */
+	/* version 2: the events and outcomes in the files of the rotation
+	 * before this one (0 in the first), for a replay whose first files
+	 * --max-files deleted to say what it lacks */
+	uint64_t events_before, outcomes_before;
 };
 
 /* record types */
@@ -68,6 +76,7 @@ enum rec_type {
 	REC_PID = 3,   /* what was read of a process: command line, cgroup */
 	REC_USER = 4,  /* a user name */
 	REC_END = 5, /* the recording was closed (flag REC_END_ROTATED: goes on in the next file) */
+	REC_DNS = 6, /* a DNS answer as captured (version 2) */
 };
 #define REC_TICK_ENDED 0x1
 #define REC_TICK_SHOWN 0x2 /* stats-only (not ENDED), printed by batch mode (its last output) */
@@ -81,6 +90,23 @@ struct rec_tick {
 	 * replay with the same --max-flows makes the same again) */
 	uint64_t evicted, folded, flows;
 	uint64_t outcomes_destroy; /* outcomes found when the socket was destroyed */
+	/* version 2: the DNS capture's (dnscap.h), which no answer record
+	 * carries: answers too large for a frame, answers the kernel dropped */
+	uint64_t dns_cut, dns_drops;
+};
+
+/* the largest DNS payload a record holds (a capture frame's worth) */
+#define REC_DNS_MAX 2048
+
+/* a DNS answer: what dnsattr.h decides from (the capture's time, the
+ * client's port and address) and the UDP payload, parsed again on replay */
+struct rec_dns {
+	uint64_t ts_ns;	    /* the capture's time (monotonic) */
+	uint8_t family;	    /* of the client: 4 or 6 */
+	uint16_t port;	    /* the client's (the answer's destination) port */
+	uint8_t client[16]; /* its address (4 bytes for IPv4) */
+	const uint8_t *payload;
+	uint16_t len; /* of payload, at most REC_DNS_MAX */
 };
 
 struct rec_pid {
@@ -97,6 +123,7 @@ struct rec_record {
 	const void *data; /* REC_EVENT: the ring buffer record, 8-byte aligned */
 	size_t size;
 	struct rec_tick tick; /* REC_TICK */
+	struct rec_dns dns;   /* REC_DNS: payload valid until the next record */
 	struct rec_pid pid;   /* REC_PID */
 	uint32_t uid;	      /* REC_USER */
 	char user[64];	      /* REC_USER */
@@ -124,6 +151,8 @@ int rec_write_event(struct rec_writer *w, uint64_t t, const void *data, size_t s
 int rec_write_tick(struct rec_writer *w, uint64_t t, unsigned flags, const struct rec_tick *tk);
 int rec_write_pid(struct rec_writer *w, uint64_t t, const struct rec_pid *p);
 int rec_write_user(struct rec_writer *w, uint64_t t, uint32_t uid, const char *name);
+/* d->len bytes of d->payload, at most REC_DNS_MAX (-EINVAL past) */
+int rec_write_dns(struct rec_writer *w, uint64_t t, const struct rec_dns *d);
 /* monotonic ns when the open block must be written (UINT64_MAX: none open) */
 uint64_t rec_writer_due(const struct rec_writer *w);
 /* write the open block now (at the due time, or before exit) */

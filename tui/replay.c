@@ -15,6 +15,8 @@
 
 #include "app.h"
 #include "decode.h"
+#include "dnsattr.h"
+#include "dnscap.h"
 #include "names.h"
 #include "util.h"
 
@@ -60,6 +62,25 @@ struct replay *replay_open(const char *path, struct app *a, char *err, size_t er
 	a->dec.synrt = !!(rp->h.flags & REC_F_SYNRT);
 	/* the recording's facts only: this host's /proc is not the recorded one's */
 	names_set_offline(a->res);
+	/* the names processes resolved, from the answers recorded (a jump
+	 * back starts them again with the file) */
+	app_free_dns(a);
+	if (rp->h.flags & REC_F_DNS) {
+		a->dns = dnsattr_new(0);
+		a->dnspkt = malloc(sizeof(*a->dnspkt));
+		if (!a->dns || !a->dnspkt) {
+			app_free_dns(a);
+			rec_reader_free(rp->rd);
+			free(rp);
+			snprintf(err, errlen, "out of memory");
+			errno = ENOMEM;
+			return NULL;
+		}
+	} else {
+		snprintf(a->dns_why, sizeof(a->dns_why), "%s",
+			 rp->h.version < 2 ? "not in this recording (format version 1)" :
+					     "not in this recording (its capture was off)");
+	}
 	rp->last_t = rp->h.start_mono_ns;
 	read_ahead(rp);
 	return rp;
@@ -96,8 +117,15 @@ static int feed(struct replay *rp, const struct rec_record *r, replay_tick_fn fn
 	switch (r->type) {
 	case REC_EVENT:
 		/* a record the capture's decoder refused is refused again */
-		if (!decode_event(&a->dec, r->data, r->size, &s))
+		if (!decode_event(&a->dec, r->data, r->size, &s)) {
+			if (a->dns)
+				app_dns_sample(a, &s);
 			flows_add(a->flows, &s);
+		}
+		return 0;
+	case REC_DNS:
+		if (a->dns)
+			app_dns_answer(a, &r->dns);
 		return 0;
 	case REC_PID:
 		names_put_pid(a->res, r->pid.pid, r->pid.comm, r->pid.cmdline, r->pid.cgroup);
@@ -113,6 +141,8 @@ static int feed(struct replay *rp, const struct rec_record *r, replay_tick_fn fn
 						.outcomes_destroy = r->tick.outcomes_destroy,
 						.missed = r->tick.missed,
 						.swept = r->tick.swept,
+						.dns_cut = r->tick.dns_cut,
+						.dns_drops = r->tick.dns_drops,
 						.now_unix_ns = r->tick.now_unix_ns };
 		return fn ? fn(ctx, r->flags, r->t) : 0;
 	default:

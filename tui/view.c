@@ -167,8 +167,9 @@ static const struct ct_baseline *shown_base(struct ct_view_ui *v)
 }
 
 /* After the rows derived: the flows (or groups) of the baseline that the
- * rows lack, in the rows' order among themselves, after them. */
-static void add_gone(struct ct_view_ui *v, int desc)
+ * rows lack, in the rows' order among themselves, after them (the
+ * screen's rows, or an export's) */
+static void add_gone(struct ct_view_ui *v, int desc, struct ct_rows *rows)
 {
 	struct ct_baseline *b;
 
@@ -181,14 +182,14 @@ static void add_gone(struct ct_view_ui *v, int desc)
 	}
 	if (v->s.group != GROUP_FLOW) {
 		baseline_pass(b);
-		for (size_t i = 0; i < v->rows.n; i++)
-			baseline_mark(b, v->rows.rows[i]);
+		for (size_t i = 0; i < rows->n; i++)
+			baseline_mark(b, rows->rows[i]);
 	}
 	v->gone_n = 0;
 	v->gone_oom = 0;
 	baseline_gone(b, gone_row, v);
 	sort_rows(v->gone, v->gone_n, v->s.sort, desc, 0);
-	if (rows_append(&v->rows, v->gone, v->gone_n) || v->gone_oom)
+	if (rows_append(rows, v->gone, v->gone_n) || v->gone_oom)
 		ui_state_status(&v->s, 1, "out of memory listing the rows gone");
 }
 
@@ -222,7 +223,7 @@ static void rebuild(struct ct_view_ui *v)
 		ui_state_status(&v->s, 1, "out of memory building the view");
 		return;
 	}
-	add_gone(v, desc);
+	add_gone(v, desc, &v->rows);
 	v->rows_valid = 1;
 	ui_state_select_find(&v->s, &v->rows);
 }
@@ -521,7 +522,8 @@ int view_delay_changed(struct ct_view_ui *v, double *delay)
 
 struct export_ctx {
 	struct ct_view_ui *v;
-	const struct ct_rows *rows; /* every row, in order and complete */
+	const struct ct_rows *rows;	 /* every row, in order and complete */
+	const struct export_changes *ch; /* with a baseline: the CHANGE column's */
 	int csv;
 };
 
@@ -531,9 +533,9 @@ static int export_cb(FILE *out, void *ctx)
 	int rc;
 
 	if (!c->csv)
-		return export_json(out, c->rows, c->v->s.group, &c->v->stats);
-	rc = export_csv_header(out, c->v->s.group);
-	return rc ? rc : export_csv(out, c->rows, c->v->s.group, &c->v->stats);
+		return export_json_changes(out, c->rows, c->v->s.group, &c->v->stats, c->ch);
+	rc = export_csv_header_changes(out, c->v->s.group, c->ch);
+	return rc ? rc : export_csv_changes(out, c->rows, c->v->s.group, &c->v->stats, c->ch);
 }
 
 static void do_export(struct ct_view_ui *v)
@@ -541,7 +543,9 @@ static void do_export(struct ct_view_ui *v)
 	const char *dir = v->a->opt.export_dir ? v->a->opt.export_dir : ".";
 	char stamp[32], path[2][4096];
 	struct ui_state *o = &v->s;
-	struct export_ctx ctx = { v, NULL, 0 };
+	struct export_ctx ctx = { v, NULL, NULL, 0 };
+	struct export_changes ch = { row_change, v, 0 };
+	int desc = ct_sort_default_desc(o->sort) ^ o->reverse;
 	struct ct_rows all;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -553,10 +557,16 @@ static void do_export(struct ct_view_ui *v)
 	}
 	/* the screen's rows are put in order only as far as it reaches (and
 	 * grouped rows are complete only that far): the file gets them all */
-	if (rows_derive(v->snap, o->group, v->s.filter, o->sort,
-			ct_sort_default_desc(o->sort) ^ o->reverse, 0, &all)) {
+	if (rows_derive(v->snap, o->group, v->s.filter, o->sort, desc, 0, &all)) {
 		ui_state_status(&v->s, 1, "out of memory exporting");
 		return;
+	}
+	/* with a baseline, what the screen shows of it: its gone rows after
+	 * the others, and each row's change */
+	if (v->base) {
+		add_gone(v, desc, &all);
+		ch.taken_unix_ns = baseline_taken_ns(v->base) + (uint64_t)v->stats.mono_to_unix_ns;
+		ctx.ch = &ch;
 	}
 	ctx.rows = &all;
 	localtime_r(&now, &tm);

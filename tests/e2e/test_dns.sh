@@ -8,7 +8,9 @@
 # dns.lookup (getaddrinfo) and dns.resolve4 (c-ares). Each flow's qname in
 # connecttop -b -o json: two names for one address, each process its own;
 # a CNAME chain; an answer with two addresses; an address nobody resolved
-# has none. --no-dns turns it all off; --probe says the capture works.
+# has none. The run is recorded (-w) and its replay (--read) gives the same
+# names and dns counters, line for line. --no-dns turns it all off;
+# --probe says the capture works.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=dnsenv.sh
 . "$(dirname "$0")/dnsenv.sh"
@@ -55,8 +57,8 @@ if ! (cd "$T_TMP" && HOME=$T_TMP GOCACHE=$T_TMP/gocache GOPATH=$T_TMP/go GOFLAGS
 	t_finish test_dns
 fi
 
-OUT=$T_TMP/out.json ERR=$T_TMP/err
-ct_start "$OUT" "$ERR" -b -o json -d 1 -f "port:$P" || exit 1
+OUT=$T_TMP/out.json ERR=$T_TMP/err REC=$T_TMP/dns.ctr
+ct_start "$OUT" "$ERR" -b -o json -d 1 -f "port:$P" -w "$REC" || exit 1
 
 # each client resolves, then connects (refused); its own output says what
 # it resolved, so that a client that failed to resolve is told apart
@@ -132,6 +134,23 @@ check "JSON: qname absent (not null) where unknown" false \
 	"$(jq --arg a "$N.16" '[.rows[] | select(.daddr == $a)][0] | has("qname")' <<<"$J")"
 check "no answer of the run taken for host-wide" 0 \
 	"$(jq --arg n "$N." '[.rows[] | select((.daddr | startswith($n)) and .qname_hostwide)] | length' <<<"$J")"
+
+# the recording: its replay has the same names and the same dns counters,
+# in every interval (the answers replayed through the same attribution)
+RP=$T_TMP/replay.json
+rc=0; "$CONNECTTOP" --read "$REC" -b -o json -f "port:$P" >"$RP" 2>"$T_TMP/rerr" || rc=$?
+check "replay: exit 0, nothing on stderr" "0 " "$rc $(cat "$T_TMP/rerr")"
+names() { # FILE: each line's dns object and the rows' names, sorted
+	jq -c '[.dns, ([.rows[] | [.comm, .daddr, .qname, .qname_hostwide, .qname_chain]] | sort)]' "$1"
+}
+check "replay: as many lines as live" "$(wc -l <"$OUT")" "$(wc -l <"$RP")"
+check_num "replay: the names of the live run's 8 flows or more" '. >= 8' \
+	"$(last_json "$RP" | jq --arg n "$N." '[.rows[] | select((.daddr | startswith($n)) and .qname)] | length')"
+check "replay: the dns counters as live" "$(last_json "$OUT" | jq -c .dns)" "$(last_json "$RP" | jq -c .dns)"
+if cmp -s <(names "$OUT") <(names "$RP"); then pass "replay: each line's names and dns counters as live"; else
+	fail "replay: each line's names and dns counters as live" "$(diff <(names "$OUT") <(names "$RP") | head -c 600)"; fi
+if cmp -s "$OUT" "$RP"; then pass "replay: the JSON is byte for byte the live one"; else
+	fail "replay: the JSON is byte for byte the live one" "$(diff "$OUT" "$RP" | head -c 600)"; fi
 
 # host: as a batch filter, on the same clients again
 OUT2=$T_TMP/host.json

@@ -8,8 +8,11 @@
 # byte for byte, and the same Prometheus file. Then kill -9 during a
 # recording: the file replays to within a second of the kill, each line as
 # live. A full disk (a tmpfs of 256K) stops the recording with a message,
-# not the capture. -q -w with --max-file-size 64K --max-files 3 keeps three
-# files within the bound, each replaying. Truncated, bit-flipped, foreign and newer files give
+# not the capture. --max-file-size 64K rotates: --read of the first name
+# replays the whole series as live; with --max-files 3 three files are kept
+# within the bound, and the replay of what is left says what the deleted
+# ones held, which with the replayed totals makes the live ones. Truncated,
+# bit-flipped, foreign and newer files give
 # their documented error and exit status; a python reader of the format as
 # the man page documents it cuts a file in its last block and predicts the
 # lines the replay prints. ~20 s.
@@ -38,9 +41,8 @@ HTTP=$!
 t_track "$HTTP"
 t_wait 10 curl -s -o /dev/null "http://127.0.0.1:$H/" || fail "http.server is up" "no answer on $H"
 # shellcheck disable=SC2016
-# --no-dns: DNS answers are not recorded (man page), so a live run that
-# captures them writes a "dns" object and qnames that no replay has
-ct_start "$OUT" "$ERR" -b -o json -d 0.5 -f "$F" --no-dns -w "$REC" --prometheus "$PROM" || exit 1
+# DNS answers are recorded: the live "dns" object is the replay's too
+ct_start "$OUT" "$ERR" -b -o json -d 0.5 -f "$F" -w "$REC" --prometheus "$PROM" || exit 1
 lg -c "$TAG" accept 127.0.0.1 $P 40
 lg -c "$TAG" refuse 127.0.0.1 $Q 5
 lg -c "$TAG" -N accept 127.0.0.1 $P 20
@@ -94,7 +96,7 @@ check "replay --to +0.1s: the intervals that ended by then" 0 \
 
 # --- 2. kill -9 loses at most the last second ---
 REC2=$T_TMP/k9.ctr OUT2=$T_TMP/k9.json
-ct_start "$OUT2" "$ERR" -b -o json -d 0.5 -f "$F" --no-dns -w "$REC2" || exit 1
+ct_start "$OUT2" "$ERR" -b -o json -d 0.5 -f "$F" -w "$REC2" || exit 1
 lg -c "$TAG" accept 127.0.0.1 $K 30
 wait_count "$OUT2" $K 30 || fail "kill -9: the connects seen live" "$(count "$OUT2" $K)"
 # a second after they were seen, their block is on disk
@@ -138,26 +140,53 @@ else
 	fail "full disk: a tmpfs of 256K" "mount failed"
 fi
 
-# --- 4. rotation: -q -w with --max-file-size 64K --max-files 3 ---
+# --- 4. rotation: --max-file-size 64K, read back as one series ---
 mkdir "$T_TMP/rot"
+# UDP connects, a process name each: incompressible enough to rotate; the
+# recording ends once file LAST is begun
+rot_run() { # FILE LAST LIVE-JSON ARGS...
+	local f=$1 last=$2 out=$3
+	shift 3
+	ct_start "$out" "$ERR" -b -o json -d 0.5 -f "$F" -w "$f" --max-file-size 64K "$@" || exit 1
+	for i in $(seq 1 20); do
+		lg -c "$TAG$i" udp 127.0.0.1 $U 2000
+		[ -e "$f.$last" ] && break
+	done
+	t_wait 10 test -e "$f.$last" || fail "rotation: file $last begun" "$(ls "$T_TMP/rot")"
+	rc=0; ct_stop || rc=$?
+	check "rotation $*: clean exit on SIGINT" 0 "$rc"
+}
+totals() { last_json "$1" | jq -c '[.events, .outcomes]'; }
+ALL=$T_TMP/rot/all.ctr
+rot_run "$ALL" 2 "$T_TMP/all.json"
+rc=0; "$CONNECTTOP" --read "$ALL" -b -o json -f "$F" >"$T_TMP/all.rp" 2>"$RERR" || rc=$?
+check "rotation: the series replays, exit 0, nothing on stderr" "0 " "$rc $(cat "$RERR")"
+check "rotation: the series replayed: the live totals" "$(totals "$T_TMP/all.json")" "$(totals "$T_TMP/all.rp")"
+if cmp -s "$T_TMP/all.json" "$T_TMP/all.rp"; then pass "rotation: the series replayed is byte for byte the live JSON"; else
+	fail "rotation: the series replayed is byte for byte the live JSON" "$(diff "$T_TMP/all.json" "$T_TMP/all.rp" | head -c 400)"; fi
+rc=0; "$CONNECTTOP" --read "$ALL.1" -b -o json >/dev/null 2>"$RERR" || rc=$?
+check "rotation: from its second file: said" "0 1" "$rc $(grep -c 'starts at file 1 of the rotation' "$RERR")"
+
 ROT=$T_TMP/rot/r.ctr
-ct_start "$T_TMP/rot.out" "$ERR" -q -w "$ROT" --max-file-size 64K --max-files 3 || exit 1
-for i in $(seq 1 20); do
-	lg -c "$TAG$i" udp 127.0.0.1 $U 2000
-	[ -e "$ROT.5" ] && break
-done
-t_wait 10 test -e "$ROT.5" || fail "rotation: a sixth file begun" "$(ls "$T_TMP/rot")"
-rc=0; ct_stop || rc=$?
-check "rotation: clean exit on SIGINT" 0 "$rc"
+rot_run "$ROT" 5 "$T_TMP/rot.json" --max-files 3
 n=$(find "$T_TMP/rot" -name 'r.ctr*' | wc -l)
 check "rotation: the newest 3 files kept" 3 "$n"
 check "rotation: the first one deleted" no "$([ -e "$ROT" ] && echo yes || echo no)"
 for f in "$T_TMP"/rot/r.ctr*; do
 	sz=$(stat -c %s "$f")
-	rc=0; "$CONNECTTOP" --read "$f" -b -o json >/dev/null 2>"$RERR" || rc=$?
-	if [ "$sz" -le 65536 ] && [ "$rc" = 0 ] && [ ! -s "$RERR" ]; then pass "rotation: ${f##*/} of $sz bytes, replays, closed"; else
-		fail "rotation: ${f##*/} of $sz bytes, replays, closed" "rc $rc: $(head -c 200 "$RERR")"; fi
+	check_num "rotation: ${f##*/} of $sz bytes, within the bound" '. <= 65536' "$sz"
 done
+rc=0; "$CONNECTTOP" --read "$ROT" -b -o json -f "$F" >"$T_TMP/rot.rp" 2>"$RERR" || rc=$?
+check "rotation: what is left replays (exit 0)" 0 "$rc"
+# "... files 0 to 2 are not read (...): their E events and O outcomes ..."
+said=$(sed -n 's/.*starts at file \([0-9]*\) of the rotation.*their \([0-9]*\) events and \([0-9]*\) outcomes are not in the totals.*/\1 \2 \3/p' "$RERR")
+check "rotation: the deleted files said (from file 3)" 3 "${said%% *}"
+read -r _ del_e del_o <<<"$said"
+check_num "rotation: they held events" '. > 0' "${del_e:-0}"
+check "rotation: replayed + deleted = the live totals" "$(totals "$T_TMP/rot.json")" \
+	"$(last_json "$T_TMP/rot.rp" | jq -c --argjson e "${del_e:-0}" --argjson o "${del_o:-0}" '[.events + $e, .outcomes + $o]')"
+check "rotation: the last line's stats past them as live" "$(last_json "$T_TMP/rot.json" | jq -c '[.drops, .missed, .time]')" \
+	"$(last_json "$T_TMP/rot.rp" | jq -c '[.drops, .missed, .time]')"
 
 # --- 5. damaged and foreign files ---
 bad() { # WANT_RC WANT_TEXT FILE
@@ -173,12 +202,12 @@ flip() { # FILE OFFSET OUT
 	python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[int(sys.argv[2])] ^= 0x10; open(sys.argv[3], "wb").write(b)' "$@"
 }
 flip "$REC" $((size / 2)) "$T_TMP/flip.ctr"
-flip "$REC" 8 "$T_TMP/v17.ctr" # the version: 1 -> 17
+flip "$REC" 8 "$T_TMP/v18.ctr" # the version: 2 -> 18
 chmod a+r "$T_TMP"/*.ctr
 bad 1 "truncated at byte $((size - 7))" "$T_TMP/trunc.ctr"
 bad 1 "corrupt block at byte" "$T_TMP/flip.ctr"
 bad 2 "truncated at byte 100, in its header" "$T_TMP/header.ctr"
-bad 2 "recording format version 17 (byte 8)" "$T_TMP/v17.ctr"
+bad 2 "recording format version 18 (byte 8)" "$T_TMP/v18.ctr"
 bad 2 "not a connecttop recording" "$OUT"
 bad 2 "No such file" "$T_TMP/nope.ctr"
 

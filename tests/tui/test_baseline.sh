@@ -9,6 +9,9 @@
 # before, 6 in 12 since); after c, the flow that stops is listed as gone,
 # with the baseline's TOTAL, dimmed, and the filter term gone selects it; B
 # clears the baseline and the CHANGE column goes; FAIL stays shown at 80.
+# The e key's files carry what the screen shows of the baseline: its time,
+# each row's change with the numbers before and since (JSON and CSV), and
+# after c the gone row.
 # Without colours (--no-color) a worse row is bold, a new one underlined, a
 # gone one dimmed.
 . "$(dirname "$0")/lib.sh"
@@ -113,8 +116,29 @@ wait_total() {
 	return 1
 }
 
+# export NAME: e, then the JSON file it wrote moved to $T_TMP/NAME.json
+# (and the CSV to NAME.csv); 1 if the status line did not say so
+EXP=$T_TMP/exports
+mkdir -p "$EXP"
+export_as() {
+	rm -f "$EXP"/*
+	tui_keys e
+	tui_wait_re '^exported [0-9]+ rows' 3 || return 1
+	mv "$EXP"/*.json "$T_TMP/$1.json" && mv "$EXP"/*.csv "$T_TMP/$1.csv" || return 1
+	# the message goes (after 5 s): the rows' readers would take it for a row
+	tui_wait_gone "exported" 8
+}
+# xrow NAME PORT JQ: JQ of the exported JSON row of port PORT
+xrow() { jq -c --argjson p "$2" "[.rows[] | select(.dport == \$p) | $3]" "$T_TMP/$1.json"; }
+# xcsv NAME PORT COLUMN: the CSV cell of the row of PORT under COLUMN
+xcsv() {
+	python3 -c 'import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(",".join(r.get(sys.argv[3], "(no column)") for r in rows if r["dport"] == sys.argv[2]))' "$T_TMP/$1.csv" "$2" "$3"
+}
+
 tui_session bl 80 24 || { fail "tmux session" "no shell prompt"; exit 1; }
-tui_start -d 0.5 -s dport -f "$T" || exit 1
+tui_start -d 0.5 -s dport -f "$T" --export-dir "$EXP" || exit 1
 lg -c "$T" accept 127.0.0.1 $P 49
 lg -c "$T" refuse 127.0.0.1 $P 1
 lg -c "$T" accept 127.0.0.1 $Q 3
@@ -125,6 +149,11 @@ tui_keys b
 tui_wait_fixed "baseline:" 3 || fail "b: the status line says baseline" "$(tui_status "$SCR")"
 check "b: the CHANGE column at 80 columns" CHANGE "$(tui_header "$SCR" | grep -o CHANGE)"
 check "b: FAIL still shown at 80 columns" FAIL "$(tui_header "$SCR" | grep -o 'FAIL')"
+if export_as b0; then pass "e with a baseline: exported"; else fail "e with a baseline: exported" "$(tui_status "$SCR")"; fi
+check "e: the JSON says when the baseline was taken" true "$(jq '.baseline | test("^20[0-9-]+T")' "$T_TMP/b0.json")"
+# no connect since b: silent, as the CHANGE column says
+check "e: at b, the flow as the screen shows it" "[[\"$(change $P)\",50,1,0]]" \
+	"$(xrow b0 $P '[.change, .before.completed, .before.failures, .since.completed]')"
 
 lg -c "$T" accept 127.0.0.1 $P 6
 lg -c "$T" refuse 127.0.0.1 $P 4
@@ -141,6 +170,16 @@ if t_wait 3 sgr_is $Q "fg=0 bg=6 dim=0 bold=0 ul=0 rev=0"; then pass "End: the s
 	fail "End: the silent row selected" "$(sgr $Q)"; fi
 check "the worse row: red" "fg=1 bg=9 dim=0 bold=0 ul=0 rev=0" "$(sgr $P)"
 check "the new row: green" "fg=2 bg=9 dim=0 bold=0 ul=0 rev=0" "$(sgr $N)"
+# the export of this screen: the marks it shows, with their numbers
+if export_as b1; then pass "e: exported with the marks"; else fail "e: exported with the marks" "$(tui_status "$SCR")"; fi
+check "e JSON: the worse flow, 1 of 50 failed before, 4 of 10 since" \
+	'[["worse",["fail"],50,1,10,4,0.02,0.4]]' \
+	"$(xrow b1 $P '[.change, .why, .before.completed, .before.failures, .since.completed, .since.failures, .before.fail_share, .since.fail_share]')"
+check "e JSON: the new flow" '[["new",0,2,2]]' "$(xrow b1 $N '[.change, .before.completed, .since.completed, .since.failures]')"
+check "e JSON: the silent flow" '[["silent",3,0]]' "$(xrow b1 $Q '[.change, .before.completed, .since.completed]')"
+check "e CSV: the change column" "worse new silent" "$(xcsv b1 $P change) $(xcsv b1 $N change) $(xcsv b1 $Q change)"
+check "e CSV: before and since of the worse flow" "50 1 10 4" \
+	"$(xcsv b1 $P before_completed) $(xcsv b1 $P before_failures) $(xcsv b1 $P since_completed) $(xcsv b1 $P since_failures)"
 
 # the filter terms
 tui_keys /
@@ -184,6 +223,12 @@ if wait_change $Q gone; then pass "a flow that stopped, after c: gone"; else
 if wait_total $Q 3; then pass "the gone row: the baseline's TOTAL 3"; else
 	fail "the gone row: the baseline's TOTAL 3" "$(tui_row_re "$SCR" " $Q ")"; fi
 check "the new flow, not in the baseline: not listed" "(no row)" "$(change $N)"
+if export_as b2; then pass "e after c: exported"; else fail "e after c: exported" "$(tui_status "$SCR")"; fi
+check "e JSON: the gone row, with the baseline's numbers" '[["gone",3,3,0]]' \
+	"$(xrow b2 $Q '[.change, .count, .before.completed, .since.completed]')"
+check "e JSON: the rows as on the screen, the gone one last" "$(tui_colv "$SCR" PORT | tr '\n' ' ')" \
+	"$(jq -r '.rows[].dport' "$T_TMP/b2.json" | tr '\n' ' ')"
+check "e CSV: the gone row" gone "$(xcsv b2 $Q change)"
 tui_keys Home
 if t_wait 3 sgr_is $Q "fg=9 bg=9 dim=1 bold=0 ul=0 rev=0"; then pass "the gone row: dimmed"; else
 	fail "the gone row: dimmed" "$(sgr $Q)"; fi
@@ -204,6 +249,8 @@ tui_keys Enter
 tui_keys B
 tui_wait_fixed "baseline cleared" 3 || fail "B: the status line says so" "$(tui_status "$SCR")"
 check "B: the CHANGE column goes" "" "$(tui_header "$SCR" | grep -o CHANGE)"
+export_as b3 || fail "e after B: exported" "$(tui_status "$SCR")"
+check "e after B: no baseline, no change" "null []" "$(jq -c '[.baseline, [.rows[] | select(has("change"))]] | .[]' "$T_TMP/b3.json" | tr '\n' ' ' | sed 's/ $//')"
 if wait_ports "$P"; then pass "B: the gone row goes"; else fail "B: the gone row goes" "ports shown: $(ports)"; fi
 tui_keys q
 check "q: exit 0, terminal restored" "CTEXIT rc=0 tty=same" "$(tui_wait_exit 5)"

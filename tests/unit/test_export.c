@@ -1028,8 +1028,86 @@ static void test_folded(void)
 	flows_free(t);
 }
 
+/* a baseline's marks, as the view gives them: worse for port 443, none
+ * for the other (its p99s unknown) */
+static enum ct_change mark_of(void *ctx, const struct ct_row *r, struct ct_change_info *c)
+{
+	(void)ctx;
+	memset(c, 0, sizeof(*c));
+	c->p99_before_us = c->p99_after_us = -1;
+	if (r->key.dport != 443)
+		return CHG_NONE;
+	*c = (struct ct_change_info){ .kind = CHG_WORSE,
+				      .why = CHG_WHY_FAIL | CHG_WHY_P99,
+				      .before_n = 50,
+				      .before_fail = 1,
+				      .since_n = 10,
+				      .since_fail = 4,
+				      .share_before = 0.02,
+				      .share_after = 0.4,
+				      .p99_before_us = 1000,
+				      .p99_after_us = 25000.5 };
+	return c->kind;
+}
+
+/* the e key's files with a baseline: its time, each row's change after
+ * the row's own keys (JSON) or columns (CSV) */
+static void test_changes(void)
+{
+	struct ct_flows *t = table("curl", 4);
+	struct ct_snap *s = snap_new(t, T0 + 2 * NS_PER_S);
+	struct ct_stats st = stats();
+	struct export_changes ch = { mark_of, NULL, UNIX0 };
+	struct ct_rows v;
+	struct ck_mem m;
+	char *out;
+
+	rows_derive(s, GROUP_FLOW, NULL, SORT_COUNT, 1, 0, &v);
+	CHECK_I("changes.json_rc", 0, export_json_changes(mem_open(&m), &v, GROUP_FLOW, &st, &ch));
+	out = mem_close(&m);
+	CHECK("changes.json_baseline",
+	      strstr(out, "\"flows\":2,\"baseline\":\"2023-11-14T22:13:20.000Z\",\"rows\":[") !=
+		      NULL);
+	ck(strstr(out,
+		  ",\"change\":\"worse\",\"why\":[\"fail\",\"p99\"],\"before\":{"
+		  "\"completed\":50,\"failures\":1,\"fail_share\":0.0200,\"lat_p99_us\":1000.0},"
+		  "\"since\":{\"completed\":10,\"failures\":4,\"fail_share\":0.4000,"
+		  "\"lat_p99_us\":25000.5}}") != NULL,
+	   "changes.json_worse", "%s", out);
+	ck(strstr(out, ",\"change\":null,\"why\":[],\"before\":{\"completed\":0,\"failures\":0,"
+		       "\"fail_share\":0.0000,\"lat_p99_us\":null},\"since\":{") != NULL,
+	   "changes.json_none", "%s", out);
+	free(out);
+	/* without: the file as before, no key of the marks */
+	export_json_changes(mem_open(&m), &v, GROUP_FLOW, &st, NULL);
+	out = mem_close(&m);
+	CHECK("changes.json_without", !strstr(out, "baseline") && !strstr(out, "change"));
+	free(out);
+	mem_open(&m);
+	export_csv_header_changes(m.f, GROUP_FLOW, &ch);
+	export_csv_changes(m.f, &v, GROUP_FLOW, &st, &ch);
+	out = mem_close(&m);
+	CHECK("changes.csv_header",
+	      strstr(out, ",qname_chain,change,before_completed,before_failures,since_completed,"
+			  "since_failures,before_fail_share,since_fail_share,before_lat_p99_us,"
+			  "since_lat_p99_us\n") != NULL);
+	ck(strstr(out, ",worse,50,1,10,4,0.0200,0.4000,1000.0,25000.5\n") != NULL,
+	   "changes.csv_worse", "%s", out);
+	ck(strstr(out, ",,0,0,0,0,0.0000,0.0000,,\n") != NULL, "changes.csv_none", "%s", out);
+	{
+		int fields = 0;
+
+		CHECK("changes.csv_rectangular", csv_rectangular(out, &fields));
+	}
+	free(out);
+	rows_free(&v);
+	snap_free(s);
+	flows_free(t);
+}
+
 int main(void)
 {
+	test_changes();
 	test_json_csv();
 	test_syn_retrans();
 	test_qname();

@@ -18,6 +18,8 @@
 #include "check.h"
 #include "connecttop.h"
 #include "decode.h"
+#include "dnsattr.h"
+#include "dnscap.h"
 #include "record.h"
 
 static char dir[] = "/tmp/test_record.XXXXXX";
@@ -60,8 +62,30 @@ static struct ct_event event(unsigned i)
 	return e;
 }
 
+/* a DNS answer for a.test: one A record, 10.0.0.<i> (dnscap.c's self-test's) */
+static const uint8_t dns_answer[] = { 0x12, 0x34, 0x81, 0x80, 0,    1,	  0,   1,   0,	 0,
+				      0,    0,	  1,	'a',  4,    't',  'e', 's', 't', 0,
+				      0,    1,	  0,	1,    0xc0, 0x0c, 0,   1,   0,	 1,
+				      0,    0,	  1,	0x2c, 0,    4,	  10,  0,   0,	 1 };
+
+static struct rec_dns dns_rec(unsigned i, uint8_t *buf)
+{
+	struct rec_dns d = { .ts_ns = 1000 * NS_PER_S + i * NS_PER_MS,
+			     .family = 4,
+			     .port = (uint16_t)(40000 + i),
+			     .payload = buf,
+			     .len = sizeof(dns_answer) };
+
+	memcpy(buf, dns_answer, sizeof(dns_answer));
+	buf[sizeof(dns_answer) - 1] = (uint8_t)i;
+	d.client[0] = 127;
+	d.client[3] = 1;
+	return d;
+}
+
 /* what write_sample() writes: n_events events over as many ms, a tick
- * every 100, a block every block_every events, one pid, one user, the end */
+ * every 100, a DNS answer every 10, a block every block_every events, one
+ * pid, one user, the end */
 #define N_EVENTS 400
 static unsigned n_events = N_EVENTS, block_every = 1000;
 static struct rec_writer *left_open;
@@ -92,6 +116,12 @@ static int write_sample(const char *path, const struct rec_limits *lim, int clos
 		if (i % block_every == block_every - 1)
 			rc |= rec_writer_flush(w);
 
+		if (i % 10 == 0) {
+			uint8_t buf[64];
+			struct rec_dns d = dns_rec(i, buf);
+
+			rc |= rec_write_dns(w, t, &d);
+		}
 		rc |= rec_write_event(w, t, &e, sizeof(e));
 		if (i % 100 == 99) {
 			tk.now_unix_ns = t + h.mono_to_unix_ns;
@@ -99,6 +129,8 @@ static int write_sample(const char *path, const struct rec_limits *lim, int clos
 			tk.missed = 3;
 			tk.evicted = i;
 			tk.flows = 5;
+			tk.dns_cut = i / 100 + 1;
+			tk.dns_drops = 2;
 			rc |= rec_write_tick(w, t, REC_TICK_ENDED, &tk);
 		}
 		if (rec_writer_due(w) <= t)
@@ -131,7 +163,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 struct result {
 	int open_rc; /* 0, or -errno of rec_reader_new */
 	int rc;	     /* the last rec_next: 0 (end) or -EBADMSG */
-	unsigned events, ticks, pids, users, ends, closed;
+	unsigned events, ticks, pids, users, ends, dns, closed;
 	unsigned decoded; /* events the decoder took (into a flow table) */
 	char err[512];
 };
@@ -145,6 +177,8 @@ static struct result read_mem(const uint8_t *buf, size_t len)
 	struct rec_reader *rd;
 	struct decoder dec = { 0 };
 	struct ct_flows *fl = flows_new(64);
+	struct ct_dnsattr *da = dnsattr_new(64);
+	struct ct_dnscap_pkt *pkt = malloc(sizeof(*pkt));
 	FILE *f = fmemopen((void *)buf, len ? len : 1, "rb");
 
 	if (!len) { /* fmemopen refuses size 0 */
@@ -155,6 +189,8 @@ static struct result read_mem(const uint8_t *buf, size_t len)
 	if (!rd) {
 		res.open_rc = -errno;
 		flows_free(fl);
+		dnsattr_free(da);
+		free(pkt);
 		return res;
 	}
 	while ((res.rc = rec_next(rd, &r, res.err, sizeof(res.err))) > 0) {
@@ -163,6 +199,13 @@ static struct result read_mem(const uint8_t *buf, size_t len)
 		res.pids += r.type == REC_PID;
 		res.users += r.type == REC_USER;
 		res.ends += r.type == REC_END;
+		res.dns += r.type == REC_DNS;
+		/* as --read does: parsed again, into the name table */
+		if (r.type == REC_DNS) {
+			ct_dnscap_payload(pkt, r.dns.family == 6 ? AF_INET6 : AF_INET, r.dns.client,
+					  r.dns.port, r.dns.payload, r.dns.len);
+			dnsattr_answer(da, pkt, r.dns.ts_ns);
+		}
 		/* as --read does: whatever the size, through the decoder,
 		 * which refuses a record too short for its family */
 		if (r.type == REC_EVENT) {
@@ -178,6 +221,8 @@ static struct result read_mem(const uint8_t *buf, size_t len)
 	}
 	res.closed = rec_reader_closed(rd);
 	flows_free(fl);
+	dnsattr_free(da);
+	free(pkt);
 	rec_reader_free(rd);
 	return res;
 }
@@ -191,8 +236,8 @@ static void test_roundtrip(int no_zlib)
 	struct rec_record r;
 	struct rec_reader *rd;
 	char err[512];
-	unsigned n = 0, ticks = 0;
-	int rc, ok = 1;
+	unsigned n = 0, ticks = 0, dns = 0;
+	int rc, ok = 1, dns_ok = 1;
 
 	snprintf(path, sizeof(path), "%s/rt-%s", dir, z);
 	CHECK_I(nm("%s: written", z), 0, write_sample(path, &lim, 1));
@@ -227,8 +272,18 @@ static void test_roundtrip(int no_zlib)
 			ok &= r.tick.rb_drops == ticks && r.tick.missed == 3 &&
 			      r.tick.evicted == ticks * 100 + 99 && r.tick.flows == 5 &&
 			      (r.flags & REC_TICK_ENDED) &&
-			      r.tick.now_unix_ns == r.t + (uint64_t)h.mono_to_unix_ns;
+			      r.tick.now_unix_ns == r.t + (uint64_t)h.mono_to_unix_ns &&
+			      r.tick.dns_cut == ticks + 1 && r.tick.dns_drops == 2;
 			ticks++;
+		} else if (r.type == REC_DNS) {
+			uint8_t buf[64];
+			struct rec_dns d = dns_rec(dns * 10, buf);
+
+			dns_ok &= r.dns.ts_ns == d.ts_ns && r.dns.family == 4 &&
+				  r.dns.port == d.port && !memcmp(r.dns.client, d.client, 16) &&
+				  r.dns.len == d.len && !memcmp(r.dns.payload, buf, d.len) &&
+				  n == dns * 10; /* before its event */
+			dns++;
 		} else if (r.type != REC_END) {
 			ok = 0;
 		}
@@ -237,6 +292,8 @@ static void test_roundtrip(int no_zlib)
 	CHECK_U(nm("%s: every event", z), N_EVENTS, n);
 	CHECK_U(nm("%s: every tick", z), N_EVENTS / 100, ticks);
 	CHECK(nm("%s: events and ticks as written", z), ok);
+	CHECK_U(nm("%s: every DNS answer", z), N_EVENTS / 10, dns);
+	CHECK(nm("%s: DNS answers as written, in their place", z), dns_ok);
 	CHECK(nm("%s: closed", z), rec_reader_closed(rd));
 	rec_reader_free(rd);
 }
@@ -260,6 +317,89 @@ static void test_blocks_and_cut(void)
 	CHECK_U("cut: not closed", 0, res.closed);
 	free(b);
 	rec_writer_close(left_open, 0);
+}
+
+/* the events of the series read from path on: rec_next's last rc */
+static int read_series(const char *path, struct rec_header *h, unsigned *events, int *closed,
+		       char *err, size_t errlen)
+{
+	struct rec_reader *rd = rec_reader_open(path, h, err, errlen);
+	struct rec_record r;
+	int rc;
+
+	*events = 0;
+	*closed = 0;
+	if (!rd)
+		return -errno;
+	while ((rc = rec_next(rd, &r, err, errlen)) == 1)
+		*events += r.type == REC_EVENT;
+	*closed = rec_reader_closed(rd);
+	rec_reader_free(rd);
+	return rc;
+}
+
+/* --read of a rotation: the series in order from its oldest file kept,
+ * saying (events_before) what the files deleted held */
+static void test_series(const char *path, unsigned kept, unsigned kept_events)
+{
+	struct rec_limits lim = { .max_file_bytes = 2400, .no_zlib = 1 };
+	struct rec_header h = header(), rh;
+	struct rec_writer *w;
+	char all[80], p[96], err[512];
+	unsigned events, files = 0;
+	int closed, rc = 0;
+
+	rc = read_series(path, &rh, &events, &closed, err, sizeof(err));
+	ck(rc == 0 && closed, "series: the kept files read as one", "rc %d: %s", rc, err);
+	CHECK_U("series: every event of the files kept", kept_events, events);
+	CHECK(nm("series: from the oldest kept (file %u)", rh.seq), rh.seq >= kept);
+	CHECK_U("series: the deleted files' events said", 200 - kept_events, rh.events_before);
+	/* the same by the name of a file of the series: from it on */
+	snprintf(p, sizeof(p), "%s.%u", path, rh.seq + 1);
+	rc = read_series(p, &rh, &events, &closed, err, sizeof(err));
+	ck(rc == 0 && closed && rh.events_before + events == 200, "series: from a later file",
+	   "rc %d before %llu events %u: %s", rc, (unsigned long long)rh.events_before, events,
+	   err);
+
+	/* all files kept: every event, and the first says none before */
+	snprintf(all, sizeof(all), "%s-all", path);
+	w = rec_writer_new(all, &h, &lim, err, sizeof(err));
+	if (!ck(w != NULL, "series: writer", "%s", err))
+		return;
+	for (unsigned i = 0; i < 200; i++) {
+		struct ct_event e = event(i);
+
+		if (i % 3 == 0) {
+			e.kind = CT_EV_OUTCOME;
+		}
+		rc |= rec_write_event(w, e.ts_ns, &e, sizeof(e));
+		if (i % 5 == 4)
+			rc |= rec_writer_flush(w);
+	}
+	rc |= rec_writer_close(w, 2000 * NS_PER_S);
+	for (unsigned seq = 1; seq < 100; seq++) {
+		snprintf(p, sizeof(p), "%s.%u", all, seq);
+		files += !access(p, F_OK);
+	}
+	CHECK(nm("series: %u files after the first", files), files >= 3);
+	rc = read_series(all, &rh, &events, &closed, err, sizeof(err));
+	ck(rc == 0 && closed && events == 200 && rh.events_before == 0 && rh.seq == 0,
+	   "series: all files, every record", "rc %d events %u: %s", rc, events, err);
+	/* the last file's header: the events and outcomes before it */
+	snprintf(p, sizeof(p), "%s.%u", all, files);
+	rc = read_series(p, &rh, &events, &closed, err, sizeof(err));
+	ck(rc == 0 && rh.events_before + rh.outcomes_before + events == 200 &&
+		   rh.outcomes_before > 0 && rh.outcomes_before < rh.events_before,
+	   "series: outcomes and events counted apart", "before %llu+%llu, %u",
+	   (unsigned long long)rh.events_before, (unsigned long long)rh.outcomes_before, events);
+	/* a file missing in the middle: an error naming it, after the records before */
+	snprintf(p, sizeof(p), "%s.2", all);
+	unlink(p);
+	rc = read_series(all, &rh, &events, &closed, err, sizeof(err));
+	CHECK_I("series: a file missing: EBADMSG", -EBADMSG, rc);
+	ck_contains("series: a file missing: named", err, "-all.2: No such file");
+	CHECK(nm("series: a file missing: %u events before it", events),
+	      events > 0 && events < 200);
 }
 
 static void test_rotation(void)
@@ -309,6 +449,7 @@ static void test_rotation(void)
 	CHECK_U("rotation: three files kept", 3, files);
 	CHECK(nm("rotation: the newest kept (seq %u)", last_seq), last_seq >= 3);
 	CHECK(nm("rotation: the newest hold %u events", total), total > 0 && total < 200);
+	test_series(path, 3, total);
 }
 
 /* a write that fails part-way (RLIMIT_FSIZE: EFBIG, as ENOSPC would): the
@@ -387,8 +528,40 @@ static void test_errors(void)
 	b[8] = REC_VERSION + 1;
 	res = read_mem(b, len);
 	CHECK_I("newer version: EPROTONOSUPPORT", -EPROTONOSUPPORT, res.open_rc);
-	ck_contains("newer version: names it", res.err, "version 2 (byte 8)");
-	ck_contains("newer version: and ours", res.err, "reads version 1");
+	ck_contains("newer version: names it", res.err, "version 3 (byte 8)");
+	ck_contains("newer version: and ours", res.err, "reads versions up to 2");
+	/* a version 1 header (228 bytes: no counts before the file) before
+	 * the same blocks: read as before */
+	{
+		size_t v1 = REC_HEADER_LEN_V1, d = REC_HEADER_LEN - REC_HEADER_LEN_V1;
+		uint8_t *o = malloc(len);
+		uLong crc;
+
+		memcpy(o, b, v1 - 4);
+		o[8] = 1;
+		o[9] = 0;
+		o[10] = (uint8_t)v1;
+		o[11] = (uint8_t)(v1 >> 8);
+		crc = crc32(0, o, v1 - 4);
+		for (int k = 0; k < 4; k++)
+			o[v1 - 4 + k] = (uint8_t)(crc >> (8 * k));
+		memcpy(o + v1, b + REC_HEADER_LEN, len - REC_HEADER_LEN);
+		res = read_mem(o, len - d);
+		ck(!res.open_rc && res.rc == 0 && res.closed && res.events == N_EVENTS,
+		   "version 1: still read", "open %d rc %d events %u: %s", res.open_rc, res.rc,
+		   res.events, res.err);
+		free(o);
+	}
+	/* a DNS answer longer than a record may hold is refused */
+	{
+		struct rec_writer *w =
+			rec_writer_new(path, &hh, &(struct rec_limits){ 0 }, err, sizeof(err));
+		uint8_t big[REC_DNS_MAX + 1] = { 0 };
+		struct rec_dns d = { .payload = big, .len = sizeof(big) };
+
+		CHECK_I("dns: too long refused", -EINVAL, rec_write_dns(w, 1, &d));
+		rec_writer_close(w, 2);
+	}
 	free(b);
 	(void)buf;
 	(void)hh;
@@ -417,6 +590,7 @@ static void fuzz_file(int no_zlib)
 	whole = read_mem(b, len);
 	CHECK(nm("fuzz %s: the whole file reads", z), whole.rc == 0 && whole.closed);
 	CHECK_U(nm("fuzz %s: every event decodes", z), whole.events, whole.decoded);
+	CHECK_U(nm("fuzz %s: its DNS answers read", z), 3, whole.dns);
 	/* every length from 0 to len-1: an error, or (cut on a block
 	 * boundary) a clean end with fewer records and no end record */
 	for (size_t n = 0; n < len; n++) {
@@ -473,7 +647,7 @@ static void fuzz_random(void)
 	char path[64];
 	uint8_t *hdr, *buf = malloc(1 << 16);
 	size_t hlen;
-	unsigned events = 0, decoded = 0, errs = 0;
+	unsigned events = 0, decoded = 0, errs = 0, dns = 0;
 
 	snprintf(path, sizeof(path), "%s/hdr", dir);
 	{
@@ -504,7 +678,17 @@ static void fuzz_random(void)
 
 				bh[REC_BLOCK_HEAD + at] = (uint8_t)l;
 				bh[REC_BLOCK_HEAD + at + 1] = (uint8_t)(l >> 8);
-				bh[REC_BLOCK_HEAD + at + 2] = (uint8_t)(1 + rnd() % 6);
+				/* 1-6 known (REC_DNS the last), 7 unknown */
+				bh[REC_BLOCK_HEAD + at + 2] = (uint8_t)(1 + rnd() % 7);
+				/* a DNS answer's payload length within the record
+				 * mostly (its bytes random: the parser's input) */
+				if (bh[REC_BLOCK_HEAD + at + 2] == REC_DNS && l >= 38 &&
+				    at + 4 + 38 <= body && rnd() % 4) {
+					size_t pl = rnd() % (l - 38 + 1);
+
+					bh[REC_BLOCK_HEAD + at + 4 + 36] = (uint8_t)pl;
+					bh[REC_BLOCK_HEAD + at + 4 + 37] = (uint8_t)(pl >> 8);
+				}
 				at += 4 + l;
 			}
 			memcpy(bh, "CTBK", 4);
@@ -521,12 +705,15 @@ static void fuzz_random(void)
 		errs += res.rc < 0;
 		events += res.events;
 		decoded += res.decoded;
+		dns += res.dns;
 	}
 	/* records of random sizes and bytes reached the decoder and the flow
 	 * table (ASan and UBSan watching), and the short ones were refused */
 	CHECK(nm("fuzz random: %u random events, %u decoded", events, decoded),
 	      events > 500 && decoded > 0 && decoded < events);
 	CHECK(nm("fuzz random: damage found (%u of 3000 inputs)", errs), errs > 1000);
+	/* and random DNS records, of lengths that fit, through the parser */
+	CHECK(nm("fuzz random: %u random DNS answers read", dns), dns > 20);
 	free(hdr);
 	free(buf);
 }
