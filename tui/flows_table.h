@@ -86,7 +86,11 @@ struct flow_row {
 
 struct ct_flows {
 	struct flow_slot *slots;
-	size_t nslots;	   /* power of two */
+	size_t nslots; /* power of two */
+	/* while the slots grow: the old ones, whose entries below mig have
+	 * moved to slots (grow_slots), their memory below old_freed given back */
+	struct flow_slot *old_slots;
+	size_t old_nslots, mig, old_freed;
 	size_t n, max;	   /* n: rows, folded ones included; max: flows */
 	size_t max_folded; /* (process, *) rows, beyond max */
 	struct flow_list seg[SEG_MAX];
