@@ -38,7 +38,7 @@
 static uint64_t next_table_id;
 
 /* a million flows are a million of these (flows_table.h) */
-_Static_assert(sizeof(void *) != 8 || sizeof(struct ct_flow) == 208,
+_Static_assert(sizeof(void *) != 8 || sizeof(struct ct_flow) == 152,
 	       "struct ct_flow grew: is it what every flow needs?");
 
 struct ct_flows *flows_new(size_t max_flows)
@@ -91,6 +91,22 @@ static const struct flow_ext no_ext; /* what a flow without one has */
 static const struct flow_ext *ext_of(const struct ct_flow *f)
 {
 	return f->ext ? f->ext : &no_ext;
+}
+
+/* a flow's connects whose result is not ok (the rest of its count is) */
+static uint64_t flow_not_ok(const struct flow_ext *x)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < RES_MAX; i++)
+		n += x->results[i];
+	return n;
+}
+
+/* f's connects with result res */
+static uint64_t flow_results(const struct ct_flow *f, enum ct_result res)
+{
+	return res == RES_OK ? f->count - flow_not_ok(ext_of(f)) : ext_of(f)->results[res];
 }
 
 void flows_free(struct ct_flows *t)
@@ -298,7 +314,8 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	/* every field is written: no memset of the whole row first */
 	r->key = f->key;
 	r->count = f->count;
-	memcpy(r->results, f->results, sizeof(r->results));
+	memcpy(r->results, x->results, sizeof(r->results));
+	r->results[RES_OK] = f->count - flow_not_ok(x);
 	r->errs_other = x->errs_other;
 	r->first_ns = f->first_ns;
 	r->last_ns = f->last_ns;
@@ -678,8 +695,6 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 		g->hist[v->epoch % CT_RING] += v->cur;
 	}
 	g->count += v->count;
-	for (int i = 0; i < RES_MAX; i++)
-		g->results[i] += v->results[i];
 	if (v->first_ns < g->first_ns)
 		g->first_ns = v->first_ns;
 	npids = flows_pids(v, pids);
@@ -696,6 +711,8 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 	/* a (process, *) row has an ext: without memory for it, v's errors,
 	 * latencies, retransmits and connects in flight are not kept */
 	if ((gx = flow_ext(g)) && (vx = v->ext)) {
+		for (int i = 0; i < RES_MAX; i++)
+			gx->results[i] += vx->results[i];
 		for (int i = 0; i < CT_FLOW_ERRS && vx->errs[i].err; i++)
 			ct_errs_add(gx->errs, &gx->errs_other, vx->errs[i].err, vx->errs[i].count);
 		gx->errs_other += vx->errs_other;
@@ -866,7 +883,7 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 
 		folded_key(s->key.comm, &fk);
 		g = lookup(t, &fk, NULL);
-		if (g && g->results[RES_PENDING]) {
+		if (g && flow_results(g, RES_PENDING)) {
 			f = g;
 			lru_move(t, g, SEG_FOLDED);
 		}
@@ -884,11 +901,10 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 	if (s->ts_ns > f->last_ns)
 		f->last_ns = s->ts_ns;
 	res = ct_classify(s->ret);
-	if (s->outcome && f->results[RES_PENDING]) {
+	if (s->outcome && flow_results(f, RES_PENDING)) {
 		/* resolves a connect already counted as pending */
-		f->results[RES_PENDING]--;
-		if (f->ext)
-			pending_del(&f->ext->pend, s->start_ns);
+		f->ext->results[RES_PENDING]--;
+		pending_del(&f->ext->pend, s->start_ns);
 	} else {
 		/* a connect (or the outcome of one whose flow was evicted since) */
 		f->count++;
@@ -917,14 +933,15 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 		res = RES_PENDING;
 	else if (s->abandoned)
 		res = RES_ABANDONED;
-	f->results[res]++;
 	/* The rest goes to the flow's ext; without memory for it, it is not
-	 * kept (the results above are). A connect that is ok, with no
-	 * latency or SYN retransmit count, needs none. */
+	 * kept (the count is: its connect shows as ok). A connect that is ok,
+	 * with no latency or SYN retransmit count, needs none. */
 	if (res == RES_OK && !s->has_lat && !s->has_synrt)
 		return;
 	if (!(x = flow_ext(f)))
 		return;
+	if (res != RES_OK)
+		x->results[res]++;
 	/* out of memory: the age shown is that of the others */
 	if (res == RES_PENDING)
 		pending_add(&x->pend, s->start_ns);

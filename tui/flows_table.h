@@ -9,11 +9,15 @@
 
 #include "flows.h"
 
-/* What few flows have, kept out of every flow: errors, SYN retransmit
- * counts, handshake latencies, a third pid, connects in flight, folding.
+/* What few flows have, kept out of every flow: results other than ok,
+ * errors, SYN retransmit counts, handshake latencies, a third pid,
+ * connects in flight, folding.
  * Allocated at a flow's first need (and freed with it): a million cold
  * UDP flows have none. */
 struct flow_ext {
+	/* connects by result, but for RES_OK (0 here): the flow's count
+	 * less the others (flows_to_row) */
+	uint64_t results[RES_MAX];
 	struct ct_errcount errs[CT_FLOW_ERRS];
 	uint32_t errs_other;
 	uint32_t syn_rt;
@@ -28,14 +32,13 @@ struct flow_ext {
 	struct pending_starts *pend; /* start times of its connects in flight */
 };
 
-/* A flow: 208 bytes with its resolved name (336 with all of flow_ext in it, 568 with its history
- * ring too). */
+/* A flow: 152 bytes (336 with all of flow_ext in it, 568 with its history ring too): a
+ * million cold ones, whose connects are all ok, keep no results of their own. */
 struct ct_flow {
 	struct flow_key key;
 	uint32_t row;		     /* its row in snapshots, stable while it lives */
 	struct ct_flow *prev, *next; /* its segment's list: head is the most recently seen */
-	uint64_t count;
-	uint64_t results[RES_MAX];
+	uint64_t count; /* connects: ok unless ext->results says otherwise */
 	uint64_t first_ns, last_ns;
 	uint64_t epoch; /* the interval hist[epoch % CT_RING] counts */
 	/* The current interval and CT_HIST complete ones, allocated once a
