@@ -24,7 +24,6 @@
 #define ROWS_MIN 1024	     /* rows array of an empty table; doubled as it fills */
 #define PIDTAB_MIN 8	     /* a flow's pid table when a third distinct pid comes */
 #define PID_HASH 2654435761u /* Knuth's multiplicative hash (2^32 / golden ratio) */
-#define FLOW_SLAB 4096	     /* flows allocated at once (832 KiB) */
 /* connects that make a flow protected even within one interval: a scan
  * makes one per destination, a retrying client several */
 #define FLOWS_PROMOTE 4
@@ -40,6 +39,7 @@ static uint64_t next_table_id;
 /* a million flows are a million of these (flows_table.h) */
 _Static_assert(sizeof(void *) != 8 || sizeof(struct ct_flow) == 152,
 	       "struct ct_flow grew: is it what every flow needs?");
+_Static_assert(sizeof(struct flow_row) == 12, "a flow's row index grew");
 
 struct ct_flows *flows_new(size_t max_flows)
 {
@@ -226,10 +226,9 @@ static void protected_trim(struct ct_flows *t)
 		lru_move(t, t->seg[SEG_PROTECTED].tail, SEG_PROBATION);
 }
 
-/* the flow of id (flow_slot.id) */
 static struct ct_flow *flow_of(const struct ct_flows *t, uint32_t id)
 {
-	return &t->slabs[(id - 1) / FLOW_SLAB][(id - 1) % FLOW_SLAB];
+	return flows_of_id(t, id);
 }
 
 /* Open addressing, linear probing: a slot holds the low 32 bits of its
@@ -642,9 +641,9 @@ static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k,
 	f->first_ns = ts;
 	f->epoch = t->epoch;
 	f->row = row;
-	t->rows[row].f = f;
-	t->rows[row].clock = t->clock;
-	t->rows[row].epoch = t->epoch;
+	t->rows[row].id = id;
+	t->rows[row].clock = (uint32_t)t->clock;
+	t->rows[row].epoch = (uint32_t)t->epoch;
 	t->slots[pos].tag = (uint32_t)key_hash(k);
 	t->slots[pos].id = id;
 	lru_push_head(t, f, seg);
@@ -742,8 +741,8 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 	}
 	if (gx)
 		gx->folded++;
-	t->rows[g->row].clock = t->clock;
-	t->rows[g->row].epoch = t->epoch;
+	t->rows[g->row].clock = (uint32_t)t->clock;
+	t->rows[g->row].epoch = (uint32_t)t->epoch;
 	lru_move(t, g, SEG_FOLDED);
 }
 
@@ -894,8 +893,8 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 		settled_in_folded(t, s);
 	if (!f)
 		return;
-	t->rows[f->row].clock = t->clock;
-	t->rows[f->row].epoch = t->epoch;
+	t->rows[f->row].clock = (uint32_t)t->clock;
+	t->rows[f->row].epoch = (uint32_t)t->epoch;
 	seen_epoch = f->epoch;
 	flow_hist_advance(t, f);
 	if (s->ts_ns > f->last_ns)
@@ -991,6 +990,6 @@ int flows_tag_set(struct ct_flows *t, const struct flow_key *k, uint32_t tag)
 	if (!f)
 		return -ENOENT;
 	f->tag = tag;
-	t->rows[f->row].clock = t->clock;
+	t->rows[f->row].clock = (uint32_t)t->clock;
 	return 0;
 }
