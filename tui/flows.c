@@ -37,7 +37,7 @@
 static uint64_t next_table_id;
 
 /* a million flows are a million of these (flows_table.h) */
-_Static_assert(sizeof(void *) != 8 || sizeof(struct ct_flow) == 152,
+_Static_assert(sizeof(void *) != 8 || sizeof(struct ct_flow) == 144,
 	       "struct ct_flow grew: is it what every flow needs?");
 _Static_assert(sizeof(struct flow_row) == 12, "a flow's row index grew");
 
@@ -63,6 +63,12 @@ struct ct_flows *flows_new(size_t max_flows)
 	t->clock = 1;
 	t->id = __atomic_add_fetch(&next_table_id, 1, __ATOMIC_RELAXED);
 	return t;
+}
+
+/* the flow of a list link (ct_flow.prev, .next): NULL for 0 */
+static struct ct_flow *flow_link(const struct ct_flows *t, uint32_t id)
+{
+	return id ? flows_of_id(t, id) : NULL;
 }
 
 static void flow_release(struct ct_flow *f)
@@ -117,7 +123,7 @@ void flows_free(struct ct_flows *t)
 		return;
 	for (int seg = 0; seg < SEG_MAX; seg++)
 		for (f = t->seg[seg].head; f; f = next) {
-			next = f->next;
+			next = flow_link(t, f->next);
 			flow_release(f);
 		}
 	for (size_t i = 0; i < t->nslabs; i++)
@@ -185,16 +191,17 @@ static uint64_t key_hash(const struct flow_key *k)
 static void lru_unlink(struct ct_flows *t, struct ct_flow *f)
 {
 	struct flow_list *l = &t->seg[f->seg];
+	struct ct_flow *prev = flow_link(t, f->prev), *next = flow_link(t, f->next);
 
-	if (f->prev)
-		f->prev->next = f->next;
+	if (prev)
+		prev->next = f->next;
 	else
-		l->head = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
+		l->head = next;
+	if (next)
+		next->prev = f->prev;
 	else
-		l->tail = f->prev;
-	f->prev = f->next = NULL;
+		l->tail = prev;
+	f->prev = f->next = 0;
 	l->n--;
 }
 
@@ -203,10 +210,10 @@ static void lru_push_head(struct ct_flows *t, struct ct_flow *f, enum flow_seg s
 	struct flow_list *l = &t->seg[seg];
 
 	f->seg = (uint8_t)seg;
-	f->prev = NULL;
-	f->next = l->head;
+	f->prev = 0;
+	f->next = l->head ? l->head->id : 0;
 	if (l->head)
-		l->head->prev = f;
+		l->head->prev = f->id;
 	l->head = f;
 	if (!l->tail)
 		l->tail = f;
@@ -395,7 +402,7 @@ static void evict(struct ct_flows *t, struct ct_flow *f)
 	lru_unlink(t, f);
 	flow_release(f);
 	t->n--;
-	f->next = t->free_list;
+	f->next = t->free_list ? t->free_list->id : 0;
 	t->free_list = f;
 }
 
@@ -630,7 +637,7 @@ static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k,
 		lookup(t, k, &pos);
 	if (t->free_list) {
 		f = t->free_list;
-		t->free_list = f->next;
+		t->free_list = flow_link(t, f->next);
 		id = f->id;
 	} else if (!(f = flow_alloc(t, &id))) {
 		return NULL;
