@@ -225,7 +225,7 @@ $(OUTPUT)/viewbench: tests/bench/viewbench.c $(CORE_OBJS)
 # what a burst of new flows costs the flow table and batch mode, for make bench
 $(OUTPUT)/flowbench: tests/bench/flowbench.c $(CORE_OBJS)
 	$(call msg,CC,$@)
-	$(Q)$(CC_CMD) $^ -o $@ -lm
+	$(Q)$(CC_CMD) $^ -o $@ -lm -lz
 
 # The two commands of README.md. Both install what is missing first.
 deps:

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "flows_table.h"
 #include "pending.h"
@@ -12,11 +13,17 @@
 #define SLOTS_MIN 2048 /* hash slots of an empty table; doubled as it fills */
 /* at most 3/4 of the slots taken: a new key's probe stays in a line or two */
 #define SLOTS_FULL(n, nslots) ((n)*4 > (nslots)*3)
+/* old slots looked at (or entries moved) per new flow while the slots
+ * grow: the old ones (nslots / 2, 3 / 8 nslots entries at most) are done
+ * after 7 / 128 nslots new flows at most, well before the new ones are
+ * full (3 / 8 nslots later) */
+#define SLOTS_STEP 16
+#define PAGE 4096u
+#define SLOTS_RELEASE (64u * PAGE) /* old slots' memory given back at once */
 #define NO_POS SIZE_MAX
 #define ROWS_MIN 1024	     /* rows array of an empty table; doubled as it fills */
 #define PIDTAB_MIN 8	     /* a flow's pid table when a third distinct pid comes */
 #define PID_HASH 2654435761u /* Knuth's multiplicative hash (2^32 / golden ratio) */
-#define FLOW_SLAB 4096	     /* flows allocated at once (832 KiB) */
 /* connects that make a flow protected even within one interval: a scan
  * makes one per destination, a retrying client several */
 #define FLOWS_PROMOTE 4
@@ -30,8 +37,9 @@
 static uint64_t next_table_id;
 
 /* a million flows are a million of these (flows_table.h) */
-_Static_assert(sizeof(void *) != 8 || sizeof(struct ct_flow) == 208,
+_Static_assert(sizeof(void *) != 8 || sizeof(struct ct_flow) == 144,
 	       "struct ct_flow grew: is it what every flow needs?");
+_Static_assert(sizeof(struct flow_row) == 12, "a flow's row index grew");
 
 struct ct_flows *flows_new(size_t max_flows)
 {
@@ -55,6 +63,12 @@ struct ct_flows *flows_new(size_t max_flows)
 	t->clock = 1;
 	t->id = __atomic_add_fetch(&next_table_id, 1, __ATOMIC_RELAXED);
 	return t;
+}
+
+/* the flow of a list link (ct_flow.prev, .next): NULL for 0 */
+static struct ct_flow *flow_link(const struct ct_flows *t, uint32_t id)
+{
+	return id ? flows_of_id(t, id) : NULL;
 }
 
 static void flow_release(struct ct_flow *f)
@@ -85,6 +99,22 @@ static const struct flow_ext *ext_of(const struct ct_flow *f)
 	return f->ext ? f->ext : &no_ext;
 }
 
+/* a flow's connects whose result is not ok (the rest of its count is) */
+static uint64_t flow_not_ok(const struct flow_ext *x)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < RES_MAX; i++)
+		n += x->results[i];
+	return n;
+}
+
+/* f's connects with result res */
+static uint64_t flow_results(const struct ct_flow *f, enum ct_result res)
+{
+	return res == RES_OK ? f->count - flow_not_ok(ext_of(f)) : ext_of(f)->results[res];
+}
+
 void flows_free(struct ct_flows *t)
 {
 	struct ct_flow *f, *next;
@@ -93,13 +123,14 @@ void flows_free(struct ct_flows *t)
 		return;
 	for (int seg = 0; seg < SEG_MAX; seg++)
 		for (f = t->seg[seg].head; f; f = next) {
-			next = f->next;
+			next = flow_link(t, f->next);
 			flow_release(f);
 		}
 	for (size_t i = 0; i < t->nslabs; i++)
 		free(t->slabs[i]);
 	free(t->slabs);
 	free(t->slots);
+	free(t->old_slots);
 	free(t->rows);
 	free(t);
 }
@@ -160,16 +191,17 @@ static uint64_t key_hash(const struct flow_key *k)
 static void lru_unlink(struct ct_flows *t, struct ct_flow *f)
 {
 	struct flow_list *l = &t->seg[f->seg];
+	struct ct_flow *prev = flow_link(t, f->prev), *next = flow_link(t, f->next);
 
-	if (f->prev)
-		f->prev->next = f->next;
+	if (prev)
+		prev->next = f->next;
 	else
-		l->head = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
+		l->head = next;
+	if (next)
+		next->prev = f->prev;
 	else
-		l->tail = f->prev;
-	f->prev = f->next = NULL;
+		l->tail = prev;
+	f->prev = f->next = 0;
 	l->n--;
 }
 
@@ -178,10 +210,10 @@ static void lru_push_head(struct ct_flows *t, struct ct_flow *f, enum flow_seg s
 	struct flow_list *l = &t->seg[seg];
 
 	f->seg = (uint8_t)seg;
-	f->prev = NULL;
-	f->next = l->head;
+	f->prev = 0;
+	f->next = l->head ? l->head->id : 0;
 	if (l->head)
-		l->head->prev = f;
+		l->head->prev = f->id;
 	l->head = f;
 	if (!l->tail)
 		l->tail = f;
@@ -201,10 +233,9 @@ static void protected_trim(struct ct_flows *t)
 		lru_move(t, t->seg[SEG_PROTECTED].tail, SEG_PROBATION);
 }
 
-/* the flow of id (flow_slot.id) */
 static struct ct_flow *flow_of(const struct ct_flows *t, uint32_t id)
 {
-	return &t->slabs[(id - 1) / FLOW_SLAB][(id - 1) % FLOW_SLAB];
+	return flows_of_id(t, id);
 }
 
 /* Open addressing, linear probing: a slot holds the low 32 bits of its
@@ -212,52 +243,73 @@ static struct ct_flow *flow_of(const struct ct_flows *t, uint32_t id)
  * key's lookup reads the slots and no flow (one cache miss, where a hash
  * chain took two: the bucket, then its first flow; perf had those at 30 %
  * of the time at 300k new flows/s), and growing the table reads no key.
- * The flow of key k, or NULL; *pos: the slot it is in, or the empty one
- * where it would go. */
-static struct ct_flow *lookup(const struct ct_flows *t, const struct flow_key *k, size_t *pos)
+ * In slots sl (nslots, a power of two): the slot of key k (its hash's low
+ * 32 bits: tag), or the empty one where it would go; *f its flow or NULL. */
+static size_t probe(const struct ct_flows *t, const struct flow_slot *sl, size_t nslots,
+		    const struct flow_key *k, uint32_t tag, struct ct_flow **f)
 {
-	uint32_t tag = (uint32_t)key_hash(k);
-	size_t mask = t->nslots - 1, i = tag & mask;
+	size_t mask = nslots - 1, i = tag & mask;
 
-	for (; t->slots[i].id; i = (i + 1) & mask) {
-		struct ct_flow *f;
-
-		if (t->slots[i].tag != tag)
+	for (; sl[i].id; i = (i + 1) & mask) {
+		if (sl[i].tag != tag)
 			continue;
-		f = flow_of(t, t->slots[i].id);
-		if (!memcmp(&f->key, k, sizeof(*k))) {
-			if (pos)
-				*pos = i;
-			return f;
-		}
+		*f = flow_of(t, sl[i].id);
+		if (!memcmp(&(*f)->key, k, sizeof(*k)))
+			return i;
 	}
-	if (pos)
-		*pos = i;
-	return NULL;
+	*f = NULL;
+	return i;
 }
 
-/* empty slot i: the entries after it that belong before it move back */
-static void slot_clear(struct ct_flows *t, size_t i)
+/* empty slot i of sl: the entries after it that belong before it move back */
+static void slots_clear(struct flow_slot *sl, size_t nslots, size_t i)
 {
-	size_t mask = t->nslots - 1, j = i;
+	size_t mask = nslots - 1, j = i;
 
 	for (;;) {
 		size_t home;
 
-		t->slots[i].id = 0;
+		sl[i].id = 0;
 		for (;;) {
 			j = (j + 1) & mask;
-			if (!t->slots[j].id)
+			if (!sl[j].id)
 				return;
-			home = t->slots[j].tag & mask;
+			home = sl[j].tag & mask;
 			/* it stays when its home is cyclically in (i, j] */
 			if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
 				continue;
 			break;
 		}
-		t->slots[i] = t->slots[j];
+		sl[i] = sl[j];
 		i = j;
 	}
+}
+
+/* The flow of key k, or NULL; *pos: the slot of t->slots it is in, or the
+ * empty one where it would go. While the slots grow (grow_slots), a key
+ * still in the old ones moves to the new ones as it is found. */
+static struct ct_flow *lookup(struct ct_flows *t, const struct flow_key *k, size_t *pos)
+{
+	uint32_t tag = (uint32_t)key_hash(k);
+	struct ct_flow *f;
+	size_t i = probe(t, t->slots, t->nslots, k, tag, &f), j;
+
+	if (!f && t->old_slots) {
+		j = probe(t, t->old_slots, t->old_nslots, k, tag, &f);
+		if (f) {
+			t->slots[i] = t->old_slots[j];
+			slots_clear(t->old_slots, t->old_nslots, j);
+		}
+	}
+	if (pos)
+		*pos = i;
+	return f;
+}
+
+/* empty slot i of t->slots */
+static void slot_clear(struct ct_flows *t, size_t i)
+{
+	slots_clear(t->slots, t->nslots, i);
 }
 
 void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r,
@@ -268,7 +320,8 @@ void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_r
 	/* every field is written: no memset of the whole row first */
 	r->key = f->key;
 	r->count = f->count;
-	memcpy(r->results, f->results, sizeof(r->results));
+	memcpy(r->results, x->results, sizeof(r->results));
+	r->results[RES_OK] = f->count - flow_not_ok(x);
 	r->errs_other = x->errs_other;
 	r->first_ns = f->first_ns;
 	r->last_ns = f->last_ns;
@@ -349,29 +402,70 @@ static void evict(struct ct_flows *t, struct ct_flow *f)
 	lru_unlink(t, f);
 	flow_release(f);
 	t->n--;
-	f->next = t->free_list;
+	f->next = t->free_list ? t->free_list->id : 0;
 	t->free_list = f;
 }
 
-/* twice the slots, each entry put again where its tag says: no key is
- * read. -1 when out of memory. */
-static int grow_slots(struct ct_flows *t)
+/* Moving the entries of the old slots to the new ones, a few at a time:
+ * slot t->mig and on, at most `budget` slots looked at (an entry moved
+ * counts as one). Each move is a deletion from the old slots (the entries
+ * after it move back, so that they stay a table lookup() can read), and
+ * the slots below t->mig are then all empty: when it reaches the end,
+ * every entry has moved. 0, or 1 once none is left. */
+static int slots_migrate(struct ct_flows *t, size_t budget)
 {
-	size_t ns = t->nslots * 2, mask = ns - 1;
-	struct flow_slot *sl = calloc(ns, sizeof(*sl));
+	struct flow_slot *old = t->old_slots;
+	size_t mask = t->nslots - 1;
 
-	if (!sl)
-		return -1;
-	for (size_t i = 0; i < t->nslots; i++) {
+	for (; budget && t->mig < t->old_nslots; budget--) {
 		size_t j;
 
-		if (!t->slots[i].id)
+		if (!old[t->mig].id) {
+			t->mig++;
 			continue;
-		for (j = t->slots[i].tag & mask; sl[j].id; j = (j + 1) & mask)
+		}
+		for (j = old[t->mig].tag & mask; t->slots[j].id; j = (j + 1) & mask)
 			;
-		sl[j] = t->slots[i];
+		t->slots[j] = old[t->mig];
+		slots_clear(old, t->old_nslots, t->mig);
 	}
-	free(t->slots);
+	if (t->mig < t->old_nslots) {
+		/* the pages of empty slots go back (they read as zeros, empty
+		 * slots, again): the two sets of slots together take no more
+		 * than the new ones, 8 MB less at a million flows */
+		uintptr_t lo = ((uintptr_t)(old + t->old_freed) + PAGE - 1) &
+			       ~(uintptr_t)(PAGE - 1),
+			  hi = (uintptr_t)(old + t->mig) & ~(uintptr_t)(PAGE - 1);
+
+		if (hi >= lo + SLOTS_RELEASE) {
+			madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: it may keep them */
+			t->old_freed = (size_t)((struct flow_slot *)hi - old);
+		}
+		return 0;
+	}
+	free(old);
+	t->old_slots = NULL;
+	t->old_nslots = 0;
+	return 1;
+}
+
+/* Twice the slots. The entries move over as new flows come in (a few
+ * each, flow_insert), not at once: moving a million of them took 49 ms at
+ * 786,432 flows (flowbench, CPU time), 100 ms or more on a loaded machine,
+ * during which nothing drained the ring buffer (and a table that size
+ * takes 300,000 new flows a second). -1 when out of memory. */
+static int grow_slots(struct ct_flows *t)
+{
+	size_t ns = t->nslots * 2;
+	struct flow_slot *sl;
+
+	if (t->old_slots) /* cannot happen: SLOTS_STEP moves them in time */
+		slots_migrate(t, SIZE_MAX);
+	if (!(sl = calloc(ns, sizeof(*sl))))
+		return -1;
+	t->old_slots = t->slots;
+	t->old_nslots = t->nslots;
+	t->mig = t->old_freed = 0;
 	t->slots = sl;
 	t->nslots = ns;
 	return 0;
@@ -525,6 +619,13 @@ static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k,
 
 	/* room for one more (without memory to grow, the slots fill up
 	 * further: slower, still correct, until the last one) */
+	if (t->old_slots) {
+		slots_migrate(t, SLOTS_STEP);
+		/* pos was the first empty slot of k's probe: it still is,
+		 * unless the move filled it */
+		if (pos != NO_POS && t->slots[pos].id)
+			pos = NO_POS;
+	}
 	if (SLOTS_FULL(t->n + 1, t->nslots) && t->nslots < SIZE_MAX / 2 &&
 	    t->nslots <= UINT32_MAX) {
 		if (!grow_slots(t))
@@ -536,7 +637,7 @@ static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k,
 		lookup(t, k, &pos);
 	if (t->free_list) {
 		f = t->free_list;
-		t->free_list = f->next;
+		t->free_list = flow_link(t, f->next);
 		id = f->id;
 	} else if (!(f = flow_alloc(t, &id))) {
 		return NULL;
@@ -547,9 +648,9 @@ static struct ct_flow *flow_insert(struct ct_flows *t, const struct flow_key *k,
 	f->first_ns = ts;
 	f->epoch = t->epoch;
 	f->row = row;
-	t->rows[row].f = f;
-	t->rows[row].clock = t->clock;
-	t->rows[row].epoch = t->epoch;
+	t->rows[row].id = id;
+	t->rows[row].clock = (uint32_t)t->clock;
+	t->rows[row].epoch = (uint32_t)t->epoch;
 	t->slots[pos].tag = (uint32_t)key_hash(k);
 	t->slots[pos].id = id;
 	lru_push_head(t, f, seg);
@@ -600,8 +701,6 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 		g->hist[v->epoch % CT_RING] += v->cur;
 	}
 	g->count += v->count;
-	for (int i = 0; i < RES_MAX; i++)
-		g->results[i] += v->results[i];
 	if (v->first_ns < g->first_ns)
 		g->first_ns = v->first_ns;
 	npids = flows_pids(v, pids);
@@ -618,6 +717,8 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 	/* a (process, *) row has an ext: without memory for it, v's errors,
 	 * latencies, retransmits and connects in flight are not kept */
 	if ((gx = flow_ext(g)) && (vx = v->ext)) {
+		for (int i = 0; i < RES_MAX; i++)
+			gx->results[i] += vx->results[i];
 		for (int i = 0; i < CT_FLOW_ERRS && vx->errs[i].err; i++)
 			ct_errs_add(gx->errs, &gx->errs_other, vx->errs[i].err, vx->errs[i].count);
 		gx->errs_other += vx->errs_other;
@@ -647,8 +748,8 @@ static void fold_into(struct ct_flows *t, struct ct_flow *g, struct ct_flow *v)
 	}
 	if (gx)
 		gx->folded++;
-	t->rows[g->row].clock = t->clock;
-	t->rows[g->row].epoch = t->epoch;
+	t->rows[g->row].clock = (uint32_t)t->clock;
+	t->rows[g->row].epoch = (uint32_t)t->epoch;
 	lru_move(t, g, SEG_FOLDED);
 }
 
@@ -788,7 +889,7 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 
 		folded_key(s->key.comm, &fk);
 		g = lookup(t, &fk, NULL);
-		if (g && g->results[RES_PENDING]) {
+		if (g && flow_results(g, RES_PENDING)) {
 			f = g;
 			lru_move(t, g, SEG_FOLDED);
 		}
@@ -799,18 +900,17 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 		settled_in_folded(t, s);
 	if (!f)
 		return;
-	t->rows[f->row].clock = t->clock;
-	t->rows[f->row].epoch = t->epoch;
+	t->rows[f->row].clock = (uint32_t)t->clock;
+	t->rows[f->row].epoch = (uint32_t)t->epoch;
 	seen_epoch = f->epoch;
 	flow_hist_advance(t, f);
 	if (s->ts_ns > f->last_ns)
 		f->last_ns = s->ts_ns;
 	res = ct_classify(s->ret);
-	if (s->outcome && f->results[RES_PENDING]) {
+	if (s->outcome && flow_results(f, RES_PENDING)) {
 		/* resolves a connect already counted as pending */
-		f->results[RES_PENDING]--;
-		if (f->ext)
-			pending_del(&f->ext->pend, s->start_ns);
+		f->ext->results[RES_PENDING]--;
+		pending_del(&f->ext->pend, s->start_ns);
 	} else {
 		/* a connect (or the outcome of one whose flow was evicted since) */
 		f->count++;
@@ -839,14 +939,15 @@ void flows_add(struct ct_flows *t, const struct ct_sample *s)
 		res = RES_PENDING;
 	else if (s->abandoned)
 		res = RES_ABANDONED;
-	f->results[res]++;
 	/* The rest goes to the flow's ext; without memory for it, it is not
-	 * kept (the results above are). A connect that is ok, with no
-	 * latency or SYN retransmit count, needs none. */
+	 * kept (the count is: its connect shows as ok). A connect that is ok,
+	 * with no latency or SYN retransmit count, needs none. */
 	if (res == RES_OK && !s->has_lat && !s->has_synrt)
 		return;
 	if (!(x = flow_ext(f)))
 		return;
+	if (res != RES_OK)
+		x->results[res]++;
 	/* out of memory: the age shown is that of the others */
 	if (res == RES_PENDING)
 		pending_add(&x->pend, s->start_ns);
@@ -896,6 +997,6 @@ int flows_tag_set(struct ct_flows *t, const struct flow_key *k, uint32_t tag)
 	if (!f)
 		return -ENOENT;
 	f->tag = tag;
-	t->rows[f->row].clock = t->clock;
+	t->rows[f->row].clock = (uint32_t)t->clock;
 	return 0;
 }

@@ -9,11 +9,15 @@
 
 #include "flows.h"
 
-/* What few flows have, kept out of every flow: errors, SYN retransmit
- * counts, handshake latencies, a third pid, connects in flight, folding.
+/* What few flows have, kept out of every flow: results other than ok,
+ * errors, SYN retransmit counts, handshake latencies, a third pid,
+ * connects in flight, folding.
  * Allocated at a flow's first need (and freed with it): a million cold
  * UDP flows have none. */
 struct flow_ext {
+	/* connects by result, but for RES_OK (0 here): the flow's count
+	 * less the others (flows_to_row) */
+	uint64_t results[RES_MAX];
 	struct ct_errcount errs[CT_FLOW_ERRS];
 	uint32_t errs_other;
 	uint32_t syn_rt;
@@ -28,14 +32,13 @@ struct flow_ext {
 	struct pending_starts *pend; /* start times of its connects in flight */
 };
 
-/* A flow: 208 bytes with its resolved name (336 with all of flow_ext in it, 568 with its history
- * ring too). */
+/* A flow: 144 bytes (328 with all of flow_ext in it, 568 with its history ring too): a
+ * million cold ones, whose connects are all ok, keep no results of their own. */
 struct ct_flow {
 	struct flow_key key;
-	uint32_t row;		     /* its row in snapshots, stable while it lives */
-	struct ct_flow *prev, *next; /* its segment's list: head is the most recently seen */
-	uint64_t count;
-	uint64_t results[RES_MAX];
+	uint32_t row;	     /* its row in snapshots, stable while it lives */
+	uint32_t prev, next; /* ids in its segment's list (head: the most recently seen), 0: none */
+	uint64_t count;	     /* connects: ok unless ext->results says otherwise */
 	uint64_t first_ns, last_ns;
 	uint64_t epoch; /* the interval hist[epoch % CT_RING] counts */
 	/* The current interval and CT_HIST complete ones, allocated once a
@@ -77,16 +80,30 @@ struct flow_list {
 	size_t n;
 };
 
-/* a flow's place in snapshots: rows[f->row].f == f */
+/* A flow's place in snapshots: rows[f->row].id == f->id. 12 bytes a
+ * flow: the clock and the interval are kept modulo 2^32, and read as
+ * differences (flow_row_since), which are right for the rows that
+ * changed; a row untouched for 2^31 snapshots may be taken for a changed
+ * one, which costs its copy only. */
 struct flow_row {
-	struct ct_flow *f;
-	uint64_t clock; /* of its last change */
-	uint64_t epoch; /* of its last connect */
+	uint32_t id;	/* its flow's */
+	uint32_t clock; /* of its last change */
+	uint32_t epoch; /* of its last connect */
 };
+
+/* a is after b, of two clocks or intervals modulo 2^32 */
+static inline int flow_row_after(uint32_t a, uint64_t b)
+{
+	return (int32_t)(a - (uint32_t)b) > 0;
+}
 
 struct ct_flows {
 	struct flow_slot *slots;
-	size_t nslots;	   /* power of two */
+	size_t nslots; /* power of two */
+	/* while the slots grow: the old ones, whose entries below mig have
+	 * moved to slots (grow_slots), their memory below old_freed given back */
+	struct flow_slot *old_slots;
+	size_t old_nslots, mig, old_freed;
 	size_t n, max;	   /* n: rows, folded ones included; max: flows */
 	size_t max_folded; /* (process, *) rows, beyond max */
 	struct flow_list seg[SEG_MAX];
@@ -113,6 +130,14 @@ struct ct_flows {
 	size_t rows_cap;
 	uint64_t id, gen, clock;
 };
+
+#define FLOW_SLAB 4096 /* flows allocated at once (576 KiB) */
+
+/* the flow of id (flow_slot.id, flow_row.id) */
+static inline struct ct_flow *flows_of_id(const struct ct_flows *t, uint32_t id)
+{
+	return &t->slabs[(id - 1) / FLOW_SLAB][(id - 1) % FLOW_SLAB];
+}
 
 /* f into the row r and its more m; m->pids is left NULL (flows_pids) */
 void flows_to_row(const struct ct_flows *t, const struct ct_flow *f, struct ct_row *r,

@@ -145,7 +145,7 @@ static int snap_cold_init(struct ct_snap *s)
 /* write the row `row` of s with its pids: -1 when out of memory */
 static int snap_write_row(const struct ct_flows *t, struct ct_snap *s, size_t row)
 {
-	const struct ct_flow *f = t->rows[row].f;
+	const struct ct_flow *f = flows_of_id(t, t->rows[row].id);
 	struct ct_row *r = &s->rows[row];
 	struct ct_row_more *m = &s->more[row], c;
 
@@ -200,7 +200,8 @@ static int snap_catch_up(const struct ct_flows *t, struct ct_snap *s)
 	for (size_t row = 0; row < t->n; row++) {
 		const struct flow_row *fr = &t->rows[row];
 
-		if (fr->clock > s->clock || (ticked && fr->epoch + 1 >= s->epoch))
+		if (flow_row_after(fr->clock, s->clock) ||
+		    (ticked && flow_row_after(fr->epoch + 2, s->epoch)))
 			todo[n++] = (uint32_t)row;
 	}
 	s->ntodo = n;
@@ -309,7 +310,7 @@ static int snap_fill(const struct ct_flows *t, struct ct_snap *s, int room)
 	s->ring_pool.elem = CT_RING * sizeof(uint32_t);
 	for (size_t i = 0; i < t->n; i++) {
 		s->pid_off[i] = (uint32_t)s->pids_used;
-		s->pid_room[i] = t->rows[i].f->npids;
+		s->pid_room[i] = flows_of_id(t, t->rows[i].id)->npids;
 		s->pids_used += s->pid_room[i];
 	}
 	/* rows for flows to come have no pids yet */

@@ -1052,6 +1052,46 @@ static void test_hash(void)
 	flows_free(t);
 }
 
+/* While the slots grow, their entries move over a few at a time: every
+ * flow is found again at each step of the move (a flow not found becomes a
+ * second one, or evicts one), with evictions (and their (process, *) rows)
+ * under way in the middle of a move: 1600 flows, and the table grows at
+ * 1536. Every row held in the middle of it is found too. */
+static void test_hash_growing(void)
+{
+	struct flow_key k = key("g", "10.0.0.0", 0, P_UDP);
+	struct ct_flows *t = flows_new(1600);
+	uint64_t missed = 0;
+
+	for (uint32_t i = 0; i < 6000; i++) {
+		uint32_t again = i - i % 37;
+		size_t n;
+		uint64_t ev;
+
+		k.daddr[2] = (uint8_t)(i >> 8);
+		k.daddr[3] = (uint8_t)i;
+		add_n(t, k, 1, T0 + i, 1, 0);
+		n = flows_count(t);
+		ev = flows_evicted(t);
+		/* one of the last 37 flows: never the one evicted */
+		k.daddr[2] = (uint8_t)(again >> 8);
+		k.daddr[3] = (uint8_t)again;
+		add_n(t, k, 1, T0 + i, 1, 0);
+		missed += flows_count(t) != n || flows_evicted(t) != ev;
+		if (i == 1700) { /* in the middle of the move: every row held is found */
+			struct ct_snap *s = snap_new(t, T0 + i);
+
+			for (size_t r = 0; r < s->n; r++)
+				missed += flows_tag_set(t, &s->rows[r].key, 1) != 0;
+			CHECK_U("hash.growing.mid.rows", 1601, s->n);
+			snap_free(s);
+		}
+	}
+	CHECK_U("hash.growing.found_again", 0, missed);
+	CHECK_U("hash.growing.evicted", 6000 - 1600, flows_evicted(t));
+	flows_free(t);
+}
+
 static void test_port_scan(void)
 {
 	struct ct_flows *t = flows_new(1000);
@@ -2703,6 +2743,7 @@ int main(void)
 	test_snap_bound_room();
 	test_eviction();
 	test_hash();
+	test_hash_growing();
 	test_port_scan();
 	test_keep();
 	test_fold_outcome();
