@@ -1303,7 +1303,7 @@ static __always_inline int on_getsockopt_exit(long ret)
 	struct soerr_call *cp = bpf_map_lookup_elem(&soerr_calls, &tid), c;
 	struct ct_inflight *inf;
 	struct sock *sk;
-	__u64 key;
+	__u64 key, ino;
 	int val = 0;
 
 	if (!cp)
@@ -1316,8 +1316,24 @@ static __always_inline int on_getsockopt_exit(long ret)
 	sk = fd_sock(c.fd);
 	key = (__u64)sk;
 	inf = sk ? bpf_map_lookup_elem(&socks, &key) : NULL;
-	if (inf && !inf->resolved && same_socket(inf, sk))
-		inf->err = -val;
+	if (!inf || inf->resolved || !same_socket(inf, sk))
+		return 0;
+	inf->err = -val;
+	/* The socket is closed and its entry unresolved: the kernel changed
+	 * its state without the runs of the state change and the error
+	 * report (the tracepoint reaches neither BPF nor perf for some of
+	 * the SYN timeouts that expire together: seen on 6.18, with no
+	 * recursion miss counted). The error the application read is the
+	 * outcome, settled now rather than at the socket's destroy; no
+	 * handshake time. In SYN_SENT the read is only kept (the state
+	 * change comes after it: tcp_done_with_error()). */
+	if (!inf->ev.kind || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+		return 0; /* not counted yet (its exit settles it), or in SYN_SENT */
+	ino = inf->ino;	  /* inf may be reused once taken */
+	if (!take_outcome(key, inf, -val, bpf_ktime_get_ns() - inf->syn_ts, 0, 1)) {
+		note_counted(key, ino, -val);
+		count(CT_CNT_OUTCOME_DESTROY);
+	}
 	return 0;
 }
 
