@@ -373,10 +373,12 @@ int export_json(FILE *out, const struct ct_rows *v, enum ct_group g, const struc
 	if (st->dns_on)
 		fprintf(out,
 			"\"dns\":{\"answers\":%llu,\"hostwide\":%llu,\"unseen\":%llu,\"drops\":%llu,"
-			"\"evicted\":%llu,\"not_kept\":%llu},",
+			"\"evicted\":%llu,\"not_kept\":%llu,"
+			"\"capturing\":%s,\"arms\":%llu},",
 			(unsigned long long)st->dns_answers, (unsigned long long)st->dns_hostwide,
 			(unsigned long long)st->dns_unseen, (unsigned long long)st->dns_drops,
-			(unsigned long long)st->dns_evicted, (unsigned long long)st->dns_not_kept);
+			(unsigned long long)st->dns_evicted, (unsigned long long)st->dns_not_kept,
+			st->dns_capturing ? "true" : "false", (unsigned long long)st->dns_arms);
 	fputs("\"rows\":[", out);
 	for (size_t i = 0; i < v->n; i++) {
 		fputs(i ? ",{" : "{", out);

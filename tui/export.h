@@ -38,6 +38,8 @@ struct ct_stats {
 	uint64_t dns_drops;    /* answers lost: the capture's ring was full */
 	uint64_t dns_evicted;  /* (process, address) names evicted from the full table */
 	uint64_t dns_not_kept; /* names not kept: too long, or the name table full */
+	int dns_capturing;     /* the capture is armed now (dnscap.h) */
+	uint64_t dns_arms;     /* times a lookup armed it again: its answer may be unseen */
 };
 
 enum ct_format { FMT_TABLE = 0, FMT_CSV, FMT_JSON, FMT_PROM, FMT_MAX };
