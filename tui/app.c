@@ -54,6 +54,8 @@ static void dns_event(struct app *a, struct ct_sample *s)
 		a->dns_last_ns = s->ts_ns;
 		dnsattr_port(a->dns, s->pid, s->sport, s->ts_ns);
 	}
+	if (s->key.proto == IPPROTO_TCP && s->key.dport == 53)
+		a->dns_tcp++;
 	s->qname = dnsattr_lookup(a->dns, s->pid, s->key.family, s->key.daddr);
 }
 
@@ -340,6 +342,8 @@ void app_stats(struct app *a, struct ct_stats *st)
 		st->dns_drops = c.drops;
 		st->dns_evicted = d.tab.evicted;
 		st->dns_not_kept = d.tab.too_long + ct_qnames_full();
+		st->dns_truncated = d.truncated;
+		st->dns_tcp = a->dns_tcp;
 		st->dns_capturing = ct_dnscap_armed(a->dnscap);
 		st->dns_arms = c.arms;
 	}

@@ -90,6 +90,7 @@ struct app {
 	struct ct_dnscap_pkt *dnspkt;
 	char dns_why[256];
 	uint64_t dns_last_ns; /* the last UDP connect to port 53 (or the start) */
+	uint64_t dns_tcp;     /* TCP connects to port 53: lookups whose answer is unseen */
 	volatile sig_atomic_t quit;
 	/* -w: the recording (NULL when not, or once it has stopped and said
 	 * why), and the monotonic time of the work at hand, which each record

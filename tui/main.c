@@ -735,6 +735,7 @@ static void print_features(void)
 	probe_features(stdout);
 	ct_dnscap_selftest(msg, sizeof(msg));
 	printf("DNS answers captured:    %s\n", msg);
+	printf("DNS not read:            answers over TCP, with TC set (counted: dns.tcp, dns.truncated)\n");
 }
 
 /* ---- -w FILE ---- */
