@@ -933,18 +933,23 @@ fi
 if on 9; then
 	P_STORM=$((P_START + 1))
 	echo "== 9. DNS capture on a host that does no DNS: a loopback UDP recv storm (udpstorm: one thread, $STORM_BYTES-byte datagrams to itself on port $P_STORM)"
-	echo "  a) the capture's sockets opened and closed by udpstorm itself every other 20 ms slice, $ROUNDS runs of $((SECS * 2)) s"
-	printf '  %-6s %14s %14s %10s %9s\n' run off-cpu-ns on-cpu-ns +ns rate-on/off
-	C_OFF="" C_ON="" C_D="" RT=""
+	echo "  a) the capture's socket made by udpstorm itself every other 20 ms slice, armed (-c) or made and disarmed (-i:"
+	echo "     bound to no protocol, as connecttop's idle capture), $ROUNDS runs of $((SECS * 2)) s each"
+	printf '  %-6s %10s %10s %8s %9s   %10s %10s %8s %9s\n' run off-ns armed-ns +ns rate-a/off off-ns idle-ns +ns rate-i/off
+	C_D="" RT="" I_D="" IT=""
+	storm_ab() { # -c or -i: "OFF-NS ON-NS RATIO"
+		"$STORM" "$1" "$P_STORM" $((SECS * 2)) "$STORM_BYTES" |
+			sed -n 's/.*ratio=\([0-9.]*\) off_cpu_ns=\([0-9.]*\) on_cpu_ns=\([0-9.]*\).*/\2 \3 \1/p'
+	}
 	for i in $(seq 1 "$ROUNDS"); do
-		line=$("$STORM" -c "$P_STORM" $((SECS * 2)) "$STORM_BYTES")
-		off=$(sed -n 's/.*off_cpu_ns=\([0-9.]*\).*/\1/p' <<<"$line")
-		on=$(sed -n 's/.*on_cpu_ns=\([0-9.]*\).*/\1/p' <<<"$line")
-		r=$(sed -n 's/.*ratio=\([0-9.]*\).*/\1/p' <<<"$line")
-		C_OFF+=" $off" C_ON+=" $on" C_D+=" $(calc "$on - $off")" RT+=" $r"
-		printf '  %-6s %14.0f %14.0f %10.0f %9.3f\n' "$i" "$off" "$on" "$(calc "$on - $off")" "$r"
+		read -r off on r <<<"$(storm_ab -c)"
+		read -r ioff ion ir <<<"$(storm_ab -i)"
+		C_D+=" $(calc "$on - $off")" RT+=" $r" I_D+=" $(calc "$ion - $ioff")" IT+=" $ir"
+		printf '  %-6s %10.0f %10.0f %8.0f %9.3f   %10.0f %10.0f %8.0f %9.3f\n' "$i" "$off" "$on" \
+			"$(calc "$on - $off")" "$r" "$ioff" "$ion" "$(calc "$ion - $ioff")" "$ir"
 	done
-	printf '  %-6s %14.0f %14.0f %10.0f %9.3f\n' median "$(median $C_OFF)" "$(median $C_ON)" "$(median $C_D)" "$(median $RT)"
+	printf '  %-6s %10s %10s %8.0f %9.3f   %10s %10s %8.0f %9.3f\n' median "" "" "$(median $C_D)" "$(median $RT)" \
+		"" "" "$(median $I_D)" "$(median $IT)"
 	echo "  b) connecttop started around each run: alone, --no-dns, capturing (--dns-idle 0: always armed),"
 	echo "     idle (--dns-idle 1, run once it says capturing false: the default 60 s after the last lookup); $ROUNDS rounds of $SECS s"
 	printf '  %-6s %10s %10s %10s %10s %9s %9s %9s\n' round alone-ns no-dns-ns dns-ns idle-ns no-dns/a dns/a idle/a
