@@ -68,6 +68,8 @@ DEPS_TEST := tmux jq iproute2 nftables groff-base mandoc procps psmisc perl clan
 # has dns.lookup and c-ares's dns.resolve; util-linux's unshare gives
 # them a private mount namespace for their resolv.conf
 DEPS_TEST += dnsmasq-base curl python3 golang-go nodejs util-linux
+# test_dns_idle.sh: dig asks over TCP and without EDNS (a truncated answer)
+DEPS_TEST += bind9-dnsutils
 # test_record: real clients recorded (curl against python's http.server, a
 # python socket) and a python reader of the recording format (both above)
 # what make bench needs (jq: the JSON lines; iproute2: ss, free ports;

@@ -783,6 +783,11 @@ struct {
 	__type(value, struct synrt_val);
 } synrt SEC(".maps");
 
+/* 1 while user space's DNS capture is disarmed (tui/dnscap.h): the next
+ * UDP connect to port 53 wakes it at once, not at the next batch, so that
+ * it arms before the answer comes back. Set by user space, cleared here. */
+__u32 dns_wake = 0;
+
 /* entries put in synrt minus those taken: while 0 (no SYN was lost), the
  * exit of a blocking connect looks nothing up. Evicted entries keep it
  * above 0: then every blocking exit looks up, which is only slower. */
@@ -979,7 +984,7 @@ static __always_inline int on_exit(long ret)
 	__u32 tid = (__u32)id;
 	struct call *cp, c;
 	struct ct_event *e;
-	__u64 now, sk = 0;
+	__u64 now, sk = 0, wake = 0;
 	__u16 proto;
 	int on = 0;
 
@@ -1037,8 +1042,13 @@ static __always_inline int on_exit(long ret)
 	/* a UDP socket connected to port 53: its local port is what DNS
 	 * answers come back to, how user space credits them to this pid.
 	 * One read, only for these; every other event pays a compare. */
-	if (proto == IPPROTO_UDP && c.dport == 53 && !ret)
+	if (proto == IPPROTO_UDP && c.dport == 53 && !ret) {
 		e->sport = BPF_CORE_READ((struct sock *)sk, __sk_common.skc_num);
+		if (dns_wake) {
+			dns_wake = 0;
+			wake = BPF_RB_FORCE_WAKEUP;
+		}
+	}
 	if (c.tracked) {
 		struct ct_inflight *inf = bpf_map_lookup_elem(&socks, &sk);
 
@@ -1059,7 +1069,7 @@ static __always_inline int on_exit(long ret)
 			note_counted(sk, sock_ino((struct sock *)sk), ERR_ANY);
 		}
 	}
-	bpf_ringbuf_submit(e, wake_flags());
+	bpf_ringbuf_submit(e, wake ? wake : wake_flags());
 	return 0;
 }
 

@@ -21,8 +21,9 @@
 #      every refresh timed by the tool itself (the hidden --timing-file)
 #   8. what a --ringbuf-size costs: mapped size, RSS and exec-to-attached
 #   9. what the DNS capture costs a host that does no DNS: a loopback UDP
-#      recv storm (tests/bench/udpstorm.c) alone, with connecttop --no-dns
-#      and with connecttop capturing DNS answers, in alternating rounds
+#      recv storm (tests/bench/udpstorm.c) alone, with connecttop --no-dns,
+#      with connecttop capturing DNS answers and with connecttop idle (the
+#      capture disarmed, as after --dns-idle), in alternating rounds
 #
 # Environment (defaults in brackets):
 #   BENCH_ROUNDS [7]      alternating alone/attached rounds per kind
@@ -932,35 +933,53 @@ fi
 if on 9; then
 	P_STORM=$((P_START + 1))
 	echo "== 9. DNS capture on a host that does no DNS: a loopback UDP recv storm (udpstorm: one thread, $STORM_BYTES-byte datagrams to itself on port $P_STORM)"
-	echo "  a) the capture's sockets opened and closed by udpstorm itself every other 20 ms slice, $ROUNDS runs of $((SECS * 2)) s"
-	printf '  %-6s %14s %14s %10s %9s\n' run off-cpu-ns on-cpu-ns +ns rate-on/off
-	C_OFF="" C_ON="" C_D="" RT=""
+	echo "  a) the capture's socket made by udpstorm itself every other 20 ms slice, armed (-c) or made and disarmed (-i:"
+	echo "     bound to no protocol, as connecttop's idle capture), $ROUNDS runs of $((SECS * 2)) s each"
+	printf '  %-6s %10s %10s %8s %9s   %10s %10s %8s %9s\n' run off-ns armed-ns +ns rate-a/off off-ns idle-ns +ns rate-i/off
+	C_D="" RT="" I_D="" IT=""
+	storm_ab() { # -c or -i: "OFF-NS ON-NS RATIO"
+		"$STORM" "$1" "$P_STORM" $((SECS * 2)) "$STORM_BYTES" |
+			sed -n 's/.*ratio=\([0-9.]*\) off_cpu_ns=\([0-9.]*\) on_cpu_ns=\([0-9.]*\).*/\2 \3 \1/p'
+	}
 	for i in $(seq 1 "$ROUNDS"); do
-		line=$("$STORM" -c "$P_STORM" $((SECS * 2)) "$STORM_BYTES")
-		off=$(sed -n 's/.*off_cpu_ns=\([0-9.]*\).*/\1/p' <<<"$line")
-		on=$(sed -n 's/.*on_cpu_ns=\([0-9.]*\).*/\1/p' <<<"$line")
-		r=$(sed -n 's/.*ratio=\([0-9.]*\).*/\1/p' <<<"$line")
-		C_OFF+=" $off" C_ON+=" $on" C_D+=" $(calc "$on - $off")" RT+=" $r"
-		printf '  %-6s %14.0f %14.0f %10.0f %9.3f\n' "$i" "$off" "$on" "$(calc "$on - $off")" "$r"
+		read -r off on r <<<"$(storm_ab -c)"
+		read -r ioff ion ir <<<"$(storm_ab -i)"
+		C_D+=" $(calc "$on - $off")" RT+=" $r" I_D+=" $(calc "$ion - $ioff")" IT+=" $ir"
+		printf '  %-6s %10.0f %10.0f %8.0f %9.3f   %10.0f %10.0f %8.0f %9.3f\n' "$i" "$off" "$on" \
+			"$(calc "$on - $off")" "$r" "$ioff" "$ion" "$(calc "$ion - $ioff")" "$ir"
 	done
-	printf '  %-6s %14.0f %14.0f %10.0f %9.3f\n' median "$(median $C_OFF)" "$(median $C_ON)" "$(median $C_D)" "$(median $RT)"
-	echo "  b) connecttop started around each run: alone, --no-dns, capturing; $ROUNDS rounds of $SECS s"
-	printf '  %-6s %12s %12s %12s\n' round alone-ns no-dns-ns dns-ns
-	N_A="" N_N="" N_D="" dns_seen=""
-	storm_ns() { "$STORM" "$P_STORM" "$SECS" "$STORM_BYTES" | sed -n 's/.*cpu_ns_each=\([0-9.]*\).*/\1/p'; }
+	printf '  %-6s %10s %10s %8.0f %9.3f   %10s %10s %8.0f %9.3f\n' median "" "" "$(median $C_D)" "$(median $RT)" \
+		"" "" "$(median $I_D)" "$(median $IT)"
+	echo "  b) connecttop started around each run: alone, --no-dns, capturing (--dns-idle 0: always armed),"
+	echo "     idle (--dns-idle 1, run once it says capturing false: the default 60 s after the last lookup); $ROUNDS rounds of $SECS s"
+	printf '  %-6s %10s %10s %10s %10s %9s %9s %9s\n' round alone-ns no-dns-ns dns-ns idle-ns no-dns/a dns/a idle/a
+	N_A="" N_N="" N_D="" N_I="" R_N="" R_D="" R_I="" dns_seen="" idle_seen=""
+	# "CPU-NS-PER-DATAGRAM DATAGRAMS-PER-S"
+	storm_run() { "$STORM" "$P_STORM" "$SECS" "$STORM_BYTES" | sed -n 's/.*per_s=\([0-9.]*\).*cpu_ns_each=\([0-9.]*\).*/\2 \1/p'; }
+	st9_idle() { last_json "$TMP/st9.json" 2>/dev/null | jq -e '.dns.capturing == false' >/dev/null 2>&1; }
 	for i in $(seq 1 "$ROUNDS"); do
-		a=$(storm_ns)
+		read -r a ra <<<"$(storm_run)"
 		ct_start "$TMP/st9.json" "$TMP/st9.err" -b -o json -d 1 --no-dns
-		n=$(storm_ns)
+		read -r n rn <<<"$(storm_run)"
 		ct_stop
-		ct_start "$TMP/st9.json" "$TMP/st9.err" -b -o json -d 1
-		d=$(storm_ns)
+		ct_start "$TMP/st9.json" "$TMP/st9.err" -b -o json -d 1 --dns-idle 0
+		read -r d rd <<<"$(storm_run)"
 		ct_stop
-		dns_seen=$(last_json "$TMP/st9.json" | jq -r '.dns | if . == null then "no" else "yes" end')
-		N_A+=" $a" N_N+=" $n" N_D+=" $d"
-		printf '  %-6s %12.0f %12.0f %12.0f\n' "$i" "$a" "$n" "$d"
+		dns_seen=$(last_json "$TMP/st9.json" | jq -r '.dns.capturing')
+		ct_start "$TMP/st9.json" "$TMP/st9.err" -b -o json -d 0.2 --dns-idle 1
+		for _ in $(seq 1 50); do st9_idle && break; sleep 0.1; done
+		read -r k rk <<<"$(storm_run)"
+		idle_seen=$(last_json "$TMP/st9.json" | jq -r '.dns.capturing')
+		ct_stop
+		N_A+=" $a" N_N+=" $n" N_D+=" $d" N_I+=" $k"
+		R_N+=" $(calc "$rn / $ra")" R_D+=" $(calc "$rd / $ra")" R_I+=" $(calc "$rk / $ra")"
+		printf '  %-6s %10.0f %10.0f %10.0f %10.0f %9.3f %9.3f %9.3f\n' "$i" "$a" "$n" "$d" "$k" \
+			"$(calc "$rn / $ra")" "$(calc "$rd / $ra")" "$(calc "$rk / $ra")"
 	done
-	printf '  %-6s %12.0f %12.0f %12.0f   (capture on in the last column: %s)\n' median "$(median $N_A)" "$(median $N_N)" "$(median $N_D)" "$dns_seen"
+	printf '  %-6s %10.0f %10.0f %10.0f %10.0f %9.3f %9.3f %9.3f\n' median "$(median $N_A)" "$(median $N_N)" \
+		"$(median $N_D)" "$(median $N_I)" "$(median $R_N)" "$(median $R_D)" "$(median $R_I)"
+	echo "  (capturing at the end of the dns runs: $dns_seen; of the idle runs: $idle_seen)"
+	echo "  */a: datagrams per wall second over the same round's alone run"
 	echo "  *-cpu-ns, *-ns: the storm thread's CPU time per datagram sent and received (CLOCK_THREAD_CPUTIME_ID; loopback's"
 	echo "  receive path runs in its softirq); rate-on/off: datagrams per wall second, capture open over closed"
 	echo "  kernel.bpf_stats_enabled=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) (1 adds a clock read to every filter run)"

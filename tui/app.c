@@ -59,6 +59,8 @@ void app_dns_sample(struct app *a, struct ct_sample *s)
 		return;
 	if (s->sport && s->key.proto == IPPROTO_UDP && s->key.dport == 53)
 		dnsattr_port(a->dns, s->pid, s->sport, s->ts_ns);
+	if (s->key.proto == IPPROTO_TCP && s->key.dport == 53)
+		a->dns_tcp++;
 	s->qname = dnsattr_lookup(a->dns, s->pid, s->key.family, s->key.daddr);
 }
 
@@ -73,6 +75,14 @@ void app_dns_sample(struct app *a, struct ct_sample *s)
 static void dns_event(struct app *a, struct ct_sample *s)
 {
 	dns_answers(a, s->ts_ns);
+	if (s->outcome || !s->sport || s->key.proto != IPPROTO_UDP || s->key.dport != 53)
+		return;
+	/* disarmed, BPF woke us for this one (probe_dns_wake): its answer
+	 * races the bind, and an answer captured before this connect's time
+	 * would wait for nothing; counted in arms */
+	if (!ct_dnscap_armed(a->dnscap))
+		ct_dnscap_arm(a->dnscap);
+	a->dns_last_ns = s->ts_ns;
 }
 
 static void on_pid_seen(void *names, uint32_t pid, const char *comm, uint64_t cgroup_id)
@@ -121,6 +131,27 @@ static void dns_start(struct app *a)
 	a->dnscap = ct_dnscap_new(a->dns_why, sizeof(a->dns_why));
 	if (!a->dnscap)
 		app_free_dns(a);
+	a->dns_last_ns = ct_now_ns();
+}
+
+/*
+ * The capture costs every received packet of the host while armed
+ * (dnscap.h), so it is armed only while processes do DNS: from the start,
+ * and again at a UDP connect to port 53, until opt.dns_idle seconds pass
+ * without one. A UDP connect to port 53 while disarmed wakes the loop at
+ * once (probe_dns_wake), the bind follows in microseconds, but its
+ * answer may come back before: that lookup is counted (arms) and its
+ * answer may be unseen; the lookups after it are read.
+ */
+static void dns_idle_check(struct app *a, uint64_t now)
+{
+	if (!a->dnscap || a->opt.dns_idle <= 0 || !ct_dnscap_armed(a->dnscap) ||
+	    now - a->dns_last_ns < (uint64_t)(a->opt.dns_idle * 1e9))
+		return;
+	/* woken first: a connect from here on arms it again at once */
+	probe_dns_wake(a->probe, 1);
+	dns_answers(a, UINT64_MAX);
+	ct_dnscap_disarm(a->dnscap);
 }
 
 void app_free_dns(struct app *a)
@@ -182,7 +213,9 @@ void app_record_tick(struct app *a, unsigned flags)
 			       .folded = a->stats.folded,
 			       .flows = a->stats.flows,
 			       .dns_cut = c->dns_cut,
-			       .dns_drops = c->dns_drops };
+			       .dns_drops = c->dns_drops,
+			       .dns_arms = c->dns_arms,
+			       .dns_capturing = c->dns_capturing };
 
 	if (a->rec)
 		rec_write_tick(a->rec, a->now_ns, flags, &tk);
@@ -324,6 +357,8 @@ void app_stats(struct app *a, struct ct_stats *st)
 			ct_dnscap_stats(a->dnscap, &cs);
 			c->dns_cut = cs.cut;
 			c->dns_drops = cs.drops;
+			c->dns_arms = cs.arms;
+			c->dns_capturing = ct_dnscap_armed(a->dnscap);
 		}
 	}
 	st->events = a->dec.events;
@@ -349,6 +384,10 @@ void app_stats(struct app *a, struct ct_stats *st)
 		st->dns_drops = c->dns_drops;
 		st->dns_evicted = d.tab.evicted;
 		st->dns_not_kept = d.tab.too_long + ct_qnames_full();
+		st->dns_truncated = d.truncated;
+		st->dns_tcp = a->dns_tcp;
+		st->dns_capturing = c->dns_capturing;
+		st->dns_arms = c->dns_arms;
 	}
 }
 
@@ -363,6 +402,8 @@ void app_end_interval(struct app *a)
 		probe_sweep(a->probe, now, a->sweep_age_ns);
 		a->sweep_ns = now;
 	}
+	if (a->probe)
+		dns_idle_check(a, now);
 	a->now_ns = ct_now_ns();
 	flows_tick(a->flows, a->now_ns);
 	app_stats(a, &a->stats);

@@ -42,8 +42,10 @@ struct options {
 	int no_color;
 	int force_raw;
 	int force_hash;
-	int unix_socks; /* --unix */
-	int no_dns;	/* --no-dns: no capture of DNS answers, no names resolved */
+	int unix_socks;	 /* --unix */
+	int no_dns;	 /* --no-dns: no capture of DNS answers, no names resolved */
+	double dns_idle; /* --dns-idle: the capture disarms after this many seconds
+			  * without a UDP connect to port 53 (dnscap.h); 0: never */
 	int verbose;
 	const char *timing_path; /* --timing-file (hidden): the view's refresh times */
 	const char *write_path;	 /* -w: record to this file */
@@ -87,6 +89,8 @@ struct app {
 	struct ct_dnsattr *dns;
 	struct ct_dnscap_pkt *dnspkt;
 	char dns_why[256];
+	uint64_t dns_last_ns; /* the last UDP connect to port 53 (or the start) */
+	uint64_t dns_tcp;     /* TCP connects to port 53: lookups whose answer is unseen */
 	volatile sig_atomic_t quit;
 	/* -w: the recording (NULL when not, or once it has stopped and said
 	 * why), and the monotonic time of the work at hand, which each record
@@ -99,7 +103,8 @@ struct app {
 	struct app_counters {
 		uint64_t rb_drops, call_drops, sock_drops, outcomes_late, missed, swept;
 		uint64_t outcomes_destroy;
-		uint64_t dns_cut, dns_drops; /* the DNS capture's (dnscap.h) */
+		uint64_t dns_cut, dns_drops, dns_arms; /* the DNS capture's (dnscap.h) */
+		uint64_t dns_capturing;		       /* 1: armed */
 		uint64_t now_unix_ns;
 	} cnt;
 	/* --read with the screen: the recorded host, the end reached, and a

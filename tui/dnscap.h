@@ -3,8 +3,8 @@
  * DNS answers off the wire (dnscap.c): an AF_PACKET socket whose classic
  * BPF filter passes only UDP from source port 53 (IPv4 without fragments,
  * IPv6 without extension headers), on every interface, loopback included.
- * The kernel runs the filter only on packets, never on a recv(): a host
- * that does no DNS pays nothing. The destination port of an answer is the
+ * The kernel runs the filter only on packets, never on a recv(), and only
+ * while the socket is armed (below): a host that does no DNS pays nothing. The destination port of an answer is the
  * local port of the socket that asked, which the connect events of UDP
  * sockets to port 53 (ct_event.sport) tie to a pid.
  */
@@ -59,13 +59,31 @@ struct ct_dnscap_stats {
 	uint64_t packets; /* frames taken */
 	uint64_t cut;	  /* answers larger than a frame: not parsed */
 	uint64_t drops;	  /* answers the kernel dropped: the ring was full */
+	uint64_t arms;	  /* ct_dnscap_arm calls that hooked the socket, after the first */
 };
 
-/* Open the socket and its ring: NULL with errno and one line in err on
- * failure (EPERM without CAP_NET_RAW) */
+/* Open the socket and its ring, armed: NULL with errno and one line in
+ * err on failure (EPERM without CAP_NET_RAW) */
 struct ct_dnscap *ct_dnscap_new(char *err, size_t errlen);
 void ct_dnscap_free(struct ct_dnscap *c);
-/* the fd to wait on (readable while a frame waits) */
+/*
+ * Armed, the socket is in the kernel's list of packet taps and every
+ * received packet of the host passes its filter; disarmed, it is in no
+ * list and costs nothing. ct_dnscap_arm is one bind() (the next socket,
+ * its filter and ring are made ready by ct_dnscap_disarm); disarming
+ * closes the socket (the only way out of the list: it waits for an RCU
+ * grace period, a few ms) and makes the next one, unbound, so the fd
+ * changes: ct_dnscap_gen counts the sockets made, for a caller that
+ * waits on the fd to add the new one. Frames still in the ring are lost
+ * at disarm: take them first. Both 0 or -errno (then the capture stays
+ * disarmed, with fd -1, and ct_dnscap_arm tries a new socket again).
+ */
+int ct_dnscap_arm(struct ct_dnscap *c);
+int ct_dnscap_disarm(struct ct_dnscap *c);
+int ct_dnscap_armed(const struct ct_dnscap *c);
+unsigned ct_dnscap_gen(const struct ct_dnscap *c);
+/* the fd to wait on (readable while a frame waits), -1 after a failed
+ * rebuild */
 int ct_dnscap_fd(const struct ct_dnscap *c);
 /* The oldest frame waiting if it was captured at or before until_ns
  * (CLOCK_MONOTONIC; packets carry CLOCK_REALTIME stamps, converted at the

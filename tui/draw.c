@@ -291,6 +291,16 @@ static void draw_header(struct draw_ctx *v)
 	if (st->dns_on) {
 		snprintf(line, sizeof(line), "  dns %llu", (unsigned long long)st->dns_answers);
 		addnstr(line, COLS - getcurx(stdscr));
+		/* answers not read: TC set, malformed, too large, and lookups
+		 * over TCP (never read) */
+		if (st->dns_unseen || st->dns_tcp) {
+			snprintf(line, sizeof(line), " (unseen %llu tcp %llu)",
+				 (unsigned long long)st->dns_unseen,
+				 (unsigned long long)st->dns_tcp);
+			addnstr(line, COLS - getcurx(stdscr));
+		}
+		if (!st->dns_capturing)
+			addnstr(" idle", COLS - getcurx(stdscr));
 		if (st->dns_drops || st->dns_evicted) {
 			attrset(st->dns_drops ? attr_of(v, P_ALERT) : A_NORMAL);
 			snprintf(line, sizeof(line), " (drops %llu evicted %llu)",

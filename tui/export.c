@@ -413,10 +413,13 @@ int export_json_changes(FILE *out, const struct ct_rows *v, enum ct_group g,
 	if (st->dns_on)
 		fprintf(out,
 			"\"dns\":{\"answers\":%llu,\"hostwide\":%llu,\"unseen\":%llu,\"drops\":%llu,"
-			"\"evicted\":%llu,\"not_kept\":%llu},",
+			"\"evicted\":%llu,\"not_kept\":%llu,\"truncated\":%llu,\"tcp\":%llu,"
+			"\"capturing\":%s,\"arms\":%llu},",
 			(unsigned long long)st->dns_answers, (unsigned long long)st->dns_hostwide,
 			(unsigned long long)st->dns_unseen, (unsigned long long)st->dns_drops,
-			(unsigned long long)st->dns_evicted, (unsigned long long)st->dns_not_kept);
+			(unsigned long long)st->dns_evicted, (unsigned long long)st->dns_not_kept,
+			(unsigned long long)st->dns_truncated, (unsigned long long)st->dns_tcp,
+			st->dns_capturing ? "true" : "false", (unsigned long long)st->dns_arms);
 	if (ch) {
 		char taken[40];
 
@@ -527,9 +530,10 @@ int export_table(FILE *out, const struct ct_rows *v, enum ct_group g, const stru
 	/* the name table's counts at the end of the line: readers of the
 	 * fields before it are not moved */
 	if (st->dns_on)
-		fprintf(out, "  dns answers %llu unseen %llu drops %llu evicted %llu",
+		fprintf(out, "  dns answers %llu unseen %llu drops %llu evicted %llu tcp %llu",
 			(unsigned long long)st->dns_answers, (unsigned long long)st->dns_unseen,
-			(unsigned long long)st->dns_drops, (unsigned long long)st->dns_evicted);
+			(unsigned long long)st->dns_drops, (unsigned long long)st->dns_evicted,
+			(unsigned long long)st->dns_tcp);
 	fputc('\n', out);
 	switch (g) {
 	case GROUP_FLOW:

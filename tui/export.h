@@ -33,12 +33,16 @@ struct ct_stats {
 	int64_t mono_to_unix_ns;   /* add to a monotonic timestamp to get unix time */
 	/* DNS answers (dnsattr.h), when captured (dns_on) */
 	int dns_on;
-	uint64_t dns_answers;  /* answers with addresses put in the name table */
-	uint64_t dns_hostwide; /* of those, credited to no process */
-	uint64_t dns_unseen;   /* answers not read: malformed, truncated (TC), too large */
-	uint64_t dns_drops;    /* answers lost: the capture's ring was full */
-	uint64_t dns_evicted;  /* (process, address) names evicted from the full table */
-	uint64_t dns_not_kept; /* names not kept: too long, or the name table full */
+	uint64_t dns_answers;	/* answers with addresses put in the name table */
+	uint64_t dns_hostwide;	/* of those, credited to no process */
+	uint64_t dns_unseen;	/* answers not read: malformed, truncated (TC), too large */
+	uint64_t dns_drops;	/* answers lost: the capture's ring was full */
+	uint64_t dns_evicted;	/* (process, address) names evicted from the full table */
+	uint64_t dns_not_kept;	/* names not kept: too long, or the name table full */
+	uint64_t dns_truncated; /* of unseen, answers with TC set (the retry goes over TCP) */
+	uint64_t dns_tcp;	/* TCP connects to port 53: their answers are not read */
+	int dns_capturing;	/* the capture is armed now (dnscap.h) */
+	uint64_t dns_arms;	/* times a lookup armed it again: its answer may be unseen */
 };
 
 enum ct_format { FMT_TABLE = 0, FMT_CSV, FMT_JSON, FMT_PROM, FMT_MAX };

@@ -51,6 +51,7 @@ static struct app app = {
 		.wakeup_bytes = 0, /* not given: derived from ringbuf_bytes */
 		.prom_max_series = 1000,
 		.sweep_secs = 10,
+		.dns_idle = 60,
 	},
 };
 
@@ -73,6 +74,7 @@ enum {
 	OPT_PROBE,
 	OPT_UNIX,
 	OPT_NO_DNS,
+	OPT_DNS_IDLE,
 	OPT_DIFF,
 	OPT_TIMING_FILE,
 	OPT_MAX_FILE_SIZE,
@@ -120,6 +122,7 @@ static const struct option long_opts[] = {
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "unix", no_argument, NULL, OPT_UNIX },
 	{ "no-dns", no_argument, NULL, OPT_NO_DNS },
+	{ "dns-idle", required_argument, NULL, OPT_DNS_IDLE },
 	{ "diff", required_argument, NULL, OPT_DIFF },
 	{ "write", required_argument, NULL, 'w' },
 	{ "max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE },
@@ -189,6 +192,8 @@ static void usage(FILE *out)
 		"      --no-task-storage    stash connect() calls in a hash by thread id even on 5.11+\n"
 		"      --unix               AF_UNIX connects too, by path (proto u_str, u_dgr, u_seq)\n"
 		"      --no-dns             do not capture DNS answers (no names processes resolved)\n"
+		"      --dns-idle SECS      stop capturing after SECS without a UDP lookup (default 60;\n"
+		"                           0: never); the next lookup starts it again\n"
 		"      --diff A B           what changed from export A to export B (JSON files of e\n"
 		"                           or -b -o json; -o table, csv or json); no root needed\n"
 		"      --probe              print the kernel features found and exit\n"
@@ -557,6 +562,12 @@ static void parse_args(int argc, char **argv)
 		case OPT_NO_DNS:
 			o->no_dns = 1;
 			break;
+		case OPT_DNS_IDLE:
+			if (ct_parse_double(optarg, 0, 86400, &o->dns_idle))
+				die_usage(
+					"--dns-idle '%s': expected seconds from 0 (never idle) to 86400",
+					optarg);
+			break;
 		case OPT_PROBE:
 			probe_only = 1;
 			break;
@@ -725,6 +736,7 @@ static void print_features(void)
 	probe_features(stdout);
 	ct_dnscap_selftest(msg, sizeof(msg));
 	printf("DNS answers captured:    %s\n", msg);
+	printf("DNS not read:            answers over TCP, with TC set (counted: dns.tcp, dns.truncated)\n");
 }
 
 /* ---- -w FILE ---- */
@@ -898,6 +910,7 @@ int main(int argc, char **argv)
 	struct ct_view_ui *ui = NULL;
 	struct batch *batch = NULL;
 	struct epoll_event ev, evs[8];
+	unsigned dns_gen;
 	struct sigaction sa = { 0 };
 	sigset_t mask;
 	int epfd, tfd, sfd, rc = 0;
@@ -1043,8 +1056,20 @@ int main(int argc, char **argv)
 		}
 	}
 
+	dns_gen = app.dnscap ? ct_dnscap_gen(app.dnscap) : 0;
 	while (!app.quit) {
-		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), record_timeout_ms(&app));
+		int n;
+
+		/* the capture disarmed makes a new socket (dnscap.h): the old
+		 * one left the epoll set when it was closed */
+		if (app.dnscap && ct_dnscap_gen(app.dnscap) != dns_gen) {
+			dns_gen = ct_dnscap_gen(app.dnscap);
+			ev.events = EPOLLIN;
+			ev.data.fd = app_dns_fd(&app);
+			if (ev.data.fd >= 0)
+				epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+		}
+		n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), record_timeout_ms(&app));
 
 		record_flush_due(&app, ui);
 		if (n < 0 && errno != EINTR)

@@ -572,6 +572,13 @@ void probe_free(struct probe *p)
 	free(p);
 }
 
+void probe_dns_wake(struct probe *p, int on)
+{
+	/* .bss is memory-mapped (libbpf, Linux 5.5): a plain store */
+	if (p->skel->bss)
+		__atomic_store_n(&p->skel->bss->dns_wake, on ? 1 : 0, __ATOMIC_RELAXED);
+}
+
 int probe_fd(const struct probe *p)
 {
 	return ring_buffer__epoll_fd(p->rb);

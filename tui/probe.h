@@ -39,6 +39,9 @@ struct probe;
 struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err,
 			size_t errlen);
 void probe_free(struct probe *p);
+/* on: the next UDP connect to port 53 wakes the reader at once, not in a
+ * batch (for the DNS capture to arm: dnscap.h); cleared by that connect */
+void probe_dns_wake(struct probe *p, int on);
 /* fd to wait on (epoll) for queued events */
 int probe_fd(const struct probe *p);
 /* hand queued events to the callback: at most max of them, or with max 0

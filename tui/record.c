@@ -26,7 +26,7 @@
 #define BLOCK_MAGIC 0x4b425443u /* "CTBK" as a little-endian u32 */
 #define REC_HEAD 4		/* u16 body length, u8 type, u8 flags */
 #define TICK_BODY_V1 (8 + 11 * 8)
-#define TICK_BODY (TICK_BODY_V1 + 2 * 8)
+#define TICK_BODY (TICK_BODY_V1 + 4 * 8)
 /* t, ts_ns, family, a pad byte, port, client, payload length */
 #define DNS_FIXED (8 + 8 + 1 + 1 + 2 + 16 + 2)
 #define PID_FIXED (8 + 4 + 4 + 8 + 16 + 2)
@@ -367,6 +367,8 @@ int rec_write_tick(struct rec_writer *w, uint64_t t, unsigned flags, const struc
 	put64(p + 80, tk->outcomes_destroy);
 	put64(p + 88, tk->dns_cut);
 	put64(p + 96, tk->dns_drops);
+	put64(p + 104, tk->dns_arms);
+	put64(p + 112, tk->dns_capturing);
 	return 0;
 }
 
@@ -872,6 +874,8 @@ static int record_parse(struct rec_reader *rd, struct rec_record *r)
 		if (len >= TICK_BODY) {
 			r->tick.dns_cut = get64(b + 96);
 			r->tick.dns_drops = get64(b + 104);
+			r->tick.dns_arms = get64(b + 112);
+			r->tick.dns_capturing = get64(b + 120);
 		}
 		break;
 	case REC_DNS:

@@ -93,6 +93,8 @@ struct rec_tick {
 	/* version 2: the DNS capture's (dnscap.h), which no answer record
 	 * carries: answers too large for a frame, answers the kernel dropped */
 	uint64_t dns_cut, dns_drops;
+	/* and whether it was armed, how often it was armed again */
+	uint64_t dns_arms, dns_capturing;
 };
 
 /* the largest DNS payload a record holds (a capture frame's worth) */

@@ -143,6 +143,8 @@ static int feed(struct replay *rp, const struct rec_record *r, replay_tick_fn fn
 						.swept = r->tick.swept,
 						.dns_cut = r->tick.dns_cut,
 						.dns_drops = r->tick.dns_drops,
+						.dns_arms = r->tick.dns_arms,
+						.dns_capturing = r->tick.dns_capturing,
 						.now_unix_ns = r->tick.now_unix_ns };
 		return fn ? fn(ctx, r->flags, r->t) : 0;
 	default:

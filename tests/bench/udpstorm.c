@@ -20,6 +20,10 @@
  *       sender's softirq, charged to it unless ksoftirqd takes over;
  *       a busy machine's preemption does not count). Opening and closing
  *       are not timed.
+ *   udpstorm -i PORT SECS [BYTES]
+ *       as -c, with the capture made and then disarmed (ct_dnscap_disarm:
+ *       its next socket ready, bound to no protocol) in the "on" slices:
+ *       what connecttop's idle capture costs
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -105,15 +109,16 @@ int main(int argc, char **argv)
 	double secs, t;
 	unsigned long long n = 0;
 	size_t bytes;
-	int fd, slices = 0;
+	int fd, slices = 0, disarmed = 0;
 
-	if (argc > 1 && !strcmp(argv[1], "-c")) {
+	if (argc > 1 && (!strcmp(argv[1], "-c") || !strcmp(argv[1], "-i"))) {
 		slices = 1;
+		disarmed = argv[1][1] == 'i';
 		argv++;
 		argc--;
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: udpstorm [-c] PORT SECS [BYTES]\n");
+		fprintf(stderr, "usage: udpstorm [-c|-i] PORT SECS [BYTES]\n");
 		return 2;
 	}
 	a.sin_port = htons((unsigned short)atoi(argv[1]));
@@ -154,6 +159,10 @@ int main(int argc, char **argv)
 
 			if (on && !(c = ct_dnscap_new(err, sizeof(err)))) {
 				fprintf(stderr, "udpstorm: %s\n", err);
+				return 1;
+			}
+			if (c && disarmed && ct_dnscap_disarm(c)) {
+				fprintf(stderr, "udpstorm: cannot disarm the capture\n");
 				return 1;
 			}
 			n = storm(fd, m, iov, &a, bytes, SLICE, &t, &cpu);

@@ -238,10 +238,71 @@ out:
 	ct_dnscap_free(c);
 }
 
+/* answers to port captured within ms */
+static int caught(struct ct_dnscap *c, uint16_t port, int ms)
+{
+	static struct ct_dnscap_pkt p;
+	uint64_t ts;
+	int n = 0;
+
+	for (int t = 0; t < ms / 20; t++) {
+		struct pollfd pf = { .fd = ct_dnscap_fd(c), .events = POLLIN };
+
+		poll(&pf, 1, 20);
+		while (ct_dnscap_next(c, UINT64_MAX, &p, &ts))
+			n += p.client_port == port && p.parsed == CT_DNS_OK;
+	}
+	return n;
+}
+
+/* disarmed, nothing is captured (the socket is in no list); armed again,
+ * the next answer is, through the new socket */
+static void test_arm(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	char err[256];
+	struct ct_dnscap *c = ct_dnscap_new(err, sizeof(err));
+	int srv = socket(AF_INET, SOCK_DGRAM, 0), cli = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned gen;
+	uint16_t port;
+
+	a.sin_port = htons(53);
+	if (!c || bind(srv, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		printf("note: %s: arm check not run\n", c ? strerror(errno) : err);
+		goto out;
+	}
+	a.sin_port = 0;
+	bind(cli, (struct sockaddr *)&a, sizeof(a));
+	getsockname(cli, (struct sockaddr *)&a, &al);
+	port = ntohs(a.sin_port);
+	ck(ct_dnscap_armed(c), "arm: armed when new", "not armed");
+	gen = ct_dnscap_gen(c);
+	ck(!ct_dnscap_disarm(c) && !ct_dnscap_armed(c), "arm: disarmed", "still armed");
+	ck(ct_dnscap_gen(c) == gen + 1 && ct_dnscap_fd(c) >= 0, "arm: a new socket, ready",
+	   "gen %u -> %u fd %d", gen, ct_dnscap_gen(c), ct_dnscap_fd(c));
+	sendto(srv, answer, sizeof(answer), 0, (struct sockaddr *)&a, sizeof(a));
+	ck(caught(c, port, 200) == 0, "arm: nothing captured disarmed", "captured");
+	ck(!ct_dnscap_arm(c) && ct_dnscap_armed(c), "arm: armed again", "not armed");
+	sendto(srv, answer, sizeof(answer), 0, (struct sockaddr *)&a, sizeof(a));
+	ck(caught(c, port, 1000) == 1, "arm: the next answer captured", "not captured");
+	{
+		struct ct_dnscap_stats st;
+
+		ct_dnscap_stats(c, &st);
+		ck(st.arms == 1, "arm: counted", "arms %llu", (unsigned long long)st.arms);
+	}
+out:
+	close(srv);
+	close(cli);
+	ct_dnscap_free(c);
+}
+
 int main(void)
 {
 	test_parse();
 	test_live();
 	test_ring();
+	test_arm();
 	return ck_done();
 }

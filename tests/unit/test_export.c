@@ -951,11 +951,17 @@ static void test_qname(void)
 	st.dns_drops = 3;
 	st.dns_evicted = 4;
 	st.dns_not_kept = 5;
+	st.dns_truncated = 1;
+	st.dns_tcp = 8;
+	st.dns_capturing = 1;
+	st.dns_arms = 6;
 	export_json(mem_open(&m), &v, GROUP_FLOW, &st);
 	out = mem_close(&m);
 	CHECK("qname.json.header",
 	      strstr(out, "\"flows\":2,\"dns\":{\"answers\":7,\"hostwide\":1,\"unseen\":2,"
-			  "\"drops\":3,\"evicted\":4,\"not_kept\":5},\"rows\":[") != NULL);
+			  "\"drops\":3,\"evicted\":4,\"not_kept\":5,\"truncated\":1,"
+			  "\"tcp\":8,\"capturing\":true,"
+			  "\"arms\":6},\"rows\":[") != NULL);
 	CHECK("qname.json.chain",
 	      strstr(out, "\"last_seen\":\"2023-11-14T22:13:20.510Z\",\"qname\":\"www.test\","
 			  "\"qname_chain\":[\"cdn.test\",\"edge.test\"]}") != NULL);
@@ -975,7 +981,7 @@ static void test_qname(void)
 	export_table(mem_open(&m), &v, GROUP_FLOW, &st, 0);
 	out = mem_close(&m);
 	CHECK("qname.table.dns",
-	      strstr(out, "group flow  dns answers 7 unseen 2 drops 3 evicted 4\n") != NULL);
+	      strstr(out, "group flow  dns answers 7 unseen 2 drops 3 evicted 4 tcp 8\n") != NULL);
 	free(out);
 	rows_free(&v);
 	snap_free(s);
