@@ -160,6 +160,26 @@ unsigned ui_state_filter_open(struct ui_state *s)
 	return 0;
 }
 
+/* c appended to a prompt's text in a buffer of size bytes, if it fits */
+static void edit_type(char *buf, size_t size, char c)
+{
+	size_t n = strlen(buf);
+
+	if (n + 1 < size) {
+		buf[n] = c;
+		buf[n + 1] = 0;
+	}
+}
+
+/* the last character of a prompt's text taken away */
+static void edit_erase(char *buf)
+{
+	size_t n = strlen(buf);
+
+	if (n)
+		buf[n - 1] = 0;
+}
+
 unsigned ui_state_filter_type(struct ui_state *s, char c)
 {
 	size_t n = strlen(s->filter_edit);
@@ -175,10 +195,7 @@ unsigned ui_state_filter_type(struct ui_state *s, char c)
 
 unsigned ui_state_filter_erase(struct ui_state *s)
 {
-	size_t n = strlen(s->filter_edit);
-
-	if (n)
-		s->filter_edit[n - 1] = 0;
+	edit_erase(s->filter_edit);
 	return ui_state_filter_apply(s, s->filter_edit);
 }
 
@@ -338,21 +355,13 @@ unsigned ui_state_delay_open(struct ui_state *s)
 
 unsigned ui_state_delay_type(struct ui_state *s, char c)
 {
-	size_t n = strlen(s->delay_edit);
-
-	if (n + 1 < sizeof(s->delay_edit)) {
-		s->delay_edit[n] = c;
-		s->delay_edit[n + 1] = 0;
-	}
+	edit_type(s->delay_edit, sizeof(s->delay_edit), c);
 	return 0;
 }
 
 unsigned ui_state_delay_erase(struct ui_state *s)
 {
-	size_t n = strlen(s->delay_edit);
-
-	if (n)
-		s->delay_edit[n - 1] = 0;
+	edit_erase(s->delay_edit);
 	return 0;
 }
 
@@ -381,21 +390,13 @@ unsigned ui_state_goto_open(struct ui_state *s)
 
 unsigned ui_state_goto_type(struct ui_state *s, char c)
 {
-	size_t n = strlen(s->goto_edit);
-
-	if (n + 1 < sizeof(s->goto_edit)) {
-		s->goto_edit[n] = c;
-		s->goto_edit[n + 1] = 0;
-	}
+	edit_type(s->goto_edit, sizeof(s->goto_edit), c);
 	return 0;
 }
 
 unsigned ui_state_goto_erase(struct ui_state *s)
 {
-	size_t n = strlen(s->goto_edit);
-
-	if (n)
-		s->goto_edit[n - 1] = 0;
+	edit_erase(s->goto_edit);
 	return 0;
 }
 
