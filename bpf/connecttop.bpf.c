@@ -98,6 +98,14 @@ const volatile __s64 getsockopt_nr = 55;
 const volatile bool task_calls = false;
 /* --unix: AF_UNIX connects too, each with its path (struct ct_path) */
 const volatile bool trace_unix = false;
+/* 5.15+ with task_calls and the syscall tracepoints: no program at the
+ * entry of connect() or getsockopt(). Their exits read the arguments from
+ * the user registers the syscall entry saved (bpf_task_pt_regs), which the
+ * kernel leaves as they were; the SYN_SENT of a connect() makes its stash.
+ * Under a storm of UDP connects the entry program was a fifth of the BPF
+ * time, and the tracepoint's own work (the perf record of the arguments)
+ * came on top. */
+const volatile bool exit_args = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -242,6 +250,47 @@ static __always_inline __u64 wake_flags(void)
 									       BPF_RB_NO_WAKEUP;
 }
 
+/* A syscall's arguments and number in the user registers its entry saved,
+ * as the syscall ABI passes them (x86_64: di, si, dx, r10; arm64: orig_x0,
+ * which keeps x0 after the return value replaced it, then regs[1..3]):
+ * plain loads from the BTF pointer bpf_task_pt_regs() gives. */
+#if defined(bpf_target_x86)
+#define SYSCALL_ARG1(r) ((r)->di)
+#define SYSCALL_ARG2(r) ((r)->si)
+#define SYSCALL_ARG3(r) ((r)->dx)
+#define SYSCALL_ARG4(r) ((r)->r10)
+#define SYSCALL_NR(r) ((long)(r)->orig_ax)
+#elif defined(bpf_target_arm64)
+#define SYSCALL_ARG1(r) ((r)->orig_x0)
+#define SYSCALL_ARG2(r) ((r)->regs[1])
+#define SYSCALL_ARG3(r) ((r)->regs[2])
+#define SYSCALL_ARG4(r) ((r)->regs[3])
+#define SYSCALL_NR(r) ((long)(r)->syscallno)
+#else
+#error "exit_args: the syscall registers are known for x86 and arm64 only"
+#endif
+
+static __always_inline struct pt_regs *cur_regs(struct task_struct *task)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(task);
+}
+
+/* a process traced (not the tool itself, and the -p filter's) */
+static __always_inline int traced_tgid(__u32 tgid)
+{
+	return tgid != self_tgid && (!filter_tgid || tgid == filter_tgid);
+}
+
+/* a connect()'s arguments into a fresh call */
+static __always_inline void call_args(struct call *c, __u64 fd, __u64 uaddr, __u64 addrlen)
+{
+	__builtin_memset(c, 0, sizeof(*c));
+	c->fd = (__u32)fd;
+	c->uaddr = uaddr;
+	/* the kernel rejects addrlen > sizeof(struct sockaddr_storage) */
+	c->alen = (int)addrlen > 2 ? (__u32)addrlen - 2 : 0;
+}
+
 /* the current thread's connect() in progress, or NULL */
 static __always_inline struct call *call_cur(__u32 tid)
 {
@@ -252,6 +301,48 @@ static __always_inline struct call *call_cur(__u32 tid)
 		return c && c->ts ? c : NULL;
 	}
 	return bpf_map_lookup_elem(&calls, &tid);
+}
+
+/* exit_args: the connect() returning now, into c: the stash its SYN_SENT
+ * made, else its arguments (c->ts 0: the exit's time is taken). 0 when the
+ * process is not traced. */
+static __always_inline int call_at_exit(struct call *c, __u64 id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct call *cp = bpf_task_storage_get(&calls, task, 0, 0);
+	struct pt_regs *regs;
+
+	if (cp && cp->ts) {
+		*c = *cp;
+		cp->ts = 0;
+		return 1;
+	}
+	if (!traced_tgid(id >> 32))
+		return 0;
+	regs = cur_regs(task);
+	call_args(c, SYSCALL_ARG1(regs), SYSCALL_ARG2(regs), SYSCALL_ARG3(regs));
+	return 1;
+}
+
+/* exit_args: the stash of the connect() whose socket goes to SYN_SENT now,
+ * made here from its arguments; NULL when the caller is in no traced
+ * connect() (a send with MSG_FASTOPEN, a kernel socket, io_uring) */
+static __always_inline struct call *call_at_syn(__u64 now)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = cur_regs(task);
+	struct call *cp;
+
+	if (SYSCALL_NR(regs) != connect_nr || !traced_tgid(bpf_get_current_pid_tgid() >> 32))
+		return NULL;
+	cp = bpf_task_storage_get(&calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!cp) {
+		count(CT_CNT_CALL_DROP);
+		return NULL;
+	}
+	call_args(cp, SYSCALL_ARG1(regs), SYSCALL_ARG2(regs), SYSCALL_ARG3(regs));
+	cp->ts = now;
+	return cp;
 }
 
 /* the destination from the user's sockaddr into c: 0, or -1 when it is
@@ -293,14 +384,11 @@ static __always_inline int on_enter(__u64 fd, __u64 uaddr, __u64 addrlen)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct call c = {};
+	struct call c;
 
-	if (tgid == self_tgid || (filter_tgid && tgid != filter_tgid))
+	if (!traced_tgid(tgid))
 		return 0;
-	c.fd = (__u32)fd;
-	c.uaddr = uaddr;
-	/* the kernel rejects addrlen > sizeof(struct sockaddr_storage) */
-	c.alen = (int)addrlen > 2 ? (__u32)addrlen - 2 : 0;
+	call_args(&c, fd, uaddr, addrlen);
 	if (task_calls) {
 		/* The stash costs less than reading the sockaddr from user
 		 * memory: the address comes from the socket at SYN_SENT, or
@@ -988,14 +1076,19 @@ static __always_inline int on_exit(long ret)
 	__u16 proto;
 	int on = 0;
 
-	cp = call_cur(tid);
-	if (!cp)
-		return 0;
-	c = *cp;
-	if (task_calls)
-		cp->ts = 0;
-	else
-		bpf_map_delete_elem(&calls, &tid);
+	if (exit_args) {
+		if (!call_at_exit(&c, id))
+			return 0;
+	} else {
+		cp = call_cur(tid);
+		if (!cp)
+			return 0;
+		c = *cp;
+		if (task_calls)
+			cp->ts = 0;
+		else
+			bpf_map_delete_elem(&calls, &tid);
+	}
 
 	if (!c.family && read_sockaddr(&c))
 		return 0; /* not traced (c.family is set at SYN_SENT) */
@@ -1005,6 +1098,8 @@ static __always_inline int on_exit(long ret)
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
+	if (!c.ts)
+		c.ts = now; /* exit_args: no SYN_SENT, no time before this */
 	if (want_cmdline)
 		send_cmdline(id, now);
 	if (c.family == AF_UNIX) {
@@ -1178,7 +1273,7 @@ static __always_inline void tfo_sent(struct sock *sk, __u64 key, const int btf)
 	struct call c = {};
 	struct ct_event *e;
 
-	if (tgid == self_tgid || (filter_tgid && tgid != filter_tgid))
+	if (!traced_tgid(tgid))
 		return;
 	/* not TFO: a kernel socket (NFS, ...) or an io_uring connect */
 	if (!BPF_CORE_READ((struct tcp_sock *)sk, fastopen_req))
@@ -1216,17 +1311,20 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 
 	if (newstate == TCP_SYN_SENT) {
 		/* inside connect(), in the caller's context */
-		struct call *c = call_cur((__u32)bpf_get_current_pid_tgid());
+		struct call *c;
+		__u64 now;
 
 		if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_protocol) :
 			   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) != IPPROTO_TCP)
 			return 0;
+		now = bpf_ktime_get_ns();
+		c = exit_args ? call_at_syn(now) : call_cur((__u32)bpf_get_current_pid_tgid());
 		if (!c) {
 			tfo_sent(sk, key, btf); /* or no traced call at all */
 			return 0;
 		}
 		c->sk = key;
-		c->syn_ts = bpf_ktime_get_ns();
+		c->syn_ts = now;
 		if (btf) {
 			sock_daddr(sk, c, btf);
 			if (filtered_out(c))
@@ -1291,8 +1389,7 @@ static __always_inline int on_getsockopt_enter(__u64 fd, __u64 level, __u64 optn
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct soerr_call c = { .optval = optval, .fd = (__u32)fd };
 
-	if (level != SOL_SOCKET || optname != SO_ERROR || tgid == self_tgid ||
-	    (filter_tgid && tgid != filter_tgid))
+	if (level != SOL_SOCKET || optname != SO_ERROR || !traced_tgid(tgid))
 		return 0;
 	bpf_map_update_elem(&soerr_calls, &tid, &c, BPF_ANY);
 	return 0;
@@ -1309,17 +1406,31 @@ static __always_inline int on_getsockopt_enter(__u64 fd, __u64 level, __u64 optn
  */
 static __always_inline int on_getsockopt_exit(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct soerr_call *cp = bpf_map_lookup_elem(&soerr_calls, &tid), c;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct soerr_call *cp, c;
 	struct ct_inflight *inf;
 	struct sock *sk;
 	__u64 key, ino;
 	int val = 0;
 
-	if (!cp)
-		return 0;
-	c = *cp;
-	bpf_map_delete_elem(&soerr_calls, &tid);
+	if (exit_args) {
+		struct pt_regs *regs = cur_regs(bpf_get_current_task_btf());
+
+		/* level and optname are ints: the registers' upper halves
+		 * are not the caller's */
+		if ((__u32)SYSCALL_ARG2(regs) != SOL_SOCKET ||
+		    (__u32)SYSCALL_ARG3(regs) != SO_ERROR || !traced_tgid(id >> 32))
+			return 0;
+		c.fd = (__u32)SYSCALL_ARG1(regs);
+		c.optval = SYSCALL_ARG4(regs);
+	} else {
+		cp = bpf_map_lookup_elem(&soerr_calls, &tid);
+		if (!cp)
+			return 0;
+		c = *cp;
+		bpf_map_delete_elem(&soerr_calls, &tid);
+	}
 	if (ret || bpf_probe_read_user(&val, sizeof(val), (void *)c.optval) || val <= 0 ||
 	    val >= 4096)
 		return 0;

@@ -232,7 +232,7 @@ echo "load: loadgen -T $THREADS, $ROUNDS rounds x $SECS s per kind, alone and at
 # other tracers of connect() on the host make "alone" not alone
 others=""
 if command -v bpftool >/dev/null; then
-	others=$(bpftool prog show 2>/dev/null | grep -cE 'name (tp_enter_connect|raw_enter) ')
+	others=$(bpftool prog show 2>/dev/null | grep -cE 'name (tp_exit_connect|raw_exit) ')
 fi
 procs=$(pgrep -xc connecttop)
 if [ "${others:-0}" -gt 0 ] || [ "$procs" -gt 0 ]; then

@@ -42,6 +42,7 @@ struct options {
 	int no_color;
 	int force_raw;
 	int force_hash;
+	int entry_args;
 	int unix_socks;	 /* --unix */
 	int no_dns;	 /* --no-dns: no capture of DNS answers, no names resolved */
 	double dns_idle; /* --dns-idle: the capture disarms after this many seconds

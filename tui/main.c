@@ -71,6 +71,7 @@ enum {
 	OPT_INCLUDE_SELF,
 	OPT_RAW,
 	OPT_NO_TASK_STORAGE,
+	OPT_ENTRY_ARGS,
 	OPT_PROBE,
 	OPT_UNIX,
 	OPT_NO_DNS,
@@ -119,6 +120,7 @@ static const struct option long_opts[] = {
 	{ "include-self", no_argument, NULL, OPT_INCLUDE_SELF },
 	{ "raw-syscalls", no_argument, NULL, OPT_RAW },
 	{ "no-task-storage", no_argument, NULL, OPT_NO_TASK_STORAGE },
+	{ "entry-args", no_argument, NULL, OPT_ENTRY_ARGS },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "unix", no_argument, NULL, OPT_UNIX },
 	{ "no-dns", no_argument, NULL, OPT_NO_DNS },
@@ -190,6 +192,7 @@ static void usage(FILE *out)
 		"      --include-self       trace connecttop's own connects too\n"
 		"      --raw-syscalls       attach to raw sys_enter/sys_exit even when tracefs exists\n"
 		"      --no-task-storage    stash connect() calls in a hash by thread id even on 5.11+\n"
+		"      --entry-args         read connect()'s arguments at its entry even on 5.15+\n"
 		"      --unix               AF_UNIX connects too, by path (proto u_str, u_dgr, u_seq)\n"
 		"      --no-dns             do not capture DNS answers (no names processes resolved)\n"
 		"      --dns-idle SECS      stop capturing after SECS without a UDP lookup (default 60;\n"
@@ -553,6 +556,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_NO_TASK_STORAGE:
 			o->force_hash = 1;
 			break;
+		case OPT_ENTRY_ARGS:
+			o->entry_args = 1;
+			break;
 		case OPT_DIFF:
 			diff_a = optarg;
 			break;
@@ -634,11 +640,11 @@ static void parse_args(int argc, char **argv)
 	if (o->read_path && o->write_path)
 		die_usage("--read and -w exclude each other (a recording is copied with cp)");
 	if (o->read_path &&
-	    (o->pid || o->port || o->family || o->force_raw || o->force_hash || o->unix_socks ||
-	     o->include_self || o->ringbuf_bytes != 8 << 20 || wakeup_arg))
+	    (o->pid || o->port || o->family || o->force_raw || o->force_hash || o->entry_args ||
+	     o->unix_socks || o->include_self || o->ringbuf_bytes != 8 << 20 || wakeup_arg))
 		die_usage(
 			"--read: -p, -P, -4, -6, --unix, --include-self, --raw-syscalls, "
-			"--no-task-storage, --ringbuf-size and --wakeup-bytes are capture options "
+			"--no-task-storage, --entry-args, --ringbuf-size and --wakeup-bytes are capture options "
 			"(-f filters a replay)");
 	if (o->read_path && o->speed && o->batch)
 		die_usage("--speed is for the screen: -b replays as fast as it can");
@@ -991,6 +997,7 @@ int main(int argc, char **argv)
 	po.wakeup_bytes = app.opt.wakeup_bytes;
 	po.force_raw = app.opt.force_raw;
 	po.force_hash = app.opt.force_hash;
+	po.entry_args = app.opt.entry_args;
 	po.unix_socks = app.opt.unix_socks;
 	/* only the view shows command lines (batch output has none) */
 	po.want_cmdline = app.interactive;

@@ -49,6 +49,7 @@ struct probe {
 	void *ctx;
 	char mode[64];
 	int task_calls; /* the per-thread stash is task storage */
+	int exit_args;	/* no entry programs: the exits read the saved arguments */
 	int synrt;	/* tcp:tcp_retransmit_skb attached: events count SYN retransmits */
 	uint64_t swept; /* stale entries of socks deleted by probe_sweep */
 	uint64_t late;	/* outcomes probe_sweep delivered for BPF (CT_INF_UNSENT) */
@@ -254,6 +255,14 @@ static int task_storage_usable(void)
 	return 1;
 }
 
+/* Whether a tracepoint program may read a task's saved user registers
+ * (bpf_task_pt_regs, 5.15+): the syscall exits then read the arguments
+ * there, and the entry programs are left out. 1 yes, 0 no, -errno. */
+static int task_regs_usable(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs, NULL);
+}
+
 /* Whether the kernel has the tracepoint GROUP:NAME, for a raw_tp program
  * loaded only where it exists (a program for a missing tracepoint fails the
  * whole load, and the capture must work on 5.10): sock:inet_sk_error_report
@@ -324,12 +333,12 @@ static int retrans_args(void)
 }
 
 /* the capture path in words, as -v's "attached (...)" line and --probe
- * print it (the tests match it): "SYSCALLS, STASH"; the socket states go
- * with the stash (task storage: tp_btf, tid hash: raw_tp) */
-static void path_name(char *buf, size_t len, int tracefs, int task_calls)
+ * print it (the tests match it): "SYSCALLS, STASH[, args at exit]"; the
+ * socket states go with the stash (task storage: tp_btf, tid hash: raw_tp) */
+static void path_name(char *buf, size_t len, int tracefs, int task_calls, int exit_args)
 {
-	snprintf(buf, len, "%s, %s", tracefs ? "tracepoint" : "raw_tp (no tracefs)",
-		 task_calls ? "task storage" : "tid hash");
+	snprintf(buf, len, "%s, %s%s", tracefs ? "tracepoint" : "raw_tp (no tracefs)",
+		 task_calls ? "task storage" : "tid hash", exit_args ? ", args at exit" : "");
 }
 
 /* How many records a CPU submits between two looks at the ring buffer's
@@ -406,16 +415,18 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	}
 	if (!o->force_raw)
 		tracefs = find_tracefs();
-	bpf_program__set_autoload(p->skel->progs.tp_enter_connect, tracefs != NULL);
+	p->exit_args = tracefs && p->task_calls && !o->entry_args && task_regs_usable() == 1;
+	p->skel->rodata->exit_args = p->exit_args;
+	bpf_program__set_autoload(p->skel->progs.tp_enter_connect, tracefs && !p->exit_args);
 	bpf_program__set_autoload(p->skel->progs.tp_exit_connect, tracefs != NULL);
-	bpf_program__set_autoload(p->skel->progs.tp_enter_getsockopt, tracefs != NULL);
+	bpf_program__set_autoload(p->skel->progs.tp_enter_getsockopt, tracefs && !p->exit_args);
 	bpf_program__set_autoload(p->skel->progs.tp_exit_getsockopt, tracefs != NULL);
 	bpf_program__set_autoload(p->skel->progs.raw_enter, tracefs == NULL);
 	bpf_program__set_autoload(p->skel->progs.raw_exit, tracefs == NULL);
 	bpf_program__set_autoload(p->skel->progs.btf_sock_state, p->task_calls);
 	bpf_program__set_autoload(p->skel->progs.raw_sock_state, !p->task_calls);
 	bpf_program__set_autoload(p->skel->progs.raw_sk_error, error_report_usable(tracefs) == 1);
-	path_name(p->mode, sizeof(p->mode), tracefs != NULL, p->task_calls);
+	path_name(p->mode, sizeof(p->mode), tracefs != NULL, p->task_calls, p->exit_args);
 
 	rc = connecttop_bpf__load(p->skel);
 	if (rc) {
@@ -428,11 +439,18 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	}
 	if (tracefs) {
 		p->perf_links = 1u << 0 | 1u << 1 | 1u << 4 | 1u << 5;
-		p->links[0] = attach_syscall_tp(p->skel->progs.tp_enter_connect, tracefs,
-						"sys_enter_connect");
-		p->links[1] = p->links[0] ? attach_syscall_tp(p->skel->progs.tp_exit_connect,
-							      tracefs, "sys_exit_connect") :
-					    NULL;
+		/* the exit first: with exit_args a SYN_SENT makes a stash
+		 * that only the exit clears */
+		p->links[1] = attach_syscall_tp(p->skel->progs.tp_exit_connect, tracefs,
+						"sys_exit_connect");
+		if (p->links[1] && !p->exit_args) {
+			p->links[0] = attach_syscall_tp(p->skel->progs.tp_enter_connect, tracefs,
+							"sys_enter_connect");
+			if (!p->links[0]) {
+				bpf_link__destroy(p->links[1]);
+				p->links[1] = NULL;
+			}
+		}
 	} else {
 		p->links[0] = bpf_program__attach(p->skel->progs.raw_enter);
 		p->links[1] = p->links[0] ? bpf_program__attach(p->skel->progs.raw_exit) : NULL;
@@ -440,7 +458,9 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	if (p->links[1])
 		p->links[2] = bpf_program__attach(p->task_calls ? p->skel->progs.btf_sock_state :
 								  p->skel->progs.raw_sock_state);
-	p->progs[0] = tracefs ? p->skel->progs.tp_enter_connect : p->skel->progs.raw_enter;
+	p->progs[0] = p->exit_args ? NULL :
+		      tracefs	   ? p->skel->progs.tp_enter_connect :
+				     p->skel->progs.raw_enter;
 	p->progs[1] = tracefs ? p->skel->progs.tp_exit_connect : p->skel->progs.raw_exit;
 	p->progs[2] = p->task_calls ? p->skel->progs.btf_sock_state : p->skel->progs.raw_sock_state;
 	if (!p->links[2]) {
@@ -451,12 +471,17 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	}
 	if (tracefs) {
 		/* the errors applications read (SO_ERROR) */
-		p->progs[4] = p->skel->progs.tp_enter_getsockopt;
+		p->progs[4] = p->exit_args ? NULL : p->skel->progs.tp_enter_getsockopt;
 		p->progs[5] = p->skel->progs.tp_exit_getsockopt;
-		p->links[4] = attach_syscall_tp(p->progs[4], tracefs, "sys_enter_getsockopt");
-		p->links[5] = p->links[4] ? attach_syscall_tp(p->progs[5], tracefs,
-							      "sys_exit_getsockopt") :
-					    NULL;
+		p->links[5] = attach_syscall_tp(p->progs[5], tracefs, "sys_exit_getsockopt");
+		if (p->links[5] && !p->exit_args) {
+			p->links[4] =
+				attach_syscall_tp(p->progs[4], tracefs, "sys_enter_getsockopt");
+			if (!p->links[4]) {
+				bpf_link__destroy(p->links[5]);
+				p->links[5] = NULL;
+			}
+		}
 		if (!p->links[5]) {
 			rc = -errno;
 			snprintf(err, errlen, "cannot attach to the getsockopt tracepoints: %s",
@@ -778,7 +803,7 @@ void probe_features(FILE *out)
 	struct utsname u;
 	const char *tracefs;
 	char why[256], path[96];
-	int priv, can, ts, tf, er, rt;
+	int priv, can, ts, tf, er, rt, ra;
 
 	libbpf_set_print(libbpf_print);
 	uname(&u);
@@ -809,6 +834,18 @@ void probe_features(FILE *out)
 			"connect syscalls:        raw_tp sys_enter/sys_exit (no syscall tracepoints in tracefs)\n");
 	else
 		fprintf(out, "connect syscalls:        unknown (needs privileges)\n");
+	/* the arguments at exit: tracefs, task storage and the registers */
+	ra = tf > 0 && ts > 0 ? task_regs_usable() : tf < 0 || ts < 0 ? -EPERM : 0;
+	if (ra > 0)
+		fprintf(out,
+			"connect arguments:       at exit, from the saved registers (bpf_task_pt_regs, Linux 5.15+)\n");
+	else if (ra == 0)
+		fprintf(out, "connect arguments:       at entry (%s)\n",
+			!tf ? "raw_tp sys_enter: no syscall tracepoints" :
+			!ts ? "no task storage: before 5.11" :
+			      "no bpf_task_pt_regs: before 5.15");
+	else
+		fprintf(out, "connect arguments:       unknown (needs privileges)\n");
 	if (ts >= 0) {
 		fprintf(out, "per-thread stash:        %s\n",
 			ts ? "task storage (Linux 5.11+)" :
@@ -850,8 +887,8 @@ void probe_features(FILE *out)
 			"SYN retransmits:         no (tcp:tcp_retransmit_skb has unknown arguments): shown as -\n");
 	else
 		fprintf(out, "SYN retransmits:         unknown (needs privileges)\n");
-	if (can == 0 && tf >= 0 && ts >= 0) {
-		path_name(path, sizeof(path), tf > 0, ts > 0);
+	if (can == 0 && tf >= 0 && ts >= 0 && ra >= 0) {
+		path_name(path, sizeof(path), tf > 0, ts > 0, ra > 0);
 		fprintf(out, "capture path:            %s (as -v prints it when attached)\n", path);
 	} else if (can == -ENOTSUP) {
 		fprintf(out, "capture path:            none: %s\n", why);

@@ -21,6 +21,7 @@ struct probe_opts {
 	uint64_t wakeup_bytes;	/* wake user space when this much is queued */
 	int force_raw;		/* use the raw syscall tracepoints even with tracefs */
 	int force_hash;		/* stash calls in a hash by tid even where task storage works */
+	int entry_args;		/* stash connect()'s arguments at its entry even on 5.15+ */
 	int unix_socks;		/* AF_UNIX connects too (each event followed by a struct ct_path) */
 	int want_cmdline; /* CT_EV_CMDLINE records: each process's command line at its first connect */
 	uint32_t inflight_max; /* TCP sockets followed through their handshake at once (0: 65536) */

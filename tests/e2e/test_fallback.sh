@@ -48,3 +48,39 @@ check "--no-task-storage: non-blocking refused, once" "15 15 0" \
 check "--no-task-storage: udp" 10 "$(rowsum "$OUT" hsudp .results.ok)"
 check "--no-task-storage: destination" "127.0.0.1 $((B + 7)) tcp" \
 	"$(last_json "$OUT" | jq -r '[.rows[] | select(.comm == "hsref")][0] | "\(.daddr) \(.dport) \(.proto)"')"
+
+# 5.15+: no entry programs, the exits read connect()'s and getsockopt()'s
+# arguments from the saved registers; --entry-args keeps the entry
+# programs (the 5.11-5.14 way) on this kernel
+kv=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+progs_of() { # the names of the BPF programs process $1 holds
+	local id
+	for id in $(cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" {print $2}' | sort -un); do
+		bpftool prog show id "$id" -j 2>/dev/null | jq -r .name
+	done | sort | tr '\n' ' '
+}
+if [ "$kv" -ge 5015 ]; then
+	ct_start "$OUT" "$ERR" -b -o json -d 1 || exit 1
+	check "args at exit: the path" 1 "$(grep -c '^connecttop: attached (tracepoint, task storage, args at exit)' "$ERR")"
+	p=$(progs_of "$CT_PID")
+	check "args at exit: no entry program held" "0 1 1" \
+		"$(echo "$p" | grep -oc 'tp_enter_' || true) $(echo "$p" | grep -c 'tp_exit_connect') $(echo "$p" | grep -c 'tp_exit_getsockopt')"
+	ct_stop || true
+fi
+ct_start "$OUT" "$ERR" -b -o json -d 1 --entry-args || exit 1
+want="tracepoint, task storage"
+[ "$kv" -ge 5011 ] || want="tracepoint, tid hash"
+check "--entry-args: the path" 1 "$(grep -c "^connecttop: attached ($want)" "$ERR")"
+check "--entry-args: the entry programs held" 2 "$(progs_of "$CT_PID" | grep -o 'tp_enter_[a-z]*' | sort -u | wc -l)"
+lg -c earef refuse 127.0.0.1 $((B + 11)) 30
+lg -c eaacc accept ::1 $((B + 12)) 20
+lg -c eanb -N refuse 127.0.0.1 $((B + 13)) 15
+lg -c eaudp udp 127.0.0.1 $((B + 14)) 10
+sleep 0.2
+rc=0; ct_stop || rc=$?
+check "--entry-args: exit 0 on SIGINT" 0 "$rc"
+check "--entry-args: refused" "30 30" "$(rowsum "$OUT" earef .count) $(rowsum "$OUT" earef .results.refused)"
+check "--entry-args: accepted over ipv6" "20 20" "$(rowsum "$OUT" eaacc .count) $(rowsum "$OUT" eaacc .results.ok)"
+check "--entry-args: non-blocking refused, once" "15 15 0" \
+	"$(rowsum "$OUT" eanb .count) $(rowsum "$OUT" eanb .results.refused) $(rowsum "$OUT" eanb .results.pending)"
+check "--entry-args: udp" 10 "$(rowsum "$OUT" eaudp .results.ok)"

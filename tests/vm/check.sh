@@ -94,7 +94,10 @@ fi
 # tracepoints through tracefs (it mounts tracefs itself in the guest). The
 # captures below ran on whichever it is; --probe must name the same one.
 kv=$(echo "$rel" | awk -F. '{ print $1 * 1000 + $2 }')
-if [ "${kv:-0}" -ge 5011 ]; then
+if [ "${kv:-0}" -ge 5015 ]; then
+	# no entry programs: the exits read the arguments (bpf_task_pt_regs)
+	want_mode="tracepoint, task storage, args at exit" want_states=tp_btf
+elif [ "${kv:-0}" -ge 5011 ]; then
 	want_mode="tracepoint, task storage" want_states=tp_btf
 else
 	want_mode="tracepoint, tid hash" want_states=raw_tp
@@ -162,6 +165,7 @@ section raw >"$tmp/raw"
 rrc=$(sed -n 's/^rc=//p' "$tmp/raw" | head -n1)
 rmode=$(sed -n 's/^connecttop: attached (\(.*\)) in [0-9.]* ms$/\1/p' "$tmp/raw")
 want_raw="raw_tp (no tracefs), ${want_mode#tracepoint, }"
+want_raw=${want_raw%, args at exit} # raw_tp sys_enter stays
 if [ "$rrc" = 0 ] && [ "$rmode" = "$want_raw" ]; then
 	pass "raw-mode ($rmode)"
 else

@@ -19,6 +19,8 @@ field() { sed -n "s/^$1: *//p"; }
 }
 kv=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
 if [ "$kv" -ge 5011 ]; then want_stash="task storage" want_states=tp_btf; else want_stash="tid hash" want_states=raw_tp; fi
+# the exits read connect()'s arguments from the saved registers (5.15+)
+if [ "$kv" -ge 5015 ]; then want_stash+=", args at exit" want_args="at exit"; else want_args="at entry"; fi
 
 out=$("$CONNECTTOP" --probe 2>&1)
 rc=$?
@@ -28,6 +30,8 @@ if [ "$rc" = 0 ] && [ "$path" = "tracepoint, $want_stash (as -v prints it when a
 else
 	fail root "rc=$rc, capture path '$path', expected 'tracepoint, $want_stash'"
 fi
+args=$(echo "$out" | field "connect arguments")
+case $args in "$want_args"*) pass "arguments ($args)" ;; *) fail arguments "'$args', expected $want_args" ;; esac
 st=$(echo "$out" | field "socket states")
 case $st in "$want_states "*) pass "states ($st)" ;; *) fail states "'$st', expected $want_states" ;; esac
 n=$(echo "$out" | grep -c unknown)
@@ -69,7 +73,7 @@ fi
 if command -v setpriv >/dev/null; then
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all "$CONNECTTOP" --probe 2>&1)
 	rc=$?
-	bad=$(echo "$out" | grep -E '^(ring buffer map|hash map|raw tracepoints|tracepoint programs|connect syscalls|per-thread stash|socket states|capture path):' | grep -v ' unknown')
+	bad=$(echo "$out" | grep -E '^(ring buffer map|hash map|raw tracepoints|tracepoint programs|connect syscalls|connect arguments|per-thread stash|socket states|capture path):' | grep -v ' unknown')
 	if [ "$rc" = 0 ] && [ -z "$bad" ] && echo "$out" | grep -q '^BTF (/sys/kernel/btf): *yes$'; then
 		pass unprivileged-unknown
 	else
