@@ -250,14 +250,14 @@ boot() {
 		timeout -k 5 "$VM_TIMEOUT" qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg -m 1G -smp 2 \
 			-nographic -nodefaults -no-reboot -serial stdio \
 			-kernel "$kdir/vmlinuz" -initrd "$work/initrd-$name.gz" \
-			-append "console=ttyAMA0 panic=-1 oops=panic ${VM_APPEND:-}" \
+			-append "console=ttyAMA0 panic=-1 oops=panic softlockup_all_cpu_backtrace=1 ${VM_APPEND:-}" \
 			</dev/null >"$log" 2>&1 &
 		;;
 	*)
 		timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -m 1G -smp 2 \
 			-nographic -nodefaults -no-reboot -serial stdio \
 			-kernel "$kdir/vmlinuz" -initrd "$work/initrd.gz" \
-			-append "console=ttyS0 panic=-1 oops=panic ${VM_APPEND:-}" \
+			-append "console=ttyS0 panic=-1 oops=panic softlockup_all_cpu_backtrace=1 ${VM_APPEND:-}" \
 			</dev/null >"$log" 2>&1 &
 		;;
 	esac
