@@ -244,10 +244,35 @@ static int block_make(struct rec_writer *w, size_t *len)
 	return 0;
 }
 
+/* The end block of a file that the next one goes on from (REC_END_ROTATED),
+ * into end (REC_BLOCK_HEAD + 64 bytes): its length, or -errno */
+static int end_block(struct rec_writer *w, uint8_t *end, size_t *elen)
+{
+	uint8_t rec[REC_HEAD + 8];
+	uint8_t *raw = w->raw, *out = w->out;
+	size_t raw_len = w->raw_len;
+	int rc;
+
+	put16(rec, 8);
+	rec[2] = REC_END;
+	rec[3] = REC_END_ROTATED;
+	put64(rec + 4, w->last_t);
+	/* made with the block code, on side buffers */
+	w->raw = rec;
+	w->raw_len = sizeof(rec);
+	w->out = end;
+	rc = block_make(w, elen);
+	w->raw = raw;
+	w->raw_len = raw_len;
+	w->out = out;
+	return rc;
+}
+
 int rec_writer_flush(struct rec_writer *w)
 {
-	size_t len;
-	int rc;
+	uint8_t end[REC_BLOCK_HEAD + 64];
+	size_t len, elen = 0;
+	int rc, rotate = 0;
 
 	if (w->err)
 		return w->err;
@@ -256,30 +281,19 @@ int rec_writer_flush(struct rec_writer *w)
 	rc = block_make(w, &len);
 	if (rc)
 		return writer_stop(w, rc);
-	/* rotation: a file that would grow past its bound is closed (with
-	 * an end record saying the next file goes on) and the next begun */
-	if (w->lim.max_file_bytes && w->file_bytes > REC_HEADER_LEN &&
-	    w->file_bytes + len > w->lim.max_file_bytes) {
-		uint8_t end[REC_BLOCK_HEAD + 64];
-		uint8_t *raw = w->raw;
-		size_t raw_len = w->raw_len, elen;
-		uint8_t rec[REC_HEAD + 8];
-		uint8_t *out = w->out;
-
-		put16(rec, 8);
-		rec[2] = REC_END;
-		rec[3] = REC_END_ROTATED;
-		put64(rec + 4, w->last_t);
-		/* the end block, made with the block code on a side buffer */
-		w->raw = rec;
-		w->raw_len = sizeof(rec);
-		w->out = end;
-		rc = block_make(w, &elen);
-		w->raw = raw;
-		w->raw_len = raw_len;
-		w->out = out;
-		if (!rc)
-			rc = write_all(w->fd, end, elen);
+	/* rotation: a file that would grow past its bound with this block
+	 * and the end record a later rotation adds is closed now, with that
+	 * end record (saying the next file goes on), and the next begun. The
+	 * end record's size is that of this one give or take its stamp's
+	 * compression: hence the slack of 8 bytes. */
+	if (w->lim.max_file_bytes && w->file_bytes > REC_HEADER_LEN) {
+		rc = end_block(w, end, &elen);
+		if (rc)
+			return writer_stop(w, rc);
+		rotate = w->file_bytes + len + elen + 8 > w->lim.max_file_bytes;
+	}
+	if (rotate) {
+		rc = write_all(w->fd, end, elen);
 		if (rc)
 			return writer_stop(w, rc);
 		close(w->fd);
