@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "prom.h"
+#include "timing.h"
 #include "util.h"
 
 struct batch {
@@ -18,6 +19,10 @@ struct batch {
 	struct ct_snap *snap;
 	struct ct_rows rows;
 	int csv_header_done;
+	/* --timing-file (hidden): each interval's work, and its snapshot's
+	 * refresh alone; written at batch_free */
+	struct timing *timing;
+	int timing_asked;
 };
 
 struct batch *batch_new(void)
@@ -37,7 +42,7 @@ static int stdout_gone(void)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }
 
-int batch_print(struct batch *b, struct app *a)
+static int batch_output(struct batch *b, struct app *a, uint64_t t0)
 {
 	const struct options *o = &a->opt;
 	struct ct_snap *snap;
@@ -45,16 +50,13 @@ int batch_print(struct batch *b, struct app *a)
 	size_t n;
 	int rc;
 
-	if (stdout_gone())
-		return -EPIPE;
-	if (o->format == FMT_PROM)
-		return prom_write(a->prom, stdout, a->flows, &a->stats);
 	/* the last interval's snapshot and rows, brought up to date: with many
 	 * flows an interval costs what changed, not a copy of the table */
-	snap = snap_refresh(a->flows, ct_now_ns(), b->snap);
+	snap = snap_refresh(a->flows, t0, b->snap);
 	b->snap = snap;
 	if (!snap)
 		return -ENOMEM;
+	timing_add(b->timing, TIMING_SNAP, ct_now_ns() - t0, snap->n);
 	snap->keep_old = o->group != GROUP_FLOW; /* groups update by the rows' differences */
 	rc = rows_refresh(snap, o->group, o->filter, o->sort,
 			  ct_sort_default_desc(o->sort) ^ o->reverse, (size_t)o->max_rows, v);
@@ -84,10 +86,31 @@ int batch_print(struct batch *b, struct app *a)
 	return rc;
 }
 
+int batch_print(struct batch *b, struct app *a)
+{
+	uint64_t t0;
+	int rc;
+
+	if (stdout_gone())
+		return -EPIPE;
+	if (a->opt.format == FMT_PROM)
+		return prom_write(a->prom, stdout, a->flows, &a->stats);
+	if (!b->timing_asked) {
+		b->timing = timing_new(a->opt.timing_path);
+		b->timing_asked = 1;
+	}
+	t0 = ct_now_ns();
+	rc = batch_output(b, a, t0);
+	timing_add(b->timing, TIMING_BATCH, ct_now_ns() - t0, b->snap ? b->snap->n : 0);
+	return rc;
+}
+
 void batch_free(struct batch *b)
 {
 	if (!b)
 		return;
+	timing_write(b->timing);
+	timing_free(b->timing);
 	rows_free(&b->rows);
 	snap_free(b->snap);
 	free(b);

@@ -132,7 +132,7 @@ static const struct option long_opts[] = {
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "to", required_argument, NULL, OPT_TO },
 	/* hidden, not in --help or the man page: a test knob for make bench
-	 * (tests/bench.sh), which reads the view's refresh times from FILE
+	 * (tests/bench.sh), which reads the view's (or batch mode's) refresh times from FILE
 	 * at exit (timing.h says its format) */
 	{ "timing-file", required_argument, NULL, OPT_TIMING_FILE },
 	/* for the tests only, hidden (not in usage() or the man page): a small
