@@ -33,6 +33,7 @@
 #include "record.h"
 #include "playback.h"
 #include "replay.h"
+#include "spill.h"
 #include "util.h"
 #include "view.h"
 
@@ -88,6 +89,7 @@ enum {
 	OPT_TEST_SWEEP_SECS,
 	OPT_TEST_SWEEP_AGE_SECS,
 	OPT_TEST_SKIP_RESOLUTION,
+	OPT_TEST_HOLD_MS,
 };
 
 static const struct option long_opts[] = {
@@ -138,11 +140,13 @@ static const struct option long_opts[] = {
 	/* for the tests only, hidden (not in usage() or the man page): a small
 	 * map of sockets in SYN_SENT to fill, and sweeps more often for stale
 	 * entries of a younger age than a machine booted minutes ago has; the
-	 * state changes of sockets to a port passed by, as a skipped run would */
+	 * state changes of sockets to a port passed by, as a skipped run would;
+	 * batch mode's end-of-interval work made that much longer (app.h) */
 	{ "test-inflight-max", required_argument, NULL, OPT_TEST_INFLIGHT_MAX },
 	{ "test-sweep-secs", required_argument, NULL, OPT_TEST_SWEEP_SECS },
 	{ "test-sweep-age-secs", required_argument, NULL, OPT_TEST_SWEEP_AGE_SECS },
 	{ "test-skip-resolution", required_argument, NULL, OPT_TEST_SKIP_RESOLUTION },
+	{ "test-hold-ms", required_argument, NULL, OPT_TEST_HOLD_MS },
 	{ 0 },
 };
 
@@ -587,6 +591,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_TEST_SKIP_RESOLUTION:
 			o->skip_port =
 				(uint16_t)num_arg("--test-skip-resolution", optarg, 1, 65535);
+			break;
+		case OPT_TEST_HOLD_MS:
+			o->hold_ms = num_arg("--test-hold-ms", optarg, 1, 600000);
 			break;
 		case ':':
 			die_usage("option '%s' needs a value", argv[optind - 1]);
@@ -1142,8 +1149,16 @@ out:
 		fprintf(stderr,
 			"connecttop: %llu reads of the ring buffer stopped on their budget\n",
 			(unsigned long long)probe_drains_cut(app.probe));
+	if (app.opt.verbose && app.spill && spill_pushed(app.spill))
+		fprintf(stderr,
+			"connecttop: %llu records read while a snapshot was taken, at most %llu "
+			"at once, %llu refused\n",
+			(unsigned long long)spill_pushed(app.spill),
+			(unsigned long long)app.held_most,
+			(unsigned long long)spill_refused(app.spill));
 	batch_free(batch);
 	probe_free(app.probe);
+	spill_free(app.spill);
 	app_free_dns(&app);
 	prom_free(app.prom);
 	flows_free(app.flows);
