@@ -349,10 +349,11 @@ void app_drain(struct app *a)
 	(sizeof(struct ct_event) + (sizeof(struct ct_cmdline) > sizeof(struct ct_path) ? \
 					    sizeof(struct ct_cmdline) :                  \
 					    sizeof(struct ct_path)))
-/* records one app_hold_read takes at most (some 8 ms of copying); it
+/* records one app_hold_read takes at most (some 2 ms of copying, and the
+ * snapshot goes on between them even when the ring buffer refills); it
  * reads in steps of what the queue's room takes of the largest records,
  * so that the bound is not exceeded whatever the records are */
-#define HOLD_READ_MAX 65536
+#define HOLD_READ_MAX 16384
 
 void app_hold(struct app *a)
 {

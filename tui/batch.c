@@ -114,8 +114,12 @@ int batch_print(struct batch *b, struct app *a)
 
 	if (stdout_gone())
 		return -EPIPE;
-	if (a->opt.format == FMT_PROM)
-		return prom_write(a->prom, stdout, a->flows, &a->stats);
+	if (a->opt.format == FMT_PROM) {
+		app_hold(a);
+		rc = prom_write(a->prom, stdout, a->flows, &a->stats);
+		app_release(a);
+		return rc;
+	}
 	if (!b->timing_asked) {
 		b->timing = timing_new(a->opt.timing_path);
 		b->timing_asked = 1;

@@ -33,6 +33,7 @@
 #include "record.h"
 #include "playback.h"
 #include "replay.h"
+#include "snap.h"
 #include "spill.h"
 #include "util.h"
 #include "view.h"
@@ -702,7 +703,9 @@ static int write_prom(struct app *a, int verbose_errors)
 
 	if (!a->opt.prom_path || !a->prom)
 		return 0;
+	app_hold(a);
 	rc = prom_write_file(a->prom, a->opt.prom_path, a->flows, &a->stats);
+	app_release(a);
 	/* with the view up nothing may write to stderr: the count is in the
 	 * file's connecttop_prometheus_write_errors_total and said at exit */
 	if (verbose_errors && rc && rc != prom_last_err)
@@ -967,11 +970,15 @@ int main(int argc, char **argv)
 	if (!app.interactive && !filter_empty(app.opt.filter))
 		flows_set_keep(app.flows, filter_keeps, app.opt.filter);
 	if (app.opt.prom_path || app.opt.format == FMT_PROM) {
+		const struct snap_hook hold_read = { app_hold_read, &app };
+
 		app.prom = prom_new(app.flows, app.opt.prom_max_series);
 		if (!app.prom) {
 			fprintf(stderr, "connecttop: out of memory\n");
 			return 1;
 		}
+		/* its snapshot reads the ring buffer on (app_hold) */
+		prom_set_hook(app.prom, &hold_read);
 	}
 
 	/* signals: blocked and read through a signalfd in the loop. An
