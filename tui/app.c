@@ -93,20 +93,12 @@ static void on_pid_seen(void *names, uint32_t pid, const char *comm, uint64_t cg
 	names_pid_seen(names, pid, comm, cgroup_id);
 }
 
-static void on_event(void *ctx, const void *data, size_t size)
+/* a record into the table (and the DNS names, the recording) */
+static void take_event(void *ctx, const void *data, size_t size)
 {
 	struct app *a = ctx;
 	struct ct_sample s;
-	int rc;
-
-	/* held: kept aside as read, all of it (decoding, DNS, recording)
-	 * done at app_release, in this order; one the queue could not take
-	 * is counted with the drops (app_stats) */
-	if (a->held) {
-		spill_push(a->spill, data, size);
-		return;
-	}
-	rc = decode_event(&a->dec, data, size, &s);
+	int rc = decode_event(&a->dec, data, size, &s);
 
 	/* the answers captured before it first, then the event as captured
 	 * (also one the decoder refused) */
@@ -122,6 +114,19 @@ static void on_event(void *ctx, const void *data, size_t size)
 		if (a->rec && !s.outcome)
 			names_user(a->res, s.uid);
 	}
+}
+
+/* held: kept aside as read, all of it (decoding, DNS, recording) done at
+ * app_release, in this order; one the queue could not take is counted
+ * with the drops (app_stats) */
+static void on_event(void *ctx, const void *data, size_t size)
+{
+	struct app *a = ctx;
+
+	if (a->held)
+		spill_push(a->spill, data, size);
+	else
+		take_event(a, data, size);
 }
 
 /* Capture DNS answers unless --no-dns; without the capture (no
@@ -385,15 +390,36 @@ void app_hold_read(void *app)
 	}
 }
 
+/* records fed between two reads of the ring buffer in app_release */
+#define RELEASE_STEP 4096
+
 void app_release(struct app *a)
 {
+	size_t n, rounds;
+
 	if (!a->held)
 		return;
 	a->held = 0;
-	if (spill_len(a->spill) > a->held_most)
-		a->held_most = spill_len(a->spill);
+	n = spill_len(a->spill);
+	if (n > a->held_most)
+		a->held_most = n;
 	a->now_ns = ct_now_ns();
-	spill_feed(a->spill, on_event, a);
+	/* Feeding what was kept takes as long as reading it would have, and
+	 * meanwhile the ring buffer fills again: it is read on into the
+	 * queue's end between steps, until the queue is empty, for at most
+	 * twice the steps the kept records take (then the rest is fed, and
+	 * the loop's reads take over: under a flood, its timer and signals
+	 * are not held off for long). */
+	rounds = 2 * (n / RELEASE_STEP) + 2;
+	while (spill_feed_some(a->spill, take_event, a, RELEASE_STEP) && spill_len(a->spill)) {
+		if (!rounds)
+			continue;
+		rounds--;
+		a->held = 1;
+		app_hold_read(a);
+		a->held = 0;
+		a->now_ns = ct_now_ns();
+	}
 }
 
 void app_stats(struct app *a, struct ct_stats *st)

@@ -96,9 +96,11 @@ int spill_push(struct ct_spill *q, const void *data, size_t size)
 	return 0;
 }
 
-void spill_feed(struct ct_spill *q, void (*fn)(void *ctx, const void *data, size_t size), void *ctx)
+size_t spill_feed_some(struct ct_spill *q, spill_fn fn, void *ctx, size_t max)
 {
-	while (q->n) {
+	size_t fed = 0;
+
+	while (q->n && fed < max) {
 		struct spill_chunk *c = q->head;
 		uint32_t len;
 
@@ -114,12 +116,25 @@ void spill_feed(struct ct_spill *q, void (*fn)(void *ctx, const void *data, size
 		q->head_off += rec_bytes(len);
 		q->bytes -= rec_bytes(len);
 		q->n--;
+		fed++;
 	}
-	/* empty: keep the last chunk for the next hold, the others are gone */
-	if (q->head) {
+	/* empty: the last chunk is kept for the next records, the others
+	 * are gone (no record of it is handed out any more) */
+	if (!q->n && q->head) {
+		while (q->head != q->tail) {
+			struct spill_chunk *c = q->head;
+
+			q->head = c->next;
+			free(c);
+		}
 		q->head->used = q->head_off = 0;
-		q->tail = q->head;
 	}
+	return fed;
+}
+
+void spill_feed(struct ct_spill *q, spill_fn fn, void *ctx)
+{
+	spill_feed_some(q, fn, ctx, SIZE_MAX);
 }
 
 size_t spill_len(const struct ct_spill *q)

@@ -25,10 +25,13 @@ void spill_free(struct ct_spill *q); /* accepts NULL */
 int spill_push(struct ct_spill *q, const void *data, size_t size);
 /* how many more records of size bytes the bound has room for */
 size_t spill_room(const struct ct_spill *q, size_t size);
+typedef void (*spill_fn)(void *ctx, const void *data, size_t size);
 /* hand every record to fn in the order pushed, and empty q (the memory
  * of all but one of its chunks given back); fn must not push to q */
-void spill_feed(struct ct_spill *q, void (*fn)(void *ctx, const void *data, size_t size),
-		void *ctx);
+void spill_feed(struct ct_spill *q, spill_fn fn, void *ctx);
+/* the same for the first max records at most: how many were fed. Records
+ * may be pushed between two calls (not from fn): they come after. */
+size_t spill_feed_some(struct ct_spill *q, spill_fn fn, void *ctx, size_t max);
 size_t spill_len(const struct ct_spill *q); /* records queued */
 uint64_t spill_refused(const struct ct_spill *q);
 uint64_t spill_pushed(const struct ct_spill *q); /* records ever queued */

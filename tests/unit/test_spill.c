@@ -128,11 +128,47 @@ static void test_bound_feed(void)
 	spill_free(q);
 }
 
+/* fed in steps with records pushed between them (as app_release reads
+ * the ring buffer on): every record once, in the order pushed, across
+ * chunks, and the queue empty at the end */
+static void test_feed_some(void)
+{
+	struct ct_spill *q = spill_new(8u << 20);
+	unsigned char buf[512];
+	struct fed f = { 0 };
+	unsigned next = 0, steps = 0;
+	size_t fed;
+
+	for (; next < 10000; next++)
+		spill_push(q, buf, rec_make(next, buf));
+	fed = spill_feed_some(q, on_rec, &f, 4096);
+	CHECK_U("feed_some.step", 4096, fed);
+	CHECK_U("feed_some.left", 10000 - 4096, spill_len(q));
+	while (spill_len(q)) {
+		/* 3000 more after each of the first 5 steps */
+		if (steps++ < 5)
+			for (unsigned k = 0; k < 3000; k++, next++)
+				spill_push(q, buf, rec_make(next, buf));
+		spill_feed_some(q, on_rec, &f, 4096);
+	}
+	CHECK_U("feed_some.all_fed", 25000, f.next);
+	CHECK_U("feed_some.in_order", 0, f.bad);
+	CHECK_U("feed_some.nothing_more", 0, spill_feed_some(q, on_rec, &f, 4096));
+	/* and again from empty */
+	for (unsigned k = 0; k < 100; k++, next++)
+		spill_push(q, buf, rec_make(next, buf));
+	spill_feed(q, on_rec, &f);
+	CHECK_U("feed_some.again", 25100, f.next);
+	CHECK_U("feed_some.again_in_order", 0, f.bad);
+	spill_free(q);
+}
+
 int main(void)
 {
 	test_order();
 	test_bound();
 	test_bound_feed();
+	test_feed_some();
 	spill_free(NULL);
 	return ck_done();
 }
