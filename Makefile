@@ -122,7 +122,7 @@ CT_LDFLAGS :=
 LIBS := $(shell $(PKG_CONFIG) --libs libbpf ncursesw zlib 2>/dev/null || echo -lbpf -lncursesw -lz) -lpthread
 endif
 
-CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c tui/dnsattr.c tui/qnames.c tui/record.c
+CORE_SRCS := tui/row.c tui/baseline.c tui/diff.c tui/decode.c tui/flows.c tui/snap.c tui/sort.c tui/rows.c tui/pending.c tui/filter.c tui/export.c tui/util.c tui/prom.c tui/dns.c tui/dnstab.c tui/dnscap.c tui/dnsattr.c tui/qnames.c tui/record.c tui/spill.c
 # the screen's pieces without curses (unit tested)
 UI_SRCS := tui/ui_state.c tui/columns.c
 APP_SRCS := $(CORE_SRCS) $(UI_SRCS) tui/main.c tui/app.c tui/probe.c tui/view.c tui/keys.c tui/draw.c tui/term.c tui/timing.c tui/termsave.c tui/names.c tui/batch.c tui/replay.c tui/playback.c tui/release.c

@@ -7,6 +7,7 @@
 #include "app.h"
 
 #include <errno.h>
+#include <linux/types.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 
+#include "connecttop.h"
 #include "decode.h"
 #include "dnsattr.h"
 #include "dnscap.h"
@@ -21,6 +23,7 @@
 #include "qnames.h"
 #include "probe.h"
 #include "record.h"
+#include "spill.h"
 #include "util.h"
 
 /* the answers captured at or before until_ns, in the order they came;
@@ -90,7 +93,8 @@ static void on_pid_seen(void *names, uint32_t pid, const char *comm, uint64_t cg
 	names_pid_seen(names, pid, comm, cgroup_id);
 }
 
-static void on_event(void *ctx, const void *data, size_t size)
+/* a record into the table (and the DNS names, the recording) */
+static void take_event(void *ctx, const void *data, size_t size)
 {
 	struct app *a = ctx;
 	struct ct_sample s;
@@ -110,6 +114,19 @@ static void on_event(void *ctx, const void *data, size_t size)
 		if (a->rec && !s.outcome)
 			names_user(a->res, s.uid);
 	}
+}
+
+/* held: kept aside as read, all of it (decoding, DNS, recording) done at
+ * app_release, in this order; one the queue could not take is counted
+ * with the drops (app_stats) */
+static void on_event(void *ctx, const void *data, size_t size)
+{
+	struct app *a = ctx;
+
+	if (a->held)
+		spill_push(a->spill, data, size);
+	else
+		take_event(a, data, size);
 }
 
 /* Capture DNS answers unless --no-dns; without the capture (no
@@ -332,6 +349,79 @@ void app_drain(struct app *a)
 		dns_answers(a, before);
 }
 
+/* the largest ring buffer record: an event and what may follow it */
+#define REC_MAX                                                                          \
+	(sizeof(struct ct_event) + (sizeof(struct ct_cmdline) > sizeof(struct ct_path) ? \
+					    sizeof(struct ct_cmdline) :                  \
+					    sizeof(struct ct_path)))
+/* records one app_hold_read takes at most (some 2 ms of copying, and the
+ * snapshot goes on between them even when the ring buffer refills); it
+ * reads in steps of what the queue's room takes of the largest records,
+ * so that the bound is not exceeded whatever the records are */
+#define HOLD_READ_MAX 16384
+
+void app_hold(struct app *a)
+{
+	if (!a->probe)
+		return;
+	/* out of memory: no hold, the ring buffer waits as it did */
+	if (!a->spill && !(a->spill = spill_new(4 * a->opt.ringbuf_bytes)))
+		return;
+	a->held = 1;
+}
+
+void app_hold_read(void *app)
+{
+	struct app *a = app;
+	size_t room;
+
+	if (!a->held)
+		return;
+	/* only what the queue has room for leaves the ring buffer: what it
+	 * cannot take waits there, and its overflow is BPF's to count (an
+	 * outcome then waits in its map for the sweep, not lost) */
+	for (size_t taken = 0; taken < HOLD_READ_MAX; taken += room) {
+		room = spill_room(a->spill, REC_MAX);
+		if (room > HOLD_READ_MAX - taken)
+			room = HOLD_READ_MAX - taken;
+		/* 0: the ring buffer is empty (or in error: app_drain's) */
+		if (!room || probe_drain(a->probe, (long)room) != 1)
+			break;
+	}
+}
+
+/* records fed between two reads of the ring buffer in app_release */
+#define RELEASE_STEP 4096
+
+void app_release(struct app *a)
+{
+	size_t n, rounds;
+
+	if (!a->held)
+		return;
+	a->held = 0;
+	n = spill_len(a->spill);
+	if (n > a->held_most)
+		a->held_most = n;
+	a->now_ns = ct_now_ns();
+	/* Feeding what was kept takes as long as reading it would have, and
+	 * meanwhile the ring buffer fills again: it is read on into the
+	 * queue's end between steps, until the queue is empty, for at most
+	 * twice the steps the kept records take (then the rest is fed, and
+	 * the loop's reads take over: under a flood, its timer and signals
+	 * are not held off for long). */
+	rounds = 2 * (n / RELEASE_STEP) + 2;
+	while (spill_feed_some(a->spill, take_event, a, RELEASE_STEP) && spill_len(a->spill)) {
+		if (!rounds)
+			continue;
+		rounds--;
+		a->held = 1;
+		app_hold_read(a);
+		a->held = 0;
+		a->now_ns = ct_now_ns();
+	}
+}
+
 void app_stats(struct app *a, struct ct_stats *st)
 {
 	struct app_counters *c = &a->cnt;
@@ -343,7 +433,11 @@ void app_stats(struct app *a, struct ct_stats *st)
 		if (a->probe)
 			probe_counters(a->probe, &pc);
 		clock_gettime(CLOCK_REALTIME, &rt);
-		*c = (struct app_counters){ .rb_drops = pc.rb_drops,
+		/* a record read while held that the queue could not take
+		 * (out of memory) is lost as one the ring buffer had no
+		 * room for */
+		*c = (struct app_counters){ .rb_drops = pc.rb_drops +
+							(a->spill ? spill_refused(a->spill) : 0),
 					    .call_drops = pc.call_drops,
 					    .sock_drops = pc.sock_drops,
 					    .outcomes_late = pc.outcomes_late,

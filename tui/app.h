@@ -61,11 +61,13 @@ struct options {
 	double sweep_secs;     /* look for stale in-flight sockets this often */
 	double sweep_age_secs; /* stale past this age, 0: syn_age_limit_ns() */
 	uint16_t skip_port;    /* state changes of sockets to this port unseen */
+	long hold_ms;	       /* batch mode's interval work this much longer, the table held */
 };
 
 struct ct_dnscap;
 struct ct_dnsattr;
 struct ct_dnscap_pkt;
+struct ct_spill;
 
 struct app {
 	struct options opt;
@@ -92,6 +94,11 @@ struct app {
 	char dns_why[256];
 	uint64_t dns_last_ns; /* the last UDP connect to port 53 (or the start) */
 	uint64_t dns_tcp;     /* TCP connects to port 53: lookups whose answer is unseen */
+	/* app_hold: while a snapshot of the table is taken, the ring buffer
+	 * is read on into spill (spill.h), fed to the table at app_release */
+	int held;
+	struct ct_spill *spill;
+	uint64_t held_most; /* the most records one hold kept aside (-v says at exit) */
 	volatile sig_atomic_t quit;
 	/* -w: the recording (NULL when not, or once it has stopped and said
 	 * why), and the monotonic time of the work at hand, which each record
@@ -130,6 +137,18 @@ struct probe_opts;
  * -errno with one line in err saying why. */
 int app_start(struct app *a, const struct probe_opts *po, char *err, size_t errlen);
 void app_drain(struct app *a); /* pull every queued event into the flow table */
+/*
+ * The flow table held still (a snapshot of it being taken) without the
+ * ring buffer filling up meanwhile: from app_hold on, app_hold_read reads
+ * it (as snap.h's hook, every few thousand rows) into a queue kept aside,
+ * bounded by memory (4 times the ring buffer's size: past that the records
+ * stay in the ring buffer, whose overflow BPF counts as drops, as without
+ * a hold); app_release feeds that queue to the table in the order read.
+ * No-ops without a probe (a replay).
+ */
+void app_hold(struct app *a);
+void app_hold_read(void *app);
+void app_release(struct app *a);
 /* the stats header of the current moment (without ending the interval) */
 void app_stats(struct app *a, struct ct_stats *st);
 /* end the interval: drain, sweep when due, tick, a->stats of the interval

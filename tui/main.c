@@ -33,6 +33,8 @@
 #include "record.h"
 #include "playback.h"
 #include "replay.h"
+#include "snap.h"
+#include "spill.h"
 #include "util.h"
 #include "view.h"
 
@@ -89,6 +91,7 @@ enum {
 	OPT_TEST_SWEEP_SECS,
 	OPT_TEST_SWEEP_AGE_SECS,
 	OPT_TEST_SKIP_RESOLUTION,
+	OPT_TEST_HOLD_MS,
 };
 
 static const struct option long_opts[] = {
@@ -134,17 +137,19 @@ static const struct option long_opts[] = {
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "to", required_argument, NULL, OPT_TO },
 	/* hidden, not in --help or the man page: a test knob for make bench
-	 * (tests/bench.sh), which reads the view's refresh times from FILE
+	 * (tests/bench.sh), which reads the view's (or batch mode's) refresh times from FILE
 	 * at exit (timing.h says its format) */
 	{ "timing-file", required_argument, NULL, OPT_TIMING_FILE },
 	/* for the tests only, hidden (not in usage() or the man page): a small
 	 * map of sockets in SYN_SENT to fill, and sweeps more often for stale
 	 * entries of a younger age than a machine booted minutes ago has; the
-	 * state changes of sockets to a port passed by, as a skipped run would */
+	 * state changes of sockets to a port passed by, as a skipped run would;
+	 * batch mode's end-of-interval work made that much longer (app.h) */
 	{ "test-inflight-max", required_argument, NULL, OPT_TEST_INFLIGHT_MAX },
 	{ "test-sweep-secs", required_argument, NULL, OPT_TEST_SWEEP_SECS },
 	{ "test-sweep-age-secs", required_argument, NULL, OPT_TEST_SWEEP_AGE_SECS },
 	{ "test-skip-resolution", required_argument, NULL, OPT_TEST_SKIP_RESOLUTION },
+	{ "test-hold-ms", required_argument, NULL, OPT_TEST_HOLD_MS },
 	{ 0 },
 };
 
@@ -594,6 +599,9 @@ static void parse_args(int argc, char **argv)
 			o->skip_port =
 				(uint16_t)num_arg("--test-skip-resolution", optarg, 1, 65535);
 			break;
+		case OPT_TEST_HOLD_MS:
+			o->hold_ms = num_arg("--test-hold-ms", optarg, 1, 600000);
+			break;
 		case ':':
 			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -701,7 +709,9 @@ static int write_prom(struct app *a, int verbose_errors)
 
 	if (!a->opt.prom_path || !a->prom)
 		return 0;
+	app_hold(a);
 	rc = prom_write_file(a->prom, a->opt.prom_path, a->flows, &a->stats);
+	app_release(a);
 	/* with the view up nothing may write to stderr: the count is in the
 	 * file's connecttop_prometheus_write_errors_total and said at exit */
 	if (verbose_errors && rc && rc != prom_last_err)
@@ -966,11 +976,15 @@ int main(int argc, char **argv)
 	if (!app.interactive && !filter_empty(app.opt.filter))
 		flows_set_keep(app.flows, filter_keeps, app.opt.filter);
 	if (app.opt.prom_path || app.opt.format == FMT_PROM) {
+		const struct snap_hook hold_read = { app_hold_read, &app };
+
 		app.prom = prom_new(app.flows, app.opt.prom_max_series);
 		if (!app.prom) {
 			fprintf(stderr, "connecttop: out of memory\n");
 			return 1;
 		}
+		/* its snapshot reads the ring buffer on (app_hold) */
+		prom_set_hook(app.prom, &hold_read);
 	}
 
 	/* signals: blocked and read through a signalfd in the loop. An
@@ -1149,8 +1163,16 @@ out:
 		fprintf(stderr,
 			"connecttop: %llu reads of the ring buffer stopped on their budget\n",
 			(unsigned long long)probe_drains_cut(app.probe));
+	if (app.opt.verbose && app.spill && spill_pushed(app.spill))
+		fprintf(stderr,
+			"connecttop: %llu records read while a snapshot was taken, at most %llu "
+			"at once, %llu refused\n",
+			(unsigned long long)spill_pushed(app.spill),
+			(unsigned long long)app.held_most,
+			(unsigned long long)spill_refused(app.spill));
 	batch_free(batch);
 	probe_free(app.probe);
+	spill_free(app.spill);
 	app_free_dns(&app);
 	prom_free(app.prom);
 	flows_free(app.flows);

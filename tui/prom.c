@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "snap.h"
 #include "util.h"
 
 /*
@@ -101,6 +102,7 @@ struct prom {
 	uint64_t writes, folded_flows, write_errors;
 	struct series **order; /* scratch of prom_write */
 	size_t order_cap;
+	struct snap_hook hook; /* for the snapshot's refresh (fn NULL: none) */
 };
 
 static size_t bucket(const struct prom *p, const struct skey *k)
@@ -754,10 +756,16 @@ out:
 	return rc;
 }
 
+void prom_set_hook(struct prom *p, const struct snap_hook *h)
+{
+	p->hook = h ? *h : (struct snap_hook){ 0 };
+}
+
 int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_stats *st)
 {
 	/* brought up to date: with many flows an interval costs what changed */
-	struct ct_snap *snap = p->snap = snap_refresh(t, 0, p->snap);
+	struct ct_snap *snap = p->snap =
+		snap_refresh_hook(t, 0, p->snap, p->hook.fn ? &p->hook : NULL);
 
 	if (!snap)
 		return -ENOMEM;

@@ -20,10 +20,13 @@
 #include "flows.h"
 
 struct prom;
+struct snap_hook;
 
 /* Registers itself as t's eviction callback. NULL and errno on failure. */
 struct prom *prom_new(struct ct_flows *t, size_t max_series);
 void prom_free(struct prom *p);
+/* the hook p's snapshot refreshes call (snap.h), copied; NULL: none */
+void prom_set_hook(struct prom *p, const struct snap_hook *h);
 /* the exposition of the table now; 0 or -errno of the failed write */
 int prom_write(struct prom *p, FILE *out, struct ct_flows *t, const struct ct_stats *st);
 /* the same, atomically replacing path; a failure is counted (see

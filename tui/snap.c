@@ -182,6 +182,13 @@ static int snap_write_row(const struct ct_flows *t, struct ct_snap *s, size_t ro
 	return 0;
 }
 
+/* the refresh's hook, every `every` steps (i: the step) */
+static void snap_hook_at(const struct ct_snap *s, size_t i, size_t every)
+{
+	if (s->hook && i && !(i % every))
+		s->hook->fn(s->hook->ctx);
+}
+
 /* Incremental refresh. Figure (viewbench -O2, 2 cores): 100,000 flows with
  * 1% of them active, a refresh 0.2-0.3 ms, against 5.1 ms copying every
  * flow (10% active: 2.1-3.0 against 5.1 ms); 32,768 flows 0.06 against
@@ -203,6 +210,8 @@ static int snap_catch_up(const struct ct_flows *t, struct ct_snap *s)
 		if (flow_row_after(fr->clock, s->clock) ||
 		    (ticked && flow_row_after(fr->epoch + 2, s->epoch)))
 			todo[n++] = (uint32_t)row;
+		/* a look at a row costs some 1/16 of a write */
+		snap_hook_at(s, row, 16 * SNAP_HOOK_ROWS);
 	}
 	s->ntodo = n;
 	/* what the rows held, for grouped views (not worth it when most change) */
@@ -238,6 +247,7 @@ static int snap_catch_up(const struct ct_flows *t, struct ct_snap *s)
 		}
 		if (snap_write_row(t, s, todo[i]))
 			return -1;
+		snap_hook_at(s, i + 1, SNAP_HOOK_ROWS);
 	}
 	return 0;
 }
@@ -315,18 +325,22 @@ static int snap_fill(const struct ct_flows *t, struct ct_snap *s, int room)
 	}
 	/* rows for flows to come have no pids yet */
 	memset(s->pid_room + t->n, 0, (s->rows_cap - t->n) * sizeof(*s->pid_room));
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		if (snap_write_row(t, s, i)) /* out of memory for the pools */
 			return -1;
+		snap_hook_at(s, i + 1, SNAP_HOOK_ROWS);
+	}
 	return 0;
 }
 
-struct ct_snap *snap_refresh(struct ct_flows *t, uint64_t now_ns, struct ct_snap *s)
+struct ct_snap *snap_refresh_hook(struct ct_flows *t, uint64_t now_ns, struct ct_snap *s,
+				  const struct snap_hook *h)
 {
 	int reuse = s != NULL;
 
 	if (!s && !(s = calloc(1, sizeof(*s))))
 		return NULL;
+	s->hook = h;
 	s->taken_ns = now_ns;
 	s->interval_s = t->last_interval_ns / 1e9;
 	s->has_old = 0;
@@ -343,7 +357,13 @@ struct ct_snap *snap_refresh(struct ct_flows *t, uint64_t now_ns, struct ct_snap
 	s->gen = t->gen;
 	s->prev_clock = s->full ? 0 : s->clock;
 	s->clock = t->clock++;
+	s->hook = NULL;
 	return s;
+}
+
+struct ct_snap *snap_refresh(struct ct_flows *t, uint64_t now_ns, struct ct_snap *s)
+{
+	return snap_refresh_hook(t, now_ns, s, NULL);
 }
 
 struct ct_snap *snap_new(struct ct_flows *t, uint64_t now_ns)

@@ -54,8 +54,18 @@ struct ct_snap {
 	} lat_pool, ring_pool;
 	struct ct_row_more *cold; /* the cold flows' shared mores (snap.c) */
 	uint64_t table_id, gen, clock;
-	uint64_t prev_clock; /* the clock of the state the last refresh started from */
+	uint64_t prev_clock;	      /* the clock of the state the last refresh started from */
+	const struct snap_hook *hook; /* the refresh's, while it runs */
 };
+
+/* Called now and then during a refresh (every SNAP_HOOK_ROWS rows written,
+ * 16 times as many looked at), for work that must not wait so long: reading
+ * the ring buffer on (spill.h). It must not change the table. */
+struct snap_hook {
+	void (*fn)(void *ctx);
+	void *ctx;
+};
+#define SNAP_HOOK_ROWS 4096
 
 /* a copy of every flow of t at now_ns */
 struct ct_snap *snap_new(struct ct_flows *t, uint64_t now_ns);
@@ -64,6 +74,9 @@ struct ct_snap *snap_new(struct ct_flows *t, uint64_t now_ns);
  * (or whose last-interval count did) are written again: a refresh of a
  * large, mostly idle table costs what changed, not the table. */
 struct ct_snap *snap_refresh(struct ct_flows *t, uint64_t now_ns, struct ct_snap *old);
+/* the same, calling h (which may be NULL) as it goes */
+struct ct_snap *snap_refresh_hook(struct ct_flows *t, uint64_t now_ns, struct ct_snap *old,
+				  const struct snap_hook *h);
 void snap_free(struct ct_snap *s);
 
 #endif

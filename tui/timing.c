@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The view's refresh times for make bench (timing.h).
+ * The view's and batch mode's refresh times for make bench (timing.h).
  */
 #include "timing.h"
 
@@ -61,7 +61,7 @@ static int cmp_double(const void *a, const void *b)
 
 void timing_write(struct timing *t)
 {
-	static const char *const names[TIMING_KINDS] = { "tick", "key", "prep" };
+	static const char *const names[TIMING_KINDS] = { "tick", "key", "prep", "batch", "snap" };
 	FILE *f;
 
 	if (!t || !(f = fopen(t->path, "w")))

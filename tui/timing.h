@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * How long the view's refreshes take, for make bench: kept when the
- * hidden option --timing-file FILE asks for them, written to FILE at exit
+ * How long the view's refreshes (and batch mode's intervals) take, for
+ * make bench: kept when the hidden option --timing-file FILE asks for
+ * them, written to FILE at exit
  * as one line per kind, "NAME COUNT P50 P90 MAX FLOWS" (milliseconds;
  * FLOWS: the most flows a snapshot held meanwhile).
  */
@@ -12,9 +13,11 @@
 #include <stdint.h>
 
 enum timing_kind {
-	TIMING_TICK, /* an interval's refresh: snapshot, rows, screen drawn and written */
-	TIMING_KEY,  /* the redraw after keys */
-	TIMING_PREP, /* a grouping not shown derived aside after a refresh */
+	TIMING_TICK,  /* an interval's refresh: snapshot, rows, screen drawn and written */
+	TIMING_KEY,   /* the redraw after keys */
+	TIMING_PREP,  /* a grouping not shown derived aside after a refresh */
+	TIMING_BATCH, /* batch mode's work at the end of an interval: snapshot, rows, output */
+	TIMING_SNAP,  /* the snapshot brought up to date, alone (batch mode) */
 	TIMING_KINDS,
 };
 

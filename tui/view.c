@@ -248,6 +248,7 @@ static void take_stats(struct ct_view_ui *v)
 
 static void take_snapshot(struct ct_view_ui *v)
 {
+	const struct snap_hook hook = { app_hold_read, v->a };
 	struct ct_snap *s;
 
 	/* the rows point into the snapshot whose buffers are about to be reused */
@@ -255,7 +256,10 @@ static void take_snapshot(struct ct_view_ui *v)
 		ui_state_select_remember(&v->s, &v->rows);
 	v->rows.n = v->rows.sorted = 0;
 	v->rows_valid = 0;
-	s = snap_refresh(v->a->flows, app_now(v->a), v->s.frozen ? NULL : v->snap);
+	/* the ring buffer read on while the table is held still (app.h) */
+	app_hold(v->a);
+	s = snap_refresh_hook(v->a->flows, app_now(v->a), v->s.frozen ? NULL : v->snap, &hook);
+	app_release(v->a);
 	if (!v->s.frozen)
 		v->snap = NULL;
 

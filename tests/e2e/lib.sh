@@ -21,10 +21,12 @@ map_id() { # NAME
 
 # what connecttop -v wrote to stderr (files) beyond what it always writes:
 # the attach line, libbpf's notes, and at exit how many reads of the ring
-# buffer stopped on their budget (a busy host: nothing lost)
+# buffer stopped on their budget and how many records were read during a
+# snapshot with none refused (a busy host: nothing lost)
 ct_stderr_extra() {
 	cat "$@" | grep -v -e '^connecttop: attached' -e '^libbpf: ' \
-		-e '^connecttop: [0-9]* reads of the ring buffer stopped on their budget$'
+		-e '^connecttop: [0-9]* reads of the ring buffer stopped on their budget$' \
+		-e '^connecttop: [0-9]* records read while a snapshot was taken, at most [0-9]* at once, 0 refused$'
 }
 
 # --diff -o json's row of COMM's flow to PORT, as [change, before.completed,

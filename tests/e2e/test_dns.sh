@@ -107,7 +107,7 @@ t_wait 15 flows_in || true
 rc=0
 ct_stop || rc=$?
 check "exit status 0 on SIGINT" 0 "$rc"
-check "nothing on stderr but the attach line" "" "$(grep -v -e '^connecttop: attached' -e '^libbpf: ' "$ERR")"
+check "nothing on stderr but the attach line" "" "$(ct_stderr_extra "$ERR")"
 
 J=$(last_json "$OUT")
 # qname of the flow (comm, address): "name" or "name hostwide", "-" without

@@ -81,7 +81,7 @@ check "no answer dropped" 0 "$(jq '.dns.drops' <<<"$J")"
 rc=0
 ct_stop || rc=$?
 check "exit status 0 on SIGINT" 0 "$rc"
-check "nothing on stderr but the attach line" "" "$(grep -v -e '^connecttop: attached' -e '^libbpf: ' "$ERR")"
+check "nothing on stderr but the attach line" "" "$(ct_stderr_extra "$ERR")"
 if [ "$T_FAILED" -gt 0 ]; then
 	for f in "$T_TMP"/*.out; do echo "--- $f" >&2; cat "$f" >&2; done
 	tail -5 "$OUT" | jq -c .dns >&2

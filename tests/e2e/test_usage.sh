@@ -75,6 +75,7 @@ bad "--test-inflight-max 'lots'" -b -n 1 --test-inflight-max lots
 bad "--test-sweep-secs '0'" -b -n 1 --test-sweep-secs 0
 bad "--test-sweep-secs 'x'" -b -n 1 --test-sweep-secs x
 bad "--test-sweep-age-secs '0'" -b -n 1 --test-sweep-age-secs 0
+bad "--test-hold-ms '0'" -b -n 1 --test-hold-ms 0
 bad "--prometheus-max-series 'many'" -b --prometheus-max-series many
 bad "--prometheus: directory '/nonexistent/dir'" --prometheus /nonexistent/dir/x.prom -q
 bad "--export-dir: directory '/nonexistent'" --export-dir /nonexistent

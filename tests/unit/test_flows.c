@@ -460,6 +460,68 @@ static void test_pending_age(void)
 
 /* ---- rates and history ---- */
 
+struct hook_count {
+	const struct ct_flows *t;
+	size_t calls, n_seen; /* the table's size at each call: it stays */
+	int changed;
+};
+
+static void count_hook(void *ctx)
+{
+	struct hook_count *h = ctx;
+
+	if (h->calls++ && flows_count(h->t) != h->n_seen)
+		h->changed = 1;
+	h->n_seen = flows_count(h->t);
+}
+
+/* A refresh calls its hook every SNAP_HOOK_ROWS rows written (the ring
+ * buffer is read on meanwhile: app.h), in a full copy and in a catch-up,
+ * and not when few rows changed. */
+static void test_snap_hook(void)
+{
+	struct ct_flows *t = flows_new(100000);
+	struct hook_count h = { .t = t };
+	struct snap_hook hook = { count_hook, &h };
+	struct ct_snap *s;
+	uint64_t now = T0;
+	char addr[32];
+	int n = 50000;
+
+	flows_tick(t, now);
+	add_n(t, key("hook", "10.0.0.1", 80, P_UDP), 1, now + 1, 1, 0);
+	s = snap_new(t, now + 1);
+	for (int i = 1; i < n; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", 1 + i / 62500, i / 250 % 250,
+			 i % 250 + 1);
+		add_n(t, key("hook", addr, 80, P_UDP), 1, now + 1, 1, 0);
+	}
+	/* outgrew it: copied, with the bound's room */
+	s = snap_refresh_hook(t, now + 2, s, &hook);
+	CHECK("snap_hook.refresh", s != NULL);
+	CHECK_U("snap_hook.full_calls", n / SNAP_HOOK_ROWS, h.calls);
+	CHECK_U("snap_hook.table_still", 0, h.changed);
+	CHECK("snap_hook.cleared", s && !s->hook);
+	/* 20,000 new flows written in a catch-up */
+	for (int i = n; i < n + 20000; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", 1 + i / 62500, i / 250 % 250,
+			 i % 250 + 1);
+		add_n(t, key("hook", addr, 80, P_UDP), 1, now + 3, 1, 0);
+	}
+	h.calls = 0;
+	s = snap_refresh_hook(t, now + 4, s, &hook);
+	CHECK("snap_hook.refresh_inc", s && !s->full);
+	CHECK("snap_hook.inc_calls", h.calls >= 20000 / SNAP_HOOK_ROWS);
+	/* nothing changed: a look at each row, no write, at most a call or
+	 * two for the look */
+	h.calls = 0;
+	s = snap_refresh_hook(t, now + 5, s, &hook);
+	CHECK("snap_hook.idle_calls", h.calls <= 2);
+	CHECK_U("snap_hook.rows", n + 20000, s ? s->n : 0);
+	snap_free(s);
+	flows_free(t);
+}
+
 /* A large table's refreshed snapshot has room for the table's bound: the
  * flows growing past its first size are written in, not copied anew. */
 static void test_snap_bound_room(void)
@@ -2741,6 +2803,7 @@ int main(void)
 	test_snap_own_copies();
 	test_history_compact_fold();
 	test_snap_bound_room();
+	test_snap_hook();
 	test_eviction();
 	test_hash();
 	test_hash_growing();
