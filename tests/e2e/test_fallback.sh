@@ -30,22 +30,29 @@ check "-P and -6: only that port and family" "7 $((B + 5)) ipv6" \
 	"$(last_json "$OUT" | jq -r '[.rows[] | select(.comm == "fbport")] | "\(map(.count) | add) \(.[0].dport) \(.[0].family)"')"
 check "-P and -6: nothing else seen" 1 "$(last_json "$OUT" | jq '.rows | length')"
 
+# the loads of a capture path's checks, the capture stopped, the counts
+# checked: LABEL (of the checks) PREFIX (of the comms) PORT (and the next 3)
+mix() {
+	local l=$1 c=$2 p=$3 rc=0
+	lg -c "${c}ref" refuse 127.0.0.1 "$p" 30
+	lg -c "${c}acc" accept ::1 $((p + 1)) 20
+	lg -c "${c}nb" -N refuse 127.0.0.1 $((p + 2)) 15
+	lg -c "${c}udp" udp 127.0.0.1 $((p + 3)) 10
+	sleep 0.2
+	ct_stop || rc=$?
+	check "$l: exit 0 on SIGINT" 0 "$rc"
+	check "$l: refused" "30 30" "$(rowsum "$OUT" "${c}ref" .count) $(rowsum "$OUT" "${c}ref" .results.refused)"
+	check "$l: accepted over ipv6" "20 20" "$(rowsum "$OUT" "${c}acc" .count) $(rowsum "$OUT" "${c}acc" .results.ok)"
+	check "$l: non-blocking refused, once" "15 15 0" \
+		"$(rowsum "$OUT" "${c}nb" .count) $(rowsum "$OUT" "${c}nb" .results.refused) $(rowsum "$OUT" "${c}nb" .results.pending)"
+	check "$l: udp" 10 "$(rowsum "$OUT" "${c}udp" .results.ok)"
+}
+
 # the pre-5.11 way on this kernel: the tid hash stash and raw_tp for the
 # socket states (probe reads instead of BTF loads)
 ct_start "$OUT" "$ERR" -b -o json -d 1 --no-task-storage || exit 1
 check "--no-task-storage: the tid hash" 1 "$(grep -c '^connecttop: attached (tracepoint, tid hash)' "$ERR")"
-lg -c hsref refuse 127.0.0.1 $((B + 7)) 30
-lg -c hsacc accept ::1 $((B + 8)) 20
-lg -c hsnb -N refuse 127.0.0.1 $((B + 9)) 15
-lg -c hsudp udp 127.0.0.1 $((B + 10)) 10
-sleep 0.2
-rc=0; ct_stop || rc=$?
-check "--no-task-storage: exit 0 on SIGINT" 0 "$rc"
-check "--no-task-storage: refused" "30 30" "$(rowsum "$OUT" hsref .count) $(rowsum "$OUT" hsref .results.refused)"
-check "--no-task-storage: accepted over ipv6" "20 20" "$(rowsum "$OUT" hsacc .count) $(rowsum "$OUT" hsacc .results.ok)"
-check "--no-task-storage: non-blocking refused, once" "15 15 0" \
-	"$(rowsum "$OUT" hsnb .count) $(rowsum "$OUT" hsnb .results.refused) $(rowsum "$OUT" hsnb .results.pending)"
-check "--no-task-storage: udp" 10 "$(rowsum "$OUT" hsudp .results.ok)"
+mix "--no-task-storage" hs $((B + 7))
 check "--no-task-storage: destination" "127.0.0.1 $((B + 7)) tcp" \
 	"$(last_json "$OUT" | jq -r '[.rows[] | select(.comm == "hsref")][0] | "\(.daddr) \(.dport) \(.proto)"')"
 
@@ -72,15 +79,4 @@ want="tracepoint, task storage"
 [ "$kv" -ge 5011 ] || want="tracepoint, tid hash"
 check "--entry-args: the path" 1 "$(grep -c "^connecttop: attached ($want)" "$ERR")"
 check "--entry-args: the entry programs held" 2 "$(progs_of "$CT_PID" | grep -o 'tp_enter_[a-z]*' | sort -u | wc -l)"
-lg -c earef refuse 127.0.0.1 $((B + 11)) 30
-lg -c eaacc accept ::1 $((B + 12)) 20
-lg -c eanb -N refuse 127.0.0.1 $((B + 13)) 15
-lg -c eaudp udp 127.0.0.1 $((B + 14)) 10
-sleep 0.2
-rc=0; ct_stop || rc=$?
-check "--entry-args: exit 0 on SIGINT" 0 "$rc"
-check "--entry-args: refused" "30 30" "$(rowsum "$OUT" earef .count) $(rowsum "$OUT" earef .results.refused)"
-check "--entry-args: accepted over ipv6" "20 20" "$(rowsum "$OUT" eaacc .count) $(rowsum "$OUT" eaacc .results.ok)"
-check "--entry-args: non-blocking refused, once" "15 15 0" \
-	"$(rowsum "$OUT" eanb .count) $(rowsum "$OUT" eanb .results.refused) $(rowsum "$OUT" eanb .results.pending)"
-check "--entry-args: udp" 10 "$(rowsum "$OUT" eaudp .results.ok)"
+mix "--entry-args" ea $((B + 11))
