@@ -20,10 +20,7 @@ kill -STOP "$CT_PID"
 lg -c "${TAG}udp" -T 2 -r udp 127.0.0.1 "$P" $N
 kill -CONT "$CT_PID"
 # the records are read within a few intervals; the loop ends when they are
-for _ in $(seq 1 100); do
-	[ "$(rowsum "$T_TMP/out.json" "${TAG}udp" .count 2>/dev/null)" = $N ] && break
-	sleep 0.1
-done
+t_wait 10 eval '[ "$(rowsum "$T_TMP/out.json" "${TAG}udp" .count 2>/dev/null)" = $N ]'
 ct_stop
 check "SIGINT after the flood: exit status" 0 "$?"
 check "every connect counted once" $N "$(rowsum "$T_TMP/out.json" "${TAG}udp" .count)"

@@ -26,10 +26,7 @@ t0=$(now_ms)
 lg -c "${TAG}udp" udp 127.0.0.1 "$P" $N
 echo "note: $N connects made in $(($(now_ms) - t0)) ms of the 4000 ms hold"
 # counted after the hold, within an interval or two
-for _ in $(seq 1 300); do
-	[ "$(rowsum "$T_TMP/out.json" "${TAG}udp" .count 2>/dev/null)" = $N ] && break
-	sleep 0.1
-done
+t_wait 30 eval '[ "$(rowsum "$T_TMP/out.json" "${TAG}udp" .count 2>/dev/null)" = $N ]'
 ct_stop
 check "SIGINT: exit status" 0 "$?"
 check "every connect counted once" $N "$(rowsum "$T_TMP/out.json" "${TAG}udp" .count)"
