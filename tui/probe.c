@@ -352,6 +352,31 @@ static uint32_t wake_every(uint64_t wakeup_bytes)
 	return n > 1 ? (n < 256 ? (uint32_t)n : 256) : 1;
 }
 
+/* A syscall's exit tracepoint into links[i + 1] and, without exit_args,
+ * its entry into links[i]: the exit first (with exit_args a SYN_SENT makes
+ * a stash that only the exit clears). Both or neither: links[i + 1] NULL
+ * with errno set when one failed. */
+static void attach_syscall_pair(struct probe *p, const char *tracefs, int i,
+				struct bpf_program *enter, struct bpf_program *exit,
+				const char *name)
+{
+	char ev[64];
+	int err;
+
+	snprintf(ev, sizeof(ev), "sys_exit_%s", name);
+	p->links[i + 1] = attach_syscall_tp(exit, tracefs, ev);
+	if (!p->links[i + 1] || p->exit_args)
+		return;
+	snprintf(ev, sizeof(ev), "sys_enter_%s", name);
+	p->links[i] = attach_syscall_tp(enter, tracefs, ev);
+	if (p->links[i])
+		return;
+	err = errno;
+	bpf_link__destroy(p->links[i + 1]);
+	p->links[i + 1] = NULL;
+	errno = err;
+}
+
 struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx, char *err,
 			size_t errlen)
 {
@@ -439,18 +464,8 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 	}
 	if (tracefs) {
 		p->perf_links = 1u << 0 | 1u << 1 | 1u << 4 | 1u << 5;
-		/* the exit first: with exit_args a SYN_SENT makes a stash
-		 * that only the exit clears */
-		p->links[1] = attach_syscall_tp(p->skel->progs.tp_exit_connect, tracefs,
-						"sys_exit_connect");
-		if (p->links[1] && !p->exit_args) {
-			p->links[0] = attach_syscall_tp(p->skel->progs.tp_enter_connect, tracefs,
-							"sys_enter_connect");
-			if (!p->links[0]) {
-				bpf_link__destroy(p->links[1]);
-				p->links[1] = NULL;
-			}
-		}
+		attach_syscall_pair(p, tracefs, 0, p->skel->progs.tp_enter_connect,
+				    p->skel->progs.tp_exit_connect, "connect");
 	} else {
 		p->links[0] = bpf_program__attach(p->skel->progs.raw_enter);
 		p->links[1] = p->links[0] ? bpf_program__attach(p->skel->progs.raw_exit) : NULL;
@@ -473,15 +488,7 @@ struct probe *probe_new(const struct probe_opts *o, probe_event_fn fn, void *ctx
 		/* the errors applications read (SO_ERROR) */
 		p->progs[4] = p->exit_args ? NULL : p->skel->progs.tp_enter_getsockopt;
 		p->progs[5] = p->skel->progs.tp_exit_getsockopt;
-		p->links[5] = attach_syscall_tp(p->progs[5], tracefs, "sys_exit_getsockopt");
-		if (p->links[5] && !p->exit_args) {
-			p->links[4] =
-				attach_syscall_tp(p->progs[4], tracefs, "sys_enter_getsockopt");
-			if (!p->links[4]) {
-				bpf_link__destroy(p->links[5]);
-				p->links[5] = NULL;
-			}
-		}
+		attach_syscall_pair(p, tracefs, 4, p->progs[4], p->progs[5], "getsockopt");
 		if (!p->links[5]) {
 			rc = -errno;
 			snprintf(err, errlen, "cannot attach to the getsockopt tracepoints: %s",
