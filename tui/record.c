@@ -271,8 +271,8 @@ static int end_block(struct rec_writer *w, uint8_t *end, size_t *elen)
 int rec_writer_flush(struct rec_writer *w)
 {
 	uint8_t end[REC_BLOCK_HEAD + 64];
-	size_t len, elen = 0;
-	int rc, rotate = 0;
+	size_t len, elen;
+	int rc;
 
 	if (w->err)
 		return w->err;
@@ -282,18 +282,15 @@ int rec_writer_flush(struct rec_writer *w)
 	if (rc)
 		return writer_stop(w, rc);
 	/* rotation: a file that would grow past its bound with this block
-	 * and the end record a later rotation adds is closed now, with that
-	 * end record (saying the next file goes on), and the next begun. The
-	 * end record's size is that of this one give or take its stamp's
-	 * compression: hence the slack of 8 bytes. */
-	if (w->lim.max_file_bytes && w->file_bytes > REC_HEADER_LEN) {
+	 * and the end record a later rotation adds (at most its record's
+	 * compressBound) is closed now, with that end record (saying the
+	 * next file goes on), and the next begun */
+	if (w->lim.max_file_bytes && w->file_bytes > REC_HEADER_LEN &&
+	    w->file_bytes + len + REC_BLOCK_HEAD + compressBound(REC_HEAD + 8) >
+		    w->lim.max_file_bytes) {
 		rc = end_block(w, end, &elen);
-		if (rc)
-			return writer_stop(w, rc);
-		rotate = w->file_bytes + len + elen + 8 > w->lim.max_file_bytes;
-	}
-	if (rotate) {
-		rc = write_all(w->fd, end, elen);
+		if (!rc)
+			rc = write_all(w->fd, end, elen);
 		if (rc)
 			return writer_stop(w, rc);
 		close(w->fd);
